@@ -1,0 +1,78 @@
+# siplab — build, test, run. `make run` and `make test` are all a newcomer needs:
+# both install missing Debian packages first (as root), then build.
+
+CC      ?= cc
+BUILD   ?= build
+PKGS    := sofia-sip-ua libsrtp2 opus libnl-3.0 libnl-route-3.0 libcjson libnftables
+CFLAGS  ?= -O2 -g
+# Truncation of bounded paths and messages is handled where it matters.
+WARN    := -Wall -Wextra -Wshadow -Wno-unused-parameter -Wno-format-truncation
+# Warnings are errors in CI (CI=true) and whenever WERROR=1.
+ifneq ($(filter true 1,$(CI) $(WERROR)),)
+WARN    += -Werror
+endif
+DEPS_OK  = $(BUILD)/.deps-ok
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+ALL_CFLAGS = -std=gnu11 $(CFLAGS) $(WARN) $(PKG_CFLAGS) -MMD -MP
+LDLIBS   = $(PKG_LIBS)
+
+LIB_SRC  := $(wildcard netns/*.c registrar/*.c faults/*.c) $(filter-out sim/main.c,$(wildcard sim/*.c))
+LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
+MAIN_OBJ := $(BUILD)/obj/sim/main.o
+TESTS    := $(patsubst tests/%.c,$(BUILD)/tests/%,$(wildcard tests/test_*.c))
+BENCHES  := $(patsubst tests/%.c,$(BUILD)/tests/%,$(wildcard tests/bench_*.c))
+
+.PHONY: all deps run test check bench asan lint format clean
+all: $(BUILD)/siplab
+
+$(DEPS_OK): mk/deps.sh
+	@mkdir -p $(BUILD)
+	@bash mk/deps.sh
+	@touch $@
+
+deps: $(DEPS_OK)
+
+# The objects need the packages' headers; pkg-config is re-read after install.
+$(BUILD)/obj/%.o: %.c | $(DEPS_OK)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(shell pkg-config --cflags $(PKGS)) -c $< -o $@
+
+$(BUILD)/siplab: $(MAIN_OBJ) $(LIB_OBJ)
+	$(CC) $(CFLAGS) $^ -o $@ $(shell pkg-config --libs $(PKGS))
+
+$(BUILD)/tests/%: tests/%.c tests/harness.h $(LIB_OBJ) | $(DEPS_OK)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(shell pkg-config --cflags $(PKGS) cmocka) $< $(LIB_OBJ) -o $@ \
+		$(shell pkg-config --libs $(PKGS) cmocka)
+
+# The main job on the embedded default lab.
+run: $(BUILD)/siplab
+	$(BUILD)/siplab lab check
+
+test check: $(BUILD)/siplab $(TESTS)
+	@SIPLAB=$(BUILD)/siplab bash tests/run.sh $(TESTS)
+
+bench: $(BUILD)/siplab $(BENCHES)
+	@for b in $(BENCHES); do $$b || exit 1; done
+
+# The same suite built with AddressSanitizer and UBSan, in its own tree.
+asan: | $(DEPS_OK)
+	$(MAKE) BUILD=$(BUILD)/asan CC=gcc \
+		CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" \
+		test
+
+lint: $(DEPS_OK)
+	@bash mk/deps.sh --dev
+	cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability \
+		--inline-suppr --std=c11 -D__linux__ --suppress=missingIncludeSystem \
+		netns sim registrar faults tests
+	clang-format --dry-run -Werror $(wildcard netns/*.[ch] sim/*.[ch] registrar/*.[ch] faults/*.[ch] tests/*.[ch])
+
+format:
+	clang-format -i $(wildcard netns/*.[ch] sim/*.[ch] registrar/*.[ch] faults/*.[ch] tests/*.[ch])
+
+clean:
+	rm -rf $(BUILD)
+
+-include $(shell find $(BUILD)/obj $(BUILD)/tests -name '*.d' 2>/dev/null)

@@ -1,0 +1,440 @@
+/* lab.c — build a topology inside the sandbox and run processes in its hosts
+ * (see lab.h). */
+#define _GNU_SOURCE
+#include "lab.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <nftables/libnftables.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "nl.h"
+
+/* --- building hosts -------------------------------------------------------- */
+
+static int enter_host(struct lab *lab, int h, err_t *e)
+{
+	if (setns(lab->hosts[h].netns, CLONE_NEWNET) < 0)
+		return err_set(e, errno, "cannot enter host %s: %s", lab->topo->hosts[h].name,
+			       strerror(errno));
+	return 0;
+}
+
+static void leave_host(struct lab *lab)
+{
+	/* Returning home cannot fail for a namespace we hold open; if it did,
+	 * everything after would act on the wrong host, so stop here. */
+	if (setns(lab->sb.home_netns, CLONE_NEWNET) < 0)
+		abort();
+}
+
+/* "net.ipv4.ip_forward" -> "/proc/sys/net/ipv4/ip_forward", written while
+ * inside the host, since /proc/sys/net shows the opener's namespace. */
+static int write_sysctl(const char *key, const char *val, err_t *e)
+{
+	char path[256] = "/proc/sys/";
+	size_t n = strlen(path);
+	for (const char *p = key; *p && n + 1 < sizeof(path); p++)
+		path[n++] = *p == '.' ? '/' : *p;
+	path[n] = '\0';
+	if (access(path, F_OK) < 0)
+		return err_set(e, ENOENT,
+			       "sysctl %s does not exist in this network namespace%s", key,
+			       strstr(key, "nf_conntrack")
+				       ? " (conntrack is not loaded; a nftables rule using ct or "
+					 "nat loads it)"
+				       : "");
+	int rc = sys_write_str(path, val, e);
+	return rc ? err_wrap(e, rc, "sysctl %s = %s", key, val) : 0;
+}
+
+static int apply_nftables(const char *ruleset, err_t *e)
+{
+	/* libnftables opens its netlink socket per command, in the namespace we
+	 * are in; its errors come back as text naming the line. */
+	struct nft_ctx *nft = nft_ctx_new(NFT_CTX_DEFAULT);
+	if (!nft)
+		return err_set(e, ENOMEM, "cannot create an nftables context");
+	nft_ctx_buffer_error(nft);
+	nft_ctx_buffer_output(nft);
+	int rc = nft_run_cmd_from_buffer(nft, ruleset);
+	if (rc) {
+		const char *msg = nft_ctx_get_error_buffer(nft);
+		rc = err_set(e, EINVAL, "nftables ruleset refused:\n%s", msg ? msg : "(no detail)");
+	}
+	nft_ctx_free(nft);
+	return rc;
+}
+
+static int write_etc_files(struct lab *lab, int h, err_t *e)
+{
+	const struct topo_host *th = &lab->topo->hosts[h];
+	struct lab_host *lh = &lab->hosts[h];
+	char buf[8192], addr[64];
+	size_t n = 0;
+	snprintf(lh->resolv, sizeof(lh->resolv), "%s/%s.resolv.conf", lab->sb.rundir, th->name);
+	snprintf(lh->hosts, sizeof(lh->hosts), "%s/%s.hosts", lab->sb.rundir, th->name);
+	n += (size_t)snprintf(buf + n, sizeof(buf) - n, "# siplab lab host %s\n", th->name);
+	for (int i = 0; i < th->n_nameservers; i++)
+		n += (size_t)snprintf(buf + n, sizeof(buf) - n, "nameserver %s\n",
+				      th->nameservers[i]);
+	if (th->search[0])
+		n += (size_t)snprintf(buf + n, sizeof(buf) - n, "search %s\n", th->search);
+	int rc = sys_write_file(lh->resolv, buf, n, 1, e);
+	if (rc)
+		return rc;
+	n = (size_t)snprintf(buf, sizeof(buf), "127.0.0.1\tlocalhost\n::1\tlocalhost\n");
+	if (topo_host_addr(lab->topo, h, addr, sizeof(addr)))
+		n += (size_t)snprintf(buf + n, sizeof(buf) - n, "%s\t%s\n", addr, th->name);
+	for (int i = 0; i < th->n_etc_hosts && n < sizeof(buf); i++)
+		n += (size_t)snprintf(buf + n, sizeof(buf) - n, "%s\t%s\n", th->etc_hosts[i].val,
+				      th->etc_hosts[i].key);
+	return sys_write_file(lh->hosts, buf, n < sizeof(buf) ? n : sizeof(buf) - 1, 1, e);
+}
+
+/* A new network namespace for host h, with lo up and forwarding as asked. */
+static int create_host(struct lab *lab, int h, struct nlh *nl, err_t *e)
+{
+	const struct topo_host *th = &lab->topo->hosts[h];
+	if (unshare(CLONE_NEWNET) < 0)
+		return err_set(e, errno, "cannot create a network namespace: %s", strerror(errno));
+	int rc = 0;
+	lab->hosts[h].netns = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+	if (lab->hosts[h].netns < 0)
+		rc = err_set(e, errno, "cannot open its namespace: %s", strerror(errno));
+	if (!rc)
+		rc = nlh_open(nl, -1, -1, e);
+	if (!rc)
+		rc = nlh_link_up(nl, "lo", e);
+	if (!rc && th->forward) {
+		rc = write_sysctl("net.ipv4.ip_forward", "1", e);
+		if (!rc)
+			(void)write_sysctl("net.ipv6.conf.all.forwarding", "1", NULL);
+	}
+	leave_host(lab);
+	return rc ? rc : write_etc_files(lab, h, e);
+}
+
+static int build_link(struct lab *lab, const struct topo_link *l, struct nlh *nl, err_t *e)
+{
+	const struct topo_end *a = &l->a, *b = &l->b;
+	int rc = nlh_veth(&nl[a->host], a->ifname, lab->hosts[b->host].netns, b->ifname, e);
+	if (!rc)
+		rc = nlh_addr_add(&nl[a->host], a->ifname, a->addr, e);
+	if (!rc)
+		rc = nlh_addr_add(&nl[b->host], b->ifname, b->addr, e);
+	if (!rc)
+		rc = nlh_link_up(&nl[a->host], a->ifname, e);
+	if (!rc)
+		rc = nlh_link_up(&nl[b->host], b->ifname, e);
+	if (rc)
+		err_wrap(e, rc, "link %s:%s - %s:%s", lab->topo->hosts[a->host].name, a->ifname,
+			 lab->topo->hosts[b->host].name, b->ifname);
+	return rc;
+}
+
+/* Rules and sysctls last: conntrack sysctls only exist once a ruleset that
+ * uses conntrack has been loaded in that namespace. */
+static int finish_host(struct lab *lab, int h, struct nlh *nl, err_t *e)
+{
+	const struct topo_host *th = &lab->topo->hosts[h];
+	int rc = 0;
+	for (int i = 0; !rc && i < th->n_routes; i++)
+		rc = nlh_route_add(nl, th->routes[i].to, th->routes[i].via, e);
+	if (rc || (!th->nftables && th->n_sysctls == 0))
+		return rc;
+	if ((rc = enter_host(lab, h, e)))
+		return rc;
+	if (th->nftables)
+		rc = apply_nftables(th->nftables, e);
+	for (int i = 0; !rc && i < th->n_sysctls; i++)
+		rc = write_sysctl(th->sysctls[i].key, th->sysctls[i].val, e);
+	leave_host(lab);
+	return rc;
+}
+
+static int build(struct lab *lab, err_t *e)
+{
+	struct topo *t = lab->topo;
+	struct nlh nl[TOPO_MAX_HOSTS];
+	int rc = 0, h;
+	memset(nl, 0, sizeof(nl));
+	for (h = 0; !rc && h < t->n_hosts; h++)
+		if ((rc = create_host(lab, h, &nl[h], e)))
+			err_wrap(e, rc, "host %s", t->hosts[h].name);
+	for (int i = 0; !rc && i < t->n_links; i++)
+		rc = build_link(lab, &t->links[i], nl, e);
+	for (h = 0; !rc && h < t->n_hosts; h++)
+		if ((rc = finish_host(lab, h, &nl[h], e)))
+			err_wrap(e, rc, "host %s", t->hosts[h].name);
+	for (h = 0; h < t->n_hosts; h++)
+		nlh_close(&nl[h]);
+	return rc;
+}
+
+int lab_up(struct lab *lab, struct topo *topo, const char *rundir, err_t *e)
+{
+	memset(lab, 0, sizeof(*lab));
+	lab->topo = topo;
+	for (int h = 0; h < TOPO_MAX_HOSTS; h++)
+		lab->hosts[h].netns = -1;
+	long long t0 = sys_now_ns();
+	int rc = sandbox_enter(&lab->sb, rundir, e);
+	if (rc) {
+		topo_free(topo);
+		lab->topo = NULL;
+		return rc;
+	}
+	rc = build(lab, e);
+	lab->build_ns = sys_now_ns() - t0;
+	if (rc) {
+		err_wrap(e, rc, "building lab \"%s\"", topo->name);
+		lab_down(lab);
+	}
+	return rc;
+}
+
+/* --- processes ----------------------------------------------------------------- */
+
+/* In the child: report a setup failure to the parent and stop. */
+static void child_fail(int errfd, const char *what, int err)
+{
+	char msg[512];
+	int n = snprintf(msg, sizeof(msg), "%s: %s", what, strerror(err));
+	(void)!write(errfd, msg, (size_t)n);
+	_exit(127);
+}
+
+static void child_setup(struct lab *lab, int h, const struct lab_spawn_opts *o,
+			const struct lab_proc *p, int errfd)
+{
+	const struct lab_host *lh = &lab->hosts[h];
+	const char *name = lab->topo->hosts[h].name;
+	err_t e;
+	/* Own process group: Ctrl-C on the lab's terminal is the lab's to handle. */
+	setpgid(0, 0);
+	if (p->has_cg && cgroup_enter(&p->cg, &e) < 0)
+		child_fail(errfd, e.msg, EPERM);
+	if (setns(lh->netns, CLONE_NEWNET) < 0)
+		child_fail(errfd, "cannot enter the host's network namespace", errno);
+	if (unshare(CLONE_NEWNS | CLONE_NEWUTS) < 0)
+		child_fail(errfd, "cannot create the host's mount namespace", errno);
+	(void)sethostname(name, strlen(name));
+	/* /proc for the lab's PID namespace and /sys for this host's network
+	 * namespace; tools still work without them, so failures are not fatal. */
+	(void)mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL);
+	(void)mount("sysfs", "/sys", "sysfs", MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_RDONLY, NULL);
+	if (mount(lh->resolv, "/etc/resolv.conf", NULL, MS_BIND, NULL) < 0)
+		child_fail(errfd, "cannot bind the host's /etc/resolv.conf", errno);
+	if (mount(lh->hosts, "/etc/hosts", NULL, MS_BIND, NULL) < 0)
+		child_fail(errfd, "cannot bind the host's /etc/hosts", errno);
+	int fds[3] = {o->fd_in, o->fd_out, o->fd_err};
+	for (int i = 0; i < 3; i++)
+		if (fds[i] >= 0 && fds[i] != i && dup2(fds[i], i) < 0)
+			child_fail(errfd, "cannot set up standard streams", errno);
+	sigset_t none;
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	for (int s = 1; s < NSIG; s++)
+		if (s != SIGKILL && s != SIGSTOP)
+			signal(s, SIG_DFL);
+}
+
+static int spawn(struct lab *lab, const char *host, char *const argv[], int (*fn)(void *),
+		 void *arg, const struct lab_spawn_opts *opts, struct lab_proc **out, err_t *e)
+{
+	static const struct lab_spawn_opts defaults = LAB_SPAWN_OPTS_INIT;
+	const struct lab_spawn_opts *o = opts ? opts : &defaults;
+	*out = NULL;
+	int h = topo_host_index(lab->topo, host);
+	if (h < 0)
+		return err_set(e, ENOENT, "no host named \"%s\" in lab \"%s\"", host,
+			       lab->topo->name);
+	struct lab_proc *p = calloc(1, sizeof(*p));
+	if (!p)
+		return err_set(e, ENOMEM, "out of memory");
+	p->host = h;
+	p->pidfd = -1;
+	int rc = 0;
+	if (o->mem_limit > 0 || o->cpu_pct > 0) {
+		char name[64];
+		snprintf(name, sizeof(name), "%s.%d", host, ++lab->seq);
+		rc = cgroup_create(&lab->sb.cg, name, o->mem_limit, o->cpu_pct, &p->cg, e);
+		p->has_cg = rc == 0;
+	}
+	int pfd[2] = {-1, -1};
+	if (!rc && pipe2(pfd, O_CLOEXEC) < 0)
+		rc = err_set(e, errno, "pipe: %s", strerror(errno));
+	if (rc) {
+		if (p->has_cg)
+			cgroup_destroy(&p->cg);
+		free(p);
+		return rc;
+	}
+	fflush(NULL);
+	p->pid = fork();
+	if (p->pid == 0) {
+		close(pfd[0]);
+		child_setup(lab, h, o, p, pfd[1]);
+		if (fn) {
+			close(pfd[1]);
+			_exit(fn(arg) & 0xff);
+		}
+		execvp(argv[0], argv);
+		child_fail(pfd[1], argv[0], errno);
+	}
+	close(pfd[1]);
+	if (p->pid < 0) {
+		rc = err_set(e, errno, "fork: %s", strerror(errno));
+	} else {
+		char msg[512];
+		ssize_t n;
+		while ((n = read(pfd[0], msg, sizeof(msg) - 1)) < 0 && errno == EINTR)
+			;
+		if (n > 0) {
+			msg[n] = '\0';
+			rc = err_set(e, ENOEXEC, "cannot start in host %s: %s", host, msg);
+			waitpid(p->pid, NULL, 0);
+		}
+	}
+	close(pfd[0]);
+	if (rc) {
+		if (p->has_cg)
+			cgroup_destroy(&p->cg);
+		free(p);
+		return rc;
+	}
+	p->pidfd = (int)syscall(SYS_pidfd_open, p->pid, 0);
+	p->next = lab->procs;
+	lab->procs = p;
+	*out = p;
+	return 0;
+}
+
+int lab_spawn(struct lab *lab, const char *host, char *const argv[],
+	      const struct lab_spawn_opts *opts, struct lab_proc **out, err_t *e)
+{
+	if (!argv || !argv[0])
+		return err_set(e, EINVAL, "no command given");
+	return spawn(lab, host, argv, NULL, NULL, opts, out, e);
+}
+
+int lab_spawn_fn(struct lab *lab, const char *host, int (*fn)(void *), void *arg,
+		 const struct lab_spawn_opts *opts, struct lab_proc **out, err_t *e)
+{
+	return spawn(lab, host, NULL, fn, arg, opts, out, e);
+}
+
+static void record_status(struct lab_proc *p, int status)
+{
+	memset(&p->st, 0, sizeof(p->st));
+	if (WIFEXITED(status)) {
+		p->st.exited = 1;
+		p->st.code = WEXITSTATUS(status);
+	} else if (WIFSIGNALED(status)) {
+		p->st.signaled = 1;
+		p->st.sig = WTERMSIG(status);
+		/* SIGKILL alone could be anyone's; the cgroup's oom_kill counter
+		 * says it was the kernel reclaiming memory. */
+		p->st.oom_killed = p->st.sig == SIGKILL && p->has_cg && cgroup_oom_kills(&p->cg) > 0;
+	}
+	p->done = 1;
+}
+
+int lab_wait(struct lab *lab, struct lab_proc *p, int timeout_ms, struct lab_status *st)
+{
+	(void)lab;
+	if (!p->done) {
+		if (p->pidfd >= 0) {
+			struct pollfd pf = {.fd = p->pidfd, .events = POLLIN};
+			int n;
+			while ((n = poll(&pf, 1, timeout_ms)) < 0 && errno == EINTR)
+				;
+			if (n == 0)
+				return -ETIMEDOUT;
+		}
+		int status;
+		long long deadline = sys_now_ns() + (long long)timeout_ms * 1000000LL;
+		for (;;) {
+			pid_t r = waitpid(p->pid, &status, p->pidfd >= 0 || timeout_ms < 0 ? 0 : WNOHANG);
+			if (r == p->pid)
+				break;
+			if (r < 0 && errno != EINTR)
+				return -errno;
+			if (r == 0 && sys_now_ns() > deadline)
+				return -ETIMEDOUT;
+			if (r == 0)
+				usleep(2000);
+		}
+		record_status(p, status);
+	}
+	if (st)
+		*st = p->st;
+	return 0;
+}
+
+void lab_release(struct lab *lab, struct lab_proc *p)
+{
+	for (struct lab_proc **pp = &lab->procs; *pp; pp = &(*pp)->next)
+		if (*pp == p) {
+			*pp = p->next;
+			break;
+		}
+	if (!p->done) {
+		kill(-p->pid, SIGKILL);
+		kill(p->pid, SIGKILL);
+		(void)lab_wait(lab, p, -1, NULL);
+	}
+	if (p->pidfd >= 0)
+		close(p->pidfd);
+	if (p->has_cg)
+		cgroup_destroy(&p->cg);
+	free(p);
+}
+
+const char *lab_status_str(const struct lab_status *st, char *buf, size_t cap)
+{
+	if (st->exited)
+		snprintf(buf, cap, "exited with %d", st->code);
+	else if (st->signaled)
+		snprintf(buf, cap, "killed by SIG%s%s", sigabbrev_np(st->sig) ? sigabbrev_np(st->sig) : "?",
+			 st->oom_killed ? " (OOM kill: the memory limit was reached)" : "");
+	else
+		snprintf(buf, cap, "still running");
+	return buf;
+}
+
+/* --- teardown ------------------------------------------------------------------ */
+
+void lab_down(struct lab *lab)
+{
+	/* Ask politely first, so services can say goodbye (un-REGISTER, BYE). */
+	for (struct lab_proc *p = lab->procs; p; p = p->next)
+		if (!p->done)
+			kill(-p->pid, SIGTERM);
+	long long deadline = sys_now_ns() + 1000000000LL;
+	for (struct lab_proc *p = lab->procs; p; p = p->next) {
+		long long left_ms = (deadline - sys_now_ns()) / 1000000;
+		if (!p->done && lab_wait(lab, p, left_ms > 0 ? (int)left_ms : 0, NULL) == -ETIMEDOUT)
+			kill(-p->pid, SIGKILL);
+	}
+	while (lab->procs)
+		lab_release(lab, lab->procs);
+	for (int h = 0; h < TOPO_MAX_HOSTS; h++)
+		if (lab->hosts[h].netns >= 0) {
+			close(lab->hosts[h].netns);
+			lab->hosts[h].netns = -1;
+		}
+	sandbox_leave(&lab->sb);
+	topo_free(lab->topo);
+	lab->topo = NULL;
+}

@@ -1,0 +1,80 @@
+/* lab.h — a running lab: a topology built inside a sandbox, and the processes
+ * started in its hosts.
+ *
+ * Each host is a network namespace (with its own interfaces, routes, sysctls
+ * and nftables ruleset); each process started in a host also gets its own
+ * mount and UTS namespaces, so it sees that host's /etc/resolv.conf,
+ * /etc/hosts, /proc, /sys and hostname. */
+#ifndef SIPLAB_LAB_H
+#define SIPLAB_LAB_H
+
+#include <sys/types.h>
+
+#include "cgroup.h"
+#include "sandbox.h"
+#include "sys.h"
+#include "topo.h"
+
+struct lab_host {
+	int netns; /* fd keeping the host's network namespace alive */
+	char resolv[PATH_MAX]; /* its /etc/resolv.conf, in the lab's runtime dir */
+	char hosts[PATH_MAX]; /* its /etc/hosts */
+};
+
+/* How a process ended. */
+struct lab_status {
+	int exited; /* exited normally with code */
+	int code;
+	int signaled; /* killed by signal sig */
+	int sig;
+	int oom_killed; /* killed by the kernel's OOM killer (SIGKILL + cgroup event) */
+};
+
+struct lab_proc {
+	pid_t pid;
+	int host;
+	int pidfd; /* pollable; -1 when the kernel has no pidfd */
+	int has_cg;
+	struct cgroup cg;
+	int done;
+	struct lab_status st;
+	struct lab_proc *next;
+};
+
+struct lab_spawn_opts {
+	long long mem_limit; /* bytes; 0 = no limit */
+	int cpu_pct; /* percent of one core; 0 = no limit */
+	int fd_in, fd_out, fd_err; /* -1 = inherit the lab's own */
+};
+#define LAB_SPAWN_OPTS_INIT {0, 0, -1, -1, -1}
+
+struct lab {
+	struct topo *topo; /* owned */
+	struct lab_host hosts[TOPO_MAX_HOSTS];
+	struct sandbox sb;
+	struct lab_proc *procs;
+	int seq; /* for naming cgroups */
+	long long build_ns; /* time taken to build the topology */
+};
+
+/* Enter a fresh sandbox and build topo in it (the lab takes ownership of topo,
+ * also on failure). rundir: see sandbox_enter. */
+int lab_up(struct lab *lab, struct topo *topo, const char *rundir, err_t *e);
+/* Stop every process, remove everything the lab made, leave the sandbox. */
+void lab_down(struct lab *lab);
+
+/* Start argv in host (by name); opts may be NULL. */
+int lab_spawn(struct lab *lab, const char *host, char *const argv[],
+	      const struct lab_spawn_opts *opts, struct lab_proc **out, err_t *e);
+/* Run fn(arg) in a child inside host; the child's exit code is fn's result. */
+int lab_spawn_fn(struct lab *lab, const char *host, int (*fn)(void *), void *arg,
+		 const struct lab_spawn_opts *opts, struct lab_proc **out, err_t *e);
+/* Wait for p to end (timeout_ms < 0: forever). 0 when it ended, -ETIMEDOUT. */
+int lab_wait(struct lab *lab, struct lab_proc *p, int timeout_ms, struct lab_status *st);
+/* Forget a finished process (frees it). */
+void lab_release(struct lab *lab, struct lab_proc *p);
+
+/* A sentence for a status: "exited with 0", "killed by SIGKILL (OOM kill)". */
+const char *lab_status_str(const struct lab_status *st, char *buf, size_t cap);
+
+#endif

@@ -1,0 +1,41 @@
+/* sys.h — small OS helpers shared by the lab: errors as values, files, strings.
+ * Every fallible function here returns 0 or a negative errno and, when given an
+ * err_t, leaves a sentence in it that names what failed and why. */
+#ifndef SIPLAB_SYS_H
+#define SIPLAB_SYS_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+typedef struct {
+	char msg[768];
+} err_t;
+
+/* Fill e (if not NULL) and return -code (code is a positive errno). */
+int err_set(err_t *e, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/* Prefix an existing message with more context ("building host h1: ..."). */
+int err_wrap(err_t *e, int rc, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/* Write the whole buffer to path (O_WRONLY|O_TRUNC, O_CREAT when create is set). */
+int sys_write_file(const char *path, const char *buf, size_t len, int create, err_t *e);
+/* Write a NUL-terminated string to path, without creating it (sysctl, cgroup knobs). */
+int sys_write_str(const char *path, const char *s, err_t *e);
+/* Read up to cap-1 bytes of path into buf, NUL-terminated. Returns bytes or -errno. */
+ssize_t sys_read_file(const char *path, char *buf, size_t cap);
+
+/* mkdir -p with the given mode; an existing directory is fine. */
+int sys_mkdir_p(const char *path, mode_t mode, err_t *e);
+/* Remove a directory tree made by the lab (files and subdirectories). */
+int sys_rm_tree(const char *path);
+
+/* Write all bytes, retrying on EINTR and short writes. */
+int sys_write_all(int fd, const void *buf, size_t len);
+
+/* Monotonic clock in nanoseconds, for benchmarks and deadlines. */
+long long sys_now_ns(void);
+
+/* Copy src into dst (capacity cap), always NUL-terminated; -ENAMETOOLONG if cut. */
+int sys_strlcpy(char *dst, const char *src, size_t cap);
+
+#endif

@@ -1,0 +1,340 @@
+/* cmd_lab.c — `siplab lab ...`: build a lab from a topology and work inside it. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include "../netns/ctl.h"
+#include "../netns/lab.h"
+#include "../netns/probe.h"
+#include "../netns/topo.h"
+#include "cli.h"
+
+static const char lab_usage[] =
+	"usage: siplab lab SUBCOMMAND [OPTIONS]\n"
+	"\n"
+	"A lab is a set of hosts (one Linux network namespace each) joined by links\n"
+	"(veth pairs), with addresses, routes, sysctls, nftables rules, and their own\n"
+	"/etc/resolv.conf and /etc/hosts. It lives in private user, network, mount and\n"
+	"PID namespaces: it cannot reach or change the host's network, and everything\n"
+	"it made is gone when it ends, even if it is killed.\n"
+	"\n"
+	"subcommands:\n"
+	"  check [TOPOLOGY]         build the lab, test UDP reachability between every\n"
+	"                           pair of hosts, print the matrix, tear it down\n"
+	"  up [TOPOLOGY]            build the lab and keep it running until Ctrl-C or\n"
+	"                           `siplab lab down` (--detach: return once it is up)\n"
+	"  exec HOST -- CMD [ARG..] run a command inside a host of a running lab, on\n"
+	"                           this terminal; exits with the command's status\n"
+	"  status                   hosts, addresses and processes of a running lab\n"
+	"  down                     stop a running lab\n"
+	"  list                     the labs running for this user\n"
+	"  topology                 print the standard topology as JSON (copy it, edit it,\n"
+	"                           and pass the file to check or up)\n"
+	"\n"
+	"options:\n"
+	"  --name NAME     which lab (default: \"default\"); labs with different names\n"
+	"                  run side by side\n"
+	"  --workers N     worker hosts in the standard topology (default 1, max 50)\n"
+	"  --nat           put the workers behind a NAT router in the standard topology\n"
+	"  --detach        with up: go to the background once the lab is up\n"
+	"\n"
+	"TOPOLOGY is a JSON file; without one, the standard topology is used: a core\n"
+	"router with the platform, registrar, callee and dns hosts, and the workers.\n"
+	"\n"
+	"examples:\n"
+	"  siplab lab check --workers 3 --nat\n"
+	"  siplab lab up --detach\n"
+	"  siplab lab exec worker1 -- ping -c1 registrar.lab\n"
+	"  siplab lab exec registrar -- tcpdump -ni eth0 udp port 5060\n"
+	"  siplab lab down\n";
+
+struct lab_opts {
+	const char *name;
+	const char *topology;
+	int workers;
+	int nat;
+	int detach;
+	char **rest; /* after "--" for exec */
+	int n_rest;
+	const char *host;
+};
+
+static int parse_opts(int argc, char **argv, struct lab_opts *o)
+{
+	static const struct option longopts[] = {
+		{"name", required_argument, NULL, 'n'}, {"workers", required_argument, NULL, 'w'},
+		{"nat", no_argument, NULL, 'N'},	  {"detach", no_argument, NULL, 'd'},
+		{"help", no_argument, NULL, 'h'},	  {NULL, 0, NULL, 0}};
+	memset(o, 0, sizeof(*o));
+	o->name = "default";
+	o->workers = 1;
+	optind = 1;
+	int c;
+	while ((c = getopt_long(argc, argv, "+hn:w:", longopts, NULL)) != -1) {
+		char *end;
+		switch (c) {
+		case 'n':
+			o->name = optarg;
+			break;
+		case 'w':
+			o->workers = (int)strtol(optarg, &end, 10);
+			if (*end || o->workers < 1 || o->workers > 50) {
+				fprintf(stderr, "siplab lab: --workers: expected 1 to 50, got \"%s\"\n",
+					optarg);
+				return -1;
+			}
+			break;
+		case 'N':
+			o->nat = 1;
+			break;
+		case 'd':
+			o->detach = 1;
+			break;
+		case 'h':
+			fputs(lab_usage, stdout);
+			exit(EXIT_OK);
+		default:
+			fprintf(stderr, "(see `siplab lab --help`)\n");
+			return -1;
+		}
+	}
+	for (int i = optind; i < argc; i++) {
+		if (!strcmp(argv[i], "--")) {
+			o->rest = argv + i + 1;
+			o->n_rest = argc - i - 1;
+			break;
+		}
+		if (!o->topology && !o->host)
+			o->topology = argv[i];
+		else {
+			fprintf(stderr, "siplab lab: unexpected argument \"%s\"\n", argv[i]);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static int load_topology(const struct lab_opts *o, struct topo **t)
+{
+	err_t e;
+	int rc;
+	if (o->topology) {
+		rc = topo_load(o->topology, t, &e);
+	} else {
+		char *json = topo_standard_json(o->workers, o->nat);
+		rc = json ? topo_parse(json, "standard topology", t, &e) : -ENOMEM;
+		free(json);
+	}
+	if (rc)
+		fprintf(stderr, "siplab: %s\n", rc == -ENOMEM ? "out of memory" : e.msg);
+	return rc;
+}
+
+static int env_exit(int rc)
+{
+	return rc == -EPERM || rc == -EACCES || rc == -ENOSPC ? EXIT_ENV : EXIT_FAIL;
+}
+
+static int start_lab(const struct lab_opts *o, struct lab *lab, struct topo *t)
+{
+	err_t e;
+	char rundir[PATH_MAX];
+	int rc = ctl_claim(o->name, rundir, sizeof(rundir), &e);
+	if (rc) {
+		topo_free(t);
+		fprintf(stderr, "siplab: %s\n", e.msg);
+		return rc;
+	}
+	rc = lab_up(lab, t, rundir, &e);
+	if (rc)
+		fprintf(stderr, "siplab: %s\n", e.msg);
+	return rc;
+}
+
+static int lab_check(const struct lab_opts *o)
+{
+	struct topo *t;
+	if (load_topology(o, &t))
+		return EXIT_USAGE;
+	struct lab lab;
+	long long t0 = sys_now_ns();
+	int rc = start_lab(o, &lab, t);
+	if (rc)
+		return env_exit(rc);
+	char *d = lab_describe(&lab);
+	printf("%s", d ? d : "");
+	free(d);
+	err_t e;
+	int bad = probe_matrix(&lab, stdout, &e);
+	if (bad < 0)
+		fprintf(stderr, "siplab: %s\n", e.msg);
+	long long t1 = sys_now_ns();
+	lab_down(&lab);
+	long long t2 = sys_now_ns();
+	struct rusage ru;
+	getrusage(RUSAGE_SELF, &ru);
+	printf("  lab up %.1f ms, checks %.1f ms, down %.1f ms; peak memory of the lab "
+	       "process %ld kB\n",
+	       (double)lab.build_ns / 1e6, (double)(t1 - t0 - lab.build_ns) / 1e6,
+	       (double)(t2 - t1) / 1e6, ru.ru_maxrss);
+	printf("%s\n", bad == 0 ? "lab check: OK — every service host answered from every host"
+				: "lab check: FAILED");
+	return bad == 0 ? EXIT_OK : EXIT_FAIL;
+}
+
+/* With --detach the parent returns once the child reports the lab up (or
+ * failed); the child is the lab's main process from then on. */
+static int detach(int *ready_fd)
+{
+	int pfd[2];
+	if (pipe2(pfd, O_CLOEXEC) < 0)
+		return -errno;
+	fflush(NULL);
+	pid_t pid = fork();
+	if (pid < 0)
+		return -errno;
+	if (pid > 0) {
+		close(pfd[1]);
+		char buf[4096];
+		ssize_t n, total = 0;
+		while ((n = read(pfd[0], buf, sizeof(buf))) > 0) {
+			fwrite(buf, 1, (size_t)n, stdout);
+			total += n;
+		}
+		exit(total > 0 && buf[0] != '!' ? EXIT_OK : EXIT_FAIL);
+	}
+	close(pfd[0]);
+	setsid();
+	*ready_fd = pfd[1];
+	return 0;
+}
+
+static int lab_up_cmd(const struct lab_opts *o)
+{
+	struct topo *t;
+	if (load_topology(o, &t))
+		return EXIT_USAGE;
+	int ready = -1;
+	if (o->detach && detach(&ready) < 0) {
+		perror("siplab: fork");
+		return EXIT_FAIL;
+	}
+	struct lab lab;
+	int rc = start_lab(o, &lab, t);
+	if (rc) {
+		if (ready >= 0)
+			(void)!write(ready, "!", 1);
+		return env_exit(rc);
+	}
+	err_t e;
+	int lfd = ctl_listen(lab.sb.rundir, &e);
+	if (lfd < 0) {
+		fprintf(stderr, "siplab: %s\n", e.msg);
+		lab_down(&lab);
+		return EXIT_FAIL;
+	}
+	char *d = lab_describe(&lab);
+	char msg[8192];
+	int n = snprintf(msg, sizeof(msg),
+			 "%slab \"%s\" is up (pid %d). Work inside it from another shell:\n"
+			 "  siplab lab exec%s%s HOST -- CMD      e.g. HOST=%s CMD=\"ip addr\"\n"
+			 "stop it with Ctrl-C%s or `siplab lab down%s%s`\n",
+			 d ? d : "", o->name, (int)getpid(), strcmp(o->name, "default") ? " --name " : "",
+			 strcmp(o->name, "default") ? o->name : "", lab.topo->hosts[0].name,
+			 o->detach ? " (not when detached)" : "", strcmp(o->name, "default") ? " --name " : "",
+			 strcmp(o->name, "default") ? o->name : "");
+	free(d);
+	if (ready >= 0) {
+		(void)!write(ready, msg, (size_t)(n < (int)sizeof(msg) ? n : (int)sizeof(msg) - 1));
+		close(ready);
+		int devnull = open("/dev/null", O_RDWR);
+		dup2(devnull, 0);
+		dup2(devnull, 1);
+		dup2(devnull, 2);
+		close(devnull);
+	} else {
+		fputs(msg, stdout);
+		fflush(stdout);
+	}
+	int sig = ctl_serve(&lab, lfd);
+	fprintf(stderr, "siplab: lab \"%s\" going down%s%s\n", o->name, sig ? " on " : "",
+		sig ? sigabbrev_np(sig) : "");
+	close(lfd);
+	lab_down(&lab);
+	return EXIT_OK;
+}
+
+static int lab_exec_cmd(const struct lab_opts *o)
+{
+	if (!o->topology || o->n_rest < 1) {
+		fprintf(stderr, "usage: siplab lab exec [--name NAME] HOST -- CMD [ARGS...]\n");
+		return EXIT_USAGE;
+	}
+	err_t e;
+	int code = 0;
+	if (ctl_exec(o->name, o->topology, o->rest, &code, &e)) {
+		fprintf(stderr, "siplab: %s\n", e.msg);
+		return 125;
+	}
+	return code;
+}
+
+static int lab_simple(const struct lab_opts *o, const char *sub)
+{
+	err_t e;
+	char *text = NULL;
+	int rc;
+	if (!strcmp(sub, "down"))
+		rc = ctl_down(o->name, &e);
+	else if (!strcmp(sub, "status"))
+		rc = ctl_status(o->name, &text, &e);
+	else
+		rc = ctl_list(&text, &e);
+	if (rc) {
+		fprintf(stderr, "siplab: %s\n", e.msg);
+		return EXIT_FAIL;
+	}
+	if (!strcmp(sub, "down"))
+		printf("lab \"%s\" is down\n", o->name);
+	else if (!strcmp(sub, "list") && text && !*text)
+		printf("no lab is running\n");
+	else if (text)
+		fputs(text, stdout);
+	free(text);
+	return EXIT_OK;
+}
+
+int cmd_lab(int argc, char **argv)
+{
+	if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") ||
+	    !strcmp(argv[1], "help")) {
+		fputs(lab_usage, argc < 2 ? stderr : stdout);
+		return argc < 2 ? EXIT_USAGE : EXIT_OK;
+	}
+	const char *sub = argv[1];
+	struct lab_opts o;
+	if (parse_opts(argc - 1, argv + 1, &o) < 0)
+		return EXIT_USAGE;
+	if (!strcmp(sub, "check"))
+		return lab_check(&o);
+	if (!strcmp(sub, "up"))
+		return lab_up_cmd(&o);
+	if (!strcmp(sub, "exec"))
+		return lab_exec_cmd(&o);
+	if (!strcmp(sub, "down") || !strcmp(sub, "status") || !strcmp(sub, "list"))
+		return lab_simple(&o, sub);
+	if (!strcmp(sub, "topology")) {
+		char *json = topo_standard_json(o.workers, o.nat);
+		puts(json ? json : "");
+		free(json);
+		return json ? EXIT_OK : EXIT_FAIL;
+	}
+	fprintf(stderr, "siplab lab: unknown subcommand \"%s\" (see `siplab lab --help`)\n", sub);
+	return EXIT_USAGE;
+}

@@ -1,0 +1,57 @@
+/* main.c — siplab: a self-contained SIP test lab. Dispatches to subcommands. */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+
+struct command {
+	const char *name;
+	int (*run)(int argc, char **argv);
+	const char *summary;
+};
+
+static const struct command commands[] = {
+	{"lab", cmd_lab, "build a lab network of hosts and links, and work inside it"},
+	{NULL, NULL, NULL},
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f, "siplab %s — a self-contained lab that reproduces SIP test failures with real\n"
+		   "traffic in private Linux namespaces, and never touches the host's network.\n\n"
+		   "usage: siplab COMMAND [ARGS...]\n\ncommands:\n",
+		SIPLAB_VERSION);
+	for (const struct command *c = commands; c->name; c++)
+		fprintf(f, "  %-10s %s\n", c->name, c->summary);
+	fprintf(f, "  %-10s %s\n", "help", "this text; `siplab COMMAND --help` for one command");
+	fprintf(f, "  %-10s %s\n", "version", "print the version");
+	fprintf(f, "\nstart with:\n"
+		   "  siplab lab check          build the standard lab, test every path, tear it "
+		   "down\n"
+		   "  siplab lab up             keep a lab running to explore "
+		   "(`siplab lab --help`)\n"
+		   "\nexit codes: 0 ok, 1 a check failed, 2 bad usage or input, 3 the machine "
+		   "cannot run the lab\n");
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2) {
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	const char *name = argv[1];
+	if (!strcmp(name, "help") || !strcmp(name, "--help") || !strcmp(name, "-h")) {
+		usage(stdout);
+		return EXIT_OK;
+	}
+	if (!strcmp(name, "version") || !strcmp(name, "--version")) {
+		printf("siplab %s\n", SIPLAB_VERSION);
+		return EXIT_OK;
+	}
+	for (const struct command *c = commands; c->name; c++)
+		if (!strcmp(name, c->name))
+			return c->run(argc - 1, argv + 1);
+	fprintf(stderr, "siplab: unknown command \"%s\" (see `siplab help`)\n", name);
+	return EXIT_USAGE;
+}

@@ -1,0 +1,58 @@
+/* harness.h — shared helpers for siplab's cmocka tests.
+ *
+ * A lab moves the calling process into new namespaces for good, so every test
+ * that builds one does it in a forked child: in_child() runs the body there
+ * and turns its verdict into a cmocka assertion. Inside the child, CHECK()
+ * prints what did not hold and makes the child fail. */
+#ifndef SIPLAB_TEST_HARNESS_H
+#define SIPLAB_TEST_HARNESS_H
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define CHILD_SKIP 77
+
+#define CHECK(cond, ...)                                                                      \
+	do {                                                                                  \
+		if (!(cond)) {                                                                \
+			fprintf(stderr, "    check failed at %s:%d: %s\n      ", __FILE__,        \
+				__LINE__, #cond);                                             \
+			fprintf(stderr, __VA_ARGS__);                                         \
+			fputc('\n', stderr);                                                  \
+			return 1;                                                             \
+		}                                                                             \
+	} while (0)
+
+/* Run body() in a child; fail the test unless it returns 0, skip on CHILD_SKIP. */
+static inline void in_child(int (*body)(void))
+{
+	fflush(NULL);
+	struct timespec t0, t1;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0)
+		_exit(body());
+	int status = 0;
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	fprintf(stderr, "    (%.0f ms)\n",
+		(double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6);
+	if (WIFEXITED(status) && WEXITSTATUS(status) == CHILD_SKIP)
+		skip();
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+		fail_msg("the test's child %s %d", WIFEXITED(status) ? "exited with" : "died of signal",
+			 WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status));
+}
+
+#endif
