@@ -58,13 +58,13 @@ static int probe_v2(struct cgroup_root *r, pid_t owner)
 	snprintf(f, sizeof(f), "%s/cgroup.controllers", dir);
 	if (sys_read_file(f, ctl, sizeof(ctl)) < 0 || !strstr(ctl, "memory")) {
 		snprintf(r->why, sizeof(r->why),
-			 "cgroup v2 at %s does not offer the memory controller to us", dir);
+		         "cgroup v2 at %s does not offer the memory controller to us", dir);
 		return 0;
 	}
 	if (access(dir, W_OK) < 0) {
 		snprintf(r->why, sizeof(r->why),
-			 "cgroup v2 at %s is not delegated to uid %d (not writable)", dir,
-			 (int)getuid());
+		         "cgroup v2 at %s is not delegated to uid %d (not writable)", dir,
+		         (int)getuid());
 		return 0;
 	}
 	snprintf(r->mem, sizeof(r->mem), "%s/siplab.%d", dir, (int)owner);
@@ -79,16 +79,16 @@ static int probe_v1(struct cgroup_root *r, pid_t owner)
 	if (!is_fs("/sys/fs/cgroup/memory", 0x27e0eb /* CGROUP_SUPER_MAGIC */) ||
 	    own_path("memory", rel, sizeof(rel)) < 0) {
 		snprintf(r->why, sizeof(r->why),
-			 "neither cgroup v2 with the memory controller nor a cgroup v1 memory "
-			 "hierarchy is mounted under /sys/fs/cgroup");
+		         "neither cgroup v2 with the memory controller nor a cgroup v1 memory "
+		         "hierarchy is mounted under /sys/fs/cgroup");
 		return 0;
 	}
 	snprintf(dir, sizeof(dir), "/sys/fs/cgroup/memory%s", strcmp(rel, "/") ? rel : "");
 	if (access(dir, W_OK) < 0) {
 		snprintf(r->why, sizeof(r->why),
-			 "cgroup v1 memory hierarchy at %s is not writable by uid %d (not "
-			 "delegated); run as root for memory and CPU limits",
-			 dir, (int)getuid());
+		         "cgroup v1 memory hierarchy at %s is not writable by uid %d (not "
+		         "delegated); run as root for memory and CPU limits",
+		         dir, (int)getuid());
 		return 0;
 	}
 	snprintf(r->mem, sizeof(r->mem), "%s/siplab.%d", dir, (int)owner);
@@ -142,7 +142,7 @@ static int set_knob(const char *dir, const char *knob, const char *val, err_t *e
 }
 
 int cgroup_create(struct cgroup_root *r, const char *name, long long mem_bytes, int cpu_pct,
-		  struct cgroup *cg, err_t *e)
+                  struct cgroup *cg, err_t *e)
 {
 	memset(cg, 0, sizeof(*cg));
 	if (r->version == 0)
@@ -158,7 +158,7 @@ int cgroup_create(struct cgroup_root *r, const char *name, long long mem_bytes, 
 	if (mem_bytes > 0) {
 		snprintf(v, sizeof(v), "%lld", mem_bytes);
 		rc = set_knob(cg->mem, r->version == 2 ? "memory.max" : "memory.limit_in_bytes", v,
-			      e);
+		              e);
 		/* Without swap limits a v2 cgroup would page out instead of dying. */
 		if (!rc && r->version == 2)
 			(void)set_knob(cg->mem, "memory.swap.max", "0", NULL);
@@ -172,13 +172,14 @@ int cgroup_create(struct cgroup_root *r, const char *name, long long mem_bytes, 
 			snprintf(cg->cpu, sizeof(cg->cpu), "%s/%s", r->cpu, name);
 			if (mkdir(cg->cpu, 0755) < 0 && errno != EEXIST)
 				rc = err_set(e, errno, "cannot create cgroup %s: %s", cg->cpu,
-					     strerror(errno));
+				             strerror(errno));
 			snprintf(v, sizeof(v), "%ld", quota);
 			if (!rc)
 				rc = set_knob(cg->cpu, "cpu.cfs_quota_us", v, e);
 		} else {
-			rc = err_set(e, ENOTSUP, "a CPU limit was asked for, but the cgroup v1 cpu "
-						 "controller is not available to us");
+			rc = err_set(e, ENOTSUP,
+			             "a CPU limit was asked for, but the cgroup v1 cpu "
+			             "controller is not available to us");
 		}
 	}
 	if (rc)
@@ -198,7 +199,7 @@ int cgroup_oom_kills(const struct cgroup *cg)
 {
 	char f[PATH_MAX + 32], buf[2048];
 	snprintf(f, sizeof(f), "%s/%s", cg->mem,
-		 cg->version == 2 ? "memory.events" : "memory.oom_control");
+	         cg->version == 2 ? "memory.events" : "memory.oom_control");
 	if (sys_read_file(f, buf, sizeof(buf)) < 0)
 		return 0;
 	const char *p = strstr(buf, "oom_kill ");

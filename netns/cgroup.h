@@ -12,11 +12,11 @@
 #include "sys.h"
 
 struct cgroup_root {
-	int version; /* 2, 1, or 0 when no usable hierarchy is delegated to us */
-	char why[512]; /* when version is 0: what was looked at, and why it can't be used */
+	int version;        /* 2, 1, or 0 when no usable hierarchy is delegated to us */
+	char why[512];      /* when version is 0: what was looked at, and why it can't be used */
 	char mem[PATH_MAX]; /* v1 memory base (or the v2 base) for this lab */
 	char cpu[PATH_MAX]; /* v1 cpu base ("" when the cpu controller is missing) */
-	int made; /* the base directories exist */
+	int made;           /* the base directories exist */
 };
 
 struct cgroup {
@@ -36,7 +36,7 @@ int cgroup_prepare(struct cgroup_root *r, err_t *e);
 /* Create a cgroup for one process under the lab's base, with a memory limit in
  * bytes (0: none) and a CPU limit in percent of one core (0: none). */
 int cgroup_create(struct cgroup_root *r, const char *name, long long mem_bytes, int cpu_pct,
-		  struct cgroup *cg, err_t *e);
+                  struct cgroup *cg, err_t *e);
 /* Move the calling process into cg (used in a child between fork and exec). */
 int cgroup_enter(const struct cgroup *cg, err_t *e);
 /* How many times the kernel's OOM killer acted in cg (0 if unknown). */

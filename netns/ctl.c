@@ -22,7 +22,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#define CTL_MSG_MAX 65536
+#define CTL_MSG_MAX     65536
 #define CTL_MAX_CLIENTS 32
 
 static int sock_path(const char *rundir, struct sockaddr_un *sa, err_t *e)
@@ -45,8 +45,8 @@ static int lab_dir(const char *name, char *out, size_t cap, err_t *e)
 		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
 		      (*p >= '0' && *p <= '9') || *p == '-' || *p == '_' || *p == '.'))
 			return err_set(e, EINVAL,
-				       "lab name \"%s\": expected letters, digits, '-', '_' or '.'",
-				       name);
+			               "lab name \"%s\": expected letters, digits, '-', '_' or '.'",
+			               name);
 	if (!*name || *name == '.' || strlen(name) > 64)
 		return err_set(e, EINVAL, "lab name \"%s\": expected 1-64 characters", name);
 	snprintf(out, cap, "%s/%s", user, name);
@@ -82,9 +82,9 @@ int ctl_claim(const char *name, char *rundir, size_t cap, err_t *e)
 	if (fd >= 0) {
 		close(fd);
 		return err_set(e, EEXIST,
-			       "a lab named \"%s\" is already up; stop it with `siplab lab down "
-			       "--name %s` or choose another --name",
-			       name, name);
+		               "a lab named \"%s\" is already up; stop it with `siplab lab down "
+		               "--name %s` or choose another --name",
+		               name, name);
 	}
 	/* Nobody answers: a lab that died together with its reaper. */
 	(void)sys_rm_tree(rundir);
@@ -134,17 +134,19 @@ char *lab_describe(const struct lab *lab)
 		return NULL;
 	const struct topo *t = lab->topo;
 	fprintf(f, "lab \"%s\": %d hosts, %d links, built in %.1f ms\n", t->name, t->n_hosts,
-		t->n_links, (double)lab->build_ns / 1e6);
+	        t->n_links, (double)lab->build_ns / 1e6);
 	fprintf(f, "  %-12s %-10s %s\n", "HOST", "ROLE", "INTERFACES");
 	for (int h = 0; h < t->n_hosts; h++) {
 		fprintf(f, "  %-12s %-10s", t->hosts[h].name, t->hosts[h].role);
 		for (int i = 0; i < t->n_links; i++) {
 			const struct topo_link *l = &t->links[i];
-			const struct topo_end *me = l->a.host == h ? &l->a : l->b.host == h ? &l->b : NULL;
+			const struct topo_end *me = l->a.host == h   ? &l->a
+			                            : l->b.host == h ? &l->b
+			                                             : NULL;
 			const struct topo_end *peer = me == &l->a ? &l->b : &l->a;
 			if (me)
 				fprintf(f, " %s %s (to %s)", me->ifname, me->addr,
-					t->hosts[peer->host].name);
+				        t->hosts[peer->host].name);
 		}
 		fputc('\n', f);
 	}
@@ -152,7 +154,7 @@ char *lab_describe(const struct lab *lab)
 	for (const struct lab_proc *p = lab->procs; p; p = p->next)
 		n += !p->done;
 	fprintf(f, "  processes running: %d; cgroups: %s\n", n,
-		lab->sb.cg.version ? (lab->sb.cg.version == 2 ? "v2" : "v1") : lab->sb.cg.why);
+	        lab->sb.cg.version ? (lab->sb.cg.version == 2 ? "v2" : "v1") : lab->sb.cg.why);
 	fclose(f);
 	return out;
 }
@@ -198,7 +200,8 @@ static void do_exec(struct lab *lab, struct client *c, char *payload, size_t len
 	char *argv[256];
 	int argc = 0;
 	const char *host = payload;
-	for (size_t off = strlen(host) + 1; off < len && argc < 255; off += strlen(payload + off) + 1)
+	for (size_t off = strlen(host) + 1; off < len && argc < 255;
+	     off += strlen(payload + off) + 1)
 		argv[argc++] = payload + off;
 	argv[argc] = NULL;
 	struct lab_spawn_opts o = LAB_SPAWN_OPTS_INIT;
@@ -207,7 +210,7 @@ static void do_exec(struct lab *lab, struct client *c, char *payload, size_t len
 	o.fd_err = fds[2];
 	err_t e;
 	int rc = c->proc ? err_set(&e, EBUSY, "one command per connection")
-			 : lab_spawn(lab, host, argv, &o, &c->proc, &e);
+	                 : lab_spawn(lab, host, argv, &o, &c->proc, &e);
 	for (int i = 0; i < 3; i++)
 		if (fds[i] >= 0)
 			close(fds[i]);
@@ -230,8 +233,10 @@ static int handle(struct lab *lab, struct client *c)
 		struct cmsghdr align;
 	} cbuf;
 	struct iovec iov = {buf, CTL_MSG_MAX};
-	struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf.b,
-			    .msg_controllen = sizeof(cbuf.b)};
+	struct msghdr mh = {.msg_iov = &iov,
+	                    .msg_iovlen = 1,
+	                    .msg_control = cbuf.b,
+	                    .msg_controllen = sizeof(cbuf.b)};
 	ssize_t n = recvmsg(c->fd, &mh, MSG_CMSG_CLOEXEC);
 	int fds[3];
 	take_fds(&mh, fds);
@@ -276,7 +281,7 @@ static void finish_exec(struct lab *lab, struct client *c)
 		return;
 	char res[64];
 	snprintf(res, sizeof(res), "%d %d %d", st.exited ? st.code : -1, st.signaled ? st.sig : 0,
-		 st.oom_killed);
+	         st.oom_killed);
 	(void)send_str(c->fd, 'R', res);
 	lab_release(lab, c->proc);
 	c->proc = NULL;
@@ -289,6 +294,7 @@ int ctl_serve(struct lab *lab, int lfd)
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGCHLD);
 	sigprocmask(SIG_BLOCK, &set, NULL);
 	int sfd = signalfd(-1, &set, SFD_CLOEXEC);
 	struct client cl[CTL_MAX_CLIENTS];
@@ -319,8 +325,13 @@ int ctl_serve(struct lab *lab, int lfd)
 				continue;
 			if (map[k] == -1) {
 				struct signalfd_siginfo si;
-				if (read(sfd, &si, sizeof(si)) == sizeof(si))
-					result = (int)si.ssi_signo;
+				if (read(sfd, &si, sizeof(si)) != sizeof(si))
+					continue;
+				if (si.ssi_signo == SIGCHLD) {
+					(void)lab_reap(lab);
+					continue;
+				}
+				result = (int)si.ssi_signo;
 				done = 1;
 			} else if (map[k] == -2) {
 				int fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
@@ -345,7 +356,6 @@ int ctl_serve(struct lab *lab, int lfd)
 			drop_client(lab, &cl[i]);
 	if (sfd >= 0)
 		close(sfd);
-	sigprocmask(SIG_UNBLOCK, &set, NULL);
 	return result;
 }
 
@@ -359,10 +369,11 @@ static int connect_lab(const char *name, err_t *e)
 		return rc;
 	int fd = connect_dir(dir, e);
 	if (fd < 0 && fd != -ENAMETOOLONG)
-		return err_set(e, -fd,
-			       "no lab named \"%s\" is up (start one with `siplab lab up --name %s`; "
-			       "`siplab lab list` shows the running ones)",
-			       name, name);
+		return err_set(
+		        e, -fd,
+		        "no lab named \"%s\" is up (start one with `siplab lab up --name %s`; "
+		        "`siplab lab list` shows the running ones)",
+		        name, name);
 	return fd;
 }
 
@@ -464,8 +475,10 @@ static int send_exec(int fd, const char *host, char *const argv[])
 		struct cmsghdr align;
 	} cbuf;
 	struct iovec iov = {buf, n};
-	struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf.b,
-			    .msg_controllen = sizeof(cbuf.b)};
+	struct msghdr mh = {.msg_iov = &iov,
+	                    .msg_iovlen = 1,
+	                    .msg_control = cbuf.b,
+	                    .msg_controllen = sizeof(cbuf.b)};
 	struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
 	cm->cmsg_level = SOL_SOCKET;
 	cm->cmsg_type = SCM_RIGHTS;
@@ -524,7 +537,7 @@ int ctl_exec(const char *name, const char *host, char *const argv[], int *exit_c
 	int rc = send_exec(fd, host, argv);
 	if (rc)
 		rc = err_set(e, -rc, "cannot send the command to lab \"%s\": %s", name,
-			     strerror(-rc));
+		             strerror(-rc));
 	else
 		rc = wait_exec(fd, sfd, exit_code, e);
 	close(sfd);

@@ -25,7 +25,7 @@ static int enter_host(struct lab *lab, int h, err_t *e)
 {
 	if (setns(lab->hosts[h].netns, CLONE_NEWNET) < 0)
 		return err_set(e, errno, "cannot enter host %s: %s", lab->topo->hosts[h].name,
-			       strerror(errno));
+		               strerror(errno));
 	return 0;
 }
 
@@ -47,12 +47,12 @@ static int write_sysctl(const char *key, const char *val, err_t *e)
 		path[n++] = *p == '.' ? '/' : *p;
 	path[n] = '\0';
 	if (access(path, F_OK) < 0)
-		return err_set(e, ENOENT,
-			       "sysctl %s does not exist in this network namespace%s", key,
-			       strstr(key, "nf_conntrack")
-				       ? " (conntrack is not loaded; a nftables rule using ct or "
-					 "nat loads it)"
-				       : "");
+		return err_set(e, ENOENT, "sysctl %s does not exist in this network namespace%s",
+		               key,
+		               strstr(key, "nf_conntrack")
+		                       ? " (conntrack is not loaded; a nftables rule using ct or "
+		                         "nat loads it)"
+		                       : "");
 	int rc = sys_write_str(path, val, e);
 	return rc ? err_wrap(e, rc, "sysctl %s = %s", key, val) : 0;
 }
@@ -86,7 +86,7 @@ static int write_etc_files(struct lab *lab, int h, err_t *e)
 	n += (size_t)snprintf(buf + n, sizeof(buf) - n, "# siplab lab host %s\n", th->name);
 	for (int i = 0; i < th->n_nameservers; i++)
 		n += (size_t)snprintf(buf + n, sizeof(buf) - n, "nameserver %s\n",
-				      th->nameservers[i]);
+		                      th->nameservers[i]);
 	if (th->search[0])
 		n += (size_t)snprintf(buf + n, sizeof(buf) - n, "search %s\n", th->search);
 	int rc = sys_write_file(lh->resolv, buf, n, 1, e);
@@ -97,7 +97,7 @@ static int write_etc_files(struct lab *lab, int h, err_t *e)
 		n += (size_t)snprintf(buf + n, sizeof(buf) - n, "%s\t%s\n", addr, th->name);
 	for (int i = 0; i < th->n_etc_hosts && n < sizeof(buf); i++)
 		n += (size_t)snprintf(buf + n, sizeof(buf) - n, "%s\t%s\n", th->etc_hosts[i].val,
-				      th->etc_hosts[i].key);
+		                      th->etc_hosts[i].key);
 	return sys_write_file(lh->hosts, buf, n < sizeof(buf) ? n : sizeof(buf) - 1, 1, e);
 }
 
@@ -138,7 +138,7 @@ static int build_link(struct lab *lab, const struct topo_link *l, struct nlh *nl
 		rc = nlh_link_up(&nl[b->host], b->ifname, e);
 	if (rc)
 		err_wrap(e, rc, "link %s:%s - %s:%s", lab->topo->hosts[a->host].name, a->ifname,
-			 lab->topo->hosts[b->host].name, b->ifname);
+		         lab->topo->hosts[b->host].name, b->ifname);
 	return rc;
 }
 
@@ -215,7 +215,7 @@ static void child_fail(int errfd, const char *what, int err)
 }
 
 static void child_setup(struct lab *lab, int h, const struct lab_spawn_opts *o,
-			const struct lab_proc *p, int errfd)
+                        const struct lab_proc *p, int errfd)
 {
 	const struct lab_host *lh = &lab->hosts[h];
 	const char *name = lab->topo->hosts[h].name;
@@ -250,7 +250,7 @@ static void child_setup(struct lab *lab, int h, const struct lab_spawn_opts *o,
 }
 
 static int spawn(struct lab *lab, const char *host, char *const argv[], int (*fn)(void *),
-		 void *arg, const struct lab_spawn_opts *opts, struct lab_proc **out, err_t *e)
+                 void *arg, const struct lab_spawn_opts *opts, struct lab_proc **out, err_t *e)
 {
 	static const struct lab_spawn_opts defaults = LAB_SPAWN_OPTS_INIT;
 	const struct lab_spawn_opts *o = opts ? opts : &defaults;
@@ -258,7 +258,7 @@ static int spawn(struct lab *lab, const char *host, char *const argv[], int (*fn
 	int h = topo_host_index(lab->topo, host);
 	if (h < 0)
 		return err_set(e, ENOENT, "no host named \"%s\" in lab \"%s\"", host,
-			       lab->topo->name);
+		               lab->topo->name);
 	struct lab_proc *p = calloc(1, sizeof(*p));
 	if (!p)
 		return err_set(e, ENOMEM, "out of memory");
@@ -321,7 +321,7 @@ static int spawn(struct lab *lab, const char *host, char *const argv[], int (*fn
 }
 
 int lab_spawn(struct lab *lab, const char *host, char *const argv[],
-	      const struct lab_spawn_opts *opts, struct lab_proc **out, err_t *e)
+              const struct lab_spawn_opts *opts, struct lab_proc **out, err_t *e)
 {
 	if (!argv || !argv[0])
 		return err_set(e, EINVAL, "no command given");
@@ -329,7 +329,7 @@ int lab_spawn(struct lab *lab, const char *host, char *const argv[],
 }
 
 int lab_spawn_fn(struct lab *lab, const char *host, int (*fn)(void *), void *arg,
-		 const struct lab_spawn_opts *opts, struct lab_proc **out, err_t *e)
+                 const struct lab_spawn_opts *opts, struct lab_proc **out, err_t *e)
 {
 	return spawn(lab, host, NULL, fn, arg, opts, out, e);
 }
@@ -345,7 +345,8 @@ static void record_status(struct lab_proc *p, int status)
 		p->st.sig = WTERMSIG(status);
 		/* SIGKILL alone could be anyone's; the cgroup's oom_kill counter
 		 * says it was the kernel reclaiming memory. */
-		p->st.oom_killed = p->st.sig == SIGKILL && p->has_cg && cgroup_oom_kills(&p->cg) > 0;
+		p->st.oom_killed =
+		        p->st.sig == SIGKILL && p->has_cg && cgroup_oom_kills(&p->cg) > 0;
 	}
 	p->done = 1;
 }
@@ -353,33 +354,44 @@ static void record_status(struct lab_proc *p, int status)
 int lab_wait(struct lab *lab, struct lab_proc *p, int timeout_ms, struct lab_status *st)
 {
 	(void)lab;
-	if (!p->done) {
+	long long deadline = sys_now_ns() + (long long)timeout_ms * 1000000LL;
+	while (!p->done) {
+		int status;
+		pid_t r = waitpid(p->pid, &status, WNOHANG);
+		if (r == p->pid) {
+			record_status(p, status);
+			break;
+		}
+		if (r < 0 && errno != EINTR)
+			return -errno;
+		long long left = (deadline - sys_now_ns()) / 1000000;
+		if (timeout_ms >= 0 && left <= 0)
+			return -ETIMEDOUT;
+		int wait_ms = timeout_ms < 0 ? -1 : (int)left;
 		if (p->pidfd >= 0) {
 			struct pollfd pf = {.fd = p->pidfd, .events = POLLIN};
-			int n;
-			while ((n = poll(&pf, 1, timeout_ms)) < 0 && errno == EINTR)
-				;
-			if (n == 0)
-				return -ETIMEDOUT;
+			(void)poll(&pf, 1, wait_ms);
+		} else {
+			usleep(2000);
 		}
-		int status;
-		long long deadline = sys_now_ns() + (long long)timeout_ms * 1000000LL;
-		for (;;) {
-			pid_t r = waitpid(p->pid, &status, p->pidfd >= 0 || timeout_ms < 0 ? 0 : WNOHANG);
-			if (r == p->pid)
-				break;
-			if (r < 0 && errno != EINTR)
-				return -errno;
-			if (r == 0 && sys_now_ns() > deadline)
-				return -ETIMEDOUT;
-			if (r == 0)
-				usleep(2000);
-		}
-		record_status(p, status);
 	}
 	if (st)
 		*st = p->st;
 	return 0;
+}
+
+int lab_reap(struct lab *lab)
+{
+	int n = 0, status;
+	pid_t pid;
+	/* The lab is PID 1: orphans of lab processes end up here too. */
+	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+		n++;
+		for (struct lab_proc *p = lab->procs; p; p = p->next)
+			if (p->pid == pid && !p->done)
+				record_status(p, status);
+	}
+	return n;
 }
 
 void lab_release(struct lab *lab, struct lab_proc *p)
@@ -406,8 +418,9 @@ const char *lab_status_str(const struct lab_status *st, char *buf, size_t cap)
 	if (st->exited)
 		snprintf(buf, cap, "exited with %d", st->code);
 	else if (st->signaled)
-		snprintf(buf, cap, "killed by SIG%s%s", sigabbrev_np(st->sig) ? sigabbrev_np(st->sig) : "?",
-			 st->oom_killed ? " (OOM kill: the memory limit was reached)" : "");
+		snprintf(buf, cap, "killed by SIG%s%s",
+		         sigabbrev_np(st->sig) ? sigabbrev_np(st->sig) : "?",
+		         st->oom_killed ? " (OOM kill: the memory limit was reached)" : "");
 	else
 		snprintf(buf, cap, "still running");
 	return buf;
@@ -424,7 +437,8 @@ void lab_down(struct lab *lab)
 	long long deadline = sys_now_ns() + 1000000000LL;
 	for (struct lab_proc *p = lab->procs; p; p = p->next) {
 		long long left_ms = (deadline - sys_now_ns()) / 1000000;
-		if (!p->done && lab_wait(lab, p, left_ms > 0 ? (int)left_ms : 0, NULL) == -ETIMEDOUT)
+		if (!p->done &&
+		    lab_wait(lab, p, left_ms > 0 ? (int)left_ms : 0, NULL) == -ETIMEDOUT)
 			kill(-p->pid, SIGKILL);
 	}
 	while (lab->procs)

@@ -16,9 +16,9 @@
 #include "topo.h"
 
 struct lab_host {
-	int netns; /* fd keeping the host's network namespace alive */
+	int netns;             /* fd keeping the host's network namespace alive */
 	char resolv[PATH_MAX]; /* its /etc/resolv.conf, in the lab's runtime dir */
-	char hosts[PATH_MAX]; /* its /etc/hosts */
+	char hosts[PATH_MAX];  /* its /etc/hosts */
 };
 
 /* How a process ended. */
@@ -42,18 +42,21 @@ struct lab_proc {
 };
 
 struct lab_spawn_opts {
-	long long mem_limit; /* bytes; 0 = no limit */
-	int cpu_pct; /* percent of one core; 0 = no limit */
+	long long mem_limit;       /* bytes; 0 = no limit */
+	int cpu_pct;               /* percent of one core; 0 = no limit */
 	int fd_in, fd_out, fd_err; /* -1 = inherit the lab's own */
 };
-#define LAB_SPAWN_OPTS_INIT {0, 0, -1, -1, -1}
+#define LAB_SPAWN_OPTS_INIT      \
+	{                        \
+		0, 0, -1, -1, -1 \
+	}
 
 struct lab {
 	struct topo *topo; /* owned */
 	struct lab_host hosts[TOPO_MAX_HOSTS];
 	struct sandbox sb;
 	struct lab_proc *procs;
-	int seq; /* for naming cgroups */
+	int seq;            /* for naming cgroups */
 	long long build_ns; /* time taken to build the topology */
 };
 
@@ -65,12 +68,15 @@ void lab_down(struct lab *lab);
 
 /* Start argv in host (by name); opts may be NULL. */
 int lab_spawn(struct lab *lab, const char *host, char *const argv[],
-	      const struct lab_spawn_opts *opts, struct lab_proc **out, err_t *e);
+              const struct lab_spawn_opts *opts, struct lab_proc **out, err_t *e);
 /* Run fn(arg) in a child inside host; the child's exit code is fn's result. */
 int lab_spawn_fn(struct lab *lab, const char *host, int (*fn)(void *), void *arg,
-		 const struct lab_spawn_opts *opts, struct lab_proc **out, err_t *e);
+                 const struct lab_spawn_opts *opts, struct lab_proc **out, err_t *e);
 /* Wait for p to end (timeout_ms < 0: forever). 0 when it ended, -ETIMEDOUT. */
 int lab_wait(struct lab *lab, struct lab_proc *p, int timeout_ms, struct lab_status *st);
+/* Collect every child that has ended, tracked or orphaned (the lab is PID 1
+ * of its namespace). Returns how many. */
+int lab_reap(struct lab *lab);
 /* Forget a finished process (frees it). */
 void lab_release(struct lab *lab, struct lab_proc *p);
 

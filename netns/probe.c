@@ -24,8 +24,12 @@ static void echo_one(int fd)
 	} cbuf;
 	struct sockaddr_in from;
 	struct iovec iov = {buf, sizeof(buf)};
-	struct msghdr mh = {.msg_name = &from, .msg_namelen = sizeof(from), .msg_iov = &iov,
-			    .msg_iovlen = 1, .msg_control = cbuf.b, .msg_controllen = sizeof(cbuf.b)};
+	struct msghdr mh = {.msg_name = &from,
+	                    .msg_namelen = sizeof(from),
+	                    .msg_iov = &iov,
+	                    .msg_iovlen = 1,
+	                    .msg_control = cbuf.b,
+	                    .msg_controllen = sizeof(cbuf.b)};
 	ssize_t n = recvmsg(fd, &mh, 0);
 	if (n <= 0)
 		return;
@@ -59,7 +63,7 @@ static int echo_main(void *arg)
 }
 
 int probe_echo_start(struct lab *lab, const char *host, int lifetime_ms, struct lab_proc **out,
-		     err_t *e)
+                     err_t *e)
 {
 	int pfd[2];
 	if (pipe(pfd) < 0)
@@ -89,7 +93,8 @@ static int prober_main(void *arg)
 		struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(PROBE_PORT)};
 		char ok = '0';
 		if (fd >= 0 && inet_pton(AF_INET, p->addrs[i], &sa.sin_addr) == 1 &&
-		    connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0 && send(fd, "ping", 4, 0) == 4) {
+		    connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0 &&
+		    send(fd, "ping", 4, 0) == 4) {
 			struct pollfd pf = {fd, POLLIN, 0};
 			char buf[16];
 			if (poll(&pf, 1, p->timeout_ms) > 0 && recv(fd, buf, sizeof(buf), 0) == 4)
@@ -103,7 +108,7 @@ static int prober_main(void *arg)
 }
 
 static int start_prober(struct lab *lab, const char *from, struct prober *pr, int *rd,
-			struct lab_proc **proc, err_t *e)
+                        struct lab_proc **proc, err_t *e)
 {
 	int pfd[2];
 	if (pipe(pfd) < 0)
@@ -133,8 +138,8 @@ static void collect_prober(struct lab *lab, struct lab_proc *proc, int rd, int *
 	lab_release(lab, proc);
 }
 
-int probe_from(struct lab *lab, const char *from, const char *const *addrs, int n,
-	       int timeout_ms, int *ok, err_t *e)
+int probe_from(struct lab *lab, const char *from, const char *const *addrs, int n, int timeout_ms,
+               int *ok, err_t *e)
 {
 	struct prober pr = {addrs, n, timeout_ms};
 	struct lab_proc *proc;

@@ -11,13 +11,13 @@
 /* Start a UDP echo responder on PROBE_PORT in host; it stops by itself after
  * lifetime_ms (and when the lab goes down). */
 int probe_echo_start(struct lab *lab, const char *host, int lifetime_ms, struct lab_proc **out,
-		     err_t *e);
+                     err_t *e);
 
 /* From host `from`, send one datagram to each address in addrs (n of them) on
  * PROBE_PORT and wait up to timeout_ms for each echo. ok[i] is set to 1 when
  * the echo came back. */
-int probe_from(struct lab *lab, const char *from, const char *const *addrs, int n,
-	       int timeout_ms, int *ok, err_t *e);
+int probe_from(struct lab *lab, const char *from, const char *const *addrs, int n, int timeout_ms,
+               int *ok, err_t *e);
 
 /* Reachability matrix of the whole lab, printed to f: every host to the first
  * address of every other host. Returns the number of unreachable pairs that

@@ -30,9 +30,9 @@ int sandbox_user_dir(char *out, size_t cap, err_t *e)
 	if (lstat(out, &st) < 0 || !S_ISDIR(st.st_mode) || st.st_uid != getuid() ||
 	    (st.st_mode & 077))
 		return err_set(e, EPERM,
-			       "%s exists but is not a private directory owned by uid %d; "
-			       "remove it or set XDG_RUNTIME_DIR",
-			       out, (int)getuid());
+		               "%s exists but is not a private directory owned by uid %d; "
+		               "remove it or set XDG_RUNTIME_DIR",
+		               out, (int)getuid());
 	return 0;
 }
 
@@ -64,71 +64,63 @@ int sandbox_userns_available(err_t *e)
 	    atoi(v) == 0)
 		snprintf(why, sizeof(why), " (kernel.unprivileged_userns_clone = 0)");
 	else if (sys_read_file("/proc/sys/user/max_user_namespaces", v, sizeof(v)) > 0 &&
-		 atoi(v) == 0)
+	         atoi(v) == 0)
 		snprintf(why, sizeof(why), " (user.max_user_namespaces = 0)");
-	return err_set(e, err, "user namespaces are not available to uid %d: %s%s",
-		       (int)getuid(), strerror(err), why);
+	return err_set(e, err, "user namespaces are not available to uid %d: %s%s", (int)getuid(),
+	               strerror(err), why);
 }
 
 /* --- the reaper ------------------------------------------------------------ */
+
+/* Close every descriptor but keep: inherited pipes held open here would keep
+ * their readers waiting for an end of file. */
+static void close_all_but(int keep)
+{
+	for (int fd = 3; fd < 1024; fd++)
+		if (fd != keep)
+			close(fd);
+}
 
 static void reaper_main(struct sandbox *sb, int lifeline_rd)
 {
 	/* Own session: a Ctrl-C meant for the lab must not stop the cleanup. */
 	setsid();
+	prctl(PR_SET_NAME, "siplab-reaper");
 	int devnull = open("/dev/null", O_RDWR);
 	if (devnull >= 0) {
 		dup2(devnull, 0);
 		dup2(devnull, 1);
 		dup2(devnull, 2);
 	}
-	/* Close everything but the lifeline: holding the caller's pipes open would
-	 * keep a reader of its output waiting. */
-	for (int fd = 3; fd < 1024; fd++)
-		if (fd != lifeline_rd)
-			close(fd);
+	close_all_but(lifeline_rd);
 	char c;
-	while (read(lifeline_rd, &c, 1) != 0 && errno == EINTR)
+	while (read(lifeline_rd, &c, 1) < 0 && errno == EINTR)
 		;
-	/* The owner is gone (exit or kill). Its init died with it, taking the
-	 * lab's processes; remove what the kernel leaves behind. */
+	/* Every holder of the lifeline is gone — owner, shell, the lab and its
+	 * processes — however they ended. Remove what the kernel leaves. */
 	(void)cgroup_root_destroy(&sb->cg, 3000);
 	(void)sys_rm_tree(sb->rundir);
 	_exit(0);
 }
 
-/* --- PID 1 of the lab -------------------------------------------------------- */
+/* --- the shell: unshare, start the lab as PID 1, wait for it ----------------- */
 
-static void init_main(int lifeline_rd)
+/* Messages from the shell to the owner, over a pipe. */
+struct shell_msg {
+	int err;       /* errno of a failure, 0 when the lab started */
+	pid_t lab_pid; /* the lab's host PID */
+	char text[512];
+};
+
+/* Die with the parent; the pipe check closes the race with a parent that died
+ * before prctl took effect. */
+static void die_with_parent(int hup_fd)
 {
-	/* Die with the owner: the kernel then kills every process in this PID
-	 * namespace. The pipe check closes the race with an owner that died
-	 * before prctl took effect. */
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
-	struct pollfd p = {.fd = lifeline_rd, .events = POLLIN};
+	struct pollfd p = {.fd = hup_fd, .events = POLLIN};
 	if (poll(&p, 1, 0) > 0 && (p.revents & (POLLHUP | POLLIN)))
-		_exit(0);
-	/* Hold nothing of the owner's: an inherited pipe would keep its reader
-	 * waiting for an end of file that never comes. */
-	for (int fd = 0; fd < 1024; fd++)
-		close(fd);
-	prctl(PR_SET_NAME, "siplab-init");
-	sigset_t all;
-	sigfillset(&all);
-	sigprocmask(SIG_BLOCK, &all, NULL);
-	for (;;) {
-		/* Reap orphans of lab processes; sleep when there are none. */
-		if (waitpid(-1, NULL, 0) < 0 && errno == ECHILD) {
-			int sig;
-			sigset_t chld;
-			sigemptyset(&chld);
-			sigaddset(&chld, SIGCHLD);
-			sigwait(&chld, &sig);
-		}
-	}
+		_exit(128 + SIGKILL);
 }
-
-/* --- entering ---------------------------------------------------------------- */
 
 /* An ordinary user may map only itself, and only after giving up setgroups;
  * it can do that from inside. */
@@ -146,91 +138,161 @@ static int map_self(uid_t uid, gid_t gid, err_t *e)
 }
 
 /* Root maps every ID to itself, so files and tools (tcpdump dropping to its
- * own user, say) behave as outside. A full map must be written by a process
- * with CAP_SETUID in the parent namespace, so a helper forked before unshare
- * writes it once told to. */
-struct mapper {
-	pid_t pid;
-	int go, done; /* owner writes to go; reads the helper's errno from done */
+ * own user, say) behave as outside. A full map must be written from the
+ * parent namespace by a process with CAP_SETUID there: the owner does it. */
+static int map_all(pid_t pid, err_t *e)
+{
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/%d/uid_map", (int)pid);
+	int rc = sys_write_str(path, "0 0 4294967295", e);
+	snprintf(path, sizeof(path), "/proc/%d/gid_map", (int)pid);
+	return rc ? rc : sys_write_str(path, "0 0 4294967295", e);
+}
+
+struct chan {
+	int to_owner;   /* shell -> owner: struct shell_msg */
+	int from_owner; /* owner -> shell: "maps written"; hangs up when the owner dies */
+	int lifeline;   /* write end of the reaper's pipe */
 };
 
-static int mapper_start(struct mapper *m, err_t *e)
+static void shell_fail(const struct chan *c, int err, const char *text)
 {
-	int go[2], done[2];
-	if (pipe2(go, O_CLOEXEC) < 0)
-		return err_set(e, errno, "pipe: %s", strerror(errno));
-	if (pipe2(done, O_CLOEXEC) < 0) {
-		close(go[0]);
-		close(go[1]);
-		return err_set(e, errno, "pipe: %s", strerror(errno));
+	struct shell_msg m = {.err = err ? err : EIO};
+	snprintf(m.text, sizeof(m.text), "%s", text);
+	(void)!write(c->to_owner, &m, sizeof(m));
+	_exit(1);
+}
+
+/* In the shell. Returns only in the lab (PID 1). */
+static void shell_main(struct sandbox *sb, const struct chan *c, uid_t uid, gid_t gid)
+{
+	err_t e;
+	die_with_parent(c->from_owner);
+	signal(SIGINT, SIG_IGN); /* the owner forwards signals to the lab */
+	signal(SIGQUIT, SIG_IGN);
+	if (unshare(CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWPID) < 0) {
+		int err = errno;
+		if (uid != 0 && sandbox_userns_available(&e) < 0)
+			shell_fail(c, err, e.msg);
+		snprintf(e.msg, sizeof(e.msg), "cannot create the lab's namespaces: %s",
+		         strerror(err));
+		shell_fail(c, err, e.msg);
 	}
-	pid_t owner = getpid();
-	m->pid = fork();
-	if (m->pid == 0) {
-		char c, path[64];
-		int err = 0;
-		close(go[1]);
-		close(done[0]);
-		if (read(go[0], &c, 1) == 1) {
-			snprintf(path, sizeof(path), "/proc/%d/uid_map", (int)owner);
-			err = sys_write_str(path, "0 0 4294967295", NULL);
-			snprintf(path, sizeof(path), "/proc/%d/gid_map", (int)owner);
-			if (!err)
-				err = sys_write_str(path, "0 0 4294967295", NULL);
+	if (sb->unprivileged) {
+		if (map_self(uid, gid, &e))
+			shell_fail(c, EPERM, e.msg);
+	} else {
+		struct shell_msg ask = {.err = -1};
+		char ok = 0;
+		(void)!write(c->to_owner, &ask, sizeof(ask));
+		if (read(c->from_owner, &ok, 1) != 1 || ok != 'y')
+			_exit(1); /* the owner reports it */
+	}
+	/* Nothing mounted in the lab may propagate back to the host. */
+	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+		shell_fail(c, errno, "cannot make the lab's mounts private");
+	int alive[2]; /* hangs up for the lab when the shell dies */
+	if (pipe2(alive, O_CLOEXEC) < 0)
+		shell_fail(c, errno, "pipe");
+	fflush(NULL);
+	pid_t lab = fork();
+	if (lab < 0)
+		shell_fail(c, errno, "cannot start the lab process");
+	if (lab == 0) {
+		close(alive[1]);
+		die_with_parent(alive[0]);
+		close(alive[0]);
+		close(c->to_owner);
+		close(c->from_owner);
+		close(c->lifeline);
+		return;
+	}
+	struct shell_msg m = {.err = 0, .lab_pid = lab};
+	(void)!write(c->to_owner, &m, sizeof(m));
+	close_all_but(alive[1]);
+	int status;
+	while (waitpid(lab, &status, 0) < 0 && errno == EINTR)
+		;
+	_exit(WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
+}
+
+/* --- the owner: wait outside, forward signals, exit with the lab's status ---- */
+
+static void owner_wait(struct sandbox *sb, pid_t shell, pid_t lab, int lifeline)
+{
+	sigset_t set;
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGCHLD);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	int status = 0;
+	for (;;) {
+		if (waitpid(shell, &status, WNOHANG) == shell)
+			break;
+		siginfo_t si;
+		int sig = sigwaitinfo(&set, &si);
+		if (sig > 0 && sig != SIGCHLD)
+			kill(lab, sig);
+	}
+	/* The lab is gone: let the reaper finish before we report, so that when
+	 * siplab returns nothing of the lab is left. */
+	close(lifeline);
+	waitpid(sb->reaper, NULL, 0);
+	fflush(NULL);
+	_exit(WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
+}
+
+/* Read the shell's messages until the lab has started or the shell failed. */
+static int owner_start(struct sandbox *sb, pid_t shell, const struct chan *c, pid_t *lab, err_t *e)
+{
+	struct shell_msg m;
+	for (;;) {
+		if (read(c->to_owner, &m, sizeof(m)) != sizeof(m))
+			return err_set(e, EIO, "the lab's namespace setup ended unexpectedly");
+		if (m.err > 0)
+			return err_set(e, m.err, "%s", m.text);
+		if (m.err == 0) {
+			*lab = m.lab_pid;
+			return 0;
 		}
-		(void)!write(done[1], &err, sizeof(err));
-		_exit(0);
+		/* The shell has unshared and asks for its ID maps. */
+		int rc = map_all(shell, e);
+		if (rc) {
+			err_wrap(e, rc, "cannot map user IDs into the lab");
+			return rc;
+		}
+		if (write(c->from_owner, "y", 1) != 1)
+			return err_set(e, EIO, "the lab's namespace setup ended unexpectedly");
 	}
-	close(go[0]);
-	close(done[1]);
-	m->go = go[1];
-	m->done = done[0];
-	if (m->pid < 0) {
-		close(m->go);
-		close(m->done);
-		return err_set(e, errno, "fork: %s", strerror(errno));
-	}
+}
+
+static int make_pipes(int p[3][2])
+{
+	for (int i = 0; i < 3; i++)
+		if (pipe2(p[i], O_CLOEXEC) < 0) {
+			while (i-- > 0) {
+				close(p[i][0]);
+				close(p[i][1]);
+			}
+			return -errno;
+		}
 	return 0;
 }
 
-/* Tell the helper to write the maps (now == 1) or just to go away. */
-static int mapper_finish(struct mapper *m, int now, err_t *e)
+/* In the lab, once started. */
+static int lab_init(struct sandbox *sb, err_t *e)
 {
-	int err = -EIO;
-	if (now && write(m->go, "m", 1) == 1 && read(m->done, &err, sizeof(err)) != sizeof(err))
-		err = -EIO;
-	close(m->go);
-	close(m->done);
-	waitpid(m->pid, NULL, 0);
-	if (!now)
-		return 0;
-	return err ? err_set(e, -err, "cannot write the lab's user ID map: %s", strerror(-err))
-		   : 0;
-}
-
-static int enter_namespaces(struct sandbox *sb, err_t *e)
-{
-	uid_t uid = geteuid();
-	gid_t gid = getegid();
-	struct mapper m = {0, -1, -1};
-	int rc;
-	if (!sb->unprivileged && (rc = mapper_start(&m, e)))
-		return rc;
-	if (unshare(CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWPID) < 0) {
-		int err = errno;
-		err_t why;
-		if (!sb->unprivileged)
-			(void)mapper_finish(&m, 0, NULL);
-		if (uid != 0 && sandbox_userns_available(&why) < 0)
-			return err_set(e, err, "cannot create the lab's namespaces: %s", why.msg);
-		return err_set(e, err, "cannot create the lab's namespaces: %s", strerror(err));
-	}
-	rc = sb->unprivileged ? map_self(uid, gid, e) : mapper_finish(&m, 1, e);
-	if (rc)
-		return err_wrap(e, rc, "cannot map user IDs into the lab");
-	/* Nothing mounted in the lab may propagate back to the host. */
-	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
-		return err_set(e, errno, "cannot make mounts private: %s", strerror(errno));
+	/* PID 1 drops signals it does not handle; blocked ones stay queued for
+	 * the lab's event loop (signalfd) to read. */
+	sigset_t set;
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGHUP);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	prctl(PR_SET_NAME, "siplab-lab");
 	sb->home_netns = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
 	if (sb->home_netns < 0)
 		return err_set(e, errno, "cannot open own network namespace: %s", strerror(errno));
@@ -240,11 +302,11 @@ static int enter_namespaces(struct sandbox *sb, err_t *e)
 int sandbox_enter(struct sandbox *sb, const char *rundir, err_t *e)
 {
 	memset(sb, 0, sizeof(*sb));
-	sb->lifeline = sb->home_netns = -1;
+	sb->home_netns = -1;
 	sb->owner = getpid();
 	sb->unprivileged = geteuid() != 0;
 	/* After a setuid() the kernel makes /proc/self root's; the ID maps
-	 * below must be writable by us. */
+	 * must be writable by us. */
 	if (sb->unprivileged)
 		prctl(PR_SET_DUMPABLE, 1);
 	if (sys_strlcpy(sb->rundir, rundir, sizeof(sb->rundir)) < 0)
@@ -259,59 +321,57 @@ int sandbox_enter(struct sandbox *sb, const char *rundir, err_t *e)
 		snprintf(sb->cg.why, sizeof(sb->cg.why), "cannot create %s", sb->cg.mem);
 		sb->cg.version = 0;
 	}
-
-	int pfd[2];
-	if (pipe2(pfd, O_CLOEXEC) < 0) {
-		rmdir(rundir);
-		return err_set(e, errno, "pipe: %s", strerror(errno));
+	/* p[0]: lifeline (reaper), p[1]: shell -> owner, p[2]: owner -> shell */
+	int p[3][2], rc;
+	if ((rc = make_pipes(p)) < 0) {
+		sandbox_leave(sb);
+		return err_set(e, -rc, "pipe: %s", strerror(-rc));
 	}
 	fflush(NULL);
 	sb->reaper = fork();
 	if (sb->reaper == 0) {
-		close(pfd[1]);
-		reaper_main(sb, pfd[0]);
+		close(p[0][1]);
+		reaper_main(sb, p[0][0]);
 	}
-	if (sb->reaper < 0) {
-		int err = errno;
-		close(pfd[0]);
-		close(pfd[1]);
-		rmdir(rundir);
-		return err_set(e, err, "fork: %s", strerror(err));
+	close(p[0][0]);
+	uid_t uid = geteuid();
+	gid_t gid = getegid();
+	pid_t shell = sb->reaper < 0 ? -1 : fork();
+	if (shell == 0) {
+		struct chan c = {p[1][1], p[2][0], p[0][1]};
+		close(p[1][0]);
+		close(p[2][1]);
+		shell_main(sb, &c, uid, gid);
+		return lab_init(sb, e); /* here we are the lab */
 	}
-	sb->lifeline = pfd[1];
-	int rc = enter_namespaces(sb, e);
-	if (rc == 0) {
-		sb->init = fork();
-		if (sb->init == 0) {
-			close(pfd[1]);
-			init_main(pfd[0]);
-		}
-		if (sb->init < 0)
-			rc = err_set(e, errno, "cannot start the lab's init: %s", strerror(errno));
+	close(p[1][1]);
+	close(p[2][0]);
+	struct chan c = {p[1][0], p[2][1], -1};
+	pid_t lab = 0;
+	if (shell < 0)
+		rc = err_set(e, errno, "fork: %s", strerror(errno));
+	else
+		rc = owner_start(sb, shell, &c, &lab, e);
+	close(p[1][0]);
+	close(p[2][1]);
+	if (rc == 0)
+		owner_wait(sb, shell, lab, p[0][1]); /* does not return */
+	if (shell > 0) {
+		kill(shell, SIGKILL);
+		waitpid(shell, NULL, 0);
 	}
-	close(pfd[0]);
-	if (rc)
-		sandbox_leave(sb);
+	close(p[0][1]);
+	if (sb->reaper > 0)
+		waitpid(sb->reaper, NULL, 0);
+	sb->reaper = 0;
 	return rc;
 }
 
 void sandbox_leave(struct sandbox *sb)
 {
-	if (sb->init > 0) {
-		/* PID 1 going away kills the rest of its namespace. */
-		kill(sb->init, SIGKILL);
-		waitpid(sb->init, NULL, 0);
-		sb->init = 0;
-	}
 	(void)cgroup_root_destroy(&sb->cg, 3000);
 	(void)sys_rm_tree(sb->rundir);
 	if (sb->home_netns >= 0)
 		close(sb->home_netns);
 	sb->home_netns = -1;
-	if (sb->lifeline >= 0)
-		close(sb->lifeline);
-	sb->lifeline = -1;
-	if (sb->reaper > 0)
-		waitpid(sb->reaper, NULL, 0);
-	sb->reaper = 0;
 }

@@ -1,13 +1,21 @@
 /* sandbox.h — the private namespaces every lab lives in.
  *
- * The calling process moves into new user, mount, network and PID namespaces.
- * Its children are born in the new PID namespace under a tiny init that dies
- * with the caller, so when the caller exits — or is SIGKILLed — the kernel
- * kills every lab process and frees every network namespace and interface.
- * What the kernel does not clean up by itself (cgroup directories, the lab's
- * runtime directory) is removed by a reaper process left outside, which
- * waits for the caller to be gone. The host's network is never touched: the
- * caller's own network namespace is new and empty, with no link out. */
+ * sandbox_enter() is called by the process that wants a lab (the owner). It
+ * forks; the lab itself runs in the child, which is PID 1 of new PID, user,
+ * mount and network namespaces, and sandbox_enter returns there. The owner
+ * never returns from a successful sandbox_enter: it stays outside, forwards
+ * SIGINT/SIGTERM/SIGHUP to the lab, and exits with the lab's exit status.
+ *
+ *   owner (host namespaces)  -- reaper: removes cgroups and runtime files once
+ *     |                                 every lab process is gone
+ *     +- shell (unshares, waits, dies with the owner)
+ *          +- lab, PID 1 (dies with the shell; all lab processes die with it)
+ *
+ * So when the owner exits or is SIGKILLed, the kernel kills every lab process
+ * and frees every network namespace and interface, and the reaper removes
+ * what the kernel leaves. The lab's own network namespace is new and empty:
+ * it has no link to the host's. The lab being PID 1 of its namespace also
+ * keeps sanitizers working (their helper threads must share its PID view). */
 #ifndef SIPLAB_SANDBOX_H
 #define SIPLAB_SANDBOX_H
 
@@ -18,12 +26,10 @@
 #include "sys.h"
 
 struct sandbox {
-	pid_t owner; /* the process that entered (host PID) */
-	pid_t init; /* PID 1 of the lab's PID namespace, as seen by owner */
-	pid_t reaper; /* cleanup process outside the namespaces */
-	int lifeline; /* write end held only by owner; EOF tells the reaper to clean */
-	int home_netns; /* fd of the owner's (empty) network namespace */
-	int unprivileged; /* entered as a non-root user through a user namespace */
+	pid_t owner;           /* the process that asked for the lab (host PID) */
+	pid_t reaper;          /* cleanup process outside (owner's child) */
+	int home_netns;        /* fd of the lab's own (empty) network namespace */
+	int unprivileged;      /* entered as a non-root user through a user namespace */
 	char rundir[PATH_MAX]; /* lab runtime files; removed on exit */
 	struct cgroup_root cg;
 };
@@ -32,10 +38,11 @@ struct sandbox {
  * in e (used to skip unprivileged tests with a message). Runs in a child. */
 int sandbox_userns_available(err_t *e);
 
-/* Enter the sandbox. rundir is created (mode 0700) and removed on exit. */
+/* Enter the sandbox (see above). rundir is created (mode 0700) and removed on
+ * exit. Returns 0 in the lab; returns an error in the owner if the lab could
+ * not be started; otherwise the owner exits with the lab's status. */
 int sandbox_enter(struct sandbox *sb, const char *rundir, err_t *e);
-/* Normal exit: kill every lab process, remove cgroups and rundir, and wait for
- * the reaper. The caller stays in its (now empty) namespaces. */
+/* In the lab, at the end: remove cgroups and rundir (the reaper would too). */
 void sandbox_leave(struct sandbox *sb);
 
 /* The directory for lab runtime files of this user: $XDG_RUNTIME_DIR/siplab or

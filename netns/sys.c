@@ -102,7 +102,8 @@ int sys_mkdir_p(const char *path, mode_t mode, err_t *e)
 		char c = *p;
 		*p = '\0';
 		if (mkdir(tmp, mode) < 0 && errno != EEXIST)
-			return err_set(e, errno, "cannot create directory %s: %s", tmp, strerror(errno));
+			return err_set(e, errno, "cannot create directory %s: %s", tmp,
+			               strerror(errno));
 		*p = c;
 		if (c == '\0')
 			break;

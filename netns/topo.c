@@ -13,8 +13,8 @@
 #include <string.h>
 
 /* Roles later modules look hosts up by; "host" is a plain machine. */
-static const char *const roles[] = {"router",	"nat",	  "platform", "registrar", "callee",
-				    "dns",	"stun",	  "worker",   "host",	   NULL};
+static const char *const roles[] = {"router", "nat",  "platform", "registrar", "callee",
+                                    "dns",    "stun", "worker",   "host",      NULL};
 
 struct pctx {
 	const char *origin;
@@ -32,16 +32,15 @@ static int bad(struct pctx *c, const char *field, const char *expected, const cJ
 	}
 	free(s);
 	return err_set(c->e, EINVAL, "%s: %s: expected %s, got %s", c->origin, field, expected,
-		       shown);
+	               shown);
 }
 
 /* Refuse keys outside the allowed list, so a misspelt field is reported. */
 static int check_keys(struct pctx *c, const cJSON *obj, const char *field,
-		      const char *const *allowed, const char *list)
+                      const char *const *allowed, const char *list)
 {
 	const cJSON *it;
-	cJSON_ArrayForEach(it, obj)
-	{
+	cJSON_ArrayForEach (it, obj) {
 		int ok = 0;
 		for (int i = 0; allowed[i]; i++)
 			ok |= !strcmp(it->string, allowed[i]);
@@ -49,7 +48,7 @@ static int check_keys(struct pctx *c, const cJSON *obj, const char *field,
 			char f[160];
 			snprintf(f, sizeof(f), "%s%s%s", field, *field ? "." : "", it->string);
 			return err_set(c->e, EINVAL, "%s: %s: unknown field (expected one of: %s)",
-				       c->origin, f, list);
+			               c->origin, f, list);
 		}
 	}
 	return 0;
@@ -91,8 +90,8 @@ static int valid_cidr(const char *s)
 	return inet_pton(AF_INET6, ip, buf) == 1 && p <= 128;
 }
 
-static int get_str(struct pctx *c, const cJSON *obj, const char *key, const char *field,
-		   char *dst, size_t cap, int required, const char *expected)
+static int get_str(struct pctx *c, const cJSON *obj, const char *key, const char *field, char *dst,
+                   size_t cap, int required, const char *expected)
 {
 	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
 	char f[160];
@@ -124,26 +123,23 @@ static int parse_resolv(struct pctx *c, const cJSON *r, const char *field, struc
 			return bad(c, f, "an array of at most 3 IP addresses", ns);
 		h->n_nameservers = 0;
 		const cJSON *it;
-		cJSON_ArrayForEach(it, ns)
-		{
+		cJSON_ArrayForEach (it, ns) {
 			if (!cJSON_IsString(it) || !valid_ip(it->valuestring))
 				return bad(c, f, "an array of IP addresses", it);
 			snprintf(h->nameservers[h->n_nameservers++], 48, "%s", it->valuestring);
 		}
 	}
 	rc = get_str(c, r, "search", field, h->search, sizeof(h->search), 0,
-		     "a string of domains separated by spaces");
+	             "a string of domains separated by spaces");
 	return rc < 0 ? rc : 0;
 }
 
-static int parse_etc_hosts(struct pctx *c, const cJSON *o, const char *field,
-			   struct topo_host *h)
+static int parse_etc_hosts(struct pctx *c, const cJSON *o, const char *field, struct topo_host *h)
 {
 	if (!cJSON_IsObject(o))
 		return bad(c, field, "an object mapping names to IP addresses", o);
 	const cJSON *it;
-	cJSON_ArrayForEach(it, o)
-	{
+	cJSON_ArrayForEach (it, o) {
 		char f[200];
 		snprintf(f, sizeof(f), "%s.%s", field, it->string);
 		if (!cJSON_IsString(it) || !valid_ip(it->valuestring))
@@ -162,8 +158,7 @@ static int parse_sysctls(struct pctx *c, const cJSON *o, const char *field, stru
 	if (!cJSON_IsObject(o))
 		return bad(c, field, "an object mapping sysctl names to values", o);
 	const cJSON *it;
-	cJSON_ArrayForEach(it, o)
-	{
+	cJSON_ArrayForEach (it, o) {
 		char f[200];
 		snprintf(f, sizeof(f), "%s.%s", field, it->string);
 		const char *k = it->string;
@@ -172,9 +167,9 @@ static int parse_sysctls(struct pctx *c, const cJSON *o, const char *field, stru
 			ok = isalnum((unsigned char)*p) || *p == '.' || *p == '_' || *p == '-';
 		if (!ok)
 			return err_set(c->e, EINVAL,
-				       "%s: %s: expected a per-namespace sysctl name starting "
-				       "with \"net.\" (e.g. net.ipv4.ip_forward)",
-				       c->origin, f);
+			               "%s: %s: expected a per-namespace sysctl name starting "
+			               "with \"net.\" (e.g. net.ipv4.ip_forward)",
+			               c->origin, f);
 		if (h->n_sysctls >= TOPO_MAX_KV)
 			return bad(c, field, "at most 32 sysctls", o);
 		struct topo_kv *kv = &h->sysctls[h->n_sysctls++];
@@ -196,8 +191,7 @@ static int parse_routes(struct pctx *c, const cJSON *a, const char *field, struc
 		return bad(c, field, "an array of at most 16 routes {\"to\", \"via\"}", a);
 	int i = 0;
 	const cJSON *it;
-	cJSON_ArrayForEach(it, a)
-	{
+	cJSON_ArrayForEach (it, a) {
 		char f[160];
 		snprintf(f, sizeof(f), "%s[%d]", field, i++);
 		if (!cJSON_IsObject(it))
@@ -206,17 +200,18 @@ static int parse_routes(struct pctx *c, const cJSON *a, const char *field, struc
 		struct topo_route *r = &h->routes[h->n_routes];
 		if (!rc)
 			rc = get_str(c, it, "to", f, r->to, sizeof(r->to), 1,
-				     "\"default\" or an address/prefix");
+			             "\"default\" or an address/prefix");
 		if (rc < 0)
 			return rc;
 		if (strcmp(r->to, "default") && !valid_cidr(r->to))
 			return bad(c, f, "\"to\" as \"default\" or an address/prefix",
-				   cJSON_GetObjectItem(it, "to"));
+			           cJSON_GetObjectItem(it, "to"));
 		rc = get_str(c, it, "via", f, r->via, sizeof(r->via), 1, "an IP address");
 		if (rc < 0)
 			return rc;
 		if (!valid_ip(r->via))
-			return bad(c, f, "\"via\" as an IP address", cJSON_GetObjectItem(it, "via"));
+			return bad(c, f, "\"via\" as an IP address",
+			           cJSON_GetObjectItem(it, "via"));
 		h->n_routes++;
 	}
 	return 0;
@@ -233,8 +228,7 @@ static int parse_nft(struct pctx *c, const cJSON *v, const char *field, struct t
 	}
 	if (!cJSON_IsArray(v))
 		return bad(c, field, "an nftables ruleset as a string or an array of lines", v);
-	cJSON_ArrayForEach(it, v)
-	{
+	cJSON_ArrayForEach (it, v) {
 		if (!cJSON_IsString(it))
 			return bad(c, field, "an array of strings (ruleset lines)", it);
 		len += strlen(it->valuestring) + 1;
@@ -243,8 +237,7 @@ static int parse_nft(struct pctx *c, const cJSON *v, const char *field, struct t
 	if (!h->nftables)
 		return -ENOMEM;
 	h->nftables[0] = '\0';
-	cJSON_ArrayForEach(it, v)
-	{
+	cJSON_ArrayForEach (it, v) {
 		strcat(h->nftables, it->valuestring);
 		strcat(h->nftables, "\n");
 	}
@@ -252,44 +245,44 @@ static int parse_nft(struct pctx *c, const cJSON *v, const char *field, struct t
 }
 
 static int parse_host(struct pctx *c, const cJSON *o, int idx, struct topo *t,
-		      const struct topo_host *defaults)
+                      const struct topo_host *defaults)
 {
-	static const char *const keys[] = {"name",    "role",	   "forward", "nftables",
-					   "sysctls", "resolv",	   "etc_hosts", "routes",
-					   NULL};
+	static const char *const keys[] = {"name",   "role",      "forward", "nftables", "sysctls",
+	                                   "resolv", "etc_hosts", "routes",  NULL};
 	char f[64];
 	snprintf(f, sizeof(f), "hosts[%d]", idx);
 	if (!cJSON_IsObject(o))
 		return bad(c, f, "an object describing a host", o);
 	int rc = check_keys(c, o, f, keys,
-			    "name, role, forward, nftables, sysctls, resolv, etc_hosts, routes");
+	                    "name, role, forward, nftables, sysctls, resolv, etc_hosts, routes");
 	if (rc)
 		return rc;
 	struct topo_host *h = &t->hosts[t->n_hosts];
 	*h = *defaults;
 	h->nftables = NULL;
 	rc = get_str(c, o, "name", f, h->name, sizeof(h->name), 1,
-		     "a host name of 1-15 letters, digits, '-' or '_'");
+	             "a host name of 1-15 letters, digits, '-' or '_'");
 	if (rc < 0)
 		return rc;
 	if (!valid_name(h->name))
 		return bad(c, strcat(f, ".name"), "a host name of 1-15 letters, digits, '-' or '_'",
-			   cJSON_GetObjectItem(o, "name"));
+		           cJSON_GetObjectItem(o, "name"));
 	if (topo_host_index(t, h->name) >= 0)
 		return err_set(c->e, EINVAL, "%s: %s.name: host \"%s\" is defined twice", c->origin,
-			       f, h->name);
+		               f, h->name);
 	snprintf(h->role, sizeof(h->role), "host");
 	rc = get_str(c, o, "role", f, h->role, sizeof(h->role), 0,
-		     "one of router, nat, platform, registrar, callee, dns, stun, worker, host");
+	             "one of router, nat, platform, registrar, callee, dns, stun, worker, host");
 	if (rc < 0)
 		return rc;
 	int known = 0;
 	for (int i = 0; roles[i]; i++)
 		known |= !strcmp(h->role, roles[i]);
 	if (!known)
-		return bad(c, strcat(f, ".role"),
-			   "one of router, nat, platform, registrar, callee, dns, stun, worker, host",
-			   cJSON_GetObjectItem(o, "role"));
+		return bad(
+		        c, strcat(f, ".role"),
+		        "one of router, nat, platform, registrar, callee, dns, stun, worker, host",
+		        cJSON_GetObjectItem(o, "role"));
 	h->forward = !strcmp(h->role, "router") || !strcmp(h->role, "nat");
 	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, "forward");
 	if (v) {
@@ -324,7 +317,7 @@ out:
 }
 
 static int parse_end(struct pctx *c, const cJSON *o, const char *field, struct topo *t,
-		     struct topo_end *end)
+                     struct topo_end *end)
 {
 	static const char *const keys[] = {"host", "ifname", "addr", NULL};
 	if (!cJSON_IsObject(o))
@@ -338,25 +331,26 @@ static int parse_end(struct pctx *c, const cJSON *o, const char *field, struct t
 	end->host = topo_host_index(t, host);
 	if (end->host < 0)
 		return err_set(c->e, EINVAL, "%s: %s.host: expected the name of a host, got \"%s\"",
-			       c->origin, field, host);
+		               c->origin, field, host);
 	rc = get_str(c, o, "ifname", field, end->ifname, sizeof(end->ifname), 1,
-		     "an interface name of 1-15 letters, digits, '-' or '_'");
+	             "an interface name of 1-15 letters, digits, '-' or '_'");
 	if (rc < 0)
 		return rc;
 	if (!valid_name(end->ifname) || !strcmp(end->ifname, "lo"))
 		return err_set(c->e, EINVAL,
-			       "%s: %s.ifname: expected an interface name of 1-15 letters, digits, "
-			       "'-' or '_' (not lo), got \"%s\"",
-			       c->origin, field, end->ifname);
+		               "%s: %s.ifname: expected an interface name of 1-15 letters, digits, "
+		               "'-' or '_' (not lo), got \"%s\"",
+		               c->origin, field, end->ifname);
 	rc = get_str(c, o, "addr", field, end->addr, sizeof(end->addr), 1,
-		     "an address with prefix, e.g. 10.10.1.2/24");
+	             "an address with prefix, e.g. 10.10.1.2/24");
 	if (rc < 0)
 		return rc;
 	if (!valid_cidr(end->addr))
-		return err_set(c->e, EINVAL,
-			       "%s: %s.addr: expected an address with prefix, e.g. 10.10.1.2/24, got "
-			       "\"%s\"",
-			       c->origin, field, end->addr);
+		return err_set(
+		        c->e, EINVAL,
+		        "%s: %s.addr: expected an address with prefix, e.g. 10.10.1.2/24, got "
+		        "\"%s\"",
+		        c->origin, field, end->addr);
 	return 0;
 }
 
@@ -388,14 +382,15 @@ static int parse_link(struct pctx *c, const cJSON *o, int idx, struct topo *t)
 	    (rc = parse_end(c, cJSON_GetObjectItemCaseSensitive(o, "b"), fb, t, &l->b)))
 		return rc;
 	if (l->a.host == l->b.host)
-		return err_set(c->e, EINVAL, "%s: %s: expected two different hosts, got \"%s\" twice",
-			       c->origin, f, t->hosts[l->a.host].name);
+		return err_set(c->e, EINVAL,
+		               "%s: %s: expected two different hosts, got \"%s\" twice", c->origin,
+		               f, t->hosts[l->a.host].name);
 	if (ifname_taken(t, l->a.host, l->a.ifname))
 		return err_set(c->e, EINVAL, "%s: %s.ifname: \"%s\" is already used on host %s",
-			       c->origin, fa, l->a.ifname, t->hosts[l->a.host].name);
+		               c->origin, fa, l->a.ifname, t->hosts[l->a.host].name);
 	if (ifname_taken(t, l->b.host, l->b.ifname))
 		return err_set(c->e, EINVAL, "%s: %s.ifname: \"%s\" is already used on host %s",
-			       c->origin, fb, l->b.ifname, t->hosts[l->b.host].name);
+		               c->origin, fb, l->b.ifname, t->hosts[l->b.host].name);
 	t->n_links++;
 	return 0;
 }
@@ -436,8 +431,7 @@ static int parse_root(struct pctx *c, const cJSON *root, struct topo *t)
 		return bad(c, "hosts", "an array of 1 to 64 hosts", hosts);
 	int i = 0;
 	const cJSON *it;
-	cJSON_ArrayForEach(it, hosts)
-	{
+	cJSON_ArrayForEach (it, hosts) {
 		if ((rc = parse_host(c, it, i++, t, &defaults)))
 			return rc;
 	}
@@ -445,8 +439,7 @@ static int parse_root(struct pctx *c, const cJSON *root, struct topo *t)
 	if (links && (!cJSON_IsArray(links) || cJSON_GetArraySize(links) > TOPO_MAX_LINKS))
 		return bad(c, "links", "an array of at most 128 links", links);
 	i = 0;
-	cJSON_ArrayForEach(it, links)
-	{
+	cJSON_ArrayForEach (it, links) {
 		if ((rc = parse_link(c, it, i++, t)))
 			return rc;
 	}
@@ -464,7 +457,7 @@ int topo_parse(const char *json, const char *origin, struct topo **out, err_t *e
 		for (const char *p = json; at && p < at; p++)
 			line += *p == '\n';
 		return err_set(e, EINVAL, "%s: line %d: not valid JSON (near \"%.20s\")", origin,
-			       line, at ? at : "");
+		               line, at ? at : "");
 	}
 	struct topo *t = calloc(1, sizeof(*t));
 	int rc = t ? parse_root(&c, root, t) : -ENOMEM;
@@ -536,8 +529,8 @@ const char *topo_host_addr(const struct topo *t, int host, char *buf, size_t cap
 {
 	for (int i = 0; i < t->n_links; i++) {
 		const struct topo_end *e = t->links[i].a.host == host   ? &t->links[i].a
-					   : t->links[i].b.host == host ? &t->links[i].b
-									: NULL;
+		                           : t->links[i].b.host == host ? &t->links[i].b
+		                                                        : NULL;
 		if (!e)
 			continue;
 		snprintf(buf, cap, "%s", e->addr);
@@ -560,8 +553,8 @@ static cJSON *std_end(const char *host, const char *ifname, const char *addr)
 	return o;
 }
 
-static void std_link(cJSON *links, const char *ha, const char *ia, const char *aa,
-		     const char *hb, const char *ib, const char *ab)
+static void std_link(cJSON *links, const char *ha, const char *ia, const char *aa, const char *hb,
+                     const char *ib, const char *ab)
 {
 	cJSON *l = cJSON_CreateObject();
 	cJSON_AddItemToObject(l, "a", std_end(ha, ia, aa));
@@ -591,9 +584,10 @@ char *topo_standard_json(int workers, int nat)
 	 * router (10.10.N.0/24, router .1, host .2); workers get 10.20.N.0/24, or
 	 * 192.168.N.0/24 behind the NAT router, which reaches the core on
 	 * 10.10.9.0/24. DNS is 10.10.4.2 for every host. */
-	static const char *const svc[][2] = {
-		{"platform", "platform"}, {"registrar", "registrar"}, {"callee", "callee"},
-		{"dns", "dns"}};
+	static const char *const svc[][2] = {{"platform", "platform"},
+	                                     {"registrar", "registrar"},
+	                                     {"callee", "callee"},
+	                                     {"dns", "dns"}};
 	cJSON *root = cJSON_CreateObject();
 	char a[64], b[64], gw[48], ifa[16], name[16];
 	cJSON_AddStringToObject(root, "name", nat ? "standard-nat" : "standard");
@@ -618,8 +612,9 @@ char *topo_standard_json(int workers, int nat)
 		cJSON *rules = cJSON_AddArrayToObject(h, "nftables");
 		cJSON_AddItemToArray(rules, cJSON_CreateString("table ip lab_nat {"));
 		cJSON_AddItemToArray(
-			rules, cJSON_CreateString("  chain postrouting { type nat hook postrouting "
-						  "priority srcnat; oifname \"eth0\" masquerade; }"));
+		        rules,
+		        cJSON_CreateString("  chain postrouting { type nat hook postrouting "
+		                           "priority srcnat; oifname \"eth0\" masquerade; }"));
 		cJSON_AddItemToArray(rules, cJSON_CreateString("}"));
 		std_link(links, "core", "eth9", "10.10.9.1/24", "nat", "eth0", "10.10.9.2/24");
 		wgw_host = "nat";

@@ -6,12 +6,12 @@
 
 #include "sys.h"
 
-#define TOPO_MAX_HOSTS 64
-#define TOPO_MAX_LINKS 128
+#define TOPO_MAX_HOSTS  64
+#define TOPO_MAX_LINKS  128
 #define TOPO_MAX_ROUTES 16
-#define TOPO_MAX_KV 32
-#define TOPO_MAX_NS 3
-#define TOPO_NAME_LEN 16 /* like IFNAMSIZ: 15 characters and the NUL */
+#define TOPO_MAX_KV     32
+#define TOPO_MAX_NS     3
+#define TOPO_NAME_LEN   16 /* like IFNAMSIZ: 15 characters and the NUL */
 
 struct topo_kv {
 	char key[128];
@@ -26,7 +26,7 @@ struct topo_route {
 struct topo_host {
 	char name[TOPO_NAME_LEN];
 	char role[16];
-	int forward; /* IP forwarding on (routers, NAT) */
+	int forward;    /* IP forwarding on (routers, NAT) */
 	char *nftables; /* ruleset text given to libnftables, or NULL */
 	struct topo_kv sysctls[TOPO_MAX_KV];
 	int n_sysctls;

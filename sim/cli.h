@@ -7,9 +7,9 @@
 /* Exit codes scripts can rely on. */
 enum {
 	EXIT_OK = 0,
-	EXIT_FAIL = 1, /* the job ran and something it checks did not hold */
+	EXIT_FAIL = 1,  /* the job ran and something it checks did not hold */
 	EXIT_USAGE = 2, /* bad command line or bad input file: nothing was started */
-	EXIT_ENV = 3, /* the machine cannot run the lab (namespaces, permissions) */
+	EXIT_ENV = 3,   /* the machine cannot run the lab (namespaces, permissions) */
 };
 
 int cmd_lab(int argc, char **argv);

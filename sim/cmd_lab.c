@@ -16,43 +16,43 @@
 #include "cli.h"
 
 static const char lab_usage[] =
-	"usage: siplab lab SUBCOMMAND [OPTIONS]\n"
-	"\n"
-	"A lab is a set of hosts (one Linux network namespace each) joined by links\n"
-	"(veth pairs), with addresses, routes, sysctls, nftables rules, and their own\n"
-	"/etc/resolv.conf and /etc/hosts. It lives in private user, network, mount and\n"
-	"PID namespaces: it cannot reach or change the host's network, and everything\n"
-	"it made is gone when it ends, even if it is killed.\n"
-	"\n"
-	"subcommands:\n"
-	"  check [TOPOLOGY]         build the lab, test UDP reachability between every\n"
-	"                           pair of hosts, print the matrix, tear it down\n"
-	"  up [TOPOLOGY]            build the lab and keep it running until Ctrl-C or\n"
-	"                           `siplab lab down` (--detach: return once it is up)\n"
-	"  exec HOST -- CMD [ARG..] run a command inside a host of a running lab, on\n"
-	"                           this terminal; exits with the command's status\n"
-	"  status                   hosts, addresses and processes of a running lab\n"
-	"  down                     stop a running lab\n"
-	"  list                     the labs running for this user\n"
-	"  topology                 print the standard topology as JSON (copy it, edit it,\n"
-	"                           and pass the file to check or up)\n"
-	"\n"
-	"options:\n"
-	"  --name NAME     which lab (default: \"default\"); labs with different names\n"
-	"                  run side by side\n"
-	"  --workers N     worker hosts in the standard topology (default 1, max 50)\n"
-	"  --nat           put the workers behind a NAT router in the standard topology\n"
-	"  --detach        with up: go to the background once the lab is up\n"
-	"\n"
-	"TOPOLOGY is a JSON file; without one, the standard topology is used: a core\n"
-	"router with the platform, registrar, callee and dns hosts, and the workers.\n"
-	"\n"
-	"examples:\n"
-	"  siplab lab check --workers 3 --nat\n"
-	"  siplab lab up --detach\n"
-	"  siplab lab exec worker1 -- ping -c1 registrar.lab\n"
-	"  siplab lab exec registrar -- tcpdump -ni eth0 udp port 5060\n"
-	"  siplab lab down\n";
+        "usage: siplab lab SUBCOMMAND [OPTIONS]\n"
+        "\n"
+        "A lab is a set of hosts (one Linux network namespace each) joined by links\n"
+        "(veth pairs), with addresses, routes, sysctls, nftables rules, and their own\n"
+        "/etc/resolv.conf and /etc/hosts. It lives in private user, network, mount and\n"
+        "PID namespaces: it cannot reach or change the host's network, and everything\n"
+        "it made is gone when it ends, even if it is killed.\n"
+        "\n"
+        "subcommands:\n"
+        "  check [TOPOLOGY]         build the lab, test UDP reachability between every\n"
+        "                           pair of hosts, print the matrix, tear it down\n"
+        "  up [TOPOLOGY]            build the lab and keep it running until Ctrl-C or\n"
+        "                           `siplab lab down` (--detach: return once it is up)\n"
+        "  exec HOST -- CMD [ARG..] run a command inside a host of a running lab, on\n"
+        "                           this terminal; exits with the command's status\n"
+        "  status                   hosts, addresses and processes of a running lab\n"
+        "  down                     stop a running lab\n"
+        "  list                     the labs running for this user\n"
+        "  topology                 print the standard topology as JSON (copy it, edit it,\n"
+        "                           and pass the file to check or up)\n"
+        "\n"
+        "options:\n"
+        "  --name NAME     which lab (default: \"default\"); labs with different names\n"
+        "                  run side by side\n"
+        "  --workers N     worker hosts in the standard topology (default 1, max 50)\n"
+        "  --nat           put the workers behind a NAT router in the standard topology\n"
+        "  --detach        with up: go to the background once the lab is up\n"
+        "\n"
+        "TOPOLOGY is a JSON file; without one, the standard topology is used: a core\n"
+        "router with the platform, registrar, callee and dns hosts, and the workers.\n"
+        "\n"
+        "examples:\n"
+        "  siplab lab check --workers 3 --nat\n"
+        "  siplab lab up --detach\n"
+        "  siplab lab exec worker1 -- ping -c1 registrar.lab\n"
+        "  siplab lab exec registrar -- tcpdump -ni eth0 udp port 5060\n"
+        "  siplab lab down\n";
 
 struct lab_opts {
 	const char *name;
@@ -68,9 +68,9 @@ struct lab_opts {
 static int parse_opts(int argc, char **argv, struct lab_opts *o)
 {
 	static const struct option longopts[] = {
-		{"name", required_argument, NULL, 'n'}, {"workers", required_argument, NULL, 'w'},
-		{"nat", no_argument, NULL, 'N'},	  {"detach", no_argument, NULL, 'd'},
-		{"help", no_argument, NULL, 'h'},	  {NULL, 0, NULL, 0}};
+	        {"name", required_argument, NULL, 'n'}, {"workers", required_argument, NULL, 'w'},
+	        {"nat", no_argument, NULL, 'N'},        {"detach", no_argument, NULL, 'd'},
+	        {"help", no_argument, NULL, 'h'},       {NULL, 0, NULL, 0}};
 	memset(o, 0, sizeof(*o));
 	o->name = "default";
 	o->workers = 1;
@@ -85,8 +85,9 @@ static int parse_opts(int argc, char **argv, struct lab_opts *o)
 		case 'w':
 			o->workers = (int)strtol(optarg, &end, 10);
 			if (*end || o->workers < 1 || o->workers > 50) {
-				fprintf(stderr, "siplab lab: --workers: expected 1 to 50, got \"%s\"\n",
-					optarg);
+				fprintf(stderr,
+				        "siplab lab: --workers: expected 1 to 50, got \"%s\"\n",
+				        optarg);
 				return -1;
 			}
 			break;
@@ -122,7 +123,7 @@ static int parse_opts(int argc, char **argv, struct lab_opts *o)
 
 static int load_topology(const struct lab_opts *o, struct topo **t)
 {
-	err_t e;
+	err_t e = {{0}};
 	int rc;
 	if (o->topology) {
 		rc = topo_load(o->topology, t, &e);
@@ -143,7 +144,7 @@ static int env_exit(int rc)
 
 static int start_lab(const struct lab_opts *o, struct lab *lab, struct topo *t)
 {
-	err_t e;
+	err_t e = {{0}};
 	char rundir[PATH_MAX];
 	int rc = ctl_claim(o->name, rundir, sizeof(rundir), &e);
 	if (rc) {
@@ -170,7 +171,7 @@ static int lab_check(const struct lab_opts *o)
 	char *d = lab_describe(&lab);
 	printf("%s", d ? d : "");
 	free(d);
-	err_t e;
+	err_t e = {{0}};
 	int bad = probe_matrix(&lab, stdout, &e);
 	if (bad < 0)
 		fprintf(stderr, "siplab: %s\n", e.msg);
@@ -184,7 +185,7 @@ static int lab_check(const struct lab_opts *o)
 	       (double)lab.build_ns / 1e6, (double)(t1 - t0 - lab.build_ns) / 1e6,
 	       (double)(t2 - t1) / 1e6, ru.ru_maxrss);
 	printf("%s\n", bad == 0 ? "lab check: OK — every service host answered from every host"
-				: "lab check: FAILED");
+	                        : "lab check: FAILED");
 	return bad == 0 ? EXIT_OK : EXIT_FAIL;
 }
 
@@ -201,13 +202,17 @@ static int detach(int *ready_fd)
 		return -errno;
 	if (pid > 0) {
 		close(pfd[1]);
-		char buf[4096];
-		ssize_t n, total = 0;
-		while ((n = read(pfd[0], buf, sizeof(buf))) > 0) {
-			fwrite(buf, 1, (size_t)n, stdout);
-			total += n;
+		/* The message ends with a NUL: the lab's own processes keep
+		 * copies of the pipe, so no end of file comes. */
+		char c;
+		int ok = 0, first = 1;
+		while (read(pfd[0], &c, 1) == 1 && c != '\0') {
+			ok = first ? c != '!' : ok;
+			first = 0;
+			if (ok)
+				putchar(c);
 		}
-		exit(total > 0 && buf[0] != '!' ? EXIT_OK : EXIT_FAIL);
+		exit(ok ? EXIT_OK : EXIT_FAIL);
 	}
 	close(pfd[0]);
 	setsid();
@@ -229,10 +234,10 @@ static int lab_up_cmd(const struct lab_opts *o)
 	int rc = start_lab(o, &lab, t);
 	if (rc) {
 		if (ready >= 0)
-			(void)!write(ready, "!", 1);
+			(void)!write(ready, "!", 2);
 		return env_exit(rc);
 	}
-	err_t e;
+	err_t e = {{0}};
 	int lfd = ctl_listen(lab.sb.rundir, &e);
 	if (lfd < 0) {
 		fprintf(stderr, "siplab: %s\n", e.msg);
@@ -242,16 +247,18 @@ static int lab_up_cmd(const struct lab_opts *o)
 	char *d = lab_describe(&lab);
 	char msg[8192];
 	int n = snprintf(msg, sizeof(msg),
-			 "%slab \"%s\" is up (pid %d). Work inside it from another shell:\n"
-			 "  siplab lab exec%s%s HOST -- CMD      e.g. HOST=%s CMD=\"ip addr\"\n"
-			 "stop it with Ctrl-C%s or `siplab lab down%s%s`\n",
-			 d ? d : "", o->name, (int)getpid(), strcmp(o->name, "default") ? " --name " : "",
-			 strcmp(o->name, "default") ? o->name : "", lab.topo->hosts[0].name,
-			 o->detach ? " (not when detached)" : "", strcmp(o->name, "default") ? " --name " : "",
-			 strcmp(o->name, "default") ? o->name : "");
+	                 "%slab \"%s\" is up (pid %d). Work inside it from another shell:\n"
+	                 "  siplab lab exec%s%s HOST -- CMD      e.g. HOST=%s CMD=\"ip addr\"\n"
+	                 "stop it with Ctrl-C%s or `siplab lab down%s%s`\n",
+	                 d ? d : "", o->name, (int)getpid(),
+	                 strcmp(o->name, "default") ? " --name " : "",
+	                 strcmp(o->name, "default") ? o->name : "", lab.topo->hosts[0].name,
+	                 o->detach ? " (not when detached)" : "",
+	                 strcmp(o->name, "default") ? " --name " : "",
+	                 strcmp(o->name, "default") ? o->name : "");
 	free(d);
 	if (ready >= 0) {
-		(void)!write(ready, msg, (size_t)(n < (int)sizeof(msg) ? n : (int)sizeof(msg) - 1));
+		(void)!write(ready, msg, (size_t)(n < (int)sizeof(msg) ? n + 1 : (int)sizeof(msg)));
 		close(ready);
 		int devnull = open("/dev/null", O_RDWR);
 		dup2(devnull, 0);
@@ -264,7 +271,7 @@ static int lab_up_cmd(const struct lab_opts *o)
 	}
 	int sig = ctl_serve(&lab, lfd);
 	fprintf(stderr, "siplab: lab \"%s\" going down%s%s\n", o->name, sig ? " on " : "",
-		sig ? sigabbrev_np(sig) : "");
+	        sig ? sigabbrev_np(sig) : "");
 	close(lfd);
 	lab_down(&lab);
 	return EXIT_OK;
@@ -276,7 +283,7 @@ static int lab_exec_cmd(const struct lab_opts *o)
 		fprintf(stderr, "usage: siplab lab exec [--name NAME] HOST -- CMD [ARGS...]\n");
 		return EXIT_USAGE;
 	}
-	err_t e;
+	err_t e = {{0}};
 	int code = 0;
 	if (ctl_exec(o->name, o->topology, o->rest, &code, &e)) {
 		fprintf(stderr, "siplab: %s\n", e.msg);
@@ -287,7 +294,7 @@ static int lab_exec_cmd(const struct lab_opts *o)
 
 static int lab_simple(const struct lab_opts *o, const char *sub)
 {
-	err_t e;
+	err_t e = {{0}};
 	char *text = NULL;
 	int rc;
 	if (!strcmp(sub, "down"))

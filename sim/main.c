@@ -11,27 +11,28 @@ struct command {
 };
 
 static const struct command commands[] = {
-	{"lab", cmd_lab, "build a lab network of hosts and links, and work inside it"},
-	{NULL, NULL, NULL},
+        {"lab", cmd_lab, "build a lab network of hosts and links, and work inside it"},
+        {NULL, NULL, NULL},
 };
 
 static void usage(FILE *f)
 {
-	fprintf(f, "siplab %s — a self-contained lab that reproduces SIP test failures with real\n"
-		   "traffic in private Linux namespaces, and never touches the host's network.\n\n"
-		   "usage: siplab COMMAND [ARGS...]\n\ncommands:\n",
-		SIPLAB_VERSION);
+	fprintf(f,
+	        "siplab %s — a self-contained lab that reproduces SIP test failures with real\n"
+	        "traffic in private Linux namespaces, and never touches the host's network.\n\n"
+	        "usage: siplab COMMAND [ARGS...]\n\ncommands:\n",
+	        SIPLAB_VERSION);
 	for (const struct command *c = commands; c->name; c++)
 		fprintf(f, "  %-10s %s\n", c->name, c->summary);
 	fprintf(f, "  %-10s %s\n", "help", "this text; `siplab COMMAND --help` for one command");
 	fprintf(f, "  %-10s %s\n", "version", "print the version");
 	fprintf(f, "\nstart with:\n"
-		   "  siplab lab check          build the standard lab, test every path, tear it "
-		   "down\n"
-		   "  siplab lab up             keep a lab running to explore "
-		   "(`siplab lab --help`)\n"
-		   "\nexit codes: 0 ok, 1 a check failed, 2 bad usage or input, 3 the machine "
-		   "cannot run the lab\n");
+	           "  siplab lab check          build the standard lab, test every path, tear it "
+	           "down\n"
+	           "  siplab lab up             keep a lab running to explore "
+	           "(`siplab lab --help`)\n"
+	           "\nexit codes: 0 ok, 1 a check failed, 2 bad usage or input, 3 the machine "
+	           "cannot run the lab\n");
 }
 
 int main(int argc, char **argv)

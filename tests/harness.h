@@ -18,19 +18,20 @@
 #include <string.h>
 #include <sys/wait.h>
 #include <time.h>
+#include <dirent.h>
 #include <unistd.h>
 
 #define CHILD_SKIP 77
 
-#define CHECK(cond, ...)                                                                      \
-	do {                                                                                  \
-		if (!(cond)) {                                                                \
-			fprintf(stderr, "    check failed at %s:%d: %s\n      ", __FILE__,        \
-				__LINE__, #cond);                                             \
-			fprintf(stderr, __VA_ARGS__);                                         \
-			fputc('\n', stderr);                                                  \
-			return 1;                                                             \
-		}                                                                             \
+#define CHECK(cond, ...)                                                                   \
+	do {                                                                               \
+		if (!(cond)) {                                                             \
+			fprintf(stderr, "    check failed at %s:%d: %s\n      ", __FILE__, \
+			        __LINE__, #cond);                                          \
+			fprintf(stderr, __VA_ARGS__);                                      \
+			fputc('\n', stderr);                                               \
+			return 1;                                                          \
+		}                                                                          \
 	} while (0)
 
 /* Run body() in a child; fail the test unless it returns 0, skip on CHILD_SKIP. */
@@ -41,18 +42,33 @@ static inline void in_child(int (*body)(void))
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	pid_t pid = fork();
 	assert_true(pid >= 0);
+	/* exit(), not _exit(): LeakSanitizer checks the child at exit. */
 	if (pid == 0)
-		_exit(body());
+		exit(body());
 	int status = 0;
 	assert_int_equal(waitpid(pid, &status, 0), pid);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	fprintf(stderr, "    (%.0f ms)\n",
-		(double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6);
+	        (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6);
 	if (WIFEXITED(status) && WEXITSTATUS(status) == CHILD_SKIP)
 		skip();
 	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-		fail_msg("the test's child %s %d", WIFEXITED(status) ? "exited with" : "died of signal",
-			 WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status));
+		fail_msg("the test's child %s %d",
+		         WIFEXITED(status) ? "exited with" : "died of signal",
+		         WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status));
+}
+
+/* Open file descriptors of this process, to catch fd leaks. */
+static inline int fd_count(void)
+{
+	int n = 0;
+	DIR *d = opendir("/proc/self/fd");
+	struct dirent *de;
+	while (d && (de = readdir(d)) != NULL)
+		n += de->d_name[0] != '.';
+	if (d)
+		closedir(d);
+	return n - 1; /* the directory itself */
 }
 
 #endif

@@ -136,7 +136,8 @@ static int wait_for_text(int fd, const char *text, char *buf, size_t cap)
 	size_t got = 0;
 	ssize_t n;
 	buf[0] = '\0';
-	while (!strstr(buf, text) && got + 1 < cap && (n = read(fd, buf + got, cap - 1 - got)) > 0) {
+	while (!strstr(buf, text) && got + 1 < cap &&
+	       (n = read(fd, buf + got, cap - 1 - got)) > 0) {
 		got += (size_t)n;
 		buf[got] = '\0';
 	}
@@ -164,14 +165,15 @@ static int lifecycle(int kill_it)
 	char before[4096], during[4096], after[4096], name[32], buf[8192];
 	host_links(before, sizeof(before));
 	snprintf(name, sizeof(name), "clean%d", (int)getpid());
-	char *up[] = {(char *)siplab(), "lab", "up", "--name", name, "--workers", "2", "--nat", NULL};
+	char *up[] = {(char *)siplab(), "lab", "up",    "--name", name,
+	              "--workers",      "2",   "--nat", NULL};
 	int out;
 	pid_t main_pid = start(up, &out);
 	CHECK(main_pid > 0, "cannot start %s", siplab());
 	CHECK(wait_for_text(out, "is up", buf, sizeof(buf)) == 0, "lab did not come up: %s", buf);
 	/* A process inside a host, started the way a developer would. */
-	char *ex[] = {(char *)siplab(), "lab", "exec", "--name", name, "worker1", "--", "sleep", "60",
-		      NULL};
+	char *ex[] = {(char *)siplab(), "lab", "exec",  "--name", name,
+	              "worker1",        "--",  "sleep", "60",     NULL};
 	int ex_out;
 	pid_t client = start(ex, &ex_out);
 	char *st[] = {(char *)siplab(), "lab", "status", "--name", name, NULL};
@@ -199,7 +201,8 @@ static int lifecycle(int kill_it)
 		if (user != host_user)
 			inodes[ni++] = user;
 	}
-	CHECK(n >= 4, "expected main, init, reaper and the sleep; found %d processes", n);
+	CHECK(n >= 5, "expected the owner, reaper, shell, lab and the sleep; found %d processes",
+	      n);
 	CHECK(ni >= 3, "expected the lab's own namespaces; found %d", ni);
 	struct cgroup_root cg;
 	cgroup_probe(&cg, main_pid);
@@ -210,8 +213,8 @@ static int lifecycle(int kill_it)
 	snprintf(rundir, sizeof(rundir), "%s/%s", user_dir, name);
 	CHECK(access(rundir, F_OK) == 0, "runtime dir %s missing", rundir);
 	host_links(during, sizeof(during));
-	CHECK(!strcmp(before, during), "host links changed while the lab ran: [%s] -> [%s]",
-	      before, during);
+	CHECK(!strcmp(before, during), "host links changed while the lab ran: [%s] -> [%s]", before,
+	      during);
 
 	if (kill_it) {
 		kill(main_pid, SIGKILL);
@@ -219,8 +222,12 @@ static int lifecycle(int kill_it)
 		char *down[] = {(char *)siplab(), "lab", "down", "--name", name, NULL};
 		CHECK(run_quiet(down) == 0, "lab down failed");
 	}
-	waitpid(main_pid, NULL, 0);
+	int main_status = 0;
+	waitpid(main_pid, &main_status, 0);
 	waitpid(client, NULL, 0);
+	/* A clean exit also means no leak report from a sanitizer build. */
+	CHECK(kill_it || (WIFEXITED(main_status) && WEXITSTATUS(main_status) == 0),
+	      "lab up ended with status 0x%x", main_status);
 	close(out);
 	close(ex_out);
 
@@ -274,8 +281,8 @@ static int body_side_by_side(void)
 	int status;
 	waitpid(pc, &status, 0);
 	close(fc);
-	char *ping[] = {(char *)siplab(), "lab", "exec", "--name", b, "worker1", "--",
-			"ping",	 "-c1",	    "-W2",    "10.10.2.2", NULL};
+	char *ping[] = {(char *)siplab(), "lab", "exec", "--name",    b,   "worker1", "--",
+	                "ping",           "-c1", "-W2",  "10.10.2.2", NULL};
 	int ping_rc = run_quiet(ping);
 	kill(pa, SIGTERM);
 	kill(pb, SIGTERM);
@@ -283,16 +290,17 @@ static int body_side_by_side(void)
 	waitpid(pb, NULL, 0);
 	close(fa);
 	close(fb);
-	CHECK(WIFEXITED(status) && WEXITSTATUS(status) != 0, "a second lab with the same name started");
+	CHECK(WIFEXITED(status) && WEXITSTATUS(status) != 0,
+	      "a second lab with the same name started");
 	CHECK(ping_rc == 0, "ping across lab B failed with %d", ping_rc);
 	return 0;
 }
 
-#define CLEAN_TEST(name)                                                                      \
-	static void test_##name(void **state)                                                 \
-	{                                                                                     \
-		(void)state;                                                                  \
-		in_child(body_##name);                                                        \
+#define CLEAN_TEST(name)                      \
+	static void test_##name(void **state) \
+	{                                     \
+		(void)state;                  \
+		in_child(body_##name);        \
 	}
 CLEAN_TEST(down)
 CLEAN_TEST(sigkill)
@@ -301,9 +309,9 @@ CLEAN_TEST(side_by_side)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_down),
-		cmocka_unit_test(test_sigkill),
-		cmocka_unit_test(test_side_by_side),
+	        cmocka_unit_test(test_down),
+	        cmocka_unit_test(test_sigkill),
+	        cmocka_unit_test(test_side_by_side),
 	};
 	return cmocka_run_group_tests_name("lab cleanup", tests, NULL, NULL);
 }

@@ -19,29 +19,30 @@
 
 /* a (10.0.1.2) -- r (router) -- b (10.0.2.2); b's ruleset and r's role vary. */
 static const char three_fmt[] =
-	"{\"name\":\"three\",\"hosts\":["
-	"{\"name\":\"a\",\"role\":\"worker\",\"routes\":[{\"to\":\"default\",\"via\":\"10.0.1.1\"}],"
-	" \"resolv\":{\"nameservers\":[\"10.0.2.53\"],\"search\":\"a.test\"},"
-	" \"etc_hosts\":{\"registrar.lab\":\"10.0.2.2\"}},"
-	"{\"name\":\"r\",\"role\":\"%s\",\"routes\":[]%s},"
-	"{\"name\":\"b\",\"role\":\"registrar\",\"routes\":%s%s,"
-	" \"resolv\":{\"nameservers\":[\"10.0.2.54\"],\"search\":\"b.test\"}}],"
-	"\"links\":[{\"a\":{\"host\":\"a\",\"ifname\":\"eth0\",\"addr\":\"10.0.1.2/24\"},"
-	"\"b\":{\"host\":\"r\",\"ifname\":\"eth1\",\"addr\":\"10.0.1.1/24\"}},"
-	"{\"a\":{\"host\":\"r\",\"ifname\":\"eth0\",\"addr\":\"10.0.2.1/24\"},"
-	"\"b\":{\"host\":\"b\",\"ifname\":\"eth0\",\"addr\":\"10.0.2.2/24\"}}]}";
+        "{\"name\":\"three\",\"hosts\":["
+        "{\"name\":\"a\",\"role\":\"worker\",\"routes\":[{\"to\":\"default\",\"via\":\"10.0.1.1\"}]"
+        ","
+        " \"resolv\":{\"nameservers\":[\"10.0.2.53\"],\"search\":\"a.test\"},"
+        " \"etc_hosts\":{\"registrar.lab\":\"10.0.2.2\"}},"
+        "{\"name\":\"r\",\"role\":\"%s\",\"routes\":[]%s},"
+        "{\"name\":\"b\",\"role\":\"registrar\",\"routes\":%s%s,"
+        " \"resolv\":{\"nameservers\":[\"10.0.2.54\"],\"search\":\"b.test\"}}],"
+        "\"links\":[{\"a\":{\"host\":\"a\",\"ifname\":\"eth0\",\"addr\":\"10.0.1.2/24\"},"
+        "\"b\":{\"host\":\"r\",\"ifname\":\"eth1\",\"addr\":\"10.0.1.1/24\"}},"
+        "{\"a\":{\"host\":\"r\",\"ifname\":\"eth0\",\"addr\":\"10.0.2.1/24\"},"
+        "\"b\":{\"host\":\"b\",\"ifname\":\"eth0\",\"addr\":\"10.0.2.2/24\"}}]}";
 
 static const char back_route[] = "[{\"to\":\"default\",\"via\":\"10.0.2.1\"}]";
 
 static const char drop_9999[] =
-	",\"nftables\":\"table inet fw { chain input { type filter hook input priority 0; "
-	"udp dport 9999 drop; }\\n}\"";
+        ",\"nftables\":\"table inet fw { chain input { type filter hook input priority 0; "
+        "udp dport 9999 drop; }\\n}\"";
 static const char masquerade[] =
-	",\"nftables\":\"table ip nat { chain post { type nat hook postrouting priority srcnat; "
-	"oifname \\\"eth0\\\" masquerade; }\\n}\"";
+        ",\"nftables\":\"table ip nat { chain post { type nat hook postrouting priority srcnat; "
+        "oifname \\\"eth0\\\" masquerade; }\\n}\"";
 
 static int up(struct lab *lab, const char *router_role, const char *router_extra,
-	      const char *b_routes, const char *b_extra)
+              const char *b_routes, const char *b_extra)
 {
 	char json[4096];
 	snprintf(json, sizeof(json), three_fmt, router_role, router_extra, b_routes, b_extra);
@@ -95,7 +96,8 @@ static int rx_main(void *arg)
 			char buf[64], ip[64];
 			struct sockaddr_in from;
 			socklen_t fl = sizeof(from);
-			if (recvfrom(fds[i], buf, sizeof(buf), 0, (struct sockaddr *)&from, &fl) > 0)
+			if (recvfrom(fds[i], buf, sizeof(buf), 0, (struct sockaddr *)&from, &fl) >
+			    0)
 				printf("%d %s\n", r->ports[i],
 				       inet_ntop(AF_INET, &from.sin_addr, ip, sizeof(ip)));
 			fflush(stdout);
@@ -115,7 +117,8 @@ static int tx_main(void *arg)
 	int fd = socket(AF_INET, SOCK_DGRAM, 0);
 	for (int k = 0; k < 5; k++)
 		for (int i = 0; i < 2; i++) {
-			struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(t->ports[i])};
+			struct sockaddr_in sa = {.sin_family = AF_INET,
+			                         .sin_port = htons(t->ports[i])};
 			inet_pton(AF_INET, t->dst, &sa.sin_addr);
 			if (sendto(fd, "x", 1, 0, (struct sockaddr *)&sa, sizeof(sa)) != 1)
 				return 1;
@@ -165,13 +168,15 @@ static int exchange(struct lab *lab, int p1, int p2, char *out, size_t cap)
 static int body_routed(void)
 {
 	struct lab lab;
+	int fds = fd_count();
 	CHECK(up(&lab, "router", "", back_route, "") == 0, "lab did not come up");
 	char out[512];
 	CHECK(exchange(&lab, 9998, 9999, out, sizeof(out)) == 0, "exchange failed");
 	lab_down(&lab);
+	CHECK(fd_count() == fds, "file descriptors leaked: %d before, %d after", fds, fd_count());
 	/* Routed, not translated: b sees a's own address on both ports. */
-	CHECK(strstr(out, "9998 10.0.1.2") && strstr(out, "9999 10.0.1.2"),
-	      "b received: [%s]", out);
+	CHECK(strstr(out, "9998 10.0.1.2") && strstr(out, "9999 10.0.1.2"), "b received: [%s]",
+	      out);
 	return 0;
 }
 
@@ -294,6 +299,7 @@ static int hog(void *arg)
 static int body_oom(void)
 {
 	struct lab lab;
+	int fds = fd_count();
 	CHECK(up(&lab, "router", "", back_route, "") == 0, "lab did not come up");
 	if (lab.sb.cg.version == 0) {
 		fprintf(stderr, "    skipped: %s\n", lab.sb.cg.why);
@@ -319,6 +325,7 @@ static int body_oom(void)
 	char text[256];
 	lab_status_str(&sp, text, sizeof(text));
 	lab_down(&lab);
+	CHECK(fd_count() == fds, "file descriptors leaked: %d before, %d after", fds, fd_count());
 	CHECK(sp.signaled && sp.sig == SIGKILL && sp.oom_killed, "the hog: %s", text);
 	CHECK(strstr(text, "OOM kill"), "status text: %s", text);
 	CHECK(sq.exited && sq.code == 0 && !sq.oom_killed, "the small one did not finish");
@@ -349,7 +356,7 @@ static int body_bad_ruleset(void)
 {
 	struct lab lab;
 	int rc = up(&lab, "router", ",\"nftables\":\"table inet x { chain c { bogus; } }\"",
-		    back_route, "");
+	            back_route, "");
 	CHECK(rc < 0, "a bad ruleset was accepted");
 	return 0;
 }
@@ -379,11 +386,11 @@ static int body_unprivileged(void)
 	return 0;
 }
 
-#define LAB_TEST(name)                                                                        \
-	static void test_##name(void **state)                                                 \
-	{                                                                                     \
-		(void)state;                                                                  \
-		in_child(body_##name);                                                        \
+#define LAB_TEST(name)                        \
+	static void test_##name(void **state) \
+	{                                     \
+		(void)state;                  \
+		in_child(body_##name);        \
 	}
 LAB_TEST(routed)
 LAB_TEST(no_forwarding)
@@ -398,11 +405,11 @@ LAB_TEST(unprivileged)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_routed),	     cmocka_unit_test(test_no_forwarding),
-		cmocka_unit_test(test_firewall),     cmocka_unit_test(test_nat),
-		cmocka_unit_test(test_resolv),	     cmocka_unit_test(test_oom),
-		cmocka_unit_test(test_spawn_errors), cmocka_unit_test(test_bad_ruleset),
-		cmocka_unit_test(test_unprivileged),
+	        cmocka_unit_test(test_routed),       cmocka_unit_test(test_no_forwarding),
+	        cmocka_unit_test(test_firewall),     cmocka_unit_test(test_nat),
+	        cmocka_unit_test(test_resolv),       cmocka_unit_test(test_oom),
+	        cmocka_unit_test(test_spawn_errors), cmocka_unit_test(test_bad_ruleset),
+	        cmocka_unit_test(test_unprivileged),
 	};
 	return cmocka_run_group_tests_name("lab network", tests, NULL, NULL);
 }
