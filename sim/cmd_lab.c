@@ -189,8 +189,13 @@ static int lab_check(const struct lab_opts *o)
 	return bad == 0 ? EXIT_OK : EXIT_FAIL;
 }
 
-/* With --detach the parent returns once the child reports the lab up (or
- * failed); the child is the lab's main process from then on. */
+/* With --detach the parent returns once the lab is up (or failed); the child
+ * is the lab's owner from then on. The child's stderr goes to the parent
+ * through a pipe until then, so errors still reach the terminal; the lab
+ * ends its message with a NUL (its own processes keep copies of the pipe, so
+ * no end of file comes), preceded by DETACH_FAILED if it did not start. */
+#define DETACH_FAILED '\001'
+
 static int detach(int *ready_fd)
 {
 	int pfd[2];
@@ -202,22 +207,41 @@ static int detach(int *ready_fd)
 		return -errno;
 	if (pid > 0) {
 		close(pfd[1]);
-		/* The message ends with a NUL: the lab's own processes keep
-		 * copies of the pipe, so no end of file comes. */
+		char buf[16384];
+		size_t n = 0;
+		int failed = 0;
 		char c;
-		int ok = 0, first = 1;
 		while (read(pfd[0], &c, 1) == 1 && c != '\0') {
-			ok = first ? c != '!' : ok;
-			first = 0;
-			if (ok)
-				putchar(c);
+			if (c == DETACH_FAILED)
+				failed = 1;
+			else if (n + 1 < sizeof(buf))
+				buf[n++] = c;
 		}
-		exit(ok ? EXIT_OK : EXIT_FAIL);
+		buf[n] = '\0';
+		fputs(buf, failed || n == 0 ? stderr : stdout);
+		exit(failed || n == 0 ? EXIT_FAIL : EXIT_OK);
 	}
 	close(pfd[0]);
 	setsid();
+	int devnull = open("/dev/null", O_RDWR);
+	dup2(devnull, 0);
+	dup2(devnull, 1);
+	dup2(pfd[1], 2);
+	close(devnull);
 	*ready_fd = pfd[1];
 	return 0;
+}
+
+static void detach_done(int ready, const char *msg, int failed)
+{
+	char end[2] = {DETACH_FAILED, '\0'};
+	if (msg)
+		(void)!write(ready, msg, strlen(msg));
+	(void)!write(ready, failed ? end : end + 1, failed ? 2 : 1);
+	close(ready);
+	int devnull = open("/dev/null", O_RDWR);
+	dup2(devnull, 2);
+	close(devnull);
 }
 
 static int lab_up_cmd(const struct lab_opts *o)
@@ -234,37 +258,33 @@ static int lab_up_cmd(const struct lab_opts *o)
 	int rc = start_lab(o, &lab, t);
 	if (rc) {
 		if (ready >= 0)
-			(void)!write(ready, "!", 2);
+			detach_done(ready, NULL, 1);
 		return env_exit(rc);
 	}
 	err_t e = {{0}};
 	int lfd = ctl_listen(lab.sb.rundir, &e);
 	if (lfd < 0) {
 		fprintf(stderr, "siplab: %s\n", e.msg);
+		if (ready >= 0)
+			detach_done(ready, NULL, 1);
 		lab_down(&lab);
 		return EXIT_FAIL;
 	}
 	char *d = lab_describe(&lab);
 	char msg[8192];
-	int n = snprintf(msg, sizeof(msg),
-	                 "%slab \"%s\" is up (pid %d). Work inside it from another shell:\n"
-	                 "  siplab lab exec%s%s HOST -- CMD      e.g. HOST=%s CMD=\"ip addr\"\n"
-	                 "stop it with Ctrl-C%s or `siplab lab down%s%s`\n",
-	                 d ? d : "", o->name, (int)getpid(),
-	                 strcmp(o->name, "default") ? " --name " : "",
-	                 strcmp(o->name, "default") ? o->name : "", lab.topo->hosts[0].name,
-	                 o->detach ? " (not when detached)" : "",
-	                 strcmp(o->name, "default") ? " --name " : "",
-	                 strcmp(o->name, "default") ? o->name : "");
+	snprintf(msg, sizeof(msg),
+	         "%slab \"%s\" is up (pid %d). Work inside it from another shell:\n"
+	         "  siplab lab exec%s%s HOST -- CMD      e.g. HOST=%s CMD=\"ip addr\"\n"
+	         "stop it with Ctrl-C%s or `siplab lab down%s%s`\n",
+	         d ? d : "", o->name, (int)lab.sb.owner,
+	         strcmp(o->name, "default") ? " --name " : "",
+	         strcmp(o->name, "default") ? o->name : "", lab.topo->hosts[0].name,
+	         o->detach ? " (not when detached)" : "",
+	         strcmp(o->name, "default") ? " --name " : "",
+	         strcmp(o->name, "default") ? o->name : "");
 	free(d);
 	if (ready >= 0) {
-		(void)!write(ready, msg, (size_t)(n < (int)sizeof(msg) ? n + 1 : (int)sizeof(msg)));
-		close(ready);
-		int devnull = open("/dev/null", O_RDWR);
-		dup2(devnull, 0);
-		dup2(devnull, 1);
-		dup2(devnull, 2);
-		close(devnull);
+		detach_done(ready, msg, 0);
 	} else {
 		fputs(msg, stdout);
 		fflush(stdout);

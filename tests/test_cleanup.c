@@ -284,6 +284,13 @@ static int body_side_by_side(void)
 	char *ping[] = {(char *)siplab(), "lab", "exec", "--name",    b,   "worker1", "--",
 	                "ping",           "-c1", "-W2",  "10.10.2.2", NULL};
 	int ping_rc = run_quiet(ping);
+	char *seven[] = {
+	        (char *)siplab(), "lab", "exec", "--name", b, "registrar", "--", "sh", "-c",
+	        "exit 7",         NULL};
+	int seven_rc = run_quiet(seven);
+	char *nohost[] = {(char *)siplab(), "lab", "exec", "--name", b,
+	                  "nohost",         "--",  "true", NULL};
+	int nohost_rc = run_quiet(nohost);
 	kill(pa, SIGTERM);
 	kill(pb, SIGTERM);
 	waitpid(pa, NULL, 0);
@@ -293,6 +300,8 @@ static int body_side_by_side(void)
 	CHECK(WIFEXITED(status) && WEXITSTATUS(status) != 0,
 	      "a second lab with the same name started");
 	CHECK(ping_rc == 0, "ping across lab B failed with %d", ping_rc);
+	CHECK(seven_rc == 7, "lab exec did not pass the exit code on: %d", seven_rc);
+	CHECK(nohost_rc == 125, "lab exec to an unknown host gave %d, not 125", nohost_rc);
 	return 0;
 }
 

@@ -11,6 +11,7 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 
 #include "../netns/lab.h"
@@ -335,6 +336,72 @@ static int body_oom(void)
 	return 0;
 }
 
+static int spin(void *arg)
+{
+	/* Busy for a wall-clock second; under a quota the CPU time stays low. */
+	(void)arg;
+	long long end = sys_now_ns() + 1000000000LL;
+	volatile unsigned long x = 0;
+	while (sys_now_ns() < end)
+		x++;
+	return 0;
+}
+
+static long cpu_ms_of_children(void)
+{
+	struct rusage ru;
+	getrusage(RUSAGE_CHILDREN, &ru);
+	return ru.ru_utime.tv_sec * 1000 + ru.ru_utime.tv_usec / 1000 + ru.ru_stime.tv_sec * 1000 +
+	       ru.ru_stime.tv_usec / 1000;
+}
+
+static int body_cpu_limit(void)
+{
+	struct lab lab;
+	CHECK(up(&lab, "router", "", back_route, "") == 0, "lab did not come up");
+	if (lab.sb.cg.version == 0 || (lab.sb.cg.version == 1 && !lab.sb.cg.cpu[0])) {
+		fprintf(stderr, "    skipped: no cgroup cpu controller: %s\n", lab.sb.cg.why);
+		lab_down(&lab);
+		return CHILD_SKIP;
+	}
+	struct lab_spawn_opts o = LAB_SPAWN_OPTS_INIT;
+	o.cpu_pct = 20;
+	struct lab_proc *p;
+	err_t e;
+	long before = cpu_ms_of_children();
+	CHECK(lab_spawn_fn(&lab, "a", spin, NULL, &o, &p, &e) == 0, "%s", e.msg);
+	struct lab_status st;
+	lab_wait(&lab, p, -1, &st);
+	lab_release(&lab, p);
+	long used = cpu_ms_of_children() - before;
+	lab_down(&lab);
+	/* 20 % of one core over one second is about 200 ms; without the quota
+	 * it would be close to 1000 ms. Contention can only lower it. */
+	CHECK(st.exited && st.code == 0, "the spinner did not finish");
+	CHECK(used < 500, "a 20%% CPU quota let the process use %ld ms in 1 s", used);
+	return 0;
+}
+
+static int body_sysctls(void)
+{
+	/* A per-host conntrack timeout: set on the router (whose ruleset uses
+	 * conntrack), while the other hosts keep the kernel's default. */
+	struct lab lab;
+	const char *r_extra = ",\"sysctls\":{\"net.netfilter.nf_conntrack_udp_timeout\":7},"
+	                      "\"nftables\":\"table inet fw { chain forward { type filter hook "
+	                      "forward priority 0; "
+	                      "ct state established accept; }\\n}\"";
+	CHECK(up(&lab, "router", r_extra, back_route, "") == 0, "lab did not come up");
+	char in_r[64] = "", in_b[64] = "";
+	char *cat[] = {"cat", "/proc/sys/net/netfilter/nf_conntrack_udp_timeout", NULL};
+	int rc_r = capture(&lab, "r", cat, in_r, sizeof(in_r));
+	int rc_b = capture(&lab, "b", cat, in_b, sizeof(in_b));
+	lab_down(&lab);
+	CHECK(rc_r == 0 && !strcmp(in_r, "7\n"), "in r: %d [%s]", rc_r, in_r);
+	CHECK(rc_b != 0 || strcmp(in_b, "7\n"), "the setting leaked into b: [%s]", in_b);
+	return 0;
+}
+
 static int body_spawn_errors(void)
 {
 	struct lab lab;
@@ -398,6 +465,8 @@ LAB_TEST(firewall)
 LAB_TEST(nat)
 LAB_TEST(resolv)
 LAB_TEST(oom)
+LAB_TEST(cpu_limit)
+LAB_TEST(sysctls)
 LAB_TEST(spawn_errors)
 LAB_TEST(bad_ruleset)
 LAB_TEST(unprivileged)
@@ -408,6 +477,7 @@ int main(void)
 	        cmocka_unit_test(test_routed),       cmocka_unit_test(test_no_forwarding),
 	        cmocka_unit_test(test_firewall),     cmocka_unit_test(test_nat),
 	        cmocka_unit_test(test_resolv),       cmocka_unit_test(test_oom),
+	        cmocka_unit_test(test_cpu_limit),    cmocka_unit_test(test_sysctls),
 	        cmocka_unit_test(test_spawn_errors), cmocka_unit_test(test_bad_ruleset),
 	        cmocka_unit_test(test_unprivileged),
 	};
