@@ -12,10 +12,9 @@ ifneq ($(filter true 1,$(CI) $(WERROR)),)
 WARN    += -Werror
 endif
 DEPS_OK  = $(BUILD)/.deps-ok
-PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
-ALL_CFLAGS = -std=gnu11 $(CFLAGS) $(WARN) $(PKG_CFLAGS) -MMD -MP
-LDLIBS   = $(PKG_LIBS)
+# pkg-config runs inside the recipes: on a fresh machine the packages are only
+# there once $(DEPS_OK) has been made.
+ALL_CFLAGS = -std=gnu11 $(CFLAGS) $(WARN) -MMD -MP
 
 LIB_SRC  := $(wildcard netns/*.c registrar/*.c faults/*.c) $(filter-out sim/main.c,$(wildcard sim/*.c))
 LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
