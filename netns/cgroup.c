@@ -67,6 +67,17 @@ static int probe_v2(struct cgroup_root *r, pid_t owner)
 		         (int)getuid());
 		return 0;
 	}
+	/* Our cgroup must hand memory down to the lab's; a cgroup that holds
+	 * processes cannot start doing so (no internal processes in v2). */
+	snprintf(f, sizeof(f), "%s/cgroup.subtree_control", dir);
+	if (sys_read_file(f, ctl, sizeof(ctl)) < 0 || !strstr(ctl, "memory")) {
+		snprintf(r->why, sizeof(r->why),
+		         "cgroup v2 at %s does not enable memory for its children "
+		         "(cgroup.subtree_control); run siplab in a delegated cgroup, e.g. "
+		         "systemd-run --scope -p Delegate=yes",
+		         dir);
+		return 0;
+	}
 	snprintf(r->mem, sizeof(r->mem), "%s/siplab.%d", dir, (int)owner);
 	r->cpu[0] = '\0';
 	r->version = 2;

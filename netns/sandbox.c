@@ -317,8 +317,9 @@ int sandbox_enter(struct sandbox *sb, const char *rundir, err_t *e)
 	(void)cgroup_sweep_stale(&sb->cg);
 	/* Made now, outside the user namespace, so the limits work the same for
 	 * every process the lab starts later. */
-	if (sb->cg.version && cgroup_prepare(&sb->cg, NULL) < 0) {
-		snprintf(sb->cg.why, sizeof(sb->cg.why), "cannot create %s", sb->cg.mem);
+	err_t cg_err;
+	if (sb->cg.version && cgroup_prepare(&sb->cg, &cg_err) < 0) {
+		snprintf(sb->cg.why, sizeof(sb->cg.why), "%s", cg_err.msg);
 		sb->cg.version = 0;
 	}
 	/* p[0]: lifeline (reaper), p[1]: shell -> owner, p[2]: owner -> shell */
