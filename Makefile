@@ -40,7 +40,7 @@ $(BUILD)/obj/%.o: %.c | $(DEPS_OK)
 $(BUILD)/siplab: $(MAIN_OBJ) $(LIB_OBJ)
 	$(CC) $(CFLAGS) $^ -o $@ $(shell pkg-config --libs $(PKGS))
 
-$(BUILD)/tests/%: tests/%.c tests/harness.h $(LIB_OBJ) | $(DEPS_OK)
+$(BUILD)/tests/%: tests/%.c tests/harness.h tests/labrun.h $(LIB_OBJ) | $(DEPS_OK)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(shell pkg-config --cflags $(PKGS) cmocka) $< $(LIB_OBJ) -o $@ \
 		$(shell pkg-config --libs $(PKGS) cmocka)

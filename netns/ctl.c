@@ -86,7 +86,10 @@ int ctl_claim(const char *name, char *rundir, size_t cap, err_t *e)
 		               "--name %s` or choose another --name",
 		               name, name);
 	}
-	/* Nobody answers: a lab that died together with its reaper. */
+	/* Nobody answers: a lab on its way out (its reaper is still removing
+	 * the directory) or one that died together with its reaper. */
+	for (int i = 0; i < 200 && stat(rundir, &st) == 0; i++)
+		usleep(10000);
 	(void)sys_rm_tree(rundir);
 	return 0;
 }
@@ -413,7 +416,14 @@ static int simple_request(const char *name, char op, char **text, err_t *e)
 
 int ctl_down(const char *name, err_t *e)
 {
-	return simple_request(name, 'D', NULL, e);
+	int rc = simple_request(name, 'D', NULL, e);
+	char dir[PATH_MAX];
+	struct stat st;
+	/* Return only once everything is gone: the runtime directory goes last. */
+	if (!rc && lab_dir(name, dir, sizeof(dir), NULL) == 0)
+		for (int i = 0; i < 500 && stat(dir, &st) == 0; i++)
+			usleep(10000);
+	return rc;
 }
 
 int ctl_status(const char *name, char **text, err_t *e)

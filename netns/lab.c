@@ -287,7 +287,9 @@ static int spawn(struct lab *lab, const char *host, char *const argv[], int (*fn
 		child_setup(lab, h, o, p, pfd[1]);
 		if (fn) {
 			close(pfd[1]);
-			_exit(fn(arg) & 0xff);
+			int code = fn(arg) & 0xff;
+			fflush(NULL); /* _exit() would lose what fn printed */
+			_exit(code);
 		}
 		execvp(argv[0], argv);
 		child_fail(pfd[1], argv[0], errno);

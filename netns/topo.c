@@ -4,8 +4,9 @@
 #define _GNU_SOURCE
 #include "topo.h"
 
+#include "jsonv.h"
+
 #include <arpa/inet.h>
-#include <cJSON.h>
 #include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
@@ -15,44 +16,6 @@
 /* Roles later modules look hosts up by; "host" is a plain machine. */
 static const char *const roles[] = {"router", "nat",  "platform", "registrar", "callee",
                                     "dns",    "stun", "worker",   "host",      NULL};
-
-struct pctx {
-	const char *origin;
-	err_t *e;
-};
-
-static int bad(struct pctx *c, const char *field, const char *expected, const cJSON *got)
-{
-	char *s = got ? cJSON_PrintUnformatted(got) : NULL;
-	char shown[80] = "nothing";
-	if (s) {
-		snprintf(shown, sizeof(shown), "%s", s);
-		if (strlen(s) >= sizeof(shown))
-			memcpy(shown + sizeof(shown) - 4, "...", 4);
-	}
-	free(s);
-	return err_set(c->e, EINVAL, "%s: %s: expected %s, got %s", c->origin, field, expected,
-	               shown);
-}
-
-/* Refuse keys outside the allowed list, so a misspelt field is reported. */
-static int check_keys(struct pctx *c, const cJSON *obj, const char *field,
-                      const char *const *allowed, const char *list)
-{
-	const cJSON *it;
-	cJSON_ArrayForEach (it, obj) {
-		int ok = 0;
-		for (int i = 0; allowed[i]; i++)
-			ok |= !strcmp(it->string, allowed[i]);
-		if (!ok) {
-			char f[160];
-			snprintf(f, sizeof(f), "%s%s%s", field, *field ? "." : "", it->string);
-			return err_set(c->e, EINVAL, "%s: %s: unknown field (expected one of: %s)",
-			               c->origin, f, list);
-		}
-	}
-	return 0;
-}
 
 static int valid_name(const char *s)
 {
@@ -90,29 +53,13 @@ static int valid_cidr(const char *s)
 	return inet_pton(AF_INET6, ip, buf) == 1 && p <= 128;
 }
 
-static int get_str(struct pctx *c, const cJSON *obj, const char *key, const char *field, char *dst,
-                   size_t cap, int required, const char *expected)
-{
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
-	char f[160];
-	snprintf(f, sizeof(f), "%s.%s", field, key);
-	if (!v) {
-		if (required)
-			return bad(c, f, expected, NULL);
-		return 0;
-	}
-	if (!cJSON_IsString(v) || strlen(v->valuestring) >= cap)
-		return bad(c, f, expected, v);
-	memcpy(dst, v->valuestring, strlen(v->valuestring) + 1);
-	return 1;
-}
-
-static int parse_resolv(struct pctx *c, const cJSON *r, const char *field, struct topo_host *h)
+static int parse_resolv(struct jv *c, const cJSON *r, const char *field, struct topo_host *h)
 {
 	static const char *const keys[] = {"nameservers", "search", NULL};
 	if (!cJSON_IsObject(r))
-		return bad(c, field, "an object {\"nameservers\": [...], \"search\": \"...\"}", r);
-	int rc = check_keys(c, r, field, keys, "nameservers, search");
+		return jv_bad(c, field, "an object {\"nameservers\": [...], \"search\": \"...\"}",
+		              r);
+	int rc = jv_keys(c, r, field, keys);
 	if (rc)
 		return rc;
 	const cJSON *ns = cJSON_GetObjectItemCaseSensitive(r, "nameservers");
@@ -120,32 +67,32 @@ static int parse_resolv(struct pctx *c, const cJSON *r, const char *field, struc
 		char f[160];
 		snprintf(f, sizeof(f), "%s.nameservers", field);
 		if (!cJSON_IsArray(ns) || cJSON_GetArraySize(ns) > TOPO_MAX_NS)
-			return bad(c, f, "an array of at most 3 IP addresses", ns);
+			return jv_bad(c, f, "an array of at most 3 IP addresses", ns);
 		h->n_nameservers = 0;
 		const cJSON *it;
 		cJSON_ArrayForEach (it, ns) {
 			if (!cJSON_IsString(it) || !valid_ip(it->valuestring))
-				return bad(c, f, "an array of IP addresses", it);
+				return jv_bad(c, f, "an array of IP addresses", it);
 			snprintf(h->nameservers[h->n_nameservers++], 48, "%s", it->valuestring);
 		}
 	}
-	rc = get_str(c, r, "search", field, h->search, sizeof(h->search), 0,
-	             "a string of domains separated by spaces");
+	rc = jv_str(c, r, "search", field, h->search, sizeof(h->search), 0,
+	            "a string of domains separated by spaces");
 	return rc < 0 ? rc : 0;
 }
 
-static int parse_etc_hosts(struct pctx *c, const cJSON *o, const char *field, struct topo_host *h)
+static int parse_etc_hosts(struct jv *c, const cJSON *o, const char *field, struct topo_host *h)
 {
 	if (!cJSON_IsObject(o))
-		return bad(c, field, "an object mapping names to IP addresses", o);
+		return jv_bad(c, field, "an object mapping names to IP addresses", o);
 	const cJSON *it;
 	cJSON_ArrayForEach (it, o) {
 		char f[200];
 		snprintf(f, sizeof(f), "%s.%s", field, it->string);
 		if (!cJSON_IsString(it) || !valid_ip(it->valuestring))
-			return bad(c, f, "an IP address", it);
+			return jv_bad(c, f, "an IP address", it);
 		if (h->n_etc_hosts >= TOPO_MAX_KV || strlen(it->string) >= 128)
-			return bad(c, field, "at most 32 names of under 128 characters", o);
+			return jv_bad(c, field, "at most 32 names of under 128 characters", o);
 		struct topo_kv *kv = &h->etc_hosts[h->n_etc_hosts++];
 		snprintf(kv->key, sizeof(kv->key), "%s", it->string);
 		snprintf(kv->val, sizeof(kv->val), "%s", it->valuestring);
@@ -153,10 +100,10 @@ static int parse_etc_hosts(struct pctx *c, const cJSON *o, const char *field, st
 	return 0;
 }
 
-static int parse_sysctls(struct pctx *c, const cJSON *o, const char *field, struct topo_host *h)
+static int parse_sysctls(struct jv *c, const cJSON *o, const char *field, struct topo_host *h)
 {
 	if (!cJSON_IsObject(o))
-		return bad(c, field, "an object mapping sysctl names to values", o);
+		return jv_bad(c, field, "an object mapping sysctl names to values", o);
 	const cJSON *it;
 	cJSON_ArrayForEach (it, o) {
 		char f[200];
@@ -171,7 +118,7 @@ static int parse_sysctls(struct pctx *c, const cJSON *o, const char *field, stru
 			               "with \"net.\" (e.g. net.ipv4.ip_forward)",
 			               c->origin, f);
 		if (h->n_sysctls >= TOPO_MAX_KV)
-			return bad(c, field, "at most 32 sysctls", o);
+			return jv_bad(c, field, "at most 32 sysctls", o);
 		struct topo_kv *kv = &h->sysctls[h->n_sysctls++];
 		snprintf(kv->key, sizeof(kv->key), "%s", k);
 		if (cJSON_IsNumber(it))
@@ -179,45 +126,46 @@ static int parse_sysctls(struct pctx *c, const cJSON *o, const char *field, stru
 		else if (cJSON_IsString(it) && strlen(it->valuestring) < sizeof(kv->val))
 			snprintf(kv->val, sizeof(kv->val), "%s", it->valuestring);
 		else
-			return bad(c, f, "a number or a short string", it);
+			return jv_bad(c, f, "a number or a short string", it);
 	}
 	return 0;
 }
 
-static int parse_routes(struct pctx *c, const cJSON *a, const char *field, struct topo_host *h)
+static int parse_routes(struct jv *c, const cJSON *a, const char *field, struct topo_host *h)
 {
 	static const char *const keys[] = {"to", "via", NULL};
 	if (!cJSON_IsArray(a) || cJSON_GetArraySize(a) > TOPO_MAX_ROUTES)
-		return bad(c, field, "an array of at most 16 routes {\"to\", \"via\"}", a);
+		return jv_bad(c, field, "an array of at most 16 routes {\"to\", \"via\"}", a);
 	int i = 0;
 	const cJSON *it;
 	cJSON_ArrayForEach (it, a) {
 		char f[160];
 		snprintf(f, sizeof(f), "%s[%d]", field, i++);
 		if (!cJSON_IsObject(it))
-			return bad(c, f, "an object {\"to\": \"default\"|CIDR, \"via\": IP}", it);
-		int rc = check_keys(c, it, f, keys, "to, via");
+			return jv_bad(c, f, "an object {\"to\": \"default\"|CIDR, \"via\": IP}",
+			              it);
+		int rc = jv_keys(c, it, f, keys);
 		struct topo_route *r = &h->routes[h->n_routes];
 		if (!rc)
-			rc = get_str(c, it, "to", f, r->to, sizeof(r->to), 1,
-			             "\"default\" or an address/prefix");
+			rc = jv_str(c, it, "to", f, r->to, sizeof(r->to), 1,
+			            "\"default\" or an address/prefix");
 		if (rc < 0)
 			return rc;
 		if (strcmp(r->to, "default") && !valid_cidr(r->to))
-			return bad(c, f, "\"to\" as \"default\" or an address/prefix",
-			           cJSON_GetObjectItem(it, "to"));
-		rc = get_str(c, it, "via", f, r->via, sizeof(r->via), 1, "an IP address");
+			return jv_bad(c, f, "\"to\" as \"default\" or an address/prefix",
+			              cJSON_GetObjectItem(it, "to"));
+		rc = jv_str(c, it, "via", f, r->via, sizeof(r->via), 1, "an IP address");
 		if (rc < 0)
 			return rc;
 		if (!valid_ip(r->via))
-			return bad(c, f, "\"via\" as an IP address",
-			           cJSON_GetObjectItem(it, "via"));
+			return jv_bad(c, f, "\"via\" as an IP address",
+			              cJSON_GetObjectItem(it, "via"));
 		h->n_routes++;
 	}
 	return 0;
 }
 
-static int parse_nft(struct pctx *c, const cJSON *v, const char *field, struct topo_host *h)
+static int parse_nft(struct jv *c, const cJSON *v, const char *field, struct topo_host *h)
 {
 	/* A string, or an array of lines (easier to read in JSON). */
 	size_t len = 1;
@@ -227,10 +175,10 @@ static int parse_nft(struct pctx *c, const cJSON *v, const char *field, struct t
 		return h->nftables ? 0 : -ENOMEM;
 	}
 	if (!cJSON_IsArray(v))
-		return bad(c, field, "an nftables ruleset as a string or an array of lines", v);
+		return jv_bad(c, field, "an nftables ruleset as a string or an array of lines", v);
 	cJSON_ArrayForEach (it, v) {
 		if (!cJSON_IsString(it))
-			return bad(c, field, "an array of strings (ruleset lines)", it);
+			return jv_bad(c, field, "an array of strings (ruleset lines)", it);
 		len += strlen(it->valuestring) + 1;
 	}
 	h->nftables = malloc(len);
@@ -244,7 +192,7 @@ static int parse_nft(struct pctx *c, const cJSON *v, const char *field, struct t
 	return 0;
 }
 
-static int parse_host(struct pctx *c, const cJSON *o, int idx, struct topo *t,
+static int parse_host(struct jv *c, const cJSON *o, int idx, struct topo *t,
                       const struct topo_host *defaults)
 {
 	static const char *const keys[] = {"name",   "role",      "forward", "nftables", "sysctls",
@@ -252,34 +200,34 @@ static int parse_host(struct pctx *c, const cJSON *o, int idx, struct topo *t,
 	char f[64];
 	snprintf(f, sizeof(f), "hosts[%d]", idx);
 	if (!cJSON_IsObject(o))
-		return bad(c, f, "an object describing a host", o);
-	int rc = check_keys(c, o, f, keys,
-	                    "name, role, forward, nftables, sysctls, resolv, etc_hosts, routes");
+		return jv_bad(c, f, "an object describing a host", o);
+	int rc = jv_keys(c, o, f, keys);
 	if (rc)
 		return rc;
 	struct topo_host *h = &t->hosts[t->n_hosts];
 	*h = *defaults;
 	h->nftables = NULL;
-	rc = get_str(c, o, "name", f, h->name, sizeof(h->name), 1,
-	             "a host name of 1-15 letters, digits, '-' or '_'");
+	rc = jv_str(c, o, "name", f, h->name, sizeof(h->name), 1,
+	            "a host name of 1-15 letters, digits, '-' or '_'");
 	if (rc < 0)
 		return rc;
 	if (!valid_name(h->name))
-		return bad(c, strcat(f, ".name"), "a host name of 1-15 letters, digits, '-' or '_'",
-		           cJSON_GetObjectItem(o, "name"));
+		return jv_bad(c, strcat(f, ".name"),
+		              "a host name of 1-15 letters, digits, '-' or '_'",
+		              cJSON_GetObjectItem(o, "name"));
 	if (topo_host_index(t, h->name) >= 0)
 		return err_set(c->e, EINVAL, "%s: %s.name: host \"%s\" is defined twice", c->origin,
 		               f, h->name);
 	snprintf(h->role, sizeof(h->role), "host");
-	rc = get_str(c, o, "role", f, h->role, sizeof(h->role), 0,
-	             "one of router, nat, platform, registrar, callee, dns, stun, worker, host");
+	rc = jv_str(c, o, "role", f, h->role, sizeof(h->role), 0,
+	            "one of router, nat, platform, registrar, callee, dns, stun, worker, host");
 	if (rc < 0)
 		return rc;
 	int known = 0;
 	for (int i = 0; roles[i]; i++)
 		known |= !strcmp(h->role, roles[i]);
 	if (!known)
-		return bad(
+		return jv_bad(
 		        c, strcat(f, ".role"),
 		        "one of router, nat, platform, registrar, callee, dns, stun, worker, host",
 		        cJSON_GetObjectItem(o, "role"));
@@ -287,7 +235,7 @@ static int parse_host(struct pctx *c, const cJSON *o, int idx, struct topo *t,
 	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, "forward");
 	if (v) {
 		if (!cJSON_IsBool(v))
-			return bad(c, strcat(f, ".forward"), "true or false", v);
+			return jv_bad(c, strcat(f, ".forward"), "true or false", v);
 		h->forward = cJSON_IsTrue(v);
 	}
 	char sub[96];
@@ -316,24 +264,24 @@ out:
 	return rc;
 }
 
-static int parse_end(struct pctx *c, const cJSON *o, const char *field, struct topo *t,
+static int parse_end(struct jv *c, const cJSON *o, const char *field, struct topo *t,
                      struct topo_end *end)
 {
 	static const char *const keys[] = {"host", "ifname", "addr", NULL};
 	if (!cJSON_IsObject(o))
-		return bad(c, field, "an object {\"host\", \"ifname\", \"addr\"}", o);
-	int rc = check_keys(c, o, field, keys, "host, ifname, addr");
+		return jv_bad(c, field, "an object {\"host\", \"ifname\", \"addr\"}", o);
+	int rc = jv_keys(c, o, field, keys);
 	char host[TOPO_NAME_LEN];
 	if (!rc)
-		rc = get_str(c, o, "host", field, host, sizeof(host), 1, "the name of a host");
+		rc = jv_str(c, o, "host", field, host, sizeof(host), 1, "the name of a host");
 	if (rc < 0)
 		return rc;
 	end->host = topo_host_index(t, host);
 	if (end->host < 0)
 		return err_set(c->e, EINVAL, "%s: %s.host: expected the name of a host, got \"%s\"",
 		               c->origin, field, host);
-	rc = get_str(c, o, "ifname", field, end->ifname, sizeof(end->ifname), 1,
-	             "an interface name of 1-15 letters, digits, '-' or '_'");
+	rc = jv_str(c, o, "ifname", field, end->ifname, sizeof(end->ifname), 1,
+	            "an interface name of 1-15 letters, digits, '-' or '_'");
 	if (rc < 0)
 		return rc;
 	if (!valid_name(end->ifname) || !strcmp(end->ifname, "lo"))
@@ -341,8 +289,8 @@ static int parse_end(struct pctx *c, const cJSON *o, const char *field, struct t
 		               "%s: %s.ifname: expected an interface name of 1-15 letters, digits, "
 		               "'-' or '_' (not lo), got \"%s\"",
 		               c->origin, field, end->ifname);
-	rc = get_str(c, o, "addr", field, end->addr, sizeof(end->addr), 1,
-	             "an address with prefix, e.g. 10.10.1.2/24");
+	rc = jv_str(c, o, "addr", field, end->addr, sizeof(end->addr), 1,
+	            "an address with prefix, e.g. 10.10.1.2/24");
 	if (rc < 0)
 		return rc;
 	if (!valid_cidr(end->addr))
@@ -365,14 +313,14 @@ static int ifname_taken(const struct topo *t, int host, const char *ifname)
 	return 0;
 }
 
-static int parse_link(struct pctx *c, const cJSON *o, int idx, struct topo *t)
+static int parse_link(struct jv *c, const cJSON *o, int idx, struct topo *t)
 {
 	static const char *const keys[] = {"a", "b", NULL};
 	char f[64], fa[80], fb[80];
 	snprintf(f, sizeof(f), "links[%d]", idx);
 	if (!cJSON_IsObject(o))
-		return bad(c, f, "an object {\"a\": END, \"b\": END}", o);
-	int rc = check_keys(c, o, f, keys, "a, b");
+		return jv_bad(c, f, "an object {\"a\": END, \"b\": END}", o);
+	int rc = jv_keys(c, o, f, keys);
 	if (rc)
 		return rc;
 	struct topo_link *l = &t->links[t->n_links];
@@ -396,7 +344,7 @@ static int parse_link(struct pctx *c, const cJSON *o, int idx, struct topo *t)
 }
 
 /* Lab-wide defaults ("resolv", "etc_hosts") that every host starts from. */
-static int parse_defaults(struct pctx *c, const cJSON *root, struct topo_host *d)
+static int parse_defaults(struct jv *c, const cJSON *root, struct topo_host *d)
 {
 	const cJSON *v;
 	int rc = 0;
@@ -408,18 +356,18 @@ static int parse_defaults(struct pctx *c, const cJSON *root, struct topo_host *d
 	return rc;
 }
 
-static int parse_root(struct pctx *c, const cJSON *root, struct topo *t)
+static int parse_root(struct jv *c, const cJSON *root, struct topo *t)
 {
 	static const char *const keys[] = {"name", "hosts", "links", "resolv", "etc_hosts", NULL};
 	if (!cJSON_IsObject(root))
-		return bad(c, "(top level)", "an object with \"hosts\" and \"links\"", root);
-	int rc = check_keys(c, root, "", keys, "name, hosts, links, resolv, etc_hosts");
+		return jv_bad(c, "(top level)", "an object with \"hosts\" and \"links\"", root);
+	int rc = jv_keys(c, root, "", keys);
 	if (rc)
 		return rc;
 	snprintf(t->name, sizeof(t->name), "lab");
 	const cJSON *name = cJSON_GetObjectItemCaseSensitive(root, "name");
 	if (name && (!cJSON_IsString(name) || strlen(name->valuestring) >= sizeof(t->name)))
-		return bad(c, "name", "a string of under 64 characters", name);
+		return jv_bad(c, "name", "a string of under 64 characters", name);
 	if (name)
 		snprintf(t->name, sizeof(t->name), "%s", name->valuestring);
 	struct topo_host defaults;
@@ -428,7 +376,7 @@ static int parse_root(struct pctx *c, const cJSON *root, struct topo *t)
 	const cJSON *hosts = cJSON_GetObjectItemCaseSensitive(root, "hosts");
 	if (!cJSON_IsArray(hosts) || cJSON_GetArraySize(hosts) < 1 ||
 	    cJSON_GetArraySize(hosts) > TOPO_MAX_HOSTS)
-		return bad(c, "hosts", "an array of 1 to 64 hosts", hosts);
+		return jv_bad(c, "hosts", "an array of 1 to 64 hosts", hosts);
 	int i = 0;
 	const cJSON *it;
 	cJSON_ArrayForEach (it, hosts) {
@@ -437,7 +385,7 @@ static int parse_root(struct pctx *c, const cJSON *root, struct topo *t)
 	}
 	const cJSON *links = cJSON_GetObjectItemCaseSensitive(root, "links");
 	if (links && (!cJSON_IsArray(links) || cJSON_GetArraySize(links) > TOPO_MAX_LINKS))
-		return bad(c, "links", "an array of at most 128 links", links);
+		return jv_bad(c, "links", "an array of at most 128 links", links);
 	i = 0;
 	cJSON_ArrayForEach (it, links) {
 		if ((rc = parse_link(c, it, i++, t)))
@@ -448,17 +396,11 @@ static int parse_root(struct pctx *c, const cJSON *root, struct topo *t)
 
 int topo_parse(const char *json, const char *origin, struct topo **out, err_t *e)
 {
-	struct pctx c = {origin, e};
+	struct jv c = {origin, e};
 	*out = NULL;
-	cJSON *root = cJSON_Parse(json);
-	if (!root) {
-		const char *at = cJSON_GetErrorPtr();
-		int line = 1;
-		for (const char *p = json; at && p < at; p++)
-			line += *p == '\n';
-		return err_set(e, EINVAL, "%s: line %d: not valid JSON (near \"%.20s\")", origin,
-		               line, at ? at : "");
-	}
+	cJSON *root = jv_parse(&c, json);
+	if (!root)
+		return -EINVAL;
 	struct topo *t = calloc(1, sizeof(*t));
 	int rc = t ? parse_root(&c, root, t) : -ENOMEM;
 	cJSON_Delete(root);
@@ -472,30 +414,12 @@ int topo_parse(const char *json, const char *origin, struct topo **out, err_t *e
 
 int topo_load(const char *path, struct topo **out, err_t *e)
 {
-	FILE *f = fopen(path, "re");
+	char *buf;
 	*out = NULL;
-	if (!f)
-		return err_set(e, errno, "%s: cannot open topology: %s", path, strerror(errno));
-	char *buf = NULL;
-	size_t cap = 0, len = 0;
-	for (;;) {
-		if (len + 4096 + 1 > cap) {
-			char *nb = realloc(buf, cap = cap ? cap * 2 : 8192);
-			if (!nb) {
-				free(buf);
-				fclose(f);
-				return err_set(e, ENOMEM, "%s: out of memory", path);
-			}
-			buf = nb;
-		}
-		size_t n = fread(buf + len, 1, cap - len - 1, f);
-		len += n;
-		if (n == 0)
-			break;
-	}
-	fclose(f);
-	buf[len] = '\0';
-	int rc = topo_parse(buf, path, out, e);
+	int rc = jv_read_file(path, &buf, e);
+	if (rc)
+		return rc;
+	rc = topo_parse(buf, path, out, e);
 	free(buf);
 	return rc;
 }

@@ -13,5 +13,7 @@ enum {
 };
 
 int cmd_lab(int argc, char **argv);
+int cmd_registrar(int argc, char **argv);
+int cmd_dns(int argc, char **argv);
 
 #endif

@@ -58,6 +58,17 @@ static inline void in_child(int (*body)(void))
 		         WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status));
 }
 
+/* Read fd to its end into out (NUL-terminated). Returns the length. */
+static inline int read_all(int fd, char *out, size_t cap)
+{
+	size_t got = 0;
+	ssize_t n;
+	while (got + 1 < cap && (n = read(fd, out + got, cap - 1 - got)) > 0)
+		got += (size_t)n;
+	out[got] = '\0';
+	return (int)got;
+}
+
 /* Open file descriptors of this process, to catch fd leaks. */
 static inline int fd_count(void)
 {

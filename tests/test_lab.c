@@ -2,7 +2,7 @@
  * nftables, NAT, per-host files and memory limits. Every test builds a lab in a
  * forked child (see harness.h). */
 #define _GNU_SOURCE
-#include "harness.h"
+#include "labrun.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -218,41 +218,6 @@ static int body_nat(void)
 	CHECK(strstr(out, "9998 10.0.2.1"), "b did not see the NAT address: [%s]", out);
 	CHECK(!strstr(out, "10.0.1.2"), "b saw the private address: [%s]", out);
 	return 0;
-}
-
-static int read_all(int fd, char *out, size_t cap)
-{
-	size_t got = 0;
-	ssize_t n;
-	while (got + 1 < cap && (n = read(fd, out + got, cap - 1 - got)) > 0)
-		got += (size_t)n;
-	out[got] = '\0';
-	return (int)got;
-}
-
-/* Run argv in host and capture its standard output. */
-static int capture(struct lab *lab, const char *host, char *const argv[], char *out, size_t cap)
-{
-	int pfd[2];
-	if (pipe(pfd) < 0)
-		return -1;
-	struct lab_spawn_opts o = LAB_SPAWN_OPTS_INIT;
-	o.fd_out = pfd[1];
-	struct lab_proc *p;
-	err_t e;
-	int rc = lab_spawn(lab, host, argv, &o, &p, &e);
-	close(pfd[1]);
-	if (rc) {
-		fprintf(stderr, "    %s\n", e.msg);
-		close(pfd[0]);
-		return -1;
-	}
-	read_all(pfd[0], out, cap);
-	close(pfd[0]);
-	struct lab_status st;
-	lab_wait(lab, p, -1, &st);
-	lab_release(lab, p);
-	return st.exited ? st.code : -1;
 }
 
 static int body_resolv(void)

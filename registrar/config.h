@@ -1,0 +1,64 @@
+/* config.h — the registrar's configuration: domains, accounts, transports and
+ * the behaviours faults switch on (rate limiting). Read from JSON; a mistake
+ * names the file, the field and what was expected. */
+#ifndef SIPLAB_REG_CONFIG_H
+#define SIPLAB_REG_CONFIG_H
+
+#include "../netns/sys.h"
+
+#define REG_MAX_DOMAINS 8
+#define REG_MAX_PEERS   8
+
+enum reg_limit_mode {
+	REG_LIMIT_NONE,
+	REG_LIMIT_503,  /* 503 Service Unavailable with Retry-After */
+	REG_LIMIT_DROP, /* no answer at all: the client times out */
+	REG_LIMIT_403,
+	REG_LIMIT_429,
+};
+
+struct reg_account {
+	char user[64];
+	char password[64];
+	char domain[64];
+	int enabled;
+};
+
+struct reg_peer {
+	char domain[64]; /* requests for this domain ... */
+	char uri[128];   /* ... go to this registrar, e.g. sip:10.10.5.2:5060 */
+};
+
+struct reg_config {
+	char listen[64]; /* address to bind, e.g. 10.10.2.2 or 0.0.0.0 */
+	int port;        /* UDP and TCP */
+	int tls_port;
+	int udp, tcp, tls; /* listening transports */
+	char realm[64];
+	char domains[REG_MAX_DOMAINS][64];
+	int n_domains;
+	struct reg_account *accounts;
+	int n_accounts;
+	struct reg_peer peers[REG_MAX_PEERS];
+	int n_peers;
+	enum reg_limit_mode limit_mode;
+	int limit_per_second; /* REGISTERs per second before the limit acts */
+	int retry_after;      /* seconds, for 503 */
+	int max_expires;      /* cap on a binding's lifetime, seconds */
+	char log_path[256];   /* message log ("" = stderr) */
+	char tls_dir[256];    /* agent.pem + cafile.pem; "" = make a lab CA at start */
+	int t1_ms, t1x64_ms;  /* SIP timers (time-compressed runs); 0 = defaults */
+};
+
+int reg_config_parse(const char *json, const char *origin, struct reg_config *c, err_t *e);
+int reg_config_load(const char *path, struct reg_config *c, err_t *e);
+void reg_config_free(struct reg_config *c);
+
+/* The account for user@domain, or NULL. */
+const struct reg_account *reg_config_account(const struct reg_config *c, const char *user,
+                                             const char *domain);
+/* Is domain (a name or an address) served by this registrar? */
+int reg_config_is_local(const struct reg_config *c, const char *domain);
+const struct reg_peer *reg_config_peer(const struct reg_config *c, const char *domain);
+
+#endif

@@ -1,0 +1,629 @@
+/* registrar.c — the lab's registrar and stateful proxy (see registrar.h). */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/signalfd.h>
+#include <time.h>
+#include <unistd.h>
+
+struct registrar;
+struct fwd;
+#define SU_ROOT_MAGIC_T      struct registrar
+#define NTA_AGENT_MAGIC_T    struct registrar
+#define NTA_INCOMING_MAGIC_T struct fwd
+#define NTA_OUTGOING_MAGIC_T struct fwd
+
+#include <sofia-sip/msg_addr.h>
+#include <sofia-sip/nta.h>
+#include <sofia-sip/nta_stateless.h>
+#include <sofia-sip/sip_header.h>
+#include <sofia-sip/sip_status.h>
+#include <sofia-sip/sip_util.h>
+#include <sofia-sip/su_log.h>
+#include <sofia-sip/su_wait.h>
+#include <sofia-sip/tport_tag.h>
+
+#include "digest.h"
+#include "location.h"
+#include "registrar.h"
+
+/* One proxied transaction: the caller's server side, our client side. */
+struct fwd {
+	struct registrar *r;
+	nta_incoming_t *server;
+	nta_outgoing_t *client;
+	struct fwd *next, **prev;
+};
+
+struct stats {
+	unsigned long registers, reg_ok, challenged, rejected_auth, forbidden, not_found, limited,
+	        proxied, unavailable;
+};
+
+/* The message log parser: sofia's transport log prints a header line, a line
+ * of dashes, the message, and another line of dashes. */
+struct wire_log {
+	FILE *out;
+	int state; /* 0 idle, 1 saw header, 2 in message */
+	char dir[8], peer[128], first[256], call_id[128];
+	char partial[1024];
+};
+
+struct registrar {
+	su_home_t home[1];
+	su_root_t *root;
+	nta_agent_t *agent;
+	struct reg_config *cfg;
+	struct loc loc;
+	struct digest digest;
+	long long window; /* the current second, for the rate limit */
+	int in_window;
+	struct fwd *fwds;
+	struct stats st;
+	struct wire_log log;
+	char rr_udp[160], rr_tls[160];
+};
+
+/* --- the message log ---------------------------------------------------------- */
+
+static void log_emit(struct wire_log *l)
+{
+	struct timespec ts;
+	struct tm tm;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	gmtime_r(&ts.tv_sec, &tm);
+	fprintf(l->out, "%02d:%02d:%02d.%03ld %s %s %s | call-id %s\n", tm.tm_hour, tm.tm_min,
+	        tm.tm_sec, ts.tv_nsec / 1000000, l->dir, l->peer, l->first,
+	        l->call_id[0] ? l->call_id : "-");
+	fflush(l->out);
+}
+
+static void log_line(struct wire_log *l, const char *line)
+{
+	char dir[8], peer[128];
+	while (*line == ' ' || *line == '\t')
+		line++;
+	int dashes = strncmp(line, "------", 6) == 0;
+	if (sscanf(line, "%7s %*u bytes %*s %127s", dir, peer) == 2 &&
+	    (!strcmp(dir, "send") || !strcmp(dir, "recv"))) {
+		snprintf(l->dir, sizeof(l->dir), "%s", dir);
+		snprintf(l->peer, sizeof(l->peer), "%s", peer);
+		l->first[0] = l->call_id[0] = '\0';
+		l->state = 1;
+	} else if (l->state == 1 && dashes) {
+		l->state = 2;
+	} else if (l->state == 2 && dashes) {
+		log_emit(l);
+		l->state = 0;
+	} else if (l->state == 2 && !l->first[0]) {
+		snprintf(l->first, sizeof(l->first), "%s", line);
+	} else if (l->state == 2 &&
+	           (!strncasecmp(line, "Call-ID:", 8) || !strncmp(line, "i:", 2))) {
+		const char *v = strchr(line, ':') + 1;
+		while (*v == ' ')
+			v++;
+		snprintf(l->call_id, sizeof(l->call_id), "%s", v);
+	}
+}
+
+static void on_sofia_log(void *stream, char const *fmt, va_list ap)
+{
+	struct wire_log *l = stream;
+	size_t n = strlen(l->partial);
+	vsnprintf(l->partial + n, sizeof(l->partial) - n, fmt, ap);
+	char *nl;
+	while ((nl = strchr(l->partial, '\n')) != NULL) {
+		*nl = '\0';
+		char *cr = strchr(l->partial, '\r');
+		if (cr)
+			*cr = '\0';
+		log_line(l, l->partial);
+		memmove(l->partial, nl + 1, strlen(nl + 1) + 1);
+	}
+	if (strlen(l->partial) >= sizeof(l->partial) - 1)
+		l->partial[0] = '\0'; /* an over-long line: drop it, keep going */
+}
+
+/* --- REGISTER ------------------------------------------------------------------ */
+
+/* Returns 1 when this REGISTER is over the limit. */
+static int over_limit(struct registrar *r)
+{
+	if (r->cfg->limit_mode == REG_LIMIT_NONE)
+		return 0;
+	long long now = sys_now_ns() / 1000000000LL;
+	if (now != r->window) {
+		r->window = now;
+		r->in_window = 0;
+	}
+	return ++r->in_window > r->cfg->limit_per_second;
+}
+
+static void limit_reply(struct registrar *r, msg_t *msg, sip_t *sip)
+{
+	char retry[16];
+	r->st.limited++;
+	switch (r->cfg->limit_mode) {
+	case REG_LIMIT_DROP:
+		/* Like an anti-flood module: no answer, the client times out. */
+		msg_destroy(msg);
+		return;
+	case REG_LIMIT_403:
+		nta_msg_treply(r->agent, msg, 403, "Forbidden (rate limited)", TAG_END());
+		return;
+	case REG_LIMIT_429:
+		nta_msg_treply(r->agent, msg, 429, "Too Many Requests", TAG_END());
+		return;
+	default:
+		snprintf(retry, sizeof(retry), "%d", r->cfg->retry_after);
+		nta_msg_treply(r->agent, msg, 503, "Service Unavailable (rate limited)",
+		               SIPTAG_RETRY_AFTER_STR(retry), TAG_END());
+	}
+	(void)sip;
+}
+
+/* The domain a URI host stands for: our own address means our first domain. */
+static const char *domain_of(const struct registrar *r, const char *host)
+{
+	return host && !strcmp(host, r->cfg->listen) ? r->cfg->domains[0] : host ? host : "";
+}
+
+static void aor_of(const struct registrar *r, const url_t *u, char *out, size_t cap)
+{
+	snprintf(out, cap, "%s@%s", u->url_user ? u->url_user : "", domain_of(r, u->url_host));
+}
+
+/* The 200 lists every live binding with its remaining time. */
+static int reply_bindings(struct registrar *r, nta_incoming_t *irq, const char *aor)
+{
+	char buf[LOC_MAX_BINDINGS * 220] = "";
+	long long now = loc_now();
+	size_t n = 0;
+	for (const struct loc_binding *b = loc_lookup(&r->loc, aor, now); b; b = b->next)
+		n += (size_t)snprintf(buf + n, sizeof(buf) - n, "%s<%s>;expires=%lld",
+		                      n ? ", " : "", b->contact, b->expires - now);
+	r->st.reg_ok++;
+	return nta_incoming_treply(irq, SIP_200_OK, TAG_IF(n, SIPTAG_CONTACT_STR(buf)), TAG_END());
+}
+
+static int update_bindings(struct registrar *r, sip_t const *sip, const char *aor)
+{
+	long long now = loc_now();
+	sip_contact_t const *m = sip->sip_contact;
+	if (m && m->m_url->url_type == url_any) {
+		/* "Contact: *" must come alone, with Expires: 0. */
+		if (m->m_next || !sip->sip_expires || sip->sip_expires->ex_delta != 0)
+			return 400;
+		loc_remove_all(&r->loc, aor);
+		return 0;
+	}
+	for (; m; m = m->m_next) {
+		char uri[192];
+		if (m->m_url->url_type == url_any || url_e(uri, sizeof(uri), m->m_url) <= 0 ||
+		    strlen(uri) >= sizeof(uri) - 1)
+			return 400;
+		long long exp =
+		        sip_contact_expires(m, sip->sip_expires, sip->sip_date, 3600, sip_now());
+		if (exp > r->cfg->max_expires)
+			exp = r->cfg->max_expires;
+		int rc = loc_update(&r->loc, aor, uri, sip->sip_call_id->i_id,
+		                    sip->sip_cseq->cs_seq, exp > 0 ? now + exp : 0, now);
+		if (rc)
+			return 500;
+	}
+	return 0;
+}
+
+static void challenge(struct registrar *r, nta_incoming_t *irq, int stale)
+{
+	char www[512];
+	digest_challenge(&r->digest, r->cfg->realm, stale, loc_now(), www, sizeof(www));
+	nta_incoming_treply(irq, SIP_401_UNAUTHORIZED, SIPTAG_WWW_AUTHENTICATE_STR(www), TAG_END());
+}
+
+static void handle_register(struct registrar *r, msg_t *msg, sip_t *sip)
+{
+	r->st.registers++;
+	if (over_limit(r)) {
+		limit_reply(r, msg, sip);
+		return;
+	}
+	nta_incoming_t *irq = nta_incoming_create(r->agent, NULL, msg, sip, TAG_END());
+	if (!irq) {
+		msg_destroy(msg);
+		return;
+	}
+	const url_t *to = sip->sip_to->a_url;
+	const struct reg_account *acc =
+	        to->url_user && to->url_host && reg_config_is_local(r->cfg, to->url_host)
+	                ? reg_config_account(r->cfg, to->url_user, domain_of(r, to->url_host))
+	                : NULL;
+	char aor[192];
+	aor_of(r, to, aor, sizeof(aor));
+	if (!acc) {
+		r->st.not_found++;
+		nta_incoming_treply(irq, SIP_404_NOT_FOUND, TAG_END());
+	} else if (!acc->enabled) {
+		r->st.forbidden++;
+		nta_incoming_treply(irq, 403, "Forbidden (account disabled)", TAG_END());
+	} else {
+		enum digest_result d =
+		        digest_check(&r->digest, sip->sip_authorization, "REGISTER", r->cfg->realm,
+		                     acc->user, acc->password, loc_now());
+		if (d == DIGEST_OK) {
+			int code = update_bindings(r, sip, aor);
+			if (code)
+				nta_incoming_treply(irq, code,
+				                    code == 400 ? "Bad Contact" : "Server Error",
+				                    TAG_END());
+			else
+				reply_bindings(r, irq, aor);
+		} else {
+			/* Wrong credentials get a fresh challenge: a second 401 in a
+			 * row is how a client learns the password was refused. */
+			if (d == DIGEST_MISSING)
+				r->st.challenged++;
+			else
+				r->st.rejected_auth++;
+			challenge(r, irq, d == DIGEST_STALE);
+		}
+	}
+	nta_incoming_destroy(irq);
+}
+
+/* --- the proxy ----------------------------------------------------------------- */
+
+static void fwd_destroy(struct fwd *f)
+{
+	if (f->prev) {
+		*f->prev = f->next;
+		if (f->next)
+			f->next->prev = f->prev;
+	}
+	if (f->server)
+		nta_incoming_destroy(f->server);
+	if (f->client)
+		nta_outgoing_destroy(f->client);
+	free(f);
+}
+
+static int on_response(struct fwd *f, nta_outgoing_t *orq, sip_t const *sip)
+{
+	int status = sip && sip->sip_status ? sip->sip_status->st_status : 408;
+	if (status == 100)
+		return 0; /* hop by hop: we sent our own */
+	msg_t *resp = nta_outgoing_getresponse(orq);
+	if (resp) {
+		sip_via_remove(resp, sip_object(resp));
+		nta_incoming_mreply(f->server, resp);
+	} else {
+		nta_incoming_treply(f->server, SIP_408_REQUEST_TIMEOUT, TAG_END());
+	}
+	if (status >= 200)
+		fwd_destroy(f);
+	return 0;
+}
+
+static int on_cancel(struct fwd *f, nta_incoming_t *irq, sip_t const *sip)
+{
+	(void)irq;
+	if (!sip) {
+		f->server = NULL; /* nta is done with it */
+		fwd_destroy(f);
+		return 0;
+	}
+	if (sip->sip_request->rq_method == sip_method_cancel && f->client)
+		nta_outgoing_tcancel(f->client, NULL, NULL, TAG_END());
+	return 200;
+}
+
+static int is_me(struct registrar *r, const url_t *u)
+{
+	return u && u->url_host &&
+	       (!strcmp(u->url_host, r->cfg->listen) || reg_config_is_local(r->cfg, u->url_host)) &&
+	       !u->url_user;
+}
+
+/* Where a request goes: 0 and *target (a new request-URI, or NULL to keep
+ * it) and *route (a next hop, or NULL), or a SIP status to answer with. */
+static int route_request(struct registrar *r, sip_t *sip, char *target, size_t cap,
+                         const char **route)
+{
+	const url_t *ru = sip->sip_request->rq_url;
+	*route = NULL;
+	target[0] = '\0';
+	if (sip->sip_route)
+		return 0; /* more hops were recorded: loose routing */
+	if (!ru->url_host)
+		return 416;
+	if (reg_config_is_local(r->cfg, ru->url_host)) {
+		if (!ru->url_user)
+			return sip->sip_request->rq_method == sip_method_options ? 200 : 404;
+		if (!reg_config_account(r->cfg, ru->url_user, domain_of(r, ru->url_host)))
+			return 404;
+		char aor[192];
+		aor_of(r, ru, aor, sizeof(aor));
+		const struct loc_binding *b = loc_lookup(&r->loc, aor, loc_now());
+		if (!b)
+			return 480;
+		snprintf(target, cap, "%s", b->contact);
+		return 0;
+	}
+	const struct reg_peer *p = reg_config_peer(r->cfg, ru->url_host);
+	if (p)
+		*route = p->uri;
+	return 0;
+}
+
+static void add_record_route(struct registrar *r, msg_t *msg, sip_t *sip)
+{
+	const char *rr = r->rr_udp;
+	if (sip->sip_via && sip->sip_via->v_protocol &&
+	    strcasestr(sip->sip_via->v_protocol, "TLS") && r->rr_tls[0])
+		rr = r->rr_tls;
+	sip_record_route_t *h = sip_record_route_make(msg_home(msg), rr);
+	if (h)
+		msg_header_insert(msg, (msg_pub_t *)sip, (msg_header_t *)h);
+}
+
+/* Prepare the copy to send: our Route entry gone, Max-Forwards counted down,
+ * Record-Route added for requests that make dialogs. */
+static void rewrite(struct registrar *r, msg_t *out)
+{
+	sip_t *s = sip_object(out);
+	if (s->sip_route && is_me(r, s->sip_route->r_url))
+		sip_route_remove(out, s);
+	if (s->sip_max_forwards) {
+		s->sip_max_forwards->mf_count--;
+		msg_fragment_clear(s->sip_max_forwards->mf_common);
+	} else {
+		sip_add_tl(out, s, SIPTAG_MAX_FORWARDS_STR("70"), TAG_END());
+	}
+	if (s->sip_request->rq_method == sip_method_invite ||
+	    s->sip_request->rq_method == sip_method_subscribe)
+		add_record_route(r, out, s);
+}
+
+static void forward(struct registrar *r, msg_t *msg, sip_t *sip)
+{
+	int is_ack = sip->sip_request->rq_method == sip_method_ack;
+	int code = 0;
+	enum url_type_e scheme = sip->sip_request->rq_url->url_type;
+	if (scheme != url_sip && scheme != url_sips)
+		code = 416; /* Unsupported URI Scheme */
+	else if (sip->sip_max_forwards && sip->sip_max_forwards->mf_count <= 0)
+		code = 483;
+	else if (sip->sip_proxy_require)
+		code = 420; /* we support no extensions a proxy must understand */
+	if (code && is_ack) {
+		msg_destroy(msg);
+		return;
+	}
+	if (code) {
+		nta_msg_treply(
+		        r->agent, msg, code, sip_status_phrase(code),
+		        TAG_IF(code == 420,
+		               SIPTAG_UNSUPPORTED_STR(sip->sip_proxy_require
+		                                              ? sip->sip_proxy_require->k_items[0]
+		                                              : "")),
+		        TAG_END());
+		return;
+	}
+	/* Our own Route entry first, so routing looks at what is left. */
+	if (sip->sip_route && is_me(r, sip->sip_route->r_url))
+		sip_route_remove(msg, sip);
+	char target[192];
+	const char *route;
+	code = route_request(r, sip, target, sizeof(target), &route);
+	if (code && is_ack) {
+		msg_destroy(msg);
+		return;
+	}
+	if (code) {
+		if (code == 480)
+			r->st.unavailable++;
+		nta_msg_treply(r->agent, msg, code, sip_status_phrase(code), TAG_END());
+		return;
+	}
+	r->st.proxied++;
+	if (is_ack) {
+		/* An ACK for a 2xx is its own transaction-less request. */
+		sip_request_t *rq =
+		        target[0] ? sip_request_create(msg_home(msg), sip->sip_request->rq_method,
+		                                       sip->sip_request->rq_method_name,
+		                                       (url_string_t *)target, NULL)
+		                  : NULL;
+		rewrite(r, msg);
+		nta_outgoing_mcreate(r->agent, NULL, NULL, route ? URL_STRING_MAKE(route) : NULL,
+		                     msg, TAG_IF(rq, SIPTAG_REQUEST(rq)), TAG_END());
+		return;
+	}
+	struct fwd *f = calloc(1, sizeof(*f));
+	nta_incoming_t *irq = f ? nta_incoming_create(r->agent, NULL, msg, sip, TAG_END()) : NULL;
+	if (!irq) {
+		free(f);
+		msg_destroy(msg);
+		return;
+	}
+	f->r = r;
+	f->server = irq;
+	nta_incoming_bind(irq, on_cancel, f);
+	f->next = r->fwds;
+	if (f->next)
+		f->next->prev = &f->next;
+	f->prev = &r->fwds;
+	r->fwds = f;
+	msg_t *in = nta_incoming_getrequest(irq);
+	msg_t *out = in ? msg_dup(in) : NULL;
+	msg_destroy(in);
+	if (out) {
+		rewrite(r, out);
+		sip_request_t *rq =
+		        target[0] ? sip_request_create(msg_home(out), sip->sip_request->rq_method,
+		                                       sip->sip_request->rq_method_name,
+		                                       (url_string_t *)target, NULL)
+		                  : NULL;
+		f->client = nta_outgoing_mcreate(r->agent, on_response, f,
+		                                 route ? URL_STRING_MAKE(route) : NULL, out,
+		                                 TAG_IF(rq, SIPTAG_REQUEST(rq)), TAG_END());
+	}
+	if (!f->client) {
+		nta_incoming_treply(irq, SIP_500_INTERNAL_SERVER_ERROR, TAG_END());
+		fwd_destroy(f);
+	}
+}
+
+/* --- dispatch ------------------------------------------------------------------ */
+
+static int on_message(struct registrar *r, nta_agent_t *agent, msg_t *msg, sip_t *sip)
+{
+	(void)agent;
+	if (!sip || !sip->sip_request) {
+		msg_destroy(msg); /* a stray response */
+		return 0;
+	}
+	if (!sip->sip_from || !sip->sip_to || !sip->sip_call_id || !sip->sip_cseq ||
+	    !sip->sip_via || !sip->sip_to->a_url->url_host) {
+		nta_msg_treply(r->agent, msg, SIP_400_BAD_REQUEST, TAG_END());
+		return 0;
+	}
+	switch (sip->sip_request->rq_method) {
+	case sip_method_register:
+		handle_register(r, msg, sip);
+		break;
+	case sip_method_cancel:
+		/* nta matched every CANCEL it could to a transaction. */
+		nta_msg_treply(r->agent, msg, SIP_481_NO_TRANSACTION, TAG_END());
+		break;
+	default:
+		forward(r, msg, sip);
+	}
+	return 0;
+}
+
+/* --- start and stop ------------------------------------------------------------- */
+
+static int on_signal(struct registrar *r, su_wait_t *w, su_wakeup_arg_t *arg)
+{
+	struct signalfd_siginfo si;
+	(void)arg;
+	if (read(w->fd, &si, sizeof(si)) == sizeof(si))
+		su_root_break(r->root);
+	return 0;
+}
+
+static int add_transports(struct registrar *r, err_t *e)
+{
+	struct reg_config *c = r->cfg;
+	char url[160];
+	int first = 1;
+	const char *proto[2] = {c->udp ? "udp" : NULL, c->tcp ? "tcp" : NULL};
+	for (int i = 0; i < 2; i++) {
+		if (!proto[i])
+			continue;
+		snprintf(url, sizeof(url), "sip:%s:%d;transport=%s", c->listen, c->port, proto[i]);
+		if (first)
+			r->agent = nta_agent_create(
+			        r->root, (url_string_t *)url, on_message, r, TPTAG_LOG(1),
+			        NTATAG_UA(0), NTATAG_SERVER_RPORT(2),
+			        TAG_IF(c->t1_ms, NTATAG_SIP_T1(c->t1_ms)),
+			        TAG_IF(c->t1x64_ms, NTATAG_SIP_T1X64(c->t1x64_ms)), TAG_END());
+		else if (nta_agent_add_tport(r->agent, (url_string_t *)url, TPTAG_LOG(1),
+		                             TAG_END()) < 0)
+			return err_set(e, errno, "cannot listen on %s: %s", url, strerror(errno));
+		if (!r->agent)
+			return err_set(e, errno ? errno : EADDRNOTAVAIL, "cannot listen on %s: %s",
+			               url, strerror(errno ? errno : EADDRNOTAVAIL));
+		first = 0;
+	}
+	if (c->tls) {
+		snprintf(url, sizeof(url), "sips:%s:%d", c->listen, c->tls_port);
+		int ok;
+		if (first) {
+			r->agent =
+			        nta_agent_create(r->root, (url_string_t *)url, on_message, r,
+			                         TPTAG_LOG(1), TPTAG_CERTIFICATE(c->tls_dir),
+			                         NTATAG_UA(0), NTATAG_SERVER_RPORT(2), TAG_END());
+			ok = r->agent != NULL;
+		} else {
+			ok = nta_agent_add_tport(r->agent, (url_string_t *)url,
+			                         TPTAG_CERTIFICATE(c->tls_dir), TPTAG_LOG(1),
+			                         TAG_END()) == 0;
+		}
+		if (!ok)
+			return err_set(e, EIO, "cannot listen on %s (certificates in %s)", url,
+			               c->tls_dir);
+	}
+	snprintf(r->rr_udp, sizeof(r->rr_udp), "<sip:%s:%d;lr>", c->listen, c->port);
+	snprintf(r->rr_tls, sizeof(r->rr_tls), "<sips:%s:%d;lr>", c->listen, c->tls_port);
+	return 0;
+}
+
+static void print_stats(struct registrar *r)
+{
+	fprintf(stderr,
+	        "siplab registrar: %lu REGISTER (%lu OK, %lu challenged, %lu bad credentials, %lu "
+	        "forbidden, %lu not found, %lu rate-limited); %lu requests proxied, %lu to "
+	        "unregistered callees; %zu bindings\n",
+	        r->st.registers, r->st.reg_ok, r->st.challenged, r->st.rejected_auth,
+	        r->st.forbidden, r->st.not_found, r->st.limited, r->st.proxied, r->st.unavailable,
+	        r->loc.n_bindings);
+}
+
+int registrar_run(struct reg_config *cfg, err_t *e)
+{
+	struct registrar r;
+	memset(&r, 0, sizeof(r));
+	r.cfg = cfg;
+	su_home_init(r.home);
+	digest_init(&r.digest);
+	r.log.out = stderr;
+	if (cfg->log_path[0] && !(r.log.out = fopen(cfg->log_path, "ae")))
+		return err_set(e, errno, "%s: %s", cfg->log_path, strerror(errno));
+	int rc = loc_init(&r.loc, 4096);
+	if (rc)
+		return err_set(e, ENOMEM, "out of memory");
+	su_init();
+	su_log_redirect(NULL, on_sofia_log, &r.log);
+	r.root = su_root_create(&r);
+	sigset_t set;
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	int sfd = signalfd(-1, &set, SFD_CLOEXEC);
+	su_wait_t w;
+	if (!r.root || sfd < 0 || su_wait_create(&w, sfd, SU_WAIT_IN) < 0 ||
+	    su_root_register(r.root, &w, on_signal, NULL, 0) < 0)
+		rc = err_set(e, EIO, "cannot set up the event loop");
+	if (!rc)
+		rc = add_transports(&r, e);
+	if (!rc) {
+		fprintf(stderr, "siplab registrar: listening on %s (%s%s%s) for %s, %d accounts\n",
+		        cfg->listen, cfg->udp ? "udp " : "", cfg->tcp ? "tcp " : "",
+		        cfg->tls ? "tls" : "", cfg->domains[0], cfg->n_accounts);
+		su_root_run(r.root);
+		print_stats(&r);
+	}
+	while (r.fwds)
+		fwd_destroy(r.fwds);
+	if (r.agent)
+		nta_agent_destroy(r.agent);
+	if (r.root)
+		su_root_destroy(r.root);
+	if (sfd >= 0)
+		close(sfd);
+	su_log_redirect(NULL, NULL, NULL);
+	su_deinit();
+	loc_free(&r.loc);
+	su_home_deinit(r.home);
+	if (r.log.out != stderr)
+		fclose(r.log.out);
+	return rc;
+}

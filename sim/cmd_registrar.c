@@ -1,0 +1,104 @@
+/* cmd_registrar.c — `siplab registrar CONFIG`: run the lab's registrar/proxy. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../registrar/dns.h"
+#include "../registrar/registrar.h"
+#include "cli.h"
+
+static const char usage[] =
+        "usage: siplab registrar CONFIG.json\n"
+        "\n"
+        "Runs the lab's registrar and stateful proxy (usually inside the lab's registrar\n"
+        "host: `siplab lab exec registrar -- siplab registrar reg.json`) until SIGTERM\n"
+        "or Ctrl-C, logging every SIP message it sends and receives (time, direction,\n"
+        "peer, first line, Call-ID) to stderr or the file in \"log\".\n"
+        "\n"
+        "CONFIG fields (only \"domains\" is required):\n"
+        "  listen, port, tls_port     address and ports (0.0.0.0, 5060, 5061)\n"
+        "  transports                 any of [\"udp\", \"tcp\", \"tls\"] (all three)\n"
+        "  domains, realm             served domains; realm defaults to the first\n"
+        "  accounts                   [{\"user\", \"password\", \"domain\", \"enabled\"}]\n"
+        "  account_pool               {\"prefix\": \"ep\", \"count\": 100, \"password\": \"pw\",\n"
+        "                             \"disabled\": 0} makes ep0001 ... ep0100\n"
+        "  rate_limit                 {\"per_second\": 50, \"mode\": "
+        "\"503\"|\"drop\"|\"403\"|\"429\",\n"
+        "                             \"retry_after\": 5} for REGISTER\n"
+        "  peers                      [{\"domain\": \"b.lab\", \"uri\": \"sip:10.10.5.2\"}]\n"
+        "  max_expires, log, tls_dir  (tls_dir: agent.pem + cafile.pem; made if missing)\n"
+        "  t1_ms, t1x64_ms            SIP timers, for time-compressed runs\n"
+        "\n"
+        "Answers: 401 challenge, 401 again for wrong credentials, 403 for a disabled\n"
+        "account, 404 for an unknown user or domain, 480 for a callee that is not\n"
+        "registered.\n";
+
+int cmd_registrar(int argc, char **argv)
+{
+	if (argc != 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+		fputs(usage, argc == 2 ? stdout : stderr);
+		return argc == 2 ? EXIT_OK : EXIT_USAGE;
+	}
+	struct reg_config cfg;
+	err_t e;
+	if (reg_config_load(argv[1], &cfg, &e)) {
+		fprintf(stderr, "siplab registrar: %s\n", e.msg);
+		return EXIT_USAGE;
+	}
+	char made[64] = "";
+	if (cfg.tls && !cfg.tls_dir[0]) {
+		/* No certificates given: a lab CA of our own, removed at exit. */
+		char names[160];
+		snprintf(made, sizeof(made), "/tmp/siplab-certs.%d", (int)getpid());
+		snprintf(cfg.tls_dir, sizeof(cfg.tls_dir), "%s", made);
+		snprintf(names, sizeof(names), "DNS:%s,IP:%s", cfg.domains[0],
+		         strcmp(cfg.listen, "0.0.0.0") ? cfg.listen : "127.0.0.1");
+		if (registrar_make_certs(made, cfg.domains[0], names, &e)) {
+			fprintf(stderr, "siplab registrar: %s\n", e.msg);
+			sys_rm_tree(made);
+			reg_config_free(&cfg);
+			return EXIT_FAIL;
+		}
+	}
+	int rc = registrar_run(&cfg, &e);
+	if (rc)
+		fprintf(stderr, "siplab registrar: %s\n", e.msg);
+	if (made[0])
+		sys_rm_tree(made);
+	reg_config_free(&cfg);
+	return rc ? EXIT_FAIL : EXIT_OK;
+}
+
+static const char dns_usage[] =
+        "usage: siplab dns CONFIG.json\n"
+        "\n"
+        "Runs the lab's DNS server (usually in the lab's dns host) until SIGTERM or\n"
+        "Ctrl-C. SIGHUP reloads CONFIG, so a failure can be switched on mid-run.\n"
+        "Unknown names get NXDOMAIN at once.\n"
+        "\n"
+        "CONFIG: {\"listen\": \"10.10.4.2\", \"port\": 53, \"ttl\": 60,\n"
+        "  \"records\": [{\"name\": \"registrar.lab\", \"type\": \"A\", \"value\": "
+        "\"10.10.2.2\"},\n"
+        "    {\"name\": \"_sip._udp.lab\", \"type\": \"SRV\", \"priority\": 10, \"weight\": 10,\n"
+        "     \"port\": 5060, \"value\": \"registrar.lab\"},\n"
+        "    {\"name\": \"lab\", \"type\": \"NAPTR\", \"order\": 10, \"preference\": 10,\n"
+        "     \"flags\": \"s\", \"service\": \"SIP+D2U\", \"value\": \"_sip._udp.lab\"}],\n"
+        "  \"faults\": [{\"name\": \"registrar.lab\", \"mode\": "
+        "\"nxdomain\"|\"servfail\"|\"drop\"|\n"
+        "    \"wrong\", \"address\": \"10.10.9.9\"}]}\n";
+
+int cmd_dns(int argc, char **argv)
+{
+	if (argc != 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+		fputs(dns_usage, argc == 2 ? stdout : stderr);
+		return argc == 2 ? EXIT_OK : EXIT_USAGE;
+	}
+	err_t e;
+	int rc = dns_run(argv[1], &e);
+	if (rc)
+		fprintf(stderr, "siplab dns: %s\n", e.msg);
+	return rc == -EINVAL ? EXIT_USAGE : rc ? EXIT_FAIL : EXIT_OK;
+}

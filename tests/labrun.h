@@ -1,0 +1,74 @@
+/* labrun.h — helpers for tests that run programs inside a lab: start the
+ * standard topology, run a command in a host and capture what it prints. */
+#ifndef SIPLAB_TEST_LABRUN_H
+#define SIPLAB_TEST_LABRUN_H
+
+#include "harness.h"
+
+#include "../netns/lab.h"
+#include "../netns/topo.h"
+
+static inline const char *siplab_bin(void)
+{
+	const char *s = getenv("SIPLAB");
+	return s && *s ? s : "build/siplab";
+}
+
+/* Bring up the standard topology (1 worker) in this process. */
+static inline int std_lab_up(struct lab *lab)
+{
+	char *json = topo_standard_json(1, 0);
+	struct topo *t;
+	err_t e;
+	char dir[PATH_MAX], user[PATH_MAX - 64];
+	if (!json || topo_parse(json, "standard", &t, &e)) {
+		free(json);
+		return -1;
+	}
+	free(json);
+	if (sandbox_user_dir(user, sizeof(user), &e))
+		return -1;
+	snprintf(dir, sizeof(dir), "%s/test.%d", user, (int)getpid());
+	if (lab_up(lab, t, dir, &e)) {
+		fprintf(stderr, "    %s\n", e.msg);
+		return -1;
+	}
+	return 0;
+}
+
+/* Run argv in host, wait, and capture stdout and stderr together into out.
+ * Returns the exit code, or -1 (also when killed). */
+static inline int capture(struct lab *lab, const char *host, char *const argv[], char *out,
+                          size_t cap)
+{
+	int pfd[2];
+	if (pipe(pfd) < 0)
+		return -1;
+	struct lab_spawn_opts o = LAB_SPAWN_OPTS_INIT;
+	o.fd_out = o.fd_err = pfd[1];
+	struct lab_proc *p;
+	err_t e;
+	int rc = lab_spawn(lab, host, argv, &o, &p, &e);
+	close(pfd[1]);
+	if (rc) {
+		fprintf(stderr, "    %s\n", e.msg);
+		close(pfd[0]);
+		return -1;
+	}
+	read_all(pfd[0], out, cap);
+	close(pfd[0]);
+	struct lab_status st;
+	lab_wait(lab, p, -1, &st);
+	lab_release(lab, p);
+	return st.exited ? st.code : -1;
+}
+
+/* Write text to a file in the lab's runtime directory; path gets its name. */
+static inline int lab_file(struct lab *lab, const char *name, const char *text, char *path,
+                           size_t cap)
+{
+	snprintf(path, cap, "%s/%s", lab->sb.rundir, name);
+	return sys_write_file(path, text, strlen(text), 1, NULL);
+}
+
+#endif
