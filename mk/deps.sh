@@ -26,6 +26,9 @@ tools=(
   "setpriv:util-linux"
   "ping:iputils-ping"
   "tcpdump:tcpdump"
+  "dig:bind9-dnsutils"
+  "openssl:openssl"
+  "turnutils_stunclient:coturn"
 )
 if [ "${1:-}" = "--dev" ]; then
   # Only for `make lint` / `make asan`.

@@ -15,5 +15,6 @@ enum {
 int cmd_lab(int argc, char **argv);
 int cmd_registrar(int argc, char **argv);
 int cmd_dns(int argc, char **argv);
+int cmd_stun(int argc, char **argv);
 
 #endif

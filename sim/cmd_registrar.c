@@ -8,6 +8,7 @@
 
 #include "../registrar/dns.h"
 #include "../registrar/registrar.h"
+#include "../registrar/stun.h"
 #include "cli.h"
 
 static const char usage[] =
@@ -100,5 +101,35 @@ int cmd_dns(int argc, char **argv)
 	int rc = dns_run(argv[1], &e);
 	if (rc)
 		fprintf(stderr, "siplab dns: %s\n", e.msg);
+	return rc == -EINVAL ? EXIT_USAGE : rc ? EXIT_FAIL : EXIT_OK;
+}
+
+int cmd_stun(int argc, char **argv)
+{
+	if (argc > 2 || (argc == 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")))) {
+		fputs("usage: siplab stun [ADDRESS[:PORT]]\n\n"
+		      "Runs the lab's STUN server (RFC 5389 Binding; RFC 3489 clients get\n"
+		      "MAPPED-ADDRESS) on ADDRESS:PORT (default 0.0.0.0:3478) until SIGTERM.\n",
+		      argc == 2 ? stdout : stderr);
+		return argc == 2 ? EXIT_OK : EXIT_USAGE;
+	}
+	char addr[64] = "0.0.0.0";
+	int port = 3478;
+	if (argc == 2) {
+		snprintf(addr, sizeof(addr), "%s", argv[1]);
+		char *colon = strchr(addr, ':');
+		if (colon) {
+			*colon = '\0';
+			port = atoi(colon + 1);
+		}
+		if (port <= 0 || port > 65535) {
+			fprintf(stderr, "siplab stun: \"%s\": expected ADDRESS[:PORT]\n", argv[1]);
+			return EXIT_USAGE;
+		}
+	}
+	err_t e;
+	int rc = stun_run(addr, port, &e);
+	if (rc)
+		fprintf(stderr, "siplab stun: %s\n", e.msg);
 	return rc == -EINVAL ? EXIT_USAGE : rc ? EXIT_FAIL : EXIT_OK;
 }

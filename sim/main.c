@@ -14,6 +14,7 @@ static const struct command commands[] = {
         {"lab", cmd_lab, "build a lab network of hosts and links, and work inside it"},
         {"registrar", cmd_registrar, "run the lab's registrar and proxy (inside a lab host)"},
         {"dns", cmd_dns, "run the lab's DNS server (inside a lab host)"},
+        {"stun", cmd_stun, "run the lab's STUN server (inside a lab host)"},
         {NULL, NULL, NULL},
 };
 

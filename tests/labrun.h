@@ -5,6 +5,8 @@
 
 #include "harness.h"
 
+#include <fcntl.h>
+
 #include "../netns/lab.h"
 #include "../netns/topo.h"
 
@@ -14,10 +16,10 @@ static inline const char *siplab_bin(void)
 	return s && *s ? s : "build/siplab";
 }
 
-/* Bring up the standard topology (1 worker) in this process. */
-static inline int std_lab_up(struct lab *lab)
+/* Bring up the standard topology (1 worker, optionally behind NAT). */
+static inline int std_lab_up_nat(struct lab *lab, int nat)
 {
-	char *json = topo_standard_json(1, 0);
+	char *json = topo_standard_json(1, nat);
 	struct topo *t;
 	err_t e;
 	char dir[PATH_MAX], user[PATH_MAX - 64];
@@ -34,6 +36,38 @@ static inline int std_lab_up(struct lab *lab)
 		return -1;
 	}
 	return 0;
+}
+
+static inline int std_lab_up(struct lab *lab)
+{
+	return std_lab_up_nat(lab, 0);
+}
+
+/* Start a long-running lab service (its stderr to a file in the runtime dir)
+ * and wait until that file contains `ready`. */
+static inline struct lab_proc *lab_service(struct lab *lab, const char *host, char *const argv[],
+                                           const char *ready)
+{
+	char log[PATH_MAX], text[4096] = "";
+	snprintf(log, sizeof(log), "%s/%s.%s.log", lab->sb.rundir, host, argv[1]);
+	int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	struct lab_spawn_opts o = LAB_SPAWN_OPTS_INIT;
+	o.fd_err = fd;
+	struct lab_proc *p = NULL;
+	err_t e;
+	int rc = lab_spawn(lab, host, argv, &o, &p, &e);
+	close(fd);
+	if (rc) {
+		fprintf(stderr, "    %s\n", e.msg);
+		return NULL;
+	}
+	for (int i = 0; i < 500 && !strstr(text, ready); i++) {
+		usleep(10000);
+		sys_read_file(log, text, sizeof(text));
+	}
+	if (!strstr(text, ready))
+		fprintf(stderr, "    %s in %s did not start: %s\n", argv[1], host, text);
+	return strstr(text, ready) ? p : NULL;
 }
 
 /* Run argv in host, wait, and capture stdout and stderr together into out.
