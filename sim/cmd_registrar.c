@@ -50,16 +50,27 @@ int cmd_registrar(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	char made[64] = "";
-	if (cfg.tls && !cfg.tls_dir[0]) {
-		/* No certificates given: a lab CA of our own, removed at exit. */
+	char agent[sizeof(cfg.tls_dir) + 16];
+	snprintf(agent, sizeof(agent), "%s/agent.pem", cfg.tls_dir);
+	if (cfg.tls && (!cfg.tls_dir[0] || access(agent, R_OK) != 0)) {
+		/* No certificates yet: a lab CA of our own, in tls_dir when one is
+		 * given (kept), else in a private temporary directory (removed). */
 		char names[160];
-		snprintf(made, sizeof(made), "/tmp/siplab-certs.%d", (int)getpid());
-		snprintf(cfg.tls_dir, sizeof(cfg.tls_dir), "%s", made);
+		if (!cfg.tls_dir[0]) {
+			snprintf(made, sizeof(made), "/tmp/siplab-certs.XXXXXX");
+			if (!mkdtemp(made)) {
+				perror("siplab registrar: mkdtemp");
+				reg_config_free(&cfg);
+				return EXIT_FAIL;
+			}
+			snprintf(cfg.tls_dir, sizeof(cfg.tls_dir), "%s", made);
+		}
 		snprintf(names, sizeof(names), "DNS:%s,IP:%s", cfg.domains[0],
 		         strcmp(cfg.listen, "0.0.0.0") ? cfg.listen : "127.0.0.1");
-		if (registrar_make_certs(made, cfg.domains[0], names, &e)) {
+		if (registrar_make_certs(cfg.tls_dir, cfg.domains[0], names, &e)) {
 			fprintf(stderr, "siplab registrar: %s\n", e.msg);
-			sys_rm_tree(made);
+			if (made[0])
+				sys_rm_tree(made);
 			reg_config_free(&cfg);
 			return EXIT_FAIL;
 		}

@@ -566,6 +566,74 @@ static int body_torture(void)
 	return 0;
 }
 
+static int body_sipsak(void)
+{
+	/* sipsak's usrloc mode registers with digest auth (and fails on a wrong
+	 * password). */
+	struct reg r;
+	CHECK(reg_up(&r, "[\"udp\"]", "") == 0, "registrar did not start");
+	char out[16384];
+	char *good[] = {"sipsak", "-v", "-U",     "-s", "sip:ep0004@lab", "-u",
+	                "ep0004", "-a", "secret", "-p", REG_ADDR,         NULL};
+	char *bad[] = {"sipsak", "-v", "-U",    "-s", "sip:ep0004@lab", "-u",
+	               "ep0004", "-a", "wrong", "-p", REG_ADDR,         NULL};
+	int good_rc = capture(&r.lab, "worker1", good, out, sizeof(out));
+	int said_ok = strstr(out, "completed successful") != NULL;
+	int bad_rc = capture(&r.lab, "worker1", bad, out, sizeof(out));
+	int said_failed = strstr(out, "authorization failed") != NULL;
+	reg_down(&r, NULL, 0, NULL);
+	CHECK(good_rc == 0 && said_ok, "sipsak did not register (exit %d)", good_rc);
+	CHECK(bad_rc != 0 && said_failed, "sipsak registered with a wrong password (exit %d)",
+	      bad_rc);
+	return 0;
+}
+
+static const char tls_register[] = "REGISTER sip:lab SIP/2.0\r\n"
+                                   "Via: SIP/2.0/TLS 10.20.1.2:5061;branch=z9hG4bKtls1;rport\r\n"
+                                   "From: <sip:alice@lab>;tag=t1\r\n"
+                                   "To: <sip:alice@lab>\r\n"
+                                   "Call-ID: tls-1@10.20.1.2\r\n"
+                                   "CSeq: 1 REGISTER\r\n"
+                                   "Contact: <sips:alice@10.20.1.2:5061>\r\n"
+                                   "Max-Forwards: 70\r\n"
+                                   "Content-Length: 0\r\n\r\n";
+
+static int body_tls(void)
+{
+	/* TLS only, with a lab CA made at start in tls_dir: openssl's client
+	 * verifies the registrar's certificate against that CA and gets the 401
+	 * challenge back over TLS; a plain UDP REGISTER gets nothing. */
+	struct reg r;
+	char extra[PATH_MAX + 64], user[PATH_MAX - 128], certs[PATH_MAX];
+	err_t e;
+	CHECK(sandbox_user_dir(user, sizeof(user), &e) == 0, "%s", e.msg);
+	/* The lab's runtime dir is test.PID under the user dir (see labrun.h). */
+	snprintf(certs, sizeof(certs), "%s/test.%d/certs", user, (int)getpid());
+	snprintf(extra, sizeof(extra), ",\"tls_dir\":\"%s\"", certs);
+	CHECK(reg_up(&r, "[\"tls\"]", extra) == 0, "registrar did not start");
+	char req[PATH_MAX], cmd[3 * PATH_MAX], out[16384];
+	lab_file(&r.lab, "tls-register.txt", tls_register, req, sizeof(req));
+	snprintf(cmd, sizeof(cmd),
+	         "(cat %s; sleep 2) | timeout 3 openssl s_client -connect " REG_ADDR
+	         ":5061 -CAfile "
+	         "%s/cafile.pem -verify_return_error -quiet",
+	         req, certs);
+	char *argv[] = {"sh", "-c", cmd, NULL};
+	int rc = capture(&r.lab, "worker1", argv, out, sizeof(out));
+	char scen[PATH_MAX], csv[PATH_MAX], sipp_out[16384];
+	lab_file(&r.lab, "one.csv", "SEQUENTIAL\nalice;lab\n", csv, sizeof(csv));
+	scenario(&r, "register_expect.xml", "401", NULL, scen, sizeof(scen));
+	const char *args[] = {"-m", "1", "-recv_timeout", "1000", NULL};
+	int udp = sipp(&r, "u1", scen, csv, args, sipp_out, sizeof(sipp_out));
+	reg_down(&r, NULL, 0, NULL);
+	CHECK(strstr(out, "verify return:1") && strstr(out, "CN = lab"),
+	      "certificate not verified against the lab CA:\n%s", out);
+	CHECK(strstr(out, "SIP/2.0 401 Unauthorized") && strstr(out, "Via: SIP/2.0/TLS"),
+	      "no 401 over TLS (exit %d):\n%s", rc, out);
+	CHECK(udp != 0, "a UDP REGISTER was answered by a TLS-only registrar");
+	return 0;
+}
+
 #define REG_TEST(name)                        \
 	static void test_##name(void **state) \
 	{                                     \
@@ -581,15 +649,23 @@ REG_TEST(rate_limit_drop)
 REG_TEST(closed_transport)
 REG_TEST(proxy_call)
 REG_TEST(torture)
+REG_TEST(sipsak)
+REG_TEST(tls)
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	        cmocka_unit_test(test_register_auth),    cmocka_unit_test(test_register_codes),
-	        cmocka_unit_test(test_rate_limit_503),   cmocka_unit_test(test_rate_limit_429),
-	        cmocka_unit_test(test_rate_limit_403),   cmocka_unit_test(test_rate_limit_drop),
-	        cmocka_unit_test(test_closed_transport), cmocka_unit_test(test_proxy_call),
+	        cmocka_unit_test(test_register_auth),
+	        cmocka_unit_test(test_register_codes),
+	        cmocka_unit_test(test_rate_limit_503),
+	        cmocka_unit_test(test_rate_limit_429),
+	        cmocka_unit_test(test_rate_limit_403),
+	        cmocka_unit_test(test_rate_limit_drop),
+	        cmocka_unit_test(test_closed_transport),
+	        cmocka_unit_test(test_proxy_call),
 	        cmocka_unit_test(test_torture),
+	        cmocka_unit_test(test_sipsak),
+	        cmocka_unit_test(test_tls),
 	};
 	return cmocka_run_group_tests_name("registrar and proxy", tests, NULL, NULL);
 }
