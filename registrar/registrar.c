@@ -337,8 +337,15 @@ static int route_request(struct registrar *r, sip_t *sip, char *target, size_t c
 	const url_t *ru = sip->sip_request->rq_url;
 	*route = NULL;
 	target[0] = '\0';
-	if (sip->sip_route)
-		return 0; /* more hops were recorded: loose routing */
+	if (sip->sip_route) {
+		/* More hops were recorded (loose routing): next stop is the top
+		 * Route entry; nta sends to the request-URI unless told. */
+		static char next[256];
+		url_e(next, sizeof(next), sip->sip_route->r_url);
+		next[sizeof(next) - 1] = '\0';
+		*route = next;
+		return 0;
+	}
 	if (!ru->url_host)
 		return 416;
 	if (reg_config_is_local(r->cfg, ru->url_host)) {

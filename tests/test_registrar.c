@@ -346,9 +346,11 @@ static int body_proxy_call(void)
 	        "sipp", REG_ADDR ":5060", "-sf",      scen,       "-inf", csv, "-m", "1",
 	        "-p",   "5070",           "-nostdin", "-timeout", "10s",  NULL};
 	int reg_rc = capture(&r.lab, "callee", reg_argv, out, sizeof(out));
-	/* ... and answers there with sipp's UAS, echoing RTP. */
-	char *uas[] = {"sipp", "-sn",      "uas",      "-p",  "5070",      "-m",
-	               "1",    "-nostdin", "-timeout", "15s", "-rtp_echo", NULL};
+	/* ... and answers there, keeping the proxy in the path. */
+	char *uas[] = {"sipp", "-sf",      "tests/sipp/uas_rr.xml",
+	               "-p",   "5070",     "-m",
+	               "1",    "-nostdin", "-timeout",
+	               "15s",  NULL};
 	struct lab_proc *callee;
 	err_t e;
 	int devnull = open("/dev/null", O_WRONLY);
@@ -357,13 +359,11 @@ static int body_proxy_call(void)
 	CHECK(lab_spawn(&r.lab, "callee", uas, &o, &callee, &e) == 0, "%s", e.msg);
 	close(devnull);
 	usleep(300000);
-	/* The caller's sipp UAC calls ep0002 through the proxy. */
-	const char *call[] = {"-sn", "uac", "-s", "ep0002", "-m", "1", "-d", "500", NULL};
-	char *caller_argv[] = {
-	        "sipp", REG_ADDR ":5060", "-sn",      "uac", "-s", "ep0002", "-m", "1", "-d",
-	        "500",  "-nostdin",       "-timeout", "15s", NULL};
-	(void)call;
-	int call_rc = capture(&r.lab, "worker1", caller_argv, out, sizeof(out));
+	/* The caller's sipp calls ep0002@lab through the proxy: INVITE, ACK and
+	 * BYE along the recorded route. */
+	lab_file(&r.lab, "call.csv", "SEQUENTIAL\nep0002;lab\n", csv, sizeof(csv));
+	const char *m1[] = {"-m", "1", NULL};
+	int call_rc = sipp(&r, "u1", "tests/sipp/call_domain.xml", csv, m1, out, sizeof(out));
 	struct lab_status st;
 	lab_wait(&r.lab, callee, 15000, &st);
 	lab_release(&r.lab, callee);
@@ -634,6 +634,88 @@ static int body_tls(void)
 	return 0;
 }
 
+static int body_cross_registrar(void)
+{
+	/* Two registrars: "lab" (A, in the registrar host) knows that b.lab is
+	 * served by B (in the platform host). A caller asks A for bp0001@b.lab;
+	 * A routes to B, B to the registered callee; ACK and BYE follow the two
+	 * Record-Route entries back through both. */
+	struct reg r;
+	CHECK(reg_up(&r, "[\"udp\"]",
+	             ",\"peers\":[{\"domain\":\"b.lab\",\"uri\":\"sip:10.10.1.2:5060\"}]") == 0,
+	      "registrar A did not start");
+	char path[PATH_MAX], scen[PATH_MAX], csv[PATH_MAX], out[16384], log_b[65536];
+	lab_file(&r.lab, "b.json",
+	         "{\"listen\":\"10.10.1.2\",\"domains\":[\"b.lab\"],\"transports\":[\"udp\"],"
+	         "\"account_pool\":{\"prefix\":\"bp\",\"count\":5,\"password\":\"bsecret\"}}",
+	         path, sizeof(path));
+	char *b_argv[] = {(char *)siplab_bin(), "registrar", path, NULL};
+	struct lab_proc *b = lab_service(&r.lab, "platform", b_argv, "listening");
+	CHECK(b, "registrar B did not start");
+	/* bp0001 registers at B, from the callee host, port 5070. */
+	lab_file(&r.lab, "b-callee.csv",
+	         "SEQUENTIAL\nbp0001;[authentication username=bp0001 password=bsecret]\n", csv,
+	         sizeof(csv));
+	/* The registration template is for "lab": rewrite it for b.lab. */
+	char reg_xml[PATH_MAX];
+	scenario(&r, "register_auth_expect.xml", "200", NULL, reg_xml, sizeof(reg_xml));
+	char text[8192], fixed[8192];
+	sys_read_file(reg_xml, text, sizeof(text));
+	size_t n = 0;
+	for (const char *p = text; *p && n + 8 < sizeof(fixed);) {
+		if (!strncmp(p, "@lab>", 5) || !strncmp(p, "sip:lab ", 8)) {
+			int at = *p == '@';
+			n += (size_t)snprintf(fixed + n, sizeof(fixed) - n,
+			                      at ? "@b.lab>" : "sip:b.lab ");
+			p += at ? 5 : 8;
+		} else {
+			fixed[n++] = *p++;
+		}
+	}
+	fixed[n] = '\0';
+	lab_file(&r.lab, "register-b.xml", fixed, reg_xml, sizeof(reg_xml));
+	char *reg_argv[] = {
+	        "sipp", "10.10.1.2:5060", "-sf",      reg_xml,    "-inf", csv, "-m", "1",
+	        "-p",   "5070",           "-nostdin", "-timeout", "10s",  NULL};
+	int reg_rc = capture(&r.lab, "callee", reg_argv, out, sizeof(out));
+	char *uas[] = {"sipp", "-sf",      "tests/sipp/uas_rr.xml",
+	               "-p",   "5070",     "-m",
+	               "1",    "-nostdin", "-timeout",
+	               "15s",  NULL};
+	int devnull = open("/dev/null", O_WRONLY);
+	struct lab_spawn_opts o = LAB_SPAWN_OPTS_INIT;
+	o.fd_out = o.fd_err = devnull;
+	struct lab_proc *callee;
+	err_t e;
+	CHECK(lab_spawn(&r.lab, "callee", uas, &o, &callee, &e) == 0, "%s", e.msg);
+	close(devnull);
+	usleep(300000);
+	lab_file(&r.lab, "call.csv", "SEQUENTIAL\nbp0001;b.lab\n", csv, sizeof(csv));
+	snprintf(scen, sizeof(scen), "tests/sipp/call_domain.xml");
+	const char *m1[] = {"-m", "1", NULL};
+	int call_rc = sipp(&r, "u1", scen, csv, m1, out, sizeof(out));
+	struct lab_status st;
+	lab_wait(&r.lab, callee, 15000, &st);
+	lab_release(&r.lab, callee);
+	kill(b->pid, SIGTERM);
+	lab_wait(&r.lab, b, -1, NULL);
+	lab_release(&r.lab, b);
+	char b_log_path[PATH_MAX];
+	snprintf(b_log_path, sizeof(b_log_path), "%s/platform.registrar.log", r.lab.sb.rundir);
+	sys_read_file(b_log_path, log_b, sizeof(log_b));
+	char log_a[65536];
+	reg_down(&r, log_a, sizeof(log_a), NULL);
+	CHECK(reg_rc == 0, "bp0001 did not register at B");
+	CHECK(call_rc == 0, "the cross-registrar call failed (sipp exit %d)\nA:\n%s\nB:\n%s",
+	      call_rc, log_a, log_b);
+	CHECK(st.exited && st.code == 0, "the callee did not see the whole call");
+	CHECK(strstr(log_a, "send udp/[10.10.1.2]:5060 INVITE sip:bp0001@b.lab"),
+	      "A did not route the INVITE to B:\n%.3000s", log_a);
+	CHECK(strstr(log_b, "recv udp/[10.10.2.2]:5060 BYE"),
+	      "the BYE did not come through A to B");
+	return 0;
+}
+
 #define REG_TEST(name)                        \
 	static void test_##name(void **state) \
 	{                                     \
@@ -651,6 +733,7 @@ REG_TEST(proxy_call)
 REG_TEST(torture)
 REG_TEST(sipsak)
 REG_TEST(tls)
+REG_TEST(cross_registrar)
 
 int main(void)
 {
@@ -666,6 +749,7 @@ int main(void)
 	        cmocka_unit_test(test_torture),
 	        cmocka_unit_test(test_sipsak),
 	        cmocka_unit_test(test_tls),
+	        cmocka_unit_test(test_cross_registrar),
 	};
 	return cmocka_run_group_tests_name("registrar and proxy", tests, NULL, NULL);
 }
