@@ -29,6 +29,7 @@ tools=(
   "dig:bind9-dnsutils"
   "openssl:openssl"
   "turnutils_stunclient:coturn"
+  "kamailio:kamailio"
 )
 if [ "${1:-}" = "--dev" ]; then
   # Only for `make lint` / `make asan`.

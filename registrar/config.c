@@ -230,6 +230,33 @@ static int parse_root(struct jv *c, const cJSON *root, struct reg_config *cfg)
 	return v ? parse_limit(c, v, cfg) : 0;
 }
 
+static size_t user_hash(const char *u)
+{
+	size_t h = 5381;
+	while (*u)
+		h = h * 33 + (unsigned char)*u++;
+	return h;
+}
+
+/* Accounts are looked up on every REGISTER: index them by user name. */
+static int index_accounts(struct reg_config *cfg)
+{
+	cfg->acc_slots = 16;
+	while (cfg->acc_slots < (size_t)cfg->n_accounts * 2)
+		cfg->acc_slots *= 2;
+	cfg->acc_index = malloc(cfg->acc_slots * sizeof(int));
+	if (!cfg->acc_index)
+		return -ENOMEM;
+	memset(cfg->acc_index, 0xff, cfg->acc_slots * sizeof(int));
+	for (int i = 0; i < cfg->n_accounts; i++) {
+		size_t s = user_hash(cfg->accounts[i].user) & (cfg->acc_slots - 1);
+		while (cfg->acc_index[s] >= 0)
+			s = (s + 1) & (cfg->acc_slots - 1);
+		cfg->acc_index[s] = i;
+	}
+	return 0;
+}
+
 int reg_config_parse(const char *json, const char *origin, struct reg_config *cfg, err_t *e)
 {
 	struct jv c = {origin, e};
@@ -239,6 +266,8 @@ int reg_config_parse(const char *json, const char *origin, struct reg_config *cf
 		return -EINVAL;
 	int rc = parse_root(&c, root, cfg);
 	cJSON_Delete(root);
+	if (!rc && index_accounts(cfg))
+		rc = err_set(e, ENOMEM, "out of memory");
 	if (rc)
 		reg_config_free(cfg);
 	return rc;
@@ -259,19 +288,23 @@ int reg_config_load(const char *path, struct reg_config *cfg, err_t *e)
 void reg_config_free(struct reg_config *cfg)
 {
 	free(cfg->accounts);
+	free(cfg->acc_index);
 	cfg->accounts = NULL;
+	cfg->acc_index = NULL;
 	cfg->n_accounts = 0;
 }
 
 const struct reg_account *reg_config_account(const struct reg_config *c, const char *user,
                                              const char *domain)
 {
-	/* Linear: an account is looked up once per REGISTER, and lab pools are
-	 * a few thousand accounts at most. */
-	for (int i = 0; i < c->n_accounts; i++)
-		if (!strcmp(c->accounts[i].user, user) &&
-		    !strcasecmp(c->accounts[i].domain, domain))
-			return &c->accounts[i];
+	if (!c->acc_index)
+		return NULL;
+	for (size_t s = user_hash(user) & (c->acc_slots - 1); c->acc_index[s] >= 0;
+	     s = (s + 1) & (c->acc_slots - 1)) {
+		const struct reg_account *a = &c->accounts[c->acc_index[s]];
+		if (!strcmp(a->user, user) && !strcasecmp(a->domain, domain))
+			return a;
+	}
 	return NULL;
 }
 

@@ -39,13 +39,15 @@ struct reg_config {
 	int n_domains;
 	struct reg_account *accounts;
 	int n_accounts;
+	int *acc_index; /* open-addressing hash of accounts by user, -1 = empty */
+	size_t acc_slots;
 	struct reg_peer peers[REG_MAX_PEERS];
 	int n_peers;
 	enum reg_limit_mode limit_mode;
 	int limit_per_second; /* REGISTERs per second before the limit acts */
 	int retry_after;      /* seconds, for 503 */
 	int max_expires;      /* cap on a binding's lifetime, seconds */
-	char log_path[256];   /* message log ("" = stderr) */
+	char log_path[256];   /* message log ("" = stderr, "off" = none) */
 	char tls_dir[256];    /* agent.pem + cafile.pem; "" = make a lab CA at start */
 	int t1_ms, t1x64_ms;  /* SIP timers (time-compressed runs); 0 = defaults */
 };

@@ -66,6 +66,7 @@ struct registrar {
 	struct fwd *fwds;
 	struct stats st;
 	struct wire_log log;
+	int wire_log; /* log every message (sofia's transport dump) */
 	char rr_udp[160], rr_tls[160];
 };
 
@@ -179,7 +180,7 @@ static void aor_of(const struct registrar *r, const url_t *u, char *out, size_t 
 }
 
 /* The 200 lists every live binding with its remaining time. */
-static int reply_bindings(struct registrar *r, nta_incoming_t *irq, const char *aor)
+static int reply_bindings(struct registrar *r, msg_t *msg, const char *aor)
 {
 	char buf[LOC_MAX_BINDINGS * 220] = "";
 	long long now = loc_now();
@@ -188,7 +189,8 @@ static int reply_bindings(struct registrar *r, nta_incoming_t *irq, const char *
 		n += (size_t)snprintf(buf + n, sizeof(buf) - n, "%s<%s>;expires=%lld",
 		                      n ? ", " : "", b->contact, b->expires - now);
 	r->st.reg_ok++;
-	return nta_incoming_treply(irq, SIP_200_OK, TAG_IF(n, SIPTAG_CONTACT_STR(buf)), TAG_END());
+	return nta_msg_treply(r->agent, msg, SIP_200_OK, TAG_IF(n, SIPTAG_CONTACT_STR(buf)),
+	                      TAG_END());
 }
 
 static int update_bindings(struct registrar *r, sip_t const *sip, const char *aor)
@@ -219,11 +221,12 @@ static int update_bindings(struct registrar *r, sip_t const *sip, const char *ao
 	return 0;
 }
 
-static void challenge(struct registrar *r, nta_incoming_t *irq, int stale)
+static void challenge(struct registrar *r, msg_t *msg, int stale)
 {
 	char www[512];
 	digest_challenge(&r->digest, r->cfg->realm, stale, loc_now(), www, sizeof(www));
-	nta_incoming_treply(irq, SIP_401_UNAUTHORIZED, SIPTAG_WWW_AUTHENTICATE_STR(www), TAG_END());
+	nta_msg_treply(r->agent, msg, SIP_401_UNAUTHORIZED, SIPTAG_WWW_AUTHENTICATE_STR(www),
+	               TAG_END());
 }
 
 static void handle_register(struct registrar *r, msg_t *msg, sip_t *sip)
@@ -233,11 +236,9 @@ static void handle_register(struct registrar *r, msg_t *msg, sip_t *sip)
 		limit_reply(r, msg, sip);
 		return;
 	}
-	nta_incoming_t *irq = nta_incoming_create(r->agent, NULL, msg, sip, TAG_END());
-	if (!irq) {
-		msg_destroy(msg);
-		return;
-	}
+	/* Answered statelessly, like most registrars: a retransmitted REGISTER
+	 * is simply processed again (it is idempotent), and no transaction is
+	 * kept for 32 seconds per REGISTER. */
 	const url_t *to = sip->sip_to->a_url;
 	const struct reg_account *acc =
 	        to->url_user && to->url_host && reg_config_is_local(r->cfg, to->url_host)
@@ -247,10 +248,10 @@ static void handle_register(struct registrar *r, msg_t *msg, sip_t *sip)
 	aor_of(r, to, aor, sizeof(aor));
 	if (!acc) {
 		r->st.not_found++;
-		nta_incoming_treply(irq, SIP_404_NOT_FOUND, TAG_END());
+		nta_msg_treply(r->agent, msg, SIP_404_NOT_FOUND, TAG_END());
 	} else if (!acc->enabled) {
 		r->st.forbidden++;
-		nta_incoming_treply(irq, 403, "Forbidden (account disabled)", TAG_END());
+		nta_msg_treply(r->agent, msg, 403, "Forbidden (account disabled)", TAG_END());
 	} else {
 		enum digest_result d =
 		        digest_check(&r->digest, sip->sip_authorization, "REGISTER", r->cfg->realm,
@@ -258,11 +259,11 @@ static void handle_register(struct registrar *r, msg_t *msg, sip_t *sip)
 		if (d == DIGEST_OK) {
 			int code = update_bindings(r, sip, aor);
 			if (code)
-				nta_incoming_treply(irq, code,
-				                    code == 400 ? "Bad Contact" : "Server Error",
-				                    TAG_END());
+				nta_msg_treply(r->agent, msg, code,
+				               code == 400 ? "Bad Contact" : "Server Error",
+				               TAG_END());
 			else
-				reply_bindings(r, irq, aor);
+				reply_bindings(r, msg, aor);
 		} else {
 			/* Wrong credentials get a fresh challenge: a second 401 in a
 			 * row is how a client learns the password was refused. */
@@ -270,10 +271,9 @@ static void handle_register(struct registrar *r, msg_t *msg, sip_t *sip)
 				r->st.challenged++;
 			else
 				r->st.rejected_auth++;
-			challenge(r, irq, d == DIGEST_STALE);
+			challenge(r, msg, d == DIGEST_STALE);
 		}
 	}
-	nta_incoming_destroy(irq);
 }
 
 /* --- the proxy ----------------------------------------------------------------- */
@@ -536,11 +536,11 @@ static int add_transports(struct registrar *r, err_t *e)
 		snprintf(url, sizeof(url), "sip:%s:%d;transport=%s", c->listen, c->port, proto[i]);
 		if (first)
 			r->agent = nta_agent_create(
-			        r->root, (url_string_t *)url, on_message, r, TPTAG_LOG(1),
+			        r->root, (url_string_t *)url, on_message, r, TPTAG_LOG(r->wire_log),
 			        NTATAG_UA(0), NTATAG_SERVER_RPORT(2),
 			        TAG_IF(c->t1_ms, NTATAG_SIP_T1(c->t1_ms)),
 			        TAG_IF(c->t1x64_ms, NTATAG_SIP_T1X64(c->t1x64_ms)), TAG_END());
-		else if (nta_agent_add_tport(r->agent, (url_string_t *)url, TPTAG_LOG(1),
+		else if (nta_agent_add_tport(r->agent, (url_string_t *)url, TPTAG_LOG(r->wire_log),
 		                             TAG_END()) < 0)
 			return err_set(e, errno, "cannot listen on %s: %s", url, strerror(errno));
 		if (!r->agent)
@@ -552,15 +552,15 @@ static int add_transports(struct registrar *r, err_t *e)
 		snprintf(url, sizeof(url), "sips:%s:%d", c->listen, c->tls_port);
 		int ok;
 		if (first) {
-			r->agent =
-			        nta_agent_create(r->root, (url_string_t *)url, on_message, r,
-			                         TPTAG_LOG(1), TPTAG_CERTIFICATE(c->tls_dir),
-			                         NTATAG_UA(0), NTATAG_SERVER_RPORT(2), TAG_END());
+			r->agent = nta_agent_create(r->root, (url_string_t *)url, on_message, r,
+			                            TPTAG_LOG(r->wire_log),
+			                            TPTAG_CERTIFICATE(c->tls_dir), NTATAG_UA(0),
+			                            NTATAG_SERVER_RPORT(2), TAG_END());
 			ok = r->agent != NULL;
 		} else {
 			ok = nta_agent_add_tport(r->agent, (url_string_t *)url,
-			                         TPTAG_CERTIFICATE(c->tls_dir), TPTAG_LOG(1),
-			                         TAG_END()) == 0;
+			                         TPTAG_CERTIFICATE(c->tls_dir),
+			                         TPTAG_LOG(r->wire_log), TAG_END()) == 0;
 		}
 		if (!ok)
 			return err_set(e, EIO, "cannot listen on %s (certificates in %s)", url,
@@ -590,8 +590,10 @@ int registrar_run(struct reg_config *cfg, err_t *e)
 	su_home_init(r.home);
 	digest_init(&r.digest);
 	r.log.out = stderr;
-	if (cfg->log_path[0] && !(r.log.out = fopen(cfg->log_path, "ae")))
+	int wire_log = strcmp(cfg->log_path, "off") != 0;
+	if (wire_log && cfg->log_path[0] && !(r.log.out = fopen(cfg->log_path, "ae")))
 		return err_set(e, errno, "%s: %s", cfg->log_path, strerror(errno));
+	r.wire_log = wire_log;
 	int rc = loc_init(&r.loc, 4096);
 	if (rc)
 		return err_set(e, ENOMEM, "out of memory");
@@ -630,7 +632,7 @@ int registrar_run(struct reg_config *cfg, err_t *e)
 	su_deinit();
 	loc_free(&r.loc);
 	su_home_deinit(r.home);
-	if (r.log.out != stderr)
+	if (r.log.out && r.log.out != stderr)
 		fclose(r.log.out);
 	return rc;
 }

@@ -43,7 +43,7 @@ static inline int std_lab_up(struct lab *lab)
 	return std_lab_up_nat(lab, 0);
 }
 
-/* Start a long-running lab service (its stderr to a file in the runtime dir)
+/* Start a long-running lab service (its output to a file in the runtime dir)
  * and wait until that file contains `ready`. */
 static inline struct lab_proc *lab_service(struct lab *lab, const char *host, char *const argv[],
                                            const char *ready)
@@ -52,7 +52,7 @@ static inline struct lab_proc *lab_service(struct lab *lab, const char *host, ch
 	snprintf(log, sizeof(log), "%s/%s.%s.log", lab->sb.rundir, host, argv[1]);
 	int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0644);
 	struct lab_spawn_opts o = LAB_SPAWN_OPTS_INIT;
-	o.fd_err = fd;
+	o.fd_out = o.fd_err = fd;
 	struct lab_proc *p = NULL;
 	err_t e;
 	int rc = lab_spawn(lab, host, argv, &o, &p, &e);

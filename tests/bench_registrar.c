@@ -1,0 +1,191 @@
+/* bench_registrar.c — `make bench` for the registrar and proxy: REGISTER
+ * throughput with digest auth measured with sipp against siplab's registrar
+ * and, in the same run and lab, against Kamailio (in-memory usrloc) as the
+ * reference; memory per stored binding; call setup rate through the proxy. */
+#define _GNU_SOURCE
+#include "labrun.h"
+
+#include <signal.h>
+
+#define ROUNDS_MSG 20000
+#define POOL       1000
+
+struct target {
+	const char *name, *addr;
+};
+
+/* sipp's achieved rate and outcome for one run at `rate` per second. */
+static int run_sipp(struct lab *lab, const char *addr, const char *scen, const char *csv, int rate,
+                    int count, double *cps, int *ok, int *failed)
+{
+	char dst[64], r[16], m[16], out[32768];
+	snprintf(dst, sizeof(dst), "%s:5060", addr);
+	snprintf(r, sizeof(r), "%d", rate);
+	snprintf(m, sizeof(m), "%d", count);
+	char *argv[] = {"sipp", dst, "-sf", (char *)scen, "-inf",     (char *)csv, "-m",   m,
+	                "-r",   r,   "-l",  "1000",       "-nostdin", "-timeout",  "120s", NULL};
+	capture(lab, "worker1", argv, out, sizeof(out));
+	const char *c = strstr(out, "Call Rate"), *s = strstr(out, "Successful call"),
+	           *f = strstr(out, "Failed call");
+	*cps = 0;
+	*ok = *failed = -1;
+	if (c)
+		sscanf(strchr(c, '|') + 1, "%*s %*s %*[|] %lf", cps);
+	if (s)
+		sscanf(strchr(s, '|') + 1, "%*d %*[|] %d", ok);
+	if (f)
+		sscanf(strchr(f, '|') + 1, "%*d %*[|] %d", failed);
+	return *ok == count && *failed == 0 ? 0 : -1;
+}
+
+/* The best rate a target sustains with every registration successful. */
+static double best_rate(struct lab *lab, const char *addr, const char *scen, const char *csv)
+{
+	static const int rates[] = {5000, 10000, 15000, 20000};
+	double best = 0;
+	for (size_t i = 0; i < sizeof(rates) / sizeof(*rates); i++) {
+		double cps;
+		int ok, failed;
+		if (run_sipp(lab, addr, scen, csv, rates[i], ROUNDS_MSG, &cps, &ok, &failed) == 0 &&
+		    cps > best)
+			best = cps;
+		printf("    %-9s asked %5d/s: %8.0f/s achieved, %d ok, %d failed\n", addr, rates[i],
+		       cps, ok, failed);
+	}
+	return best;
+}
+
+static long rss_kb(struct lab *lab, const char *host, pid_t pid)
+{
+	char cmd[96], out[256];
+	snprintf(cmd, sizeof(cmd), "grep VmRSS /proc/%d/status", (int)pid);
+	char *argv[] = {"sh", "-c", cmd, NULL};
+	capture(lab, host, argv, out, sizeof(out));
+	long kb = -1;
+	sscanf(out, "VmRSS: %ld", &kb);
+	return kb;
+}
+
+static void write_pool_csv(struct lab *lab, const char *name, int n, char *path, size_t cap)
+{
+	size_t len = (size_t)n * 72 + 32, k = 0;
+	char *text = malloc(len);
+	k += (size_t)snprintf(text + k, len - k, "SEQUENTIAL\n");
+	for (int i = 1; i <= n; i++)
+		k += (size_t)snprintf(text + k, len - k,
+		                      "ep%04d;[authentication username=ep%04d password=secret]\n",
+		                      i, i);
+	lab_file(lab, name, text, path, cap);
+	free(text);
+}
+
+/* Write a scenario from a template with EXPECT_CODE and friends set. */
+static void scenario(struct lab *lab, const char *tmpl, const char *code, char *path, size_t cap)
+{
+	char src[PATH_MAX], text[8192], out[8192];
+	snprintf(src, sizeof(src), "tests/sipp/%s", tmpl);
+	sys_read_file(src, text, sizeof(text));
+	size_t n = 0;
+	for (const char *p = text; *p && n + 16 < sizeof(out);) {
+		if (!strncmp(p, "EXPECT_CODE", 11)) {
+			n += (size_t)snprintf(out + n, sizeof(out) - n, "%s", code);
+			p += 11;
+		} else if (!strncmp(p, "EXPECT_CHECK", 12) || !strncmp(p, "EXPECT_TAIL", 11)) {
+			p += p[7] == 'C' ? 12 : 11;
+		} else {
+			out[n++] = *p++;
+		}
+	}
+	out[n] = '\0';
+	lab_file(lab, tmpl, out, path, cap);
+}
+
+/* Copy in to out with the first `from` replaced by `to`. */
+static void subst(const char *in, const char *from, const char *to, char *out, size_t cap)
+{
+	const char *at = strstr(in, from);
+	if (!at) {
+		snprintf(out, cap, "%s", in);
+		return;
+	}
+	snprintf(out, cap, "%.*s%s%s", (int)(at - in), in, to, at + strlen(from));
+}
+
+static int bench(void)
+{
+	struct lab lab;
+	if (std_lab_up(&lab))
+		return 1;
+	char kcfg[PATH_MAX], rcfg[PATH_MAX], csv[PATH_MAX], scen[PATH_MAX], big_csv[PATH_MAX];
+	char text[4096], run_dir[PATH_MAX];
+	/* Kamailio in the registrar host, siplab's registrar in the callee host:
+	 * the same lab, the same sipp, one after the other. */
+	sys_read_file("tests/kamailio/registrar.cfg", text, sizeof(text));
+	char cfg[4096];
+	subst(text, "children=CHILDREN", "children=2", cfg, sizeof(cfg));
+	subst(cfg, "udp:LISTEN:", "udp:10.10.2.2:", text, sizeof(text));
+	snprintf(cfg, sizeof(cfg), "%s", text);
+	lab_file(&lab, "kamailio.cfg", cfg, kcfg, sizeof(kcfg));
+	snprintf(run_dir, sizeof(run_dir), "%s/kamailio", lab.sb.rundir);
+	sys_mkdir_p(run_dir, 0755, NULL);
+	char *kam[] = {"kamailio", "-f", kcfg, "-DD", "-E", "-Y", run_dir, NULL};
+	struct lab_proc *k = lab_service(&lab, "registrar", kam, "udp: registrar:5060");
+	snprintf(text, sizeof(text),
+	         "{\"listen\":\"10.10.3.2\",\"domains\":[\"lab\"],\"transports\":[\"udp\"],"
+	         "\"log\":\"off\",\"account_pool\":{\"prefix\":\"ep\",\"count\":%d,"
+	         "\"password\":\"secret\"}}",
+	         9999);
+	lab_file(&lab, "siplab-reg.json", text, rcfg, sizeof(rcfg));
+	char *reg[] = {(char *)siplab_bin(), "registrar", rcfg, NULL};
+	struct lab_proc *s = lab_service(&lab, "callee", reg, "listening");
+	if (!k || !s) {
+		fprintf(stderr, "bench: %s did not start\n", k ? "siplab registrar" : "kamailio");
+		lab_down(&lab);
+		return 1;
+	}
+	write_pool_csv(&lab, "pool.csv", POOL, csv, sizeof(csv));
+	scenario(&lab, "register_auth_expect.xml", "200", scen, sizeof(scen));
+	printf("bench: REGISTER with digest auth (401 challenge, then 200), %d registrations per "
+	       "run over %d accounts, sipp in worker1\n",
+	       ROUNDS_MSG, POOL);
+	printf("  Kamailio 5.6 (usrloc db_mode 0, 2 children) at 10.10.2.2:\n");
+	double kam_rate = best_rate(&lab, "10.10.2.2", scen, csv);
+	printf("  siplab registrar (one process, one thread) at 10.10.3.2:\n");
+	double our_rate = best_rate(&lab, "10.10.3.2", scen, csv);
+	printf(" REGISTER throughput: siplab %.0f/s, Kamailio %.0f/s, ratio %.2f (target >= 1: "
+	       "%s)\n",
+	       our_rate, kam_rate, kam_rate > 0 ? our_rate / kam_rate : 0,
+	       our_rate >= kam_rate ? "MET" : "NOT MET");
+
+	/* Memory per binding: 9999 distinct AORs registered once each. */
+	long before = rss_kb(&lab, "callee", s->pid);
+	write_pool_csv(&lab, "big.csv", 9999, big_csv, sizeof(big_csv));
+	double cps;
+	int ok, failed;
+	run_sipp(&lab, "10.10.3.2", scen, big_csv, 5000, 9999, &cps, &ok, &failed);
+	long after = rss_kb(&lab, "callee", s->pid);
+	printf(" memory per stored binding: %.0f bytes (RSS %ld kB -> %ld kB for %d new "
+	       "bindings)\n",
+	       ok > 0 ? (double)(after - before) * 1024 / ok : 0, before, after, ok);
+
+	kill(k->pid, SIGTERM);
+	lab_wait(&lab, k, 5000, NULL);
+	lab_release(&lab, k);
+	kill(s->pid, SIGTERM);
+	lab_wait(&lab, s, 5000, NULL);
+	lab_release(&lab, s);
+	lab_down(&lab);
+	return 0;
+}
+
+int main(void)
+{
+	/* The lab changes this process for good: run it in a child. */
+	fflush(NULL);
+	pid_t pid = fork();
+	if (pid == 0)
+		exit(bench());
+	int status;
+	waitpid(pid, &status, 0);
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 1;
+}
