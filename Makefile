@@ -38,12 +38,12 @@ $(BUILD)/obj/%.o: %.c | $(DEPS_OK)
 	$(CC) $(ALL_CFLAGS) $(shell pkg-config --cflags $(PKGS)) -c $< -o $@
 
 $(BUILD)/siplab: $(MAIN_OBJ) $(LIB_OBJ)
-	$(CC) $(CFLAGS) $^ -o $@ $(shell pkg-config --libs $(PKGS))
+	$(CC) $(CFLAGS) $^ -o $@ $(shell pkg-config --libs $(PKGS)) -lm
 
 $(BUILD)/tests/%: tests/%.c tests/harness.h tests/labrun.h $(LIB_OBJ) | $(DEPS_OK)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(shell pkg-config --cflags $(PKGS) cmocka) $< $(LIB_OBJ) -o $@ \
-		$(shell pkg-config --libs $(PKGS) cmocka)
+		$(shell pkg-config --libs $(PKGS) cmocka) -lm
 
 # The main job on the embedded default lab.
 run: $(BUILD)/siplab

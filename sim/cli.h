@@ -16,5 +16,6 @@ int cmd_lab(int argc, char **argv);
 int cmd_registrar(int argc, char **argv);
 int cmd_dns(int argc, char **argv);
 int cmd_stun(int argc, char **argv);
+int cmd_callees(int argc, char **argv);
 
 #endif

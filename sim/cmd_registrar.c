@@ -6,6 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "../registrar/callees.h"
 #include "../registrar/dns.h"
 #include "../registrar/registrar.h"
 #include "../registrar/stun.h"
@@ -143,4 +144,32 @@ int cmd_stun(int argc, char **argv)
 	if (rc)
 		fprintf(stderr, "siplab stun: %s\n", e.msg);
 	return rc == -EINVAL ? EXIT_USAGE : rc ? EXIT_FAIL : EXIT_OK;
+}
+
+int cmd_callees(int argc, char **argv)
+{
+	if (argc != 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+		fputs("usage: siplab callees CONFIG.json\n\n"
+		      "Runs the callee pool (usually in the lab's callee host): accounts\n"
+		      "PREFIX0001... registered to the registrar, answering calls with real RTP\n"
+		      "(G.711 tone, and an echo of what they hear) until SIGTERM.\n\n"
+		      "CONFIG: {\"registrar\": \"sip:10.10.2.2:5060\", \"domain\": \"lab\",\n"
+		      "  \"bind\": \"10.10.3.2\", \"sip_port\": 5080, \"prefix\": \"cp\", "
+		      "\"first\": 1,\n"
+		      "  \"count\": 10, \"password\": \"secret\", \"codecs\": \"PCMU,PCMA\",\n"
+		      "  \"ring_ms\": 0, \"behaviour\": "
+		      "\"answer\"|\"busy\"|\"reject\"|\"noanswer\"}\n",
+		      argc == 2 ? stdout : stderr);
+		return argc == 2 ? EXIT_OK : EXIT_USAGE;
+	}
+	struct callees_config c;
+	err_t e;
+	if (callees_config_load(argv[1], &c, &e)) {
+		fprintf(stderr, "siplab callees: %s\n", e.msg);
+		return EXIT_USAGE;
+	}
+	int rc = callees_run(&c, &e);
+	if (rc)
+		fprintf(stderr, "siplab callees: %s\n", e.msg);
+	return rc ? EXIT_FAIL : EXIT_OK;
 }

@@ -716,6 +716,91 @@ static int body_cross_registrar(void)
 	return 0;
 }
 
+static struct lab_proc *start_callees(struct reg *r, const char *behaviour)
+{
+	char cfg[512], path[PATH_MAX];
+	snprintf(cfg, sizeof(cfg),
+	         "{\"registrar\":\"sip:" REG_ADDR
+	         ":5060\",\"domain\":\"lab\",\"bind\":\"10.10.3.2\","
+	         "\"prefix\":\"ep\",\"first\":11,\"count\":3,\"password\":\"secret\","
+	         "\"behaviour\":\"%s\"}",
+	         behaviour);
+	lab_file(&r->lab, "callees.json", cfg, path, sizeof(path));
+	char *argv[] = {(char *)siplab_bin(), "callees", path, NULL};
+	return lab_service(&r->lab, "callee", argv, "3 accounts registered");
+}
+
+static void stop(struct lab *lab, struct lab_proc *p, struct lab_status *st)
+{
+	kill(p->pid, SIGTERM);
+	lab_wait(lab, p, 10000, st);
+	lab_release(lab, p);
+}
+
+static int body_callee_pool(void)
+{
+	/* Three callee-pool members (ep0011-13) register; sipp calls ep0012
+	 * through the proxy, offers PCMA and plays a recording; the member
+	 * answers, echoes, and the caller's host sees its RTP come back. */
+	struct reg r;
+	CHECK(reg_up(&r, "[\"udp\"]", "") == 0, "registrar did not start");
+	struct lab_proc *pool = start_callees(&r, "answer");
+	CHECK(pool, "the callee pool did not register");
+	int pfd[2];
+	CHECK(pipe(pfd) == 0, "pipe");
+	char *dump[] = {"timeout", "5",    "tcpdump",
+	                "-lni",    "eth0", "udp and src host 10.10.3.2 and not port 5060",
+	                NULL};
+	struct lab_spawn_opts o = LAB_SPAWN_OPTS_INIT;
+	o.fd_out = pfd[1];
+	int devnull = open("/dev/null", O_WRONLY);
+	o.fd_err = devnull;
+	struct lab_proc *td;
+	err_t e;
+	CHECK(lab_spawn(&r.lab, "worker1", dump, &o, &td, &e) == 0, "%s", e.msg);
+	close(pfd[1]);
+	close(devnull);
+	usleep(500000);
+	char csv[PATH_MAX], out[16384];
+	lab_file(&r.lab, "media.csv", "SEQUENTIAL\nep0012;lab\n", csv, sizeof(csv));
+	const char *m1[] = {"-m", "1", NULL};
+	int call_rc = sipp(&r, "u1", "tests/sipp/call_media.xml", csv, m1, out, sizeof(out));
+	static char seen[1 << 16];
+	read_all(pfd[0], seen, sizeof(seen));
+	close(pfd[0]);
+	lab_wait(&r.lab, td, -1, NULL);
+	lab_release(&r.lab, td);
+	int back = 0;
+	for (const char *p = seen; (p = strstr(p, "IP 10.10.3.2.")); p++)
+		back++;
+	struct lab_status st;
+	stop(&r.lab, pool, &st);
+	char log[8192], path[PATH_MAX];
+	snprintf(path, sizeof(path), "%s/callee.callees.log", r.lab.sb.rundir);
+	sys_read_file(path, log, sizeof(log));
+	unsigned long sent = 0, received = 0;
+	const char *line = strstr(log, "rtp sent");
+	if (line)
+		sscanf(line, "rtp sent %lu, received %lu", &sent, &received);
+	/* The same pool, busy: 486 to the caller. */
+	struct lab_proc *busy = start_callees(&r, "busy");
+	char scen[PATH_MAX];
+	scenario(&r, "invite_expect.xml", "486", NULL, scen, sizeof(scen));
+	char *busy_call[] = {"sipp", REG_ADDR ":5060", "-sf",      scen,  "-s", "ep0011", "-m",
+	                     "1",    "-nostdin",       "-timeout", "10s", NULL};
+	int busy_rc = busy ? capture(&r.lab, "worker1", busy_call, out, sizeof(out)) : -1;
+	if (busy)
+		stop(&r.lab, busy, NULL);
+	reg_down(&r, NULL, 0, NULL);
+	CHECK(call_rc == 0, "the call to the callee pool failed (sipp exit %d)", call_rc);
+	CHECK(received >= 20 && sent >= 20, "callee RTP: sent %lu, received %lu\n%s", sent,
+	      received, log);
+	CHECK(back >= 20, "the caller's host saw %d RTP packets from the callee", back);
+	CHECK(st.exited && st.code == 0, "the callee pool did not stop cleanly");
+	CHECK(busy_rc == 0, "a busy callee did not answer 486 (sipp exit %d)", busy_rc);
+	return 0;
+}
+
 #define REG_TEST(name)                        \
 	static void test_##name(void **state) \
 	{                                     \
@@ -734,6 +819,7 @@ REG_TEST(torture)
 REG_TEST(sipsak)
 REG_TEST(tls)
 REG_TEST(cross_registrar)
+REG_TEST(callee_pool)
 
 int main(void)
 {
@@ -750,6 +836,7 @@ int main(void)
 	        cmocka_unit_test(test_sipsak),
 	        cmocka_unit_test(test_tls),
 	        cmocka_unit_test(test_cross_registrar),
+	        cmocka_unit_test(test_callee_pool),
 	};
 	return cmocka_run_group_tests_name("registrar and proxy", tests, NULL, NULL);
 }

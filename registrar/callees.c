@@ -1,0 +1,509 @@
+/* callees.c — the callee pool (see callees.h). */
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <errno.h>
+#include <math.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+struct pool;
+struct call;
+#define SU_ROOT_MAGIC_T struct pool
+#define NUA_MAGIC_T     struct pool
+#define NUA_HMAGIC_T    struct call
+#define SU_WAKEUP_ARG_T struct call
+#define SU_TIMER_ARG_T  struct call
+
+#include <sofia-sip/nua.h>
+#include <sofia-sip/sip_status.h>
+#include <sofia-sip/soa_tag.h>
+#include <sofia-sip/su_log.h>
+#include <sofia-sip/su_wait.h>
+
+#include "../netns/jsonv.h"
+#include "callees.h"
+
+#define MAX_CALLS 1024
+
+/* One handle: a registered member, or an incoming call to one. */
+struct call {
+	struct pool *p;
+	nua_handle_t *nh;
+	int member; /* index of the account, -1 for a call handle before routing */
+	int registered;
+	int in_call;
+	int fd;        /* RTP socket */
+	int reg_index; /* su_root registration of fd */
+	struct sockaddr_in remote;
+	int pt;
+	uint16_t seq;
+	uint32_t ts, ssrc;
+	unsigned long sent, received;
+	long long last_rx_ns;
+	su_timer_t *ring;
+	char *local_sdp, *remote_sdp; /* kept: nua reports each once, when it changes */
+};
+
+struct pool {
+	const struct callees_config *c;
+	su_root_t *root;
+	nua_t *nua;
+	struct call *members;
+	int n_registered;
+	struct call *calls[MAX_CALLS];
+	su_timer_t *tick;
+	uint8_t frame_pcmu[160], frame_pcma[160];
+	unsigned long calls_answered, calls_refused;
+};
+
+/* --- configuration ---------------------------------------------------------------- */
+
+int callees_config_load(const char *path, struct callees_config *c, err_t *e)
+{
+	static const char *const keys[] = {"registrar", "domain",   "bind",      "sip_port",
+	                                   "prefix",    "first",    "count",     "password",
+	                                   "codecs",    "ring_ms",  "behaviour", "expires",
+	                                   "t1_ms",     "t1x64_ms", NULL};
+	struct jv j = {path, e};
+	char *text, beh[16] = "answer";
+	memset(c, 0, sizeof(*c));
+	snprintf(c->domain, sizeof(c->domain), "lab");
+	snprintf(c->codecs, sizeof(c->codecs), "PCMU,PCMA");
+	c->sip_port = 5080;
+	c->first = 1;
+	c->count = 1;
+	c->expires = 600;
+	int rc = jv_read_file(path, &text, e);
+	if (rc)
+		return rc;
+	cJSON *root = jv_parse(&j, text);
+	free(text);
+	if (!root)
+		return -EINVAL;
+	rc = cJSON_IsObject(root) ? jv_keys(&j, root, "", keys)
+	                          : jv_bad(&j, "(top level)", "an object", root);
+	if (!rc)
+		rc = jv_str(&j, root, "registrar", "", c->registrar, sizeof(c->registrar), 1,
+		            "the registrar's URI, e.g. sip:10.10.2.2:5060");
+	if (rc >= 0)
+		rc = jv_str(&j, root, "domain", "", c->domain, sizeof(c->domain), 0, "a domain");
+	if (rc >= 0)
+		rc = jv_str(&j, root, "bind", "", c->bind, sizeof(c->bind), 1,
+		            "this host's IPv4 address");
+	if (rc >= 0)
+		rc = jv_int(&j, root, "sip_port", "", &c->sip_port, 1, 65535, 0);
+	if (rc >= 0)
+		rc = jv_str(&j, root, "prefix", "", c->prefix, sizeof(c->prefix), 1,
+		            "the account name prefix (accounts are PREFIX0001 ...)");
+	if (rc >= 0)
+		rc = jv_int(&j, root, "first", "", &c->first, 0, 999999, 0);
+	if (rc >= 0)
+		rc = jv_int(&j, root, "count", "", &c->count, 1, 10000, 0);
+	if (rc >= 0)
+		rc = jv_str(&j, root, "password", "", c->password, sizeof(c->password), 1,
+		            "the accounts' password");
+	if (rc >= 0)
+		rc = jv_str(&j, root, "codecs", "", c->codecs, sizeof(c->codecs), 0,
+		            "codec names separated by commas: PCMU, PCMA");
+	if (rc >= 0)
+		rc = jv_int(&j, root, "ring_ms", "", &c->ring_ms, 0, 600000, 0);
+	if (rc >= 0)
+		rc = jv_str(&j, root, "behaviour", "", beh, sizeof(beh), 0,
+		            "answer, busy, reject or noanswer");
+	if (rc >= 0)
+		rc = jv_int(&j, root, "expires", "", &c->expires, 10, 86400, 0);
+	if (rc >= 0)
+		rc = jv_int(&j, root, "t1_ms", "", &c->t1_ms, 1, 60000, 0);
+	if (rc >= 0)
+		rc = jv_int(&j, root, "t1x64_ms", "", &c->t1x64_ms, 1, 3840000, 0);
+	static const char *const names[] = {"answer", "busy", "reject", "noanswer"};
+	int known = 0;
+	for (int i = 0; i < 4; i++)
+		if (!strcmp(beh, names[i])) {
+			c->behaviour = (enum callee_behaviour)i;
+			known = 1;
+		}
+	if (rc >= 0 && !known)
+		rc = jv_bad(&j, "behaviour", "answer, busy, reject or noanswer",
+		            cJSON_GetObjectItem(root, "behaviour"));
+	cJSON_Delete(root);
+	return rc < 0 ? rc : 0;
+}
+
+/* --- G.711 ------------------------------------------------------------------------ */
+
+static uint8_t ulaw(int16_t pcm)
+{
+	int sign = pcm < 0 ? 0x80 : 0, mag = pcm < 0 ? -pcm : pcm;
+	if (mag > 32635)
+		mag = 32635;
+	mag += 0x84;
+	int exp = 7;
+	for (int mask = 0x4000; !(mag & mask) && exp > 0; mask >>= 1)
+		exp--;
+	int mant = (mag >> (exp + 3)) & 0x0f;
+	return (uint8_t) ~(sign | exp << 4 | mant);
+}
+
+static uint8_t alaw(int16_t pcm)
+{
+	int sign = pcm >= 0 ? 0x80 : 0, mag = pcm < 0 ? -pcm : pcm;
+	if (mag > 32767)
+		mag = 32767;
+	int exp = 7;
+	for (int mask = 0x4000; !(mag & mask) && exp > 0; mask >>= 1)
+		exp--;
+	int mant = exp ? (mag >> (exp + 3)) & 0x0f : (mag >> 4) & 0x0f;
+	return (uint8_t)((sign | exp << 4 | mant) ^ 0x55);
+}
+
+/* 20 ms of a 400 Hz tone at 8 kHz: a frame whose samples line up, so it
+ * can be sent again and again. */
+static void make_frames(struct pool *p)
+{
+	for (int i = 0; i < 160; i++) {
+		int16_t s = (int16_t)(8000 * sin(2 * M_PI * 400 * i / 8000.0));
+		p->frame_pcmu[i] = ulaw(s);
+		p->frame_pcma[i] = alaw(s);
+	}
+}
+
+/* --- media -------------------------------------------------------------------------- */
+
+static void send_rtp(struct call *c, const uint8_t *payload, size_t len)
+{
+	uint8_t pkt[12 + 512];
+	if (len > 512)
+		len = 512;
+	pkt[0] = 0x80;
+	pkt[1] = (uint8_t)c->pt;
+	pkt[2] = (uint8_t)(c->seq >> 8);
+	pkt[3] = (uint8_t)c->seq;
+	for (int i = 0; i < 4; i++) {
+		pkt[4 + i] = (uint8_t)(c->ts >> (24 - 8 * i));
+		pkt[8 + i] = (uint8_t)(c->ssrc >> (24 - 8 * i));
+	}
+	memcpy(pkt + 12, payload, len);
+	if (sendto(c->fd, pkt, 12 + len, 0, (struct sockaddr *)&c->remote, sizeof(c->remote)) > 0)
+		c->sent++;
+	c->seq++;
+	c->ts += 160;
+}
+
+/* Echo what arrives (with our own header), so the caller hears itself. */
+static int on_rtp(struct pool *p, su_wait_t *w, struct call *c)
+{
+	uint8_t buf[1500];
+	(void)p;
+	(void)w;
+	ssize_t n = recv(c->fd, buf, sizeof(buf), 0);
+	if (n > 12 && (buf[0] & 0xc0) == 0x80) {
+		c->received++;
+		c->last_rx_ns = sys_now_ns();
+		if (c->in_call)
+			send_rtp(c, buf + 12, (size_t)n - 12);
+	}
+	return 0;
+}
+
+/* Every 20 ms: calls that hear nothing send the tone, so media flows both
+ * ways even from a caller that waits to hear something first. */
+static void on_tick(struct pool *p, su_timer_t *t, struct call *arg)
+{
+	(void)t;
+	(void)arg;
+	long long now = sys_now_ns();
+	for (int i = 0; i < MAX_CALLS; i++) {
+		struct call *c = p->calls[i];
+		if (c && c->in_call && now - c->last_rx_ns > 40000000LL)
+			send_rtp(c, c->pt == 8 ? p->frame_pcma : p->frame_pcmu, 160);
+	}
+}
+
+static int open_rtp(struct pool *p, struct call *c, int *port)
+{
+	struct sockaddr_in sa = {.sin_family = AF_INET};
+	socklen_t sl = sizeof(sa);
+	inet_pton(AF_INET, p->c->bind, &sa.sin_addr);
+	c->fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (c->fd < 0 || bind(c->fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
+	    getsockname(c->fd, (struct sockaddr *)&sa, &sl) < 0)
+		return -errno;
+	*port = ntohs(sa.sin_port);
+	su_wait_t w;
+	su_wait_create(&w, c->fd, SU_WAIT_IN);
+	c->reg_index = su_root_register(p->root, &w, on_rtp, c, 0);
+	c->ssrc = (uint32_t)random();
+	c->seq = (uint16_t)random();
+	return 0;
+}
+
+/* The answer (local SDP) names the codec; the offer (remote) where to send. */
+static void start_media(struct call *c, const char *local, const char *remote)
+{
+	const char *m = remote ? strstr(remote, "m=audio ") : NULL;
+	const char *cl = remote ? strstr(remote, "c=IN IP4 ") : NULL;
+	const char *lm = local ? strstr(local, "m=audio ") : NULL;
+	char addr[64] = "";
+	int port = 0, pt = -1;
+	if (!m || !cl || !lm)
+		return;
+	sscanf(cl + 9, "%63[0-9.]", addr);
+	sscanf(m + 8, "%d", &port);
+	sscanf(lm + 8, "%*d RTP/%*s %d", &pt);
+	c->remote.sin_family = AF_INET;
+	c->remote.sin_port = htons((uint16_t)port);
+	inet_pton(AF_INET, addr, &c->remote.sin_addr);
+	c->pt = pt >= 0 ? pt : 0;
+	c->in_call = port > 0;
+}
+
+static void close_call(struct pool *p, struct call *c)
+{
+	if (c->fd >= 0) {
+		su_root_deregister(p->root, c->reg_index);
+		close(c->fd);
+		fprintf(stderr, "siplab callees: call ended: rtp sent %lu, received %lu\n", c->sent,
+		        c->received);
+	}
+	if (c->ring)
+		su_timer_destroy(c->ring);
+	for (int i = 0; i < MAX_CALLS; i++)
+		if (p->calls[i] == c)
+			p->calls[i] = NULL;
+	nua_handle_bind(c->nh, NULL);
+	nua_handle_destroy(c->nh);
+	free(c->local_sdp);
+	free(c->remote_sdp);
+	free(c);
+}
+
+/* --- calls -------------------------------------------------------------------------- */
+
+static void answer(struct pool *p, struct call *c)
+{
+	int port = 0;
+	char sdp[512], fmts[64] = "", maps[256] = "";
+	size_t nf = 0, nm = 0;
+	if (open_rtp(p, c, &port) < 0) {
+		nua_respond(c->nh, SIP_500_INTERNAL_SERVER_ERROR, TAG_END());
+		return;
+	}
+	/* Offer what the configuration lists, in its order. */
+	if (strstr(p->c->codecs, "PCMU")) {
+		nf += (size_t)snprintf(fmts + nf, sizeof(fmts) - nf, " 0");
+		nm += (size_t)snprintf(maps + nm, sizeof(maps) - nm, "a=rtpmap:0 PCMU/8000\r\n");
+	}
+	if (strstr(p->c->codecs, "PCMA")) {
+		nf += (size_t)snprintf(fmts + nf, sizeof(fmts) - nf, " 8");
+		nm += (size_t)snprintf(maps + nm, sizeof(maps) - nm, "a=rtpmap:8 PCMA/8000\r\n");
+	}
+	snprintf(sdp, sizeof(sdp),
+	         "v=0\r\no=- 1 1 IN IP4 %s\r\ns=-\r\nc=IN IP4 %s\r\nt=0 0\r\nm=audio %d "
+	         "RTP/AVP%s\r\n%s",
+	         p->c->bind, p->c->bind, port, fmts, maps);
+	nua_respond(c->nh, SIP_200_OK, SOATAG_USER_SDP_STR(sdp), SOATAG_ADDRESS(p->c->bind),
+	            TAG_END());
+	p->calls_answered++;
+}
+
+static void on_ring_done(struct pool *p, su_timer_t *t, struct call *c)
+{
+	(void)t;
+	answer(p, c);
+}
+
+static void incoming(struct pool *p, nua_handle_t *nh, sip_t const *sip)
+{
+	struct call *c = calloc(1, sizeof(*c));
+	if (!c) {
+		nua_respond(nh, SIP_500_INTERNAL_SERVER_ERROR, TAG_END());
+		return;
+	}
+	c->p = p;
+	c->nh = nh;
+	c->fd = -1;
+	c->member = -1;
+	nua_handle_bind(nh, c);
+	int slot = -1;
+	for (int i = 0; i < MAX_CALLS && slot < 0; i++)
+		slot = p->calls[i] ? -1 : i;
+	if (slot < 0) {
+		nua_respond(nh, SIP_486_BUSY_HERE, TAG_END());
+		return;
+	}
+	p->calls[slot] = c;
+	(void)sip;
+	switch (p->c->behaviour) {
+	case CALLEE_BUSY:
+		p->calls_refused++;
+		nua_respond(nh, SIP_486_BUSY_HERE, TAG_END());
+		return;
+	case CALLEE_REJECT:
+		p->calls_refused++;
+		nua_respond(nh, SIP_488_NOT_ACCEPTABLE, TAG_END());
+		return;
+	case CALLEE_NOANSWER:
+		nua_respond(nh, SIP_180_RINGING, TAG_END());
+		return;
+	default:
+		break;
+	}
+	if (p->c->ring_ms <= 0) {
+		answer(p, c);
+		return;
+	}
+	nua_respond(nh, SIP_180_RINGING, TAG_END());
+	c->ring = su_timer_create(su_root_task(p->root), p->c->ring_ms);
+	su_timer_set(c->ring, on_ring_done, c);
+}
+
+static void on_event(nua_event_t event, int status, char const *phrase, nua_t *nua, struct pool *p,
+                     nua_handle_t *nh, struct call *c, sip_t const *sip, tagi_t tags[])
+{
+	(void)nua;
+	(void)phrase;
+	switch (event) {
+	case nua_r_register:
+		if ((status == 401 || status == 407) && c) {
+			char auth[256];
+			snprintf(auth, sizeof(auth), "Digest:\"%s\":%s%04d:%s", p->c->domain,
+			         p->c->prefix, p->c->first + c->member, p->c->password);
+			nua_authenticate(nh, NUTAG_AUTH(auth), TAG_END());
+		} else if (status == 200 && c && !c->registered) {
+			c->registered = 1;
+			if (++p->n_registered == p->c->count)
+				fprintf(stderr,
+				        "siplab callees: %d accounts registered (%s%04d ...)\n",
+				        p->n_registered, p->c->prefix, p->c->first);
+		} else if (status >= 300 && status != 401 && status != 407) {
+			fprintf(stderr, "siplab callees: REGISTER failed: %d %s\n", status, phrase);
+		}
+		break;
+	case nua_i_invite:
+		incoming(p, nh, sip);
+		break;
+	case nua_i_state: {
+		int state = -1;
+		const char *local = NULL, *remote = NULL;
+		tl_gets(tags, NUTAG_CALLSTATE_REF(state), SOATAG_LOCAL_SDP_STR_REF(local),
+		        SOATAG_REMOTE_SDP_STR_REF(remote), TAG_END());
+		if (c && local) {
+			free(c->local_sdp);
+			c->local_sdp = strdup(local);
+		}
+		if (c && remote) {
+			free(c->remote_sdp);
+			c->remote_sdp = strdup(remote);
+		}
+		if (c && state == nua_callstate_ready && !c->in_call)
+			start_media(c, c->local_sdp, c->remote_sdp);
+		if (c && state == nua_callstate_terminated)
+			close_call(p, c);
+		break;
+	}
+	default:
+		break;
+	}
+}
+
+/* --- start and stop ------------------------------------------------------------- */
+
+static int on_signal(struct pool *p, su_wait_t *w, struct call *arg)
+{
+	struct signalfd_siginfo si;
+	(void)arg;
+	if (read(w->fd, &si, sizeof(si)) == sizeof(si))
+		su_root_break(p->root);
+	return 0;
+}
+
+static void register_all(struct pool *p)
+{
+	for (int i = 0; i < p->c->count; i++) {
+		char user[64], aor[160];
+		struct call *m = &p->members[i];
+		snprintf(user, sizeof(user), "%s%04d", p->c->prefix, p->c->first + i);
+		snprintf(aor, sizeof(aor), "sip:%s@%s", user, p->c->domain);
+		m->p = p;
+		m->member = i;
+		m->fd = -1;
+		m->nh = nua_handle(p->nua, m, SIPTAG_TO_STR(aor), SIPTAG_FROM_STR(aor), TAG_END());
+		nua_register(m->nh, NUTAG_M_USERNAME(user),
+		             NUTAG_REGISTRAR(URL_STRING_MAKE(p->c->registrar)),
+		             SIPTAG_EXPIRES_STR("600"), TAG_END());
+	}
+}
+
+int callees_run(const struct callees_config *cfg, err_t *e)
+{
+	static struct pool p;
+	memset(&p, 0, sizeof(p));
+	p.c = cfg;
+	make_frames(&p);
+	su_init();
+	su_log_set_level(NULL, 0);
+	p.root = su_root_create(&p);
+	su_root_threading(p.root, 0);
+	char url[128];
+	snprintf(url, sizeof(url), "sip:%s:%d", cfg->bind, cfg->sip_port);
+	p.nua = nua_create(p.root, on_event, &p, NUTAG_URL(url),
+	                   NUTAG_PROXY(URL_STRING_MAKE(cfg->registrar)), NUTAG_AUTOANSWER(0),
+	                   NUTAG_AUTOACK(1), SOATAG_ADDRESS(cfg->bind),
+	                   TAG_IF(cfg->t1_ms, NTATAG_SIP_T1(cfg->t1_ms)),
+	                   TAG_IF(cfg->t1x64_ms, NTATAG_SIP_T1X64(cfg->t1x64_ms)), TAG_END());
+	p.members = calloc((size_t)cfg->count, sizeof(*p.members));
+	if (!p.nua || !p.members) {
+		if (p.nua)
+			nua_destroy(p.nua);
+		su_root_destroy(p.root);
+		su_deinit();
+		free(p.members);
+		return err_set(e, EADDRINUSE, "cannot start SIP on %s", url);
+	}
+	sigset_t set;
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	int sfd = signalfd(-1, &set, SFD_CLOEXEC);
+	su_wait_t w;
+	su_wait_create(&w, sfd, SU_WAIT_IN);
+	su_root_register(p.root, &w, on_signal, NULL, 0);
+	p.tick = su_timer_create(su_root_task(p.root), 20);
+	su_timer_set_interval(p.tick, on_tick, NULL, 20);
+	register_all(&p);
+	fprintf(stderr, "siplab callees: %d accounts on %s, behaviour %d, ring %d ms\n", cfg->count,
+	        url, (int)cfg->behaviour, cfg->ring_ms);
+	su_root_run(p.root);
+	fprintf(stderr, "siplab callees: %lu calls answered, %lu refused\n", p.calls_answered,
+	        p.calls_refused);
+	/* Un-register, then let nua finish its transactions. */
+	for (int i = 0; i < cfg->count; i++)
+		if (p.members[i].registered)
+			nua_unregister(p.members[i].nh, TAG_END());
+	su_root_step(p.root, 200);
+	nua_shutdown(p.nua);
+	for (int i = 0; i < 50; i++)
+		su_root_step(p.root, 20);
+	for (int i = 0; i < MAX_CALLS; i++)
+		if (p.calls[i])
+			close_call(&p, p.calls[i]);
+	for (int i = 0; i < cfg->count; i++)
+		if (p.members[i].nh)
+			nua_handle_destroy(p.members[i].nh);
+	su_timer_destroy(p.tick);
+	nua_destroy(p.nua);
+	su_root_destroy(p.root);
+	su_deinit();
+	close(sfd);
+	free(p.members);
+	return 0;
+}
