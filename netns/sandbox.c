@@ -299,8 +299,16 @@ static int lab_init(struct sandbox *sb, err_t *e)
 	return 0;
 }
 
+/* Set in the lab process: its namespaces are for good, so a second lab from
+ * the same process would nest inside the first. */
+static int inside_lab;
+
 int sandbox_enter(struct sandbox *sb, const char *rundir, err_t *e)
 {
+	if (inside_lab)
+		return err_set(e, EBUSY,
+		               "this process already runs a lab; start another lab from "
+		               "a fresh process (fork first)");
 	memset(sb, 0, sizeof(*sb));
 	sb->home_netns = -1;
 	sb->owner = getpid();
@@ -343,6 +351,7 @@ int sandbox_enter(struct sandbox *sb, const char *rundir, err_t *e)
 		close(p[1][0]);
 		close(p[2][1]);
 		shell_main(sb, &c, uid, gid);
+		inside_lab = 1;
 		return lab_init(sb, e); /* here we are the lab */
 	}
 	close(p[1][1]);

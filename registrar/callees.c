@@ -319,7 +319,27 @@ static void on_ring_done(struct pool *p, su_timer_t *t, struct call *c)
 	answer(p, c);
 }
 
-static void incoming(struct pool *p, nua_handle_t *nh, sip_t const *sip)
+/* Does the offer carry a codec we have? Static payload types (0 PCMU,
+ * 8 PCMA) or an a=rtpmap naming one. */
+static int offer_acceptable(const struct pool *p, const char *sdp)
+{
+	const char *m = sdp ? strstr(sdp, "m=audio ") : NULL;
+	if (!m)
+		return 0;
+	char line[256];
+	snprintf(line, sizeof(line), "%.*s", (int)strcspn(m, "\r\n"), m);
+	char *save = NULL, *f = strtok_r(line + 8, " ", &save);
+	f = f ? strtok_r(NULL, " ", &save) : NULL; /* skip the port and the profile */
+	for (f = f ? strtok_r(NULL, " ", &save) : NULL; f; f = strtok_r(NULL, " ", &save)) {
+		int pt = atoi(f);
+		if ((pt == 0 && strstr(p->c->codecs, "PCMU")) ||
+		    (pt == 8 && strstr(p->c->codecs, "PCMA")))
+			return 1;
+	}
+	return 0;
+}
+
+static void incoming(struct pool *p, nua_handle_t *nh, sip_t const *sip, tagi_t tags[])
 {
 	struct call *c = calloc(1, sizeof(*c));
 	if (!c) {
@@ -339,7 +359,17 @@ static void incoming(struct pool *p, nua_handle_t *nh, sip_t const *sip)
 		return;
 	}
 	p->calls[slot] = c;
-	(void)sip;
+	char offer[2048] = "";
+	(void)tags;
+	if (sip && sip->sip_payload)
+		snprintf(offer, sizeof(offer), "%.*s", (int)sip->sip_payload->pl_len,
+		         sip->sip_payload->pl_data);
+	if (p->c->behaviour == CALLEE_ANSWER && offer[0] && !offer_acceptable(p, offer)) {
+		/* No common codec: say so, rather than answer with the stream off. */
+		p->calls_refused++;
+		nua_respond(nh, SIP_488_NOT_ACCEPTABLE, TAG_END());
+		return;
+	}
 	switch (p->c->behaviour) {
 	case CALLEE_BUSY:
 		p->calls_refused++;
@@ -387,7 +417,7 @@ static void on_event(nua_event_t event, int status, char const *phrase, nua_t *n
 		}
 		break;
 	case nua_i_invite:
-		incoming(p, nh, sip);
+		incoming(p, nh, sip, tags);
 		break;
 	case nua_i_state: {
 		int state = -1;

@@ -187,12 +187,40 @@ static int parse_lists(struct jv *c, const cJSON *root, struct reg_config *cfg)
 	return 0;
 }
 
+static int parse_sbc(struct jv *c, const cJSON *o, struct reg_config *cfg)
+{
+	static const char *const keys[] = {"strip", "rewrite_address", "relay", NULL};
+	struct sbc_config *s = &cfg->sbc;
+	if (!cJSON_IsObject(o))
+		return jv_bad(c, "sbc", "an object {\"strip\", \"rewrite_address\", \"relay\"}", o);
+	int rc = jv_keys(c, o, "sbc", keys);
+	if (!rc)
+		rc = jv_str(c, o, "rewrite_address", "sbc", s->rewrite_address,
+		            sizeof(s->rewrite_address), 0, "an IPv4 address");
+	if (rc >= 0)
+		rc = jv_bool(c, o, "relay", "sbc", &s->relay);
+	if (rc < 0)
+		return rc;
+	const cJSON *a = cJSON_GetObjectItemCaseSensitive(o, "strip"), *it;
+	if (a && (!cJSON_IsArray(a) || cJSON_GetArraySize(a) > SBC_MAX_STRIP))
+		return jv_bad(c, "sbc.strip", "an array of at most 8 codec names", a);
+	cJSON_ArrayForEach (it, a) {
+		if (!cJSON_IsString(it) || strlen(it->valuestring) >= sizeof(s->strip[0]))
+			return jv_bad(c, "sbc.strip", "codec names such as \"PCMA\" or \"opus\"",
+			              it);
+		snprintf(s->strip[s->n_strip++], sizeof(s->strip[0]), "%s", it->valuestring);
+	}
+	s->enabled = 1;
+	snprintf(s->relay_address, sizeof(s->relay_address), "%s", cfg->listen);
+	return 0;
+}
+
 static int parse_root(struct jv *c, const cJSON *root, struct reg_config *cfg)
 {
-	static const char *const keys[] = {"listen",     "port",    "tls_port",    "transports",
-	                                   "realm",      "domains", "accounts",    "account_pool",
-	                                   "rate_limit", "peers",   "max_expires", "log",
-	                                   "tls_dir",    "t1_ms",   "t1x64_ms",    NULL};
+	static const char *const keys[] = {
+	        "listen",   "port",         "tls_port",   "transports", "realm",       "domains",
+	        "accounts", "account_pool", "rate_limit", "peers",      "max_expires", "log",
+	        "tls_dir",  "t1_ms",        "t1x64_ms",   "sbc",        NULL};
 	if (!cJSON_IsObject(root))
 		return jv_bad(c, "(top level)", "an object", root);
 	int rc = jv_keys(c, root, "", keys);
@@ -227,7 +255,10 @@ static int parse_root(struct jv *c, const cJSON *root, struct reg_config *cfg)
 	if ((rc = jv_str(c, root, "realm", "", cfg->realm, sizeof(cfg->realm), 0, "a realm")) < 0)
 		return rc;
 	const cJSON *v = cJSON_GetObjectItemCaseSensitive(root, "rate_limit");
-	return v ? parse_limit(c, v, cfg) : 0;
+	if (v && (rc = parse_limit(c, v, cfg)))
+		return rc;
+	v = cJSON_GetObjectItemCaseSensitive(root, "sbc");
+	return v ? parse_sbc(c, v, cfg) : 0;
 }
 
 static size_t user_hash(const char *u)

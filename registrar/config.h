@@ -5,6 +5,7 @@
 #define SIPLAB_REG_CONFIG_H
 
 #include "../netns/sys.h"
+#include "sbc.h"
 
 #define REG_MAX_DOMAINS 8
 #define REG_MAX_PEERS   8
@@ -44,12 +45,13 @@ struct reg_config {
 	struct reg_peer peers[REG_MAX_PEERS];
 	int n_peers;
 	enum reg_limit_mode limit_mode;
-	int limit_per_second; /* REGISTERs per second before the limit acts */
-	int retry_after;      /* seconds, for 503 */
-	int max_expires;      /* cap on a binding's lifetime, seconds */
-	char log_path[256];   /* message log ("" = stderr, "off" = none) */
-	char tls_dir[256];    /* agent.pem + cafile.pem; "" = make a lab CA at start */
-	int t1_ms, t1x64_ms;  /* SIP timers (time-compressed runs); 0 = defaults */
+	int limit_per_second;  /* REGISTERs per second before the limit acts */
+	int retry_after;       /* seconds, for 503 */
+	int max_expires;       /* cap on a binding's lifetime, seconds */
+	char log_path[256];    /* message log ("" = stderr, "off" = none) */
+	char tls_dir[256];     /* agent.pem + cafile.pem; "" = make a lab CA at start */
+	int t1_ms, t1x64_ms;   /* SIP timers (time-compressed runs); 0 = defaults */
+	struct sbc_config sbc; /* SDP rewriting and media relay on the call path */
 };
 
 int reg_config_parse(const char *json, const char *origin, struct reg_config *c, err_t *e);

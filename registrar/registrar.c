@@ -40,6 +40,13 @@ struct fwd {
 	struct fwd *next, **prev;
 };
 
+/* A call whose media the SBC relays, by Call-ID. */
+struct sbc_call {
+	char call_id[128];
+	struct sbc_relay *relay;
+	struct sbc_call *next;
+};
+
 struct stats {
 	unsigned long registers, reg_ok, challenged, rejected_auth, forbidden, not_found, limited,
 	        proxied, unavailable;
@@ -64,6 +71,7 @@ struct registrar {
 	long long window; /* the current second, for the rate limit */
 	int in_window;
 	struct fwd *fwds;
+	struct sbc_call *sbc_calls;
 	struct stats st;
 	struct wire_log log;
 	int wire_log; /* log every message (sofia's transport dump) */
@@ -276,6 +284,82 @@ static void handle_register(struct registrar *r, msg_t *msg, sip_t *sip)
 	}
 }
 
+/* --- SBC mode ------------------------------------------------------------------- */
+
+static struct sbc_call **sbc_find(struct registrar *r, const char *call_id)
+{
+	struct sbc_call **pp = &r->sbc_calls;
+	while (*pp && strcmp((*pp)->call_id, call_id))
+		pp = &(*pp)->next;
+	return pp;
+}
+
+static void sbc_end(struct registrar *r, const char *call_id)
+{
+	struct sbc_call **pp = sbc_find(r, call_id), *c = *pp;
+	if (!c)
+		return;
+	unsigned long fwd[2];
+	int latched[2];
+	sbc_relay_stats(c->relay, fwd, latched);
+	fprintf(r->log.out ? r->log.out : stderr,
+	        "sbc relay %s: %lu packets caller->callee, %lu callee->caller; latched caller %s, "
+	        "callee %s\n",
+	        c->call_id, fwd[0], fwd[1], latched[0] ? "yes" : "no", latched[1] ? "yes" : "no");
+	*pp = c->next;
+	sbc_relay_destroy(c->relay);
+	free(c);
+}
+
+static void set_body(msg_t *msg, sip_t *sip, const char *body)
+{
+	char len[16];
+	if (sip->sip_payload)
+		msg_header_remove(msg, (msg_pub_t *)sip, (msg_header_t *)sip->sip_payload);
+	if (sip->sip_content_length)
+		msg_header_remove(msg, (msg_pub_t *)sip, (msg_header_t *)sip->sip_content_length);
+	snprintf(len, sizeof(len), "%zu", strlen(body));
+	sip_add_tl(msg, sip, SIPTAG_PAYLOAD_STR(body), SIPTAG_CONTENT_LENGTH_STR(len), TAG_END());
+}
+
+/* An SDP passing through: side 0 is an offer from the caller, side 1 an
+ * answer from the callee. Strip codecs from offers; with a relay, note where
+ * the sender says it listens and point the other side at the relay. */
+static void sbc_sdp(struct registrar *r, msg_t *msg, sip_t *sip, int side)
+{
+	const struct sbc_config *c = &r->cfg->sbc;
+	if (!c->enabled || !sip->sip_payload || !sip->sip_call_id)
+		return;
+	const char *body = sip->sip_payload->pl_data;
+	size_t len = sip->sip_payload->pl_len;
+	const char *addr = c->rewrite_address[0] ? c->rewrite_address : NULL;
+	int port = 0;
+	if (c->relay) {
+		struct sbc_call **pp = sbc_find(r, sip->sip_call_id->i_id);
+		if (!*pp && side == 0 && (*pp = calloc(1, sizeof(**pp)))) {
+			snprintf((*pp)->call_id, sizeof((*pp)->call_id), "%s",
+			         sip->sip_call_id->i_id);
+			(*pp)->relay = sbc_relay_create(r->root, c->relay_address);
+			if (!(*pp)->relay) {
+				free(*pp);
+				*pp = NULL;
+			}
+		}
+		if (*pp) {
+			char peer[64];
+			int peer_port;
+			if (sbc_sdp_media(body, len, peer, sizeof(peer), &peer_port) == 0)
+				sbc_relay_set_peer((*pp)->relay, side, peer, peer_port);
+			addr = c->relay_address;
+			port = sbc_relay_port((*pp)->relay, !side);
+		}
+	}
+	char *out = sbc_rewrite_sdp(body, len, c, side == 0 && c->n_strip > 0, addr, port);
+	if (out)
+		set_body(msg, sip, out);
+	free(out);
+}
+
 /* --- the proxy ----------------------------------------------------------------- */
 
 static void fwd_destroy(struct fwd *f)
@@ -298,6 +382,13 @@ static int on_response(struct fwd *f, nta_outgoing_t *orq, sip_t const *sip)
 	if (status == 100)
 		return 0; /* hop by hop: we sent our own */
 	msg_t *resp = nta_outgoing_getresponse(orq);
+	sip_method_t method = nta_outgoing_method(orq);
+	if (resp && method == sip_method_invite && status < 300)
+		sbc_sdp(f->r, resp, sip_object(resp), 1);
+	if (sip && sip->sip_call_id &&
+	    ((method == sip_method_invite && status >= 300) ||
+	     (method == sip_method_bye && status >= 200)))
+		sbc_end(f->r, sip->sip_call_id->i_id);
 	if (resp) {
 		sip_via_remove(resp, sip_object(resp));
 		nta_incoming_mreply(f->server, resp);
@@ -470,6 +561,8 @@ static void forward(struct registrar *r, msg_t *msg, sip_t *sip)
 	msg_destroy(in);
 	if (out) {
 		rewrite(r, out);
+		if (sip->sip_request->rq_method == sip_method_invite)
+			sbc_sdp(r, out, sip_object(out), 0);
 		sip_request_t *rq =
 		        target[0] ? sip_request_create(msg_home(out), sip->sip_request->rq_method,
 		                                       sip->sip_request->rq_method_name,
@@ -622,6 +715,8 @@ int registrar_run(struct reg_config *cfg, err_t *e)
 	}
 	while (r.fwds)
 		fwd_destroy(r.fwds);
+	while (r.sbc_calls)
+		sbc_end(&r, r.sbc_calls->call_id);
 	if (r.agent)
 		nta_agent_destroy(r.agent);
 	if (r.root)

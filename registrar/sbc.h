@@ -1,0 +1,45 @@
+/* sbc.h — the registrar's SBC mode on the call path: rewrite the SDP of
+ * offers and answers (strip codecs, rewrite the connection address) and relay
+ * media through the registrar host with latching — the relay learns each
+ * side's real address from its first RTP packet, which is how SBCs get media
+ * through NATs that the SDP knows nothing about. */
+#ifndef SIPLAB_SBC_H
+#define SIPLAB_SBC_H
+
+#include <stddef.h>
+
+#define SBC_MAX_STRIP 8
+
+struct sbc_config {
+	int enabled;
+	char strip[SBC_MAX_STRIP][16]; /* codec names removed from offers */
+	int n_strip;
+	char rewrite_address[64]; /* c= address to write into offers, or "" */
+	int relay;                /* relay media (and latch) */
+	char relay_address[64];   /* where the relay listens: the registrar's address */
+};
+
+/* Rewrite an SDP body: drop the payload types of stripped codecs (from the m=
+ * line and their a=rtpmap/a=fmtp lines) when strip is set, and set the c=
+ * address and the m=audio port when addr/port are given. Returns a malloc'd
+ * body, or NULL when the SDP has no audio stream. */
+char *sbc_rewrite_sdp(const char *sdp, size_t len, const struct sbc_config *c, int strip,
+                      const char *addr, int port);
+
+/* The audio address and port an SDP body announces. */
+int sbc_sdp_media(const char *sdp, size_t len, char *addr, size_t cap, int *port);
+
+struct su_root_s;
+struct sbc_relay;
+
+/* A media relay for one call: two UDP ports on addr, one facing the caller
+ * (a) and one facing the callee (b). Packets from one side go to the other
+ * side's address: first the one its SDP announced, then — latching — the
+ * source of the first packet actually received from it. */
+struct sbc_relay *sbc_relay_create(struct su_root_s *root, const char *addr);
+int sbc_relay_port(const struct sbc_relay *r, int side);
+void sbc_relay_set_peer(struct sbc_relay *r, int side, const char *addr, int port);
+void sbc_relay_stats(const struct sbc_relay *r, unsigned long fwd[2], int latched[2]);
+void sbc_relay_destroy(struct sbc_relay *r);
+
+#endif
