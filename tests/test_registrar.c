@@ -721,18 +721,23 @@ static int body_cross_registrar(void)
 	return 0;
 }
 
-static struct lab_proc *start_callees(struct reg *r, const char *behaviour)
+static struct lab_proc *start_callees_ring(struct reg *r, const char *behaviour, int ring_ms)
 {
 	char cfg[512], path[PATH_MAX];
 	snprintf(cfg, sizeof(cfg),
 	         "{\"registrar\":\"sip:" REG_ADDR
 	         ":5060\",\"domain\":\"lab\",\"bind\":\"10.10.3.2\","
 	         "\"prefix\":\"ep\",\"first\":11,\"count\":3,\"password\":\"secret\","
-	         "\"behaviour\":\"%s\"}",
-	         behaviour);
+	         "\"behaviour\":\"%s\",\"ring_ms\":%d}",
+	         behaviour, ring_ms);
 	lab_file(&r->lab, "callees.json", cfg, path, sizeof(path));
 	char *argv[] = {(char *)siplab_bin(), "callees", path, NULL};
 	return lab_service(&r->lab, "callee", argv, "3 accounts registered");
+}
+
+static struct lab_proc *start_callees(struct reg *r, const char *behaviour)
+{
+	return start_callees_ring(r, behaviour, 0);
 }
 
 static void stop(struct lab *lab, struct lab_proc *p, struct lab_status *st)
@@ -913,6 +918,47 @@ static int body_sbc_strip(void)
 	return 0;
 }
 
+static int body_cancel_and_unregister(void)
+{
+	/* A member that rings for 3 s: the caller cancels while it rings (200
+	 * for the CANCEL, 487 for the INVITE, through the proxy). Then a member
+	 * registers and un-registers (Expires: 0): calls to it get 480. */
+	struct reg r;
+	CHECK(reg_up(&r, "[\"udp\"]", "") == 0, "registrar did not start");
+	struct lab_proc *pool = start_callees_ring(&r, "answer", 3000);
+	CHECK(pool, "the callee pool did not register");
+	char out[16384], scen[PATH_MAX], csv[PATH_MAX], text[8192];
+	char *cancel[] = {"sipp",     REG_ADDR ":5060", "-sf", "tests/sipp/invite_cancel.xml",
+	                  "-s",       "ep0011",         "-m",  "1",
+	                  "-nostdin", "-timeout",       "10s", NULL};
+	int cancel_rc = capture(&r.lab, "worker1", cancel, out, sizeof(out));
+	stop(&r.lab, pool, NULL);
+	/* Register ep0005, then the same with Expires: 0. */
+	lab_file(&r.lab, "ep5.csv",
+	         "SEQUENTIAL\nep0005;[authentication username=ep0005 password=secret]\n", csv,
+	         sizeof(csv));
+	scenario(&r, "register_auth_expect.xml", "200", NULL, scen, sizeof(scen));
+	const char *m1[] = {"-m", "1", NULL};
+	int reg_rc = sipp(&r, "u1", scen, csv, m1, out, sizeof(out));
+	sys_read_file(scen, text, sizeof(text));
+	for (char *p = text; (p = strstr(p, "Expires: 300"));)
+		memcpy(p, "Expires: 0  ", 12);
+	char unreg[PATH_MAX];
+	lab_file(&r.lab, "unregister.xml", text, unreg, sizeof(unreg));
+	int unreg_rc = sipp(&r, "u1", unreg, csv, m1, out, sizeof(out));
+	scenario(&r, "invite_expect.xml", "480", NULL, scen, sizeof(scen));
+	char *call[] = {"sipp", REG_ADDR ":5060", "-sf",      scen,  "-s", "ep0005", "-m",
+	                "1",    "-nostdin",       "-timeout", "10s", NULL};
+	int gone_rc = capture(&r.lab, "worker1", call, out, sizeof(out));
+	reg_down(&r, NULL, 0, NULL);
+	CHECK(cancel_rc == 0, "CANCEL while ringing did not give 200 + 487 (sipp exit %d)",
+	      cancel_rc);
+	CHECK(reg_rc == 0 && unreg_rc == 0, "register/unregister failed (%d, %d)", reg_rc,
+	      unreg_rc);
+	CHECK(gone_rc == 0, "a call to an un-registered user did not get 480 (%d)", gone_rc);
+	return 0;
+}
+
 #define REG_TEST(name)                        \
 	static void test_##name(void **state) \
 	{                                     \
@@ -935,6 +981,7 @@ REG_TEST(callee_pool)
 REG_TEST(sbc_nat_plain)
 REG_TEST(sbc_nat_relay)
 REG_TEST(sbc_strip)
+REG_TEST(cancel_and_unregister)
 
 int main(void)
 {
@@ -955,6 +1002,7 @@ int main(void)
 	        cmocka_unit_test(test_sbc_nat_plain),
 	        cmocka_unit_test(test_sbc_nat_relay),
 	        cmocka_unit_test(test_sbc_strip),
+	        cmocka_unit_test(test_cancel_and_unregister),
 	};
 	return cmocka_run_group_tests_name("registrar and proxy", tests, NULL, NULL);
 }
