@@ -571,28 +571,6 @@ static int body_torture(void)
 	return 0;
 }
 
-static int body_sipsak(void)
-{
-	/* sipsak's usrloc mode registers with digest auth (and fails on a wrong
-	 * password). */
-	struct reg r;
-	CHECK(reg_up(&r, "[\"udp\"]", "") == 0, "registrar did not start");
-	char out[16384];
-	char *good[] = {"sipsak", "-v", "-U",     "-s", "sip:ep0004@lab", "-u",
-	                "ep0004", "-a", "secret", "-p", REG_ADDR,         NULL};
-	char *bad[] = {"sipsak", "-v", "-U",    "-s", "sip:ep0004@lab", "-u",
-	               "ep0004", "-a", "wrong", "-p", REG_ADDR,         NULL};
-	int good_rc = capture(&r.lab, "worker1", good, out, sizeof(out));
-	int said_ok = strstr(out, "completed successful") != NULL;
-	int bad_rc = capture(&r.lab, "worker1", bad, out, sizeof(out));
-	int said_failed = strstr(out, "authorization failed") != NULL;
-	reg_down(&r, NULL, 0, NULL);
-	CHECK(good_rc == 0 && said_ok, "sipsak did not register (exit %d)", good_rc);
-	CHECK(bad_rc != 0 && said_failed, "sipsak registered with a wrong password (exit %d)",
-	      bad_rc);
-	return 0;
-}
-
 static const char tls_register[] = "REGISTER sip:lab SIP/2.0\r\n"
                                    "Via: SIP/2.0/TLS 10.20.1.2:5061;branch=z9hG4bKtls1;rport\r\n"
                                    "From: <sip:alice@lab>;tag=t1\r\n"
@@ -918,6 +896,59 @@ static int body_sbc_strip(void)
 	return 0;
 }
 
+static int body_sipsak(void)
+{
+	/* sipsak's usrloc mode registers with digest auth (and fails on a wrong
+	 * password); its OPTIONS goes through the proxy to a callee-pool member
+	 * (200) or to nobody registered (480). (sipsak's own call modes, -I and
+	 * -M, crash in sipsak 0.9.8 after registering, so calls are sipp's.) */
+	struct reg r;
+	CHECK(reg_up(&r, "[\"udp\"]", "") == 0, "registrar did not start");
+	struct lab_proc *pool = start_callees(&r, "answer");
+	CHECK(pool, "the callee pool did not register");
+	char out[16384];
+	char *good[] = {"sipsak", "-v", "-U",     "-s", "sip:ep0004@lab", "-u",
+	                "ep0004", "-a", "secret", "-p", REG_ADDR,         NULL};
+	char *bad[] = {"sipsak", "-v", "-U",    "-s", "sip:ep0004@lab", "-u",
+	               "ep0004", "-a", "wrong", "-p", REG_ADDR,         NULL};
+	char *options[] = {"sipsak", "-vv", "-s", "sip:ep0012@lab", "-p", REG_ADDR, NULL};
+	char *nobody[] = {"sipsak", "-vv", "-s", "sip:ep0019@lab", "-p", REG_ADDR, NULL};
+	int good_rc = capture(&r.lab, "worker1", good, out, sizeof(out));
+	int said_ok = strstr(out, "completed successful") != NULL;
+	int bad_rc = capture(&r.lab, "worker1", bad, out, sizeof(out));
+	int said_failed = strstr(out, "authorization failed") != NULL;
+	int opt_rc = capture(&r.lab, "worker1", options, out, sizeof(out));
+	int opt_200 = strstr(out, "SIP/2.0 200 OK") != NULL;
+	capture(&r.lab, "worker1", nobody, out, sizeof(out));
+	int nobody_480 = strstr(out, "SIP/2.0 480") != NULL;
+	stop(&r.lab, pool, NULL);
+	reg_down(&r, NULL, 0, NULL);
+	CHECK(good_rc == 0 && said_ok, "sipsak did not register (exit %d)", good_rc);
+	CHECK(bad_rc != 0 && said_failed, "sipsak registered with a wrong password (exit %d)",
+	      bad_rc);
+	CHECK(opt_rc == 0 && opt_200, "OPTIONS to a callee-pool member did not get 200");
+	CHECK(nobody_480, "OPTIONS to an unregistered user did not get 480");
+	return 0;
+}
+
+static int body_callee_reject(void)
+{
+	/* Members set to reject answer every offer with 488. */
+	struct reg r;
+	CHECK(reg_up(&r, "[\"udp\"]", "") == 0, "registrar did not start");
+	struct lab_proc *pool = start_callees(&r, "reject");
+	CHECK(pool, "the callee pool did not register");
+	char scen[PATH_MAX], out[16384];
+	scenario(&r, "invite_expect.xml", "488", NULL, scen, sizeof(scen));
+	char *call[] = {"sipp", REG_ADDR ":5060", "-sf",      scen,  "-s", "ep0013", "-m",
+	                "1",    "-nostdin",       "-timeout", "10s", NULL};
+	int rc = capture(&r.lab, "worker1", call, out, sizeof(out));
+	stop(&r.lab, pool, NULL);
+	reg_down(&r, NULL, 0, NULL);
+	CHECK(rc == 0, "a rejecting member did not answer 488 (sipp exit %d)", rc);
+	return 0;
+}
+
 static int body_cancel_and_unregister(void)
 {
 	/* A member that rings for 3 s: the caller cancels while it rings (200
@@ -982,6 +1013,7 @@ REG_TEST(sbc_nat_plain)
 REG_TEST(sbc_nat_relay)
 REG_TEST(sbc_strip)
 REG_TEST(cancel_and_unregister)
+REG_TEST(callee_reject)
 
 int main(void)
 {
@@ -1003,6 +1035,7 @@ int main(void)
 	        cmocka_unit_test(test_sbc_nat_relay),
 	        cmocka_unit_test(test_sbc_strip),
 	        cmocka_unit_test(test_cancel_and_unregister),
+	        cmocka_unit_test(test_callee_reject),
 	};
 	return cmocka_run_group_tests_name("registrar and proxy", tests, NULL, NULL);
 }
