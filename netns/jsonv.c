@@ -103,6 +103,27 @@ cJSON *jv_parse(struct jv *c, const char *text)
 	return root;
 }
 
+int jv_load_object(struct jv *c, const char *const *allowed, cJSON **root)
+{
+	char *text;
+	*root = NULL;
+	int rc = jv_read_file(c->origin, &text, c->e);
+	if (rc)
+		return rc;
+	cJSON *r = jv_parse(c, text);
+	free(text);
+	if (!r)
+		return -EINVAL;
+	rc = cJSON_IsObject(r) ? jv_keys(c, r, "", allowed)
+	                       : jv_bad(c, "(top level)", "an object", r);
+	if (rc) {
+		cJSON_Delete(r);
+		return rc;
+	}
+	*root = r;
+	return 0;
+}
+
 int jv_read_file(const char *path, char **out, err_t *e)
 {
 	FILE *f = fopen(path, "re");

@@ -29,6 +29,9 @@ int jv_int(struct jv *c, const cJSON *obj, const char *key, const char *field, i
 int jv_bool(struct jv *c, const cJSON *obj, const char *key, const char *field, int *dst);
 /* Parse text; a syntax error names the line. Returns the tree or NULL. */
 cJSON *jv_parse(struct jv *c, const char *text);
+/* Read c->origin as a JSON object whose keys are all in `allowed`. Returns 0
+ * and the tree in *root (free with cJSON_Delete), or an error in c->e. */
+int jv_load_object(struct jv *c, const char *const *allowed, cJSON **root);
 /* Read a whole file into a malloc'd string. */
 int jv_read_file(const char *path, char **out, err_t *e);
 

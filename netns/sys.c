@@ -8,6 +8,11 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -133,6 +138,33 @@ int sys_rm_tree(const char *path)
 	if (rmdir(path) < 0 && errno != ENOENT)
 		rc = -errno;
 	return rc;
+}
+
+int sys_udp_listen(const char *addr, int port, err_t *e)
+{
+	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+	if (inet_pton(AF_INET, addr, &sa.sin_addr) != 1)
+		return err_set(e, EINVAL, "\"%s\": expected an IPv4 address to listen on", addr);
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		int rc = err_set(e, errno, "cannot listen on %s:%d: %s", addr, port,
+		                 strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return rc;
+	}
+	return fd;
+}
+
+int sys_stop_signalfd(void)
+{
+	sigset_t set;
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	return signalfd(-1, &set, SFD_CLOEXEC);
 }
 
 long long sys_now_ns(void)

@@ -32,6 +32,13 @@ int sys_rm_tree(const char *path);
 /* Write all bytes, retrying on EINTR and short writes. */
 int sys_write_all(int fd, const void *buf, size_t len);
 
+/* Block SIGTERM, SIGINT and SIGHUP and return a signalfd that reads them:
+ * how the lab's services learn it is time to stop (or, for SIGHUP, to reload). */
+int sys_stop_signalfd(void);
+
+/* A UDP socket bound to addr:port (IPv4). Returns the fd or -errno. */
+int sys_udp_listen(const char *addr, int port, err_t *e);
+
 /* Monotonic clock in nanoseconds, for benchmarks and deadlines. */
 long long sys_now_ns(void);
 

@@ -71,7 +71,7 @@ int callees_config_load(const char *path, struct callees_config *c, err_t *e)
 	                                   "codecs",    "ring_ms",  "behaviour", "expires",
 	                                   "t1_ms",     "t1x64_ms", NULL};
 	struct jv j = {path, e};
-	char *text, beh[16] = "answer";
+	char beh[16] = "answer";
 	memset(c, 0, sizeof(*c));
 	snprintf(c->domain, sizeof(c->domain), "lab");
 	snprintf(c->codecs, sizeof(c->codecs), "PCMU,PCMA");
@@ -79,15 +79,10 @@ int callees_config_load(const char *path, struct callees_config *c, err_t *e)
 	c->first = 1;
 	c->count = 1;
 	c->expires = 600;
-	int rc = jv_read_file(path, &text, e);
+	cJSON *root;
+	int rc = jv_load_object(&j, keys, &root);
 	if (rc)
 		return rc;
-	cJSON *root = jv_parse(&j, text);
-	free(text);
-	if (!root)
-		return -EINVAL;
-	rc = cJSON_IsObject(root) ? jv_keys(&j, root, "", keys)
-	                          : jv_bad(&j, "(top level)", "an object", root);
 	if (!rc)
 		rc = jv_str(&j, root, "registrar", "", c->registrar, sizeof(c->registrar), 1,
 		            "the registrar's URI, e.g. sip:10.10.2.2:5060");
@@ -497,13 +492,7 @@ int callees_run(const struct callees_config *cfg, err_t *e)
 		free(p.members);
 		return err_set(e, EADDRINUSE, "cannot start SIP on %s", url);
 	}
-	sigset_t set;
-	sigemptyset(&set);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGHUP);
-	sigprocmask(SIG_BLOCK, &set, NULL);
-	int sfd = signalfd(-1, &set, SFD_CLOEXEC);
+	int sfd = sys_stop_signalfd();
 	su_wait_t w;
 	su_wait_create(&w, sfd, SU_WAIT_IN);
 	su_root_register(p.root, &w, on_signal, NULL, 0);

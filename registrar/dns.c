@@ -142,20 +142,14 @@ int dns_config_load(const char *path, struct dns_config *cfg, err_t *e)
 {
 	static const char *const keys[] = {"listen", "port", "ttl", "records", "faults", NULL};
 	struct jv c = {path, e};
-	char *text;
 	memset(cfg, 0, sizeof(*cfg));
 	snprintf(cfg->listen, sizeof(cfg->listen), "0.0.0.0");
 	cfg->port = 53;
 	cfg->ttl = 60;
-	int rc = jv_read_file(path, &text, e);
+	cJSON *root;
+	int rc = jv_load_object(&c, keys, &root);
 	if (rc)
 		return rc;
-	cJSON *root = jv_parse(&c, text);
-	free(text);
-	if (!root)
-		return -EINVAL;
-	rc = cJSON_IsObject(root) ? jv_keys(&c, root, "", keys)
-	                          : jv_bad(&c, "(top level)", "an object", root);
 	if (!rc)
 		rc = jv_str(&c, root, "listen", "", cfg->listen, sizeof(cfg->listen), 0,
 		            "an address");
@@ -346,24 +340,10 @@ int dns_run(const char *path, err_t *e)
 	int rc = dns_config_load(path, &cfg, e);
 	if (rc)
 		return rc;
-	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)cfg.port)};
-	if (inet_pton(AF_INET, cfg.listen, &sa.sin_addr) != 1)
-		return err_set(e, EINVAL, "%s: listen: expected an IPv4 address", path);
-	if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
-		rc = err_set(e, errno, "cannot listen on %s:%d: %s", cfg.listen, cfg.port,
-		             strerror(errno));
-		if (fd >= 0)
-			close(fd);
-		return rc;
-	}
-	sigset_t set;
-	sigemptyset(&set);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGHUP);
-	sigprocmask(SIG_BLOCK, &set, NULL);
-	int sfd = signalfd(-1, &set, SFD_CLOEXEC);
+	int fd = sys_udp_listen(cfg.listen, cfg.port, e);
+	if (fd < 0)
+		return fd == -EINVAL ? err_wrap(e, fd, "%s: listen", path) : fd;
+	int sfd = sys_stop_signalfd();
 	fprintf(stderr, "siplab dns: listening on %s:%d, %d records, %d faults\n", cfg.listen,
 	        cfg.port, cfg.n_records, cfg.n_faults);
 	unsigned long queries = 0, dropped = 0;

@@ -693,13 +693,7 @@ int registrar_run(struct reg_config *cfg, err_t *e)
 	su_init();
 	su_log_redirect(NULL, on_sofia_log, &r.log);
 	r.root = su_root_create(&r);
-	sigset_t set;
-	sigemptyset(&set);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGHUP);
-	sigprocmask(SIG_BLOCK, &set, NULL);
-	int sfd = signalfd(-1, &set, SFD_CLOEXEC);
+	int sfd = sys_stop_signalfd();
 	su_wait_t w;
 	if (!r.root || sfd < 0 || su_wait_create(&w, sfd, SU_WAIT_IN) < 0 ||
 	    su_root_register(r.root, &w, on_signal, NULL, 0) < 0)

@@ -73,27 +73,10 @@ int stun_answer(const uint8_t *req, size_t len, const struct sockaddr_in *from, 
 
 int stun_run(const char *addr, int port, err_t *e)
 {
-	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
-	if (inet_pton(AF_INET, addr, &sa.sin_addr) != 1) {
-		if (fd >= 0)
-			close(fd);
-		return err_set(e, EINVAL, "\"%s\": expected an IPv4 address to listen on", addr);
-	}
-	if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
-		int rc = err_set(e, errno, "cannot listen on %s:%d: %s", addr, port,
-		                 strerror(errno));
-		if (fd >= 0)
-			close(fd);
-		return rc;
-	}
-	sigset_t set;
-	sigemptyset(&set);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGHUP);
-	sigprocmask(SIG_BLOCK, &set, NULL);
-	int sfd = signalfd(-1, &set, SFD_CLOEXEC);
+	int fd = sys_udp_listen(addr, port, e);
+	if (fd < 0)
+		return fd;
+	int sfd = sys_stop_signalfd();
 	fprintf(stderr, "siplab stun: listening on %s:%d\n", addr, port);
 	unsigned long answered = 0;
 	for (;;) {

@@ -110,27 +110,6 @@ static void write_pool_csv(struct lab *lab, const char *name, int n, char *path,
 	free(text);
 }
 
-/* Write a scenario from a template with EXPECT_CODE and friends set. */
-static void scenario(struct lab *lab, const char *tmpl, const char *code, char *path, size_t cap)
-{
-	char src[PATH_MAX], text[8192], out[8192];
-	snprintf(src, sizeof(src), "tests/sipp/%s", tmpl);
-	sys_read_file(src, text, sizeof(text));
-	size_t n = 0;
-	for (const char *p = text; *p && n + 16 < sizeof(out);) {
-		if (!strncmp(p, "EXPECT_CODE", 11)) {
-			n += (size_t)snprintf(out + n, sizeof(out) - n, "%s", code);
-			p += 11;
-		} else if (!strncmp(p, "EXPECT_CHECK", 12) || !strncmp(p, "EXPECT_TAIL", 11)) {
-			p += p[7] == 'C' ? 12 : 11;
-		} else {
-			out[n++] = *p++;
-		}
-	}
-	out[n] = '\0';
-	lab_file(lab, tmpl, out, path, cap);
-}
-
 /* Copy in to out with the first `from` replaced by `to`. */
 static void subst(const char *in, const char *from, const char *to, char *out, size_t cap)
 {
@@ -176,7 +155,7 @@ static int bench(void)
 		return 1;
 	}
 	write_pool_csv(&lab, "pool.csv", POOL, csv, sizeof(csv));
-	scenario(&lab, "register_auth_expect.xml", "200", scen, sizeof(scen));
+	sipp_scenario(&lab, "register_auth_expect.xml", "200", NULL, scen, sizeof(scen));
 	printf("bench: REGISTER with digest auth (401 challenge, then 200), %d registrations per "
 	       "run over %d accounts, sipp in worker1\n",
 	       ROUNDS_MSG, POOL);

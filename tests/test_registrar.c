@@ -109,36 +109,10 @@ static int reg_down(struct reg *r, char *log, size_t cap, int *exit_code)
 	return 0;
 }
 
-/* Write a sipp scenario from a template in tests/sipp, with EXPECT_CODE,
- * EXPECT_CHECK (an action on the final response) and EXPECT_TAIL replaced. */
 static int scenario(struct reg *r, const char *tmpl, const char *code, const char *check,
                     char *path, size_t cap)
 {
-	char src[PATH_MAX], text[8192], out[8192];
-	snprintf(src, sizeof(src), "tests/sipp/%s", tmpl);
-	if (sys_read_file(src, text, sizeof(text)) <= 0)
-		return -1;
-	size_t n = 0;
-	for (const char *p = text; *p && n + 256 < sizeof(out);) {
-		if (!strncmp(p, "EXPECT_CODE", 11)) {
-			n += (size_t)snprintf(out + n, sizeof(out) - n, "%s", code);
-			p += 11;
-		} else if (!strncmp(p, "EXPECT_CHECK", 12)) {
-			n += (size_t)snprintf(out + n, sizeof(out) - n, "%s", check ? check : "");
-			p += 12;
-		} else if (!strncmp(p, "EXPECT_TAIL", 11)) {
-			/* sipp refuses a variable that is set but never used. */
-			n += (size_t)snprintf(out + n, sizeof(out) - n, "%s",
-			                      check ? "<Reference variables=\"1\"/>" : "");
-			p += 11;
-		} else {
-			out[n++] = *p++;
-		}
-	}
-	out[n] = '\0';
-	char name[64];
-	snprintf(name, sizeof(name), "%s.%s.xml", tmpl, code);
-	return lab_file(&r->lab, name, out, path, cap);
+	return sipp_scenario(&r->lab, tmpl, code, check, path, cap);
 }
 
 /* sipp's final screen: cumulative successful and failed calls. */
