@@ -1,0 +1,57 @@
+/* scenario.h — a test configuration, as the platform has it: groups of
+ * endpoints (registrar, transport, account pool, codecs, SRTP, count, role and
+ * callee target) and test-wide settings (buildup, call duration, region, and
+ * a time scale that compresses every duration so a catalogue runs in
+ * seconds). Read from JSON; every error names the file, the field and what
+ * was expected, before anything starts. */
+#ifndef SIPLAB_SCENARIO_H
+#define SIPLAB_SCENARIO_H
+
+#include "../netns/sys.h"
+
+#define SCN_MAX_GROUPS 16
+#define SCN_MAX_CODECS 4
+
+enum scn_transport { SCN_UDP, SCN_TCP, SCN_TLS, SCN_AUTO };
+enum scn_srtp { SCN_SRTP_NONE, SCN_SRTP_SDES };
+enum scn_role { SCN_CALLER, SCN_CALLEE, SCN_RECEIVE_ONLY };
+enum scn_codec { SCN_PCMU, SCN_PCMA, SCN_G722, SCN_OPUS };
+
+struct scn_group {
+	char name[32];
+	char registrar[128]; /* a name (resolved through the lab's DNS) or an address */
+	enum scn_transport transport;
+	char domain[64];
+	char account_prefix[32]; /* accounts PREFIX0001 ... */
+	int account_first, account_count;
+	char password[64];
+	enum scn_codec codecs[SCN_MAX_CODECS];
+	int n_codecs;
+	enum scn_srtp srtp;
+	int endpoints;
+	enum scn_role role;
+	char target[64]; /* "callee-pool", another group's name, or "" (receive-only) */
+	char region[32];
+};
+
+struct scenario {
+	char name[64];
+	char region[32];
+	double buildup_s;
+	double call_duration_s;
+	double time_scale; /* 1 = real time; 0.05 = every duration 20 times shorter */
+	struct scn_group groups[SCN_MAX_GROUPS];
+	int n_groups;
+};
+
+int scenario_parse(const char *json, const char *origin, struct scenario *s, err_t *e);
+int scenario_load(const char *path, struct scenario *s, err_t *e);
+
+/* Every duration the lab uses goes through here: seconds at scale 1 become
+ * milliseconds of the compressed run. */
+long scenario_ms(const struct scenario *s, double seconds);
+/* Total endpoints of the test. */
+int scenario_endpoints(const struct scenario *s);
+const char *scn_codec_name(enum scn_codec c);
+
+#endif
