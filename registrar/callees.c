@@ -27,6 +27,7 @@ struct call;
 #include <sofia-sip/su_wait.h>
 
 #include "../netns/jsonv.h"
+#include "../sim/media.h"
 #include "callees.h"
 
 #define MAX_CALLS 1024
@@ -131,41 +132,14 @@ int callees_config_load(const char *path, struct callees_config *c, err_t *e)
 	return rc < 0 ? rc : 0;
 }
 
-/* --- G.711 ------------------------------------------------------------------------ */
-
-static uint8_t ulaw(int16_t pcm)
-{
-	int sign = pcm < 0 ? 0x80 : 0, mag = pcm < 0 ? -pcm : pcm;
-	if (mag > 32635)
-		mag = 32635;
-	mag += 0x84;
-	int exp = 7;
-	for (int mask = 0x4000; !(mag & mask) && exp > 0; mask >>= 1)
-		exp--;
-	int mant = (mag >> (exp + 3)) & 0x0f;
-	return (uint8_t) ~(sign | exp << 4 | mant);
-}
-
-static uint8_t alaw(int16_t pcm)
-{
-	int sign = pcm >= 0 ? 0x80 : 0, mag = pcm < 0 ? -pcm : pcm;
-	if (mag > 32767)
-		mag = 32767;
-	int exp = 7;
-	for (int mask = 0x4000; !(mag & mask) && exp > 0; mask >>= 1)
-		exp--;
-	int mant = exp ? (mag >> (exp + 3)) & 0x0f : (mag >> 4) & 0x0f;
-	return (uint8_t)((sign | exp << 4 | mant) ^ 0x55);
-}
-
 /* 20 ms of a 400 Hz tone at 8 kHz: a frame whose samples line up, so it
  * can be sent again and again. */
 static void make_frames(struct pool *p)
 {
 	for (int i = 0; i < 160; i++) {
 		int16_t s = (int16_t)(8000 * sin(2 * M_PI * 400 * i / 8000.0));
-		p->frame_pcmu[i] = ulaw(s);
-		p->frame_pcma[i] = alaw(s);
+		p->frame_pcmu[i] = g711_ulaw(s);
+		p->frame_pcma[i] = g711_alaw(s);
 	}
 }
 

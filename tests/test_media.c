@@ -1,0 +1,159 @@
+/* test_media.c — G.711 and Opus frames, SDES-SRTP with libsrtp2, and receive
+ * statistics (loss across a sequence-number wrap, jitter). */
+#include "harness.h"
+
+#include <math.h>
+#include <opus.h>
+
+#include "../sim/media.h"
+
+static void test_g711(void **state)
+{
+	(void)state;
+	/* Known code points of the G.711 tables. */
+	assert_int_equal(g711_ulaw(0), 0xff);
+	assert_int_equal(g711_ulaw(32767), 0x80);
+	assert_int_equal(g711_ulaw(-32768), 0x00);
+	assert_int_equal(g711_alaw(0), 0xd5);
+	assert_int_equal(g711_alaw(32767), 0xaa);
+	assert_int_equal(g711_alaw(-32768), 0x2a);
+	struct media_clip c;
+	err_t e;
+	assert_int_equal(media_clip_make(&c, SCN_PCMA, 10, &e), 0);
+	assert_int_equal(c.pt, 8);
+	assert_int_equal(c.ts_per_frame, 160);
+	assert_int_equal((int)c.len[3], 160);
+	media_clip_free(&c);
+}
+
+static void test_opus_clip(void **state)
+{
+	(void)state;
+	struct media_clip c;
+	err_t e;
+	if (media_clip_make(&c, SCN_OPUS, 50, &e))
+		fail_msg("%s", e.msg);
+	assert_int_equal(c.pt, 111);
+	assert_int_equal(c.clock, 48000);
+	/* The frames decode back to a tone of about the right loudness. */
+	int err;
+	OpusDecoder *dec = opus_decoder_create(48000, 1, &err);
+	assert_non_null(dec);
+	double sum = 0;
+	long samples = 0;
+	for (int f = 0; f < c.n; f++) {
+		int16_t pcm[960];
+		int n = opus_decode(dec, c.frame[f], (opus_int32)c.len[f], pcm, 960, 0);
+		assert_int_equal(n, 960);
+		for (int i = 0; f >= 10 && i < n; i++, samples++) /* after the start-up */
+			sum += (double)pcm[i] * pcm[i];
+	}
+	opus_decoder_destroy(dec);
+	double rms = sqrt(sum / (double)samples);
+	if (rms < 3000 || rms > 8000)
+		fail_msg("decoded RMS %.0f, expected about 5657", rms);
+	media_clip_free(&c);
+}
+
+static void test_srtp(void **state)
+{
+	(void)state;
+	char key[41];
+	err_t e;
+	assert_int_equal(srtp_key_generate(key), 0);
+	assert_int_equal((int)strlen(key), 40);
+	struct media_srtp out, in;
+	assert_int_equal(media_srtp_init(&out, key, 1, &e), 0);
+	assert_int_equal(media_srtp_init(&in, key, 0, &e), 0);
+	uint8_t pkt[12 + 160 + 16], copy[sizeof(pkt)], clear[12 + 160];
+	memset(clear, 0xd5, sizeof(clear));
+	clear[0] = 0x80;
+	clear[1] = 8;
+	clear[3] = 1;
+	clear[11] = 7;
+	memcpy(pkt, clear, sizeof(clear));
+	int len = (int)sizeof(clear);
+	assert_int_equal(media_srtp_protect(&out, pkt, &len), 0);
+	assert_int_equal(len, (int)sizeof(clear) + 10);     /* the 80-bit tag */
+	assert_memory_not_equal(pkt + 12, clear + 12, 160); /* encrypted */
+	memcpy(copy, pkt, sizeof(pkt));
+	int copy_len = len;
+	assert_int_equal(media_srtp_unprotect(&in, pkt, &len), 0);
+	assert_int_equal(len, (int)sizeof(clear));
+	assert_memory_equal(pkt, clear, sizeof(clear));
+	/* The same packet again is a replay; a flipped bit fails the tag. */
+	uint8_t again[sizeof(pkt)];
+	memcpy(again, copy, sizeof(copy));
+	int again_len = copy_len;
+	assert_int_not_equal(media_srtp_unprotect(&in, again, &again_len), 0);
+	copy[40] ^= 1;
+	copy[3] = 2; /* a new sequence number, so only the tag can refuse it */
+	assert_int_not_equal(media_srtp_unprotect(&in, copy, &copy_len), 0);
+	/* A wrong key is refused before anything is sent. */
+	struct media_srtp bad;
+	assert_int_not_equal(media_srtp_init(&bad, "tooshort", 1, &e), 0);
+	assert_non_null(strstr(e.msg, "40 base64"));
+	media_srtp_free(&out);
+	media_srtp_free(&in);
+}
+
+static void rtp(uint8_t *p, uint16_t seq, uint32_t ts)
+{
+	memset(p, 0, 12);
+	p[0] = 0x80;
+	p[2] = (uint8_t)(seq >> 8);
+	p[3] = (uint8_t)seq;
+	p[4] = (uint8_t)(ts >> 24);
+	p[5] = (uint8_t)(ts >> 16);
+	p[6] = (uint8_t)(ts >> 8);
+	p[7] = (uint8_t)ts;
+}
+
+static void test_rx_stats(void **state)
+{
+	(void)state;
+	struct rx_stats s = {0};
+	uint8_t p[172];
+	/* 200 packets starting at 65500 (so the sequence wraps), every 20th
+	 * missing: 10 of 200 lost = 5 %, arrivals on time: no jitter. */
+	for (uint32_t i = 0; i < 200; i++) {
+		if (i % 20 == 7)
+			continue;
+		rtp(p, (uint16_t)(65500 + i), i * 160);
+		rx_stats_update(&s, p, sizeof(p), 9000 + i * 160);
+	}
+	assert_int_equal((int)rx_stats_expected(&s), 200);
+	assert_int_equal((int)s.packets, 190);
+	if (fabs(rx_stats_loss_pct(&s) - 5.0) > 1e-9)
+		fail_msg("loss %.3f %%", rx_stats_loss_pct(&s));
+	if (jitter_ms(&s.jitter, 8000) != 0)
+		fail_msg("jitter %.3f ms", jitter_ms(&s.jitter, 8000));
+	/* Not RTP: ignored. */
+	uint8_t junk[20] = {0};
+	rx_stats_update(&s, junk, sizeof(junk), 0);
+	assert_int_equal((int)s.packets, 190);
+}
+
+static void test_base64(void **state)
+{
+	(void)state;
+	char out[64];
+	uint8_t back[64];
+	assert_int_equal(base64_encode((const uint8_t *)"foobar", 6, out, sizeof(out)), 8);
+	assert_string_equal(out, "Zm9vYmFy");
+	assert_int_equal(base64_encode((const uint8_t *)"fo", 2, out, sizeof(out)), 4);
+	assert_string_equal(out, "Zm8=");
+	assert_int_equal(base64_decode("Zm8=", back, sizeof(back)), 2);
+	assert_memory_equal(back, "fo", 2);
+	assert_int_equal(base64_decode("Zm$=", back, sizeof(back)), -1);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	        cmocka_unit_test(test_g711),   cmocka_unit_test(test_opus_clip),
+	        cmocka_unit_test(test_srtp),   cmocka_unit_test(test_rx_stats),
+	        cmocka_unit_test(test_base64),
+	};
+	return cmocka_run_group_tests_name("media", tests, NULL, NULL);
+}
