@@ -220,17 +220,11 @@ static int bench(void)
 	       "reference measured: a Kamailio proxy configuration is future work)\n",
 	       best_calls);
 	if (callee) {
-		kill(callee->pid, SIGTERM);
-		lab_wait(&lab, callee, 5000, NULL);
-		lab_release(&lab, callee);
+		lab_stop_service(&lab, callee, NULL);
 	}
 
-	kill(k->pid, SIGTERM);
-	lab_wait(&lab, k, 5000, NULL);
-	lab_release(&lab, k);
-	kill(s->pid, SIGTERM);
-	lab_wait(&lab, s, 5000, NULL);
-	lab_release(&lab, s);
+	lab_stop_service(&lab, k, NULL);
+	lab_stop_service(&lab, s, NULL);
 	lab_down(&lab);
 	return 0;
 }

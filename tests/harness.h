@@ -58,6 +58,14 @@ static inline void in_child(int (*body)(void))
 		         WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status));
 }
 
+/* A cmocka test whose body (`body_NAME`) runs in a child via in_child(). */
+#define CHILD_TEST(name)                      \
+	static void test_##name(void **state) \
+	{                                     \
+		(void)state;                  \
+		in_child(body_##name);        \
+	}
+
 /* Read fd to its end into out (NUL-terminated). Returns the length. */
 static inline int read_all(int fd, char *out, size_t cap)
 {

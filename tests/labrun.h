@@ -6,6 +6,7 @@
 #include "harness.h"
 
 #include <fcntl.h>
+#include <signal.h>
 
 #include "../netns/lab.h"
 #include "../netns/topo.h"
@@ -95,6 +96,14 @@ static inline int capture(struct lab *lab, const char *host, char *const argv[],
 	lab_wait(lab, p, -1, &st);
 	lab_release(lab, p);
 	return st.exited ? st.code : -1;
+}
+
+/* SIGTERM a service, wait up to 10 s, and forget it; st gets how it ended. */
+static inline void lab_stop_service(struct lab *lab, struct lab_proc *p, struct lab_status *st)
+{
+	kill(p->pid, SIGTERM);
+	lab_wait(lab, p, 10000, st);
+	lab_release(lab, p);
 }
 
 /* Write text to a file in the lab's runtime directory; path gets its name. */

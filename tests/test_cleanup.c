@@ -305,15 +305,9 @@ static int body_side_by_side(void)
 	return 0;
 }
 
-#define CLEAN_TEST(name)                      \
-	static void test_##name(void **state) \
-	{                                     \
-		(void)state;                  \
-		in_child(body_##name);        \
-	}
-CLEAN_TEST(down)
-CLEAN_TEST(sigkill)
-CLEAN_TEST(side_by_side)
+CHILD_TEST(down)
+CHILD_TEST(sigkill)
+CHILD_TEST(side_by_side)
 
 int main(void)
 {

@@ -418,23 +418,17 @@ static int body_unprivileged(void)
 	return 0;
 }
 
-#define LAB_TEST(name)                        \
-	static void test_##name(void **state) \
-	{                                     \
-		(void)state;                  \
-		in_child(body_##name);        \
-	}
-LAB_TEST(routed)
-LAB_TEST(no_forwarding)
-LAB_TEST(firewall)
-LAB_TEST(nat)
-LAB_TEST(resolv)
-LAB_TEST(oom)
-LAB_TEST(cpu_limit)
-LAB_TEST(sysctls)
-LAB_TEST(spawn_errors)
-LAB_TEST(bad_ruleset)
-LAB_TEST(unprivileged)
+CHILD_TEST(routed)
+CHILD_TEST(no_forwarding)
+CHILD_TEST(firewall)
+CHILD_TEST(nat)
+CHILD_TEST(resolv)
+CHILD_TEST(oom)
+CHILD_TEST(cpu_limit)
+CHILD_TEST(sysctls)
+CHILD_TEST(spawn_errors)
+CHILD_TEST(bad_ruleset)
+CHILD_TEST(unprivileged)
 
 int main(void)
 {

@@ -102,9 +102,7 @@ static int reg_down(struct reg *r, char *log, size_t cap, int *exit_code)
 		sys_read_file(r->log, log, cap);
 	if (exit_code)
 		*exit_code = st.exited ? st.code : 128 + st.sig;
-	kill(r->dns->pid, SIGTERM);
-	lab_wait(&r->lab, r->dns, -1, NULL);
-	lab_release(&r->lab, r->dns);
+	lab_stop_service(&r->lab, r->dns, NULL);
 	lab_down(&r->lab);
 	return 0;
 }
@@ -654,9 +652,7 @@ static int body_cross_registrar(void)
 	struct lab_status st;
 	lab_wait(&r.lab, callee, 15000, &st);
 	lab_release(&r.lab, callee);
-	kill(b->pid, SIGTERM);
-	lab_wait(&r.lab, b, -1, NULL);
-	lab_release(&r.lab, b);
+	lab_stop_service(&r.lab, b, NULL);
 	char b_log_path[PATH_MAX];
 	snprintf(b_log_path, sizeof(b_log_path), "%s/platform.registrar.log", r.lab.sb.rundir);
 	sys_read_file(b_log_path, log_b, sizeof(log_b));
@@ -690,13 +686,6 @@ static struct lab_proc *start_callees_ring(struct reg *r, const char *behaviour,
 static struct lab_proc *start_callees(struct reg *r, const char *behaviour)
 {
 	return start_callees_ring(r, behaviour, 0);
-}
-
-static void stop(struct lab *lab, struct lab_proc *p, struct lab_status *st)
-{
-	kill(p->pid, SIGTERM);
-	lab_wait(lab, p, 10000, st);
-	lab_release(lab, p);
 }
 
 static int body_callee_pool(void)
@@ -736,7 +725,7 @@ static int body_callee_pool(void)
 	for (const char *p = seen; (p = strstr(p, "IP 10.10.3.2.")); p++)
 		back++;
 	struct lab_status st;
-	stop(&r.lab, pool, &st);
+	lab_stop_service(&r.lab, pool, &st);
 	char log[8192], path[PATH_MAX];
 	snprintf(path, sizeof(path), "%s/callee.callees.log", r.lab.sb.rundir);
 	sys_read_file(path, log, sizeof(log));
@@ -752,7 +741,7 @@ static int body_callee_pool(void)
 	                     "1",    "-nostdin",       "-timeout", "10s", NULL};
 	int busy_rc = busy ? capture(&r.lab, "worker1", busy_call, out, sizeof(out)) : -1;
 	if (busy)
-		stop(&r.lab, busy, NULL);
+		lab_stop_service(&r.lab, busy, NULL);
 	reg_down(&r, NULL, 0, NULL);
 	CHECK(call_rc == 0, "the call to the callee pool failed (sipp exit %d)", call_rc);
 	CHECK(received >= 20 && sent >= 20, "callee RTP: sent %lu, received %lu\n%s", sent,
@@ -822,7 +811,7 @@ static int nat_call(int relay, char *log, size_t cap)
 	if (got > 0 && !relay)
 		fprintf(stderr, "    packets seen without the relay:\n%s", seen);
 	if (pool)
-		stop(&r.lab, pool, NULL);
+		lab_stop_service(&r.lab, pool, NULL);
 	reg_down(&r, log, cap, NULL);
 	return call_rc == 0 ? got : -1;
 }
@@ -849,23 +838,35 @@ static int body_sbc_nat_relay(void)
 	return 0;
 }
 
+/* Registrar (with `extra` config), a pool of `behaviour` members, and a sipp
+ * call to `callee` that must end with `code`. Returns sipp's exit code. */
+static int call_expecting(const char *extra, const char *behaviour, const char *callee,
+                          const char *code)
+{
+	struct reg r;
+	if (reg_up(&r, "[\"udp\"]", extra))
+		return -1;
+	struct lab_proc *pool = start_callees(&r, behaviour);
+	int rc = -1;
+	if (pool) {
+		char scen[PATH_MAX], out[16384];
+		scenario(&r, "invite_expect.xml", code, NULL, scen, sizeof(scen));
+		char *call[] = {"sipp",     REG_ADDR ":5060", "-sf", scen,
+		                "-s",       (char *)callee,   "-m",  "1",
+		                "-nostdin", "-timeout",       "10s", NULL};
+		rc = capture(&r.lab, "worker1", call, out, sizeof(out));
+		lab_stop_service(&r.lab, pool, NULL);
+	}
+	reg_down(&r, NULL, 0, NULL);
+	return rc;
+}
+
 static int body_sbc_strip(void)
 {
 	/* The SBC strips PCMU from offers; an offer of PCMU alone reaches the
 	 * callee with no codec and is refused with 488 (the same pool offers
 	 * PCMU and answers in test_callee_pool). */
-	struct reg r;
-	CHECK(reg_up(&r, "[\"udp\"]", ",\"sbc\":{\"strip\":[\"PCMU\"]}") == 0,
-	      "registrar did not start");
-	struct lab_proc *pool = start_callees(&r, "answer");
-	CHECK(pool, "the callee pool did not register");
-	char scen[PATH_MAX], out[16384];
-	scenario(&r, "invite_expect.xml", "488", NULL, scen, sizeof(scen));
-	char *call[] = {"sipp", REG_ADDR ":5060", "-sf",      scen,  "-s", "ep0011", "-m",
-	                "1",    "-nostdin",       "-timeout", "10s", NULL};
-	int rc = capture(&r.lab, "worker1", call, out, sizeof(out));
-	stop(&r.lab, pool, NULL);
-	reg_down(&r, NULL, 0, NULL);
+	int rc = call_expecting(",\"sbc\":{\"strip\":[\"PCMU\"]}", "answer", "ep0011", "488");
 	CHECK(rc == 0, "a PCMU-only offer through a PCMU-stripping SBC did not get 488 (%d)", rc);
 	return 0;
 }
@@ -895,7 +896,7 @@ static int body_sipsak(void)
 	int opt_200 = strstr(out, "SIP/2.0 200 OK") != NULL;
 	capture(&r.lab, "worker1", nobody, out, sizeof(out));
 	int nobody_480 = strstr(out, "SIP/2.0 480") != NULL;
-	stop(&r.lab, pool, NULL);
+	lab_stop_service(&r.lab, pool, NULL);
 	reg_down(&r, NULL, 0, NULL);
 	CHECK(good_rc == 0 && said_ok, "sipsak did not register (exit %d)", good_rc);
 	CHECK(bad_rc != 0 && said_failed, "sipsak registered with a wrong password (exit %d)",
@@ -908,17 +909,7 @@ static int body_sipsak(void)
 static int body_callee_reject(void)
 {
 	/* Members set to reject answer every offer with 488. */
-	struct reg r;
-	CHECK(reg_up(&r, "[\"udp\"]", "") == 0, "registrar did not start");
-	struct lab_proc *pool = start_callees(&r, "reject");
-	CHECK(pool, "the callee pool did not register");
-	char scen[PATH_MAX], out[16384];
-	scenario(&r, "invite_expect.xml", "488", NULL, scen, sizeof(scen));
-	char *call[] = {"sipp", REG_ADDR ":5060", "-sf",      scen,  "-s", "ep0013", "-m",
-	                "1",    "-nostdin",       "-timeout", "10s", NULL};
-	int rc = capture(&r.lab, "worker1", call, out, sizeof(out));
-	stop(&r.lab, pool, NULL);
-	reg_down(&r, NULL, 0, NULL);
+	int rc = call_expecting("", "reject", "ep0013", "488");
 	CHECK(rc == 0, "a rejecting member did not answer 488 (sipp exit %d)", rc);
 	return 0;
 }
@@ -937,7 +928,7 @@ static int body_cancel_and_unregister(void)
 	                  "-s",       "ep0011",         "-m",  "1",
 	                  "-nostdin", "-timeout",       "10s", NULL};
 	int cancel_rc = capture(&r.lab, "worker1", cancel, out, sizeof(out));
-	stop(&r.lab, pool, NULL);
+	lab_stop_service(&r.lab, pool, NULL);
 	/* Register ep0005, then the same with Expires: 0. */
 	lab_file(&r.lab, "ep5.csv",
 	         "SEQUENTIAL\nep0005;[authentication username=ep0005 password=secret]\n", csv,
@@ -964,30 +955,24 @@ static int body_cancel_and_unregister(void)
 	return 0;
 }
 
-#define REG_TEST(name)                        \
-	static void test_##name(void **state) \
-	{                                     \
-		(void)state;                  \
-		in_child(body_##name);        \
-	}
-REG_TEST(register_auth)
-REG_TEST(register_codes)
-REG_TEST(rate_limit_503)
-REG_TEST(rate_limit_429)
-REG_TEST(rate_limit_403)
-REG_TEST(rate_limit_drop)
-REG_TEST(closed_transport)
-REG_TEST(proxy_call)
-REG_TEST(torture)
-REG_TEST(sipsak)
-REG_TEST(tls)
-REG_TEST(cross_registrar)
-REG_TEST(callee_pool)
-REG_TEST(sbc_nat_plain)
-REG_TEST(sbc_nat_relay)
-REG_TEST(sbc_strip)
-REG_TEST(cancel_and_unregister)
-REG_TEST(callee_reject)
+CHILD_TEST(register_auth)
+CHILD_TEST(register_codes)
+CHILD_TEST(rate_limit_503)
+CHILD_TEST(rate_limit_429)
+CHILD_TEST(rate_limit_403)
+CHILD_TEST(rate_limit_drop)
+CHILD_TEST(closed_transport)
+CHILD_TEST(proxy_call)
+CHILD_TEST(torture)
+CHILD_TEST(sipsak)
+CHILD_TEST(tls)
+CHILD_TEST(cross_registrar)
+CHILD_TEST(callee_pool)
+CHILD_TEST(sbc_nat_plain)
+CHILD_TEST(sbc_nat_relay)
+CHILD_TEST(sbc_strip)
+CHILD_TEST(cancel_and_unregister)
+CHILD_TEST(callee_reject)
 
 int main(void)
 {

@@ -59,9 +59,7 @@ static int body_dns_dig(void)
 	kill(dns->pid, SIGHUP);
 	usleep(200000);
 	dig(&lab, "registrar.lab", "A", after, sizeof(after));
-	kill(dns->pid, SIGTERM);
-	lab_wait(&lab, dns, -1, NULL);
-	lab_release(&lab, dns);
+	lab_stop_service(&lab, dns, NULL);
 	lab_down(&lab);
 	CHECK(strstr(a, "NOERROR") && strstr(a, "IN\tA\t10.10.2.2"), "A: %s", a);
 	CHECK(strstr(srv, "SRV\t10 10 5060 registrar.lab."), "SRV: %s", srv);
@@ -129,9 +127,7 @@ static int body_dns_sofia(void)
 	struct lab_status st;
 	lab_wait(&lab, p, -1, &st);
 	lab_release(&lab, p);
-	kill(dns->pid, SIGTERM);
-	lab_wait(&lab, dns, -1, NULL);
-	lab_release(&lab, dns);
+	lab_stop_service(&lab, dns, NULL);
 	lab_down(&lab);
 	CHECK(st.exited && st.code == 0, "sofia's resolver failed: %s", out);
 	CHECK(!strcmp(out, "_sip._udp.lab. registrar.lab. 5060 10.10.2.2\n"), "chain: %s", out);
@@ -156,24 +152,16 @@ static int body_stun(void)
 	CHECK(stun, "stun server did not start");
 	int rc_w = stun_from(&lab, "worker1", w, sizeof(w));
 	int rc_c = stun_from(&lab, "registrar", c, sizeof(c));
-	kill(stun->pid, SIGTERM);
-	lab_wait(&lab, stun, -1, NULL);
-	lab_release(&lab, stun);
+	lab_stop_service(&lab, stun, NULL);
 	lab_down(&lab);
 	CHECK(rc_w == 0 && strstr(w, "reflexive addr: 10.10.9.2:"), "worker1 behind NAT: %s", w);
 	CHECK(rc_c == 0 && strstr(c, "reflexive addr: 10.10.2.2:"), "registrar host: %s", c);
 	return 0;
 }
 
-#define SVC_TEST(name)                        \
-	static void test_##name(void **state) \
-	{                                     \
-		(void)state;                  \
-		in_child(body_##name);        \
-	}
-SVC_TEST(dns_dig)
-SVC_TEST(dns_sofia)
-SVC_TEST(stun)
+CHILD_TEST(dns_dig)
+CHILD_TEST(dns_sofia)
+CHILD_TEST(stun)
 
 int main(void)
 {
