@@ -330,6 +330,42 @@ int lab_spawn(struct lab *lab, const char *host, char *const argv[],
 	return spawn(lab, host, argv, NULL, NULL, opts, out, e);
 }
 
+int lab_service(struct lab *lab, const char *host, char *const argv[], const char *log,
+                const char *ready, int timeout_ms, struct lab_proc **out, err_t *e)
+{
+	int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return err_set(e, errno, "%s: %s", log, strerror(errno));
+	struct lab_spawn_opts o = LAB_SPAWN_OPTS_INIT;
+	o.fd_out = o.fd_err = fd;
+	struct lab_proc *p = NULL;
+	int rc = lab_spawn(lab, host, argv, &o, &p, e);
+	close(fd);
+	if (rc)
+		return rc;
+	char text[4096] = "";
+	for (int waited = 0; waited < timeout_ms; waited += 10) {
+		sys_read_file(log, text, sizeof(text));
+		if (strstr(text, ready)) {
+			*out = p;
+			return 0;
+		}
+		struct lab_status st;
+		if (lab_wait(lab, p, 10, &st) == 0) {
+			char how[64];
+			sys_read_file(log, text, sizeof(text));
+			lab_release(lab, p);
+			return err_set(e, ECHILD, "%s in %s %s: %s", argv[0], host,
+			               lab_status_str(&st, how, sizeof(how)), text);
+		}
+	}
+	kill(p->pid, SIGKILL);
+	lab_wait(lab, p, 2000, NULL);
+	lab_release(lab, p);
+	return err_set(e, ETIMEDOUT, "%s in %s did not say \"%s\" within %d ms: %s", argv[0],
+	               host, ready, timeout_ms, text);
+}
+
 int lab_spawn_fn(struct lab *lab, const char *host, int (*fn)(void *), void *arg,
                  const struct lab_spawn_opts *opts, struct lab_proc **out, err_t *e)
 {

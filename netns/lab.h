@@ -69,6 +69,11 @@ void lab_down(struct lab *lab);
 /* Start argv in host (by name); opts may be NULL. */
 int lab_spawn(struct lab *lab, const char *host, char *const argv[],
               const struct lab_spawn_opts *opts, struct lab_proc **out, err_t *e);
+/* Start a long-running service in host with its output in the file log, and
+ * wait until that file contains `ready`. An error (with the log's text) when
+ * it exits first or stays silent for timeout_ms (it is then killed). */
+int lab_service(struct lab *lab, const char *host, char *const argv[], const char *log,
+                const char *ready, int timeout_ms, struct lab_proc **out, err_t *e);
 /* Run fn(arg) in a child inside host; the child's exit code is fn's result. */
 int lab_spawn_fn(struct lab *lab, const char *host, int (*fn)(void *), void *arg,
                  const struct lab_spawn_opts *opts, struct lab_proc **out, err_t *e);

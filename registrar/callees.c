@@ -471,7 +471,7 @@ int callees_run(const struct callees_config *cfg, err_t *e)
 	su_wait_create(&w, sfd, SU_WAIT_IN);
 	su_root_register(p.root, &w, on_signal, NULL, 0);
 	p.tick = su_timer_create(su_root_task(p.root), 20);
-	su_timer_set_interval(p.tick, on_tick, NULL, 20);
+	su_timer_run(p.tick, on_tick, NULL);
 	register_all(&p);
 	fprintf(stderr, "siplab callees: %d accounts on %s, behaviour %d, ring %d ms\n", cfg->count,
 	        url, (int)cfg->behaviour, cfg->ring_ms);

@@ -51,14 +51,15 @@ static int parse_account(struct jv *c, const cJSON *o, const char *f, struct reg
 	return rc < 0 ? rc : 0;
 }
 
-/* "account_pool": {"prefix": "ep", "count": 1000, "password": "pw", "domain": "lab"}
- * makes ep0001 ... ep1000, the way a test platform's account pool looks. */
+/* "account_pool": {"prefix": "ep", "count": 1000, "password": "pw", "domain": "lab",
+ * "first": 1} makes ep0001 ... ep1000, the way a test platform's account pool
+ * looks. */
 static int parse_pool(struct jv *c, const cJSON *o, struct reg_config *cfg, const char *dom)
 {
-	static const char *const keys[] = {"prefix", "count",    "password",
-	                                   "domain", "disabled", NULL};
+	static const char *const keys[] = {"prefix",   "count", "password", "domain",
+	                                   "disabled", "first", NULL};
 	char prefix[32] = "", password[64] = "", domain[64];
-	int count = 0, disabled = 0;
+	int count = 0, disabled = 0, first = 1;
 	snprintf(domain, sizeof(domain), "%s", dom);
 	if (!cJSON_IsObject(o))
 		return jv_bad(c, "account_pool", "an object {\"prefix\", \"count\", \"password\"}",
@@ -77,6 +78,8 @@ static int parse_pool(struct jv *c, const cJSON *o, struct reg_config *cfg, cons
 		            "a domain name");
 	if (rc >= 0)
 		rc = jv_int(c, o, "disabled", "account_pool", &disabled, 0, count, 0);
+	if (rc >= 0)
+		rc = jv_int(c, o, "first", "account_pool", &first, 0, 999999, 0);
 	if (rc < 0)
 		return rc;
 	struct reg_account *more =
@@ -86,7 +89,7 @@ static int parse_pool(struct jv *c, const cJSON *o, struct reg_config *cfg, cons
 	cfg->accounts = more;
 	for (int i = 1; i <= count; i++) {
 		struct reg_account *a = &cfg->accounts[cfg->n_accounts++];
-		snprintf(a->user, sizeof(a->user), "%s%04d", prefix, i);
+		snprintf(a->user, sizeof(a->user), "%s%04d", prefix, first + i - 1);
 		snprintf(a->password, sizeof(a->password), "%s", password);
 		snprintf(a->domain, sizeof(a->domain), "%s", domain);
 		/* The last `disabled` accounts are locked, for reg.accounts_locked. */
@@ -159,9 +162,15 @@ static int parse_lists(struct jv *c, const cJSON *root, struct reg_config *cfg)
 			return rc;
 		cfg->n_accounts++;
 	}
-	if ((v = cJSON_GetObjectItemCaseSensitive(root, "account_pool")) &&
-	    (rc = parse_pool(c, v, cfg, cfg->domains[0])))
+	/* One pool, or an array of them (one per group of a test). */
+	v = cJSON_GetObjectItemCaseSensitive(root, "account_pool");
+	if (cJSON_IsArray(v)) {
+		cJSON_ArrayForEach (it, v)
+			if ((rc = parse_pool(c, it, cfg, cfg->domains[0])))
+				return rc;
+	} else if (v && (rc = parse_pool(c, v, cfg, cfg->domains[0]))) {
 		return rc;
+	}
 	v = cJSON_GetObjectItemCaseSensitive(root, "peers");
 	if (v && (!cJSON_IsArray(v) || cJSON_GetArraySize(v) > REG_MAX_PEERS))
 		return jv_bad(c, "peers", "an array of at most 8 {\"domain\", \"uri\"}", v);

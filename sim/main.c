@@ -11,11 +11,13 @@ struct command {
 };
 
 static const struct command commands[] = {
+        {"run", cmd_run, "run a test scenario in a fresh lab and write its report"},
         {"lab", cmd_lab, "build a lab network of hosts and links, and work inside it"},
         {"registrar", cmd_registrar, "run the lab's registrar and proxy (inside a lab host)"},
         {"dns", cmd_dns, "run the lab's DNS server (inside a lab host)"},
         {"stun", cmd_stun, "run the lab's STUN server (inside a lab host)"},
         {"callees", cmd_callees, "run the callee pool: answering UAs with RTP (inside a lab host)"},
+        {"worker", cmd_worker, "run a platform worker and its endpoints (inside a lab host)"},
         {NULL, NULL, NULL},
 };
 
@@ -31,6 +33,8 @@ static void usage(FILE *f)
 	fprintf(f, "  %-10s %s\n", "help", "this text; `siplab COMMAND --help` for one command");
 	fprintf(f, "  %-10s %s\n", "version", "print the version");
 	fprintf(f, "\nstart with:\n"
+	           "  siplab run scenarios/healthy.json   a whole test run in a fresh lab, "
+	           "with a report\n"
 	           "  siplab lab check          build the standard lab, test every path, tear it "
 	           "down\n"
 	           "  siplab lab up             keep a lab running to explore "

@@ -200,6 +200,17 @@ int media_srtp_unprotect(struct media_srtp *s, uint8_t *buf, int *len)
 	return srtp_unprotect((srtp_t)s->session, buf, len) == srtp_err_status_ok ? 0 : -EBADMSG;
 }
 
+int media_srtp_protect_rtcp(struct media_srtp *s, uint8_t *buf, int *len)
+{
+	return srtp_protect_rtcp((srtp_t)s->session, buf, len) == srtp_err_status_ok ? 0 : -EIO;
+}
+
+int media_srtp_unprotect_rtcp(struct media_srtp *s, uint8_t *buf, int *len)
+{
+	return srtp_unprotect_rtcp((srtp_t)s->session, buf, len) == srtp_err_status_ok ? 0
+	                                                                               : -EBADMSG;
+}
+
 void media_srtp_free(struct media_srtp *s)
 {
 	if (s->session)

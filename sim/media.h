@@ -42,6 +42,9 @@ int media_srtp_init(struct media_srtp *s, const char *b64_key, int outbound, err
 /* In place; buf needs room for the 10-byte auth tag after *len bytes. */
 int media_srtp_protect(struct media_srtp *s, uint8_t *buf, int *len);
 int media_srtp_unprotect(struct media_srtp *s, uint8_t *buf, int *len);
+/* SRTCP: in place; buf needs room for 14 more bytes (index and tag). */
+int media_srtp_protect_rtcp(struct media_srtp *s, uint8_t *buf, int *len);
+int media_srtp_unprotect_rtcp(struct media_srtp *s, uint8_t *buf, int *len);
 void media_srtp_free(struct media_srtp *s);
 
 /* Receive statistics of one direction. */

@@ -177,17 +177,198 @@ static int get_seconds(struct jv *c, const cJSON *root, const char *key, double 
 	return 0;
 }
 
-int scenario_parse(const char *json, const char *origin, struct scenario *s, err_t *e)
+static int get_number(struct jv *c, const cJSON *o, const char *key, const char *field,
+                      double *out, double min, double max)
 {
-	static const char *const keys[] = {"name",       "region", "buildup_s", "call_duration_s",
-	                                   "time_scale", "groups", NULL};
-	struct jv c = {origin, e};
-	memset(s, 0, sizeof(*s));
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+	if (!v)
+		return 0;
+	char expected[96], f[96];
+	snprintf(expected, sizeof(expected), "a number from %g to %g", min, max);
+	snprintf(f, sizeof(f), "%s%s%s", field, *field ? "." : "", key);
+	if (!cJSON_IsNumber(v) || v->valuedouble < min || v->valuedouble > max)
+		return jv_bad(c, f, expected, v);
+	*out = v->valuedouble;
+	return 1;
+}
+
+/* An optional object member: NULL when absent, an error when not an object. */
+static int get_object(struct jv *c, const cJSON *root, const char *key,
+                      const char *const *keys, const cJSON **out)
+{
+	*out = cJSON_GetObjectItemCaseSensitive(root, key);
+	if (!*out)
+		return 0;
+	if (!cJSON_IsObject(*out))
+		return jv_bad(c, key, "an object", *out);
+	return jv_keys(c, *out, key, keys);
+}
+
+static int parse_plan(struct jv *c, const cJSON *root, struct scenario *s)
+{
+	static const char *const keys[] = {"max_endpoints", "credits", NULL};
+	const cJSON *o;
+	int rc = get_object(c, root, "plan", keys, &o);
+	if (rc || !o)
+		return rc;
+	rc = jv_int(c, o, "max_endpoints", "plan", &s->plan.max_endpoints, 0, 1000000, 0);
+	if (rc >= 0)
+		rc = get_number(c, o, "credits", "plan", &s->plan.credits, 0, 1e12);
+	return rc < 0 ? rc : 0;
+}
+
+static int parse_platform(struct jv *c, const cJSON *root, struct scenario *s)
+{
+	static const char *const keys[] = {"workers",     "worker_region",       "capacity",
+	                                   "heartbeat_s", "heartbeat_timeout_s", NULL};
+	const cJSON *o;
+	struct scn_platform *p = &s->platform;
+	int rc = get_object(c, root, "platform", keys, &o);
+	if (rc || !o)
+		return rc;
+	rc = jv_int(c, o, "workers", "platform", &p->workers, 1, 50, 0);
+	if (rc >= 0)
+		rc = jv_str(c, o, "worker_region", "platform", p->worker_region,
+		            sizeof(p->worker_region), 0, "a region name");
+	if (rc >= 0)
+		rc = jv_int(c, o, "capacity", "platform", &p->capacity, 1, 100000, 0);
+	if (rc >= 0)
+		rc = get_number(c, o, "heartbeat_s", "platform", &p->heartbeat_s, 0.1, 600);
+	if (rc >= 0)
+		rc = get_number(c, o, "heartbeat_timeout_s", "platform", &p->heartbeat_timeout_s,
+		                0.5, 3600);
+	return rc < 0 ? rc : 0;
+}
+
+static int parse_far(struct jv *c, const cJSON *root, struct scenario *s)
+{
+	static const char *const keys[] = {"registrar", "transports", "callees", NULL};
+	static const char *const ckeys[] = {"prefix", "count", "behaviour", NULL};
+	static const char *const impls[] = {"siplab", "kamailio"};
+	const cJSON *o, *t, *it;
+	struct scn_far *f = &s->far;
+	int rc = get_object(c, root, "far_side", keys, &o), v = 0;
+	if (rc || !o)
+		return rc;
+	if ((rc = one_of(c, o, "registrar", "far_side", impls, 2, &v,
+	                 "\"siplab\" or \"kamailio\"")) > 0)
+		f->registrar = (enum scn_registrar_impl)v;
+	if (rc >= 0 && (t = cJSON_GetObjectItemCaseSensitive(o, "transports"))) {
+		if (!cJSON_IsArray(t) || !cJSON_GetArraySize(t))
+			return jv_bad(c, "far_side.transports", "an array of \"udp\", \"tcp\", \"tls\"",
+			              t);
+		f->udp = f->tcp = f->tls = 0;
+		cJSON_ArrayForEach (it, t) {
+			const char *n = cJSON_IsString(it) ? it->valuestring : "";
+			int *slot = !strcmp(n, "udp") ? &f->udp : !strcmp(n, "tcp") ? &f->tcp
+			                                        : !strcmp(n, "tls") ? &f->tls : NULL;
+			if (!slot)
+				return jv_bad(c, "far_side.transports", "\"udp\", \"tcp\" or \"tls\"",
+				              it);
+			*slot = 1;
+		}
+	}
+	const cJSON *cp = rc >= 0 ? cJSON_GetObjectItemCaseSensitive(o, "callees") : NULL;
+	if (cp) {
+		if (!cJSON_IsObject(cp))
+			return jv_bad(c, "far_side.callees", "an object", cp);
+		rc = jv_keys(c, cp, "far_side.callees", ckeys);
+		if (!rc)
+			rc = jv_str(c, cp, "prefix", "far_side.callees", f->callee_prefix,
+			            sizeof(f->callee_prefix), 0, "an account prefix");
+		if (rc >= 0)
+			rc = jv_int(c, cp, "count", "far_side.callees", &f->callee_count, 1, 10000, 0);
+		if (rc >= 0)
+			rc = jv_str(c, cp, "behaviour", "far_side.callees", f->callee_behaviour,
+			            sizeof(f->callee_behaviour), 0,
+			            "answer, busy, reject or noanswer");
+	}
+	return rc < 0 ? rc : 0;
+}
+
+static int parse_action(struct jv *c, const cJSON *o, const char *f, struct scn_action *a)
+{
+	static const char *const keys[] = {"do", "worker", "at_s", NULL};
+	static const char *const kinds[] = {"kill_worker", "stop_worker"};
+	if (!cJSON_IsObject(o))
+		return jv_bad(c, f, "an object {\"do\", \"worker\", \"at_s\"}", o);
+	int rc = jv_keys(c, o, f, keys), v = 0;
+	snprintf(a->worker, sizeof(a->worker), "all");
+	if (!rc && (rc = one_of(c, o, "do", f, kinds, 2, &v,
+	                        "\"kill_worker\" (SIGKILL) or \"stop_worker\" (SIGTERM)")) > 0)
+		a->kind = (enum scn_action_kind)v;
+	else if (!rc)
+		return jv_bad(c, f, "a \"do\" member", o);
+	if (rc >= 0)
+		rc = jv_str(c, o, "worker", f, a->worker, sizeof(a->worker), 0,
+		            "a worker host name such as \"worker1\", or \"all\"");
+	const cJSON *at = cJSON_GetObjectItemCaseSensitive(o, "at_s");
+	char af[64];
+	snprintf(af, sizeof(af), "%s.at_s", f);
+	if (rc >= 0 && cJSON_IsString(at) && !strcmp(at->valuestring, "before_run"))
+		a->before_run = 1;
+	else if (rc >= 0 && (!cJSON_IsNumber(at) || at->valuedouble < 0))
+		return jv_bad(c, af, "seconds after the run starts, or \"before_run\"", at);
+	else if (rc >= 0)
+		a->at_s = at->valuedouble;
+	return rc < 0 ? rc : 0;
+}
+
+static int parse_extras(struct jv *c, const cJSON *root, struct scenario *s)
+{
+	static const char *const skeys[] = {"at_s", "duration_s", NULL};
+	int rc = parse_plan(c, root, s);
+	if (!rc)
+		rc = parse_platform(c, root, s);
+	if (!rc)
+		rc = parse_far(c, root, s);
+	const cJSON *o, *a = cJSON_GetObjectItemCaseSensitive(root, "actions"), *it;
+	if (!rc && a && (!cJSON_IsArray(a) || cJSON_GetArraySize(a) > SCN_MAX_ACTIONS))
+		return jv_bad(c, "actions", "an array of at most 8 actions", a);
+	const cJSON *list = rc ? NULL : a;
+	cJSON_ArrayForEach (it, list) {
+		char f[32];
+		snprintf(f, sizeof(f), "actions[%d]", s->n_actions);
+		if ((rc = parse_action(c, it, f, &s->actions[s->n_actions])))
+			return rc;
+		s->n_actions++;
+	}
+	if (!rc && !(rc = get_object(c, root, "silence", skeys, &o)) && o) {
+		rc = get_number(c, o, "at_s", "silence", &s->pause_at_s, 0, 86400);
+		if (rc >= 0)
+			rc = get_number(c, o, "duration_s", "silence", &s->pause_s, 0, 86400);
+	}
+	return rc < 0 ? rc : 0;
+}
+
+static void defaults(struct scenario *s)
+{
 	snprintf(s->name, sizeof(s->name), "scenario");
 	snprintf(s->region, sizeof(s->region), "lab");
 	s->buildup_s = 10;
 	s->call_duration_s = 30;
 	s->time_scale = 1;
+	s->plan.max_endpoints = 2000;
+	s->plan.credits = 1e9;
+	s->platform.workers = 1;
+	s->platform.capacity = 5000;
+	s->platform.heartbeat_s = 5;
+	s->platform.heartbeat_timeout_s = 60;
+	s->far.udp = s->far.tcp = s->far.tls = 1;
+	snprintf(s->far.callee_prefix, sizeof(s->far.callee_prefix), "callee");
+	s->far.callee_count = 20;
+	snprintf(s->far.callee_behaviour, sizeof(s->far.callee_behaviour), "answer");
+}
+
+int scenario_parse(const char *json, const char *origin, struct scenario *s, err_t *e)
+{
+	static const char *const keys[] = {
+	        "name",   "region", "buildup_s", "call_duration_s", "time_scale", "groups",
+	        "plan",   "platform", "far_side", "actions",        "silence",    "fault",
+	        "expect", "remedy",   NULL};
+	struct jv c = {origin, e};
+	memset(s, 0, sizeof(*s));
+	defaults(s);
 	cJSON *root = jv_parse(&c, json);
 	if (!root)
 		return -EINVAL;
@@ -216,6 +397,11 @@ int scenario_parse(const char *json, const char *origin, struct scenario *s, err
 		}
 	if (rc >= 0)
 		rc = check_groups(&c, s);
+	if (rc >= 0)
+		rc = parse_extras(&c, root, s);
+	if (rc >= 0 && !s->platform.worker_region[0])
+		snprintf(s->platform.worker_region, sizeof(s->platform.worker_region), "%s",
+		         s->region);
 	cJSON_Delete(root);
 	return rc < 0 ? rc : 0;
 }

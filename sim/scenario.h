@@ -34,6 +34,44 @@ struct scn_group {
 	char region[32];
 };
 
+#define SCN_MAX_ACTIONS 8
+
+/* What the customer's plan allows; pre-flight checks the run against it. */
+struct scn_plan {
+	int max_endpoints; /* concurrent endpoints */
+	double credits;    /* endpoint-minutes left */
+};
+
+/* The workers the lab starts, and their heartbeat. */
+struct scn_platform {
+	int workers;
+	char worker_region[32]; /* default: the test's region */
+	int capacity;           /* endpoints one worker takes */
+	double heartbeat_s, heartbeat_timeout_s;
+};
+
+enum scn_registrar_impl { SCN_REG_SIPLAB, SCN_REG_KAMAILIO };
+
+/* The far side the lab runs: which registrar, on which transports, and the
+ * callee pool. */
+struct scn_far {
+	enum scn_registrar_impl registrar;
+	int udp, tcp, tls;
+	char callee_prefix[32];
+	int callee_count;
+	char callee_behaviour[16];
+};
+
+enum scn_action_kind { SCN_KILL_WORKER, SCN_STOP_WORKER };
+
+/* Something done to the lab during (or before) the run. */
+struct scn_action {
+	enum scn_action_kind kind;
+	char worker[32]; /* a worker host name, or "all" */
+	int before_run;
+	double at_s; /* seconds after the run starts (scaled) */
+};
+
 struct scenario {
 	char name[64];
 	char region[32];
@@ -42,6 +80,12 @@ struct scenario {
 	double time_scale; /* 1 = real time; 0.05 = every duration 20 times shorter */
 	struct scn_group groups[SCN_MAX_GROUPS];
 	int n_groups;
+	struct scn_plan plan;
+	struct scn_platform platform;
+	struct scn_far far;
+	struct scn_action actions[SCN_MAX_ACTIONS];
+	int n_actions;
+	double pause_at_s, pause_s; /* silence suppression: every endpoint stops sending */
 };
 
 int scenario_parse(const char *json, const char *origin, struct scenario *s, err_t *e);

@@ -139,7 +139,7 @@ static int bench(void)
 	snprintf(run_dir, sizeof(run_dir), "%s/kamailio", lab.sb.rundir);
 	sys_mkdir_p(run_dir, 0755, NULL);
 	char *kam[] = {"kamailio", "-f", kcfg, "-DD", "-E", "-Y", run_dir, NULL};
-	struct lab_proc *k = lab_service(&lab, "registrar", kam, "udp: registrar:5060");
+	struct lab_proc *k = start_service(&lab, "registrar", kam, "udp: registrar:5060");
 	snprintf(text, sizeof(text),
 	         "{\"listen\":\"10.10.3.2\",\"domains\":[\"lab\"],\"transports\":[\"udp\"],"
 	         "\"log\":\"off\",\"accounts\":[{\"user\":\"callee1\",\"password\":\"secret\"}],"
@@ -148,7 +148,7 @@ static int bench(void)
 	         9999);
 	lab_file(&lab, "siplab-reg.json", text, rcfg, sizeof(rcfg));
 	char *reg[] = {(char *)siplab_bin(), "registrar", rcfg, NULL};
-	struct lab_proc *s = lab_service(&lab, "callee", reg, "listening");
+	struct lab_proc *s = start_service(&lab, "callee", reg, "listening");
 	if (!k || !s) {
 		fprintf(stderr, "bench: %s did not start\n", k ? "siplab registrar" : "kamailio");
 		lab_down(&lab);
@@ -202,7 +202,7 @@ static int bench(void)
 	capture(&lab, "platform", reg_argv, reg_out, sizeof(reg_out));
 	snprintf(uas_path, sizeof(uas_path), "tests/sipp/uas_rr.xml");
 	char *uas[] = {"sipp", "-sf", uas_path, "-p", "5070", "-nostdin", "-timeout", "60s", NULL};
-	struct lab_proc *callee = lab_service(&lab, "platform", uas, "");
+	struct lab_proc *callee = start_service(&lab, "platform", uas, "");
 	lab_file(&lab, "call.csv", "SEQUENTIAL\ncallee1;lab\n", call_csv, sizeof(call_csv));
 	static const int call_rates[] = {200, 500, 1000};
 	double best_calls = 0;

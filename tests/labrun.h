@@ -46,29 +46,18 @@ static inline int std_lab_up(struct lab *lab)
 
 /* Start a long-running lab service (its output to a file in the runtime dir)
  * and wait until that file contains `ready`. */
-static inline struct lab_proc *lab_service(struct lab *lab, const char *host, char *const argv[],
-                                           const char *ready)
+static inline struct lab_proc *start_service(struct lab *lab, const char *host, char *const argv[],
+                                             const char *ready)
 {
-	char log[PATH_MAX], text[4096] = "";
+	char log[PATH_MAX];
 	snprintf(log, sizeof(log), "%s/%s.%s.log", lab->sb.rundir, host, argv[1]);
-	int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-	struct lab_spawn_opts o = LAB_SPAWN_OPTS_INIT;
-	o.fd_out = o.fd_err = fd;
 	struct lab_proc *p = NULL;
 	err_t e;
-	int rc = lab_spawn(lab, host, argv, &o, &p, &e);
-	close(fd);
-	if (rc) {
+	if (lab_service(lab, host, argv, log, ready, 5000, &p, &e)) {
 		fprintf(stderr, "    %s\n", e.msg);
 		return NULL;
 	}
-	for (int i = 0; i < 500 && !strstr(text, ready); i++) {
-		usleep(10000);
-		sys_read_file(log, text, sizeof(text));
-	}
-	if (!strstr(text, ready))
-		fprintf(stderr, "    %s in %s did not start: %s\n", argv[1], host, text);
-	return strstr(text, ready) ? p : NULL;
+	return p;
 }
 
 /* Run argv in host, wait, and capture stdout and stderr together into out.

@@ -1,0 +1,378 @@
+/* cmd_run.c — `siplab run SCENARIO`: build the lab for a scenario, start the
+ * far side, the platform gateway and the workers, run the test, and write the
+ * report — also when the run fails or is interrupted. */
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <netinet/in.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "../netns/ctl.h"
+#include "../netns/jsonv.h"
+#include "../netns/lab.h"
+#include "cli.h"
+#include "farside.h"
+#include "platform.h"
+#include "report.h"
+
+#define GATEWAY_ADDR "10.10.1.2"
+#define GATEWAY_PORT 7000
+
+static const char usage[] =
+        "usage: siplab run SCENARIO.json [OPTIONS]\n"
+        "\n"
+        "Runs one test run in a fresh lab: the lab's DNS, registrar (siplab's or\n"
+        "Kamailio) and callee pool on the far side; the platform's gateway; one worker\n"
+        "process per worker host, whose endpoints register and call with real SIP and\n"
+        "RTP/SRTP media. Prints progress and a summary, and writes the report (also\n"
+        "when the run fails, cannot run, or is stopped with Ctrl-C, which hangs up\n"
+        "the calls first).\n"
+        "\n"
+        "options:\n"
+        "  --report FILE   where to write the report (default: report.json)\n"
+        "  --logs DIR      keep every service's log, the registrar's wire log and\n"
+        "                  the configurations there (default: dropped with the lab)\n"
+        "  --quiet         no progress lines, only the summary\n"
+        "\n"
+        "exit codes: 0 the run COMPLETED and every endpoint succeeded, 1 it did not,\n"
+        "2 bad scenario or usage (nothing was started), 3 the machine cannot run a lab.\n"
+        "\n"
+        "The report's schema is in docs/report.md; scenarios/ has examples to copy.\n";
+
+struct run_opts {
+	const char *scenario;
+	const char *report;
+	const char *logs;
+	int quiet;
+};
+
+struct run_ctx {
+	struct run_opts o;
+	struct scenario s;
+	char *scenario_text;
+	char self[PATH_MAX];
+	struct lab lab;
+	struct farside far;
+	struct platform pf;
+	struct lab_proc *workers[64];
+	int n_workers;
+	int sfd;
+	int actions_done[SCN_MAX_ACTIONS];
+};
+
+static int parse_opts(int argc, char **argv, struct run_opts *o)
+{
+	static const struct option longopts[] = {{"report", required_argument, NULL, 'r'},
+	                                         {"logs", required_argument, NULL, 'l'},
+	                                         {"quiet", no_argument, NULL, 'q'},
+	                                         {"help", no_argument, NULL, 'h'},
+	                                         {NULL, 0, NULL, 0}};
+	memset(o, 0, sizeof(*o));
+	o->report = "report.json";
+	optind = 1;
+	int c;
+	while ((c = getopt_long(argc, argv, "hq", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'r':
+			o->report = optarg;
+			break;
+		case 'l':
+			o->logs = optarg;
+			break;
+		case 'q':
+			o->quiet = 1;
+			break;
+		case 'h':
+			fputs(usage, stdout);
+			exit(EXIT_OK);
+		default:
+			fprintf(stderr, "(see `siplab run --help`)\n");
+			return -1;
+		}
+	}
+	if (optind != argc - 1) {
+		fprintf(stderr, "siplab run: expected one scenario file (see `siplab run --help`)\n");
+		return -1;
+	}
+	o->scenario = argv[optind];
+	return 0;
+}
+
+/* The gateway's socket lives in the platform host's network namespace:
+ * made there, then used from here like any other descriptor. */
+static int gateway_socket(struct lab *lab, err_t *e)
+{
+	int host = topo_host_index(lab->topo, "platform");
+	if (host < 0)
+		return err_set(e, ENOENT, "the topology has no platform host");
+	int self = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+	if (self < 0 || setns(lab->hosts[host].netns, CLONE_NEWNET) < 0) {
+		int rc = err_set(e, errno, "entering the platform host: %s", strerror(errno));
+		if (self >= 0)
+			close(self);
+		return rc;
+	}
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0), one = 1;
+	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(GATEWAY_PORT)};
+	inet_pton(AF_INET, GATEWAY_ADDR, &sa.sin_addr);
+	int rc = 0;
+	if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
+	    bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(fd, 64) < 0)
+		rc = err_set(e, errno, "gateway on %s:%d: %s", GATEWAY_ADDR, GATEWAY_PORT,
+		             strerror(errno));
+	if (setns(self, CLONE_NEWNET) < 0 && !rc)
+		rc = err_set(e, errno, "leaving the platform host: %s", strerror(errno));
+	close(self);
+	if (rc && fd >= 0)
+		close(fd);
+	return rc ? rc : fd;
+}
+
+static int start_workers(struct run_ctx *c, const char *token, err_t *e)
+{
+	char gw[64], cap[16];
+	snprintf(gw, sizeof(gw), "%s:%d", GATEWAY_ADDR, GATEWAY_PORT);
+	snprintf(cap, sizeof(cap), "%d", c->s.platform.capacity);
+	setenv("SIPLAB_WORKER_TOKEN", token, 1);
+	for (int i = 0; i < c->s.platform.workers; i++) {
+		char name[32], addr[64], log[PATH_MAX];
+		snprintf(name, sizeof(name), "worker%d", i + 1);
+		int host = topo_host_index(c->lab.topo, name);
+		if (host < 0 || !topo_host_addr(c->lab.topo, host, addr, sizeof(addr)))
+			return err_set(e, ENOENT, "no host %s in the lab", name);
+		snprintf(log, sizeof(log), "%s/%s.log", c->far.dir, name);
+		char *argv[] = {c->self,  "worker",   "--gateway",          gw,
+		                "--bind", addr,       "--name",             name,
+		                "--region", c->s.platform.worker_region, "--capacity", cap, NULL};
+		int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+		struct lab_spawn_opts so = LAB_SPAWN_OPTS_INIT;
+		so.fd_out = so.fd_err = fd;
+		int rc = lab_spawn(&c->lab, name, argv, &so, &c->workers[c->n_workers], e);
+		if (fd >= 0)
+			close(fd);
+		if (rc)
+			return rc;
+		c->n_workers++;
+	}
+	unsetenv("SIPLAB_WORKER_TOKEN");
+	return 0;
+}
+
+/* Until every worker said hello (or a few seconds passed). */
+static void wait_online(struct run_ctx *c)
+{
+	long long end = sys_now_ns() + 10000000000LL;
+	while (platform_online(&c->pf) < c->n_workers && sys_now_ns() < end)
+		platform_poll(&c->pf, 50);
+}
+
+static void act(struct run_ctx *c, const struct scn_action *a)
+{
+	int sig = a->kind == SCN_KILL_WORKER ? SIGKILL : SIGTERM;
+	for (int i = 0; i < c->n_workers; i++) {
+		char name[32];
+		snprintf(name, sizeof(name), "worker%d", i + 1);
+		if (strcmp(a->worker, "all") && strcmp(a->worker, name))
+			continue;
+		if (!c->o.quiet)
+			printf("  [%6.2f s] action: %s %s (%s)\n", platform_ms(&c->pf) / 1000.0,
+			       a->kind == SCN_KILL_WORKER ? "kill" : "stop", name,
+			       sig == SIGKILL ? "SIGKILL" : "SIGTERM");
+		kill(c->workers[i]->pid, sig);
+	}
+}
+
+static void before_run_actions(struct run_ctx *c)
+{
+	int any = 0;
+	for (int i = 0; i < c->s.n_actions; i++)
+		if (c->s.actions[i].before_run) {
+			act(c, &c->s.actions[i]);
+			c->actions_done[i] = any = 1;
+		}
+	/* Let the gateway notice the workers going away. */
+	for (int i = 0; any && i < 40; i++) {
+		platform_poll(&c->pf, 50);
+		lab_reap(&c->lab);
+	}
+}
+
+static void timed_actions(struct run_ctx *c)
+{
+	long long run_ms = (sys_now_ns() - c->pf.run.t0) / 1000000;
+	for (int i = 0; i < c->s.n_actions; i++)
+		if (!c->actions_done[i] && run_ms >= scenario_ms(&c->s, c->s.actions[i].at_s)) {
+			act(c, &c->s.actions[i]);
+			c->actions_done[i] = 1;
+		}
+}
+
+/* One Ctrl-C stops the run gracefully; a second gives up waiting. */
+static void check_signals(struct run_ctx *c)
+{
+	struct signalfd_siginfo si;
+	while (read(c->sfd, &si, sizeof(si)) == sizeof(si)) {
+		if (c->pf.run.status == RUN_RUNNING) {
+			platform_stop_run(&c->pf);
+		} else {
+			fprintf(stderr, "siplab run: second stop: closing what is left\n");
+			c->pf.run.deadline_ms = 0;
+		}
+	}
+}
+
+static void run_loop(struct run_ctx *c)
+{
+	while (!platform_run_over(&c->pf)) {
+		platform_poll(&c->pf, 50);
+		check_signals(c);
+		timed_actions(c);
+		lab_reap(&c->lab);
+	}
+}
+
+static void stop_workers(struct run_ctx *c)
+{
+	platform_shutdown(&c->pf);
+	for (int i = 0; i < c->n_workers; i++) {
+		if (lab_wait(&c->lab, c->workers[i], 3000, NULL)) {
+			kill(c->workers[i]->pid, SIGKILL);
+			lab_wait(&c->lab, c->workers[i], 2000, NULL);
+		}
+		lab_release(&c->lab, c->workers[i]);
+	}
+	c->n_workers = 0;
+}
+
+static int all_succeeded(const struct platform *p)
+{
+	if (p->run.status != RUN_COMPLETED || p->run.stopped)
+		return 0;
+	for (int i = 0; i < p->run.n_eps; i++)
+		if (outcome_severity(p->run.eps[i].outcome) != 0 &&
+		    p->run.eps[i].outcome != OUTCOME_COMPLETED_WITH_WARNINGS)
+			return 0;
+	return 1;
+}
+
+static int finish(struct run_ctx *c)
+{
+	err_t e;
+	cJSON *rep = report_build(&c->pf, c->o.scenario, c->scenario_text, c->o.logs);
+	int rc = report_write(rep, c->o.report, &e);
+	report_summary(rep, stdout);
+	if (rc)
+		fprintf(stderr, "siplab run: %s\n", e.msg);
+	else
+		printf("  report: %s\n", c->o.report);
+	if (c->o.logs)
+		printf("  logs: %s\n", c->o.logs);
+	cJSON_Delete(rep);
+	return !rc && all_succeeded(&c->pf) ? EXIT_OK : EXIT_FAIL;
+}
+
+/* Everything after the lab is up; the report is written whatever happens. */
+static int run_in_lab(struct run_ctx *c)
+{
+	err_t e;
+	char dir[PATH_MAX], token[69];
+	if (c->o.logs)
+		snprintf(dir, sizeof(dir), "%s", c->o.logs);
+	else
+		snprintf(dir, sizeof(dir), "%s/run", c->lab.sb.rundir);
+	c->sfd = sys_stop_signalfd();
+	fcntl(c->sfd, F_SETFL, O_NONBLOCK); /* polled between gateway rounds */
+	struct pf_env env = {.callee_count = c->s.far.callee_count};
+	int rc = farside_start(&c->far, &c->lab, &c->s, c->self, dir, &e);
+	snprintf(env.callee_prefix, sizeof(env.callee_prefix), "%s", c->s.far.callee_prefix);
+	snprintf(env.callee_domain, sizeof(env.callee_domain), "%s", c->far.callee_domain);
+	snprintf(env.tls_dir, sizeof(env.tls_dir), "%s", c->far.tls_dir);
+	int lfd = rc ? -1 : gateway_socket(&c->lab, &e);
+	wire_token_make(token);
+	platform_init(&c->pf, lfd, token, &c->s, &env);
+	c->pf.progress = c->o.quiet ? NULL : stdout;
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	if (!rc && lfd >= 0 && !(rc = start_workers(c, token, &e))) {
+		wait_online(c);
+		before_run_actions(c);
+		if (platform_start_run(&c->pf) == RUN_RUNNING)
+			run_loop(c);
+		platform_release(&c->pf, 3000);
+	}
+	if (rc || lfd < 0) {
+		fprintf(stderr, "siplab run: %s\n", e.msg);
+		snprintf(c->pf.run.reason, sizeof(c->pf.run.reason), "the lab did not start: %s",
+		         e.msg);
+		c->pf.run.status = RUN_FAILED;
+	}
+	int code = finish(c);
+	stop_workers(c);
+	farside_stop(&c->far, &c->lab);
+	platform_free(&c->pf);
+	close(c->sfd);
+	return code;
+}
+
+int cmd_run(int argc, char **argv)
+{
+	static struct run_ctx c;
+	memset(&c, 0, sizeof(c));
+	if (parse_opts(argc, argv, &c.o))
+		return EXIT_USAGE;
+	err_t e;
+	if (scenario_load(c.o.scenario, &c.s, &e)) {
+		fprintf(stderr, "siplab run: %s\n", e.msg);
+		return EXIT_USAGE;
+	}
+	if (jv_read_file(c.o.scenario, &c.scenario_text, &e))
+		return EXIT_USAGE;
+	/* The services run in their own mount namespaces: give them a full path. */
+	static char logs[PATH_MAX];
+	if (c.o.logs && (sys_mkdir_p(c.o.logs, 0755, &e) || !realpath(c.o.logs, logs))) {
+		fprintf(stderr, "siplab run: --logs %s: cannot create it\n", c.o.logs);
+		free(c.scenario_text);
+		return EXIT_USAGE;
+	}
+	if (c.o.logs)
+		c.o.logs = logs;
+	ssize_t n = readlink("/proc/self/exe", c.self, sizeof(c.self) - 1);
+	if (n <= 0) {
+		fprintf(stderr, "siplab run: cannot find my own program: %s\n", strerror(errno));
+		free(c.scenario_text);
+		return EXIT_ENV;
+	}
+	c.self[n] = '\0';
+	char *json = topo_standard_json(c.s.platform.workers, 0);
+	struct topo *t = NULL;
+	char rundir[PATH_MAX], name[64];
+	snprintf(name, sizeof(name), "run-%d", (int)getpid());
+	int rc = json ? topo_parse(json, "standard topology", &t, &e) : -ENOMEM;
+	free(json);
+	if (!rc && (rc = ctl_claim(name, rundir, sizeof(rundir), &e)))
+		topo_free(t);
+	if (!rc)
+		rc = lab_up(&c.lab, t, rundir, &e);
+	if (rc) {
+		fprintf(stderr, "siplab run: %s\n", rc == -ENOMEM ? "out of memory" : e.msg);
+		free(c.scenario_text);
+		return rc == -EPERM || rc == -EACCES ? EXIT_ENV : EXIT_FAIL;
+	}
+	if (!c.o.quiet)
+		printf("siplab run: \"%s\" — %d endpoints in %d groups, %d worker%s, time scale "
+		       "%g\n",
+		       c.s.name, scenario_endpoints(&c.s), c.s.n_groups, c.s.platform.workers,
+		       c.s.platform.workers == 1 ? "" : "s", c.s.time_scale);
+	int code = run_in_lab(&c);
+	lab_down(&c.lab);
+	free(c.scenario_text);
+	return code;
+}

@@ -1,0 +1,237 @@
+/* farside.c — start the lab's far side for a scenario (see farside.h). */
+#define _GNU_SOURCE
+#include "farside.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define REGISTRAR_ADDR "10.10.2.2"
+#define CALLEE_ADDR    "10.10.3.2"
+#define DNS_ADDR       "10.10.4.2"
+
+/* Names as a customer's would be: the registrar by name, and the domain
+ * "lab" discoverable by NAPTR and SRV (RFC 3263) for transport "auto". */
+static const char dns_json[] =
+        "{\"listen\":\"" DNS_ADDR "\",\"records\":["
+        "{\"name\":\"registrar.lab\",\"type\":\"A\",\"value\":\"" REGISTRAR_ADDR "\"},"
+        "{\"name\":\"callee.lab\",\"type\":\"A\",\"value\":\"" CALLEE_ADDR "\"},"
+        "{\"name\":\"platform.lab\",\"type\":\"A\",\"value\":\"10.10.1.2\"},"
+        "{\"name\":\"lab\",\"type\":\"A\",\"value\":\"" REGISTRAR_ADDR "\"},"
+        "{\"name\":\"lab\",\"type\":\"NAPTR\",\"order\":10,\"preference\":10,\"flags\":\"s\","
+        "\"service\":\"SIP+D2U\",\"value\":\"_sip._udp.lab\"},"
+        "{\"name\":\"lab\",\"type\":\"NAPTR\",\"order\":20,\"preference\":10,\"flags\":\"s\","
+        "\"service\":\"SIP+D2T\",\"value\":\"_sip._tcp.lab\"},"
+        "{\"name\":\"_sip._udp.lab\",\"type\":\"SRV\",\"priority\":10,\"weight\":10,"
+        "\"port\":5060,\"value\":\"registrar.lab\"},"
+        "{\"name\":\"_sip._tcp.lab\",\"type\":\"SRV\",\"priority\":10,\"weight\":10,"
+        "\"port\":5060,\"value\":\"registrar.lab\"},"
+        "{\"name\":\"_sips._tcp.lab\",\"type\":\"SRV\",\"priority\":10,\"weight\":10,"
+        "\"port\":5061,\"value\":\"registrar.lab\"}]}";
+
+/* Kamailio as registrar and record-routing proxy: digest REGISTER against a
+ * password per account prefix, in-memory location, calls relayed statefully
+ * to the registered contact. Debian's package has no TLS module, so UDP and
+ * TCP only. */
+static const char kamailio_head[] =
+        "#!KAMAILIO\n"
+        "debug=1\nlog_stderror=yes\nfork=yes\nchildren=2\n"
+        "listen=udp:" REGISTRAR_ADDR ":5060\nlisten=tcp:" REGISTRAR_ADDR ":5060\n"
+        "alias=registrar.lab\nalias=lab\n"
+        "mpath=\"/usr/lib/x86_64-linux-gnu/kamailio/modules/\"\n"
+        "loadmodule \"tm.so\"\nloadmodule \"sl.so\"\nloadmodule \"pv.so\"\n"
+        "loadmodule \"maxfwd.so\"\nloadmodule \"textops.so\"\nloadmodule \"siputils.so\"\n"
+        "loadmodule \"rr.so\"\nloadmodule \"usrloc.so\"\nloadmodule \"registrar.so\"\n"
+        "loadmodule \"auth.so\"\n"
+        "modparam(\"usrloc\", \"db_mode\", 0)\n"
+        "modparam(\"registrar\", \"max_contacts\", 4)\n"
+        "request_route {\n"
+        "\tif (!mf_process_maxfwd_header(\"10\")) { sl_send_reply(\"483\", \"Too Many Hops\"); "
+        "exit; }\n"
+        "\tif (has_totag()) {\n"
+        "\t\tif (loose_route()) { t_relay(); exit; }\n"
+        "\t\tif (is_method(\"ACK\")) { if (t_check_trans()) t_relay(); exit; }\n"
+        "\t\tsl_send_reply(\"404\", \"Not here\"); exit;\n\t}\n"
+        "\tif (is_method(\"CANCEL\")) { if (t_check_trans()) t_relay(); exit; }\n"
+        "\tloose_route();\n"
+        "\tif (is_method(\"REGISTER\")) {\n"
+        "\t\t$var(pw) = \"\";\n";
+
+static const char kamailio_tail[] =
+        "\t\tif ($var(pw) == \"\" || !pv_www_authenticate(\"$td\", \"$var(pw)\", \"0\")) {\n"
+        "\t\t\twww_challenge(\"$td\", \"1\"); exit;\n\t\t}\n"
+        "\t\tif (!save(\"location\")) sl_reply_error();\n\t\texit;\n\t}\n"
+        "\trecord_route();\n"
+        "\tif (!lookup(\"location\")) { sl_send_reply(\"480\", \"Temporarily Unavailable\"); "
+        "exit; }\n"
+        "\tt_relay();\n}\n";
+
+static int write_file(const char *dir, const char *name, const char *text, char *path,
+                      size_t cap, err_t *e)
+{
+	snprintf(path, cap, "%s/%s", dir, name);
+	return sys_write_file(path, text, strlen(text), 1, e);
+}
+
+static void sip_timers(const struct scenario *s, char *buf, size_t cap)
+{
+	long t1 = scenario_ms(s, 0.5);
+	t1 = t1 < 5 ? 5 : t1;
+	snprintf(buf, cap, "\"t1_ms\":%ld,\"t1x64_ms\":%ld", t1, 64 * t1);
+}
+
+static int write_registrar(struct farside *f, const struct scenario *s, char *path,
+                           size_t cap, err_t *e)
+{
+	size_t size = 4096 + (size_t)s->n_groups * 256;
+	char *j = malloc(size), timers[64];
+	if (!j)
+		return err_set(e, ENOMEM, "out of memory");
+	sip_timers(s, timers, sizeof(timers));
+	size_t n = (size_t)snprintf(
+	        j, size,
+	        "{\"listen\":\"" REGISTRAR_ADDR "\",\"domains\":[\"lab\",\"registrar.lab\"],"
+	        "\"transports\":[%s%s%s],\"log\":\"%s/registrar-wire.log\",\"tls_dir\":\"%s\",%s,"
+	        "\"account_pool\":[{\"prefix\":\"%s\",\"count\":%d,\"password\":\"%s\"}",
+	        s->far.udp ? "\"udp\"," : "", s->far.tcp ? "\"tcp\"," : "",
+	        s->far.tls ? "\"tls\"" : "", f->dir, f->tls_dir, timers, s->far.callee_prefix,
+	        s->far.callee_count, f->callee_password);
+	/* A trailing comma is left when TLS is off; JSON wants none. */
+	char *comma = strstr(j, ",]");
+	if (comma)
+		memmove(comma, comma + 1, strlen(comma));
+	n = strlen(j);
+	for (int i = 0; i < s->n_groups; i++) {
+		const struct scn_group *g = &s->groups[i];
+		n += (size_t)snprintf(j + n, size - n,
+		                      ",{\"prefix\":\"%s\",\"first\":%d,\"count\":%d,\"password\":"
+		                      "\"%s\",\"domain\":\"%s\"}",
+		                      g->account_prefix, g->account_first,
+		                      g->account_count > 0 ? g->account_count : 1, g->password,
+		                      g->domain);
+	}
+	snprintf(j + n, size - n, "]}");
+	int rc = write_file(f->dir, "registrar.json", j, path, cap, e);
+	free(j);
+	return rc;
+}
+
+static int write_kamailio(struct farside *f, const struct scenario *s, char *path, size_t cap,
+                          err_t *e)
+{
+	size_t size = sizeof(kamailio_head) + sizeof(kamailio_tail) + 512 +
+	              (size_t)(s->n_groups + 1) * 160;
+	char *cfg = malloc(size);
+	if (!cfg)
+		return err_set(e, ENOMEM, "out of memory");
+	size_t n = (size_t)snprintf(cfg, size, "%s", kamailio_head);
+	/* One password per account prefix, as the scenario's pools have it. */
+	n += (size_t)snprintf(cfg + n, size - n,
+	                      "\t\tif ($tU =~ \"^%s[0-9]+$\") $var(pw) = \"%s\";\n",
+	                      s->far.callee_prefix, f->callee_password);
+	for (int i = 0; i < s->n_groups; i++)
+		n += (size_t)snprintf(cfg + n, size - n,
+		                      "\t\tif ($tU =~ \"^%s[0-9]+$\") $var(pw) = \"%s\";\n",
+		                      s->groups[i].account_prefix, s->groups[i].password);
+	snprintf(cfg + n, size - n, "%s", kamailio_tail);
+	int rc = write_file(f->dir, "kamailio.cfg", cfg, path, cap, e);
+	free(cfg);
+	return rc;
+}
+
+static int start_registrar(struct farside *f, struct lab *lab, const struct scenario *s,
+                           const char *self, err_t *e)
+{
+	char cfg[PATH_MAX], log[PATH_MAX];
+	int rc;
+	if (s->far.registrar == SCN_REG_KAMAILIO) {
+		char run[PATH_MAX];
+		snprintf(run, sizeof(run), "%s/kamailio.run", f->dir);
+		if ((rc = sys_mkdir_p(run, 0755, e)) || (rc = write_kamailio(f, s, cfg, sizeof(cfg), e)))
+			return rc;
+		snprintf(log, sizeof(log), "%s/kamailio.log", f->dir);
+		char *argv[] = {"kamailio", "-f", cfg, "-DD", "-E", "-Y", run, NULL};
+		return lab_service(lab, "registrar", argv, log, "tcp: registrar", 10000,
+		                   &f->registrar, e);
+	}
+	if ((rc = write_registrar(f, s, cfg, sizeof(cfg), e)))
+		return rc;
+	snprintf(log, sizeof(log), "%s/registrar.log", f->dir);
+	char *argv[] = {(char *)self, "registrar", cfg, NULL};
+	return lab_service(lab, "registrar", argv, log, "listening", 10000, &f->registrar, e);
+}
+
+static int start_callees(struct farside *f, struct lab *lab, const struct scenario *s,
+                         const char *self, err_t *e)
+{
+	char j[1024], cfg[PATH_MAX], log[PATH_MAX], timers[64], ready[64];
+	sip_timers(s, timers, sizeof(timers));
+	snprintf(j, sizeof(j),
+	         "{\"registrar\":\"sip:" REGISTRAR_ADDR ":5060\",\"domain\":\"%s\",\"bind\":"
+	         "\"" CALLEE_ADDR "\",\"prefix\":\"%s\",\"count\":%d,\"password\":\"%s\","
+	         "\"behaviour\":\"%s\",%s}",
+	         f->callee_domain, s->far.callee_prefix, s->far.callee_count, f->callee_password,
+	         s->far.callee_behaviour, timers);
+	int rc = write_file(f->dir, "callees.json", j, cfg, sizeof(cfg), e);
+	if (rc)
+		return rc;
+	snprintf(log, sizeof(log), "%s/callees.log", f->dir);
+	snprintf(ready, sizeof(ready), "%d accounts registered", s->far.callee_count);
+	char *argv[] = {(char *)self, "callees", cfg, NULL};
+	return lab_service(lab, "callee", argv, log, ready, 10000, &f->callees, e);
+}
+
+static int uses_callee_pool(const struct scenario *s)
+{
+	for (int i = 0; i < s->n_groups; i++)
+		if (!strcmp(s->groups[i].target, "callee-pool"))
+			return 1;
+	return 0;
+}
+
+int farside_start(struct farside *f, struct lab *lab, const struct scenario *s,
+                  const char *self, const char *dir, err_t *e)
+{
+	memset(f, 0, sizeof(*f));
+	snprintf(f->dir, sizeof(f->dir), "%s", dir);
+	snprintf(f->tls_dir, sizeof(f->tls_dir), "%s/tls", dir);
+	snprintf(f->callee_domain, sizeof(f->callee_domain), "lab");
+	snprintf(f->callee_password, sizeof(f->callee_password), "callee-secret");
+	char cfg[PATH_MAX], log[PATH_MAX];
+	int rc = sys_mkdir_p(dir, 0755, e);
+	if (!rc)
+		rc = write_file(dir, "dns.json", dns_json, cfg, sizeof(cfg), e);
+	if (rc)
+		return rc;
+	snprintf(log, sizeof(log), "%s/dns.log", dir);
+	char *argv[] = {(char *)self, "dns", cfg, NULL};
+	if ((rc = lab_service(lab, "dns", argv, log, "listening", 5000, &f->dns, e)))
+		return err_wrap(e, rc, "the lab's DNS server");
+	if ((rc = start_registrar(f, lab, s, self, e)))
+		return err_wrap(e, rc, "the registrar");
+	if (uses_callee_pool(s) && (rc = start_callees(f, lab, s, self, e)))
+		return err_wrap(e, rc, "the callee pool");
+	return 0;
+}
+
+static void stop(struct lab *lab, struct lab_proc **p)
+{
+	if (!*p)
+		return;
+	kill((*p)->pid, SIGTERM);
+	if (lab_wait(lab, *p, 5000, NULL)) {
+		kill((*p)->pid, SIGKILL);
+		lab_wait(lab, *p, 2000, NULL);
+	}
+	lab_release(lab, *p);
+	*p = NULL;
+}
+
+void farside_stop(struct farside *f, struct lab *lab)
+{
+	stop(lab, &f->callees);
+	stop(lab, &f->registrar);
+	stop(lab, &f->dns);
+}

@@ -1,0 +1,26 @@
+/* farside.h — what a test run talks to, started in the lab from a scenario:
+ * the DNS server (the lab's names, SRV and NAPTR for RFC 3263), the registrar
+ * and proxy (siplab's own, or Kamailio from Debian) with an account pool per
+ * group, and the callee pool. Each writes its log in a directory a person
+ * can keep. */
+#ifndef SIPLAB_FARSIDE_H
+#define SIPLAB_FARSIDE_H
+
+#include "../netns/lab.h"
+#include "scenario.h"
+
+struct farside {
+	struct lab_proc *dns, *registrar, *callees;
+	char dir[PATH_MAX];     /* configurations and logs */
+	char tls_dir[PATH_MAX]; /* the lab CA and the registrar's certificate */
+	char callee_domain[64];
+	char callee_password[32];
+};
+
+/* Start the far side for scenario s; self is this program (for its
+ * subcommands). dir holds configurations and logs. */
+int farside_start(struct farside *f, struct lab *lab, const struct scenario *s,
+                  const char *self, const char *dir, err_t *e);
+void farside_stop(struct farside *f, struct lab *lab);
+
+#endif

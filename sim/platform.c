@@ -1,0 +1,692 @@
+/* platform.c — the gateway, the run state machine and pre-flight (see platform.h). */
+#define _GNU_SOURCE
+#include "platform.h"
+
+#include <errno.h>
+#include <math.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "../netns/sys.h"
+
+long long platform_ms(const struct platform *p)
+{
+	return (sys_now_ns() - p->t0) / 1000000;
+}
+
+static void worker_event(struct platform *p, struct pf_worker *w, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void worker_event(struct platform *p, struct pf_worker *w, const char *fmt, ...)
+{
+	char buf[256];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	cJSON *e = cJSON_CreateObject();
+	cJSON_AddNumberToObject(e, "t_ms", (double)platform_ms(p));
+	cJSON_AddStringToObject(e, "event", buf);
+	cJSON_AddItemToArray(w->events, e);
+	if (p->progress)
+		fprintf(p->progress, "  [%6.2f s] %s: %s\n", platform_ms(p) / 1000.0, w->name, buf);
+}
+
+static void set_status(struct platform *p, enum run_status st, const char *note)
+{
+	struct pf_run *r = &p->run;
+	r->status = st;
+	cJSON *e = cJSON_CreateObject();
+	cJSON_AddStringToObject(e, "status", run_status_name(st));
+	cJSON_AddNumberToObject(e, "t_ms", (double)platform_ms(p));
+	if (note && *note)
+		cJSON_AddStringToObject(e, "note", note);
+	cJSON_AddItemToArray(r->timeline, e);
+	if (p->progress)
+		fprintf(p->progress, "  [%6.2f s] run %s%s%s\n", platform_ms(p) / 1000.0,
+		        run_status_name(st), note && *note ? ": " : "", note ? note : "");
+}
+
+void platform_init(struct platform *p, int listen_fd, const char *token,
+                   const struct scenario *s, const struct pf_env *env)
+{
+	memset(p, 0, sizeof(*p));
+	p->lfd = listen_fd;
+	snprintf(p->token, sizeof(p->token), "%s", token);
+	p->s = s;
+	p->env = *env;
+	p->t0 = sys_now_ns();
+	double scale = s->time_scale;
+	p->heartbeat_ms = lround(s->platform.heartbeat_s * 1000 * scale);
+	p->heartbeat_ms = p->heartbeat_ms < 100 ? 100 : p->heartbeat_ms;
+	p->heartbeat_timeout_ms = lround(s->platform.heartbeat_timeout_s * 1000 * scale);
+	if (p->heartbeat_timeout_ms < 3 * p->heartbeat_ms)
+		p->heartbeat_timeout_ms = 3 * p->heartbeat_ms;
+	p->run.timeline = cJSON_CreateArray();
+	p->run.status = RUN_PENDING;
+}
+
+void platform_free(struct platform *p)
+{
+	for (int i = 0; i < p->n_workers; i++) {
+		struct pf_worker *w = &p->workers[i];
+		if (w->connected)
+			wire_close(&w->w);
+		cJSON_Delete(w->events);
+		cJSON_Delete(w->sip_events);
+	}
+	for (int i = 0; i < p->run.n_eps; i++)
+		cJSON_Delete(p->run.eps[i].record);
+	free(p->run.eps);
+	cJSON_Delete(p->run.timeline);
+	if (p->lfd >= 0)
+		close(p->lfd);
+	p->lfd = -1;
+}
+
+int platform_online(const struct platform *p)
+{
+	int n = 0;
+	for (int i = 0; i < p->n_workers; i++)
+		n += p->workers[i].status == WORKER_ONLINE && p->workers[i].connected;
+	return n;
+}
+
+struct pf_worker *platform_worker(struct platform *p, const char *name)
+{
+	for (int i = 0; i < p->n_workers; i++)
+		if (!strcmp(p->workers[i].name, name))
+			return &p->workers[i];
+	return NULL;
+}
+
+/* --- endpoints ------------------------------------------------------------------------ */
+
+static int worker_index(const struct platform *p, const struct pf_worker *w)
+{
+	return (int)(w - p->workers);
+}
+
+static int failed(enum outcome o)
+{
+	return outcome_severity(o) >= 10;
+}
+
+static void ep_final(struct platform *p, struct pf_ep *ep, cJSON *record)
+{
+	struct pf_run *r = &p->run;
+	if (ep->final) {
+		cJSON_Delete(record);
+		return;
+	}
+	const cJSON *o = cJSON_GetObjectItemCaseSensitive(record, "outcome");
+	int oc = cJSON_IsString(o) ? outcome_from_name(o->valuestring) : -1;
+	ep->outcome = oc > 0 ? (enum outcome)oc : OUTCOME_NONE;
+	if (ep->phase == PHASE_INCALL)
+		r->n_in_call--;
+	ep->phase = PHASE_CLOSED;
+	ep->final = 1;
+	ep->record = record;
+	r->n_final++;
+	r->n_failed += failed(ep->outcome);
+}
+
+/* The platform's own record for an endpoint whose worker is gone. */
+static void ep_lost(struct platform *p, struct pf_ep *ep, int id, const char *why)
+{
+	cJSON *rec = cJSON_CreateObject();
+	cJSON_AddNumberToObject(rec, "id", id);
+	cJSON_AddStringToObject(rec, "group", p->s->groups[ep->group].name);
+	cJSON_AddStringToObject(rec, "user", ep->user);
+	cJSON_AddStringToObject(rec, "worker", p->workers[ep->worker].name);
+	cJSON_AddStringToObject(rec, "phase", phase_name(PHASE_CLOSED));
+	cJSON_AddStringToObject(rec, "phase_reached", phase_name(ep->phase));
+	cJSON_AddStringToObject(rec, "outcome", outcome_name(OUTCOME_OSERROR));
+	cJSON_AddNullToObject(rec, "sip_code");
+	cJSON_AddStringToObject(rec, "reason", why);
+	cJSON_AddNullToObject(rec, "media");
+	cJSON_AddItemToObject(rec, "warnings", cJSON_CreateArray());
+	cJSON_AddItemToObject(rec, "trace", cJSON_CreateArray());
+	ep_final(p, ep, rec);
+}
+
+static void on_phase(struct platform *p, const cJSON *m)
+{
+	struct pf_run *r = &p->run;
+	const cJSON *id = cJSON_GetObjectItemCaseSensitive(m, "id");
+	const cJSON *ph = cJSON_GetObjectItemCaseSensitive(m, "phase");
+	if (!cJSON_IsNumber(id) || id->valueint < 0 || id->valueint >= r->n_eps ||
+	    !cJSON_IsString(ph))
+		return;
+	struct pf_ep *ep = &r->eps[id->valueint];
+	int next = phase_from_name(ph->valuestring);
+	if (ep->final || next < 0)
+		return;
+	enum phase before = ep->phase;
+	ep->phase = phase_advance(ep->phase, (enum phase)next);
+	if (before < PHASE_REGISTERED && ep->phase >= PHASE_REGISTERED &&
+	    ep->phase != PHASE_CLOSED)
+		r->n_registered++;
+	if (before != PHASE_INCALL && ep->phase == PHASE_INCALL)
+		r->n_in_call++;
+	if (before == PHASE_INCALL && ep->phase != PHASE_INCALL)
+		r->n_in_call--;
+}
+
+static void on_result(struct platform *p, cJSON *m)
+{
+	struct pf_run *r = &p->run;
+	cJSON *rec = cJSON_DetachItemFromObjectCaseSensitive(m, "endpoint");
+	const cJSON *id = cJSON_GetObjectItemCaseSensitive(rec, "id");
+	if (!cJSON_IsNumber(id) || id->valueint < 0 || id->valueint >= r->n_eps) {
+		cJSON_Delete(rec);
+		p->bad_messages++;
+		return;
+	}
+	struct pf_ep *ep = &r->eps[id->valueint];
+	/* An endpoint closed from REGISTERED or later had registered. */
+	const cJSON *t = cJSON_GetObjectItemCaseSensitive(rec, "times_ms");
+	if (ep->phase < PHASE_REGISTERED && cJSON_GetObjectItemCaseSensitive(t, "registered"))
+		r->n_registered++;
+	ep_final(p, ep, rec);
+}
+
+/* --- workers -------------------------------------------------------------------------- */
+
+static void worker_gone(struct platform *p, struct pf_worker *w, enum worker_status st,
+                        const char *why)
+{
+	if (w->connected)
+		wire_close(&w->w);
+	w->connected = 0;
+	w->status = st;
+	worker_event(p, w, "%s: %s", worker_status_name(st), why);
+	struct pf_run *r = &p->run;
+	if (r->status != RUN_RUNNING && r->status != RUN_STOPPING)
+		return;
+	int lost = 0;
+	char reason[192];
+	snprintf(reason, sizeof(reason), "worker %s lost (%s)", w->name, why);
+	for (int i = 0; i < r->n_eps; i++)
+		if (r->eps[i].worker == worker_index(p, w) && !r->eps[i].final) {
+			ep_lost(p, &r->eps[i], i, reason);
+			lost++;
+		}
+	if (lost && !r->worker_lost) {
+		r->worker_lost = 1;
+		snprintf(r->reason, sizeof(r->reason),
+		         "worker %s was lost during the run (%s); its %d unfinished endpoints "
+		         "were closed with OSERROR",
+		         w->name, why, lost);
+	}
+}
+
+static void on_hello(struct platform *p, struct pf_worker *w, const cJSON *m)
+{
+	const cJSON *tok = cJSON_GetObjectItemCaseSensitive(m, "token");
+	const cJSON *name = cJSON_GetObjectItemCaseSensitive(m, "worker");
+	const char *why = NULL;
+	if (!cJSON_IsString(tok) || !wire_token_valid(tok->valuestring))
+		why = "a worker token is cmw_ followed by 64 hex characters";
+	else if (strcmp(tok->valuestring, p->token))
+		why = "unknown worker token";
+	else if (!cJSON_IsString(name) || !*name->valuestring)
+		why = "hello without a worker name";
+	if (why) {
+		wire_send_type(&w->w, "refused", "reason", why);
+		snprintf(w->name, sizeof(w->name), "(refused)");
+		worker_gone(p, w, WORKER_ERROR, why);
+		return;
+	}
+	const cJSON *v;
+	snprintf(w->name, sizeof(w->name), "%s", name->valuestring);
+	if (cJSON_IsString(v = cJSON_GetObjectItemCaseSensitive(m, "region")))
+		snprintf(w->region, sizeof(w->region), "%s", v->valuestring);
+	if (cJSON_IsString(v = cJSON_GetObjectItemCaseSensitive(m, "address")))
+		snprintf(w->address, sizeof(w->address), "%s", v->valuestring);
+	w->capacity = cJSON_IsNumber(v = cJSON_GetObjectItemCaseSensitive(m, "capacity"))
+	                      ? v->valueint
+	                      : 0;
+	w->pid = cJSON_IsNumber(v = cJSON_GetObjectItemCaseSensitive(m, "pid")) ? v->valueint : 0;
+	w->status = WORKER_ONLINE;
+	w->last_heartbeat = sys_now_ns();
+	cJSON *welcome = cJSON_CreateObject();
+	cJSON_AddStringToObject(welcome, "type", "welcome");
+	cJSON_AddNumberToObject(welcome, "heartbeat_ms", (double)p->heartbeat_ms);
+	wire_send(&w->w, welcome);
+	cJSON_Delete(welcome);
+	worker_event(p, w, "ONLINE (region %s, %s, capacity %d)", w->region, w->address,
+	             w->capacity);
+}
+
+static void on_message(struct platform *p, struct pf_worker *w, cJSON *m)
+{
+	const cJSON *t = cJSON_GetObjectItemCaseSensitive(m, "type");
+	const char *type = cJSON_IsString(t) ? t->valuestring : "";
+	if (w->status != WORKER_ONLINE && strcmp(type, "hello")) {
+		p->bad_messages++;
+		return;
+	}
+	w->last_heartbeat = sys_now_ns(); /* any message shows it is alive */
+	if (!strcmp(type, "hello")) {
+		on_hello(p, w, m);
+	} else if (!strcmp(type, "phase")) {
+		on_phase(p, m);
+	} else if (!strcmp(type, "result")) {
+		on_result(p, m);
+	} else if (!strcmp(type, "released")) {
+		w->busy = 0;
+		cJSON *ev = cJSON_DetachItemFromObjectCaseSensitive(m, "events");
+		cJSON_Delete(w->sip_events);
+		w->sip_events = ev;
+	} else if (!strcmp(type, "dispatch_refused")) {
+		const cJSON *why = cJSON_GetObjectItemCaseSensitive(m, "reason");
+		worker_gone(p, w, WORKER_ERROR,
+		            cJSON_IsString(why) ? why->valuestring : "refused the dispatch");
+	} else if (strcmp(type, "heartbeat")) {
+		p->bad_messages++;
+	}
+}
+
+static void accept_worker(struct platform *p)
+{
+	int fd = accept4(p->lfd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+	if (fd < 0)
+		return;
+	/* A slot of a worker that is gone is reused once the new one says
+	 * hello with the same name; until then every connection has its own. */
+	if (p->n_workers == PF_MAX_WORKERS) {
+		close(fd);
+		return;
+	}
+	struct pf_worker *w = &p->workers[p->n_workers++];
+	memset(w, 0, sizeof(*w));
+	wire_init(&w->w, fd);
+	w->connected = 1;
+	w->status = WORKER_OFFLINE; /* until its hello is accepted */
+	snprintf(w->name, sizeof(w->name), "(connecting)");
+	w->events = cJSON_CreateArray();
+}
+
+/* A worker that says hello again under a known name takes its old slot. */
+static void merge_reconnect(struct platform *p, struct pf_worker *w)
+{
+	for (int i = 0; i < p->n_workers; i++) {
+		struct pf_worker *old = &p->workers[i];
+		if (old == w || strcmp(old->name, w->name) || old->connected)
+			continue;
+		old->w = w->w;
+		old->connected = 1;
+		old->status = w->status;
+		old->last_heartbeat = w->last_heartbeat;
+		old->pid = w->pid;
+		worker_event(p, old, "connected again");
+		cJSON_Delete(w->events);
+		cJSON_Delete(w->sip_events);
+		*w = p->workers[--p->n_workers];
+		return;
+	}
+}
+
+static void read_worker(struct platform *p, struct pf_worker *w)
+{
+	int rc = wire_fill(&w->w);
+	cJSON *m;
+	while (w->connected && (m = wire_next(&w->w, &p->bad_messages))) {
+		int was_online = w->status == WORKER_ONLINE;
+		on_message(p, w, m);
+		cJSON_Delete(m);
+		if (!was_online && w->status == WORKER_ONLINE) {
+			merge_reconnect(p, w);
+			return; /* w may have moved */
+		}
+	}
+	if (rc < 0 && w->connected)
+		worker_gone(p, w, WORKER_OFFLINE, "connection closed");
+}
+
+static void check_heartbeats(struct platform *p)
+{
+	long long now = sys_now_ns();
+	for (int i = 0; i < p->n_workers; i++) {
+		struct pf_worker *w = &p->workers[i];
+		long long quiet = (now - w->last_heartbeat) / 1000000;
+		if (w->connected && w->status == WORKER_ONLINE && quiet > p->heartbeat_timeout_ms) {
+			char why[96];
+			snprintf(why, sizeof(why), "no heartbeat for %lld ms (timeout %ld ms)", quiet,
+			         p->heartbeat_timeout_ms);
+			worker_gone(p, w, WORKER_OFFLINE, why);
+		}
+	}
+}
+
+static void progress(struct platform *p)
+{
+	struct pf_run *r = &p->run;
+	long long now = sys_now_ns();
+	if (!p->progress || (r->status != RUN_RUNNING && r->status != RUN_STOPPING) ||
+	    now - r->last_progress < 1000000000LL)
+		return;
+	r->last_progress = now;
+	fprintf(p->progress,
+	        "  [%6.2f s] %s: %d/%d registered, %d in call, %d closed, %d failed\n",
+	        platform_ms(p) / 1000.0, run_status_name(r->status), r->n_registered, r->n_eps,
+	        r->n_in_call, r->n_final, r->n_failed);
+}
+
+void platform_poll(struct platform *p, int timeout_ms)
+{
+	struct pollfd fds[PF_MAX_WORKERS + 1];
+	int map[PF_MAX_WORKERS + 1], n = 0;
+	fds[n] = (struct pollfd){.fd = p->lfd, .events = POLLIN};
+	map[n++] = -1;
+	for (int i = 0; i < p->n_workers; i++)
+		if (p->workers[i].connected) {
+			fds[n] = (struct pollfd){.fd = p->workers[i].w.fd, .events = POLLIN};
+			map[n++] = i;
+		}
+	int k = poll(fds, (nfds_t)n, timeout_ms);
+	for (int i = n - 1; k > 0 && i >= 0; i--) {
+		if (!(fds[i].revents & (POLLIN | POLLHUP | POLLERR)))
+			continue;
+		if (map[i] < 0)
+			accept_worker(p);
+		else if (map[i] < p->n_workers && p->workers[map[i]].w.fd == fds[i].fd)
+			read_worker(p, &p->workers[map[i]]);
+	}
+	check_heartbeats(p);
+	progress(p);
+}
+
+/* --- pre-flight ----------------------------------------------------------------------- */
+
+static int available(const struct pf_worker *w, const char *region)
+{
+	return w->connected && w->status == WORKER_ONLINE && !w->busy &&
+	       !strcmp(w->region, region);
+}
+
+/* The checks the platform makes in PENDING; a reason when the run cannot go. */
+static int preflight(struct platform *p, char *why, size_t cap)
+{
+	const struct scenario *s = p->s;
+	int total = scenario_endpoints(s);
+	if (total > s->plan.max_endpoints)
+		return snprintf(why, cap,
+		                "the test asks for %d concurrent endpoints; the plan allows %d",
+		                total, s->plan.max_endpoints);
+	double minutes = ceil(s->call_duration_s / 60.0);
+	double needed = total * (minutes < 1 ? 1 : minutes);
+	if (needed > s->plan.credits)
+		return snprintf(why, cap,
+		                "credits exhausted: the test needs %.0f endpoint-minutes, %.0f are "
+		                "left",
+		                needed, s->plan.credits);
+	for (int i = 0; i < s->n_groups; i++) {
+		const struct scn_group *g = &s->groups[i];
+		if (g->account_count < g->endpoints)
+			return snprintf(why, cap,
+			                "not enough SIP accounts: group \"%s\" has %d endpoints and "
+			                "%d accounts",
+			                g->name, g->endpoints, g->account_count);
+	}
+	for (int i = 0; i < s->n_groups; i++) {
+		const char *region = s->groups[i].region;
+		int avail = 0, busy = 0, capacity = 0, need = 0;
+		for (int k = 0; k < p->n_workers; k++) {
+			const struct pf_worker *w = &p->workers[k];
+			avail += available(w, region);
+			capacity += available(w, region) ? w->capacity : 0;
+			busy += w->connected && w->status == WORKER_ONLINE && w->busy &&
+			        !strcmp(w->region, region);
+		}
+		for (int k = 0; k < s->n_groups; k++)
+			need += !strcmp(s->groups[k].region, region) ? s->groups[k].endpoints : 0;
+		if (!avail && busy)
+			return snprintf(why, cap,
+			                "the %d ONLINE workers in region \"%s\" are busy with "
+			                "another run",
+			                busy, region);
+		if (!avail)
+			return snprintf(why, cap, "no ONLINE worker in region \"%s\"", region);
+		if (capacity < need)
+			return snprintf(why, cap,
+			                "workers in region \"%s\" take %d endpoints; the test needs %d",
+			                region, capacity, need);
+	}
+	return 0;
+}
+
+/* --- dispatch ------------------------------------------------------------------------- */
+
+static long scaled_ms(const struct platform *p, double seconds, long min)
+{
+	long v = scenario_ms(p->s, seconds);
+	return v < min ? min : v;
+}
+
+static void registrar_uri(const struct scn_group *g, char *uri, size_t cap, int route)
+{
+	static const char *const tp[] = {";transport=udp", ";transport=tcp", "", ""};
+	const char *scheme = g->transport == SCN_TLS ? "sips" : "sip";
+	snprintf(uri, cap, "%s%s:%s%s%s%s", route ? "<" : "", scheme, g->registrar,
+	         tp[g->transport], route ? ";lr" : "", route ? ">" : "");
+}
+
+static void target_uri(const struct platform *p, const struct scn_group *g, int k, char *uri,
+                       size_t cap)
+{
+	if (!strcmp(g->target, "callee-pool")) {
+		snprintf(uri, cap, "sip:%s%04d@%s", p->env.callee_prefix,
+		         1 + k % (p->env.callee_count > 0 ? p->env.callee_count : 1),
+		         p->env.callee_domain);
+		return;
+	}
+	for (int i = 0; i < p->s->n_groups; i++) {
+		const struct scn_group *t = &p->s->groups[i];
+		if (!strcmp(t->name, g->target)) {
+			snprintf(uri, cap, "%s:%s%04d@%s", t->transport == SCN_TLS ? "sips" : "sip",
+			         t->account_prefix, t->account_first + k % t->endpoints, t->domain);
+			return;
+		}
+	}
+	uri[0] = '\0';
+}
+
+static cJSON *ep_json(struct platform *p, int id, int gi, int k, long reg_at, long call_at)
+{
+	const struct scn_group *g = &p->s->groups[gi];
+	char buf[200];
+	cJSON *o = cJSON_CreateObject();
+	cJSON_AddNumberToObject(o, "id", id);
+	cJSON_AddStringToObject(o, "group", g->name);
+	snprintf(buf, sizeof(buf), "%s%04d", g->account_prefix, g->account_first + k);
+	snprintf(p->run.eps[id].user, sizeof(p->run.eps[id].user), "%s", buf);
+	cJSON_AddStringToObject(o, "user", buf);
+	cJSON_AddStringToObject(o, "password", g->password);
+	cJSON_AddStringToObject(o, "domain", g->domain);
+	snprintf(buf, sizeof(buf), "%s:%s@%s", g->transport == SCN_TLS ? "sips" : "sip",
+	         p->run.eps[id].user, g->domain);
+	cJSON_AddStringToObject(o, "aor", buf);
+	registrar_uri(g, buf, sizeof(buf), 0);
+	cJSON_AddStringToObject(o, "registrar", buf);
+	registrar_uri(g, buf, sizeof(buf), 1);
+	cJSON_AddStringToObject(o, "route", buf);
+	cJSON *codecs = cJSON_AddArrayToObject(o, "codecs");
+	for (int i = 0; i < g->n_codecs; i++)
+		cJSON_AddItemToArray(codecs, cJSON_CreateString(scn_codec_name(g->codecs[i])));
+	cJSON_AddStringToObject(o, "srtp", g->srtp == SCN_SRTP_SDES ? "sdes" : "none");
+	cJSON_AddStringToObject(o, "role", g->role == SCN_CALLER ? "caller" : "callee");
+	if (g->role == SCN_CALLER) {
+		target_uri(p, g, k, buf, sizeof(buf));
+		cJSON_AddStringToObject(o, "target", buf);
+	}
+	cJSON_AddNumberToObject(o, "register_at_ms", (double)reg_at);
+	cJSON_AddNumberToObject(o, "call_at_ms", (double)call_at);
+	cJSON_AddNumberToObject(o, "call_ms", (double)scaled_ms(p, p->s->call_duration_s, 100));
+	return o;
+}
+
+/* Receivers first, callers last, spread over the buildup; calls start once
+ * it is over, so every receiver has registered before the first dial. */
+static int allocate(struct platform *p, cJSON **per_worker)
+{
+	const struct scenario *s = p->s;
+	struct pf_run *r = &p->run;
+	long buildup = scaled_ms(p, s->buildup_s, 0);
+	int total = r->n_eps, id = 0;
+	for (int pass = 0; pass < 2; pass++)
+		for (int gi = 0; gi < s->n_groups; gi++) {
+			const struct scn_group *g = &s->groups[gi];
+			if ((g->role == SCN_CALLER) != (pass == 1))
+				continue;
+			int list[PF_MAX_WORKERS], n = 0;
+			for (int k = 0; k < p->n_workers; k++)
+				if (available(&p->workers[k], g->region))
+					list[n++] = k;
+			if (!n)
+				return -1;
+			for (int k = 0; k < g->endpoints; k++, id++) {
+				int wi = list[k % n];
+				long reg_at = total > 1 ? buildup * id / total : 0;
+				long call_at = buildup + 50 + (k % 100) * 5;
+				r->eps[id].worker = wi;
+				r->eps[id].group = gi;
+				r->eps[id].phase = PHASE_INITIALIZING;
+				cJSON *list_json = cJSON_GetObjectItemCaseSensitive(per_worker[wi],
+				                                                    "endpoints");
+				cJSON_AddItemToArray(list_json, ep_json(p, id, gi, k, reg_at, call_at));
+				p->workers[wi].n_assigned++;
+			}
+		}
+	return 0;
+}
+
+static cJSON *dispatch_message(struct platform *p)
+{
+	const struct scenario *s = p->s;
+	long t1 = scaled_ms(p, 0.5, 5), t1x64 = 64 * t1;
+	long buildup = scaled_ms(p, s->buildup_s, 0), call = scaled_ms(p, s->call_duration_s, 100);
+	cJSON *m = cJSON_CreateObject();
+	cJSON_AddStringToObject(m, "type", "dispatch");
+	cJSON_AddStringToObject(m, "run", p->run.id);
+	cJSON_AddNumberToObject(m, "t1_ms", (double)t1);
+	cJSON_AddNumberToObject(m, "t1x64_ms", (double)t1x64);
+	cJSON_AddNumberToObject(m, "rtcp_ms", (double)scaled_ms(p, 5, 200));
+	cJSON_AddNumberToObject(m, "pause_at_ms", (double)scaled_ms(p, s->pause_at_s, 0));
+	cJSON_AddNumberToObject(m, "pause_ms", (double)scaled_ms(p, s->pause_s, 0));
+	/* Room for the last call to be set up (INVITE timeout), to last, and to
+	 * be hung up. */
+	long deadline = buildup + 600 + call + 2 * t1x64 + 1000;
+	cJSON_AddNumberToObject(m, "deadline_ms", (double)deadline);
+	p->run.deadline_ms = deadline + t1x64 + 5000;
+	cJSON_AddStringToObject(m, "tls_dir", p->env.tls_dir);
+	cJSON_AddArrayToObject(m, "endpoints");
+	return m;
+}
+
+enum run_status platform_start_run(struct platform *p)
+{
+	struct pf_run *r = &p->run;
+	snprintf(r->id, sizeof(r->id), "run-%d", (int)getpid());
+	r->t0 = sys_now_ns();
+	set_status(p, RUN_PENDING, "pre-flight checks");
+	char why[256];
+	if (preflight(p, why, sizeof(why))) {
+		snprintf(r->reason, sizeof(r->reason), "%s", why);
+		set_status(p, RUN_CANNOT_RUN_FOR_NOW, why);
+		return r->status;
+	}
+	set_status(p, RUN_QUEUED, NULL);
+	r->n_eps = scenario_endpoints(p->s);
+	r->eps = calloc((size_t)r->n_eps, sizeof(*r->eps));
+	cJSON *per_worker[PF_MAX_WORKERS] = {0};
+	for (int i = 0; i < p->n_workers; i++) {
+		p->workers[i].n_assigned = 0;
+		per_worker[i] = dispatch_message(p);
+	}
+	if (!r->eps || allocate(p, per_worker)) {
+		snprintf(r->reason, sizeof(r->reason), "could not allocate the endpoints");
+		set_status(p, RUN_FAILED, r->reason);
+	} else {
+		for (int i = 0; i < p->n_workers; i++) {
+			struct pf_worker *w = &p->workers[i];
+			if (!w->n_assigned)
+				continue;
+			w->busy = 1;
+			if (wire_send(&w->w, per_worker[i]))
+				worker_gone(p, w, WORKER_ERROR, "the dispatch could not be sent");
+			else
+				worker_event(p, w, "dispatched %d endpoints", w->n_assigned);
+		}
+		set_status(p, RUN_RUNNING, NULL);
+	}
+	for (int i = 0; i < p->n_workers; i++)
+		cJSON_Delete(per_worker[i]);
+	return r->status;
+}
+
+int platform_run_over(struct platform *p)
+{
+	struct pf_run *r = &p->run;
+	if (run_status_terminal(r->status))
+		return 1;
+	if (r->status != RUN_RUNNING && r->status != RUN_STOPPING)
+		return 0;
+	if (r->n_final < r->n_eps && platform_ms(p) - (r->t0 - p->t0) / 1000000 < r->deadline_ms)
+		return 0;
+	int missing = r->n_eps - r->n_final;
+	for (int i = 0; i < r->n_eps && missing; i++)
+		if (!r->eps[i].final)
+			ep_lost(p, &r->eps[i], i, "no result from its worker before the run's deadline");
+	if (missing && !r->worker_lost) {
+		r->worker_lost = 1;
+		snprintf(r->reason, sizeof(r->reason),
+		         "%d endpoints had no result from their worker before the deadline", missing);
+	}
+	progress(p);
+	char note[128] = "";
+	if (r->stopped)
+		snprintf(note, sizeof(note), "stopped by the user");
+	set_status(p, r->worker_lost ? RUN_FAILED : RUN_COMPLETED, r->worker_lost ? r->reason : note);
+	return 1;
+}
+
+void platform_stop_run(struct platform *p)
+{
+	struct pf_run *r = &p->run;
+	if (r->status != RUN_RUNNING)
+		return;
+	r->stopped = 1;
+	set_status(p, RUN_STOPPING, "stopped by the user: hanging up");
+	for (int i = 0; i < p->n_workers; i++)
+		if (p->workers[i].connected && p->workers[i].busy)
+			wire_send_type(&p->workers[i].w, "stop", NULL, NULL);
+}
+
+void platform_release(struct platform *p, int timeout_ms)
+{
+	for (int i = 0; i < p->n_workers; i++)
+		if (p->workers[i].connected && p->workers[i].busy)
+			wire_send_type(&p->workers[i].w, "release", NULL, NULL);
+	long long end = sys_now_ns() + (long long)timeout_ms * 1000000;
+	for (;;) {
+		int waiting = 0;
+		for (int i = 0; i < p->n_workers; i++)
+			waiting += p->workers[i].connected && p->workers[i].busy;
+		if (!waiting || sys_now_ns() > end)
+			break;
+		platform_poll(p, 50);
+	}
+}
+
+void platform_shutdown(struct platform *p)
+{
+	for (int i = 0; i < p->n_workers; i++)
+		if (p->workers[i].connected)
+			wire_send_type(&p->workers[i].w, "shutdown", NULL, NULL);
+}

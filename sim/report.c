@@ -1,0 +1,230 @@
+/* report.c — report.json and the terminal summary (see report.h). */
+#define _GNU_SOURCE
+#include "report.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+static void count(cJSON *counts, const char *outcome)
+{
+	cJSON *c = cJSON_GetObjectItemCaseSensitive(counts, outcome);
+	if (c)
+		cJSON_SetNumberValue(c, c->valuedouble + 1);
+	else
+		cJSON_AddNumberToObject(counts, outcome, 1);
+}
+
+static const char *record_outcome(const cJSON *rec)
+{
+	const cJSON *o = cJSON_GetObjectItemCaseSensitive(rec, "outcome");
+	return cJSON_IsString(o) ? o->valuestring : "null";
+}
+
+static cJSON *by_key(cJSON *parent, const char *key)
+{
+	cJSON *o = cJSON_GetObjectItemCaseSensitive(parent, key);
+	return o ? o : cJSON_AddObjectToObject(parent, key);
+}
+
+/* MOS and counters over every stream that ran. */
+static cJSON *media_totals(const cJSON *endpoints)
+{
+	double mos_min = 5, mos_sum = 0, loss_max = 0, jitter_max = 0;
+	int streams = 0, scored = 0, silent = 0;
+	const cJSON *rec;
+	cJSON_ArrayForEach (rec, endpoints) {
+		const cJSON *m = cJSON_GetObjectItemCaseSensitive(rec, "media");
+		const cJSON *rx = cJSON_GetObjectItemCaseSensitive(m, "received");
+		if (!cJSON_IsObject(rx))
+			continue;
+		streams++;
+		const cJSON *mos = cJSON_GetObjectItemCaseSensitive(rx, "mos");
+		const cJSON *pk = cJSON_GetObjectItemCaseSensitive(rx, "packets");
+		const cJSON *loss = cJSON_GetObjectItemCaseSensitive(rx, "loss_pct");
+		const cJSON *jit = cJSON_GetObjectItemCaseSensitive(rx, "jitter_ms");
+		silent += cJSON_IsNumber(pk) && pk->valuedouble == 0;
+		if (cJSON_IsNumber(mos)) {
+			scored++;
+			mos_sum += mos->valuedouble;
+			mos_min = mos->valuedouble < mos_min ? mos->valuedouble : mos_min;
+		}
+		if (cJSON_IsNumber(loss) && loss->valuedouble > loss_max)
+			loss_max = loss->valuedouble;
+		if (cJSON_IsNumber(jit) && jit->valuedouble > jitter_max)
+			jitter_max = jit->valuedouble;
+	}
+	cJSON *t = cJSON_CreateObject();
+	cJSON_AddNumberToObject(t, "streams", streams);
+	cJSON_AddNumberToObject(t, "streams_receiving_nothing", silent);
+	if (scored) {
+		cJSON_AddNumberToObject(t, "received_mos_min", mos_min);
+		cJSON_AddNumberToObject(t, "received_mos_avg", mos_sum / scored);
+	}
+	cJSON_AddNumberToObject(t, "received_loss_pct_max", loss_max);
+	cJSON_AddNumberToObject(t, "received_jitter_ms_max", jitter_max);
+	return t;
+}
+
+static cJSON *workers_json(const struct platform *p)
+{
+	cJSON *a = cJSON_CreateArray();
+	for (int i = 0; i < p->n_workers; i++) {
+		const struct pf_worker *w = &p->workers[i];
+		cJSON *o = cJSON_CreateObject();
+		cJSON_AddStringToObject(o, "name", w->name);
+		cJSON_AddStringToObject(o, "region", w->region);
+		cJSON_AddStringToObject(o, "address", w->address);
+		cJSON_AddStringToObject(o, "status", worker_status_name(w->status));
+		cJSON_AddNumberToObject(o, "endpoints", w->n_assigned);
+		cJSON_AddItemToObject(o, "events", cJSON_Duplicate(w->events, 1));
+		cJSON_AddItemToObject(o, "sip_stack_events",
+		                      w->sip_events ? cJSON_Duplicate(w->sip_events, 1)
+		                                    : cJSON_CreateArray());
+		cJSON_AddItemToArray(a, o);
+	}
+	return a;
+}
+
+cJSON *report_build(const struct platform *p, const char *scenario_path,
+                    const char *scenario_json, const char *logs_dir)
+{
+	const struct pf_run *r = &p->run;
+	cJSON *rep = cJSON_CreateObject();
+	cJSON_AddStringToObject(rep, "siplab", SIPLAB_VERSION);
+	cJSON_AddStringToObject(rep, "report_schema", "docs/report.md");
+	cJSON *sc = cJSON_AddObjectToObject(rep, "scenario");
+	cJSON_AddStringToObject(sc, "name", p->s->name);
+	cJSON_AddStringToObject(sc, "file", scenario_path);
+	cJSON_AddNumberToObject(sc, "time_scale", p->s->time_scale);
+	cJSON *cfg = scenario_json ? cJSON_Parse(scenario_json) : NULL;
+	cJSON_AddItemToObject(sc, "config", cfg ? cfg : cJSON_CreateNull());
+	cJSON *run = cJSON_AddObjectToObject(rep, "run");
+	cJSON_AddStringToObject(run, "id", r->id);
+	cJSON_AddStringToObject(run, "status", run_status_name(r->status));
+	if (r->reason[0])
+		cJSON_AddStringToObject(run, "reason", r->reason);
+	cJSON_AddBoolToObject(run, "stopped_by_user", r->stopped);
+	cJSON_AddNumberToObject(run, "duration_ms", (double)platform_ms(p));
+	cJSON_AddItemToObject(run, "timeline", cJSON_Duplicate(r->timeline, 1));
+	if (logs_dir)
+		cJSON_AddStringToObject(run, "logs", logs_dir);
+	cJSON_AddItemToObject(rep, "workers", workers_json(p));
+	cJSON *eps = cJSON_AddArrayToObject(rep, "endpoints");
+	cJSON *totals = cJSON_AddObjectToObject(rep, "totals");
+	cJSON_AddNumberToObject(totals, "endpoints", r->n_eps);
+	cJSON *outcomes = cJSON_AddObjectToObject(totals, "outcomes");
+	cJSON *groups = cJSON_AddObjectToObject(totals, "by_group");
+	cJSON *workers = cJSON_AddObjectToObject(totals, "by_worker");
+	for (int i = 0; i < r->n_eps; i++) {
+		const struct pf_ep *ep = &r->eps[i];
+		cJSON *rec = ep->record ? cJSON_Duplicate(ep->record, 1) : NULL;
+		if (!rec) {
+			/* Never reported (the run did not get that far). */
+			rec = cJSON_CreateObject();
+			cJSON_AddNumberToObject(rec, "id", i);
+			cJSON_AddStringToObject(rec, "group", p->s->groups[ep->group].name);
+			cJSON_AddStringToObject(rec, "user", ep->user);
+			cJSON_AddStringToObject(rec, "phase", phase_name(ep->phase));
+			cJSON_AddNullToObject(rec, "outcome");
+		}
+		const char *o = record_outcome(rec);
+		count(outcomes, o);
+		count(by_key(groups, p->s->groups[ep->group].name), o);
+		count(by_key(workers, p->workers[ep->worker].name), o);
+		cJSON_AddItemToArray(eps, rec);
+	}
+	cJSON_AddItemToObject(totals, "media", media_totals(eps));
+	return rep;
+}
+
+int report_write(const cJSON *report, const char *path, err_t *e)
+{
+	char *text = cJSON_Print(report);
+	if (!text)
+		return err_set(e, ENOMEM, "out of memory writing the report");
+	int rc = sys_write_file(path, text, strlen(text), 1, e);
+	free(text);
+	return rc;
+}
+
+static void print_counts(FILE *f, const cJSON *counts)
+{
+	const cJSON *c;
+	const char *sep = "";
+	cJSON_ArrayForEach (c, counts) {
+		fprintf(f, "%s%s %d", sep, c->string, (int)c->valuedouble);
+		sep = ", ";
+	}
+	fprintf(f, "\n");
+}
+
+static void print_failures(FILE *f, const cJSON *eps)
+{
+	const cJSON *rec;
+	int shown = 0, failed = 0;
+	cJSON_ArrayForEach (rec, eps) {
+		const char *o = record_outcome(rec);
+		if (!strcmp(o, "SUCCESS") || !strcmp(o, "COMPLETED_WITH_WARNINGS"))
+			continue;
+		failed++;
+		if (shown++ >= 5)
+			continue;
+		const cJSON *u = cJSON_GetObjectItemCaseSensitive(rec, "user");
+		const cJSON *ph = cJSON_GetObjectItemCaseSensitive(rec, "phase_reached");
+		const cJSON *code = cJSON_GetObjectItemCaseSensitive(rec, "sip_code");
+		const cJSON *src = cJSON_GetObjectItemCaseSensitive(rec, "sip_code_source");
+		const cJSON *why = cJSON_GetObjectItemCaseSensitive(rec, "reason");
+		if (!ph)
+			ph = cJSON_GetObjectItemCaseSensitive(rec, "phase");
+		fprintf(f, "    %-10s %s", cJSON_IsString(u) ? u->valuestring : "?", o);
+		if (cJSON_IsNumber(code))
+			fprintf(f, " %d (%s)", code->valueint,
+			        cJSON_IsString(src) ? src->valuestring : "?");
+		fprintf(f, " in %s: %s\n", cJSON_IsString(ph) ? ph->valuestring : "?",
+		        cJSON_IsString(why) ? why->valuestring : "no reason recorded");
+	}
+	if (failed > 5)
+		fprintf(f, "    ... and %d more (see the report)\n", failed - 5);
+}
+
+void report_summary(const cJSON *rep, FILE *f)
+{
+	const cJSON *run = cJSON_GetObjectItemCaseSensitive(rep, "run");
+	const cJSON *sc = cJSON_GetObjectItemCaseSensitive(rep, "scenario");
+	const cJSON *totals = cJSON_GetObjectItemCaseSensitive(rep, "totals");
+	const cJSON *st = cJSON_GetObjectItemCaseSensitive(run, "status");
+	const cJSON *why = cJSON_GetObjectItemCaseSensitive(run, "reason");
+	const cJSON *dur = cJSON_GetObjectItemCaseSensitive(run, "duration_ms");
+	const cJSON *name = cJSON_GetObjectItemCaseSensitive(sc, "name");
+	fprintf(f, "\nrun of \"%s\": %s after %.1f s%s%s\n",
+	        cJSON_IsString(name) ? name->valuestring : "?",
+	        cJSON_IsString(st) ? st->valuestring : "?",
+	        cJSON_IsNumber(dur) ? dur->valuedouble / 1000 : 0, cJSON_IsString(why) ? " — " : "",
+	        cJSON_IsString(why) ? why->valuestring : "");
+	const cJSON *n = cJSON_GetObjectItemCaseSensitive(totals, "endpoints");
+	fprintf(f, "  endpoints %d: ", cJSON_IsNumber(n) ? n->valueint : 0);
+	print_counts(f, cJSON_GetObjectItemCaseSensitive(totals, "outcomes"));
+	const cJSON *g;
+	cJSON_ArrayForEach (g, cJSON_GetObjectItemCaseSensitive(totals, "by_group")) {
+		fprintf(f, "    group %-12s ", g->string);
+		print_counts(f, g);
+	}
+	const cJSON *m = cJSON_GetObjectItemCaseSensitive(totals, "media");
+	const cJSON *streams = cJSON_GetObjectItemCaseSensitive(m, "streams");
+	const cJSON *mmin = cJSON_GetObjectItemCaseSensitive(m, "received_mos_min");
+	const cJSON *mavg = cJSON_GetObjectItemCaseSensitive(m, "received_mos_avg");
+	const cJSON *silent = cJSON_GetObjectItemCaseSensitive(m, "streams_receiving_nothing");
+	if (cJSON_IsNumber(streams) && streams->valueint > 0)
+		fprintf(f,
+		        "  media: %d streams, %d received nothing; received MOS min %.2f, avg %.2f; "
+		        "loss max %.1f %%, jitter max %.1f ms\n",
+		        streams->valueint, cJSON_IsNumber(silent) ? silent->valueint : 0,
+		        cJSON_IsNumber(mmin) ? mmin->valuedouble : 0,
+		        cJSON_IsNumber(mavg) ? mavg->valuedouble : 0,
+		        cJSON_GetObjectItemCaseSensitive(m, "received_loss_pct_max")->valuedouble,
+		        cJSON_GetObjectItemCaseSensitive(m, "received_jitter_ms_max")->valuedouble);
+	print_failures(f, cJSON_GetObjectItemCaseSensitive(rep, "endpoints"));
+}

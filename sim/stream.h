@@ -1,0 +1,95 @@
+/* stream.h — the audio stream of one call, as an endpoint has it: the SDP
+ * offer or answer it sends, RTP from a pre-encoded clip every 20 ms (Opus,
+ * PCMU or PCMA), SDES-SRTP when negotiated, RTCP sender and receiver reports
+ * multiplexed on the RTP port (RFC 5761), and the metrics of each direction:
+ * packets, bytes, loss, RFC 3550 jitter, RTT from RTCP, and MOS. */
+#ifndef SIPLAB_STREAM_H
+#define SIPLAB_STREAM_H
+
+#include <netinet/in.h>
+#include <stdint.h>
+
+#include "media.h"
+#include "scenario.h"
+
+/* One clip per codec, shared by every stream of a process. */
+struct stream_clips {
+	struct media_clip clip[4]; /* by enum scn_codec; n == 0 when not made */
+};
+
+int stream_clips_make(struct stream_clips *c, err_t *e);
+void stream_clips_free(struct stream_clips *c);
+
+/* Metrics of one direction. "peer" values (loss, jitter as the far end
+ * measured them) come from its RTCP reports; -1 means not known. */
+struct stream_dir {
+	uint64_t packets, bytes;
+	double loss_pct, jitter_ms, rtt_ms, mos;
+};
+
+struct stream_metrics {
+	char codec[8];
+	int srtp;
+	struct stream_dir tx, rx;
+	uint64_t rtcp_sent, rtcp_received, srtp_errors;
+	/* Around a pause in sending (silence suppression): packets received
+	 * before it began, and after it ended (-1 when there was no pause). */
+	int64_t rx_before_pause, rx_after_pause;
+};
+
+struct stream {
+	int fd, port;
+	char addr[64];
+	struct sockaddr_in remote;
+	int running;
+	enum scn_codec codec;
+	const struct media_clip *clip;
+	int pt, clip_pos;
+	uint16_t seq;
+	uint32_t ts, ssrc, peer_ssrc;
+	int srtp, rtcp_mux;
+	char key_local[41], key_remote[41];
+	struct media_srtp tx_srtp, rx_srtp;
+	uint64_t tx_packets, tx_bytes, rtcp_sent, rtcp_received, srtp_errors;
+	struct rx_stats rx;
+	uint64_t prior_expected, prior_received; /* for RTCP's fraction lost */
+	uint32_t last_sr;                        /* middle 32 bits of the peer's last SR */
+	long long last_sr_ns;
+	double rtt_ms, peer_loss_pct, peer_jitter_ms;
+	long long start_ns, next_rtp_ns, next_rtcp_ns, rtcp_interval_ns;
+	long long pause_from_ns, pause_until_ns; /* 0: no pause */
+	int64_t rx_at_pause, rx_at_resume;
+};
+
+/* Bind a UDP socket on addr (any port). */
+int stream_open(struct stream *s, const char *addr, err_t *e);
+void stream_close(struct stream *s);
+
+/* The SDP offer for codecs (in preference order), with an a=crypto line
+ * when srtp is SDES. */
+int stream_offer(struct stream *s, const enum scn_codec *codecs, int n, enum scn_srtp srtp,
+                 char *sdp, size_t cap);
+/* Answer an offer: the first offered codec we also have, SRTP if the offer
+ * has it and we want it. -ENOENT when no codec is common, -EPROTO when the
+ * security does not match (our SDES against plain RTP, or the reverse). */
+int stream_answer(struct stream *s, const char *offer, const enum scn_codec *codecs, int n,
+                  enum scn_srtp srtp, char *sdp, size_t cap);
+/* The caller takes the answer: the codec, where to send, the peer's key. */
+int stream_take_answer(struct stream *s, const char *answer, enum scn_srtp srtp);
+
+/* Start sending and measuring; rtcp_interval_ms as the run scales it. A
+ * pause (silence suppression): stop sending from pause_at_ms after the start
+ * for pause_ms (both 0: none). */
+int stream_start(struct stream *s, const struct stream_clips *clips, long rtcp_interval_ms,
+                 long pause_at_ms, long pause_ms, err_t *e);
+/* Send what is due at now (RTP every 20 ms, RTCP every interval). */
+void stream_tick(struct stream *s, long long now_ns);
+/* Read everything waiting on the socket. */
+void stream_receive(struct stream *s, long long now_ns);
+void stream_metrics(const struct stream *s, struct stream_metrics *m);
+
+/* SDP helpers, also used by the worker: the first line starting with
+ * prefix (copied without the prefix); 0 when found. */
+int sdp_line(const char *sdp, const char *prefix, char *out, size_t cap);
+
+#endif

@@ -1,0 +1,1185 @@
+/* worker.c — the worker and its endpoints (see worker.h).
+ *
+ * One process, one sofia event loop, one nua for every endpoint. Each
+ * endpoint walks INITIALIZING → REGISTERED → CALLING → RINGING → NEGOTIATING
+ * → INCALL → DISCONNECTING → CLOSED (callees skip CALLING), and its outcome
+ * follows the platform's severity rule. SDP is written and read here (nua's
+ * own media layer is off), so SDES keys and RTCP multiplexing are ours. */
+#define _GNU_SOURCE
+#include "worker.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+struct worker;
+struct ep;
+#define SU_ROOT_MAGIC_T struct worker
+#define NUA_MAGIC_T     struct worker
+#define NUA_HMAGIC_T    struct ep
+#define SU_WAKEUP_ARG_T void
+#define SU_TIMER_ARG_T  void
+
+#include <sofia-sip/nua.h>
+#include <sofia-sip/sip_status.h>
+#include <sofia-sip/su_log.h>
+#include <sofia-sip/su_wait.h>
+#include <sofia-sip/tport_tag.h>
+
+#include "stream.h"
+#include "vocab.h"
+#include "wire.h"
+
+/* Trace entries kept per endpoint: enough for every message of a run with
+ * retransmissions, bounded so a looping peer cannot eat the worker. */
+#define TRACE_MAX 64
+
+enum ep_next { NEXT_NONE, NEXT_REGISTER, NEXT_CALL, NEXT_HANGUP };
+
+struct ep {
+	struct worker *w;
+	int id;
+	char user[64], password[64], domain[64], group[32];
+	char registrar[160], target[160], route[200], aor[160];
+	enum scn_codec codecs[SCN_MAX_CODECS];
+	int n_codecs;
+	enum scn_srtp srtp;
+	enum scn_role role;
+	long reg_at_ms, call_at_ms, call_ms;
+	nua_handle_t *reg_nh, *call_nh;
+	su_timer_t *timer;
+	enum ep_next next;
+	enum phase phase;
+	enum outcome outcome;
+	int code;            /* the final SIP code that decided the outcome */
+	int code_local;      /* it was made up by the stack, not received */
+	int last_rx_status;  /* the last response status seen on the wire */
+	int auth_tries;
+	int registered, in_call, final;
+	char reason[192];
+	long long t_register, t_registered, t_invite, t_ringing, t_answered, t_bye;
+	struct stream st;
+	int has_stream, st_reg;
+	cJSON *trace, *warnings;
+	struct ep *hnext; /* user hash chain */
+};
+
+struct worker {
+	const struct worker_opts *o;
+	su_root_t *root;
+	nua_t *nua;
+	struct wire gw;
+	int gw_reg;
+	su_timer_t *heartbeat, *media_tick, *deadline;
+	long heartbeat_ms;
+	struct stream_clips clips;
+	struct ep *eps;
+	int n_eps, n_final;
+	struct ep *hash[4096];
+	struct ep **active; /* endpoints with a running stream */
+	int n_active, cap_active;
+	long long t0; /* when the dispatch arrived */
+	char run[64];
+	long t1_ms, t1x64_ms, rtcp_ms, pause_at_ms, pause_ms, deadline_ms;
+	char tls_dir[256];
+	int stopping;
+	int exit_code;
+	int release_asked, quit, unreg_pending, shutdown_done;
+	/* The message being logged by the transport layer, line by line. */
+	char logline[2048];
+	size_t loglen;
+	int in_msg, msg_dashes;
+	char msg_dir[8], msg_peer[96];
+	char *msg;
+	size_t msg_len, msg_cap;
+	cJSON *events; /* transport errors (ICMP and the like), in order */
+};
+
+static void ep_set_phase(struct ep *ep, enum phase p);
+static void ep_finish(struct ep *ep);
+
+static long long rel_ms(const struct worker *w)
+{
+	return (sys_now_ns() - w->t0) / 1000000;
+}
+
+/* --- talking to the gateway ----------------------------------------------------------- */
+
+static void gw_send(struct worker *w, cJSON *m)
+{
+	if (wire_send(&w->gw, m) < 0 && !w->gw.eof) {
+		fprintf(stderr, "siplab worker %s: lost the gateway while sending\n", w->o->name);
+		w->gw.eof = 1;
+	}
+	cJSON_Delete(m);
+}
+
+static void send_phase(struct ep *ep)
+{
+	cJSON *m = cJSON_CreateObject();
+	cJSON_AddStringToObject(m, "type", "phase");
+	cJSON_AddNumberToObject(m, "id", ep->id);
+	cJSON_AddStringToObject(m, "phase", phase_name(ep->phase));
+	if (ep->outcome != OUTCOME_NONE)
+		cJSON_AddStringToObject(m, "outcome", outcome_name(ep->outcome));
+	cJSON_AddNumberToObject(m, "t_ms", (double)rel_ms(ep->w));
+	gw_send(ep->w, m);
+}
+
+/* --- the trace: what the transport layer logs, sorted by endpoint ------------------- */
+
+static unsigned hash_user(const char *s)
+{
+	unsigned h = 5381;
+	while (*s)
+		h = h * 33 + (unsigned char)*s++;
+	return h % 4096;
+}
+
+static struct ep *find_user(struct worker *w, const char *user, size_t n)
+{
+	char u[64];
+	snprintf(u, sizeof(u), "%.*s", (int)n, user);
+	for (struct ep *ep = w->hash[hash_user(u)]; ep; ep = ep->hnext)
+		if (!strcmp(ep->user, u))
+			return ep;
+	return NULL;
+}
+
+/* The user part of the URI in a From or To header line. */
+static const char *header_user(const char *msg, const char *name, const char *compact,
+                               size_t *n)
+{
+	for (const char *l = msg; l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL) {
+		if (strncasecmp(l, name, strlen(name)) && strncasecmp(l, compact, strlen(compact)))
+			continue;
+		const char *end = strpbrk(l, "\r\n"), *s = strstr(l, "sip:");
+		const char *ss = strstr(l, "sips:");
+		if (ss && (!s || ss < s))
+			s = ss + 1;
+		if (!s || (end && s > end))
+			return NULL;
+		s += 4;
+		const char *at = strchr(s, '@');
+		if (!at || (end && at > end))
+			return NULL;
+		*n = (size_t)(at - s);
+		return s;
+	}
+	return NULL;
+}
+
+/* Whose message is it? A request belongs to its From (when sent) or its To
+ * (when received); a response the other way round. */
+static struct ep *trace_owner(struct worker *w, const char *msg, int sent, int *status)
+{
+	int response = !strncmp(msg, "SIP/2.0 ", 8);
+	*status = response ? atoi(msg + 8) : 0;
+	int use_from = response ? !sent : sent;
+	size_t n = 0;
+	const char *u = use_from ? header_user(msg, "From:", "f:", &n)
+	                         : header_user(msg, "To:", "t:", &n);
+	return u ? find_user(w, u, n) : NULL;
+}
+
+static void trace_message(struct worker *w)
+{
+	if (!w->msg_len)
+		return;
+	w->msg[w->msg_len] = '\0';
+	int status, sent = !strcmp(w->msg_dir, "send");
+	struct ep *ep = trace_owner(w, w->msg, sent, &status);
+	if (!ep)
+		return;
+	if (!sent && status >= 200)
+		ep->last_rx_status = status;
+	if (cJSON_GetArraySize(ep->trace) >= TRACE_MAX)
+		return;
+	cJSON *t = cJSON_CreateObject();
+	cJSON_AddNumberToObject(t, "t_ms", (double)rel_ms(w));
+	cJSON_AddStringToObject(t, "dir", w->msg_dir);
+	cJSON_AddStringToObject(t, "peer", w->msg_peer);
+	char first[160];
+	snprintf(first, sizeof(first), "%.*s", (int)strcspn(w->msg, "\r\n"), w->msg);
+	cJSON_AddStringToObject(t, "first_line", first);
+	cJSON_AddStringToObject(t, "text", w->msg);
+	cJSON_AddItemToArray(ep->trace, t);
+}
+
+static void msg_append(struct worker *w, const char *line)
+{
+	size_t n = strlen(line);
+	if (w->msg_len + n + 3 > w->msg_cap) {
+		size_t cap = (w->msg_len + n + 3) * 2;
+		char *m = realloc(w->msg, cap);
+		if (!m)
+			return;
+		w->msg = m;
+		w->msg_cap = cap;
+	}
+	memcpy(w->msg + w->msg_len, line, n);
+	memcpy(w->msg + w->msg_len + n, "\r\n", 2);
+	w->msg_len += n + 2;
+}
+
+/* One complete line from the transport log: "send 447 bytes to udp/[a]:p at
+ * hh:mm:ss:", a line of dashes, the message indented by three spaces, a line
+ * of dashes. Anything else (an ICMP error, say) is a worker event. */
+static void log_line(struct worker *w, const char *line)
+{
+	int dashes = strstr(line, "--------") != NULL;
+	if (w->in_msg) {
+		if (dashes && ++w->msg_dashes == 2) {
+			trace_message(w);
+			w->in_msg = 0;
+		} else if (!dashes) {
+			msg_append(w, !strncmp(line, "   ", 3) ? line + 3 : line);
+		}
+		return;
+	}
+	char peer[96];
+	if (sscanf(line, "send %*d bytes to %95s at", peer) == 1 ||
+	    sscanf(line, "recv %*d bytes from %95s at", peer) == 1) {
+		snprintf(w->msg_dir, sizeof(w->msg_dir), "%.4s", line);
+		snprintf(w->msg_peer, sizeof(w->msg_peer), "%s", peer);
+		w->in_msg = 1;
+		w->msg_dashes = 0;
+		w->msg_len = 0;
+		return;
+	}
+	if (*line && w->events && cJSON_GetArraySize(w->events) < 200) {
+		char ev[256];
+		snprintf(ev, sizeof(ev), "%lld ms: %s", rel_ms(w), line);
+		cJSON_AddItemToArray(w->events, cJSON_CreateString(ev));
+	}
+}
+
+static void on_log(void *arg, char const *fmt, va_list ap)
+{
+	struct worker *w = arg;
+	char buf[4096];
+	int n = vsnprintf(buf, sizeof(buf), fmt, ap);
+	if (n <= 0)
+		return;
+	for (const char *p = buf; *p; p++) {
+		if (*p == '\n') {
+			w->logline[w->loglen] = '\0';
+			log_line(w, w->logline);
+			w->loglen = 0;
+		} else if (w->loglen + 1 < sizeof(w->logline)) {
+			w->logline[w->loglen++] = *p;
+		}
+	}
+}
+
+/* --- endpoint state ----------------------------------------------------------------- */
+
+static void ep_set_phase(struct ep *ep, enum phase p)
+{
+	enum phase before = ep->phase;
+	ep->phase = phase_advance(ep->phase, p);
+	if (ep->phase != before)
+		send_phase(ep);
+}
+
+static void ep_fail(struct ep *ep, enum outcome o, int code, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+static void ep_fail(struct ep *ep, enum outcome o, int code, const char *fmt, ...)
+{
+	enum outcome before = ep->outcome;
+	ep->outcome = outcome_update(ep->outcome, o);
+	if (ep->outcome != before || !ep->reason[0]) {
+		va_list ap;
+		va_start(ap, fmt);
+		vsnprintf(ep->reason, sizeof(ep->reason), fmt, ap);
+		va_end(ap);
+		if (code) {
+			ep->code = code;
+			/* A response that never arrived was made up by the stack (ICMP
+			 * errors become 503, silence becomes 408). */
+			ep->code_local = code != ep->last_rx_status;
+		}
+	}
+}
+
+static void warn(struct ep *ep, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void warn(struct ep *ep, const char *fmt, ...)
+{
+	char buf[160];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	cJSON_AddItemToArray(ep->warnings, cJSON_CreateString(buf));
+}
+
+/* The media verdict of a call that ended normally, by the thresholds of the
+ * vocabulary: a metric beyond "good" is a warning. */
+static enum outcome media_outcome(struct ep *ep, const struct stream_metrics *m)
+{
+	if (!m->rx.packets)
+		warn(ep, "no audio received (%llu packets sent)", (unsigned long long)m->tx.packets);
+	if (!m->tx.packets)
+		warn(ep, "no audio sent");
+	if (m->rx.loss_pct > 1)
+		warn(ep, "received packet loss %.1f %% (good: <= 1 %%)", m->rx.loss_pct);
+	if (m->rx.jitter_ms >= 20)
+		warn(ep, "received jitter %.1f ms (good: < 20 ms)", m->rx.jitter_ms);
+	if (m->rx.rtt_ms >= 100)
+		warn(ep, "RTT %.0f ms (good: < 100 ms)", m->rx.rtt_ms);
+	if (m->rx.mos >= 0 && m->rx.mos < 4.0)
+		warn(ep, "received MOS %.2f (good: >= 4.0)", m->rx.mos);
+	if (m->tx.mos >= 0 && m->tx.mos < 4.0)
+		warn(ep, "sent-direction MOS %.2f as the peer reports (good: >= 4.0)", m->tx.mos);
+	return cJSON_GetArraySize(ep->warnings) ? OUTCOME_COMPLETED_WITH_WARNINGS : OUTCOME_SUCCESS;
+}
+
+static cJSON *dir_json(const struct stream_dir *d)
+{
+	cJSON *o = cJSON_CreateObject();
+	cJSON_AddNumberToObject(o, "packets", (double)d->packets);
+	cJSON_AddNumberToObject(o, "bytes", (double)d->bytes);
+	if (d->loss_pct >= 0)
+		cJSON_AddNumberToObject(o, "loss_pct", d->loss_pct);
+	else
+		cJSON_AddNullToObject(o, "loss_pct");
+	if (d->jitter_ms >= 0)
+		cJSON_AddNumberToObject(o, "jitter_ms", d->jitter_ms);
+	else
+		cJSON_AddNullToObject(o, "jitter_ms");
+	if (d->rtt_ms >= 0)
+		cJSON_AddNumberToObject(o, "rtt_ms", d->rtt_ms);
+	else
+		cJSON_AddNullToObject(o, "rtt_ms");
+	if (d->mos >= 0)
+		cJSON_AddNumberToObject(o, "mos", d->mos);
+	else
+		cJSON_AddNullToObject(o, "mos");
+	return o;
+}
+
+static cJSON *media_json(const struct ep *ep, const struct stream_metrics *m)
+{
+	cJSON *o = cJSON_CreateObject();
+	cJSON_AddStringToObject(o, "codec", m->codec);
+	cJSON_AddBoolToObject(o, "srtp", m->srtp);
+	char local[96], remote[96];
+	snprintf(local, sizeof(local), "%s:%d", ep->st.addr, ep->st.port);
+	snprintf(remote, sizeof(remote), "%s:%d", inet_ntoa(ep->st.remote.sin_addr),
+	         ntohs(ep->st.remote.sin_port));
+	cJSON_AddStringToObject(o, "local", local);
+	cJSON_AddStringToObject(o, "remote", remote);
+	cJSON_AddItemToObject(o, "sent", dir_json(&m->tx));
+	cJSON_AddItemToObject(o, "received", dir_json(&m->rx));
+	cJSON_AddNumberToObject(o, "rtcp_sent", (double)m->rtcp_sent);
+	cJSON_AddNumberToObject(o, "rtcp_received", (double)m->rtcp_received);
+	cJSON_AddNumberToObject(o, "srtp_errors", (double)m->srtp_errors);
+	if (m->rx_before_pause >= 0) {
+		cJSON_AddNumberToObject(o, "received_before_pause", (double)m->rx_before_pause);
+		cJSON_AddNumberToObject(o, "received_after_pause", (double)m->rx_after_pause);
+	}
+	return o;
+}
+
+static void add_ms(cJSON *o, const char *key, long long t, long long t0)
+{
+	if (t)
+		cJSON_AddNumberToObject(o, key, (double)((t - t0) / 1000000));
+}
+
+/* The endpoint's record, as the report holds it. Takes the trace. */
+static cJSON *ep_record(struct ep *ep, cJSON *media)
+{
+	struct worker *w = ep->w;
+	cJSON *r = cJSON_CreateObject();
+	cJSON_AddNumberToObject(r, "id", ep->id);
+	cJSON_AddStringToObject(r, "group", ep->group);
+	cJSON_AddStringToObject(r, "user", ep->user);
+	cJSON_AddStringToObject(r, "worker", w->o->name);
+	cJSON_AddStringToObject(r, "phase", phase_name(ep->phase));
+	if (ep->outcome != OUTCOME_NONE)
+		cJSON_AddStringToObject(r, "outcome", outcome_name(ep->outcome));
+	else
+		cJSON_AddNullToObject(r, "outcome");
+	if (ep->code) {
+		cJSON_AddNumberToObject(r, "sip_code", ep->code);
+		cJSON_AddStringToObject(r, "sip_code_source", ep->code_local ? "local" : "wire");
+	} else {
+		cJSON_AddNullToObject(r, "sip_code");
+	}
+	if (ep->reason[0])
+		cJSON_AddStringToObject(r, "reason", ep->reason);
+	cJSON *t = cJSON_AddObjectToObject(r, "times_ms");
+	add_ms(t, "register", ep->t_register, w->t0);
+	add_ms(t, "registered", ep->t_registered, w->t0);
+	add_ms(t, "invite", ep->t_invite, w->t0);
+	add_ms(t, "ringing", ep->t_ringing, w->t0);
+	add_ms(t, "answered", ep->t_answered, w->t0);
+	add_ms(t, "bye", ep->t_bye, w->t0);
+	if (ep->t_invite && ep->t_ringing && ep->role == SCN_CALLER)
+		cJSON_AddNumberToObject(r, "pdd_ms",
+		                        (double)((ep->t_ringing - ep->t_invite) / 1000000));
+	if (ep->role == SCN_CALLER)
+		cJSON_AddStringToObject(r, "target", ep->target);
+	if (media)
+		cJSON_AddItemToObject(r, "media", media);
+	else
+		cJSON_AddNullToObject(r, "media");
+	cJSON_AddItemToObject(r, "warnings", ep->warnings);
+	cJSON_AddItemToObject(r, "trace", ep->trace);
+	ep->warnings = ep->trace = NULL;
+	return r;
+}
+
+static void stop_stream(struct ep *ep, struct stream_metrics *m)
+{
+	struct worker *w = ep->w;
+	stream_receive(&ep->st, sys_now_ns());
+	stream_metrics(&ep->st, m);
+	su_root_deregister(w->root, ep->st_reg);
+	stream_close(&ep->st);
+	ep->has_stream = 0;
+	for (int i = 0; i < w->n_active; i++)
+		if (w->active[i] == ep) {
+			w->active[i] = w->active[--w->n_active];
+			break;
+		}
+}
+
+/* The endpoint is done: close its stream, judge the media, report. */
+static void ep_finish(struct ep *ep)
+{
+	if (ep->final)
+		return;
+	struct worker *w = ep->w;
+	cJSON *media = NULL;
+	if (ep->has_stream) {
+		struct stream_metrics m;
+		int ran = ep->st.running;
+		stop_stream(ep, &m);
+		if (ran) {
+			if (ep->outcome == OUTCOME_NONE || ep->outcome == OUTCOME_SUCCESS)
+				ep->outcome = outcome_update(ep->outcome, media_outcome(ep, &m));
+			media = media_json(ep, &m);
+		}
+	}
+	if (ep->timer)
+		su_timer_reset(ep->timer);
+	ep->final = 1;
+	w->n_final++;
+	ep_set_phase(ep, PHASE_CLOSED);
+	cJSON *msg = cJSON_CreateObject();
+	cJSON_AddStringToObject(msg, "type", "result");
+	cJSON_AddItemToObject(msg, "endpoint", ep_record(ep, media));
+	gw_send(w, msg);
+}
+
+/* --- media -------------------------------------------------------------------------- */
+
+static int on_rtp(struct worker *w, su_wait_t *wt, void *arg)
+{
+	struct ep *ep = arg;
+	(void)w;
+	(void)wt;
+	if (ep->has_stream)
+		stream_receive(&ep->st, sys_now_ns());
+	return 0;
+}
+
+static void on_media_tick(struct worker *w, su_timer_t *t, void *arg)
+{
+	long long now = sys_now_ns();
+	for (int i = 0; i < w->n_active; i++)
+		stream_tick(&w->active[i]->st, now);
+}
+
+static int open_stream(struct ep *ep)
+{
+	struct worker *w = ep->w;
+	err_t e;
+	if (stream_open(&ep->st, w->o->bind, &e)) {
+		ep_fail(ep, OUTCOME_OSERROR, 0, "%s", e.msg);
+		return -1;
+	}
+	su_wait_t wt;
+	su_wait_create(&wt, ep->st.fd, SU_WAIT_IN);
+	ep->st_reg = su_root_register(w->root, &wt, on_rtp, ep, 0);
+	ep->has_stream = 1;
+	return 0;
+}
+
+static void start_stream(struct ep *ep)
+{
+	struct worker *w = ep->w;
+	err_t e;
+	if (stream_start(&ep->st, &w->clips, w->rtcp_ms, w->pause_at_ms, w->pause_ms, &e)) {
+		ep_fail(ep, OUTCOME_NEGOTIATION_FAILED, 0, "%s", e.msg);
+		return;
+	}
+	if (w->n_active == w->cap_active) {
+		int cap = w->cap_active ? w->cap_active * 2 : 64;
+		struct ep **a = realloc(w->active, sizeof(*a) * (size_t)cap);
+		if (!a) {
+			ep_fail(ep, OUTCOME_OSERROR, 0, "out of memory");
+			return;
+		}
+		w->active = a;
+		w->cap_active = cap;
+	}
+	w->active[w->n_active++] = ep;
+}
+
+/* --- SIP ----------------------------------------------------------------------------- */
+
+static void ep_timer(struct worker *w, su_timer_t *t, void *arg);
+
+static void arm(struct ep *ep, enum ep_next next, long ms)
+{
+	ep->next = next;
+	su_timer_set_interval(ep->timer, ep_timer, ep, ms > 0 ? ms : 1);
+}
+
+static void do_register(struct ep *ep)
+{
+	struct worker *w = ep->w;
+	ep->t_register = sys_now_ns();
+	ep->reg_nh = nua_handle(w->nua, ep, SIPTAG_TO_STR(ep->aor), SIPTAG_FROM_STR(ep->aor),
+	                        TAG_END());
+	if (!ep->reg_nh) {
+		ep_fail(ep, OUTCOME_OSERROR, 0, "cannot create a SIP handle");
+		ep_finish(ep);
+		return;
+	}
+	nua_register(ep->reg_nh, NUTAG_M_USERNAME(ep->user),
+	             NUTAG_REGISTRAR(URL_STRING_MAKE(ep->registrar)), SIPTAG_EXPIRES_STR("3600"),
+	             TAG_END());
+}
+
+static void do_call(struct ep *ep)
+{
+	struct worker *w = ep->w;
+	char sdp[1024];
+	if (open_stream(ep) || stream_offer(&ep->st, ep->codecs, ep->n_codecs, ep->srtp, sdp,
+	                                    sizeof(sdp))) {
+		ep_fail(ep, OUTCOME_OSERROR, 0, "cannot set up the media stream");
+		ep_finish(ep);
+		return;
+	}
+	ep->call_nh = nua_handle(w->nua, ep, SIPTAG_TO_STR(ep->target), SIPTAG_FROM_STR(ep->aor),
+	                         NUTAG_INITIAL_ROUTE_STR(ep->route), TAG_END());
+	ep->t_invite = sys_now_ns();
+	ep_set_phase(ep, PHASE_CALLING);
+	nua_invite(ep->call_nh, SIPTAG_CONTENT_TYPE_STR("application/sdp"), SIPTAG_PAYLOAD_STR(sdp),
+	           TAG_END());
+}
+
+static void do_hangup(struct ep *ep)
+{
+	ep->t_bye = sys_now_ns();
+	ep_set_phase(ep, PHASE_DISCONNECTING);
+	nua_bye(ep->call_nh, TAG_END());
+}
+
+static void ep_timer(struct worker *w, su_timer_t *t, void *arg)
+{
+	struct ep *ep = arg;
+	if (ep->final)
+		return;
+	switch (ep->next) {
+	case NEXT_REGISTER:
+		do_register(ep);
+		break;
+	case NEXT_CALL:
+		do_call(ep);
+		break;
+	case NEXT_HANGUP:
+		do_hangup(ep);
+		break;
+	default:
+		break;
+	}
+}
+
+/* A final SIP code on the call, in the platform's words. */
+static enum outcome call_outcome(int status)
+{
+	if (status == 408)
+		return OUTCOME_TIMEOUT;
+	if (status == 488 || status == 606 || status == 415)
+		return OUTCOME_NEGOTIATION_FAILED;
+	return OUTCOME_CALL_FAILED;
+}
+
+static void on_register(struct ep *ep, int status, const char *phrase)
+{
+	if (ep->final || status < 200)
+		return;
+	if ((status == 401 || status == 407) && ep->auth_tries++ == 0) {
+		char auth[256];
+		const char *realm = ep->domain;
+		snprintf(auth, sizeof(auth), "Digest:\"%s\":%s:%s", realm, ep->user, ep->password);
+		nua_authenticate(ep->reg_nh, NUTAG_AUTH(auth), TAG_END());
+		return;
+	}
+	if (status >= 200 && status < 300) {
+		if (!ep->registered) {
+			ep->registered = 1;
+			ep->t_registered = sys_now_ns();
+			ep_set_phase(ep, PHASE_REGISTERED);
+			if (ep->role == SCN_CALLER && !ep->w->stopping)
+				arm(ep, NEXT_CALL, ep->call_at_ms - rel_ms(ep->w));
+		}
+		return;
+	}
+	/* sofia reports credentials refused by a second challenge as 904; on
+	 * the wire it was that challenge (401 or 407). */
+	if (status == 904) {
+		int wire = ep->last_rx_status == 407 ? 407 : 401;
+		ep_fail(ep, OUTCOME_REGISTRATION_FAILED, wire,
+		        "credentials rejected: challenged again (%d) after authenticating", wire);
+	} else {
+		ep_fail(ep, OUTCOME_REGISTRATION_FAILED, status, "REGISTER answered %d %s", status,
+		        phrase);
+	}
+	ep_finish(ep);
+}
+
+static void on_invite_answer(struct ep *ep, int status, const char *phrase, sip_t const *sip)
+{
+	if (ep->final)
+		return;
+	if (status >= 180 && status < 200 && !ep->t_ringing) {
+		ep->t_ringing = sys_now_ns();
+		ep_set_phase(ep, PHASE_RINGING);
+		return;
+	}
+	if (status < 200)
+		return;
+	if ((status == 401 || status == 407) && ep->auth_tries++ < 2) {
+		char auth[256];
+		snprintf(auth, sizeof(auth), "Digest:\"%s\":%s:%s", ep->domain, ep->user,
+		         ep->password);
+		nua_authenticate(ep->call_nh, NUTAG_AUTH(auth), TAG_END());
+		return;
+	}
+	if (status >= 300) {
+		int code = status == 904 ? ep->last_rx_status : status;
+		ep_fail(ep, call_outcome(code), code, "INVITE answered %d %s", code, phrase);
+		ep_finish(ep);
+		return;
+	}
+	ep->t_answered = sys_now_ns();
+	ep_set_phase(ep, PHASE_NEGOTIATING);
+	char answer[2048] = "";
+	if (sip && sip->sip_payload)
+		snprintf(answer, sizeof(answer), "%.*s", (int)sip->sip_payload->pl_len,
+		         sip->sip_payload->pl_data);
+	int rc = stream_take_answer(&ep->st, answer, ep->srtp);
+	if (rc) {
+		ep_fail(ep, OUTCOME_NEGOTIATION_FAILED, 0,
+		        rc == -EPROTO ? "the answer's security does not match the offer (SRTP %s)"
+		                      : "the answer has no codec we offered (%s)",
+		        rc == -EPROTO ? (ep->srtp ? "required" : "not offered") : "none common");
+		do_hangup(ep);
+		return;
+	}
+	start_stream(ep);
+	ep_set_phase(ep, PHASE_INCALL);
+	ep->in_call = 1;
+	arm(ep, NEXT_HANGUP, ep->call_ms);
+}
+
+static void incoming(struct worker *w, nua_handle_t *nh, sip_t const *sip)
+{
+	const char *user = sip && sip->sip_to ? sip->sip_to->a_url->url_user : NULL;
+	struct ep *ep = user ? find_user(w, user, strlen(user)) : NULL;
+	if (!ep || ep->role == SCN_CALLER || ep->call_nh || ep->final) {
+		nua_respond(nh, ep ? 486 : 404, ep ? "Busy Here" : "Not Found", TAG_END());
+		return;
+	}
+	nua_handle_bind(nh, ep);
+	ep->call_nh = nh;
+	ep->t_invite = ep->t_ringing = sys_now_ns();
+	ep_set_phase(ep, PHASE_RINGING);
+	nua_respond(nh, SIP_180_RINGING, TAG_END());
+	char offer[2048] = "", sdp[1024];
+	if (sip->sip_payload)
+		snprintf(offer, sizeof(offer), "%.*s", (int)sip->sip_payload->pl_len,
+		         sip->sip_payload->pl_data);
+	if (open_stream(ep)) {
+		nua_respond(nh, SIP_500_INTERNAL_SERVER_ERROR, TAG_END());
+		ep_finish(ep);
+		return;
+	}
+	int rc = stream_answer(&ep->st, offer, ep->codecs, ep->n_codecs, ep->srtp, sdp, sizeof(sdp));
+	if (rc) {
+		nua_respond(nh, SIP_488_NOT_ACCEPTABLE, TAG_END());
+		ep_fail(ep, OUTCOME_NEGOTIATION_FAILED, 488,
+		        rc == -EPROTO ? "the offer's security does not match ours (SRTP %s)"
+		                      : "no codec of the offer is ours (%s)",
+		        rc == -EPROTO ? (ep->srtp ? "required" : "refused") : "answered 488");
+		ep->code_local = 0;
+		ep_finish(ep);
+		return;
+	}
+	ep->t_answered = sys_now_ns();
+	ep_set_phase(ep, PHASE_NEGOTIATING);
+	nua_respond(nh, SIP_200_OK, SIPTAG_CONTENT_TYPE_STR("application/sdp"),
+	            SIPTAG_PAYLOAD_STR(sdp), TAG_END());
+}
+
+static void on_event(nua_event_t event, int status, char const *phrase, nua_t *nua,
+                     struct worker *w, nua_handle_t *nh, struct ep *ep, sip_t const *sip,
+                     tagi_t tags[])
+{
+	switch (event) {
+	case nua_r_register:
+		if (ep && nh == ep->reg_nh)
+			on_register(ep, status, phrase);
+		break;
+	case nua_r_invite:
+		if (ep)
+			on_invite_answer(ep, status, phrase, sip);
+		break;
+	case nua_i_invite:
+		incoming(w, nh, sip);
+		break;
+	case nua_i_ack:
+		if (ep && !ep->final && ep->has_stream && !ep->in_call) {
+			ep->in_call = 1;
+			start_stream(ep);
+			ep_set_phase(ep, PHASE_INCALL);
+		}
+		break;
+	case nua_i_bye:
+		if (ep && !ep->final) {
+			ep->t_bye = sys_now_ns();
+			ep_set_phase(ep, PHASE_DISCONNECTING);
+			ep_finish(ep);
+		}
+		break;
+	case nua_i_cancel:
+		if (ep && !ep->final) {
+			ep_fail(ep, OUTCOME_CALL_FAILED, 487, "the caller cancelled the call");
+			ep_finish(ep);
+		}
+		break;
+	case nua_r_bye:
+		if (ep && !ep->final && status >= 200) {
+			if (status >= 300 && status != 481)
+				ep_fail(ep, OUTCOME_TEARDOWN_ERROR, status, "BYE answered %d %s", status,
+				        phrase);
+			ep_finish(ep);
+		}
+		break;
+	case nua_i_state: {
+		int state = -1;
+		tl_gets(tags, NUTAG_CALLSTATE_REF(state), TAG_END());
+		if (state == nua_callstate_terminated && !ep)
+			nua_handle_destroy(nh);
+		break;
+	}
+	case nua_r_unregister:
+		if (status >= 200 && w->unreg_pending > 0)
+			w->unreg_pending--;
+		break;
+	case nua_r_shutdown:
+		if (status >= 200)
+			w->shutdown_done = 1;
+		break;
+	default:
+		break;
+	}
+}
+
+/* --- a dispatch: the endpoints of one run ---------------------------------------------- */
+
+static long num(const cJSON *o, const char *key, long dflt)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+	return cJSON_IsNumber(v) ? (long)v->valuedouble : dflt;
+}
+
+static void str(const cJSON *o, const char *key, char *dst, size_t cap)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+	snprintf(dst, cap, "%s", cJSON_IsString(v) ? v->valuestring : "");
+}
+
+static int ep_from_json(struct worker *w, struct ep *ep, const cJSON *o)
+{
+	char buf[32];
+	ep->w = w;
+	ep->id = (int)num(o, "id", -1);
+	str(o, "group", ep->group, sizeof(ep->group));
+	str(o, "user", ep->user, sizeof(ep->user));
+	str(o, "password", ep->password, sizeof(ep->password));
+	str(o, "domain", ep->domain, sizeof(ep->domain));
+	str(o, "registrar", ep->registrar, sizeof(ep->registrar));
+	str(o, "route", ep->route, sizeof(ep->route));
+	str(o, "aor", ep->aor, sizeof(ep->aor));
+	str(o, "target", ep->target, sizeof(ep->target));
+	str(o, "srtp", buf, sizeof(buf));
+	ep->srtp = !strcmp(buf, "sdes") ? SCN_SRTP_SDES : SCN_SRTP_NONE;
+	str(o, "role", buf, sizeof(buf));
+	ep->role = !strcmp(buf, "caller") ? SCN_CALLER : SCN_CALLEE;
+	const cJSON *c, *codecs = cJSON_GetObjectItemCaseSensitive(o, "codecs");
+	cJSON_ArrayForEach (c, codecs) {
+		for (int k = 0; k < 4 && ep->n_codecs < SCN_MAX_CODECS; k++)
+			if (cJSON_IsString(c) && !strcasecmp(c->valuestring, scn_codec_name(k)))
+				ep->codecs[ep->n_codecs++] = (enum scn_codec)k;
+	}
+	ep->reg_at_ms = num(o, "register_at_ms", 0);
+	ep->call_at_ms = num(o, "call_at_ms", 0);
+	ep->call_ms = num(o, "call_ms", 1000);
+	ep->phase = PHASE_INITIALIZING;
+	ep->trace = cJSON_CreateArray();
+	ep->warnings = cJSON_CreateArray();
+	ep->timer = su_timer_create(su_root_task(w->root), 1000);
+	if (ep->id < 0 || !ep->user[0] || !ep->registrar[0] || !ep->n_codecs || !ep->trace ||
+	    !ep->warnings || !ep->timer)
+		return -EINVAL;
+	unsigned h = hash_user(ep->user);
+	ep->hnext = w->hash[h];
+	w->hash[h] = ep;
+	return 0;
+}
+
+static int make_nua(struct worker *w, int tls)
+{
+	char url[96], sips[96];
+	snprintf(url, sizeof(url), "sip:%s:*", w->o->bind);
+	snprintf(sips, sizeof(sips), "sips:%s:*", w->o->bind);
+	w->nua = nua_create(w->root, on_event, w,
+	                    NUTAG_URL(url), TAG_IF(tls, NUTAG_SIPS_URL(sips)),
+	                    TAG_IF(tls, TPTAG_CERTIFICATE(w->tls_dir)), TPTAG_LOG(1),
+	                    NUTAG_MEDIA_ENABLE(0), NUTAG_AUTOANSWER(0), NUTAG_AUTOACK(1),
+	                    NUTAG_OUTBOUND("no-options-keepalive, no-validate"),
+	                    SIPTAG_USER_AGENT_STR("siplab-worker"),
+	                    TAG_IF(w->t1_ms, NTATAG_SIP_T1(w->t1_ms)),
+	                    TAG_IF(w->t1x64_ms, NTATAG_SIP_T1X64(w->t1x64_ms)), TAG_END());
+	return w->nua ? 0 : -EADDRNOTAVAIL;
+}
+
+static void on_deadline(struct worker *w, su_timer_t *t, void *arg);
+
+static void dispatch(struct worker *w, const cJSON *m)
+{
+	const cJSON *list = cJSON_GetObjectItemCaseSensitive(m, "endpoints"), *o;
+	int n = cJSON_GetArraySize(list), tls = 0;
+	if (w->eps || n < 1 || n > w->o->capacity) {
+		cJSON *r = cJSON_CreateObject();
+		cJSON_AddStringToObject(r, "type", "dispatch_refused");
+		cJSON_AddStringToObject(r, "reason", w->eps ? "busy with another run"
+		                                            : "endpoint count out of range");
+		gw_send(w, r);
+		return;
+	}
+	str(m, "run", w->run, sizeof(w->run));
+	str(m, "tls_dir", w->tls_dir, sizeof(w->tls_dir));
+	w->t1_ms = num(m, "t1_ms", 0);
+	w->t1x64_ms = num(m, "t1x64_ms", 0);
+	w->rtcp_ms = num(m, "rtcp_ms", 5000);
+	w->pause_at_ms = num(m, "pause_at_ms", 0);
+	w->pause_ms = num(m, "pause_ms", 0);
+	w->deadline_ms = num(m, "deadline_ms", 60000);
+	w->t0 = sys_now_ns();
+	w->eps = calloc((size_t)n, sizeof(*w->eps));
+	w->n_eps = w->n_final = 0;
+	w->stopping = 0;
+	memset(w->hash, 0, sizeof(w->hash));
+	cJSON_ArrayForEach (o, list) {
+		if (!w->eps || ep_from_json(w, &w->eps[w->n_eps], o)) {
+			fprintf(stderr, "siplab worker %s: bad endpoint in the dispatch\n",
+			        w->o->name);
+			w->exit_code = 1;
+			w->quit = 1;
+			su_root_break(w->root);
+			return;
+		}
+		tls |= !strncmp(w->eps[w->n_eps].aor, "sips:", 5);
+		w->n_eps++;
+	}
+	if (make_nua(w, tls)) {
+		for (int i = 0; i < w->n_eps; i++) {
+			ep_fail(&w->eps[i], OUTCOME_OSERROR, 0, "the SIP stack did not start on %s",
+			        w->o->bind);
+			ep_finish(&w->eps[i]);
+		}
+		return;
+	}
+	for (int i = 0; i < w->n_eps; i++)
+		arm(&w->eps[i], NEXT_REGISTER, w->eps[i].reg_at_ms);
+	su_timer_set_interval(w->deadline, on_deadline, NULL, w->deadline_ms);
+	fprintf(stderr, "siplab worker %s: run %s, %d endpoints\n", w->o->name, w->run, n);
+}
+
+/* The run's time is up, or the user stopped it: hang up calls in progress,
+ * and close what never got going, with the outcome the platform gives it. */
+static void wind_down(struct worker *w, int stopped)
+{
+	for (int i = 0; i < w->n_eps; i++) {
+		struct ep *ep = &w->eps[i];
+		if (ep->final)
+			continue;
+		if (ep->in_call && ep->phase < PHASE_DISCONNECTING) {
+			do_hangup(ep);
+			continue;
+		}
+		if (ep->phase == PHASE_DISCONNECTING)
+			continue; /* its BYE is on the way */
+		if (stopped)
+			snprintf(ep->reason, sizeof(ep->reason), "stopped by the user in phase %s",
+			         phase_name(ep->phase));
+		else if (!ep->registered)
+			ep_fail(ep, OUTCOME_REGISTRATION_FAILED, 0,
+			        "no final answer to REGISTER before the run ended");
+		else if (ep->role == SCN_CALLER)
+			ep_fail(ep, OUTCOME_TIMEOUT, 0, "no final answer to the INVITE in time");
+		else
+			ep_fail(ep, OUTCOME_TIMEOUT, 0, "waited for a call and no INVITE came");
+		if (ep->call_nh && ep->phase >= PHASE_CALLING && ep->role == SCN_CALLER)
+			nua_cancel(ep->call_nh, TAG_END());
+		ep_finish(ep);
+	}
+}
+
+/* Calls still hanging up after a grace period are closed as they are. */
+static void on_hard_deadline(struct worker *w, su_timer_t *t, void *arg)
+{
+	for (int i = 0; i < w->n_eps; i++)
+		if (!w->eps[i].final) {
+			ep_fail(&w->eps[i], OUTCOME_TEARDOWN_ERROR, 0, "BYE was not answered");
+			ep_finish(&w->eps[i]);
+		}
+}
+
+static void on_deadline(struct worker *w, su_timer_t *t, void *arg)
+{
+	wind_down(w, w->stopping);
+	su_timer_set_interval(w->deadline, on_hard_deadline, NULL,
+	                      w->t1x64_ms > 0 ? w->t1x64_ms + 500 : 5000);
+}
+
+/* Un-register, stop the SIP stack, forget the run; the worker is free. */
+static void release(struct worker *w)
+{
+	w->unreg_pending = 0;
+	for (int i = 0; w->nua && i < w->n_eps; i++)
+		if (w->eps[i].registered && w->eps[i].reg_nh) {
+			nua_unregister(w->eps[i].reg_nh, TAG_END());
+			w->unreg_pending++;
+		}
+	long long end = sys_now_ns() + 2000000000LL;
+	while (w->unreg_pending > 0 && sys_now_ns() < end)
+		su_root_step(w->root, 20);
+	w->shutdown_done = 0;
+	if (w->nua) {
+		nua_shutdown(w->nua);
+		end = sys_now_ns() + 3000000000LL;
+		while (!w->shutdown_done && sys_now_ns() < end)
+			su_root_step(w->root, 20);
+	}
+	for (int i = 0; i < w->n_eps; i++) {
+		struct ep *ep = &w->eps[i];
+		if (ep->has_stream) {
+			struct stream_metrics m;
+			stop_stream(ep, &m);
+		}
+		if (ep->reg_nh)
+			nua_handle_destroy(ep->reg_nh);
+		if (ep->call_nh)
+			nua_handle_destroy(ep->call_nh);
+		su_timer_destroy(ep->timer);
+		cJSON_Delete(ep->trace);
+		cJSON_Delete(ep->warnings);
+	}
+	if (w->nua)
+		nua_destroy(w->nua);
+	w->nua = NULL;
+	su_timer_reset(w->deadline);
+	free(w->eps);
+	w->eps = NULL;
+	w->n_eps = w->n_final = w->n_active = 0;
+	memset(w->hash, 0, sizeof(w->hash));
+	cJSON *m = cJSON_CreateObject();
+	cJSON_AddStringToObject(m, "type", "released");
+	cJSON_AddItemToObject(m, "events", w->events);
+	w->events = cJSON_CreateArray();
+	gw_send(w, m);
+}
+
+/* --- the gateway connection --------------------------------------------------------------- */
+
+static void on_heartbeat(struct worker *w, su_timer_t *t, void *arg)
+{
+	cJSON *m = cJSON_CreateObject();
+	cJSON_AddStringToObject(m, "type", "heartbeat");
+	cJSON_AddNumberToObject(m, "endpoints", w->n_eps);
+	cJSON_AddNumberToObject(m, "final", w->n_final);
+	cJSON_AddNumberToObject(m, "in_call", w->n_active);
+	gw_send(w, m);
+}
+
+static void handle(struct worker *w, const cJSON *m)
+{
+	char type[32];
+	str(m, "type", type, sizeof(type));
+	if (!strcmp(type, "welcome")) {
+		w->heartbeat_ms = num(m, "heartbeat_ms", 1000);
+		w->heartbeat = su_timer_create(su_root_task(w->root), w->heartbeat_ms);
+		su_timer_run(w->heartbeat, on_heartbeat, NULL);
+		fprintf(stderr, "siplab worker %s: ONLINE (region %s, heartbeat %ld ms)\n",
+		        w->o->name, w->o->region, w->heartbeat_ms);
+	} else if (!strcmp(type, "refused")) {
+		char why[160];
+		str(m, "reason", why, sizeof(why));
+		fprintf(stderr, "siplab worker %s: the gateway refused us: %s\n", w->o->name, why);
+		w->exit_code = 3;
+		w->quit = 1;
+	} else if (!strcmp(type, "dispatch")) {
+		dispatch(w, m);
+	} else if (!strcmp(type, "stop")) {
+		w->stopping = 1;
+		if (w->eps)
+			on_deadline(w, NULL, NULL);
+	} else if (!strcmp(type, "release")) {
+		w->release_asked = 1;
+	} else if (!strcmp(type, "shutdown")) {
+		w->quit = 1;
+	}
+	if (w->quit || w->release_asked)
+		su_root_break(w->root);
+}
+
+static int on_gateway(struct worker *w, su_wait_t *wt, void *arg)
+{
+	int rc = wire_fill(&w->gw);
+	cJSON *m;
+	while ((m = wire_next(&w->gw, NULL))) {
+		handle(w, m);
+		cJSON_Delete(m);
+	}
+	if (rc < 0 && !w->quit) {
+		fprintf(stderr, "siplab worker %s: the gateway closed the connection\n", w->o->name);
+		w->exit_code = 1;
+		w->quit = 1;
+		su_root_break(w->root);
+	}
+	return 0;
+}
+
+static int connect_gateway(struct worker *w, err_t *e)
+{
+	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)w->o->port)};
+	if (inet_pton(AF_INET, w->o->gateway, &sa.sin_addr) != 1)
+		return err_set(e, EINVAL, "gateway \"%s\": expected an IPv4 address", w->o->gateway);
+	/* The gateway may still be starting: try for a few seconds. */
+	for (int i = 0; i < 50; i++) {
+		int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		if (fd < 0)
+			return err_set(e, errno, "socket: %s", strerror(errno));
+		if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0) {
+			wire_init(&w->gw, fd);
+			return 0;
+		}
+		int err = errno;
+		close(fd);
+		if (err != ECONNREFUSED && err != ENETUNREACH && err != EHOSTUNREACH)
+			return err_set(e, err, "gateway %s:%d: %s", w->o->gateway, w->o->port,
+			               strerror(err));
+		usleep(100000);
+	}
+	return err_set(e, ECONNREFUSED, "gateway %s:%d: connection refused for 5 s",
+	               w->o->gateway, w->o->port);
+}
+
+static int on_signal(struct worker *w, su_wait_t *wt, void *arg)
+{
+	struct signalfd_siginfo si;
+	if (read(wt->fd, &si, sizeof(si)) == sizeof(si)) {
+		w->quit = 1;
+		su_root_break(w->root);
+	}
+	return 0;
+}
+
+static void hello(struct worker *w)
+{
+	cJSON *m = cJSON_CreateObject();
+	cJSON_AddStringToObject(m, "type", "hello");
+	cJSON_AddStringToObject(m, "token", w->o->token);
+	cJSON_AddStringToObject(m, "worker", w->o->name);
+	cJSON_AddStringToObject(m, "region", w->o->region);
+	cJSON_AddStringToObject(m, "address", w->o->bind);
+	cJSON_AddNumberToObject(m, "capacity", w->o->capacity);
+	cJSON_AddNumberToObject(m, "pid", getpid());
+	gw_send(w, m);
+}
+
+int worker_run(const struct worker_opts *o, err_t *e)
+{
+	static struct worker w;
+	memset(&w, 0, sizeof(w));
+	w.o = o;
+	w.gw.fd = -1;
+	int rc = stream_clips_make(&w.clips, e);
+	if (rc)
+		return rc;
+	if ((rc = connect_gateway(&w, e))) {
+		stream_clips_free(&w.clips);
+		return rc;
+	}
+	su_init();
+	su_log_redirect(NULL, on_log, &w);
+	w.root = su_root_create(&w);
+	su_root_threading(w.root, 0);
+	w.events = cJSON_CreateArray();
+	su_wait_t wt;
+	su_wait_create(&wt, w.gw.fd, SU_WAIT_IN);
+	w.gw_reg = su_root_register(w.root, &wt, on_gateway, NULL, 0);
+	int sfd = sys_stop_signalfd();
+	su_wait_create(&wt, sfd, SU_WAIT_IN);
+	su_root_register(w.root, &wt, on_signal, NULL, 0);
+	w.media_tick = su_timer_create(su_root_task(w.root), 10);
+	su_timer_run(w.media_tick, on_media_tick, NULL);
+	w.deadline = su_timer_create(su_root_task(w.root), 1000);
+	hello(&w);
+	while (!w.quit && !w.gw.eof) {
+		su_root_run(w.root);
+		if (w.release_asked) {
+			w.release_asked = 0;
+			release(&w);
+		}
+	}
+	if (w.eps)
+		release(&w);
+	if (w.heartbeat)
+		su_timer_destroy(w.heartbeat);
+	su_timer_destroy(w.media_tick);
+	su_timer_destroy(w.deadline);
+	su_root_deregister(w.root, w.gw_reg);
+	su_root_destroy(w.root);
+	su_log_redirect(NULL, NULL, NULL);
+	su_deinit();
+	close(sfd);
+	wire_close(&w.gw);
+	stream_clips_free(&w.clips);
+	cJSON_Delete(w.events);
+	free(w.msg);
+	free(w.active);
+	if (w.exit_code)
+		return err_set(e, w.exit_code == 3 ? EACCES : ECONNRESET, "worker %s ended: %s",
+		               o->name, w.exit_code == 3 ? "refused by the gateway"
+		                                         : "lost the gateway");
+	return 0;
+}
