@@ -85,7 +85,7 @@ static void sip_timers(const struct scenario *s, char *buf, size_t cap)
 static int write_registrar(struct farside *f, const struct scenario *s, char *path,
                            size_t cap, err_t *e)
 {
-	size_t size = 4096 + (size_t)s->n_groups * 256;
+	size_t size = 4096 + (size_t)(s->n_groups + s->far.n_pools) * 256;
 	char *j = malloc(size), timers[64];
 	if (!j)
 		return err_set(e, ENOMEM, "out of memory");
@@ -103,7 +103,15 @@ static int write_registrar(struct farside *f, const struct scenario *s, char *pa
 	if (comma)
 		memmove(comma, comma + 1, strlen(comma));
 	n = strlen(j);
-	for (int i = 0; i < s->n_groups; i++) {
+	for (int i = 0; i < s->far.n_pools; i++) {
+		const struct scn_pool *g = &s->far.pools[i];
+		n += (size_t)snprintf(j + n, size - n,
+		                      ",{\"prefix\":\"%s\",\"first\":%d,\"count\":%d,\"password\":"
+		                      "\"%s\",\"domain\":\"%s\"}",
+		                      g->prefix, g->first, g->count > 0 ? g->count : 1, g->password,
+		                      g->domain);
+	}
+	for (int i = 0; !s->far.n_pools && i < s->n_groups; i++) {
 		const struct scn_group *g = &s->groups[i];
 		n += (size_t)snprintf(j + n, size - n,
 		                      ",{\"prefix\":\"%s\",\"first\":%d,\"count\":%d,\"password\":"
@@ -122,7 +130,7 @@ static int write_kamailio(struct farside *f, const struct scenario *s, char *pat
                           err_t *e)
 {
 	size_t size = sizeof(kamailio_head) + sizeof(kamailio_tail) + 512 +
-	              (size_t)(s->n_groups + 1) * 160;
+	              (size_t)(s->n_groups + s->far.n_pools + 1) * 160;
 	char *cfg = malloc(size);
 	if (!cfg)
 		return err_set(e, ENOMEM, "out of memory");
@@ -131,7 +139,11 @@ static int write_kamailio(struct farside *f, const struct scenario *s, char *pat
 	n += (size_t)snprintf(cfg + n, size - n,
 	                      "\t\tif ($tU =~ \"^%s[0-9]+$\") $var(pw) = \"%s\";\n",
 	                      s->far.callee_prefix, f->callee_password);
-	for (int i = 0; i < s->n_groups; i++)
+	for (int i = 0; i < s->far.n_pools; i++)
+		n += (size_t)snprintf(cfg + n, size - n,
+		                      "\t\tif ($tU =~ \"^%s[0-9]+$\") $var(pw) = \"%s\";\n",
+		                      s->far.pools[i].prefix, s->far.pools[i].password);
+	for (int i = 0; !s->far.n_pools && i < s->n_groups; i++)
 		n += (size_t)snprintf(cfg + n, size - n,
 		                      "\t\tif ($tU =~ \"^%s[0-9]+$\") $var(pw) = \"%s\";\n",
 		                      s->groups[i].account_prefix, s->groups[i].password);

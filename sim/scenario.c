@@ -62,11 +62,9 @@ static int parse_codecs(struct jv *c, const cJSON *o, const char *field, struct 
 	return 0;
 }
 
-static int parse_accounts(struct jv *c, const cJSON *o, const char *field, struct scn_group *g)
+static int parse_accounts_at(struct jv *c, const cJSON *o, const char *f, struct scn_group *g)
 {
 	static const char *const keys[] = {"prefix", "first", "count", "password", "domain", NULL};
-	char f[128];
-	snprintf(f, sizeof(f), "%s.accounts", field);
 	const cJSON *a = cJSON_GetObjectItemCaseSensitive(o, "accounts");
 	if (!cJSON_IsObject(a))
 		return jv_bad(c, f, "an object {\"prefix\", \"count\", \"password\"}", a);
@@ -84,6 +82,13 @@ static int parse_accounts(struct jv *c, const cJSON *o, const char *field, struc
 	if (rc >= 0)
 		rc = jv_str(c, a, "domain", f, g->domain, sizeof(g->domain), 0, "a domain");
 	return rc < 0 ? rc : 0;
+}
+
+static int parse_accounts(struct jv *c, const cJSON *o, const char *field, struct scn_group *g)
+{
+	char f[128];
+	snprintf(f, sizeof(f), "%s.accounts", field);
+	return parse_accounts_at(c, o, f, g);
 }
 
 static int parse_group(struct jv *c, const cJSON *o, int idx, struct scenario *s)
@@ -242,7 +247,7 @@ static int parse_platform(struct jv *c, const cJSON *root, struct scenario *s)
 
 static int parse_far(struct jv *c, const cJSON *root, struct scenario *s)
 {
-	static const char *const keys[] = {"registrar", "transports", "callees", NULL};
+	static const char *const keys[] = {"registrar", "transports", "callees", "accounts", NULL};
 	static const char *const ckeys[] = {"prefix", "count", "behaviour", NULL};
 	static const char *const impls[] = {"siplab", "kamailio"};
 	const cJSON *o, *t, *it;
@@ -282,6 +287,29 @@ static int parse_far(struct jv *c, const cJSON *root, struct scenario *s)
 			rc = jv_str(c, cp, "behaviour", "far_side.callees", f->callee_behaviour,
 			            sizeof(f->callee_behaviour), 0,
 			            "answer, busy, reject or noanswer");
+	}
+	const cJSON *pools = rc >= 0 ? cJSON_GetObjectItemCaseSensitive(o, "accounts") : NULL;
+	if (pools && (!cJSON_IsArray(pools) || cJSON_GetArraySize(pools) > SCN_MAX_GROUPS))
+		return jv_bad(c, "far_side.accounts", "an array of at most 16 account pools", pools);
+	cJSON_ArrayForEach (it, pools) {
+		/* The same shape as a group's accounts, read by the same code. */
+		struct scn_group g;
+		char pf[48];
+		memset(&g, 0, sizeof(g));
+		snprintf(g.domain, sizeof(g.domain), "lab");
+		snprintf(pf, sizeof(pf), "far_side.accounts[%d]", f->n_pools);
+		cJSON *wrap = cJSON_CreateObject();
+		cJSON_AddItemReferenceToObject(wrap, "accounts", (cJSON *)it);
+		rc = parse_accounts_at(c, wrap, pf, &g);
+		cJSON_Delete(wrap);
+		if (rc)
+			return rc;
+		struct scn_pool *p = &f->pools[f->n_pools++];
+		snprintf(p->prefix, sizeof(p->prefix), "%s", g.account_prefix);
+		snprintf(p->password, sizeof(p->password), "%s", g.password);
+		snprintf(p->domain, sizeof(p->domain), "%s", g.domain);
+		p->first = g.account_first;
+		p->count = g.account_count;
 	}
 	return rc < 0 ? rc : 0;
 }

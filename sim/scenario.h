@@ -60,6 +60,14 @@ struct scn_far {
 	char callee_prefix[32];
 	int callee_count;
 	char callee_behaviour[16];
+	/* The registrar's own account pools; none = what the groups use. */
+	struct scn_pool {
+		char prefix[32];
+		int first, count;
+		char password[64];
+		char domain[64];
+	} pools[SCN_MAX_GROUPS];
+	int n_pools;
 };
 
 enum scn_action_kind { SCN_KILL_WORKER, SCN_STOP_WORKER };

@@ -56,7 +56,7 @@ struct ep {
 	nua_handle_t *reg_nh, *call_nh;
 	su_timer_t *timer;
 	enum ep_next next;
-	enum phase phase;
+	enum phase phase, phase_reached; /* the last phase before CLOSED */
 	enum outcome outcome;
 	int code;            /* the final SIP code that decided the outcome */
 	int code_local;      /* it was made up by the stack, not received */
@@ -301,8 +301,8 @@ static void ep_fail(struct ep *ep, enum outcome o, int code, const char *fmt, ..
 		va_start(ap, fmt);
 		vsnprintf(ep->reason, sizeof(ep->reason), fmt, ap);
 		va_end(ap);
+		ep->code = code; /* 0: no SIP answer decided it */
 		if (code) {
-			ep->code = code;
 			/* A response that never arrived was made up by the stack (ICMP
 			 * errors become 503, silence becomes 408). */
 			ep->code_local = code != ep->last_rx_status;
@@ -406,6 +406,7 @@ static cJSON *ep_record(struct ep *ep, cJSON *media)
 	cJSON_AddStringToObject(r, "user", ep->user);
 	cJSON_AddStringToObject(r, "worker", w->o->name);
 	cJSON_AddStringToObject(r, "phase", phase_name(ep->phase));
+	cJSON_AddStringToObject(r, "phase_reached", phase_name(ep->phase_reached));
 	if (ep->outcome != OUTCOME_NONE)
 		cJSON_AddStringToObject(r, "outcome", outcome_name(ep->outcome));
 	else
@@ -476,6 +477,7 @@ static void ep_finish(struct ep *ep)
 		su_timer_reset(ep->timer);
 	ep->final = 1;
 	w->n_final++;
+	ep->phase_reached = ep->phase;
 	ep_set_phase(ep, PHASE_CLOSED);
 	cJSON *msg = cJSON_CreateObject();
 	cJSON_AddStringToObject(msg, "type", "result");
@@ -633,6 +635,7 @@ static void on_register(struct ep *ep, int status, const char *phrase)
 	if (status >= 200 && status < 300) {
 		if (!ep->registered) {
 			ep->registered = 1;
+			ep->code = status;
 			ep->t_registered = sys_now_ns();
 			ep_set_phase(ep, PHASE_REGISTERED);
 			if (ep->role == SCN_CALLER && !ep->w->stopping)
@@ -642,8 +645,8 @@ static void on_register(struct ep *ep, int status, const char *phrase)
 	}
 	/* sofia reports credentials refused by a second challenge as 904; on
 	 * the wire it was that challenge (401 or 407). */
-	if (status == 904) {
-		int wire = ep->last_rx_status == 407 ? 407 : 401;
+	if (status == 904 || ((status == 401 || status == 407) && ep->auth_tries > 1)) {
+		int wire = status != 904 ? status : ep->last_rx_status == 407 ? 407 : 401;
 		ep_fail(ep, OUTCOME_REGISTRATION_FAILED, wire,
 		        "credentials rejected: challenged again (%d) after authenticating", wire);
 	} else {
@@ -678,6 +681,8 @@ static void on_invite_answer(struct ep *ep, int status, const char *phrase, sip_
 		return;
 	}
 	ep->t_answered = sys_now_ns();
+	ep->code = status;
+	ep->code_local = status != ep->last_rx_status;
 	ep_set_phase(ep, PHASE_NEGOTIATING);
 	char answer[2048] = "";
 	if (sip && sip->sip_payload)
@@ -732,6 +737,8 @@ static void incoming(struct worker *w, nua_handle_t *nh, sip_t const *sip)
 		return;
 	}
 	ep->t_answered = sys_now_ns();
+	ep->code = 200;
+	ep->code_local = 0;
 	ep_set_phase(ep, PHASE_NEGOTIATING);
 	nua_respond(nh, SIP_200_OK, SIPTAG_CONTENT_TYPE_STR("application/sdp"),
 	            SIPTAG_PAYLOAD_STR(sdp), TAG_END());
@@ -932,6 +939,9 @@ static void wind_down(struct worker *w, int stopped)
 		if (ep->final)
 			continue;
 		if (ep->in_call && ep->phase < PHASE_DISCONNECTING) {
+			if (stopped)
+				snprintf(ep->reason, sizeof(ep->reason),
+				         "hung up early: the run was stopped by the user");
 			do_hangup(ep);
 			continue;
 		}
