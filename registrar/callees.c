@@ -255,28 +255,40 @@ static void close_call(struct pool *p, struct call *c)
 
 /* --- calls -------------------------------------------------------------------------- */
 
+/* The first offered codec we have (0 PCMU, 8 PCMA), as the offerer
+ * prefers; -1 when none. */
+static int choose_codec(const struct pool *p, const char *sdp)
+{
+	const char *m = sdp ? strstr(sdp, "m=audio ") : NULL;
+	if (!m)
+		return -1;
+	char line[256];
+	snprintf(line, sizeof(line), "%.*s", (int)strcspn(m, "\r\n"), m);
+	char *save = NULL, *f = strtok_r(line + 8, " ", &save);
+	f = f ? strtok_r(NULL, " ", &save) : NULL; /* skip the port and the profile */
+	for (f = f ? strtok_r(NULL, " ", &save) : NULL; f; f = strtok_r(NULL, " ", &save)) {
+		int pt = atoi(f);
+		if ((pt == 0 && strstr(p->c->codecs, "PCMU")) ||
+		    (pt == 8 && strstr(p->c->codecs, "PCMA")))
+			return pt;
+	}
+	return -1;
+}
+
 static void answer(struct pool *p, struct call *c)
 {
-	int port = 0;
-	char sdp[512], fmts[64] = "", maps[256] = "";
-	size_t nf = 0, nm = 0;
+	int port = 0, pt = choose_codec(p, c->remote_sdp);
+	char sdp[512];
+	if (pt < 0)
+		pt = strstr(p->c->codecs, "PCMU") ? 0 : 8;
 	if (open_rtp(p, c, &port) < 0) {
 		nua_respond(c->nh, SIP_500_INTERNAL_SERVER_ERROR, TAG_END());
 		return;
 	}
-	/* Offer what the configuration lists, in its order. */
-	if (strstr(p->c->codecs, "PCMU")) {
-		nf += (size_t)snprintf(fmts + nf, sizeof(fmts) - nf, " 0");
-		nm += (size_t)snprintf(maps + nm, sizeof(maps) - nm, "a=rtpmap:0 PCMU/8000\r\n");
-	}
-	if (strstr(p->c->codecs, "PCMA")) {
-		nf += (size_t)snprintf(fmts + nf, sizeof(fmts) - nf, " 8");
-		nm += (size_t)snprintf(maps + nm, sizeof(maps) - nm, "a=rtpmap:8 PCMA/8000\r\n");
-	}
 	snprintf(sdp, sizeof(sdp),
 	         "v=0\r\no=- 1 1 IN IP4 %s\r\ns=-\r\nc=IN IP4 %s\r\nt=0 0\r\nm=audio %d "
-	         "RTP/AVP%s\r\n%s",
-	         p->c->bind, p->c->bind, port, fmts, maps);
+	         "RTP/AVP %d\r\na=rtpmap:%d %s/8000\r\n",
+	         p->c->bind, p->c->bind, port, pt, pt, pt ? "PCMA" : "PCMU");
 	nua_respond(c->nh, SIP_200_OK, SOATAG_USER_SDP_STR(sdp), SOATAG_ADDRESS(p->c->bind),
 	            TAG_END());
 	p->calls_answered++;
@@ -286,26 +298,6 @@ static void on_ring_done(struct pool *p, su_timer_t *t, struct call *c)
 {
 	(void)t;
 	answer(p, c);
-}
-
-/* Does the offer carry a codec we have? Static payload types (0 PCMU,
- * 8 PCMA) or an a=rtpmap naming one. */
-static int offer_acceptable(const struct pool *p, const char *sdp)
-{
-	const char *m = sdp ? strstr(sdp, "m=audio ") : NULL;
-	if (!m)
-		return 0;
-	char line[256];
-	snprintf(line, sizeof(line), "%.*s", (int)strcspn(m, "\r\n"), m);
-	char *save = NULL, *f = strtok_r(line + 8, " ", &save);
-	f = f ? strtok_r(NULL, " ", &save) : NULL; /* skip the port and the profile */
-	for (f = f ? strtok_r(NULL, " ", &save) : NULL; f; f = strtok_r(NULL, " ", &save)) {
-		int pt = atoi(f);
-		if ((pt == 0 && strstr(p->c->codecs, "PCMU")) ||
-		    (pt == 8 && strstr(p->c->codecs, "PCMA")))
-			return 1;
-	}
-	return 0;
 }
 
 static void incoming(struct pool *p, nua_handle_t *nh, sip_t const *sip, tagi_t tags[])
@@ -333,7 +325,9 @@ static void incoming(struct pool *p, nua_handle_t *nh, sip_t const *sip, tagi_t 
 	if (sip && sip->sip_payload)
 		snprintf(offer, sizeof(offer), "%.*s", (int)sip->sip_payload->pl_len,
 		         sip->sip_payload->pl_data);
-	if (p->c->behaviour == CALLEE_ANSWER && offer[0] && !offer_acceptable(p, offer)) {
+	if (offer[0])
+		c->remote_sdp = strdup(offer); /* the answer follows its codec order */
+	if (p->c->behaviour == CALLEE_ANSWER && offer[0] && choose_codec(p, offer) < 0) {
 		/* No common codec: say so, rather than answer with the stream off. */
 		p->calls_refused++;
 		nua_respond(nh, SIP_488_NOT_ACCEPTABLE, TAG_END());

@@ -199,8 +199,17 @@ static void before_run_actions(struct run_ctx *c)
 			act(c, &c->s.actions[i]);
 			c->actions_done[i] = any = 1;
 		}
-	/* Let the gateway notice the workers going away. */
+	/* Let the gateway notice the workers going away (or 2 s pass). */
 	for (int i = 0; any && i < 40; i++) {
+		int gone = 1;
+		for (int k = 0; k < c->s.n_actions; k++) {
+			const struct scn_action *a = &c->s.actions[k];
+			for (int w = 0; a->before_run && w < c->pf.n_workers; w++)
+				if (!strcmp(a->worker, "all") || !strcmp(a->worker, c->pf.workers[w].name))
+					gone &= c->pf.workers[w].status != WORKER_ONLINE;
+		}
+		if (gone)
+			break;
 		platform_poll(&c->pf, 50);
 		lab_reap(&c->lab);
 	}

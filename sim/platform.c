@@ -630,6 +630,28 @@ enum run_status platform_start_run(struct platform *p)
 	return r->status;
 }
 
+/* Once every caller is done no INVITE can come any more: receivers still
+ * waiting are told, and close with TIMEOUT instead of waiting for the
+ * deadline. */
+static void calls_over(struct platform *p)
+{
+	struct pf_run *r = &p->run;
+	if (r->calls_over)
+		return;
+	int callers = 0;
+	for (int i = 0; i < r->n_eps; i++) {
+		if (p->s->groups[r->eps[i].group].role != SCN_CALLER)
+			continue;
+		callers++;
+		if (!r->eps[i].final)
+			return;
+	}
+	r->calls_over = 1;
+	for (int i = 0; callers && i < p->n_workers; i++)
+		if (p->workers[i].connected && p->workers[i].busy)
+			wire_send_type(&p->workers[i].w, "calls_over", NULL, NULL);
+}
+
 int platform_run_over(struct platform *p)
 {
 	struct pf_run *r = &p->run;
@@ -637,6 +659,7 @@ int platform_run_over(struct platform *p)
 		return 1;
 	if (r->status != RUN_RUNNING && r->status != RUN_STOPPING)
 		return 0;
+	calls_over(p);
 	if (r->n_final < r->n_eps && platform_ms(p) - (r->t0 - p->t0) / 1000000 < r->deadline_ms)
 		return 0;
 	int missing = r->n_eps - r->n_final;

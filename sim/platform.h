@@ -54,7 +54,7 @@ struct pf_run {
 	enum run_status status;
 	cJSON *timeline; /* [{"status", "t_ms", "note"}] */
 	char reason[256];   /* why CANNOT_RUN_FOR_NOW or FAILED */
-	int worker_lost, stopped;
+	int worker_lost, stopped, calls_over;
 	long long t0;
 	long deadline_ms;
 	struct pf_ep *eps;

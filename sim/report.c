@@ -88,6 +88,18 @@ static cJSON *workers_json(const struct platform *p)
 	return a;
 }
 
+/* From the first status to the last (terminal) one. */
+static long long run_duration_ms(const struct pf_run *r)
+{
+	int n = cJSON_GetArraySize(r->timeline);
+	if (n < 1)
+		return 0;
+	const cJSON *first = cJSON_GetArrayItem(r->timeline, 0);
+	const cJSON *last = cJSON_GetArrayItem(r->timeline, n - 1);
+	return (long long)(cJSON_GetObjectItemCaseSensitive(last, "t_ms")->valuedouble -
+	                   cJSON_GetObjectItemCaseSensitive(first, "t_ms")->valuedouble);
+}
+
 cJSON *report_build(const struct platform *p, const char *scenario_path,
                     const char *scenario_json, const char *logs_dir)
 {
@@ -107,7 +119,7 @@ cJSON *report_build(const struct platform *p, const char *scenario_path,
 	if (r->reason[0])
 		cJSON_AddStringToObject(run, "reason", r->reason);
 	cJSON_AddBoolToObject(run, "stopped_by_user", r->stopped);
-	cJSON_AddNumberToObject(run, "duration_ms", (double)platform_ms(p));
+	cJSON_AddNumberToObject(run, "duration_ms", (double)run_duration_ms(r));
 	cJSON_AddItemToObject(run, "timeline", cJSON_Duplicate(r->timeline, 1));
 	if (logs_dir)
 		cJSON_AddStringToObject(run, "logs", logs_dir);

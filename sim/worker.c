@@ -992,6 +992,13 @@ static void release(struct worker *w)
 	long long end = sys_now_ns() + 2000000000LL;
 	while (w->unreg_pending > 0 && sys_now_ns() < end)
 		su_root_step(w->root, 20);
+	/* A handle whose registration failed keeps nua_shutdown waiting:
+	 * there is nothing to undo, so it goes first. */
+	for (int i = 0; i < w->n_eps; i++)
+		if (!w->eps[i].registered && w->eps[i].reg_nh) {
+			nua_handle_destroy(w->eps[i].reg_nh);
+			w->eps[i].reg_nh = NULL;
+		}
 	w->shutdown_done = 0;
 	if (w->nua) {
 		nua_shutdown(w->nua);
@@ -999,6 +1006,9 @@ static void release(struct worker *w)
 		while (!w->shutdown_done && sys_now_ns() < end)
 			su_root_step(w->root, 20);
 	}
+	if (!w->shutdown_done)
+		fprintf(stderr, "siplab worker %s: the SIP stack did not shut down in 3 s\n",
+		        w->o->name);
 	for (int i = 0; i < w->n_eps; i++) {
 		struct ep *ep = &w->eps[i];
 		if (ep->has_stream) {
@@ -1062,6 +1072,16 @@ static void handle(struct worker *w, const cJSON *m)
 		w->stopping = 1;
 		if (w->eps)
 			on_deadline(w, NULL, NULL);
+	} else if (!strcmp(type, "calls_over")) {
+		/* Receivers that never got their INVITE will not get it now. */
+		for (int i = 0; i < w->n_eps; i++) {
+			struct ep *ep = &w->eps[i];
+			if (!ep->final && ep->role != SCN_CALLER && !ep->call_nh && ep->registered) {
+				ep_fail(ep, OUTCOME_TIMEOUT, 0,
+				        "waited for a call and no INVITE came (every caller is done)");
+				ep_finish(ep);
+			}
+		}
 	} else if (!strcmp(type, "release")) {
 		w->release_asked = 1;
 	} else if (!strcmp(type, "shutdown")) {
