@@ -249,14 +249,22 @@ static void run_loop(struct run_ctx *c)
 	}
 }
 
+/* Ask the workers to leave and note how each process ended (a worker that
+ * crashed or leaked under a sanitizer says so here). */
 static void stop_workers(struct run_ctx *c)
 {
 	platform_shutdown(&c->pf);
 	for (int i = 0; i < c->n_workers; i++) {
-		if (lab_wait(&c->lab, c->workers[i], 3000, NULL)) {
+		struct lab_status st;
+		if (lab_wait(&c->lab, c->workers[i], 3000, &st)) {
 			kill(c->workers[i]->pid, SIGKILL);
-			lab_wait(&c->lab, c->workers[i], 2000, NULL);
+			lab_wait(&c->lab, c->workers[i], 2000, &st);
 		}
+		char name[32], how[64];
+		snprintf(name, sizeof(name), "worker%d", i + 1);
+		struct pf_worker *w = platform_worker(&c->pf, name);
+		if (w)
+			worker_process_ended(&c->pf, w, lab_status_str(&st, how, sizeof(how)));
 		lab_release(&c->lab, c->workers[i]);
 	}
 	c->n_workers = 0;
@@ -323,8 +331,8 @@ static int run_in_lab(struct run_ctx *c)
 		         e.msg);
 		c->pf.run.status = RUN_FAILED;
 	}
-	int code = finish(c);
 	stop_workers(c);
+	int code = finish(c);
 	farside_stop(&c->far, &c->lab);
 	platform_free(&c->pf);
 	close(c->sfd);

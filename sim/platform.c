@@ -707,6 +707,11 @@ void platform_release(struct platform *p, int timeout_ms)
 	}
 }
 
+void worker_process_ended(struct platform *p, struct pf_worker *w, const char *how)
+{
+	worker_event(p, w, "process %s", how);
+}
+
 void platform_shutdown(struct platform *p)
 {
 	for (int i = 0; i < p->n_workers; i++)

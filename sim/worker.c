@@ -196,7 +196,7 @@ static void trace_message(struct worker *w)
 	w->msg[w->msg_len] = '\0';
 	int status, sent = !strcmp(w->msg_dir, "send");
 	struct ep *ep = trace_owner(w, w->msg, sent, &status);
-	if (!ep)
+	if (!ep || !ep->trace) /* none, or its record has gone to the gateway */
 		return;
 	if (!sent && status >= 200)
 		ep->last_rx_status = status;

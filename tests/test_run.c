@@ -13,10 +13,11 @@
 
 static char workdir[PATH_MAX];
 
-/* Run `siplab run FILE --report R --quiet` and capture its output. */
-static int run_scenario(const char *file, const char *report, char *out, size_t cap)
+static int run_scenario_raw(const char *file, const char *report, char *out, size_t cap)
 {
 	int pfd[2];
+	char logs[PATH_MAX];
+	snprintf(logs, sizeof(logs), "%s.logs", report);
 	if (pipe(pfd) < 0)
 		return -1;
 	pid_t pid = fork();
@@ -24,7 +25,8 @@ static int run_scenario(const char *file, const char *report, char *out, size_t 
 		dup2(pfd[1], 1);
 		dup2(pfd[1], 2);
 		close(pfd[0]);
-		execl(siplab_bin(), "siplab", "run", file, "--report", report, "--quiet", NULL);
+		execl(siplab_bin(), "siplab", "run", file, "--report", report, "--quiet", "--logs",
+		      logs, NULL);
 		_exit(127);
 	}
 	close(pfd[1]);
@@ -33,6 +35,42 @@ static int run_scenario(const char *file, const char *report, char *out, size_t 
 	int st;
 	waitpid(pid, &st, 0);
 	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+/* Did any process of the run (workers, registrar, callee pool) report a
+ * sanitizer error or leak in its log? Under `make asan` every one of them is
+ * built with ASan/UBSan/LSan. */
+static int logs_clean(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	int clean = 1;
+	static char text[1 << 20];
+	while (d && (de = readdir(d)) != NULL) {
+		char path[PATH_MAX];
+		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+		if (!strstr(de->d_name, ".log") || sys_read_file(path, text, sizeof(text)) < 0)
+			continue;
+		if (strstr(text, "Sanitizer") || strstr(text, "runtime error:")) {
+			fprintf(stderr, "    %s:\n%.3000s\n", path, text);
+			clean = 0;
+		}
+	}
+	if (d)
+		closedir(d);
+	return clean;
+}
+
+/* Run `siplab run FILE --report R --quiet` and capture its output; the logs
+ * go next to the report and must be free of sanitizer reports. */
+static int run_scenario(const char *file, const char *report, char *out, size_t cap)
+{
+	int rc = run_scenario_raw(file, report, out, cap);
+	char logs[PATH_MAX];
+	snprintf(logs, sizeof(logs), "%s.logs", report);
+	if (rc >= 0 && rc != 2 && !logs_clean(logs))
+		return 99;
+	return rc;
 }
 
 /* scenarios/healthy.json with changes applied by edit(). */
@@ -281,8 +319,9 @@ static int expect_cannot_run(const char *name, void (*edit)(cJSON *, const void 
 	char status[32], reason[256];
 	snprintf(status, sizeof(status), "%s", sget(rep, "run", "status"));
 	snprintf(reason, sizeof(reason), "%s", sget(rep, "run", "reason"));
-	int running = strstr(cJSON_PrintUnformatted(cJSON_GetObjectItem(rep, "run")),
-	                     "\"RUNNING\"") != NULL;
+	char *run = cJSON_PrintUnformatted(cJSON_GetObjectItem(rep, "run"));
+	int running = strstr(run, "\"RUNNING\"") != NULL;
+	free(run);
 	cJSON_Delete(rep);
 	CHECK(!strcmp(status, "CANNOT_RUN_FOR_NOW"), "status %s; output:\n%s", status, out);
 	CHECK(strstr(reason, why), "reason: %s", reason);
@@ -358,7 +397,7 @@ static int body_interrupted(void)
 		dup2(pfd[1], 2);
 		close(pfd[0]);
 		execl(siplab_bin(), "siplab", "run", "scenarios/healthy.json", "--report", report,
-		      NULL);
+		      "--logs", workdir, NULL);
 		_exit(127);
 	}
 	close(pfd[1]);
@@ -389,6 +428,7 @@ static int body_interrupted(void)
 	cJSON_Delete(rep);
 	CHECK(stopping && flagged, "no STOPPING in the timeline; output:\n%s", out);
 	CHECK(hung_up, "endpoint 15 was not hung up by the stop");
+	CHECK(logs_clean(workdir), "a sanitizer reported");
 	CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 1, "a stopped run exits 1 (got %d)",
 	      WIFEXITED(st) ? WEXITSTATUS(st) : -1);
 	return 0;
