@@ -248,7 +248,7 @@ int stream_take_answer(struct stream *s, const char *answer, enum scn_srtp srtp)
 }
 
 int stream_start(struct stream *s, const struct stream_clips *clips, long rtcp_interval_ms,
-                 long pause_at_ms, long pause_ms, err_t *e)
+                 long pause_at_ms, long pause_ms, long long now, err_t *e)
 {
 	s->clip = &clips->clip[s->codec];
 	if (!s->clip->n)
@@ -261,7 +261,6 @@ int stream_start(struct stream *s, const struct stream_clips *clips, long rtcp_i
 		if (rc)
 			return rc;
 	}
-	long long now = sys_now_ns();
 	s->start_ns = s->next_rtp_ns = now;
 	s->rtcp_interval_ns = (rtcp_interval_ms > 100 ? rtcp_interval_ms : 100) * 1000000LL;
 	s->next_rtcp_ns = now + s->rtcp_interval_ns / 2;

@@ -81,7 +81,7 @@ int stream_take_answer(struct stream *s, const char *answer, enum scn_srtp srtp)
  * pause (silence suppression): stop sending from pause_at_ms after the start
  * for pause_ms (both 0: none). */
 int stream_start(struct stream *s, const struct stream_clips *clips, long rtcp_interval_ms,
-                 long pause_at_ms, long pause_ms, err_t *e);
+                 long pause_at_ms, long pause_ms, long long now_ns, err_t *e);
 /* Send what is due at now (RTP every 20 ms, RTCP every interval). */
 void stream_tick(struct stream *s, long long now_ns);
 /* Read everything waiting on the socket. */

@@ -523,7 +523,8 @@ static void start_stream(struct ep *ep)
 {
 	struct worker *w = ep->w;
 	err_t e;
-	if (stream_start(&ep->st, &w->clips, w->rtcp_ms, w->pause_at_ms, w->pause_ms, &e)) {
+	if (stream_start(&ep->st, &w->clips, w->rtcp_ms, w->pause_at_ms, w->pause_ms,
+	                 sys_now_ns(), &e)) {
 		ep_fail(ep, OUTCOME_NEGOTIATION_FAILED, 0, "%s", e.msg);
 		return;
 	}

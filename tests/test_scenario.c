@@ -78,11 +78,60 @@ static void test_errors(void **state)
 	    "groups[0].registrar", "name or address");
 }
 
+/* The platform, plan, far side and actions around the groups. */
+#define T(extra)                                                                           \
+	"{\"groups\":[{\"registrar\":\"lab\",\"accounts\":{\"prefix\":\"ep\",\"count\":1," \
+	"\"password\":\"p\"}" CALLEE "}]" extra "}"
+
+static void test_platform_fields(void **state)
+{
+	(void)state;
+	struct scenario s;
+	err_t e;
+	const char *good = T(",\"plan\":{\"max_endpoints\":10,\"credits\":50},"
+	                     "\"platform\":{\"workers\":3,\"worker_region\":\"eu\"},"
+	                     "\"far_side\":{\"registrar\":\"kamailio\",\"transports\":[\"udp\"],"
+	                     "\"accounts\":[{\"prefix\":\"ep\",\"count\":5,\"password\":\"x\"}]},"
+	                     "\"actions\":[{\"do\":\"kill_worker\",\"worker\":\"worker2\","
+	                     "\"at_s\":12},{\"do\":\"stop_worker\",\"at_s\":\"before_run\"}],"
+	                     "\"silence\":{\"at_s\":5,\"duration_s\":130}");
+	if (scenario_parse(good, "good.json", &s, &e))
+		fail_msg("%s", e.msg);
+	assert_int_equal(s.plan.max_endpoints, 10);
+	assert_int_equal(s.platform.workers, 3);
+	assert_string_equal(s.platform.worker_region, "eu");
+	assert_int_equal(s.far.registrar, SCN_REG_KAMAILIO);
+	assert_true(s.far.udp && !s.far.tcp && !s.far.tls);
+	assert_int_equal(s.far.n_pools, 1);
+	assert_string_equal(s.far.pools[0].password, "x");
+	assert_int_equal(s.n_actions, 2);
+	assert_int_equal(s.actions[0].kind, SCN_KILL_WORKER);
+	assert_string_equal(s.actions[1].worker, "all");
+	assert_true(s.actions[1].before_run);
+	assert_true(s.pause_s == 130);
+	/* Defaults: one worker in the test's region, the platform's 60 s timeout. */
+	if (scenario_parse(T(""), "base.json", &s, &e))
+		fail_msg("%s", e.msg);
+	assert_int_equal(s.platform.workers, 1);
+	assert_string_equal(s.platform.worker_region, "lab");
+	assert_true(s.platform.heartbeat_timeout_s == 60);
+	bad(T(",\"plan\":{\"max_endpoints\":-1}"), "plan.max_endpoints", "from 0");
+	bad(T(",\"platform\":{\"workers\":0}"), "platform.workers", "from 1 to 50");
+	bad(T(",\"far_side\":{\"registrar\":\"asterisk\"}"), "far_side.registrar",
+	    "\"siplab\" or \"kamailio\"");
+	bad(T(",\"far_side\":{\"transports\":[\"sctp\"]}"), "far_side.transports", "\"udp\"");
+	bad(T(",\"actions\":[{\"do\":\"reboot\"}]"), "actions[0].do", "kill_worker");
+	bad(T(",\"actions\":[{\"do\":\"kill_worker\",\"at_s\":\"soon\"}]"), "actions[0].at_s",
+	    "before_run");
+	bad(T(",\"silence\":{\"at_s\":-1}"), "silence.at_s", "from 0");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	        cmocka_unit_test(test_good),
 	        cmocka_unit_test(test_errors),
+	        cmocka_unit_test(test_platform_fields),
 	};
 	return cmocka_run_group_tests_name("scenario files", tests, NULL, NULL);
 }
