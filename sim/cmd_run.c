@@ -150,9 +150,12 @@ static int start_workers(struct run_ctx *c, const char *token, err_t *e)
 		if (host < 0 || !topo_host_addr(c->lab.topo, host, addr, sizeof(addr)))
 			return err_set(e, ENOENT, "no host %s in the lab", name);
 		snprintf(log, sizeof(log), "%s/%s.log", c->far.dir, name);
-		char *argv[] = {c->self,  "worker",   "--gateway",          gw,
-		                "--bind", addr,       "--name",             name,
-		                "--region", c->s.platform.worker_region, "--capacity", cap, NULL};
+		/* Workers take the listed regions in turn, or all the same one. */
+		const struct scn_platform *pl = &c->s.platform;
+		char *region = (char *)(pl->n_regions ? pl->regions[i % pl->n_regions]
+		                                      : pl->worker_region);
+		char *argv[] = {c->self,  "worker", "--gateway", gw,     "--bind",     addr, "--name",
+		                name,     "--region", region,    "--capacity", cap,  NULL};
 		int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 		struct lab_spawn_opts so = LAB_SPAWN_OPTS_INIT;
 		so.fd_out = so.fd_err = fd;

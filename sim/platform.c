@@ -78,6 +78,7 @@ void platform_free(struct platform *p)
 			wire_close(&w->w);
 		cJSON_Delete(w->events);
 		cJSON_Delete(w->sip_events);
+		cJSON_Delete(w->resources);
 	}
 	for (int i = 0; i < p->run.n_eps; i++)
 		cJSON_Delete(p->run.eps[i].record);
@@ -254,6 +255,9 @@ static void on_hello(struct platform *p, struct pf_worker *w, const cJSON *m)
 	w->pid = cJSON_IsNumber(v = cJSON_GetObjectItemCaseSensitive(m, "pid")) ? v->valueint : 0;
 	w->status = WORKER_ONLINE;
 	w->last_heartbeat = sys_now_ns();
+	w->rss_idle_kb = cJSON_IsNumber(v = cJSON_GetObjectItemCaseSensitive(m, "rss_kb"))
+	                         ? (long)v->valuedouble
+	                         : 0;
 	cJSON *welcome = cJSON_CreateObject();
 	cJSON_AddStringToObject(welcome, "type", "welcome");
 	cJSON_AddNumberToObject(welcome, "heartbeat_ms", (double)p->heartbeat_ms);
@@ -261,6 +265,25 @@ static void on_hello(struct platform *p, struct pf_worker *w, const cJSON *m)
 	cJSON_Delete(welcome);
 	worker_event(p, w, "ONLINE (region %s, %s, capacity %d)", w->region, w->address,
 	             w->capacity);
+}
+
+/* Keep the worker's load and memory over time (bounded). */
+static void on_heartbeat(struct platform *p, struct pf_worker *w, const cJSON *m)
+{
+	if (!w->resources)
+		w->resources = cJSON_CreateArray();
+	if (cJSON_GetArraySize(w->resources) >= 20000)
+		return;
+	cJSON *s = cJSON_CreateObject();
+	cJSON_AddNumberToObject(s, "t_ms", (double)platform_ms(p));
+	static const char *const keys[] = {"endpoints", "registered", "in_call",
+	                                   "final",     "rss_kb",     "cpu_ms"};
+	for (size_t i = 0; i < sizeof(keys) / sizeof(*keys); i++) {
+		const cJSON *v = cJSON_GetObjectItemCaseSensitive(m, keys[i]);
+		if (cJSON_IsNumber(v))
+			cJSON_AddNumberToObject(s, keys[i], v->valuedouble);
+	}
+	cJSON_AddItemToArray(w->resources, s);
 }
 
 static void on_message(struct platform *p, struct pf_worker *w, cJSON *m)
@@ -287,7 +310,9 @@ static void on_message(struct platform *p, struct pf_worker *w, cJSON *m)
 		const cJSON *why = cJSON_GetObjectItemCaseSensitive(m, "reason");
 		worker_gone(p, w, WORKER_ERROR,
 		            cJSON_IsString(why) ? why->valuestring : "refused the dispatch");
-	} else if (strcmp(type, "heartbeat")) {
+	} else if (!strcmp(type, "heartbeat")) {
+		on_heartbeat(p, w, m);
+	} else {
 		p->bad_messages++;
 	}
 }
@@ -327,6 +352,7 @@ static void merge_reconnect(struct platform *p, struct pf_worker *w)
 		worker_event(p, old, "connected again");
 		cJSON_Delete(w->events);
 		cJSON_Delete(w->sip_events);
+		cJSON_Delete(w->resources);
 		*w = p->workers[--p->n_workers];
 		return;
 	}
@@ -531,15 +557,22 @@ static cJSON *ep_json(struct platform *p, int id, int gi, int k, long reg_at, lo
 	return o;
 }
 
-/* Receivers first, callers last, spread over the buildup; calls start once
- * it is over, so every receiver has registered before the first dial. */
+/* The buildup spreads registrations and calls: receivers register in its
+ * first 30 % (all of them before anyone dials), callers register over the
+ * rest and each dials once registered. With calls shorter than the buildup,
+ * about callers x duration / (0.7 x buildup) calls are up at once. A test
+ * of callers alone (to the callee pool) spreads them over all of it. */
 static int allocate(struct platform *p, cJSON **per_worker)
 {
 	const struct scenario *s = p->s;
 	struct pf_run *r = &p->run;
 	long buildup = scaled_ms(p, s->buildup_s, 0);
-	int total = r->n_eps, id = 0;
-	for (int pass = 0; pass < 2; pass++)
+	int n_recv = 0, n_call = 0, id = 0;
+	for (int gi = 0; gi < s->n_groups; gi++)
+		*(s->groups[gi].role == SCN_CALLER ? &n_call : &n_recv) += s->groups[gi].endpoints;
+	long recv_window = n_recv ? buildup * 3 / 10 : 0, call_window = buildup - recv_window;
+	for (int pass = 0; pass < 2; pass++) {
+		int nth = 0;
 		for (int gi = 0; gi < s->n_groups; gi++) {
 			const struct scn_group *g = &s->groups[gi];
 			if ((g->role == SCN_CALLER) != (pass == 1))
@@ -550,19 +583,21 @@ static int allocate(struct platform *p, cJSON **per_worker)
 					list[n++] = k;
 			if (!n)
 				return -1;
-			for (int k = 0; k < g->endpoints; k++, id++) {
+			for (int k = 0; k < g->endpoints; k++, id++, nth++) {
 				int wi = list[k % n];
-				long reg_at = total > 1 ? buildup * id / total : 0;
-				long call_at = buildup + 50 + (k % 100) * 5;
+				long reg_at = pass == 0 ? recv_window * nth / n_recv
+				                        : recv_window + call_window * nth / n_call;
 				r->eps[id].worker = wi;
 				r->eps[id].group = gi;
 				r->eps[id].phase = PHASE_INITIALIZING;
 				cJSON *list_json = cJSON_GetObjectItemCaseSensitive(per_worker[wi],
 				                                                    "endpoints");
-				cJSON_AddItemToArray(list_json, ep_json(p, id, gi, k, reg_at, call_at));
+				cJSON_AddItemToArray(list_json,
+				                     ep_json(p, id, gi, k, reg_at, reg_at + 100));
 				p->workers[wi].n_assigned++;
 			}
 		}
+	}
 	return 0;
 }
 
@@ -581,7 +616,7 @@ static cJSON *dispatch_message(struct platform *p)
 	cJSON_AddNumberToObject(m, "pause_ms", (double)scaled_ms(p, s->pause_s, 0));
 	/* Room for the last call to be set up (INVITE timeout), to last, and to
 	 * be hung up. */
-	long deadline = buildup + 600 + call + 2 * t1x64 + 1000;
+	long deadline = buildup + 100 + call + 2 * t1x64 + 1000;
 	cJSON_AddNumberToObject(m, "deadline_ms", (double)deadline);
 	p->run.deadline_ms = deadline + t1x64 + 5000;
 	cJSON_AddStringToObject(m, "tls_dir", p->env.tls_dir);

@@ -25,10 +25,12 @@ struct pf_worker {
 	int connected;
 	long long last_heartbeat;
 	int capacity;
+	long rss_idle_kb; /* memory before any endpoint, from its hello */
 	int busy;        /* has endpoints of a run */
 	int n_assigned;  /* endpoints of the current run */
 	cJSON *events;   /* [{"t_ms", "event"}] */
 	cJSON *sip_events; /* what its transport layer reported (ICMP errors...) */
+	cJSON *resources;  /* heartbeats: load, memory and CPU over time */
 };
 
 struct pf_ep {

@@ -79,10 +79,14 @@ static cJSON *workers_json(const struct platform *p)
 		cJSON_AddStringToObject(o, "address", w->address);
 		cJSON_AddStringToObject(o, "status", worker_status_name(w->status));
 		cJSON_AddNumberToObject(o, "endpoints", w->n_assigned);
+		cJSON_AddNumberToObject(o, "rss_idle_kb", (double)w->rss_idle_kb);
 		cJSON_AddItemToObject(o, "events", cJSON_Duplicate(w->events, 1));
 		cJSON_AddItemToObject(o, "sip_stack_events",
 		                      w->sip_events ? cJSON_Duplicate(w->sip_events, 1)
 		                                    : cJSON_CreateArray());
+		cJSON_AddItemToObject(o, "resources",
+		                      w->resources ? cJSON_Duplicate(w->resources, 1)
+		                                   : cJSON_CreateArray());
 		cJSON_AddItemToArray(a, o);
 	}
 	return a;

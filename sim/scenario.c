@@ -225,7 +225,8 @@ static int parse_plan(struct jv *c, const cJSON *root, struct scenario *s)
 static int parse_platform(struct jv *c, const cJSON *root, struct scenario *s)
 {
 	static const char *const keys[] = {"workers",     "worker_region",       "capacity",
-	                                   "heartbeat_s", "heartbeat_timeout_s", NULL};
+	                                   "heartbeat_s", "heartbeat_timeout_s", "worker_regions",
+	                                   NULL};
 	const cJSON *o;
 	struct scn_platform *p = &s->platform;
 	int rc = get_object(c, root, "platform", keys, &o);
@@ -242,6 +243,14 @@ static int parse_platform(struct jv *c, const cJSON *root, struct scenario *s)
 	if (rc >= 0)
 		rc = get_number(c, o, "heartbeat_timeout_s", "platform", &p->heartbeat_timeout_s,
 		                0.5, 3600);
+	const cJSON *r = rc >= 0 ? cJSON_GetObjectItemCaseSensitive(o, "worker_regions") : NULL, *it;
+	if (r && (!cJSON_IsArray(r) || !cJSON_GetArraySize(r) || cJSON_GetArraySize(r) > 8))
+		return jv_bad(c, "platform.worker_regions", "an array of 1 to 8 region names", r);
+	cJSON_ArrayForEach (it, r) {
+		if (!cJSON_IsString(it) || !*it->valuestring || strlen(it->valuestring) >= 32)
+			return jv_bad(c, "platform.worker_regions", "region names", it);
+		snprintf(p->regions[p->n_regions++], 32, "%s", it->valuestring);
+	}
 	return rc < 0 ? rc : 0;
 }
 

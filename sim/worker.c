@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -473,6 +474,12 @@ static void ep_finish(struct ep *ep)
 			media = media_json(ep, &m);
 		}
 	}
+	if (ep->outcome == OUTCOME_NONE && !media && ep->phase >= PHASE_NEGOTIATING &&
+	    !ep->w->stopping) {
+		/* Answered, then over before any media could flow. */
+		warn(ep, "the call ended before media started");
+		ep->outcome = OUTCOME_COMPLETED_WITH_WARNINGS;
+	}
 	if (ep->timer)
 		su_timer_reset(ep->timer);
 	ep->final = 1;
@@ -745,6 +752,16 @@ static void incoming(struct worker *w, nua_handle_t *nh, sip_t const *sip)
 	            SIPTAG_PAYLOAD_STR(sdp), TAG_END());
 }
 
+/* The callee's call is up once the ACK came: media starts. */
+static void callee_in_call(struct ep *ep)
+{
+	if (!ep || ep->final || !ep->has_stream || ep->in_call || ep->role == SCN_CALLER)
+		return;
+	ep->in_call = 1;
+	start_stream(ep);
+	ep_set_phase(ep, PHASE_INCALL);
+}
+
 static void on_event(nua_event_t event, int status, char const *phrase, nua_t *nua,
                      struct worker *w, nua_handle_t *nh, struct ep *ep, sip_t const *sip,
                      tagi_t tags[])
@@ -762,11 +779,7 @@ static void on_event(nua_event_t event, int status, char const *phrase, nua_t *n
 		incoming(w, nh, sip);
 		break;
 	case nua_i_ack:
-		if (ep && !ep->final && ep->has_stream && !ep->in_call) {
-			ep->in_call = 1;
-			start_stream(ep);
-			ep_set_phase(ep, PHASE_INCALL);
-		}
+		callee_in_call(ep);
 		break;
 	case nua_i_bye:
 		if (ep && !ep->final) {
@@ -794,6 +807,9 @@ static void on_event(nua_event_t event, int status, char const *phrase, nua_t *n
 		tl_gets(tags, NUTAG_CALLSTATE_REF(state), TAG_END());
 		if (state == nua_callstate_terminated && !ep)
 			nua_handle_destroy(nh);
+		/* The ACK may be reported only as the dialog becoming ready. */
+		if (state == nua_callstate_ready && ep && nh == ep->call_nh && ep->role != SCN_CALLER)
+			callee_in_call(ep);
 		break;
 	}
 	case nua_r_unregister:
@@ -1041,13 +1057,35 @@ static void release(struct worker *w)
 
 /* --- the gateway connection --------------------------------------------------------------- */
 
+/* Resident memory in kB, from /proc/self/statm. */
+static long rss_kb(void)
+{
+	char buf[128];
+	long pages = 0, resident = 0;
+	if (sys_read_file("/proc/self/statm", buf, sizeof(buf)) > 0)
+		sscanf(buf, "%ld %ld", &pages, &resident);
+	return resident * (sysconf(_SC_PAGESIZE) / 1024);
+}
+
+/* The heartbeat carries what the worker is doing and what it costs, so the
+ * platform can show load and memory over time. */
 static void on_heartbeat(struct worker *w, su_timer_t *t, void *arg)
 {
+	struct rusage ru;
+	getrusage(RUSAGE_SELF, &ru);
+	int registered = 0;
+	for (int i = 0; i < w->n_eps; i++)
+		registered += w->eps[i].registered;
 	cJSON *m = cJSON_CreateObject();
 	cJSON_AddStringToObject(m, "type", "heartbeat");
 	cJSON_AddNumberToObject(m, "endpoints", w->n_eps);
-	cJSON_AddNumberToObject(m, "final", w->n_final);
+	cJSON_AddNumberToObject(m, "registered", registered);
 	cJSON_AddNumberToObject(m, "in_call", w->n_active);
+	cJSON_AddNumberToObject(m, "final", w->n_final);
+	cJSON_AddNumberToObject(m, "rss_kb", (double)rss_kb());
+	cJSON_AddNumberToObject(m, "cpu_ms",
+	                        (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1000 +
+	                                (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1000);
 	gw_send(w, m);
 }
 
@@ -1154,6 +1192,7 @@ static void hello(struct worker *w)
 	cJSON_AddStringToObject(m, "address", w->o->bind);
 	cJSON_AddNumberToObject(m, "capacity", w->o->capacity);
 	cJSON_AddNumberToObject(m, "pid", getpid());
+	cJSON_AddNumberToObject(m, "rss_kb", (double)rss_kb()); /* before any endpoint */
 	gw_send(w, m);
 }
 
