@@ -362,8 +362,8 @@ int lab_service(struct lab *lab, const char *host, char *const argv[], const cha
 	kill(p->pid, SIGKILL);
 	lab_wait(lab, p, 2000, NULL);
 	lab_release(lab, p);
-	return err_set(e, ETIMEDOUT, "%s in %s did not say \"%s\" within %d ms: %s", argv[0],
-	               host, ready, timeout_ms, text);
+	return err_set(e, ETIMEDOUT, "%s in %s did not say \"%s\" within %d ms: %s", argv[0], host,
+	               ready, timeout_ms, text);
 }
 
 int lab_spawn_fn(struct lab *lab, const char *host, int (*fn)(void *), void *arg,

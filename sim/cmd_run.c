@@ -100,7 +100,8 @@ static int parse_opts(int argc, char **argv, struct run_opts *o)
 		}
 	}
 	if (optind != argc - 1) {
-		fprintf(stderr, "siplab run: expected one scenario file (see `siplab run --help`)\n");
+		fprintf(stderr,
+		        "siplab run: expected one scenario file (see `siplab run --help`)\n");
 		return -1;
 	}
 	o->scenario = argv[optind];
@@ -154,8 +155,9 @@ static int start_workers(struct run_ctx *c, const char *token, err_t *e)
 		const struct scn_platform *pl = &c->s.platform;
 		char *region = (char *)(pl->n_regions ? pl->regions[i % pl->n_regions]
 		                                      : pl->worker_region);
-		char *argv[] = {c->self,  "worker", "--gateway", gw,     "--bind",     addr, "--name",
-		                name,     "--region", region,    "--capacity", cap,  NULL};
+		char *argv[] = {c->self,      "worker", "--gateway", gw,         "--bind",
+		                addr,         "--name", name,        "--region", region,
+		                "--capacity", cap,      NULL};
 		int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 		struct lab_spawn_opts so = LAB_SPAWN_OPTS_INIT;
 		so.fd_out = so.fd_err = fd;
@@ -208,7 +210,8 @@ static void before_run_actions(struct run_ctx *c)
 		for (int k = 0; k < c->s.n_actions; k++) {
 			const struct scn_action *a = &c->s.actions[k];
 			for (int w = 0; a->before_run && w < c->pf.n_workers; w++)
-				if (!strcmp(a->worker, "all") || !strcmp(a->worker, c->pf.workers[w].name))
+				if (!strcmp(a->worker, "all") ||
+				    !strcmp(a->worker, c->pf.workers[w].name))
 					gone &= c->pf.workers[w].status != WORKER_ONLINE;
 		}
 		if (gone)

@@ -31,11 +31,13 @@ static const char usage[] =
 
 static int parse(int argc, char **argv, struct worker_opts *o)
 {
-	static const struct option longopts[] = {
-	        {"gateway", required_argument, NULL, 'g'}, {"bind", required_argument, NULL, 'b'},
-	        {"name", required_argument, NULL, 'n'},    {"region", required_argument, NULL, 'r'},
-	        {"capacity", required_argument, NULL, 'c'}, {"help", no_argument, NULL, 'h'},
-	        {NULL, 0, NULL, 0}};
+	static const struct option longopts[] = {{"gateway", required_argument, NULL, 'g'},
+	                                         {"bind", required_argument, NULL, 'b'},
+	                                         {"name", required_argument, NULL, 'n'},
+	                                         {"region", required_argument, NULL, 'r'},
+	                                         {"capacity", required_argument, NULL, 'c'},
+	                                         {"help", no_argument, NULL, 'h'},
+	                                         {NULL, 0, NULL, 0}};
 	memset(o, 0, sizeof(*o));
 	snprintf(o->name, sizeof(o->name), "worker");
 	snprintf(o->region, sizeof(o->region), "lab");
@@ -64,8 +66,9 @@ static int parse(int argc, char **argv, struct worker_opts *o)
 		case 'c':
 			o->capacity = (int)strtol(optarg, &end, 10);
 			if (*end || o->capacity < 1) {
-				fprintf(stderr, "siplab worker: --capacity: expected a positive "
-				                "number, got \"%s\"\n",
+				fprintf(stderr,
+				        "siplab worker: --capacity: expected a positive "
+				        "number, got \"%s\"\n",
 				        optarg);
 				return -1;
 			}
@@ -85,8 +88,9 @@ static int parse(int argc, char **argv, struct worker_opts *o)
 	}
 	const char *tok = getenv("SIPLAB_WORKER_TOKEN");
 	if (!wire_token_valid(tok)) {
-		fprintf(stderr, "siplab worker: SIPLAB_WORKER_TOKEN: expected cmw_ and 64 hex "
-		                "characters, got %s\n",
+		fprintf(stderr,
+		        "siplab worker: SIPLAB_WORKER_TOKEN: expected cmw_ and 64 hex "
+		        "characters, got %s\n",
 		        tok ? "something else" : "nothing");
 		return -1;
 	}

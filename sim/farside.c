@@ -68,8 +68,8 @@ static const char kamailio_tail[] =
         "exit; }\n"
         "\tt_relay();\n}\n";
 
-static int write_file(const char *dir, const char *name, const char *text, char *path,
-                      size_t cap, err_t *e)
+static int write_file(const char *dir, const char *name, const char *text, char *path, size_t cap,
+                      err_t *e)
 {
 	snprintf(path, cap, "%s/%s", dir, name);
 	return sys_write_file(path, text, strlen(text), 1, e);
@@ -82,8 +82,8 @@ static void sip_timers(const struct scenario *s, char *buf, size_t cap)
 	snprintf(buf, cap, "\"t1_ms\":%ld,\"t1x64_ms\":%ld", t1, 64 * t1);
 }
 
-static int write_registrar(struct farside *f, const struct scenario *s, char *path,
-                           size_t cap, err_t *e)
+static int write_registrar(struct farside *f, const struct scenario *s, char *path, size_t cap,
+                           err_t *e)
 {
 	size_t size = 4096 + (size_t)(s->n_groups + s->far.n_pools) * 256;
 	char *j = malloc(size), timers[64];
@@ -161,7 +161,8 @@ static int start_registrar(struct farside *f, struct lab *lab, const struct scen
 	if (s->far.registrar == SCN_REG_KAMAILIO) {
 		char run[PATH_MAX];
 		snprintf(run, sizeof(run), "%s/kamailio.run", f->dir);
-		if ((rc = sys_mkdir_p(run, 0755, e)) || (rc = write_kamailio(f, s, cfg, sizeof(cfg), e)))
+		if ((rc = sys_mkdir_p(run, 0755, e)) ||
+		    (rc = write_kamailio(f, s, cfg, sizeof(cfg), e)))
 			return rc;
 		snprintf(log, sizeof(log), "%s/kamailio.log", f->dir);
 		char *argv[] = {"kamailio", "-f", cfg, "-DD", "-E", "-Y", run, NULL};
@@ -203,8 +204,8 @@ static int uses_callee_pool(const struct scenario *s)
 	return 0;
 }
 
-int farside_start(struct farside *f, struct lab *lab, const struct scenario *s,
-                  const char *self, const char *dir, err_t *e)
+int farside_start(struct farside *f, struct lab *lab, const struct scenario *s, const char *self,
+                  const char *dir, err_t *e)
 {
 	memset(f, 0, sizeof(*f));
 	snprintf(f->dir, sizeof(f->dir), "%s", dir);

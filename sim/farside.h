@@ -19,8 +19,8 @@ struct farside {
 
 /* Start the far side for scenario s; self is this program (for its
  * subcommands). dir holds configurations and logs. */
-int farside_start(struct farside *f, struct lab *lab, const struct scenario *s,
-                  const char *self, const char *dir, err_t *e);
+int farside_start(struct farside *f, struct lab *lab, const struct scenario *s, const char *self,
+                  const char *dir, err_t *e);
 void farside_stop(struct farside *f, struct lab *lab);
 
 #endif

@@ -19,7 +19,7 @@ long long platform_ms(const struct platform *p)
 }
 
 static void worker_event(struct platform *p, struct pf_worker *w, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+        __attribute__((format(printf, 3, 4)));
 
 static void worker_event(struct platform *p, struct pf_worker *w, const char *fmt, ...)
 {
@@ -51,8 +51,8 @@ static void set_status(struct platform *p, enum run_status st, const char *note)
 		        run_status_name(st), note && *note ? ": " : "", note ? note : "");
 }
 
-void platform_init(struct platform *p, int listen_fd, const char *token,
-                   const struct scenario *s, const struct pf_env *env)
+void platform_init(struct platform *p, int listen_fd, const char *token, const struct scenario *s,
+                   const struct pf_env *env)
 {
 	memset(p, 0, sizeof(*p));
 	p->lfd = listen_fd;
@@ -169,8 +169,7 @@ static void on_phase(struct platform *p, const cJSON *m)
 		return;
 	enum phase before = ep->phase;
 	ep->phase = phase_advance(ep->phase, (enum phase)next);
-	if (before < PHASE_REGISTERED && ep->phase >= PHASE_REGISTERED &&
-	    ep->phase != PHASE_CLOSED)
+	if (before < PHASE_REGISTERED && ep->phase >= PHASE_REGISTERED && ep->phase != PHASE_CLOSED)
 		r->n_registered++;
 	if (before != PHASE_INCALL && ep->phase == PHASE_INCALL)
 		r->n_in_call++;
@@ -383,8 +382,8 @@ static void check_heartbeats(struct platform *p)
 		long long quiet = (now - w->last_heartbeat) / 1000000;
 		if (w->connected && w->status == WORKER_ONLINE && quiet > p->heartbeat_timeout_ms) {
 			char why[96];
-			snprintf(why, sizeof(why), "no heartbeat for %lld ms (timeout %ld ms)", quiet,
-			         p->heartbeat_timeout_ms);
+			snprintf(why, sizeof(why), "no heartbeat for %lld ms (timeout %ld ms)",
+			         quiet, p->heartbeat_timeout_ms);
 			worker_gone(p, w, WORKER_OFFLINE, why);
 		}
 	}
@@ -398,8 +397,7 @@ static void progress(struct platform *p)
 	    now - r->last_progress < 1000000000LL)
 		return;
 	r->last_progress = now;
-	fprintf(p->progress,
-	        "  [%6.2f s] %s: %d/%d registered, %d in call, %d closed, %d failed\n",
+	fprintf(p->progress, "  [%6.2f s] %s: %d/%d registered, %d in call, %d closed, %d failed\n",
 	        platform_ms(p) / 1000.0, run_status_name(r->status), r->n_registered, r->n_eps,
 	        r->n_in_call, r->n_final, r->n_failed);
 }
@@ -432,8 +430,7 @@ void platform_poll(struct platform *p, int timeout_ms)
 
 static int available(const struct pf_worker *w, const char *region)
 {
-	return w->connected && w->status == WORKER_ONLINE && !w->busy &&
-	       !strcmp(w->region, region);
+	return w->connected && w->status == WORKER_ONLINE && !w->busy && !strcmp(w->region, region);
 }
 
 /* The checks the platform makes in PENDING; a reason when the run cannot go. */
@@ -455,10 +452,11 @@ static int preflight(struct platform *p, char *why, size_t cap)
 	for (int i = 0; i < s->n_groups; i++) {
 		const struct scn_group *g = &s->groups[i];
 		if (g->account_count < g->endpoints)
-			return snprintf(why, cap,
-			                "not enough SIP accounts: group \"%s\" has %d endpoints and "
-			                "%d accounts",
-			                g->name, g->endpoints, g->account_count);
+			return snprintf(
+			        why, cap,
+			        "not enough SIP accounts: group \"%s\" has %d endpoints and "
+			        "%d accounts",
+			        g->name, g->endpoints, g->account_count);
 	}
 	for (int i = 0; i < s->n_groups; i++) {
 		const char *region = s->groups[i].region;
@@ -480,9 +478,10 @@ static int preflight(struct platform *p, char *why, size_t cap)
 		if (!avail)
 			return snprintf(why, cap, "no ONLINE worker in region \"%s\"", region);
 		if (capacity < need)
-			return snprintf(why, cap,
-			                "workers in region \"%s\" take %d endpoints; the test needs %d",
-			                region, capacity, need);
+			return snprintf(
+			        why, cap,
+			        "workers in region \"%s\" take %d endpoints; the test needs %d",
+			        region, capacity, need);
 	}
 	return 0;
 }
@@ -700,17 +699,20 @@ int platform_run_over(struct platform *p)
 	int missing = r->n_eps - r->n_final;
 	for (int i = 0; i < r->n_eps && missing; i++)
 		if (!r->eps[i].final)
-			ep_lost(p, &r->eps[i], i, "no result from its worker before the run's deadline");
+			ep_lost(p, &r->eps[i], i,
+			        "no result from its worker before the run's deadline");
 	if (missing && !r->worker_lost) {
 		r->worker_lost = 1;
 		snprintf(r->reason, sizeof(r->reason),
-		         "%d endpoints had no result from their worker before the deadline", missing);
+		         "%d endpoints had no result from their worker before the deadline",
+		         missing);
 	}
 	progress(p);
 	char note[128] = "";
 	if (r->stopped)
 		snprintf(note, sizeof(note), "stopped by the user");
-	set_status(p, r->worker_lost ? RUN_FAILED : RUN_COMPLETED, r->worker_lost ? r->reason : note);
+	set_status(p, r->worker_lost ? RUN_FAILED : RUN_COMPLETED,
+	           r->worker_lost ? r->reason : note);
 	return 1;
 }
 

@@ -25,10 +25,10 @@ struct pf_worker {
 	int connected;
 	long long last_heartbeat;
 	int capacity;
-	long rss_idle_kb; /* memory before any endpoint, from its hello */
-	int busy;        /* has endpoints of a run */
-	int n_assigned;  /* endpoints of the current run */
-	cJSON *events;   /* [{"t_ms", "event"}] */
+	long rss_idle_kb;  /* memory before any endpoint, from its hello */
+	int busy;          /* has endpoints of a run */
+	int n_assigned;    /* endpoints of the current run */
+	cJSON *events;     /* [{"t_ms", "event"}] */
 	cJSON *sip_events; /* what its transport layer reported (ICMP errors...) */
 	cJSON *resources;  /* heartbeats: load, memory and CPU over time */
 };
@@ -54,8 +54,8 @@ struct pf_env {
 struct pf_run {
 	char id[32];
 	enum run_status status;
-	cJSON *timeline; /* [{"status", "t_ms", "note"}] */
-	char reason[256];   /* why CANNOT_RUN_FOR_NOW or FAILED */
+	cJSON *timeline;  /* [{"status", "t_ms", "note"}] */
+	char reason[256]; /* why CANNOT_RUN_FOR_NOW or FAILED */
 	int worker_lost, stopped, calls_over;
 	long long t0;
 	long deadline_ms;
@@ -79,8 +79,8 @@ struct platform {
 };
 
 /* Take a listening TCP socket; workers must present token. */
-void platform_init(struct platform *p, int listen_fd, const char *token,
-                   const struct scenario *s, const struct pf_env *env);
+void platform_init(struct platform *p, int listen_fd, const char *token, const struct scenario *s,
+                   const struct pf_env *env);
 void platform_free(struct platform *p);
 /* Serve the gateway for up to timeout_ms (accept, messages, heartbeats). */
 void platform_poll(struct platform *p, int timeout_ms);

@@ -104,8 +104,8 @@ static long long run_duration_ms(const struct pf_run *r)
 	                   cJSON_GetObjectItemCaseSensitive(first, "t_ms")->valuedouble);
 }
 
-cJSON *report_build(const struct platform *p, const char *scenario_path,
-                    const char *scenario_json, const char *logs_dir)
+cJSON *report_build(const struct platform *p, const char *scenario_path, const char *scenario_json,
+                    const char *logs_dir)
 {
 	const struct pf_run *r = &p->run;
 	cJSON *rep = cJSON_CreateObject();
@@ -235,7 +235,8 @@ void report_summary(const cJSON *rep, FILE *f)
 	const cJSON *silent = cJSON_GetObjectItemCaseSensitive(m, "streams_receiving_nothing");
 	if (cJSON_IsNumber(streams) && streams->valueint > 0)
 		fprintf(f,
-		        "  media: %d streams, %d received nothing; received MOS min %.2f, avg %.2f; "
+		        "  media: %d streams, %d received nothing; received MOS min %.2f, avg "
+		        "%.2f; "
 		        "loss max %.1f %%, jitter max %.1f ms\n",
 		        streams->valueint, cJSON_IsNumber(silent) ? silent->valueint : 0,
 		        cJSON_IsNumber(mmin) ? mmin->valuedouble : 0,

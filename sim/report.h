@@ -10,8 +10,8 @@
 #include "platform.h"
 
 /* The whole report; scenario_json is the scenario file's text (echoed in). */
-cJSON *report_build(const struct platform *p, const char *scenario_path,
-                    const char *scenario_json, const char *logs_dir);
+cJSON *report_build(const struct platform *p, const char *scenario_path, const char *scenario_json,
+                    const char *logs_dir);
 int report_write(const cJSON *report, const char *path, err_t *e);
 /* The human summary: status, outcome counts per group, media, the first
  * failed endpoints with their reason. */

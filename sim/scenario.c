@@ -182,8 +182,8 @@ static int get_seconds(struct jv *c, const cJSON *root, const char *key, double 
 	return 0;
 }
 
-static int get_number(struct jv *c, const cJSON *o, const char *key, const char *field,
-                      double *out, double min, double max)
+static int get_number(struct jv *c, const cJSON *o, const char *key, const char *field, double *out,
+                      double min, double max)
 {
 	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
 	if (!v)
@@ -198,8 +198,8 @@ static int get_number(struct jv *c, const cJSON *o, const char *key, const char 
 }
 
 /* An optional object member: NULL when absent, an error when not an object. */
-static int get_object(struct jv *c, const cJSON *root, const char *key,
-                      const char *const *keys, const cJSON **out)
+static int get_object(struct jv *c, const cJSON *root, const char *key, const char *const *keys,
+                      const cJSON **out)
 {
 	*out = cJSON_GetObjectItemCaseSensitive(root, key);
 	if (!*out)
@@ -243,7 +243,8 @@ static int parse_platform(struct jv *c, const cJSON *root, struct scenario *s)
 	if (rc >= 0)
 		rc = get_number(c, o, "heartbeat_timeout_s", "platform", &p->heartbeat_timeout_s,
 		                0.5, 3600);
-	const cJSON *r = rc >= 0 ? cJSON_GetObjectItemCaseSensitive(o, "worker_regions") : NULL, *it;
+	const cJSON *r = rc >= 0 ? cJSON_GetObjectItemCaseSensitive(o, "worker_regions") : NULL,
+	            *it;
 	if (r && (!cJSON_IsArray(r) || !cJSON_GetArraySize(r) || cJSON_GetArraySize(r) > 8))
 		return jv_bad(c, "platform.worker_regions", "an array of 1 to 8 region names", r);
 	cJSON_ArrayForEach (it, r) {
@@ -269,16 +270,18 @@ static int parse_far(struct jv *c, const cJSON *root, struct scenario *s)
 		f->registrar = (enum scn_registrar_impl)v;
 	if (rc >= 0 && (t = cJSON_GetObjectItemCaseSensitive(o, "transports"))) {
 		if (!cJSON_IsArray(t) || !cJSON_GetArraySize(t))
-			return jv_bad(c, "far_side.transports", "an array of \"udp\", \"tcp\", \"tls\"",
-			              t);
+			return jv_bad(c, "far_side.transports",
+			              "an array of \"udp\", \"tcp\", \"tls\"", t);
 		f->udp = f->tcp = f->tls = 0;
 		cJSON_ArrayForEach (it, t) {
 			const char *n = cJSON_IsString(it) ? it->valuestring : "";
-			int *slot = !strcmp(n, "udp") ? &f->udp : !strcmp(n, "tcp") ? &f->tcp
-			                                        : !strcmp(n, "tls") ? &f->tls : NULL;
+			int *slot = !strcmp(n, "udp")   ? &f->udp
+			            : !strcmp(n, "tcp") ? &f->tcp
+			            : !strcmp(n, "tls") ? &f->tls
+			                                : NULL;
 			if (!slot)
-				return jv_bad(c, "far_side.transports", "\"udp\", \"tcp\" or \"tls\"",
-				              it);
+				return jv_bad(c, "far_side.transports",
+				              "\"udp\", \"tcp\" or \"tls\"", it);
 			*slot = 1;
 		}
 	}
@@ -291,7 +294,8 @@ static int parse_far(struct jv *c, const cJSON *root, struct scenario *s)
 			rc = jv_str(c, cp, "prefix", "far_side.callees", f->callee_prefix,
 			            sizeof(f->callee_prefix), 0, "an account prefix");
 		if (rc >= 0)
-			rc = jv_int(c, cp, "count", "far_side.callees", &f->callee_count, 1, 10000, 0);
+			rc = jv_int(c, cp, "count", "far_side.callees", &f->callee_count, 1, 10000,
+			            0);
 		if (rc >= 0)
 			rc = jv_str(c, cp, "behaviour", "far_side.callees", f->callee_behaviour,
 			            sizeof(f->callee_behaviour), 0,
@@ -299,7 +303,8 @@ static int parse_far(struct jv *c, const cJSON *root, struct scenario *s)
 	}
 	const cJSON *pools = rc >= 0 ? cJSON_GetObjectItemCaseSensitive(o, "accounts") : NULL;
 	if (pools && (!cJSON_IsArray(pools) || cJSON_GetArraySize(pools) > SCN_MAX_GROUPS))
-		return jv_bad(c, "far_side.accounts", "an array of at most 16 account pools", pools);
+		return jv_bad(c, "far_side.accounts", "an array of at most 16 account pools",
+		              pools);
 	cJSON_ArrayForEach (it, pools) {
 		/* The same shape as a group's accounts, read by the same code. */
 		struct scn_group g;
@@ -399,10 +404,10 @@ static void defaults(struct scenario *s)
 
 int scenario_parse(const char *json, const char *origin, struct scenario *s, err_t *e)
 {
-	static const char *const keys[] = {
-	        "name",   "region", "buildup_s", "call_duration_s", "time_scale", "groups",
-	        "plan",   "platform", "far_side", "actions",        "silence",    "fault",
-	        "expect", "remedy",   NULL};
+	static const char *const keys[] = {"name",       "region",  "buildup_s", "call_duration_s",
+	                                   "time_scale", "groups",  "plan",      "platform",
+	                                   "far_side",   "actions", "silence",   "fault",
+	                                   "expect",     "remedy",  NULL};
 	struct jv c = {origin, e};
 	memset(s, 0, sizeof(*s));
 	defaults(s);

@@ -48,7 +48,7 @@ struct scn_platform {
 	char worker_region[32]; /* default: the test's region */
 	char regions[8][32];    /* or one per worker, in turn */
 	int n_regions;
-	int capacity;           /* endpoints one worker takes */
+	int capacity; /* endpoints one worker takes */
 	double heartbeat_s, heartbeat_timeout_s;
 };
 

@@ -25,8 +25,7 @@ struct sdp_info {
 	int rtcp_mux;
 };
 
-static const char *const codec_rtpmap[] = {"PCMU/8000", "PCMA/8000", "G722/8000",
-                                           "opus/48000/2"};
+static const char *const codec_rtpmap[] = {"PCMU/8000", "PCMA/8000", "G722/8000", "opus/48000/2"};
 static const int codec_pt[] = {0, 8, 9, OPUS_PT};
 
 int stream_clips_make(struct stream_clips *c, err_t *e)
@@ -149,8 +148,8 @@ void stream_close(struct stream *s)
 	s->running = 0;
 }
 
-static int write_sdp(struct stream *s, const enum scn_codec *codecs, int n, int secure,
-                     char *sdp, size_t cap)
+static int write_sdp(struct stream *s, const enum scn_codec *codecs, int n, int secure, char *sdp,
+                     size_t cap)
 {
 	char fmts[64] = "", maps[256] = "";
 	size_t nf = 0, nm = 0;
@@ -161,8 +160,8 @@ static int write_sdp(struct stream *s, const enum scn_codec *codecs, int n, int 
 	}
 	char crypto[96] = "";
 	if (secure)
-		snprintf(crypto, sizeof(crypto),
-		         "a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:%s\r\n", s->key_local);
+		snprintf(crypto, sizeof(crypto), "a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:%s\r\n",
+		         s->key_local);
 	int k = snprintf(sdp, cap,
 	                 "v=0\r\no=siplab %u 1 IN IP4 %s\r\ns=siplab\r\nc=IN IP4 %s\r\n"
 	                 "t=0 0\r\nm=audio %d RTP/%s%s\r\n%sa=ptime:20\r\na=rtcp-mux\r\n"
@@ -305,8 +304,7 @@ static void send_packet(struct stream *s, uint8_t *pkt, int len, int rtcp)
 			return;
 		}
 	}
-	(void)sendto(s->fd, pkt, (size_t)len, 0, (struct sockaddr *)&s->remote,
-	             sizeof(s->remote));
+	(void)sendto(s->fd, pkt, (size_t)len, 0, (struct sockaddr *)&s->remote, sizeof(s->remote));
 }
 
 static void send_frame(struct stream *s)
@@ -351,12 +349,13 @@ static void send_rtcp(struct stream *s, long long now)
 		int64_t lost_int = exp_int - (int64_t)(s->rx.packets - s->prior_received);
 		s->prior_expected = expected;
 		s->prior_received = s->rx.packets;
-		uint32_t fraction = exp_int > 0 && lost_int > 0 ? (uint32_t)(lost_int * 256 / exp_int)
-		                                                : 0;
+		uint32_t fraction =
+		        exp_int > 0 && lost_int > 0 ? (uint32_t)(lost_int * 256 / exp_int) : 0;
 		int64_t cum = (int64_t)expected - (int64_t)s->rx.packets;
 		cum = cum < 0 ? 0 : cum > 0x7fffff ? 0x7fffff : cum;
-		uint32_t dlsr = s->last_sr_ns ? (uint32_t)((now - s->last_sr_ns) * 65536 / 1000000000LL)
-		                              : 0;
+		uint32_t dlsr = s->last_sr_ns
+		                        ? (uint32_t)((now - s->last_sr_ns) * 65536 / 1000000000LL)
+		                        : 0;
 		uint8_t *b = pkt + 28;
 		put32(b, s->peer_ssrc);
 		put32(b + 4, (fraction > 255 ? 255 : fraction) << 24 | (uint32_t)cum);
@@ -464,7 +463,8 @@ void stream_receive(struct stream *s, long long now)
 		}
 		s->peer_ssrc = get32(buf + 8);
 		int clock = s->clip ? s->clip->clock : 8000;
-		uint32_t arrival = (uint32_t)((unsigned long long)now * (unsigned)clock / 1000000000ULL);
+		uint32_t arrival =
+		        (uint32_t)((unsigned long long)now * (unsigned)clock / 1000000000ULL);
 		rx_stats_update(&s->rx, buf, (size_t)len, arrival);
 	}
 }
@@ -490,13 +490,12 @@ void stream_metrics(const struct stream *s, struct stream_metrics *m)
 	m->tx.loss_pct = s->peer_loss_pct;
 	m->tx.jitter_ms = s->peer_jitter_ms;
 	m->tx.rtt_ms = s->rtt_ms;
-	m->tx.mos = s->peer_loss_pct >= 0 && ci ? emodel_mos_metrics(ci, s->peer_loss_pct,
-	                                                             s->peer_jitter_ms, rtt, NULL)
-	                                        : -1;
+	m->tx.mos = s->peer_loss_pct >= 0 && ci
+	                    ? emodel_mos_metrics(ci, s->peer_loss_pct, s->peer_jitter_ms, rtt, NULL)
+	                    : -1;
 	m->rtcp_sent = s->rtcp_sent;
 	m->rtcp_received = s->rtcp_received;
 	m->srtp_errors = s->srtp_errors;
 	m->rx_before_pause = s->rx_at_pause;
-	m->rx_after_pause =
-	        s->rx_at_resume >= 0 ? (int64_t)s->rx.packets - s->rx_at_resume : -1;
+	m->rx_after_pause = s->rx_at_resume >= 0 ? (int64_t)s->rx.packets - s->rx_at_resume : -1;
 }

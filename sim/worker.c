@@ -59,9 +59,9 @@ struct ep {
 	enum ep_next next;
 	enum phase phase, phase_reached; /* the last phase before CLOSED */
 	enum outcome outcome;
-	int code;            /* the final SIP code that decided the outcome */
-	int code_local;      /* it was made up by the stack, not received */
-	int last_rx_status;  /* the last response status seen on the wire */
+	int code;           /* the final SIP code that decided the outcome */
+	int code_local;     /* it was made up by the stack, not received */
+	int last_rx_status; /* the last response status seen on the wire */
 	int auth_tries;
 	int registered, in_call, final;
 	char reason[192];
@@ -155,8 +155,7 @@ static struct ep *find_user(struct worker *w, const char *user, size_t n)
 }
 
 /* The user part of the URI in a From or To header line. */
-static const char *header_user(const char *msg, const char *name, const char *compact,
-                               size_t *n)
+static const char *header_user(const char *msg, const char *name, const char *compact, size_t *n)
 {
 	for (const char *l = msg; l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL) {
 		if (strncasecmp(l, name, strlen(name)) && strncasecmp(l, compact, strlen(compact)))
@@ -185,8 +184,8 @@ static struct ep *trace_owner(struct worker *w, const char *msg, int sent, int *
 	*status = response ? atoi(msg + 8) : 0;
 	int use_from = response ? !sent : sent;
 	size_t n = 0;
-	const char *u = use_from ? header_user(msg, "From:", "f:", &n)
-	                         : header_user(msg, "To:", "t:", &n);
+	const char *u =
+	        use_from ? header_user(msg, "From:", "f:", &n) : header_user(msg, "To:", "t:", &n);
 	return u ? find_user(w, u, n) : NULL;
 }
 
@@ -291,7 +290,7 @@ static void ep_set_phase(struct ep *ep, enum phase p)
 }
 
 static void ep_fail(struct ep *ep, enum outcome o, int code, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
+        __attribute__((format(printf, 4, 5)));
 
 static void ep_fail(struct ep *ep, enum outcome o, int code, const char *fmt, ...)
 {
@@ -328,7 +327,8 @@ static void warn(struct ep *ep, const char *fmt, ...)
 static enum outcome media_outcome(struct ep *ep, const struct stream_metrics *m)
 {
 	if (!m->rx.packets)
-		warn(ep, "no audio received (%llu packets sent)", (unsigned long long)m->tx.packets);
+		warn(ep, "no audio received (%llu packets sent)",
+		     (unsigned long long)m->tx.packets);
 	if (!m->tx.packets)
 		warn(ep, "no audio sent");
 	if (m->rx.loss_pct > 1)
@@ -530,8 +530,8 @@ static void start_stream(struct ep *ep)
 {
 	struct worker *w = ep->w;
 	err_t e;
-	if (stream_start(&ep->st, &w->clips, w->rtcp_ms, w->pause_at_ms, w->pause_ms,
-	                 sys_now_ns(), &e)) {
+	if (stream_start(&ep->st, &w->clips, w->rtcp_ms, w->pause_at_ms, w->pause_ms, sys_now_ns(),
+	                 &e)) {
 		ep_fail(ep, OUTCOME_NEGOTIATION_FAILED, 0, "%s", e.msg);
 		return;
 	}
@@ -562,8 +562,8 @@ static void do_register(struct ep *ep)
 {
 	struct worker *w = ep->w;
 	ep->t_register = sys_now_ns();
-	ep->reg_nh = nua_handle(w->nua, ep, SIPTAG_TO_STR(ep->aor), SIPTAG_FROM_STR(ep->aor),
-	                        TAG_END());
+	ep->reg_nh =
+	        nua_handle(w->nua, ep, SIPTAG_TO_STR(ep->aor), SIPTAG_FROM_STR(ep->aor), TAG_END());
 	if (!ep->reg_nh) {
 		ep_fail(ep, OUTCOME_OSERROR, 0, "cannot create a SIP handle");
 		ep_finish(ep);
@@ -578,8 +578,8 @@ static void do_call(struct ep *ep)
 {
 	struct worker *w = ep->w;
 	char sdp[1024];
-	if (open_stream(ep) || stream_offer(&ep->st, ep->codecs, ep->n_codecs, ep->srtp, sdp,
-	                                    sizeof(sdp))) {
+	if (open_stream(ep) ||
+	    stream_offer(&ep->st, ep->codecs, ep->n_codecs, ep->srtp, sdp, sizeof(sdp))) {
 		ep_fail(ep, OUTCOME_OSERROR, 0, "cannot set up the media stream");
 		ep_finish(ep);
 		return;
@@ -733,7 +733,8 @@ static void incoming(struct worker *w, nua_handle_t *nh, sip_t const *sip)
 		ep_finish(ep);
 		return;
 	}
-	int rc = stream_answer(&ep->st, offer, ep->codecs, ep->n_codecs, ep->srtp, sdp, sizeof(sdp));
+	int rc =
+	        stream_answer(&ep->st, offer, ep->codecs, ep->n_codecs, ep->srtp, sdp, sizeof(sdp));
 	if (rc) {
 		nua_respond(nh, SIP_488_NOT_ACCEPTABLE, TAG_END());
 		ep_fail(ep, OUTCOME_NEGOTIATION_FAILED, 488,
@@ -797,8 +798,8 @@ static void on_event(nua_event_t event, int status, char const *phrase, nua_t *n
 	case nua_r_bye:
 		if (ep && !ep->final && status >= 200) {
 			if (status >= 300 && status != 481)
-				ep_fail(ep, OUTCOME_TEARDOWN_ERROR, status, "BYE answered %d %s", status,
-				        phrase);
+				ep_fail(ep, OUTCOME_TEARDOWN_ERROR, status, "BYE answered %d %s",
+				        status, phrase);
 			ep_finish(ep);
 		}
 		break;
@@ -808,7 +809,8 @@ static void on_event(nua_event_t event, int status, char const *phrase, nua_t *n
 		if (state == nua_callstate_terminated && !ep)
 			nua_handle_destroy(nh);
 		/* The ACK may be reported only as the dialog becoming ready. */
-		if (state == nua_callstate_ready && ep && nh == ep->call_nh && ep->role != SCN_CALLER)
+		if (state == nua_callstate_ready && ep && nh == ep->call_nh &&
+		    ep->role != SCN_CALLER)
 			callee_in_call(ep);
 		break;
 	}
@@ -883,8 +885,7 @@ static int make_nua(struct worker *w, int tls)
 	char url[96], sips[96];
 	snprintf(url, sizeof(url), "sip:%s:*", w->o->bind);
 	snprintf(sips, sizeof(sips), "sips:%s:*", w->o->bind);
-	w->nua = nua_create(w->root, on_event, w,
-	                    NUTAG_URL(url), TAG_IF(tls, NUTAG_SIPS_URL(sips)),
+	w->nua = nua_create(w->root, on_event, w, NUTAG_URL(url), TAG_IF(tls, NUTAG_SIPS_URL(sips)),
 	                    TAG_IF(tls, TPTAG_CERTIFICATE(w->tls_dir)), TPTAG_LOG(1),
 	                    NUTAG_MEDIA_ENABLE(0), NUTAG_AUTOANSWER(0), NUTAG_AUTOACK(1),
 	                    NUTAG_OUTBOUND("no-options-keepalive, no-validate"),
@@ -903,8 +904,9 @@ static void dispatch(struct worker *w, const cJSON *m)
 	if (w->eps || n < 1 || n > w->o->capacity) {
 		cJSON *r = cJSON_CreateObject();
 		cJSON_AddStringToObject(r, "type", "dispatch_refused");
-		cJSON_AddStringToObject(r, "reason", w->eps ? "busy with another run"
-		                                            : "endpoint count out of range");
+		cJSON_AddStringToObject(r, "reason",
+		                        w->eps ? "busy with another run"
+		                               : "endpoint count out of range");
 		gw_send(w, r);
 		return;
 	}
@@ -1115,9 +1117,11 @@ static void handle(struct worker *w, const cJSON *m)
 		/* Receivers that never got their INVITE will not get it now. */
 		for (int i = 0; i < w->n_eps; i++) {
 			struct ep *ep = &w->eps[i];
-			if (!ep->final && ep->role != SCN_CALLER && !ep->call_nh && ep->registered) {
+			if (!ep->final && ep->role != SCN_CALLER && !ep->call_nh &&
+			    ep->registered) {
 				ep_fail(ep, OUTCOME_TIMEOUT, 0,
-				        "waited for a call and no INVITE came (every caller is done)");
+				        "waited for a call and no INVITE came (every caller is "
+				        "done)");
 				ep_finish(ep);
 			}
 		}
@@ -1139,7 +1143,8 @@ static int on_gateway(struct worker *w, su_wait_t *wt, void *arg)
 		cJSON_Delete(m);
 	}
 	if (rc < 0 && !w->quit) {
-		fprintf(stderr, "siplab worker %s: the gateway closed the connection\n", w->o->name);
+		fprintf(stderr, "siplab worker %s: the gateway closed the connection\n",
+		        w->o->name);
 		w->exit_code = 1;
 		w->quit = 1;
 		su_root_break(w->root);
@@ -1151,7 +1156,8 @@ static int connect_gateway(struct worker *w, err_t *e)
 {
 	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)w->o->port)};
 	if (inet_pton(AF_INET, w->o->gateway, &sa.sin_addr) != 1)
-		return err_set(e, EINVAL, "gateway \"%s\": expected an IPv4 address", w->o->gateway);
+		return err_set(e, EINVAL, "gateway \"%s\": expected an IPv4 address",
+		               w->o->gateway);
 	/* The gateway may still be starting: try for a few seconds. */
 	for (int i = 0; i < 50; i++) {
 		int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -1168,8 +1174,8 @@ static int connect_gateway(struct worker *w, err_t *e)
 			               strerror(err));
 		usleep(100000);
 	}
-	return err_set(e, ECONNREFUSED, "gateway %s:%d: connection refused for 5 s",
-	               w->o->gateway, w->o->port);
+	return err_set(e, ECONNREFUSED, "gateway %s:%d: connection refused for 5 s", w->o->gateway,
+	               w->o->port);
 }
 
 static int on_signal(struct worker *w, su_wait_t *wt, void *arg)
@@ -1249,7 +1255,7 @@ int worker_run(const struct worker_opts *o, err_t *e)
 	free(w.active);
 	if (w.exit_code)
 		return err_set(e, w.exit_code == 3 ? EACCES : ECONNRESET, "worker %s ended: %s",
-		               o->name, w.exit_code == 3 ? "refused by the gateway"
-		                                         : "lost the gateway");
+		               o->name,
+		               w.exit_code == 3 ? "refused by the gateway" : "lost the gateway");
 	return 0;
 }

@@ -145,7 +145,8 @@ int main(void)
 	if (run("calls", 4, 10, 200, &calls))
 		return 1;
 	const struct sample *pk = &calls.peak_call[0];
-	double per_call = (pk->rss - (double)calls.idle_kb[0]) / (pk->in_call > 0 ? pk->in_call : 1);
+	double per_call =
+	        (pk->rss - (double)calls.idle_kb[0]) / (pk->in_call > 0 ? pk->in_call : 1);
 	double cpu = calls.last[0].cpu;
 	printf("  concurrent SRTP calls from one worker: %d at the peak, SUCCESS %d of %d, "
 	       "received MOS min %.2f, jitter max %.1f ms\n",
@@ -158,8 +159,8 @@ int main(void)
 	       "%.0f ms\n",
 	       cpu / 200, cpu / 200 / 10, cpu);
 	int ok = reg.success == reg.endpoints && reg.endpoints == 2000 &&
-	         reg.max_registered[0] >= 1000 &&
-	         calls.success == calls.endpoints && pk->in_call >= 200;
+	         reg.max_registered[0] >= 1000 && calls.success == calls.endpoints &&
+	         pk->in_call >= 200;
 	printf("  %s\n", ok ? "every endpoint SUCCESS" : "NOT every endpoint succeeded");
 	return ok ? 0 : 1;
 }

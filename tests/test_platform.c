@@ -30,8 +30,7 @@ struct fixture {
 	int port;
 };
 
-static void setup_platform(struct fixture *f, int accounts, const char *region,
-                           const char *extra)
+static void setup_platform(struct fixture *f, int accounts, const char *region, const char *extra)
 {
 	char json[2048];
 	err_t e;
@@ -59,7 +58,8 @@ struct fake {
 static void fake_connect(struct fixture *f, struct fake *k)
 {
 	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)f->port),
+	struct sockaddr_in sa = {.sin_family = AF_INET,
+	                         .sin_port = htons((uint16_t)f->port),
 	                         .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
 	assert_int_equal(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
 	wire_init(&k->w, fd);
@@ -129,8 +129,8 @@ static void test_tokens(void **state)
 	                                             "ffffffffffffffffffffffffffffffff"};
 	for (int i = 0; i < 2; i++) {
 		char json[256];
-		snprintf(json, sizeof(json), "{\"type\":\"hello\",\"token\":\"%s\",\"worker\":\"x\"}",
-		         bad[i]);
+		snprintf(json, sizeof(json),
+		         "{\"type\":\"hello\",\"token\":\"%s\",\"worker\":\"x\"}", bad[i]);
 		fake_connect(&f, &k[i]);
 		fake_send(&f, &k[i], json);
 		cJSON *m = fake_read(&f, &k[i]);
@@ -248,8 +248,10 @@ static void test_dispatch(void **state)
 			assert_true(item(ep, "register_at_ms")->valueint >= 300);
 			assert_int_equal(item(ep, "call_at_ms")->valueint,
 			                 item(ep, "register_at_ms")->valueint + 100);
-			assert_string_equal(item(ep, "registrar")->valuestring, "sips:registrar.lab");
-			assert_string_equal(item(ep, "route")->valuestring, "<sips:registrar.lab;lr>");
+			assert_string_equal(item(ep, "registrar")->valuestring,
+			                    "sips:registrar.lab");
+			assert_string_equal(item(ep, "route")->valuestring,
+			                    "<sips:registrar.lab;lr>");
 			assert_string_equal(item(ep, "aor")->valuestring, aor);
 			assert_string_equal(item(ep, "target")->valuestring, target);
 		}
@@ -266,8 +268,8 @@ static void send_results(struct fixture *f, struct fake *k, const cJSON *d, cons
 	cJSON_ArrayForEach (ep, item(d, "endpoints")) {
 		char json[512];
 		int id = item(ep, "id")->valueint;
-		snprintf(json, sizeof(json), "{\"type\":\"phase\",\"id\":%d,\"phase\":\"REGISTERED\"}",
-		         id);
+		snprintf(json, sizeof(json),
+		         "{\"type\":\"phase\",\"id\":%d,\"phase\":\"REGISTERED\"}", id);
 		fake_send(f, k, json);
 		snprintf(json, sizeof(json),
 		         "{\"type\":\"result\",\"endpoint\":{\"id\":%d,\"phase\":\"CLOSED\","

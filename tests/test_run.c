@@ -168,8 +168,8 @@ static int check_healthy(const cJSON *rep, const char *expect_peer)
 		CHECK(!strcmp(sget(t1, "first_line", NULL), "SIP/2.0 401 Unauthorized") &&
 		              !strcmp(sget(t1, "dir", NULL), "recv"),
 		      "%s: second traced %s", user, sget(t1, "first_line", NULL));
-		CHECK(!expect_peer || !strncmp(sget(t0, "peer", NULL), expect_peer,
-		                               strlen(expect_peer)),
+		CHECK(!expect_peer ||
+		              !strncmp(sget(t0, "peer", NULL), expect_peer, strlen(expect_peer)),
 		      "%s: sent to %s", user, sget(t0, "peer", NULL));
 	}
 	CHECK(srtp == 20 && plain == 5, "%d SRTP and %d plain streams", srtp, plain);
@@ -309,8 +309,8 @@ static int body_worker_killed(void)
 	return 0;
 }
 
-static int expect_cannot_run(const char *name, void (*edit)(cJSON *, const void *),
-                             const void *arg, const char *why)
+static int expect_cannot_run(const char *name, void (*edit)(cJSON *, const void *), const void *arg,
+                             const char *why)
 {
 	char out[16384];
 	cJSON *rep;
@@ -352,9 +352,10 @@ static void wrong_password(cJSON *s, const void *arg)
 {
 	cJSON_AddItemToObject(
 	        s, "far_side",
-	        cJSON_Parse("{\"accounts\":[{\"prefix\":\"caller\",\"count\":10,\"password\":"
-	                    "\"changed\"},{\"prefix\":\"recv\",\"count\":10,\"password\":"
-	                    "\"recv-pw\"},{\"prefix\":\"pc\",\"count\":5,\"password\":\"pc-pw\"}]}"));
+	        cJSON_Parse(
+	                "{\"accounts\":[{\"prefix\":\"caller\",\"count\":10,\"password\":"
+	                "\"changed\"},{\"prefix\":\"recv\",\"count\":10,\"password\":"
+	                "\"recv-pw\"},{\"prefix\":\"pc\",\"count\":5,\"password\":\"pc-pw\"}]}"));
 }
 
 /* The registrar has other passwords for the callers: challenged, then
@@ -421,7 +422,8 @@ static int body_interrupted(void)
 	char *run = cJSON_PrintUnformatted(cJSON_GetObjectItem(rep, "run"));
 	int stopping = strstr(run, "\"STOPPING\"") != NULL;
 	int flagged = strstr(run, "\"stopped_by_user\":true") != NULL;
-	const cJSON *ep = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(rep, "endpoints"), 15);
+	const cJSON *ep =
+	        cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(rep, "endpoints"), 15);
 	int hung_up = strstr(sget(ep, "reason", NULL), "stopped by the user") != NULL &&
 	              !strcmp(sget(ep, "phase", NULL), "CLOSED");
 	free(run);
@@ -467,11 +469,11 @@ int main(void)
 	snprintf(workdir, sizeof(workdir), "/tmp/siplab-test-run.%d", (int)getpid());
 	mkdir(workdir, 0755);
 	const struct CMUnitTest tests[] = {
-	        cmocka_unit_test(test_healthy),         cmocka_unit_test(test_tcp),
-	        cmocka_unit_test(test_tls),             cmocka_unit_test(test_kamailio),
-	        cmocka_unit_test(test_worker_killed),   cmocka_unit_test(test_workers_stopped),
-	        cmocka_unit_test(test_plan_limit),      cmocka_unit_test(test_wrong_password),
-	        cmocka_unit_test(test_interrupted),     cmocka_unit_test(test_bad_scenario),
+	        cmocka_unit_test(test_healthy),       cmocka_unit_test(test_tcp),
+	        cmocka_unit_test(test_tls),           cmocka_unit_test(test_kamailio),
+	        cmocka_unit_test(test_worker_killed), cmocka_unit_test(test_workers_stopped),
+	        cmocka_unit_test(test_plan_limit),    cmocka_unit_test(test_wrong_password),
+	        cmocka_unit_test(test_interrupted),   cmocka_unit_test(test_bad_scenario),
 	};
 	int rc = cmocka_run_group_tests(tests, NULL, NULL);
 	sys_rm_tree(workdir);

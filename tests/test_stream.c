@@ -110,10 +110,11 @@ static void test_refusals(void **state)
 	assert_int_equal(stream_offer(&a, pcma, 1, SCN_SRTP_SDES, o, sizeof(o)), 0);
 	assert_int_equal(stream_answer(&b, o, pcma, 1, SCN_SRTP_NONE, ans, sizeof(ans)), -EPROTO);
 	/* An answer without a port or a known codec. */
-	assert_int_equal(stream_take_answer(&a, "v=0\r\nc=IN IP4 1.2.3.4\r\nm=audio 0 RTP/SAVP 0\r\n"
-	                                        "a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:"
-	                                        "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\r\n",
-	                                   SCN_SRTP_SDES),
+	assert_int_equal(stream_take_answer(&a,
+	                                    "v=0\r\nc=IN IP4 1.2.3.4\r\nm=audio 0 RTP/SAVP 0\r\n"
+	                                    "a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:"
+	                                    "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\r\n",
+	                                    SCN_SRTP_SDES),
 	                 -ENOENT);
 	assert_int_equal(stream_take_answer(&a, "garbage", SCN_SRTP_NONE), -EPROTO);
 	stream_close(&a);
