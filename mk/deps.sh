@@ -9,6 +9,7 @@ libs=(
   "sofia-sip-ua:libsofia-sip-ua-dev"
   "libsrtp2:libsrtp2-dev"
   "opus:libopus-dev"
+  "spandsp:libspandsp-dev"
   "libnl-3.0:libnl-3-dev"
   "libnl-route-3.0:libnl-route-3-dev"
   "libcjson:libcjson-dev"

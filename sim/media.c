@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <math.h>
 #include <opus.h>
+#include <spandsp.h>
 #include <srtp2/srtp.h>
 #include <stdlib.h>
 #include <string.h>
@@ -68,6 +69,27 @@ static int opus_frames(struct media_clip *c, int frames, err_t *e)
 	return 0;
 }
 
+/* G.722 at 64 kbit/s with spandsp's encoder: 320 samples at 16 kHz make a
+ * 160-byte frame. */
+static int g722_frames(struct media_clip *c, int frames, err_t *e)
+{
+	g722_encode_state_t *enc = g722_encode_init(NULL, 64000, 0);
+	if (!enc)
+		return err_set(e, ENOMEM, "G.722 encoder");
+	int16_t pcm[320];
+	for (int f = 0; f < frames; f++) {
+		for (int i = 0; i < 320; i++)
+			pcm[i] = tone(f * 320 + i, 16000);
+		if (!(c->frame[f] = malloc(160))) {
+			g722_encode_free(enc);
+			return err_set(e, ENOMEM, "out of memory");
+		}
+		c->len[f] = (size_t)g722_encode(enc, c->frame[f], pcm, 320);
+	}
+	g722_encode_free(enc);
+	return 0;
+}
+
 int media_clip_make(struct media_clip *c, enum scn_codec codec, int frames, err_t *e)
 {
 	memset(c, 0, sizeof(*c));
@@ -87,8 +109,15 @@ int media_clip_make(struct media_clip *c, enum scn_codec codec, int frames, err_
 			media_clip_free(c);
 		return rc;
 	}
-	if (codec == SCN_G722)
-		return err_set(e, ENOTSUP, "G.722 frames are not made yet (G.711 and Opus are)");
+	if (codec == SCN_G722) {
+		c->pt = 9;
+		c->clock = 8000; /* G.722's RTP clock, though it samples at 16 kHz (RFC 3551) */
+		c->ts_per_frame = 160;
+		int rc = g722_frames(c, frames, e);
+		if (rc)
+			media_clip_free(c);
+		return rc;
+	}
 	c->pt = codec == SCN_PCMA ? 8 : 0;
 	c->clock = 8000;
 	c->ts_per_frame = 160;

@@ -32,7 +32,7 @@ int stream_clips_make(struct stream_clips *c, err_t *e)
 {
 	memset(c, 0, sizeof(*c));
 	/* 50 frames: one second of tone, replayed for as long as a call lasts. */
-	static const enum scn_codec made[] = {SCN_PCMU, SCN_PCMA, SCN_OPUS};
+	static const enum scn_codec made[] = {SCN_PCMU, SCN_PCMA, SCN_G722, SCN_OPUS};
 	for (size_t i = 0; i < sizeof(made) / sizeof(*made); i++) {
 		int rc = media_clip_make(&c->clip[made[i]], made[i], 50, e);
 		if (rc) {
@@ -251,8 +251,7 @@ int stream_start(struct stream *s, const struct stream_clips *clips, long rtcp_i
 {
 	s->clip = &clips->clip[s->codec];
 	if (!s->clip->n)
-		return err_set(e, ENOTSUP, "no frames for %s (G.711 and Opus are made)",
-		               scn_codec_name(s->codec));
+		return err_set(e, ENOTSUP, "no frames for %s", scn_codec_name(s->codec));
 	if (s->srtp) {
 		int rc = media_srtp_init(&s->tx_srtp, s->key_local, 1, e);
 		if (!rc)

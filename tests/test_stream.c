@@ -176,6 +176,32 @@ static void test_pause(void **state)
 	stream_close(&b);
 }
 
+/* G.722 (payload type 9) and plain RTP: 50 packets each way. */
+static void test_g722_call(void **state)
+{
+	(void)state;
+	struct stream a, b;
+	open_pair(&a, &b);
+	static const enum scn_codec g722[] = {SCN_G722};
+	char o[1024], ans[1024];
+	err_t e;
+	assert_int_equal(stream_offer(&a, g722, 1, SCN_SRTP_NONE, o, sizeof(o)), 0);
+	assert_non_null(strstr(o, "RTP/AVP 9\r\n"));
+	assert_int_equal(stream_answer(&b, o, g722, 1, SCN_SRTP_NONE, ans, sizeof(ans)), 0);
+	assert_int_equal(stream_take_answer(&a, ans, SCN_SRTP_NONE), 0);
+	assert_int_equal(stream_start(&a, &clips, 200, 0, 0, 0, &e), 0);
+	assert_int_equal(stream_start(&b, &clips, 200, 0, 0, 0, &e), 0);
+	run_for(&a, &b, 0, 999);
+	struct stream_metrics mb;
+	stream_metrics(&b, &mb);
+	assert_string_equal(mb.codec, "G722");
+	assert_int_equal(mb.rx.packets, 50);
+	assert_int_equal(mb.rx.bytes, 50 * (12 + 160));
+	assert_true(mb.rx.mos >= 4.0);
+	stream_close(&a);
+	stream_close(&b);
+}
+
 /* Under the wrong key nothing is accepted: every packet fails its tag. */
 static void test_srtp_wrong_key(void **state)
 {
@@ -200,7 +226,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	        cmocka_unit_test(test_offer_answer),    cmocka_unit_test(test_refusals),
 	        cmocka_unit_test(test_media_both_ways), cmocka_unit_test(test_pause),
-	        cmocka_unit_test(test_srtp_wrong_key),
+	        cmocka_unit_test(test_srtp_wrong_key),  cmocka_unit_test(test_g722_call),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
