@@ -100,7 +100,8 @@ static int parse_pool(struct jv *c, const cJSON *o, struct reg_config *cfg, cons
 
 static int parse_limit(struct jv *c, const cJSON *o, struct reg_config *cfg)
 {
-	static const char *const keys[] = {"per_second", "mode", "retry_after", NULL};
+	static const char *const keys[] = {"per_second", "mode",   "retry_after",
+	                                   "window_ms",  "exempt", NULL};
 	char mode[16] = "503";
 	if (!cJSON_IsObject(o))
 		return jv_bad(c, "rate_limit",
@@ -114,6 +115,16 @@ static int parse_limit(struct jv *c, const cJSON *o, struct reg_config *cfg)
 		            "\"503\", \"drop\", \"403\" or \"429\"");
 	if (rc >= 0)
 		rc = jv_int(c, o, "retry_after", "rate_limit", &cfg->retry_after, 0, 86400, 0);
+	if (rc >= 0)
+		rc = jv_int(c, o, "window_ms", "rate_limit", &cfg->limit_window_ms, 1, 60000, 0);
+	const cJSON *ex = rc >= 0 ? cJSON_GetObjectItemCaseSensitive(o, "exempt") : NULL, *it;
+	if (ex && (!cJSON_IsArray(ex) || cJSON_GetArraySize(ex) > 4))
+		return jv_bad(c, "rate_limit.exempt", "an array of at most 4 IPv4 addresses", ex);
+	cJSON_ArrayForEach (it, ex) {
+		if (!cJSON_IsString(it) || strlen(it->valuestring) >= 64)
+			return jv_bad(c, "rate_limit.exempt", "IPv4 addresses", it);
+		snprintf(cfg->limit_exempt[cfg->n_limit_exempt++], 64, "%s", it->valuestring);
+	}
 	if (rc < 0)
 		return rc;
 	static const struct {

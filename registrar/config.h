@@ -45,7 +45,10 @@ struct reg_config {
 	struct reg_peer peers[REG_MAX_PEERS];
 	int n_peers;
 	enum reg_limit_mode limit_mode;
-	int limit_per_second;  /* REGISTERs per second before the limit acts */
+	int limit_per_second;  /* REGISTERs per window before the limit acts */
+	int limit_window_ms;   /* the window: 1000 ms, shorter in time-compressed runs */
+	char limit_exempt[4][64]; /* source addresses the limit does not apply to */
+	int n_limit_exempt;
 	int retry_after;       /* seconds, for 503 */
 	int max_expires;       /* cap on a binding's lifetime, seconds */
 	char log_path[256];    /* message log ("" = stderr, "off" = none) */

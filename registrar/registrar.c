@@ -1,5 +1,6 @@
 /* registrar.c — the lab's registrar and stateful proxy (see registrar.h). */
 #define _GNU_SOURCE
+#include <arpa/inet.h>
 #include <errno.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -145,7 +146,8 @@ static int over_limit(struct registrar *r)
 {
 	if (r->cfg->limit_mode == REG_LIMIT_NONE)
 		return 0;
-	long long now = sys_now_ns() / 1000000000LL;
+	long long window = r->cfg->limit_window_ms > 0 ? r->cfg->limit_window_ms : 1000;
+	long long now = sys_now_ns() / 1000000LL / window;
 	if (now != r->window) {
 		r->window = now;
 		r->in_window = 0;
@@ -237,10 +239,25 @@ static void challenge(struct registrar *r, msg_t *msg, int stale)
 	               TAG_END());
 }
 
+/* Is the request from an address the rate limit does not apply to (a
+ * trusted peer, such as the lab's own callee pool)? */
+static int exempt(const struct registrar *r, msg_t *msg)
+{
+	su_addrinfo_t *ai = msg_addrinfo(msg);
+	char addr[64] = "";
+	if (!ai || !ai->ai_addr || ai->ai_addr->sa_family != AF_INET)
+		return 0;
+	inet_ntop(AF_INET, &((struct sockaddr_in *)ai->ai_addr)->sin_addr, addr, sizeof(addr));
+	for (int i = 0; i < r->cfg->n_limit_exempt; i++)
+		if (!strcmp(addr, r->cfg->limit_exempt[i]))
+			return 1;
+	return 0;
+}
+
 static void handle_register(struct registrar *r, msg_t *msg, sip_t *sip)
 {
 	r->st.registers++;
-	if (over_limit(r)) {
+	if (!exempt(r, msg) && over_limit(r)) {
 		limit_reply(r, msg, sip);
 		return;
 	}

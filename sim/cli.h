@@ -18,6 +18,7 @@ int cmd_dns(int argc, char **argv);
 int cmd_stun(int argc, char **argv);
 int cmd_callees(int argc, char **argv);
 int cmd_run(int argc, char **argv);
+int cmd_diagnose(int argc, char **argv);
 int cmd_worker(int argc, char **argv);
 
 #endif

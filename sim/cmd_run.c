@@ -1,83 +1,111 @@
-/* cmd_run.c — `siplab run SCENARIO`: build the lab for a scenario, start the
- * far side, the platform gateway and the workers, run the test, and write the
- * report — also when the run fails or is interrupted. */
+/* cmd_run.c — `siplab run SCENARIO` and `siplab diagnose REPORT`.
+ *
+ * A scenario is run in steps: the run (with its fault injected), the
+ * diagnosis of its report, the check of what the scenario expects; then its
+ * remedy applied, a second run, and the check that it is healthy. Each run is
+ * a fresh lab in a child process (a lab takes its process into namespaces
+ * for good). A directory runs the whole catalogue, several scenarios at once,
+ * and ends with a table. */
 #define _GNU_SOURCE
-#include <arpa/inet.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
-#include <netinet/in.h>
-#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/signalfd.h>
-#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
-#include "../netns/ctl.h"
 #include "../netns/jsonv.h"
-#include "../netns/lab.h"
 #include "cli.h"
-#include "farside.h"
-#include "platform.h"
-#include "report.h"
-
-#define GATEWAY_ADDR "10.10.1.2"
-#define GATEWAY_PORT 7000
+#include "diagnose.h"
+#include "expect.h"
+#include "runlab.h"
 
 static const char usage[] =
-        "usage: siplab run SCENARIO.json [OPTIONS]\n"
+        "usage: siplab run SCENARIO.json|DIRECTORY [OPTIONS]\n"
         "\n"
-        "Runs one test run in a fresh lab: the lab's DNS, registrar (siplab's or\n"
-        "Kamailio) and callee pool on the far side; the platform's gateway; one worker\n"
-        "process per worker host, whose endpoints register and call with real SIP and\n"
-        "RTP/SRTP media. Prints progress and a summary, and writes the report (also\n"
-        "when the run fails, cannot run, or is stopped with Ctrl-C, which hangs up\n"
-        "the calls first).\n"
+        "Runs a scenario in a fresh lab, step by step: the test run (with the\n"
+        "scenario's fault injected through its real mechanism), the diagnosis of its\n"
+        "report, the check of what the scenario expects; then the scenario's remedy\n"
+        "applied, a second run in a new lab, and the check that it is healthy. One line\n"
+        "per step, then a verdict. Each run prints its progress and summary and writes\n"
+        "its report, also when it fails, cannot run, or is stopped with Ctrl-C (the\n"
+        "calls are hung up first).\n"
+        "\n"
+        "Given a DIRECTORY, runs every *.json scenario in it, several at once (each in\n"
+        "its own lab), and prints a table: scenario, fault, symptoms, diagnosis,\n"
+        "remedy verified, time.\n"
         "\n"
         "options:\n"
-        "  --report FILE   where to write the report (default: report.json)\n"
-        "  --logs DIR      keep every service's log, the registrar's wire log and\n"
-        "                  the configurations there (default: dropped with the lab)\n"
-        "  --quiet         no progress lines, only the summary\n"
+        "  --report FILE   the first run's report (default: report.json; the remedy\n"
+        "                  run's goes to FILE with .remedy before .json). With a\n"
+        "                  directory: where the reports and logs go (default: reports/)\n"
+        "  --fault CODE[:k=v,...]\n"
+        "                  inject a fault into any scenario, e.g.\n"
+        "                  --fault reg.rate_limit:per_second=10,mode=drop\n"
+        "                  (`siplab run --faults` lists them with their parameters)\n"
+        "  --faults        list the faults and exit\n"
+        "  --logs DIR      keep every service's log, the registrar's wire log and the\n"
+        "                  configurations there (default: dropped with the lab)\n"
+        "  --jobs N        scenarios run at once for a directory (default 3)\n"
+        "  --quiet         no progress lines\n"
         "\n"
-        "exit codes: 0 the run COMPLETED and every endpoint succeeded, 1 it did not,\n"
-        "2 bad scenario or usage (nothing was started), 3 the machine cannot run a lab.\n"
+        "exit codes: 0 every step held (for a scenario without expectations: the run\n"
+        "COMPLETED and every endpoint succeeded), 1 a step did not hold, 2 bad scenario\n"
+        "or usage (nothing was started), 3 the machine cannot run a lab.\n"
         "\n"
-        "The report's schema is in docs/report.md; scenarios/ has examples to copy.\n";
+        "Scenarios: scenarios/ (one per documented failure, and healthy.json); the\n"
+        "report's schema: docs/report.md; diagnosis alone: `siplab diagnose REPORT`.\n";
 
 struct run_opts {
-	const char *scenario;
+	const char *target;
 	const char *report;
 	const char *logs;
-	int quiet;
+	const char *fault;
+	int quiet, jobs;
+	char self[PATH_MAX];
 };
 
-struct run_ctx {
-	struct run_opts o;
-	struct scenario s;
-	char *scenario_text;
-	char self[PATH_MAX];
-	struct lab lab;
-	struct farside far;
-	struct platform pf;
-	struct lab_proc *workers[64];
-	int n_workers;
-	int sfd;
-	int actions_done[SCN_MAX_ACTIONS];
+/* What one scenario's steps came to, for the catalogue's table. */
+struct flow_result {
+	char scenario[64], fault[48], symptoms[96], diagnosis[48], remedy[24];
+	double secs;
+	int pass;
 };
+
+static volatile sig_atomic_t interrupted;
+
+static void on_interrupt(int sig)
+{
+	(void)sig;
+	interrupted = 1;
+}
+
+static void list_faults(void)
+{
+	printf("faults (`--fault CODE[:k=v,...]`, or \"fault\" in a scenario):\n");
+	for (int i = 0; fault_catalogue[i]; i++) {
+		const struct fault *f = fault_catalogue[i];
+		printf("\n  %s\n      %s\n      applied %s\n", f->code, f->summary, f->applied);
+		for (int k = 0; k < FAULT_MAX_PARAMS && f->params[k].name; k++)
+			printf("      %-14s %s (default %s)\n", f->params[k].name, f->params[k].help,
+			       f->params[k].dflt);
+	}
+}
 
 static int parse_opts(int argc, char **argv, struct run_opts *o)
 {
-	static const struct option longopts[] = {{"report", required_argument, NULL, 'r'},
-	                                         {"logs", required_argument, NULL, 'l'},
-	                                         {"quiet", no_argument, NULL, 'q'},
-	                                         {"help", no_argument, NULL, 'h'},
-	                                         {NULL, 0, NULL, 0}};
+	static const struct option longopts[] = {
+	        {"report", required_argument, NULL, 'r'}, {"logs", required_argument, NULL, 'l'},
+	        {"fault", required_argument, NULL, 'f'},  {"jobs", required_argument, NULL, 'j'},
+	        {"faults", no_argument, NULL, 'F'},       {"quiet", no_argument, NULL, 'q'},
+	        {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0}};
 	memset(o, 0, sizeof(*o));
-	o->report = "report.json";
+	o->jobs = 3;
 	optind = 1;
 	int c;
 	while ((c = getopt_long(argc, argv, "hq", longopts, NULL)) != -1) {
@@ -88,6 +116,20 @@ static int parse_opts(int argc, char **argv, struct run_opts *o)
 		case 'l':
 			o->logs = optarg;
 			break;
+		case 'f':
+			o->fault = optarg;
+			break;
+		case 'j':
+			o->jobs = atoi(optarg);
+			if (o->jobs < 1 || o->jobs > 16) {
+				fprintf(stderr, "siplab run: --jobs: expected 1 to 16, got \"%s\"\n",
+				        optarg);
+				return -1;
+			}
+			break;
+		case 'F':
+			list_faults();
+			exit(EXIT_OK);
 		case 'q':
 			o->quiet = 1;
 			break;
@@ -100,302 +142,404 @@ static int parse_opts(int argc, char **argv, struct run_opts *o)
 		}
 	}
 	if (optind != argc - 1) {
-		fprintf(stderr,
-		        "siplab run: expected one scenario file (see `siplab run --help`)\n");
+		fprintf(stderr, "siplab run: expected one scenario file or directory (see `siplab "
+		                "run --help`)\n");
 		return -1;
 	}
-	o->scenario = argv[optind];
+	o->target = argv[optind];
 	return 0;
 }
 
-/* The gateway's socket lives in the platform host's network namespace:
- * made there, then used from here like any other descriptor. */
-static int gateway_socket(struct lab *lab, err_t *e)
+/* --fault CODE[:k=v,...] becomes the scenario's "fault" member. */
+static int with_fault(char **text, const char *arg, err_t *e)
 {
-	int host = topo_host_index(lab->topo, "platform");
-	if (host < 0)
-		return err_set(e, ENOENT, "the topology has no platform host");
-	int self = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
-	if (self < 0 || setns(lab->hosts[host].netns, CLONE_NEWNET) < 0) {
-		int rc = err_set(e, errno, "entering the platform host: %s", strerror(errno));
-		if (self >= 0)
-			close(self);
-		return rc;
+	char code[64];
+	snprintf(code, sizeof(code), "%.*s", (int)strcspn(arg, ":"), arg);
+	cJSON *root = cJSON_Parse(*text), *f = cJSON_CreateObject();
+	if (!root)
+		return cJSON_Delete(f), 0; /* the scenario's own error comes later */
+	cJSON_AddStringToObject(f, "code", code);
+	cJSON *params = cJSON_AddObjectToObject(f, "params");
+	const char *kv = strchr(arg, ':');
+	char list[512];
+	snprintf(list, sizeof(list), "%s", kv ? kv + 1 : "");
+	for (char *save = NULL, *p = strtok_r(list, ",", &save); p; p = strtok_r(NULL, ",", &save)) {
+		char *eq = strchr(p, '=');
+		if (!eq) {
+			cJSON_Delete(root);
+			cJSON_Delete(f);
+			return err_set(e, EINVAL, "--fault %s: expected k=v after the code, got \"%s\"",
+			               arg, p);
+		}
+		*eq = '\0';
+		cJSON_AddStringToObject(params, p, eq + 1);
 	}
-	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0), one = 1;
-	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(GATEWAY_PORT)};
-	inet_pton(AF_INET, GATEWAY_ADDR, &sa.sin_addr);
-	int rc = 0;
-	if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
-	    bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(fd, 64) < 0)
-		rc = err_set(e, errno, "gateway on %s:%d: %s", GATEWAY_ADDR, GATEWAY_PORT,
-		             strerror(errno));
-	if (setns(self, CLONE_NEWNET) < 0 && !rc)
-		rc = err_set(e, errno, "leaving the platform host: %s", strerror(errno));
-	close(self);
-	if (rc && fd >= 0)
-		close(fd);
-	return rc ? rc : fd;
-}
-
-static int start_workers(struct run_ctx *c, const char *token, err_t *e)
-{
-	char gw[64], cap[16];
-	snprintf(gw, sizeof(gw), "%s:%d", GATEWAY_ADDR, GATEWAY_PORT);
-	snprintf(cap, sizeof(cap), "%d", c->s.platform.capacity);
-	setenv("SIPLAB_WORKER_TOKEN", token, 1);
-	for (int i = 0; i < c->s.platform.workers; i++) {
-		char name[32], addr[64], log[PATH_MAX];
-		snprintf(name, sizeof(name), "worker%d", i + 1);
-		int host = topo_host_index(c->lab.topo, name);
-		if (host < 0 || !topo_host_addr(c->lab.topo, host, addr, sizeof(addr)))
-			return err_set(e, ENOENT, "no host %s in the lab", name);
-		snprintf(log, sizeof(log), "%s/%s.log", c->far.dir, name);
-		/* Workers take the listed regions in turn, or all the same one. */
-		const struct scn_platform *pl = &c->s.platform;
-		char *region = (char *)(pl->n_regions ? pl->regions[i % pl->n_regions]
-		                                      : pl->worker_region);
-		char *argv[] = {c->self,      "worker", "--gateway", gw,         "--bind",
-		                addr,         "--name", name,        "--region", region,
-		                "--capacity", cap,      NULL};
-		int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-		struct lab_spawn_opts so = LAB_SPAWN_OPTS_INIT;
-		so.fd_out = so.fd_err = fd;
-		int rc = lab_spawn(&c->lab, name, argv, &so, &c->workers[c->n_workers], e);
-		if (fd >= 0)
-			close(fd);
-		if (rc)
-			return rc;
-		c->n_workers++;
-	}
-	unsetenv("SIPLAB_WORKER_TOKEN");
+	cJSON_DeleteItemFromObjectCaseSensitive(root, "fault");
+	cJSON_AddItemToObject(root, "fault", f);
+	free(*text);
+	*text = cJSON_Print(root);
+	cJSON_Delete(root);
 	return 0;
 }
 
-/* Until every worker said hello (or a few seconds passed). */
-static void wait_online(struct run_ctx *c)
+/* --- one run in a child ---------------------------------------------------------------- */
+
+static int run_child(const struct scenario *s, const char *path, const char *text,
+                     const char *report, const struct run_opts *o)
 {
-	long long end = sys_now_ns() + 10000000000LL;
-	while (platform_online(&c->pf) < c->n_workers && sys_now_ns() < end)
-		platform_poll(&c->pf, 50);
+	fflush(NULL);
+	pid_t pid = fork();
+	if (pid < 0)
+		return EXIT_ENV;
+	if (pid == 0) {
+		struct runlab_opts ro = {report, o->logs, o->quiet, o->self};
+		_exit(runlab(s, path, text, &ro));
+	}
+	int st;
+	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+		;
+	return WIFEXITED(st) ? WEXITSTATUS(st) : EXIT_FAIL;
 }
 
-static void act(struct run_ctx *c, const struct scn_action *a)
+static cJSON *read_json(const char *path)
 {
-	int sig = a->kind == SCN_KILL_WORKER ? SIGKILL : SIGTERM;
-	for (int i = 0; i < c->n_workers; i++) {
-		char name[32];
-		snprintf(name, sizeof(name), "worker%d", i + 1);
-		if (strcmp(a->worker, "all") && strcmp(a->worker, name))
-			continue;
-		if (!c->o.quiet)
-			printf("  [%6.2f s] action: %s %s (%s)\n", platform_ms(&c->pf) / 1000.0,
-			       a->kind == SCN_KILL_WORKER ? "kill" : "stop", name,
-			       sig == SIGKILL ? "SIGKILL" : "SIGTERM");
-		kill(c->workers[i]->pid, sig);
+	char *text = NULL;
+	err_t e;
+	if (jv_read_file(path, &text, &e))
+		return NULL;
+	cJSON *r = cJSON_Parse(text);
+	free(text);
+	return r;
+}
+
+/* "SUCCESS 25" or "REGISTRATION_FAILED 69, SUCCESS 31", or the run status. */
+static void symptoms(const cJSON *rep, char *out, size_t cap)
+{
+	const cJSON *run = cJSON_GetObjectItemCaseSensitive(rep, "run");
+	const cJSON *st = cJSON_GetObjectItemCaseSensitive(run, "status");
+	const cJSON *outs = cJSON_GetObjectItemCaseSensitive(
+	        cJSON_GetObjectItemCaseSensitive(rep, "totals"), "outcomes"),
+	            *o;
+	size_t n = (size_t)snprintf(out, cap, "%s", cJSON_IsString(st) ? st->valuestring : "?");
+	const char *sep = ": ";
+	cJSON_ArrayForEach (o, outs) {
+		n += (size_t)snprintf(out + n, n < cap ? cap - n : 0, "%s%s %d", sep, o->string,
+		                      o->valueint);
+		sep = ", ";
 	}
 }
 
-static void before_run_actions(struct run_ctx *c)
+static void remedy_report(const char *report, char *out, size_t cap)
 {
-	int any = 0;
-	for (int i = 0; i < c->s.n_actions; i++)
-		if (c->s.actions[i].before_run) {
-			act(c, &c->s.actions[i]);
-			c->actions_done[i] = any = 1;
-		}
-	/* Let the gateway notice the workers going away (or 2 s pass). */
-	for (int i = 0; any && i < 40; i++) {
-		int gone = 1;
-		for (int k = 0; k < c->s.n_actions; k++) {
-			const struct scn_action *a = &c->s.actions[k];
-			for (int w = 0; a->before_run && w < c->pf.n_workers; w++)
-				if (!strcmp(a->worker, "all") ||
-				    !strcmp(a->worker, c->pf.workers[w].name))
-					gone &= c->pf.workers[w].status != WORKER_ONLINE;
-		}
-		if (gone)
-			break;
-		platform_poll(&c->pf, 50);
-		lab_reap(&c->lab);
-	}
+	size_t n = strlen(report);
+	if (n > 5 && !strcmp(report + n - 5, ".json"))
+		snprintf(out, cap, "%.*s.remedy.json", (int)(n - 5), report);
+	else
+		snprintf(out, cap, "%s.remedy", report);
 }
 
-static void timed_actions(struct run_ctx *c)
+/* Run, diagnose and check one scenario text; 1 when the expectation held. */
+static int run_and_check(const struct scenario *s, const char *path, const char *text,
+                         const char *report, const struct run_opts *o, int step,
+                         struct flow_result *r, FILE *out)
 {
-	long long run_ms = (sys_now_ns() - c->pf.run.t0) / 1000000;
-	for (int i = 0; i < c->s.n_actions; i++)
-		if (!c->actions_done[i] && run_ms >= scenario_ms(&c->s, c->s.actions[i].at_s)) {
-			act(c, &c->s.actions[i]);
-			c->actions_done[i] = 1;
-		}
-}
-
-/* One Ctrl-C stops the run gracefully; a second gives up waiting. */
-static void check_signals(struct run_ctx *c)
-{
-	struct signalfd_siginfo si;
-	while (read(c->sfd, &si, sizeof(si)) == sizeof(si)) {
-		if (c->pf.run.status == RUN_RUNNING) {
-			platform_stop_run(&c->pf);
-		} else {
-			fprintf(stderr, "siplab run: second stop: closing what is left\n");
-			c->pf.run.deadline_ms = 0;
-		}
-	}
-}
-
-static void run_loop(struct run_ctx *c)
-{
-	while (!platform_run_over(&c->pf)) {
-		platform_poll(&c->pf, 50);
-		check_signals(c);
-		timed_actions(c);
-		lab_reap(&c->lab);
-	}
-}
-
-/* Ask the workers to leave and note how each process ended (a worker that
- * crashed or leaked under a sanitizer says so here). */
-static void stop_workers(struct run_ctx *c)
-{
-	platform_shutdown(&c->pf);
-	for (int i = 0; i < c->n_workers; i++) {
-		struct lab_status st;
-		if (lab_wait(&c->lab, c->workers[i], 3000, &st)) {
-			kill(c->workers[i]->pid, SIGKILL);
-			lab_wait(&c->lab, c->workers[i], 2000, &st);
-		}
-		char name[32], how[64];
-		snprintf(name, sizeof(name), "worker%d", i + 1);
-		struct pf_worker *w = platform_worker(&c->pf, name);
-		if (w)
-			worker_process_ended(&c->pf, w, lab_status_str(&st, how, sizeof(how)));
-		lab_release(&c->lab, c->workers[i]);
-	}
-	c->n_workers = 0;
-}
-
-static int all_succeeded(const struct platform *p)
-{
-	if (p->run.status != RUN_COMPLETED || p->run.stopped)
+	long long t0 = sys_now_ns();
+	int code = run_child(s, path, text, report, o);
+	cJSON *rep = read_json(report);
+	if (!rep) {
+		fprintf(out, "  %d run          no report (exit %d)\n", step, code);
 		return 0;
-	for (int i = 0; i < p->run.n_eps; i++)
-		if (outcome_severity(p->run.eps[i].outcome) != 0 &&
-		    p->run.eps[i].outcome != OUTCOME_COMPLETED_WITH_WARNINGS)
-			return 0;
-	return 1;
-}
-
-static int finish(struct run_ctx *c)
-{
-	err_t e;
-	cJSON *rep = report_build(&c->pf, c->o.scenario, c->scenario_text, c->o.logs);
-	int rc = report_write(rep, c->o.report, &e);
-	report_summary(rep, stdout);
-	if (rc)
-		fprintf(stderr, "siplab run: %s\n", e.msg);
-	else
-		printf("  report: %s\n", c->o.report);
-	if (c->o.logs)
-		printf("  logs: %s\n", c->o.logs);
+	}
+	char sym[256], why[256], what[256];
+	symptoms(rep, sym, sizeof(sym));
+	fprintf(out, "  %d run          %s (%.1f s) — %s\n", step, sym,
+	        (double)(sys_now_ns() - t0) / 1e9, report);
+	cJSON *d = diagnose(rep);
+	const char *top = diagnose_top(d);
+	const cJSON *first =
+	        cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(d, "findings"), 0);
+	const cJSON *ev0 = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(first, "evidence"), 0);
+	fprintf(out, "  %d diagnose     %s%s%s\n", step + 1, top, ev0 ? " — " : "",
+	        ev0 ? ev0->valuestring : "");
+	int held = expect_check(s->expect, rep, top, why, sizeof(why), what, sizeof(what));
+	fprintf(out, "  %d expectation  %s (%s)%s%s\n", step + 2, held ? "held" : "DID NOT HOLD",
+	        what, held ? "" : ": ", held ? "" : why);
+	if (r && step == 1) {
+		snprintf(r->symptoms, sizeof(r->symptoms), "%s", sym);
+		snprintf(r->diagnosis, sizeof(r->diagnosis), "%s", top);
+	}
+	cJSON_Delete(d);
 	cJSON_Delete(rep);
-	return !rc && all_succeeded(&c->pf) ? EXIT_OK : EXIT_FAIL;
+	return held && !interrupted;
 }
 
-/* Everything after the lab is up; the report is written whatever happens. */
-static int run_in_lab(struct run_ctx *c)
+/* The steps of one scenario file. Returns 1 when every step held, 0 when
+ * one did not, -1 when the scenario itself is bad (nothing ran). */
+static int flow(const char *path, const char *report, const struct run_opts *o,
+                struct flow_result *r, FILE *out)
 {
+	static struct scenario s;
 	err_t e;
-	char dir[PATH_MAX], token[69];
-	if (c->o.logs)
-		snprintf(dir, sizeof(dir), "%s", c->o.logs);
-	else
-		snprintf(dir, sizeof(dir), "%s/run", c->lab.sb.rundir);
-	c->sfd = sys_stop_signalfd();
-	fcntl(c->sfd, F_SETFL, O_NONBLOCK); /* polled between gateway rounds */
-	struct pf_env env = {.callee_count = c->s.far.callee_count};
-	int rc = farside_start(&c->far, &c->lab, &c->s, c->self, dir, &e);
-	snprintf(env.callee_prefix, sizeof(env.callee_prefix), "%s", c->s.far.callee_prefix);
-	snprintf(env.callee_domain, sizeof(env.callee_domain), "%s", c->far.callee_domain);
-	snprintf(env.tls_dir, sizeof(env.tls_dir), "%s", c->far.tls_dir);
-	int lfd = rc ? -1 : gateway_socket(&c->lab, &e);
-	wire_token_make(token);
-	platform_init(&c->pf, lfd, token, &c->s, &env);
-	c->pf.progress = c->o.quiet ? NULL : stdout;
-	setvbuf(stdout, NULL, _IOLBF, 0);
-	if (!rc && lfd >= 0 && !(rc = start_workers(c, token, &e))) {
-		wait_online(c);
-		before_run_actions(c);
-		if (platform_start_run(&c->pf) == RUN_RUNNING)
-			run_loop(c);
-		platform_release(&c->pf, 3000);
-	}
-	if (rc || lfd < 0) {
+	char *text = NULL;
+	long long t0 = sys_now_ns();
+	memset(r, 0, sizeof(*r));
+	const char *base = strrchr(path, '/');
+	snprintf(r->scenario, sizeof(r->scenario), "%s", base ? base + 1 : path);
+	snprintf(r->remedy, sizeof(r->remedy), "-");
+	int rc = jv_read_file(path, &text, &e);
+	if (!rc && o->fault)
+		rc = with_fault(&text, o->fault, &e);
+	if (!rc)
+		rc = scenario_parse(text, path, &s, &e);
+	char *fixed = !rc && s.remedy[0] ? scenario_remedied(text, path, &e) : NULL;
+	static struct scenario fixed_s;
+	if (!rc && s.remedy[0] && (!fixed || scenario_parse(fixed, path, &fixed_s, &e)))
+		rc = -EINVAL;
+	if (rc) {
 		fprintf(stderr, "siplab run: %s\n", e.msg);
-		snprintf(c->pf.run.reason, sizeof(c->pf.run.reason), "the lab did not start: %s",
-		         e.msg);
-		c->pf.run.status = RUN_FAILED;
+		free(text);
+		free(fixed);
+		return -1;
 	}
-	stop_workers(c);
-	int code = finish(c);
-	farside_stop(&c->far, &c->lab);
-	platform_free(&c->pf);
-	close(c->sfd);
-	return code;
+	snprintf(r->fault, sizeof(r->fault), "%s", s.has_fault ? s.fault.code : "-");
+	fprintf(out, "%s — %s%s\n", path, s.has_fault ? "fault " : "no fault",
+	        s.has_fault ? s.fault.code : "");
+	int ok = run_and_check(&s, path, text, report, o, 1, r, out);
+	if (ok && fixed) {
+		const cJSON *rem = NULL;
+		cJSON *root = cJSON_Parse(s.remedy);
+		rem = cJSON_GetObjectItemCaseSensitive(root, "description");
+		fprintf(out, "  4 remedy       %s\n",
+		        cJSON_IsString(rem) ? rem->valuestring : "(the scenario's remedy)");
+		cJSON_Delete(root);
+		char report2[PATH_MAX];
+		remedy_report(report, report2, sizeof(report2));
+		ok = run_and_check(&fixed_s, path, fixed, report2, o, 5, NULL, out);
+		snprintf(r->remedy, sizeof(r->remedy), "%s", ok ? "verified" : "FAILED");
+	} else if (fixed) {
+		snprintf(r->remedy, sizeof(r->remedy), "not tried");
+	}
+	r->secs = (double)(sys_now_ns() - t0) / 1e9;
+	r->pass = ok;
+	fprintf(out, "verdict: %s (%.1f s)\n", ok ? (fixed ? "PASS — reproduced, diagnosed, remedy "
+	                                                     "verified"
+	                                                   : "PASS")
+	                                          : "FAIL",
+	        r->secs);
+	free(text);
+	free(fixed);
+	return ok;
+}
+
+/* --- the catalogue ------------------------------------------------------------------------ */
+
+static int scenario_files(const char *dir, char ***out)
+{
+	struct dirent **names;
+	int n = scandir(dir, &names, NULL, alphasort), k = 0;
+	if (n < 0)
+		return -1;
+	*out = calloc((size_t)n + 1, sizeof(char *));
+	for (int i = 0; i < n; i++) {
+		size_t len = strlen(names[i]->d_name);
+		if (*out && len > 5 && !strcmp(names[i]->d_name + len - 5, ".json") &&
+		    asprintf(&(*out)[k], "%s/%s", dir, names[i]->d_name) > 0)
+			k++;
+		free(names[i]);
+	}
+	free(names);
+	return *out ? k : -1;
+}
+
+/* Run one scenario's flow in a child whose output goes to a log; its result
+ * comes back through a pipe. */
+static pid_t start_flow(const char *file, const char *dir, const struct run_opts *o, int *rfd)
+{
+	int p[2];
+	if (pipe(p) < 0)
+		return -1;
+	fflush(NULL);
+	pid_t pid = fork();
+	if (pid != 0) {
+		close(p[1]);
+		*rfd = p[0];
+		return pid;
+	}
+	close(p[0]);
+	const char *base = strrchr(file, '/') ? strrchr(file, '/') + 1 : file;
+	char name[256], log[PATH_MAX], report[PATH_MAX];
+	snprintf(name, sizeof(name), "%.*s", (int)(strlen(base) - 5), base);
+	snprintf(log, sizeof(log), "%s/%s.log", dir, name);
+	snprintf(report, sizeof(report), "%s/%s.report.json", dir, name);
+	FILE *out = fopen(log, "w");
+	if (out) {
+		dup2(fileno(out), 1);
+		dup2(fileno(out), 2);
+		setvbuf(stdout, NULL, _IOLBF, 0);
+	}
+	struct run_opts mine = *o;
+	mine.quiet = 1;
+	struct flow_result r;
+	int ok = flow(file, report, &mine, &r, stdout);
+	if (ok < 0)
+		snprintf(r.symptoms, sizeof(r.symptoms), "bad scenario (see %s)", log);
+	(void)!write(p[1], &r, sizeof(r));
+	_exit(ok > 0 ? 0 : 1);
+}
+
+static void print_table(struct flow_result *r, int n, double wall, FILE *f)
+{
+	fprintf(f, "\n%-28s %-24s %-44s %-24s %-9s %6s\n", "SCENARIO", "FAULT", "SYMPTOMS",
+	        "DIAGNOSIS", "REMEDY", "TIME");
+	for (int i = 0; i < n; i++)
+		fprintf(f, "%-28s %-24s %-44.44s %-24s %-9s %5.1fs %s\n", r[i].scenario, r[i].fault,
+		        r[i].symptoms, r[i].diagnosis, r[i].remedy, r[i].secs,
+		        r[i].pass ? "PASS" : "FAIL");
+	int pass = 0;
+	for (int i = 0; i < n; i++)
+		pass += r[i].pass;
+	fprintf(f, "\n%d of %d scenarios passed; catalogue wall time %.1f s\n", pass, n, wall);
+}
+
+static int catalogue(const struct run_opts *o)
+{
+	char **files = NULL;
+	int n = scenario_files(o->target, &files);
+	if (n <= 0) {
+		fprintf(stderr, "siplab run: %s: no *.json scenarios\n", o->target);
+		free(files);
+		return EXIT_USAGE;
+	}
+	const char *dir = o->report ? o->report : "reports";
+	err_t e;
+	if (sys_mkdir_p(dir, 0755, &e)) {
+		fprintf(stderr, "siplab run: %s\n", e.msg);
+		return EXIT_USAGE;
+	}
+	struct flow_result *res = calloc((size_t)n, sizeof(*res));
+	pid_t *pids = calloc((size_t)n, sizeof(*pids));
+	int *fds = calloc((size_t)n, sizeof(*fds)), next = 0, running = 0, done = 0;
+	long long t0 = sys_now_ns();
+	printf("siplab run: %d scenarios from %s, %d at a time; reports and logs in %s/\n", n,
+	       o->target, o->jobs, dir);
+	while (res && pids && fds && done < n) {
+		while (running < o->jobs && next < n) {
+			pids[next] = start_flow(files[next], dir, o, &fds[next]);
+			running += pids[next] > 0;
+			next++;
+		}
+		int st;
+		pid_t pid = wait(&st);
+		if (pid < 0 && errno == EINTR)
+			continue;
+		if (pid < 0)
+			break;
+		for (int i = 0; i < next; i++)
+			if (pids[i] == pid) {
+				if (read(fds[i], &res[i], sizeof(res[i])) != (ssize_t)sizeof(res[i]))
+					snprintf(res[i].symptoms, sizeof(res[i].symptoms), "no result");
+				close(fds[i]);
+				printf("  [%6.1f s] %-28s %s\n", (double)(sys_now_ns() - t0) / 1e9,
+				       res[i].scenario, res[i].pass ? "PASS" : "FAIL");
+				running--;
+				done++;
+			}
+	}
+	print_table(res, n, (double)(sys_now_ns() - t0) / 1e9, stdout);
+	int all = done == n;
+	for (int i = 0; i < n && res; i++)
+		all &= res[i].pass;
+	for (int i = 0; i < n; i++)
+		free(files[i]);
+	free(files);
+	free(res);
+	free(pids);
+	free(fds);
+	return all ? EXIT_OK : EXIT_FAIL;
 }
 
 int cmd_run(int argc, char **argv)
 {
-	static struct run_ctx c;
-	memset(&c, 0, sizeof(c));
-	if (parse_opts(argc, argv, &c.o))
+	static struct run_opts o;
+	if (parse_opts(argc, argv, &o))
 		return EXIT_USAGE;
-	err_t e;
-	if (scenario_load(c.o.scenario, &c.s, &e)) {
-		fprintf(stderr, "siplab run: %s\n", e.msg);
-		return EXIT_USAGE;
-	}
-	if (jv_read_file(c.o.scenario, &c.scenario_text, &e))
-		return EXIT_USAGE;
-	/* The services run in their own mount namespaces: give them a full path. */
-	static char logs[PATH_MAX];
-	if (c.o.logs && (sys_mkdir_p(c.o.logs, 0755, &e) || !realpath(c.o.logs, logs))) {
-		fprintf(stderr, "siplab run: --logs %s: cannot create it\n", c.o.logs);
-		free(c.scenario_text);
-		return EXIT_USAGE;
-	}
-	if (c.o.logs)
-		c.o.logs = logs;
-	ssize_t n = readlink("/proc/self/exe", c.self, sizeof(c.self) - 1);
+	ssize_t n = readlink("/proc/self/exe", o.self, sizeof(o.self) - 1);
 	if (n <= 0) {
 		fprintf(stderr, "siplab run: cannot find my own program: %s\n", strerror(errno));
-		free(c.scenario_text);
 		return EXIT_ENV;
 	}
-	c.self[n] = '\0';
-	char *json = topo_standard_json(c.s.platform.workers, 0);
-	struct topo *t = NULL;
-	char rundir[PATH_MAX], name[64];
-	snprintf(name, sizeof(name), "run-%d", (int)getpid());
-	int rc = json ? topo_parse(json, "standard topology", &t, &e) : -ENOMEM;
-	free(json);
-	if (!rc && (rc = ctl_claim(name, rundir, sizeof(rundir), &e)))
-		topo_free(t);
-	if (!rc)
-		rc = lab_up(&c.lab, t, rundir, &e);
-	if (rc) {
-		fprintf(stderr, "siplab run: %s\n", rc == -ENOMEM ? "out of memory" : e.msg);
-		free(c.scenario_text);
-		return rc == -EPERM || rc == -EACCES ? EXIT_ENV : EXIT_FAIL;
+	o.self[n] = '\0';
+	/* The services run in their own mount namespaces: give them a full path. */
+	static char logs[PATH_MAX];
+	err_t e;
+	if (o.logs && (sys_mkdir_p(o.logs, 0755, &e) || !realpath(o.logs, logs))) {
+		fprintf(stderr, "siplab run: --logs %s: cannot create it\n", o.logs);
+		return EXIT_USAGE;
 	}
-	if (!c.o.quiet)
-		printf("siplab run: \"%s\" — %d endpoints in %d groups, %d worker%s, time scale "
-		       "%g\n",
-		       c.s.name, scenario_endpoints(&c.s), c.s.n_groups, c.s.platform.workers,
-		       c.s.platform.workers == 1 ? "" : "s", c.s.time_scale);
-	int code = run_in_lab(&c);
-	lab_down(&c.lab);
-	free(c.scenario_text);
-	return code;
+	if (o.logs)
+		o.logs = logs;
+	struct sigaction sa = {.sa_handler = on_interrupt};
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	struct stat st;
+	if (stat(o.target, &st) == 0 && S_ISDIR(st.st_mode))
+		return catalogue(&o);
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	struct flow_result r;
+	int ok = flow(o.target, o.report ? o.report : "report.json", &o, &r, stdout);
+	return ok < 0 ? EXIT_USAGE : ok ? EXIT_OK : EXIT_FAIL;
+}
+
+/* --- siplab diagnose ---------------------------------------------------------------------- */
+
+static const char diagnose_usage[] =
+        "usage: siplab diagnose REPORT.json [--json]\n"
+        "\n"
+        "Reads a run's report — only the report, never what was injected — and walks the\n"
+        "failure guide: the run's status, whether it started, the scope (all endpoints or\n"
+        "some, by group, by worker, by time), the phase reached, the SIP codes and what\n"
+        "the traces show, the media per direction. Prints the diagnosis codes that fit,\n"
+        "ranked, each with its evidence, the branch of the guide and the resolution; or,\n"
+        "when nothing it knows fits, says so and shows what it saw.\n"
+        "\n"
+        "  --json   the same as JSON\n"
+        "\n"
+        "exit codes: 0 a diagnosis (or nothing failed), 1 no known failure fits,\n"
+        "2 the report cannot be read.\n";
+
+int cmd_diagnose(int argc, char **argv)
+{
+	int json = 0;
+	const char *path = NULL;
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--json"))
+			json = 1;
+		else if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h"))
+			return fputs(diagnose_usage, stdout), EXIT_OK;
+		else if (!path)
+			path = argv[i];
+		else
+			return fputs(diagnose_usage, stderr), EXIT_USAGE;
+	}
+	if (!path)
+		return fputs(diagnose_usage, stderr), EXIT_USAGE;
+	cJSON *rep = read_json(path);
+	if (!rep || !cJSON_GetObjectItemCaseSensitive(rep, "run")) {
+		fprintf(stderr, "siplab diagnose: %s: not a siplab run report (docs/report.md)\n",
+		        path);
+		cJSON_Delete(rep);
+		return EXIT_USAGE;
+	}
+	cJSON *d = diagnose(rep);
+	if (json) {
+		char *t = cJSON_Print(d);
+		printf("%s\n", t);
+		free(t);
+	} else {
+		diagnose_print(d, stdout);
+	}
+	int unexplained = !strcmp(diagnose_top(d), "unexplained");
+	cJSON_Delete(d);
+	cJSON_Delete(rep);
+	return unexplained ? EXIT_FAIL : EXIT_OK;
 }

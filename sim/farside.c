@@ -15,7 +15,7 @@
 /* Names as a customer's would be: the registrar by name, and the domain
  * "lab" discoverable by NAPTR and SRV (RFC 3263) for transport "auto". */
 static const char dns_json[] =
-        "{\"listen\":\"" DNS_ADDR "\",\"records\":["
+        "{\"listen\":\"" DNS_ADDR "\",\"faults\":[%s],\"records\":["
         "{\"name\":\"registrar.lab\",\"type\":\"A\",\"value\":\"" REGISTRAR_ADDR "\"},"
         "{\"name\":\"callee.lab\",\"type\":\"A\",\"value\":\"" CALLEE_ADDR "\"},"
         "{\"name\":\"platform.lab\",\"type\":\"A\",\"value\":\"10.10.1.2\"},"
@@ -82,9 +82,37 @@ static void sip_timers(const struct scenario *s, char *buf, size_t cap)
 	snprintf(buf, cap, "\"t1_ms\":%ld,\"t1x64_ms\":%ld", t1, 64 * t1);
 }
 
-static int write_registrar(struct farside *f, const struct scenario *s, char *path, size_t cap,
-                           err_t *e)
+/* What the faults and the scenario's SBC settings add to the registrar:
+ * a rate limit, an SBC that strips codecs or relays media. */
+static void registrar_extras(const struct scenario *s, const struct fault_plan *plan, char *out,
+                             size_t cap)
 {
+	size_t n = 0;
+	out[0] = '\0';
+	if (plan->rate_per_second)
+		n += (size_t)snprintf(out + n, cap - n,
+		                      ",\"rate_limit\":{\"per_second\":%d,\"mode\":\"%s\","
+		                      "\"retry_after\":%d,\"window_ms\":%d,"
+		                      "\"exempt\":[\"" CALLEE_ADDR "\"]}",
+		                      plan->rate_per_second, plan->rate_mode, plan->retry_after,
+		                      plan->rate_window_ms);
+	if (!plan->n_strip && !s->sbc_relay)
+		return;
+	n += (size_t)snprintf(out + n, cap - n, ",\"sbc\":{\"relay\":%s,\"strip\":[",
+	                      s->sbc_relay ? "true" : "false");
+	for (int i = 0; i < plan->n_strip; i++)
+		n += (size_t)snprintf(out + n, cap - n, "%s\"%s\"", i ? "," : "", plan->strip[i]);
+	snprintf(out + n, cap - n, "]}");
+}
+
+static int write_registrar(struct farside *f, const struct scenario *s,
+                           const struct fault_plan *plan, char *path, size_t cap, err_t *e)
+{
+	int udp = plan->transports_set ? plan->udp : s->far.udp;
+	int tcp = plan->transports_set ? plan->tcp : s->far.tcp;
+	int tls = plan->transports_set ? plan->tls : s->far.tls;
+	char extras[512];
+	registrar_extras(s, plan, extras, sizeof(extras));
 	size_t size = 4096 + (size_t)(s->n_groups + s->far.n_pools) * 256;
 	char *j = malloc(size), timers[64];
 	if (!j)
@@ -93,11 +121,11 @@ static int write_registrar(struct farside *f, const struct scenario *s, char *pa
 	size_t n = (size_t)snprintf(
 	        j, size,
 	        "{\"listen\":\"" REGISTRAR_ADDR "\",\"domains\":[\"lab\",\"registrar.lab\"],"
-	        "\"transports\":[%s%s%s],\"log\":\"%s/registrar-wire.log\",\"tls_dir\":\"%s\",%s,"
+	        "\"transports\":[%s%s%s],\"log\":\"%s/registrar-wire.log\",\"tls_dir\":\"%s\",%s%s,"
 	        "\"account_pool\":[{\"prefix\":\"%s\",\"count\":%d,\"password\":\"%s\"}",
-	        s->far.udp ? "\"udp\"," : "", s->far.tcp ? "\"tcp\"," : "",
-	        s->far.tls ? "\"tls\"" : "", f->dir, f->tls_dir, timers, s->far.callee_prefix,
-	        s->far.callee_count, f->callee_password);
+	        udp ? "\"udp\"," : "", tcp ? "\"tcp\"," : "", tls ? "\"tls\"" : "", f->dir,
+	        f->tls_dir, timers, extras, s->far.callee_prefix, s->far.callee_count,
+	        f->callee_password);
 	/* A trailing comma is left when TLS is off; JSON wants none. */
 	char *comma = strstr(j, ",]");
 	if (comma)
@@ -154,10 +182,15 @@ static int write_kamailio(struct farside *f, const struct scenario *s, char *pat
 }
 
 static int start_registrar(struct farside *f, struct lab *lab, const struct scenario *s,
-                           const char *self, err_t *e)
+                           const struct fault_plan *plan, const char *self, err_t *e)
 {
 	char cfg[PATH_MAX], log[PATH_MAX];
 	int rc;
+	if (s->far.registrar == SCN_REG_KAMAILIO &&
+	    (plan->rate_per_second || plan->transports_set || plan->n_strip || s->sbc_relay))
+		return err_set(e, ENOTSUP,
+		               "rate limits, transport faults and SBC settings act on siplab's "
+		               "registrar; this scenario uses Kamailio");
 	if (s->far.registrar == SCN_REG_KAMAILIO) {
 		char run[PATH_MAX];
 		snprintf(run, sizeof(run), "%s/kamailio.run", f->dir);
@@ -169,7 +202,7 @@ static int start_registrar(struct farside *f, struct lab *lab, const struct scen
 		return lab_service(lab, "registrar", argv, log, "tcp: registrar", 10000,
 		                   &f->registrar, e);
 	}
-	if ((rc = write_registrar(f, s, cfg, sizeof(cfg), e)))
+	if ((rc = write_registrar(f, s, plan, cfg, sizeof(cfg), e)))
 		return rc;
 	snprintf(log, sizeof(log), "%s/registrar.log", f->dir);
 	char *argv[] = {(char *)self, "registrar", cfg, NULL};
@@ -204,25 +237,29 @@ static int uses_callee_pool(const struct scenario *s)
 	return 0;
 }
 
-int farside_start(struct farside *f, struct lab *lab, const struct scenario *s, const char *self,
-                  const char *dir, err_t *e)
+int farside_start(struct farside *f, struct lab *lab, const struct scenario *s,
+                  const struct fault_plan *plan, const char *self, const char *dir, err_t *e)
 {
 	memset(f, 0, sizeof(*f));
 	snprintf(f->dir, sizeof(f->dir), "%s", dir);
 	snprintf(f->tls_dir, sizeof(f->tls_dir), "%s/tls", dir);
 	snprintf(f->callee_domain, sizeof(f->callee_domain), "lab");
 	snprintf(f->callee_password, sizeof(f->callee_password), "callee-secret");
-	char cfg[PATH_MAX], log[PATH_MAX];
+	char cfg[PATH_MAX], log[PATH_MAX], faults[160] = "", dns[sizeof(dns_json) + 160];
+	if (plan->dns_name[0])
+		snprintf(faults, sizeof(faults), "{\"name\":\"%s\",\"mode\":\"%s\"}",
+		         plan->dns_name, plan->dns_mode);
+	snprintf(dns, sizeof(dns), dns_json, faults);
 	int rc = sys_mkdir_p(dir, 0755, e);
 	if (!rc)
-		rc = write_file(dir, "dns.json", dns_json, cfg, sizeof(cfg), e);
+		rc = write_file(dir, "dns.json", dns, cfg, sizeof(cfg), e);
 	if (rc)
 		return rc;
 	snprintf(log, sizeof(log), "%s/dns.log", dir);
 	char *argv[] = {(char *)self, "dns", cfg, NULL};
 	if ((rc = lab_service(lab, "dns", argv, log, "listening", 5000, &f->dns, e)))
 		return err_wrap(e, rc, "the lab's DNS server");
-	if ((rc = start_registrar(f, lab, s, self, e)))
+	if ((rc = start_registrar(f, lab, s, plan, self, e)))
 		return err_wrap(e, rc, "the registrar");
 	if (uses_callee_pool(s) && (rc = start_callees(f, lab, s, self, e)))
 		return err_wrap(e, rc, "the callee pool");

@@ -6,6 +6,7 @@
 #ifndef SIPLAB_FARSIDE_H
 #define SIPLAB_FARSIDE_H
 
+#include "../faults/fault.h"
 #include "../netns/lab.h"
 #include "scenario.h"
 
@@ -19,8 +20,8 @@ struct farside {
 
 /* Start the far side for scenario s; self is this program (for its
  * subcommands). dir holds configurations and logs. */
-int farside_start(struct farside *f, struct lab *lab, const struct scenario *s, const char *self,
-                  const char *dir, err_t *e);
+int farside_start(struct farside *f, struct lab *lab, const struct scenario *s,
+                  const struct fault_plan *plan, const char *self, const char *dir, err_t *e);
 void farside_stop(struct farside *f, struct lab *lab);
 
 #endif

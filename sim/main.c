@@ -12,6 +12,7 @@ struct command {
 
 static const struct command commands[] = {
         {"run", cmd_run, "run a test scenario in a fresh lab and write its report"},
+        {"diagnose", cmd_diagnose, "diagnose a run from its report, as the failure guide does"},
         {"lab", cmd_lab, "build a lab network of hosts and links, and work inside it"},
         {"registrar", cmd_registrar, "run the lab's registrar and proxy (inside a lab host)"},
         {"dns", cmd_dns, "run the lab's DNS server (inside a lab host)"},

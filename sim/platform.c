@@ -553,6 +553,11 @@ static cJSON *ep_json(struct platform *p, int id, int gi, int k, long reg_at, lo
 	cJSON_AddNumberToObject(o, "register_at_ms", (double)reg_at);
 	cJSON_AddNumberToObject(o, "call_at_ms", (double)call_at);
 	cJSON_AddNumberToObject(o, "call_ms", (double)scaled_ms(p, p->s->call_duration_s, 100));
+	/* Silence: the group's own, or the test's. */
+	double at = g->has_pause ? g->pause_at_s : p->s->pause_at_s;
+	double len = g->has_pause ? g->pause_s : p->s->pause_s;
+	cJSON_AddNumberToObject(o, "pause_at_ms", (double)scaled_ms(p, at, 0));
+	cJSON_AddNumberToObject(o, "pause_ms", (double)scaled_ms(p, len, 0));
 	return o;
 }
 
@@ -611,8 +616,6 @@ static cJSON *dispatch_message(struct platform *p)
 	cJSON_AddNumberToObject(m, "t1_ms", (double)t1);
 	cJSON_AddNumberToObject(m, "t1x64_ms", (double)t1x64);
 	cJSON_AddNumberToObject(m, "rtcp_ms", (double)scaled_ms(p, 5, 200));
-	cJSON_AddNumberToObject(m, "pause_at_ms", (double)scaled_ms(p, s->pause_at_s, 0));
-	cJSON_AddNumberToObject(m, "pause_ms", (double)scaled_ms(p, s->pause_s, 0));
 	/* Room for the last call to be set up (INVITE timeout), to last, and to
 	 * be hung up. */
 	long deadline = buildup + 100 + call + 2 * t1x64 + 1000;

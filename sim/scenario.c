@@ -3,12 +3,15 @@
 #include "scenario.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
+#include "../faults/fault.h"
 #include "../netns/jsonv.h"
+#include "vocab.h"
 
 static const char *const codec_names[] = {"PCMU", "PCMA", "G722", "opus"};
 
@@ -91,11 +94,47 @@ static int parse_accounts(struct jv *c, const cJSON *o, const char *field, struc
 	return parse_accounts_at(c, o, f, g);
 }
 
+static int get_number(struct jv *c, const cJSON *o, const char *key, const char *field, double *out,
+                      double min, double max)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+	if (!v)
+		return 0;
+	char expected[96], f[96];
+	snprintf(expected, sizeof(expected), "a number from %g to %g", min, max);
+	snprintf(f, sizeof(f), "%s%s%s", field, *field ? "." : "", key);
+	if (!cJSON_IsNumber(v) || v->valuedouble < min || v->valuedouble > max)
+		return jv_bad(c, f, expected, v);
+	*out = v->valuedouble;
+	return 1;
+}
+
+/* "silence": {"at_s": 5, "duration_s": 40}: stop sending for a while. */
+static int parse_silence(struct jv *c, const cJSON *o, const char *field, int *has, double *at,
+                         double *dur)
+{
+	static const char *const keys[] = {"at_s", "duration_s", NULL};
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, "silence");
+	char f[64];
+	snprintf(f, sizeof(f), "%s%ssilence", field, *field ? "." : "");
+	if (!v)
+		return 0;
+	if (!cJSON_IsObject(v))
+		return jv_bad(c, f, "an object {\"at_s\", \"duration_s\"}", v);
+	int rc = jv_keys(c, v, f, keys);
+	if (!rc)
+		rc = get_number(c, v, "at_s", f, at, 0, 86400);
+	if (rc >= 0)
+		rc = get_number(c, v, "duration_s", f, dur, 0, 86400);
+	*has = rc >= 0;
+	return rc < 0 ? rc : 0;
+}
+
 static int parse_group(struct jv *c, const cJSON *o, int idx, struct scenario *s)
 {
 	static const char *const keys[] = {"name",   "registrar", "transport", "accounts",
 	                                   "codecs", "srtp",      "endpoints", "role",
-	                                   "target", "region",    NULL};
+	                                   "target", "region",    "silence",   NULL};
 	static const char *const transports[] = {"udp", "tcp", "tls", "auto"};
 	static const char *const srtp[] = {"none", "sdes"};
 	static const char *const roles[] = {"caller", "callee", "receive-only"};
@@ -133,6 +172,8 @@ static int parse_group(struct jv *c, const cJSON *o, int idx, struct scenario *s
 		            "\"callee-pool\" or the name of another group");
 	if (rc >= 0)
 		rc = jv_str(c, o, "region", f, g->region, sizeof(g->region), 0, "a region name");
+	if (rc >= 0)
+		rc = parse_silence(c, o, f, &g->has_pause, &g->pause_at_s, &g->pause_s);
 	if (rc < 0)
 		return rc;
 	if (g->role == SCN_CALLER && !g->target[0])
@@ -182,20 +223,6 @@ static int get_seconds(struct jv *c, const cJSON *root, const char *key, double 
 	return 0;
 }
 
-static int get_number(struct jv *c, const cJSON *o, const char *key, const char *field, double *out,
-                      double min, double max)
-{
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
-	if (!v)
-		return 0;
-	char expected[96], f[96];
-	snprintf(expected, sizeof(expected), "a number from %g to %g", min, max);
-	snprintf(f, sizeof(f), "%s%s%s", field, *field ? "." : "", key);
-	if (!cJSON_IsNumber(v) || v->valuedouble < min || v->valuedouble > max)
-		return jv_bad(c, f, expected, v);
-	*out = v->valuedouble;
-	return 1;
-}
 
 /* An optional object member: NULL when absent, an error when not an object. */
 static int get_object(struct jv *c, const cJSON *root, const char *key, const char *const *keys,
@@ -257,7 +284,8 @@ static int parse_platform(struct jv *c, const cJSON *root, struct scenario *s)
 
 static int parse_far(struct jv *c, const cJSON *root, struct scenario *s)
 {
-	static const char *const keys[] = {"registrar", "transports", "callees", "accounts", NULL};
+	static const char *const keys[] = {"registrar", "transports", "callees",
+	                                   "accounts",  "sbc",        NULL};
 	static const char *const ckeys[] = {"prefix", "count", "behaviour", NULL};
 	static const char *const impls[] = {"siplab", "kamailio"};
 	const cJSON *o, *t, *it;
@@ -300,6 +328,15 @@ static int parse_far(struct jv *c, const cJSON *root, struct scenario *s)
 			rc = jv_str(c, cp, "behaviour", "far_side.callees", f->callee_behaviour,
 			            sizeof(f->callee_behaviour), 0,
 			            "answer, busy, reject or noanswer");
+	}
+	const cJSON *sbc = rc >= 0 ? cJSON_GetObjectItemCaseSensitive(o, "sbc") : NULL;
+	if (sbc) {
+		static const char *const skeys[] = {"relay", NULL};
+		if (!cJSON_IsObject(sbc))
+			return jv_bad(c, "far_side.sbc", "an object {\"relay\": true}", sbc);
+		if ((rc = jv_keys(c, sbc, "far_side.sbc", skeys)) ||
+		    (rc = jv_bool(c, sbc, "relay", "far_side.sbc", &s->sbc_relay)) < 0)
+			return rc;
 	}
 	const cJSON *pools = rc >= 0 ? cJSON_GetObjectItemCaseSensitive(o, "accounts") : NULL;
 	if (pools && (!cJSON_IsArray(pools) || cJSON_GetArraySize(pools) > SCN_MAX_GROUPS))
@@ -375,12 +412,125 @@ static int parse_extras(struct jv *c, const cJSON *root, struct scenario *s)
 			return rc;
 		s->n_actions++;
 	}
-	if (!rc && !(rc = get_object(c, root, "silence", skeys, &o)) && o) {
-		rc = get_number(c, o, "at_s", "silence", &s->pause_at_s, 0, 86400);
-		if (rc >= 0)
-			rc = get_number(c, o, "duration_s", "silence", &s->pause_s, 0, 86400);
-	}
+	int has = 0;
+	(void)o;
+	(void)skeys;
+	if (!rc)
+		rc = parse_silence(c, root, "", &has, &s->pause_at_s, &s->pause_s);
 	return rc < 0 ? rc : 0;
+}
+
+/* "fault": {"code": "reg.rate_limit", "params": {"per_second": 20}} */
+static int parse_fault(struct jv *c, const cJSON *root, struct scenario *s)
+{
+	static const char *const keys[] = {"code", "params", NULL};
+	const cJSON *o = cJSON_GetObjectItemCaseSensitive(root, "fault"), *it;
+	if (!o || cJSON_IsNull(o))
+		return 0;
+	if (!cJSON_IsObject(o))
+		return jv_bad(c, "fault", "an object {\"code\", \"params\"}", o);
+	int rc = jv_keys(c, o, "fault", keys);
+	if (!rc)
+		rc = jv_str(c, o, "code", "fault", s->fault.code, sizeof(s->fault.code), 1,
+		            "a fault code such as \"reg.rate_limit\"");
+	if (rc < 0)
+		return rc;
+	const struct fault *f = fault_find(s->fault.code);
+	if (!f) {
+		char list[512] = "";
+		size_t n = 0;
+		for (int i = 0; fault_catalogue[i] && n < sizeof(list); i++)
+			n += (size_t)snprintf(list + n, sizeof(list) - n, "%s%s", i ? ", " : "",
+			                      fault_catalogue[i]->code);
+		return jv_bad(c, "fault.code", list, cJSON_GetObjectItem(o, "code"));
+	}
+	for (int i = 0; i < FAULT_MAX_PARAMS && f->params[i].name; i++)
+		snprintf(s->fault.vals[i], sizeof(s->fault.vals[i]), "%s", f->params[i].dflt);
+	const cJSON *params = cJSON_GetObjectItemCaseSensitive(o, "params");
+	if (params && !cJSON_IsObject(params))
+		return jv_bad(c, "fault.params", "an object of parameter values", params);
+	cJSON_ArrayForEach (it, params) {
+		char field[96], value[64];
+		snprintf(field, sizeof(field), "fault.params.%s", it->string);
+		int i = fault_param_index(f, it->string);
+		if (i < 0)
+			return jv_bad(c, field, "a parameter of this fault", it);
+		if (cJSON_IsNumber(it))
+			snprintf(value, sizeof(value), "%g", it->valuedouble);
+		else if (cJSON_IsString(it))
+			snprintf(value, sizeof(value), "%s", it->valuestring);
+		else
+			return jv_bad(c, field, "a number or a string", it);
+		err_t fe;
+		if (fault_param_check(f, i, value, &fe))
+			return err_set(c->e, EINVAL, "%s: %s", c->origin, fe.msg);
+		snprintf(s->fault.vals[i], sizeof(s->fault.vals[i]), "%s", value);
+	}
+	s->has_fault = 1;
+	return 0;
+}
+
+/* "expect": {"status", "diagnosis", "all_success", "outcomes": {"X": {"min",
+ * "max", "min_share"}}} — checked here for shape, kept as text. */
+static int parse_expect(struct jv *c, const cJSON *o, const char *field, char *out, size_t cap)
+{
+	static const char *const keys[] = {"status", "diagnosis", "all_success", "outcomes",
+	                                   NULL};
+	static const char *const okeys[] = {"min", "max", "min_share", NULL};
+	if (!o)
+		return 0;
+	if (!cJSON_IsObject(o))
+		return jv_bad(c, field, "an object {\"status\", \"diagnosis\", \"outcomes\"}", o);
+	int rc = jv_keys(c, o, field, keys);
+	const cJSON *st = cJSON_GetObjectItemCaseSensitive(o, "status"), *it;
+	char f[96];
+	snprintf(f, sizeof(f), "%s.status", field);
+	if (!rc && st && (!cJSON_IsString(st) || run_status_from_name(st->valuestring) < 0))
+		return jv_bad(c, f, "a run status such as \"COMPLETED\"", st);
+	const cJSON *outs = cJSON_GetObjectItemCaseSensitive(o, "outcomes");
+	const cJSON *list = rc ? NULL : outs;
+	cJSON_ArrayForEach (it, list) {
+		snprintf(f, sizeof(f), "%s.outcomes.%s", field, it->string);
+		if (outcome_from_name(it->string) < 0)
+			return jv_bad(c, f, "an outcome such as \"REGISTRATION_FAILED\"", it);
+		if (!cJSON_IsObject(it) || (rc = jv_keys(c, it, f, okeys)))
+			return rc ? rc : jv_bad(c, f, "an object {\"min\", \"max\", \"min_share\"}", it);
+	}
+	char *text = rc ? NULL : cJSON_PrintUnformatted(o);
+	if (text && strlen(text) >= cap)
+		rc = err_set(c->e, EINVAL, "%s: %s: too long", c->origin, field);
+	else if (text)
+		snprintf(out, cap, "%s", text);
+	free(text);
+	return rc;
+}
+
+static int parse_remedy(struct jv *c, const cJSON *root, struct scenario *s)
+{
+	static const char *const keys[] = {"description", "patch", "group_patch", "expect", NULL};
+	const cJSON *o = cJSON_GetObjectItemCaseSensitive(root, "remedy");
+	if (!o)
+		return 0;
+	if (!cJSON_IsObject(o))
+		return jv_bad(c, "remedy", "an object {\"description\", \"patch\", \"expect\"}", o);
+	int rc = jv_keys(c, o, "remedy", keys);
+	const cJSON *p = cJSON_GetObjectItemCaseSensitive(o, "patch");
+	const cJSON *gp = cJSON_GetObjectItemCaseSensitive(o, "group_patch");
+	if (!rc && p && !cJSON_IsObject(p))
+		return jv_bad(c, "remedy.patch", "an object merged into the scenario", p);
+	if (!rc && gp && !cJSON_IsObject(gp))
+		return jv_bad(c, "remedy.group_patch", "an object merged into every group", gp);
+	char exp[1024];
+	if (!rc)
+		rc = parse_expect(c, cJSON_GetObjectItemCaseSensitive(o, "expect"), "remedy.expect",
+		                  exp, sizeof(exp));
+	char *text = rc ? NULL : cJSON_PrintUnformatted(o);
+	if (text && strlen(text) >= sizeof(s->remedy))
+		rc = err_set(c->e, EINVAL, "%s: remedy: too long", c->origin);
+	else if (text)
+		snprintf(s->remedy, sizeof(s->remedy), "%s", text);
+	free(text);
+	return rc;
 }
 
 static void defaults(struct scenario *s)
@@ -407,7 +557,7 @@ int scenario_parse(const char *json, const char *origin, struct scenario *s, err
 	static const char *const keys[] = {"name",       "region",  "buildup_s", "call_duration_s",
 	                                   "time_scale", "groups",  "plan",      "platform",
 	                                   "far_side",   "actions", "silence",   "fault",
-	                                   "expect",     "remedy",  NULL};
+	                                   "expect",     "remedy",  "description", NULL};
 	struct jv c = {origin, e};
 	memset(s, 0, sizeof(*s));
 	defaults(s);
@@ -441,6 +591,13 @@ int scenario_parse(const char *json, const char *origin, struct scenario *s, err
 		rc = check_groups(&c, s);
 	if (rc >= 0)
 		rc = parse_extras(&c, root, s);
+	if (rc >= 0)
+		rc = parse_fault(&c, root, s);
+	if (rc >= 0)
+		rc = parse_expect(&c, cJSON_GetObjectItemCaseSensitive(root, "expect"), "expect",
+		                  s->expect, sizeof(s->expect));
+	if (rc >= 0)
+		rc = parse_remedy(&c, root, s);
 	if (rc >= 0 && !s->platform.worker_region[0])
 		snprintf(s->platform.worker_region, sizeof(s->platform.worker_region), "%s",
 		         s->region);
@@ -455,8 +612,71 @@ int scenario_load(const char *path, struct scenario *s, err_t *e)
 	if (rc)
 		return rc;
 	rc = scenario_parse(text, path, s, e);
+	if (!rc && s->remedy[0]) {
+		/* The remedied scenario must be valid too, before anything starts. */
+		char *fixed = scenario_remedied(text, path, e);
+		struct scenario *r = fixed ? malloc(sizeof(*r)) : NULL;
+		char origin[PATH_MAX + 32];
+		snprintf(origin, sizeof(origin), "%s (after its remedy)", path);
+		rc = !fixed ? -EINVAL : !r ? -ENOMEM : scenario_parse(fixed, origin, r, e);
+		free(r);
+		free(fixed);
+	}
 	free(text);
 	return rc;
+}
+
+cJSON *json_merge_patch(cJSON *target, const cJSON *patch)
+{
+	if (!cJSON_IsObject(patch)) {
+		cJSON_Delete(target);
+		return cJSON_Duplicate(patch, 1);
+	}
+	if (!cJSON_IsObject(target)) {
+		cJSON_Delete(target);
+		target = cJSON_CreateObject();
+	}
+	const cJSON *it;
+	cJSON_ArrayForEach (it, patch) {
+		if (cJSON_IsNull(it)) {
+			cJSON_DeleteItemFromObjectCaseSensitive(target, it->string);
+			continue;
+		}
+		cJSON *old = cJSON_DetachItemFromObjectCaseSensitive(target, it->string);
+		cJSON_AddItemToObject(target, it->string, json_merge_patch(old, it));
+	}
+	return target;
+}
+
+char *scenario_remedied(const char *json, const char *origin, err_t *e)
+{
+	cJSON *root = cJSON_Parse(json);
+	const cJSON *rem = cJSON_GetObjectItemCaseSensitive(root, "remedy"), *g;
+	if (!root || !rem) {
+		cJSON_Delete(root);
+		err_set(e, EINVAL, "%s: no remedy to apply", origin);
+		return NULL;
+	}
+	cJSON *rem_copy = cJSON_Duplicate(rem, 1);
+	cJSON_DeleteItemFromObjectCaseSensitive(root, "remedy");
+	cJSON_DeleteItemFromObjectCaseSensitive(root, "expect");
+	const cJSON *patch = cJSON_GetObjectItemCaseSensitive(rem_copy, "patch");
+	const cJSON *gp = cJSON_GetObjectItemCaseSensitive(rem_copy, "group_patch");
+	if (patch)
+		root = json_merge_patch(root, patch);
+	cJSON *groups = gp ? cJSON_GetObjectItemCaseSensitive(root, "groups") : NULL;
+	cJSON_ArrayForEach (g, groups) {
+		cJSON *ng = json_merge_patch(cJSON_Duplicate(g, 1), gp);
+		cJSON_ReplaceItemViaPointer(cJSON_GetObjectItemCaseSensitive(root, "groups"),
+		                            (cJSON *)g, ng);
+	}
+	const cJSON *exp = cJSON_GetObjectItemCaseSensitive(rem_copy, "expect");
+	if (exp)
+		cJSON_AddItemToObject(root, "expect", cJSON_Duplicate(exp, 1));
+	cJSON_Delete(rem_copy);
+	char *out = cJSON_Print(root);
+	cJSON_Delete(root);
+	return out;
 }
 
 long scenario_ms(const struct scenario *s, double seconds)

@@ -7,6 +7,8 @@
 #ifndef SIPLAB_SCENARIO_H
 #define SIPLAB_SCENARIO_H
 
+#include <cJSON.h>
+
 #include "../netns/sys.h"
 
 #define SCN_MAX_GROUPS 16
@@ -32,6 +34,8 @@ struct scn_group {
 	enum scn_role role;
 	char target[64]; /* "callee-pool", another group's name, or "" (receive-only) */
 	char region[32];
+	int has_pause; /* its own silence, instead of the test's */
+	double pause_at_s, pause_s;
 };
 
 #define SCN_MAX_ACTIONS 8
@@ -82,6 +86,13 @@ struct scn_action {
 	double at_s; /* seconds after the run starts (scaled) */
 };
 
+/* The fault a scenario injects: its code and every parameter's value (given
+ * or default), in the order of the fault's parameters. */
+struct scn_fault {
+	char code[48];
+	char vals[6][64];
+};
+
 struct scenario {
 	char name[64];
 	char region[32];
@@ -96,7 +107,21 @@ struct scenario {
 	struct scn_action actions[SCN_MAX_ACTIONS];
 	int n_actions;
 	double pause_at_s, pause_s; /* silence suppression: every endpoint stops sending */
+	int has_fault;
+	struct scn_fault fault;
+	char expect[1024];  /* the "expect" object as JSON text, "" when none */
+	char remedy[4096];  /* the "remedy" object as JSON text, "" when none */
+	int sbc_relay;      /* far_side.sbc.relay: the registrar relays media (latching) */
 };
+
+/* RFC 7386 merge patch: patch's members replace target's (null removes).
+ * Returns the patched target (a new tree when target is not an object). */
+cJSON *json_merge_patch(cJSON *target, const cJSON *patch);
+/* The scenario after its remedy: the remedy's "patch" merged into the
+ * scenario's JSON and its "group_patch" into every group; the remedy's own
+ * "expect" becomes the expectation. Returns malloc'd JSON text, or NULL with
+ * the reason in e. */
+char *scenario_remedied(const char *json, const char *origin, err_t *e);
 
 int scenario_parse(const char *json, const char *origin, struct scenario *s, err_t *e);
 int scenario_load(const char *path, struct scenario *s, err_t *e);

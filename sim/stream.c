@@ -134,7 +134,7 @@ int stream_open(struct stream *s, const char *addr, err_t *e)
 	s->seq = (uint16_t)random();
 	s->ts = (uint32_t)random();
 	s->rtt_ms = s->peer_loss_pct = s->peer_jitter_ms = -1;
-	s->rx_at_pause = s->rx_at_resume = -1;
+	s->rx_at_pause = s->tx_at_resume = -1;
 	return 0;
 }
 
@@ -378,8 +378,8 @@ void stream_tick(struct stream *s, long long now)
 		return;
 	if (s->pause_from_ns && s->rx_at_pause < 0 && now >= s->pause_from_ns)
 		s->rx_at_pause = (int64_t)s->rx.packets;
-	if (s->pause_from_ns && s->rx_at_resume < 0 && now >= s->pause_until_ns)
-		s->rx_at_resume = (int64_t)s->rx.packets;
+	if (s->pause_from_ns && s->tx_at_resume < 0 && now >= s->pause_until_ns)
+		s->tx_at_resume = (int64_t)s->tx_packets;
 	/* Far behind (a stalled loop): skip ahead rather than send a burst. */
 	if (now - s->next_rtp_ns > 10 * FRAME_NS)
 		s->next_rtp_ns = now;
@@ -496,5 +496,6 @@ void stream_metrics(const struct stream *s, struct stream_metrics *m)
 	m->rtcp_received = s->rtcp_received;
 	m->srtp_errors = s->srtp_errors;
 	m->rx_before_pause = s->rx_at_pause;
-	m->rx_after_pause = s->rx_at_resume >= 0 ? (int64_t)s->rx.packets - s->rx_at_resume : -1;
+	m->rx_since_pause = s->rx_at_pause >= 0 ? (int64_t)s->rx.packets - s->rx_at_pause : -1;
+	m->tx_after_pause = s->tx_at_resume >= 0 ? (int64_t)s->tx_packets - s->tx_at_resume : -1;
 }

@@ -33,8 +33,9 @@ struct stream_metrics {
 	struct stream_dir tx, rx;
 	uint64_t rtcp_sent, rtcp_received, srtp_errors;
 	/* Around a pause in sending (silence suppression): packets received
-	 * before it began, and after it ended (-1 when there was no pause). */
-	int64_t rx_before_pause, rx_after_pause;
+	 * before it began and since it began, and sent after it ended (-1 when
+	 * there was no pause, or it had not ended). */
+	int64_t rx_before_pause, rx_since_pause, tx_after_pause;
 };
 
 struct stream {
@@ -58,7 +59,7 @@ struct stream {
 	double rtt_ms, peer_loss_pct, peer_jitter_ms;
 	long long start_ns, next_rtp_ns, next_rtcp_ns, rtcp_interval_ns;
 	long long pause_from_ns, pause_until_ns; /* 0: no pause */
-	int64_t rx_at_pause, rx_at_resume;
+	int64_t rx_at_pause, tx_at_resume;
 };
 
 /* Bind a UDP socket on addr (any port). */

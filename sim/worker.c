@@ -42,7 +42,7 @@ struct ep;
  * retransmissions, bounded so a looping peer cannot eat the worker. */
 #define TRACE_MAX 64
 
-enum ep_next { NEXT_NONE, NEXT_REGISTER, NEXT_CALL, NEXT_HANGUP };
+enum ep_next { NEXT_NONE, NEXT_REGISTER, NEXT_CALL, NEXT_HANGUP, NEXT_REG_REFUSED };
 
 struct ep {
 	struct worker *w;
@@ -54,6 +54,7 @@ struct ep {
 	enum scn_srtp srtp;
 	enum scn_role role;
 	long reg_at_ms, call_at_ms, call_ms;
+	long pause_at_ms, pause_ms; /* silence suppression, from the media start */
 	nua_handle_t *reg_nh, *call_nh;
 	su_timer_t *timer;
 	enum ep_next next;
@@ -63,6 +64,8 @@ struct ep {
 	int code_local;     /* it was made up by the stack, not received */
 	int last_rx_status; /* the last response status seen on the wire */
 	int auth_tries;
+	char reg_refused[96]; /* the error response a REGISTER got ("503 Service ...") */
+	int retry_after;
 	int registered, in_call, final;
 	char reason[192];
 	long long t_register, t_registered, t_invite, t_ringing, t_answered, t_bye;
@@ -88,7 +91,7 @@ struct worker {
 	int n_active, cap_active;
 	long long t0; /* when the dispatch arrived */
 	char run[64];
-	long t1_ms, t1x64_ms, rtcp_ms, pause_at_ms, pause_ms, deadline_ms;
+	long t1_ms, t1x64_ms, rtcp_ms, deadline_ms;
 	char tls_dir[256];
 	int stopping;
 	int exit_code;
@@ -189,6 +192,25 @@ static struct ep *trace_owner(struct worker *w, const char *msg, int sent, int *
 	return u ? find_user(w, u, n) : NULL;
 }
 
+static void arm(struct ep *ep, enum ep_next next, long ms);
+
+/* A REGISTER refused with an error the stack may quietly retry later (nua
+ * honours a 503's Retry-After and reports nothing meanwhile): on the
+ * platform that endpoint has failed, so it fails here, with that code. */
+static void refused_register(struct ep *ep, const char *msg, int sent, int status)
+{
+	const char *cseq = strstr(msg, "\nCSeq:");
+	if (sent || status < 300 || status == 401 || status == 407 || ep->registered ||
+	    ep->final || ep->reg_refused[0] || !cseq ||
+	    !strstr(cseq, "REGISTER"))
+		return;
+	snprintf(ep->reg_refused, sizeof(ep->reg_refused), "%.*s", (int)strcspn(msg + 8, "\r\n"),
+	         msg + 8);
+	const char *ra = strstr(msg, "\nRetry-After:");
+	ep->retry_after = ra ? atoi(ra + 13) : 0;
+	arm(ep, NEXT_REG_REFUSED, 1);
+}
+
 static void trace_message(struct worker *w)
 {
 	if (!w->msg_len)
@@ -200,6 +222,7 @@ static void trace_message(struct worker *w)
 		return;
 	if (!sent && status >= 200)
 		ep->last_rx_status = status;
+	refused_register(ep, w->msg, sent, status);
 	if (cJSON_GetArraySize(ep->trace) >= TRACE_MAX)
 		return;
 	cJSON *t = cJSON_CreateObject();
@@ -386,7 +409,9 @@ static cJSON *media_json(const struct ep *ep, const struct stream_metrics *m)
 	cJSON_AddNumberToObject(o, "srtp_errors", (double)m->srtp_errors);
 	if (m->rx_before_pause >= 0) {
 		cJSON_AddNumberToObject(o, "received_before_pause", (double)m->rx_before_pause);
-		cJSON_AddNumberToObject(o, "received_after_pause", (double)m->rx_after_pause);
+		cJSON_AddNumberToObject(o, "received_since_pause", (double)m->rx_since_pause);
+		if (m->tx_after_pause >= 0)
+			cJSON_AddNumberToObject(o, "sent_after_pause", (double)m->tx_after_pause);
 	}
 	return o;
 }
@@ -530,7 +555,7 @@ static void start_stream(struct ep *ep)
 {
 	struct worker *w = ep->w;
 	err_t e;
-	if (stream_start(&ep->st, &w->clips, w->rtcp_ms, w->pause_at_ms, w->pause_ms, sys_now_ns(),
+	if (stream_start(&ep->st, &w->clips, w->rtcp_ms, ep->pause_at_ms, ep->pause_ms, sys_now_ns(),
 	                 &e)) {
 		ep_fail(ep, OUTCOME_NEGOTIATION_FAILED, 0, "%s", e.msg);
 		return;
@@ -614,6 +639,16 @@ static void ep_timer(struct worker *w, su_timer_t *t, void *arg)
 	case NEXT_HANGUP:
 		do_hangup(ep);
 		break;
+	case NEXT_REG_REFUSED: {
+		int code = atoi(ep->reg_refused);
+		char ra[64] = "";
+		if (ep->retry_after)
+			snprintf(ra, sizeof(ra), " (Retry-After: %d)", ep->retry_after);
+		ep_fail(ep, OUTCOME_REGISTRATION_FAILED, code, "REGISTER answered %s%s",
+		        ep->reg_refused, ra);
+		ep_finish(ep);
+		break;
+	}
 	default:
 		break;
 	}
@@ -867,6 +902,8 @@ static int ep_from_json(struct worker *w, struct ep *ep, const cJSON *o)
 	ep->reg_at_ms = num(o, "register_at_ms", 0);
 	ep->call_at_ms = num(o, "call_at_ms", 0);
 	ep->call_ms = num(o, "call_ms", 1000);
+	ep->pause_at_ms = num(o, "pause_at_ms", 0);
+	ep->pause_ms = num(o, "pause_ms", 0);
 	ep->phase = PHASE_INITIALIZING;
 	ep->trace = cJSON_CreateArray();
 	ep->warnings = cJSON_CreateArray();
@@ -915,8 +952,6 @@ static void dispatch(struct worker *w, const cJSON *m)
 	w->t1_ms = num(m, "t1_ms", 0);
 	w->t1x64_ms = num(m, "t1x64_ms", 0);
 	w->rtcp_ms = num(m, "rtcp_ms", 5000);
-	w->pause_at_ms = num(m, "pause_at_ms", 0);
-	w->pause_ms = num(m, "pause_ms", 0);
 	w->deadline_ms = num(m, "deadline_ms", 60000);
 	w->t0 = sys_now_ns();
 	w->eps = calloc((size_t)n, sizeof(*w->eps));

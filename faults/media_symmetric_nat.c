@@ -1,0 +1,24 @@
+/* media.symmetric_nat — workers behind a NAT router that maps every
+ * destination to a new random port (nftables masquerade random,fully-random).
+ * Their SDP carries the private address and nothing learnt from STUN holds for
+ * the media peer: calls connect, audio is one-way or absent. The remedy is the
+ * SBC's latching media relay (far_side.sbc.relay). */
+#include "fault.h"
+
+static int apply(struct fault_plan *p, const char *const *v, double time_scale, err_t *e)
+{
+	(void)v;
+	(void)time_scale;
+	(void)e;
+	p->nat = 1;
+	p->nat_random = 1;
+	return 0;
+}
+
+const struct fault fault_media_symmetric_nat = {
+        .code = "media.symmetric_nat",
+        .summary = "workers behind a symmetric NAT (a new random port per destination)",
+        .applied = "before the run: the NAT router's masquerade rule",
+        .params = {{NULL, NULL, NULL, NULL}},
+        .apply = apply,
+};

@@ -1,0 +1,347 @@
+/* diagnose.c — read the evidence out of a report, let every rule judge it, and
+ * rank what fits (see diagnose.h). */
+#define _GNU_SOURCE
+#include "diagnose.h"
+
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+static const char *str(const cJSON *o, const char *k)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
+	return cJSON_IsString(v) ? v->valuestring : "";
+}
+
+static double num(const cJSON *o, const char *k, double dflt)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
+	return cJSON_IsNumber(v) ? v->valuedouble : dflt;
+}
+
+void dx_say(struct dx_finding *f, const char *fmt, ...)
+{
+	if (f->n_evidence == DX_MAX_EVIDENCE)
+		return;
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(f->evidence[f->n_evidence++], sizeof(f->evidence[0]), fmt, ap);
+	va_end(ap);
+}
+
+int dx_count(const struct dx_evidence *ev, const char *outcome)
+{
+	int n = 0;
+	for (int i = 0; i < ev->n; i++)
+		n += !strcmp(ev->eps[i].outcome, outcome);
+	return n;
+}
+
+int dx_failed(const struct dx_ep *e)
+{
+	return *e->outcome && strcmp(e->outcome, "SUCCESS") &&
+	       strcmp(e->outcome, "COMPLETED_WITH_WARNINGS");
+}
+
+/* --- what a trace shows ------------------------------------------------------------- */
+
+/* The value of header `name` in a message's text, up to the end of line. */
+static int header(const char *msg, const char *name, char *out, size_t cap)
+{
+	size_t n = strlen(name);
+	for (const char *l = msg; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL)
+		if (!strncasecmp(l, name, n) && l[n] == ':') {
+			const char *v = l + n + 1;
+			while (*v == ' ')
+				v++;
+			snprintf(out, cap, "%.*s", (int)strcspn(v, "\r\n"), v);
+			return 1;
+		}
+	return 0;
+}
+
+/* The codec names an SDP offers, in its order: "opus PCMU". */
+static void sdp_codecs(const char *msg, char *out, size_t cap)
+{
+	const char *m = strstr(msg, "m=audio ");
+	out[0] = '\0';
+	if (!m)
+		return;
+	char line[160];
+	snprintf(line, sizeof(line), "%.*s", (int)strcspn(m, "\r\n"), m);
+	size_t n = 0;
+	char *save = NULL, *t = strtok_r(line, " ", &save);
+	for (int k = 0; t; t = strtok_r(NULL, " ", &save), k++) {
+		if (k < 3)
+			continue; /* m=audio, port, profile */
+		char key[32], name[32] = "";
+		snprintf(key, sizeof(key), "a=rtpmap:%s ", t);
+		const char *r = strstr(msg, key);
+		if (r)
+			sscanf(r + strlen(key), "%31[^/]", name);
+		else
+			snprintf(name, sizeof(name), "%s", !strcmp(t, "0")   ? "PCMU"
+			                                   : !strcmp(t, "8") ? "PCMA"
+			                                   : !strcmp(t, "9") ? "G722"
+			                                                     : t);
+		n += (size_t)snprintf(out + n, cap > n ? cap - n : 0, "%s%s", n ? " " : "", name);
+	}
+}
+
+/* Via of a REGISTER's answer: the sent-by host and port, and what the
+ * registrar saw (received=, rport=). */
+static void via_facts(const char *msg, struct dx_ep *e)
+{
+	char via[256];
+	if (!header(msg, "Via", via, sizeof(via)) && !header(msg, "v", via, sizeof(via)))
+		return;
+	const char *sp = strchr(via, ' ');
+	if (sp)
+		sscanf(sp + 1, "%63[^:;]:%d", e->via_host, &e->via_port);
+	const char *r = strstr(via, "received=");
+	if (r)
+		sscanf(r + 9, "%63[^;, ]", e->received);
+	const char *p = strstr(via, "rport=");
+	if (p)
+		e->rport = atoi(p + 6);
+}
+
+static void trace_facts(const cJSON *trace, struct dx_ep *e)
+{
+	const cJSON *t;
+	cJSON_ArrayForEach (t, trace) {
+		const char *dir = str(t, "dir"), *first = str(t, "first_line"), *text = str(t, "text");
+		int sent = !strcmp(dir, "send");
+		char cseq[64] = "";
+		header(text, "CSeq", cseq, sizeof(cseq));
+		e->sent_any |= sent;
+		e->recv_any |= !sent;
+		if (sent && !strncmp(first, "REGISTER ", 9))
+			e->reg_sent++;
+		if (!sent && !strncmp(first, "SIP/2.0 ", 8) && strstr(cseq, "REGISTER")) {
+			e->reg_answered++;
+			char ra[32];
+			if (header(text, "Retry-After", ra, sizeof(ra)))
+				e->retry_after = atoi(ra);
+			if (atoi(first + 8) == 200 && !e->via_host[0])
+				via_facts(text, e);
+		}
+		if (!strncmp(first, "INVITE ", 7) && strstr(text, "m=audio")) {
+			if (sent && !e->offer_sent[0]) {
+				sdp_codecs(text, e->offer_sent, sizeof(e->offer_sent));
+				char c[96];
+				const char *cl = strstr(text, "c=IN IP4 ");
+				if (cl && sscanf(cl + 9, "%63s", c) == 1)
+					snprintf(e->sdp_addr, sizeof(e->sdp_addr), "%s", c);
+			} else if (!sent && !e->offer_received[0]) {
+				sdp_codecs(text, e->offer_received, sizeof(e->offer_received));
+			}
+		}
+	}
+}
+
+static void endpoint_facts(const cJSON *rec, struct dx_ep *e)
+{
+	memset(e, 0, sizeof(*e));
+	e->rec = rec;
+	e->user = str(rec, "user");
+	e->group = str(rec, "group");
+	e->worker = str(rec, "worker");
+	e->outcome = str(rec, "outcome");
+	e->phase_reached = str(rec, "phase_reached");
+	if (!*e->phase_reached)
+		e->phase_reached = str(rec, "phase");
+	e->reason = str(rec, "reason");
+	e->code = (int)num(rec, "sip_code", 0);
+	e->code_local = !strcmp(str(rec, "sip_code_source"), "local");
+	e->caller = cJSON_GetObjectItemCaseSensitive(rec, "target") != NULL;
+	const cJSON *t = cJSON_GetObjectItemCaseSensitive(rec, "times_ms");
+	e->registered = cJSON_GetObjectItemCaseSensitive(t, "registered") != NULL;
+	e->t_register = num(t, "register", -1);
+	trace_facts(cJSON_GetObjectItemCaseSensitive(rec, "trace"), e);
+	const cJSON *m = cJSON_GetObjectItemCaseSensitive(rec, "media");
+	e->media = cJSON_IsObject(m);
+	e->rx = num(cJSON_GetObjectItemCaseSensitive(m, "received"), "packets", 0);
+	e->tx = num(cJSON_GetObjectItemCaseSensitive(m, "sent"), "packets", 0);
+	e->before_pause = num(m, "received_before_pause", -1);
+	e->since_pause = num(m, "received_since_pause", -1);
+	e->sent_after_pause = num(m, "sent_after_pause", -1);
+}
+
+static void worker_facts(const cJSON *w, struct dx_evidence *ev)
+{
+	struct dx_worker *x = &ev->workers[ev->n_workers++];
+	memset(x, 0, sizeof(*x));
+	x->name = str(w, "name");
+	x->status = str(w, "status");
+	x->endpoints = num(w, "endpoints", 0);
+	ev->online_workers += !strcmp(x->status, "ONLINE");
+	const cJSON *e, *s;
+	cJSON_ArrayForEach (e, cJSON_GetObjectItemCaseSensitive(w, "events")) {
+		const char *what = str(e, "event");
+		if (strstr(what, "OFFLINE") && !x->lost) {
+			x->lost = 1;
+			x->lost_t = num(e, "t_ms", 0);
+		}
+		if (!strncmp(what, "process ", 8)) {
+			snprintf(x->how, sizeof(x->how), "%s", what + 8);
+			x->oom |= strstr(what, "OOM kill") != NULL;
+		}
+	}
+	cJSON_ArrayForEach (s, cJSON_GetObjectItemCaseSensitive(w, "resources"))
+		x->last_rss_kb = num(s, "rss_kb", x->last_rss_kb);
+	cJSON_ArrayForEach (s, cJSON_GetObjectItemCaseSensitive(w, "sip_stack_events")) {
+		const char *line = cJSON_IsString(s) ? s->valuestring : "";
+		if (strstr(line, "icmp") || strstr(line, "refused") || strstr(line, "Refused")) {
+			if (!ev->icmp_events++)
+				snprintf(ev->first_icmp, sizeof(ev->first_icmp), "%s", line);
+		}
+		if (strcasestr(line, "dns") || strcasestr(line, "resolv") ||
+		    strcasestr(line, "no such domain")) {
+			if (!ev->dns_events++)
+				snprintf(ev->first_dns, sizeof(ev->first_dns), "%s", line);
+		}
+	}
+}
+
+static int evidence_read(const cJSON *rep, struct dx_evidence *ev)
+{
+	memset(ev, 0, sizeof(*ev));
+	ev->report = rep;
+	const cJSON *run = cJSON_GetObjectItemCaseSensitive(rep, "run");
+	ev->status = str(run, "status");
+	ev->reason = str(run, "reason");
+	const cJSON *eps = cJSON_GetObjectItemCaseSensitive(rep, "endpoints"), *e;
+	ev->eps = calloc((size_t)cJSON_GetArraySize(eps) + 1, sizeof(*ev->eps));
+	if (!ev->eps)
+		return -1;
+	cJSON_ArrayForEach (e, eps)
+		endpoint_facts(e, &ev->eps[ev->n++]);
+	const cJSON *w;
+	cJSON_ArrayForEach (w, cJSON_GetObjectItemCaseSensitive(rep, "workers"))
+		if (ev->n_workers < 64)
+			worker_facts(w, ev);
+	return 0;
+}
+
+/* --- ranking and output ------------------------------------------------------------ */
+
+static int by_score(const void *a, const void *b)
+{
+	return ((const struct dx_finding *)b)->score - ((const struct dx_finding *)a)->score;
+}
+
+/* What the report shows, for a reader when no rule fits. */
+static cJSON *what_was_seen(const struct dx_evidence *ev)
+{
+	cJSON *saw = cJSON_CreateArray();
+	char line[256];
+	snprintf(line, sizeof(line), "run %s with %d endpoints%s%s", ev->status, ev->n,
+	         *ev->reason ? ": " : "", ev->reason);
+	cJSON_AddItemToArray(saw, cJSON_CreateString(line));
+	const cJSON *outs = cJSON_GetObjectItemCaseSensitive(
+	        cJSON_GetObjectItemCaseSensitive(ev->report, "totals"), "outcomes");
+	char *o = outs ? cJSON_PrintUnformatted(outs) : NULL;
+	snprintf(line, sizeof(line), "outcomes %s", o ? o : "{}");
+	free(o);
+	cJSON_AddItemToArray(saw, cJSON_CreateString(line));
+	for (int i = 0, shown = 0; i < ev->n && shown < 3; i++) {
+		const struct dx_ep *e = &ev->eps[i];
+		if (!dx_failed(e) && strcmp(e->outcome, "COMPLETED_WITH_WARNINGS"))
+			continue;
+		snprintf(line, sizeof(line), "%s (%s): %s in %s, SIP %d (%s): %s", e->user, e->group,
+		         e->outcome, e->phase_reached, e->code, e->code_local ? "local" : "wire",
+		         e->reason);
+		cJSON_AddItemToArray(saw, cJSON_CreateString(line));
+		shown++;
+	}
+	return saw;
+}
+
+static int anything_wrong(const struct dx_evidence *ev)
+{
+	if (strcmp(ev->status, "COMPLETED"))
+		return 1;
+	for (int i = 0; i < ev->n; i++)
+		if (strcmp(ev->eps[i].outcome, "SUCCESS"))
+			return 1;
+	return 0;
+}
+
+cJSON *diagnose(const cJSON *report)
+{
+	struct dx_evidence ev;
+	cJSON *d = cJSON_CreateObject();
+	if (evidence_read(report, &ev)) {
+		cJSON_AddStringToObject(d, "error", "out of memory");
+		return d;
+	}
+	cJSON_AddStringToObject(d, "status", ev.status);
+	cJSON_AddNumberToObject(d, "endpoints", ev.n);
+	cJSON *list = cJSON_AddArrayToObject(d, "findings");
+	int n_rules = 0;
+	while (dx_rules[n_rules])
+		n_rules++;
+	struct dx_finding *found = calloc((size_t)n_rules, sizeof(*found));
+	int n = 0;
+	for (int i = 0; found && anything_wrong(&ev) && dx_rules[i]; i++) {
+		struct dx_finding *f = &found[n];
+		memset(f, 0, sizeof(*f));
+		f->rule = dx_rules[i];
+		f->score = dx_rules[i]->match(&ev, f);
+		n += f->score > 0;
+	}
+	if (found)
+		qsort(found, (size_t)n, sizeof(*found), by_score);
+	for (int i = 0; i < n; i++) {
+		cJSON *o = cJSON_CreateObject();
+		cJSON_AddStringToObject(o, "code", found[i].rule->code);
+		cJSON_AddNumberToObject(o, "score", found[i].score);
+		cJSON_AddStringToObject(o, "branch", found[i].rule->branch);
+		cJSON *evs = cJSON_AddArrayToObject(o, "evidence");
+		for (int k = 0; k < found[i].n_evidence; k++)
+			cJSON_AddItemToArray(evs, cJSON_CreateString(found[i].evidence[k]));
+		cJSON_AddStringToObject(o, "resolution", found[i].rule->resolution);
+		cJSON_AddItemToArray(list, o);
+	}
+	cJSON_AddBoolToObject(d, "unexplained", anything_wrong(&ev) && n == 0);
+	cJSON_AddItemToObject(d, "saw", what_was_seen(&ev));
+	free(found);
+	free(ev.eps);
+	return d;
+}
+
+const char *diagnose_top(const cJSON *d)
+{
+	const cJSON *first = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(d, "findings"), 0);
+	if (first)
+		return str(first, "code");
+	return cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(d, "unexplained")) ? "unexplained"
+	                                                                          : "healthy";
+}
+
+void diagnose_print(const cJSON *d, FILE *f)
+{
+	const cJSON *findings = cJSON_GetObjectItemCaseSensitive(d, "findings"), *x, *e;
+	fprintf(f, "diagnosis: run %s, %d endpoints\n", str(d, "status"),
+	        (int)num(d, "endpoints", 0));
+	if (!strcmp(diagnose_top(d), "healthy")) {
+		fprintf(f, "  no failure: the run COMPLETED and every endpoint is SUCCESS\n");
+		return;
+	}
+	if (!strcmp(diagnose_top(d), "unexplained")) {
+		fprintf(f, "  no known failure fits this evidence. What the report shows:\n");
+		cJSON_ArrayForEach (e, cJSON_GetObjectItemCaseSensitive(d, "saw"))
+			fprintf(f, "    - %s\n", e->valuestring);
+		return;
+	}
+	int i = 0;
+	cJSON_ArrayForEach (x, findings) {
+		fprintf(f, "  %d. %s (fit %d/100)\n     guide: %s\n", ++i, str(x, "code"),
+		        (int)num(x, "score", 0), str(x, "branch"));
+		cJSON_ArrayForEach (e, cJSON_GetObjectItemCaseSensitive(x, "evidence"))
+			fprintf(f, "     - %s\n", e->valuestring);
+		fprintf(f, "     resolution: %s\n", str(x, "resolution"));
+	}
+}

@@ -1,0 +1,85 @@
+/* diagnose.h — diagnosis of a run from its report alone (never from the
+ * fault that was injected), walking the failure guide's decision tree: the
+ * run's status, whether it started, the scope (all endpoints or some, by
+ * group, by worker, by time), the phase reached, the SIP codes and what the
+ * traces show, and the media counters per direction. The rules are one entry
+ * each in rules.c, in the guide's order. */
+#ifndef SIPLAB_DIAGNOSE_H
+#define SIPLAB_DIAGNOSE_H
+
+#include <cJSON.h>
+#include <stdio.h>
+
+#define DX_MAX_EVIDENCE 8
+
+/* One endpoint, as its record and trace show it. */
+struct dx_ep {
+	const cJSON *rec;
+	const char *user, *group, *worker, *outcome, *phase_reached, *reason;
+	int code, code_local, caller, registered;
+	double t_register;
+	int reg_sent, reg_answered, sent_any, recv_any, retry_after;
+	char offer_sent[96], offer_received[96]; /* codec names of the INVITE's SDP */
+	char sdp_addr[64];                       /* c= of the INVITE it sent */
+	char via_host[64], received[64];         /* Via sent-by, and received= in the reply */
+	int via_port, rport;
+	int media;
+	double rx, tx, before_pause, since_pause, sent_after_pause;
+};
+
+struct dx_worker {
+	const char *name, *status;
+	int oom, lost;
+	double lost_t;
+	char how[128];
+	double last_rss_kb, endpoints;
+};
+
+/* What a run report shows, read once. */
+struct dx_evidence {
+	const cJSON *report;
+	const char *status, *reason;
+	int n;
+	struct dx_ep *eps;
+	struct dx_worker workers[64];
+	int n_workers;
+	int online_workers;
+	int icmp_events, dns_events;
+	char first_icmp[160], first_dns[160];
+};
+
+struct dx_rule;
+
+struct dx_finding {
+	const struct dx_rule *rule;
+	int score; /* 0 to 100: how well the evidence fits */
+	char evidence[DX_MAX_EVIDENCE][320];
+	int n_evidence;
+};
+
+struct dx_rule {
+	const char *code;
+	const char *branch;     /* where in the guide this is */
+	const char *resolution; /* what to do, in our words */
+	/* Fill f's evidence and return its score; 0 when it does not fit. */
+	int (*match)(const struct dx_evidence *ev, struct dx_finding *f);
+};
+
+/* Every rule, in the guide's order; NULL-terminated (rules.c). */
+extern const struct dx_rule *const dx_rules[];
+
+/* Evidence helpers for the rules. */
+void dx_say(struct dx_finding *f, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+int dx_count(const struct dx_evidence *ev, const char *outcome);
+int dx_failed(const struct dx_ep *e);
+
+/* The diagnosis of a report, as JSON: {"status", "endpoints", "findings":
+ * [{"code", "score", "branch", "evidence": [...], "resolution"}], "saw": [...]}.
+ * findings is ranked, empty when nothing failed or when no rule fits (then
+ * "unexplained" is true and "saw" says what the report shows). */
+cJSON *diagnose(const cJSON *report);
+/* The top finding's code, "healthy" when nothing failed, "unexplained". */
+const char *diagnose_top(const cJSON *d);
+void diagnose_print(const cJSON *d, FILE *f);
+
+#endif

@@ -1,0 +1,413 @@
+/* runlab.c — one test run in a fresh lab (see runlab.h): the topology the
+ * scenario and its fault ask for, the far side, the gateway in the platform
+ * host, a worker process per worker host, the run, and its report — written
+ * whatever happens. */
+#define _GNU_SOURCE
+#include "runlab.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "../netns/ctl.h"
+#include "../netns/lab.h"
+#include "cli.h"
+#include "farside.h"
+#include "platform.h"
+#include "report.h"
+
+#define GATEWAY_ADDR "10.10.1.2"
+#define GATEWAY_PORT 7000
+
+struct run_ctx {
+	struct runlab_opts o;
+	const char *scenario_path;
+	const char *scenario_text;
+	struct scenario s;
+	struct fault_plan plan;
+	char self[PATH_MAX];
+	struct lab lab;
+	struct farside far;
+	struct platform pf;
+	struct lab_proc *workers[64];
+	int n_workers;
+	int exit_noted[64];
+	int sfd;
+	int actions_done[SCN_MAX_ACTIONS];
+};
+
+/* The gateway's socket lives in the platform host's network namespace:
+ * made there, then used from here like any other descriptor. */
+static int gateway_socket(struct lab *lab, err_t *e)
+{
+	int host = topo_host_index(lab->topo, "platform");
+	if (host < 0)
+		return err_set(e, ENOENT, "the topology has no platform host");
+	int self = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+	if (self < 0 || setns(lab->hosts[host].netns, CLONE_NEWNET) < 0) {
+		int rc = err_set(e, errno, "entering the platform host: %s", strerror(errno));
+		if (self >= 0)
+			close(self);
+		return rc;
+	}
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0), one = 1;
+	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(GATEWAY_PORT)};
+	inet_pton(AF_INET, GATEWAY_ADDR, &sa.sin_addr);
+	int rc = 0;
+	if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
+	    bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(fd, 64) < 0)
+		rc = err_set(e, errno, "gateway on %s:%d: %s", GATEWAY_ADDR, GATEWAY_PORT,
+		             strerror(errno));
+	if (setns(self, CLONE_NEWNET) < 0 && !rc)
+		rc = err_set(e, errno, "leaving the platform host: %s", strerror(errno));
+	close(self);
+	if (rc && fd >= 0)
+		close(fd);
+	return rc ? rc : fd;
+}
+
+static int start_workers(struct run_ctx *c, const char *token, err_t *e)
+{
+	char gw[64], cap[16];
+	snprintf(gw, sizeof(gw), "%s:%d", GATEWAY_ADDR, GATEWAY_PORT);
+	snprintf(cap, sizeof(cap), "%d", c->s.platform.capacity);
+	setenv("SIPLAB_WORKER_TOKEN", token, 1);
+	for (int i = 0; i < c->s.platform.workers; i++) {
+		char name[32], addr[64], log[PATH_MAX];
+		snprintf(name, sizeof(name), "worker%d", i + 1);
+		int host = topo_host_index(c->lab.topo, name);
+		if (host < 0 || !topo_host_addr(c->lab.topo, host, addr, sizeof(addr)))
+			return err_set(e, ENOENT, "no host %s in the lab", name);
+		snprintf(log, sizeof(log), "%s/%s.log", c->far.dir, name);
+		/* Workers take the listed regions in turn, or all the same one. */
+		const struct scn_platform *pl = &c->s.platform;
+		char *region = (char *)(pl->n_regions ? pl->regions[i % pl->n_regions]
+		                                      : pl->worker_region);
+		char *argv[] = {c->self,      "worker", "--gateway", gw,         "--bind",
+		                addr,         "--name", name,        "--region", region,
+		                "--capacity", cap,      NULL};
+		int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+		struct lab_spawn_opts so = LAB_SPAWN_OPTS_INIT;
+		so.fd_out = so.fd_err = fd;
+		so.mem_limit = c->plan.worker_mem_kb * 1024LL;
+		int rc = lab_spawn(&c->lab, name, argv, &so, &c->workers[c->n_workers], e);
+		if (fd >= 0)
+			close(fd);
+		if (rc)
+			return rc;
+		c->n_workers++;
+	}
+	unsetenv("SIPLAB_WORKER_TOKEN");
+	return 0;
+}
+
+/* Until every worker said hello (or a few seconds passed). */
+static void wait_online(struct run_ctx *c)
+{
+	long long end = sys_now_ns() + 10000000000LL;
+	while (platform_online(&c->pf) < c->n_workers && sys_now_ns() < end)
+		platform_poll(&c->pf, 50);
+}
+
+static void act(struct run_ctx *c, const struct scn_action *a)
+{
+	int sig = a->kind == SCN_KILL_WORKER ? SIGKILL : SIGTERM;
+	for (int i = 0; i < c->n_workers; i++) {
+		char name[32];
+		snprintf(name, sizeof(name), "worker%d", i + 1);
+		if (strcmp(a->worker, "all") && strcmp(a->worker, name))
+			continue;
+		if (!c->o.quiet)
+			printf("  [%6.2f s] action: %s %s (%s)\n", platform_ms(&c->pf) / 1000.0,
+			       a->kind == SCN_KILL_WORKER ? "kill" : "stop", name,
+			       sig == SIGKILL ? "SIGKILL" : "SIGTERM");
+		kill(c->workers[i]->pid, sig);
+	}
+}
+
+static void before_run_actions(struct run_ctx *c)
+{
+	int any = 0;
+	for (int i = 0; i < c->s.n_actions; i++)
+		if (c->s.actions[i].before_run) {
+			act(c, &c->s.actions[i]);
+			c->actions_done[i] = any = 1;
+		}
+	/* Let the gateway notice the workers going away (or 2 s pass). */
+	for (int i = 0; any && i < 40; i++) {
+		int gone = 1;
+		for (int k = 0; k < c->s.n_actions; k++) {
+			const struct scn_action *a = &c->s.actions[k];
+			for (int w = 0; a->before_run && w < c->pf.n_workers; w++)
+				if (!strcmp(a->worker, "all") ||
+				    !strcmp(a->worker, c->pf.workers[w].name))
+					gone &= c->pf.workers[w].status != WORKER_ONLINE;
+		}
+		if (gone)
+			break;
+		platform_poll(&c->pf, 50);
+		lab_reap(&c->lab);
+	}
+}
+
+static void timed_actions(struct run_ctx *c)
+{
+	long long run_ms = (sys_now_ns() - c->pf.run.t0) / 1000000;
+	for (int i = 0; i < c->s.n_actions; i++)
+		if (!c->actions_done[i] && run_ms >= scenario_ms(&c->s, c->s.actions[i].at_s)) {
+			act(c, &c->s.actions[i]);
+			c->actions_done[i] = 1;
+		}
+}
+
+/* One Ctrl-C stops the run gracefully; a second gives up waiting. */
+static void check_signals(struct run_ctx *c)
+{
+	struct signalfd_siginfo si;
+	while (read(c->sfd, &si, sizeof(si)) == sizeof(si)) {
+		if (c->pf.run.status == RUN_RUNNING) {
+			platform_stop_run(&c->pf);
+		} else {
+			fprintf(stderr, "siplab run: second stop: closing what is left\n");
+			c->pf.run.deadline_ms = 0;
+		}
+	}
+}
+
+/* A worker process that ended is noted at once, with how it ended (the
+ * kernel's OOM killer shows here), in its events of the report. */
+static void note_worker_exits(struct run_ctx *c)
+{
+	lab_reap(&c->lab);
+	for (int i = 0; i < c->n_workers; i++) {
+		if (!c->workers[i]->done || c->exit_noted[i])
+			continue;
+		char name[32], how[64];
+		snprintf(name, sizeof(name), "worker%d", i + 1);
+		struct pf_worker *w = platform_worker(&c->pf, name);
+		if (w)
+			worker_process_ended(&c->pf, w,
+			                     lab_status_str(&c->workers[i]->st, how, sizeof(how)));
+		c->exit_noted[i] = 1;
+	}
+}
+
+static void run_loop(struct run_ctx *c)
+{
+	while (!platform_run_over(&c->pf)) {
+		platform_poll(&c->pf, 50);
+		check_signals(c);
+		timed_actions(c);
+		note_worker_exits(c);
+	}
+}
+
+/* Ask the workers to leave and note how each process ended (a worker that
+ * crashed or leaked under a sanitizer says so here). */
+static void stop_workers(struct run_ctx *c)
+{
+	platform_shutdown(&c->pf);
+	for (int i = 0; i < c->n_workers; i++) {
+		struct lab_status st;
+		if (lab_wait(&c->lab, c->workers[i], 3000, &st)) {
+			kill(c->workers[i]->pid, SIGKILL);
+			lab_wait(&c->lab, c->workers[i], 2000, &st);
+		}
+		char name[32], how[64];
+		snprintf(name, sizeof(name), "worker%d", i + 1);
+		struct pf_worker *w = platform_worker(&c->pf, name);
+		if (w && !c->exit_noted[i])
+			worker_process_ended(&c->pf, w, lab_status_str(&st, how, sizeof(how)));
+		lab_release(&c->lab, c->workers[i]);
+	}
+	c->n_workers = 0;
+}
+
+static int all_succeeded(const struct platform *p)
+{
+	if (p->run.status != RUN_COMPLETED || p->run.stopped)
+		return 0;
+	for (int i = 0; i < p->run.n_eps; i++)
+		if (outcome_severity(p->run.eps[i].outcome) != 0 &&
+		    p->run.eps[i].outcome != OUTCOME_COMPLETED_WITH_WARNINGS)
+			return 0;
+	return 1;
+}
+
+static int finish(struct run_ctx *c)
+{
+	err_t e;
+	cJSON *rep = report_build(&c->pf, c->scenario_path, c->scenario_text, c->o.logs);
+	int rc = report_write(rep, c->o.report, &e);
+	report_summary(rep, stdout);
+	if (rc)
+		fprintf(stderr, "siplab run: %s\n", e.msg);
+	else
+		printf("  report: %s\n", c->o.report);
+	if (c->o.logs)
+		printf("  logs: %s\n", c->o.logs);
+	cJSON_Delete(rep);
+	return !rc && all_succeeded(&c->pf) ? EXIT_OK : EXIT_FAIL;
+}
+
+/* Everything after the lab is up; the report is written whatever happens. */
+static int run_in_lab(struct run_ctx *c)
+{
+	err_t e;
+	char dir[PATH_MAX], token[69];
+	if (c->o.logs)
+		snprintf(dir, sizeof(dir), "%s", c->o.logs);
+	else
+		snprintf(dir, sizeof(dir), "%s/run", c->lab.sb.rundir);
+	c->sfd = sys_stop_signalfd();
+	fcntl(c->sfd, F_SETFL, O_NONBLOCK); /* polled between gateway rounds */
+	struct pf_env env = {.callee_count = c->s.far.callee_count};
+	int rc = farside_start(&c->far, &c->lab, &c->s, &c->plan, c->self, dir, &e);
+	snprintf(env.callee_prefix, sizeof(env.callee_prefix), "%s", c->s.far.callee_prefix);
+	snprintf(env.callee_domain, sizeof(env.callee_domain), "%s", c->far.callee_domain);
+	snprintf(env.tls_dir, sizeof(env.tls_dir), "%s", c->far.tls_dir);
+	int lfd = rc ? -1 : gateway_socket(&c->lab, &e);
+	wire_token_make(token);
+	platform_init(&c->pf, lfd, token, &c->s, &env);
+	c->pf.progress = c->o.quiet ? NULL : stdout;
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	if (!rc && lfd >= 0 && !(rc = start_workers(c, token, &e))) {
+		wait_online(c);
+		before_run_actions(c);
+		if (platform_start_run(&c->pf) == RUN_RUNNING)
+			run_loop(c);
+		platform_release(&c->pf, 3000);
+	}
+	if (rc || lfd < 0) {
+		fprintf(stderr, "siplab run: %s\n", e.msg);
+		snprintf(c->pf.run.reason, sizeof(c->pf.run.reason), "the lab did not start: %s",
+		         e.msg);
+		c->pf.run.status = RUN_FAILED;
+	}
+	stop_workers(c);
+	int code = finish(c);
+	farside_stop(&c->far, &c->lab);
+	platform_free(&c->pf);
+	close(c->sfd);
+	return code;
+}
+
+
+int runlab_plan(const struct scenario *s, struct fault_plan *plan, err_t *e)
+{
+	memset(plan, 0, sizeof(*plan));
+	if (!s->has_fault)
+		return 0;
+	const struct fault *f = fault_find(s->fault.code);
+	if (!f)
+		return err_set(e, EINVAL, "unknown fault %s", s->fault.code);
+	const char *vals[FAULT_MAX_PARAMS];
+	for (int i = 0; i < FAULT_MAX_PARAMS; i++)
+		vals[i] = s->fault.vals[i];
+	return f->apply(plan, vals, s->time_scale, e);
+}
+
+static cJSON *host_named(cJSON *topo, const char *name)
+{
+	cJSON *h;
+	cJSON_ArrayForEach (h, cJSON_GetObjectItemCaseSensitive(topo, "hosts")) {
+		const cJSON *n = cJSON_GetObjectItemCaseSensitive(h, "name");
+		if (cJSON_IsString(n) && !strcmp(n->valuestring, name))
+			return h;
+	}
+	return NULL;
+}
+
+/* The standard topology, with what the plan changes in the network: a NAT
+ * router that is symmetric, a stateful firewall and conntrack timeouts. */
+static char *topology(const struct scenario *s, const struct fault_plan *plan)
+{
+	char *json = topo_standard_json(s->platform.workers, plan->nat);
+	cJSON *t = json ? cJSON_Parse(json) : NULL;
+	free(json);
+	if (!t)
+		return NULL;
+	cJSON *nat = host_named(t, "nat"), *rule;
+	cJSON *nat_rules =
+	        nat && plan->nat_random ? cJSON_GetObjectItemCaseSensitive(nat, "nftables") : NULL;
+	cJSON_ArrayForEach (rule, nat_rules) {
+		char *m = strstr(rule->valuestring, "masquerade;");
+		if (m) {
+			char fixed[256];
+			snprintf(fixed, sizeof(fixed), "%.*smasquerade random,fully-random;%s",
+			         (int)(m - rule->valuestring), rule->valuestring, m + 11);
+			cJSON_SetValuestring(rule, fixed);
+		}
+	}
+	cJSON *core = host_named(t, "core");
+	if (plan->firewall[0] && core) {
+		/* Only established flows may enter the guarded network. */
+		char r1[160], r2[160];
+		snprintf(r1, sizeof(r1),
+		         "  chain fwd { type filter hook forward priority filter; ip daddr %s ct "
+		         "state established,related accept;",
+		         plan->firewall);
+		snprintf(r2, sizeof(r2), "    ip daddr %s meta l4proto udp drop; }", plan->firewall);
+		cJSON *rules = cJSON_AddArrayToObject(core, "nftables");
+		cJSON_AddItemToArray(rules, cJSON_CreateString("table inet lab_fw {"));
+		cJSON_AddItemToArray(rules, cJSON_CreateString(r1));
+		cJSON_AddItemToArray(rules, cJSON_CreateString(r2));
+		cJSON_AddItemToArray(rules, cJSON_CreateString("}"));
+	}
+	if (plan->conntrack_udp_s && core) {
+		cJSON *sys = cJSON_AddObjectToObject(core, "sysctls");
+		cJSON_AddNumberToObject(sys, "net.netfilter.nf_conntrack_udp_timeout",
+		                        plan->conntrack_udp_s);
+		cJSON_AddNumberToObject(sys, "net.netfilter.nf_conntrack_udp_timeout_stream",
+		                        plan->conntrack_udp_s);
+	}
+	char *out = cJSON_Print(t);
+	cJSON_Delete(t);
+	return out;
+}
+
+int runlab(const struct scenario *s, const char *path, const char *text,
+           const struct runlab_opts *o)
+{
+	static struct run_ctx c;
+	memset(&c, 0, sizeof(c));
+	c.o = *o;
+	c.s = *s;
+	c.scenario_path = path;
+	c.scenario_text = text;
+	snprintf(c.self, sizeof(c.self), "%s", o->self);
+	err_t e;
+	int rc = runlab_plan(s, &c.plan, &e);
+	char *json = rc ? NULL : topology(s, &c.plan);
+	struct topo *t = NULL;
+	char rundir[PATH_MAX], name[64];
+	snprintf(name, sizeof(name), "run-%d", (int)getpid());
+	if (!rc)
+		rc = json ? topo_parse(json, "standard topology", &t, &e) : -ENOMEM;
+	free(json);
+	if (!rc && (rc = ctl_claim(name, rundir, sizeof(rundir), &e)))
+		topo_free(t);
+	if (!rc)
+		rc = lab_up(&c.lab, t, rundir, &e);
+	if (rc) {
+		fprintf(stderr, "siplab run: %s\n", rc == -ENOMEM ? "out of memory" : e.msg);
+		return rc == -EPERM || rc == -EACCES ? EXIT_ENV : EXIT_FAIL;
+	}
+	if (!c.o.quiet)
+		printf("siplab run: \"%s\" — %d endpoints in %d groups, %d worker%s, time scale "
+		       "%g\n",
+		       c.s.name, scenario_endpoints(&c.s), c.s.n_groups, c.s.platform.workers,
+		       c.s.platform.workers == 1 ? "" : "s", c.s.time_scale);
+	int code = run_in_lab(&c);
+	lab_down(&c.lab);
+	return code;
+}

@@ -1,0 +1,27 @@
+/* runlab.h — one test run in a fresh lab: build the topology the scenario and
+ * its fault ask for, start the far side, the platform gateway and the
+ * workers, run the test and write its report (also when the run fails or is
+ * interrupted). */
+#ifndef SIPLAB_RUNLAB_H
+#define SIPLAB_RUNLAB_H
+
+#include "../faults/fault.h"
+#include "scenario.h"
+
+struct runlab_opts {
+	const char *report; /* where the report goes */
+	const char *logs;   /* keep every log and configuration here (absolute), or NULL */
+	int quiet;          /* no progress lines */
+	const char *self;   /* this program, for the lab's own processes */
+};
+
+/* The lab plan of a scenario: its fault applied (nothing when it has none). */
+int runlab_plan(const struct scenario *s, struct fault_plan *plan, err_t *e);
+
+/* Run s. This process enters the lab's namespaces for good: call it in a
+ * child. Returns EXIT_OK when the run COMPLETED with every endpoint
+ * succeeding, EXIT_FAIL otherwise, EXIT_ENV when no lab could be built. */
+int runlab(const struct scenario *s, const char *path, const char *text,
+           const struct runlab_opts *o);
+
+#endif
