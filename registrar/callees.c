@@ -25,6 +25,7 @@ struct call;
 #include <sofia-sip/soa_tag.h>
 #include <sofia-sip/su_log.h>
 #include <sofia-sip/su_wait.h>
+#include <sofia-sip/tport_tag.h>
 
 #include "../netns/jsonv.h"
 #include "../sim/media.h"
@@ -70,7 +71,7 @@ int callees_config_load(const char *path, struct callees_config *c, err_t *e)
 	static const char *const keys[] = {"registrar", "domain",   "bind",      "sip_port",
 	                                   "prefix",    "first",    "count",     "password",
 	                                   "codecs",    "ring_ms",  "behaviour", "expires",
-	                                   "t1_ms",     "t1x64_ms", NULL};
+	                                   "t1_ms",     "t1x64_ms", "tls_dir",   NULL};
 	struct jv j = {path, e};
 	char beh[16] = "answer";
 	memset(c, 0, sizeof(*c));
@@ -118,6 +119,9 @@ int callees_config_load(const char *path, struct callees_config *c, err_t *e)
 		rc = jv_int(&j, root, "t1_ms", "", &c->t1_ms, 1, 60000, 0);
 	if (rc >= 0)
 		rc = jv_int(&j, root, "t1x64_ms", "", &c->t1x64_ms, 1, 3840000, 0);
+	if (rc >= 0)
+		rc = jv_str(&j, root, "tls_dir", "", c->tls_dir, sizeof(c->tls_dir), 0,
+		            "a directory with agent.pem and cafile.pem");
 	static const char *const names[] = {"answer", "busy", "reject", "noanswer"};
 	int known = 0;
 	for (int i = 0; i < 4; i++)
@@ -423,7 +427,9 @@ static void register_all(struct pool *p)
 		char user[64], aor[160];
 		struct call *m = &p->members[i];
 		snprintf(user, sizeof(user), "%s%04d", p->c->prefix, p->c->first + i);
-		snprintf(aor, sizeof(aor), "sip:%s@%s", user, p->c->domain);
+		/* Over TLS the AOR is sips:, or nua would advertise a UDP contact. */
+		snprintf(aor, sizeof(aor), "%s:%s@%s", p->c->tls_dir[0] ? "sips" : "sip", user,
+		         p->c->domain);
 		m->p = p;
 		m->member = i;
 		m->fd = -1;
@@ -446,7 +452,11 @@ int callees_run(const struct callees_config *cfg, err_t *e)
 	su_root_threading(p.root, 0);
 	char url[128];
 	snprintf(url, sizeof(url), "sip:%s:%d", cfg->bind, cfg->sip_port);
-	p.nua = nua_create(p.root, on_event, &p, NUTAG_URL(url),
+	char sips[128];
+	snprintf(sips, sizeof(sips), "sips:%s:*", cfg->bind);
+	int tls = cfg->tls_dir[0] != '\0';
+	p.nua = nua_create(p.root, on_event, &p, NUTAG_URL(url), TAG_IF(tls, NUTAG_SIPS_URL(sips)),
+	                   TAG_IF(tls, TPTAG_CERTIFICATE(cfg->tls_dir)),
 	                   NUTAG_PROXY(URL_STRING_MAKE(cfg->registrar)), NUTAG_AUTOANSWER(0),
 	                   NUTAG_AUTOACK(1), SOATAG_ADDRESS(cfg->bind),
 	                   TAG_IF(cfg->t1_ms, NTATAG_SIP_T1(cfg->t1_ms)),

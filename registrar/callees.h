@@ -23,6 +23,7 @@ struct callees_config {
 	enum callee_behaviour behaviour;
 	int expires;
 	int t1_ms, t1x64_ms;
+	char tls_dir[256]; /* agent.pem + cafile.pem: register over TLS (a sips: registrar) */
 };
 
 int callees_config_load(const char *path, struct callees_config *c, err_t *e);

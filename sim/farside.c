@@ -209,17 +209,36 @@ static int start_registrar(struct farside *f, struct lab *lab, const struct scen
 	return lab_service(lab, "registrar", argv, log, "listening", 10000, &f->registrar, e);
 }
 
-static int start_callees(struct farside *f, struct lab *lab, const struct scenario *s,
-                         const char *self, err_t *e)
+/* The callee pool registers over a transport the registrar listens on (the
+ * far side of a test is not where the test's own mistakes are). */
+static void callee_registrar(const struct scenario *s, const struct fault_plan *plan,
+                             const char *tls_dir, char *uri, size_t cap, char *tls, size_t tcap)
 {
-	char j[1024], cfg[PATH_MAX], log[PATH_MAX], timers[64], ready[64];
+	int udp = plan->transports_set ? plan->udp : s->far.udp;
+	int tcp = plan->transports_set ? plan->tcp : s->far.tcp;
+	tls[0] = '\0';
+	if (udp || s->far.registrar == SCN_REG_KAMAILIO) {
+		snprintf(uri, cap, "sip:" REGISTRAR_ADDR ":5060");
+	} else if (tcp) {
+		snprintf(uri, cap, "sip:" REGISTRAR_ADDR ":5060;transport=tcp");
+	} else {
+		snprintf(uri, cap, "sips:" REGISTRAR_ADDR ":5061");
+		snprintf(tls, tcap, ",\"tls_dir\":\"%s\"", tls_dir);
+	}
+}
+
+static int start_callees(struct farside *f, struct lab *lab, const struct scenario *s,
+                         const struct fault_plan *plan, const char *self, err_t *e)
+{
+	char j[2048], cfg[PATH_MAX], log[PATH_MAX], timers[64], ready[64], uri[96], tls[PATH_MAX];
 	sip_timers(s, timers, sizeof(timers));
+	callee_registrar(s, plan, f->tls_dir, uri, sizeof(uri), tls, sizeof(tls));
 	snprintf(j, sizeof(j),
-	         "{\"registrar\":\"sip:" REGISTRAR_ADDR ":5060\",\"domain\":\"%s\",\"bind\":"
+	         "{\"registrar\":\"%s\",\"domain\":\"%s\",\"bind\":"
 	         "\"" CALLEE_ADDR "\",\"prefix\":\"%s\",\"count\":%d,\"password\":\"%s\","
-	         "\"behaviour\":\"%s\",%s}",
-	         f->callee_domain, s->far.callee_prefix, s->far.callee_count, f->callee_password,
-	         s->far.callee_behaviour, timers);
+	         "\"behaviour\":\"%s\",%s%s}",
+	         uri, f->callee_domain, s->far.callee_prefix, s->far.callee_count,
+	         f->callee_password, s->far.callee_behaviour, timers, tls);
 	int rc = write_file(f->dir, "callees.json", j, cfg, sizeof(cfg), e);
 	if (rc)
 		return rc;
@@ -261,7 +280,7 @@ int farside_start(struct farside *f, struct lab *lab, const struct scenario *s,
 		return err_wrap(e, rc, "the lab's DNS server");
 	if ((rc = start_registrar(f, lab, s, plan, self, e)))
 		return err_wrap(e, rc, "the registrar");
-	if (uses_callee_pool(s) && (rc = start_callees(f, lab, s, self, e)))
+	if (uses_callee_pool(s) && (rc = start_callees(f, lab, s, plan, self, e)))
 		return err_wrap(e, rc, "the callee pool");
 	return 0;
 }

@@ -664,11 +664,11 @@ char *scenario_remedied(const char *json, const char *origin, err_t *e)
 	const cJSON *gp = cJSON_GetObjectItemCaseSensitive(rem_copy, "group_patch");
 	if (patch)
 		root = json_merge_patch(root, patch);
+	/* By index: replacing an item ends its place in the list. */
 	cJSON *groups = gp ? cJSON_GetObjectItemCaseSensitive(root, "groups") : NULL;
-	cJSON_ArrayForEach (g, groups) {
-		cJSON *ng = json_merge_patch(cJSON_Duplicate(g, 1), gp);
-		cJSON_ReplaceItemViaPointer(cJSON_GetObjectItemCaseSensitive(root, "groups"),
-		                            (cJSON *)g, ng);
+	for (int i = 0; i < cJSON_GetArraySize(groups); i++) {
+		g = cJSON_GetArrayItem(groups, i);
+		cJSON_ReplaceItemInArray(groups, i, json_merge_patch(cJSON_Duplicate(g, 1), gp));
 	}
 	const cJSON *exp = cJSON_GetObjectItemCaseSensitive(rem_copy, "expect");
 	if (exp)
