@@ -134,7 +134,8 @@ static void trace_facts(const cJSON *trace, struct dx_ep *e)
 				const char *cl = strstr(text, "c=IN IP4 ");
 				if (cl && sscanf(cl + 9, "%63s", c) == 1)
 					snprintf(e->sdp_addr, sizeof(e->sdp_addr), "%s", c);
-			} else if (!sent && !e->offer_received[0]) {
+			} else if (!sent && !e->offer_seen) {
+				e->offer_seen = 1;
 				sdp_codecs(text, e->offer_received, sizeof(e->offer_received));
 			}
 		}

@@ -20,6 +20,7 @@ struct dx_ep {
 	double t_register;
 	int reg_sent, reg_answered, sent_any, recv_any, retry_after;
 	char offer_sent[96], offer_received[96]; /* codec names of the INVITE's SDP */
+	int offer_seen;                          /* an INVITE with SDP was received */
 	char sdp_addr[64];                       /* c= of the INVITE it sent */
 	char via_host[64], received[64];         /* Via sent-by, and received= in the reply */
 	int via_port, rport;

@@ -368,7 +368,7 @@ static void neg_view(const struct dx_evidence *ev, struct neg_view *v)
 			continue;
 		v->failed++;
 		const struct dx_ep *c = callee_of(ev, e);
-		if (!c || !c->offer_received[0]) {
+		if (!c || !c->offer_seen) {
 			v->external++;
 			continue;
 		}

@@ -42,7 +42,7 @@ struct ep;
  * retransmissions, bounded so a looping peer cannot eat the worker. */
 #define TRACE_MAX 64
 
-enum ep_next { NEXT_NONE, NEXT_REGISTER, NEXT_CALL, NEXT_HANGUP, NEXT_REG_REFUSED };
+enum ep_next { NEXT_NONE, NEXT_REGISTER, NEXT_CALL, NEXT_HANGUP, NEXT_REG_REFUSED, NEXT_FINISH };
 
 struct ep {
 	struct worker *w;
@@ -639,6 +639,9 @@ static void ep_timer(struct worker *w, su_timer_t *t, void *arg)
 	case NEXT_HANGUP:
 		do_hangup(ep);
 		break;
+	case NEXT_FINISH:
+		ep_finish(ep);
+		break;
 	case NEXT_REG_REFUSED: {
 		int code = atoi(ep->reg_refused);
 		char ra[64] = "";
@@ -765,7 +768,7 @@ static void incoming(struct worker *w, nua_handle_t *nh, sip_t const *sip)
 		         sip->sip_payload->pl_data);
 	if (open_stream(ep)) {
 		nua_respond(nh, SIP_500_INTERNAL_SERVER_ERROR, TAG_END());
-		ep_finish(ep);
+		arm(ep, NEXT_FINISH, 20); /* after the response has gone (and is traced) */
 		return;
 	}
 	int rc =
@@ -777,7 +780,7 @@ static void incoming(struct worker *w, nua_handle_t *nh, sip_t const *sip)
 		                      : "no codec of the offer is ours (%s)",
 		        rc == -EPROTO ? (ep->srtp ? "required" : "refused") : "answered 488");
 		ep->code_local = 0;
-		ep_finish(ep);
+		arm(ep, NEXT_FINISH, 20); /* after the 488 has gone (and is traced) */
 		return;
 	}
 	ep->t_answered = sys_now_ns();
