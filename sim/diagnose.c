@@ -44,6 +44,45 @@ int dx_failed(const struct dx_ep *e)
 	       strcmp(e->outcome, "COMPLETED_WITH_WARNINGS");
 }
 
+/* The user part of a SIP URI: "sip:ep0001@lab" -> "ep0001" (n characters). */
+static const char *uri_user(const char *uri, size_t *n)
+{
+	const char *u = strchr(uri, ':');
+	if (!u)
+		return NULL;
+	*n = strcspn(++u, "@");
+	return u;
+}
+
+const struct dx_ep *dx_far_end(const struct dx_evidence *ev, const struct dx_ep *e)
+{
+	size_t n;
+	if (e->caller) {
+		const cJSON *t = cJSON_GetObjectItemCaseSensitive(e->rec, "target");
+		const char *user = cJSON_IsString(t) ? uri_user(t->valuestring, &n) : NULL;
+		for (int i = 0; user && i < ev->n; i++)
+			if (!ev->eps[i].caller && strlen(ev->eps[i].user) == n &&
+			    !strncmp(ev->eps[i].user, user, n))
+				return &ev->eps[i];
+		return NULL;
+	}
+	for (int i = 0; i < ev->n; i++) {
+		const cJSON *t = cJSON_GetObjectItemCaseSensitive(ev->eps[i].rec, "target");
+		const char *user = cJSON_IsString(t) ? uri_user(t->valuestring, &n) : NULL;
+		if (ev->eps[i].caller && user && strlen(e->user) == n && !strncmp(e->user, user, n))
+			return &ev->eps[i];
+	}
+	return NULL;
+}
+
+int dx_lost_after_pause(const struct dx_evidence *ev, const struct dx_ep *e)
+{
+	if (e->before_pause <= 0 || e->since_pause != 0)
+		return 0;
+	const struct dx_ep *far = dx_far_end(ev, e);
+	return far && far->sent_after_pause > 0;
+}
+
 /* --- what a trace shows ------------------------------------------------------------- */
 
 /* The value of header `name` in a message's text, up to the end of line. */
@@ -260,12 +299,15 @@ static cJSON *what_was_seen(const struct dx_evidence *ev)
 	return saw;
 }
 
+/* A run needs a diagnosis when it did not complete, an endpoint did not
+ * succeed, or the media shows audio lost that the endpoints themselves
+ * could not see (only the two ends together show it). */
 static int anything_wrong(const struct dx_evidence *ev)
 {
 	if (strcmp(ev->status, "COMPLETED"))
 		return 1;
 	for (int i = 0; i < ev->n; i++)
-		if (strcmp(ev->eps[i].outcome, "SUCCESS"))
+		if (strcmp(ev->eps[i].outcome, "SUCCESS") || dx_lost_after_pause(ev, &ev->eps[i]))
 			return 1;
 	return 0;
 }

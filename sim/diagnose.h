@@ -70,6 +70,11 @@ struct dx_rule {
 extern const struct dx_rule *const dx_rules[];
 
 /* Evidence helpers for the rules. */
+/* The other end of an endpoint's call, when it is in the test too. */
+const struct dx_ep *dx_far_end(const struct dx_evidence *ev, const struct dx_ep *e);
+/* Inbound audio stopped at its pause and never came back, although the far
+ * end sent again after its own pause. */
+int dx_lost_after_pause(const struct dx_evidence *ev, const struct dx_ep *e);
 void dx_say(struct dx_finding *f, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 int dx_count(const struct dx_evidence *ev, const char *outcome);
 int dx_failed(const struct dx_ep *e);

@@ -166,6 +166,32 @@ int report_write(const cJSON *report, const char *path, err_t *e)
 	return rc;
 }
 
+int report_unstarted(const char *path, const char *scenario_path, const char *scenario_json,
+                     const char *name, const char *why)
+{
+	cJSON *rep = cJSON_CreateObject();
+	cJSON_AddStringToObject(rep, "siplab", SIPLAB_VERSION);
+	cJSON_AddStringToObject(rep, "report_schema", "docs/report.md");
+	cJSON *sc = cJSON_AddObjectToObject(rep, "scenario");
+	cJSON_AddStringToObject(sc, "name", name);
+	cJSON_AddStringToObject(sc, "file", scenario_path);
+	cJSON *cfg = scenario_json ? cJSON_Parse(scenario_json) : NULL;
+	cJSON_AddItemToObject(sc, "config", cfg ? cfg : cJSON_CreateNull());
+	cJSON *run = cJSON_AddObjectToObject(rep, "run");
+	cJSON_AddStringToObject(run, "status", run_status_name(RUN_FAILED));
+	cJSON_AddStringToObject(run, "reason", why);
+	cJSON_AddItemToObject(run, "timeline", cJSON_CreateArray());
+	cJSON_AddItemToObject(rep, "workers", cJSON_CreateArray());
+	cJSON_AddItemToObject(rep, "endpoints", cJSON_CreateArray());
+	cJSON *totals = cJSON_AddObjectToObject(rep, "totals");
+	cJSON_AddNumberToObject(totals, "endpoints", 0);
+	cJSON_AddItemToObject(totals, "outcomes", cJSON_CreateObject());
+	err_t e;
+	int rc = report_write(rep, path, &e);
+	cJSON_Delete(rep);
+	return rc;
+}
+
 static void print_counts(FILE *f, const cJSON *counts)
 {
 	const cJSON *c;

@@ -13,6 +13,9 @@
 cJSON *report_build(const struct platform *p, const char *scenario_path, const char *scenario_json,
                     const char *logs_dir);
 int report_write(const cJSON *report, const char *path, err_t *e);
+/* A report for a run that never started (no lab): FAILED, and why. */
+int report_unstarted(const char *path, const char *scenario_path, const char *scenario_json,
+                     const char *name, const char *why);
 /* The human summary: status, outcome counts per group, media, the first
  * failed endpoints with their reason. */
 void report_summary(const cJSON *report, FILE *f);

@@ -336,24 +336,6 @@ static int m_rate_limit(const struct dx_evidence *ev, struct dx_finding *f)
 
 /* --- call setup ------------------------------------------------------------------------- */
 
-static const struct dx_ep *callee_of(const struct dx_evidence *ev, const struct dx_ep *caller)
-{
-	const char *target = "";
-	const cJSON *t = cJSON_GetObjectItemCaseSensitive(caller->rec, "target");
-	if (cJSON_IsString(t))
-		target = t->valuestring;
-	const char *user = strchr(target, ':');
-	if (!user)
-		return NULL;
-	user++;
-	size_t n = strcspn(user, "@");
-	for (int i = 0; i < ev->n; i++)
-		if (!ev->eps[i].caller && strlen(ev->eps[i].user) == n &&
-		    !strncmp(ev->eps[i].user, user, n))
-			return &ev->eps[i];
-	return NULL;
-}
-
 struct neg_view {
 	int failed, changed, intact, external;
 	const struct dx_ep *caller, *callee;
@@ -367,7 +349,7 @@ static void neg_view(const struct dx_evidence *ev, struct neg_view *v)
 		if (!e->caller || strcmp(e->outcome, "NEGOTIATION_FAILED"))
 			continue;
 		v->failed++;
-		const struct dx_ep *c = callee_of(ev, e);
+		const struct dx_ep *c = dx_far_end(ev, e);
 		if (!c || !c->offer_seen) {
 			v->external++;
 			continue;
@@ -476,38 +458,30 @@ static int m_callee_wait(const struct dx_evidence *ev, struct dx_finding *f)
  * far end sent again after its own pause. */
 static int m_conntrack(const struct dx_evidence *ev, struct dx_finding *f)
 {
-	int paused = 0, stopped = 0, far_sent = 0;
+	int paused = 0, stopped = 0;
 	const struct dx_ep *ex = NULL, *far = NULL;
 	for (int i = 0; i < ev->n; i++) {
 		const struct dx_ep *e = &ev->eps[i];
-		if (e->before_pause < 0)
-			continue;
-		paused++;
-		if (e->before_pause > 0 && e->since_pause == 0) {
+		paused += e->before_pause >= 0;
+		if (dx_lost_after_pause(ev, e)) {
 			stopped++;
-			const struct dx_ep *c = e->caller ? callee_of(ev, e) : NULL;
-			if (c && c->sent_after_pause > 0) {
-				far_sent++;
-				far = far ? far : c;
-				ex = far == c ? e : ex;
+			if (!ex) {
+				ex = e;
+				far = dx_far_end(ev, e);
 			}
-			ex = ex ? ex : e;
 		}
 	}
-	if (!stopped || share(stopped, paused) < 0.5)
+	if (!stopped)
 		return 0;
 	dx_say(f, "on %d of %d endpoints whose calls paused (silence suppression), inbound audio "
-	          "stopped at the pause and never came back; the calls stayed up",
+	          "stopped at the pause and never came back, while the calls stayed up",
 	       stopped, paused);
-	dx_say(f, "%s received %.0f packets before the pause and 0 after it", ex->user,
-	       ex->before_pause);
-	if (far)
-		dx_say(f, "its far end %s sent %.0f packets after its own pause ended (%d far ends "
-		          "did so): they were dropped on the way in",
-		       far->user, far->sent_after_pause, far_sent);
+	dx_say(f, "%s received %.0f packets before its pause and none after; its far end %s sent "
+	          "%.0f packets after its own pause ended: they were lost on the way in",
+	       ex->user, ex->before_pause, far->user, far->sent_after_pause);
 	dx_say(f, "a stateful firewall forgets a UDP flow idle for longer than its timeout; "
 	          "packets arriving after that are new inbound traffic, and are dropped");
-	return far ? 90 : 75;
+	return share(stopped, paused) >= 0.3 ? 90 : 70;
 }
 
 /* RFC 1918 and the lab's private ranges. */

@@ -353,7 +353,7 @@ static char *topology(const struct scenario *s, const struct fault_plan *plan)
 		/* Only established flows may enter the guarded network. */
 		char r1[160], r2[160];
 		snprintf(r1, sizeof(r1),
-		         "  chain fwd { type filter hook forward priority filter; ip daddr %s ct "
+		         "  chain guard { type filter hook forward priority filter; ip daddr %s ct "
 		         "state established,related accept;",
 		         plan->firewall);
 		snprintf(r2, sizeof(r2), "    ip daddr %s meta l4proto udp drop; }", plan->firewall);
@@ -399,7 +399,11 @@ int runlab(const struct scenario *s, const char *path, const char *text,
 	if (!rc)
 		rc = lab_up(&c.lab, t, rundir, &e);
 	if (rc) {
+		/* No lab, no run: the report still says why. */
 		fprintf(stderr, "siplab run: %s\n", rc == -ENOMEM ? "out of memory" : e.msg);
+		char why[sizeof(e.msg) + 32];
+		snprintf(why, sizeof(why), "the lab did not start: %s", e.msg);
+		report_unstarted(o->report, path, text, s->name, why);
 		return rc == -EPERM || rc == -EACCES ? EXIT_ENV : EXIT_FAIL;
 	}
 	if (!c.o.quiet)
