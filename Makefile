@@ -45,11 +45,12 @@ $(BUILD)/tests/%: tests/%.c tests/harness.h tests/labrun.h $(LIB_OBJ) | $(DEPS_O
 	$(CC) $(ALL_CFLAGS) $(shell pkg-config --cflags $(PKGS) cmocka) $< $(LIB_OBJ) -o $@ \
 		$(shell pkg-config --libs $(PKGS) cmocka) -lm
 
-# The main job on the embedded default lab: check the lab, then a whole
-# healthy test run with its report.
+# The main job on the embedded default lab: check the lab, then the scenario
+# catalogue — each documented failure reproduced, diagnosed, its remedy
+# verified — with the reports in build/reports/.
 run: $(BUILD)/siplab
 	$(BUILD)/siplab lab check
-	$(BUILD)/siplab run scenarios/healthy.json --report $(BUILD)/report.json
+	$(BUILD)/siplab run scenarios/ --report $(BUILD)/reports
 
 test check: $(BUILD)/siplab $(TESTS)
 	@SIPLAB=$(BUILD)/siplab bash tests/run.sh $(TESTS)

@@ -52,6 +52,7 @@ static const char usage[] =
         "  --logs DIR      keep every service's log, the registrar's wire log and the\n"
         "                  configurations there (default: dropped with the lab)\n"
         "  --jobs N        scenarios run at once for a directory (default 3)\n"
+        "  --once          stop after the first run and its diagnosis (no remedy)\n"
         "  --quiet         no progress lines\n"
         "\n"
         "exit codes: 0 every step held (for a scenario without expectations: the run\n"
@@ -66,7 +67,7 @@ struct run_opts {
 	const char *report;
 	const char *logs;
 	const char *fault;
-	int quiet, jobs;
+	int quiet, jobs, once;
 	char self[PATH_MAX];
 };
 
@@ -103,7 +104,8 @@ static int parse_opts(int argc, char **argv, struct run_opts *o)
 	        {"report", required_argument, NULL, 'r'}, {"logs", required_argument, NULL, 'l'},
 	        {"fault", required_argument, NULL, 'f'},  {"jobs", required_argument, NULL, 'j'},
 	        {"faults", no_argument, NULL, 'F'},       {"quiet", no_argument, NULL, 'q'},
-	        {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0}};
+	        {"once", no_argument, NULL, 'o'},         {"help", no_argument, NULL, 'h'},
+	        {NULL, 0, NULL, 0}};
 	memset(o, 0, sizeof(*o));
 	o->jobs = 3;
 	optind = 1;
@@ -132,6 +134,9 @@ static int parse_opts(int argc, char **argv, struct run_opts *o)
 			exit(EXIT_OK);
 		case 'q':
 			o->quiet = 1;
+			break;
+		case 'o':
+			o->once = 1;
 			break;
 		case 'h':
 			fputs(usage, stdout);
@@ -305,6 +310,10 @@ static int flow(const char *path, const char *report, const struct run_opts *o,
 	fprintf(out, "%s — %s%s\n", path, s.has_fault ? "fault " : "no fault",
 	        s.has_fault ? s.fault.code : "");
 	int ok = run_and_check(&s, path, text, report, o, 1, r, out);
+	if (o->once && fixed) {
+		free(fixed);
+		fixed = NULL;
+	}
 	if (ok && fixed) {
 		const cJSON *rem = NULL;
 		cJSON *root = cJSON_Parse(s.remedy);

@@ -251,6 +251,7 @@ static int evidence_read(const cJSON *rep, struct dx_evidence *ev)
 	ev->report = rep;
 	const cJSON *run = cJSON_GetObjectItemCaseSensitive(rep, "run");
 	ev->status = str(run, "status");
+	ev->time_scale = num(cJSON_GetObjectItemCaseSensitive(rep, "scenario"), "time_scale", 1);
 	ev->reason = str(run, "reason");
 	const cJSON *eps = cJSON_GetObjectItemCaseSensitive(rep, "endpoints"), *e;
 	ev->eps = calloc((size_t)cJSON_GetArraySize(eps) + 1, sizeof(*ev->eps));

@@ -40,6 +40,7 @@ struct dx_worker {
 struct dx_evidence {
 	const cJSON *report;
 	const char *status, *reason;
+	double time_scale;
 	int n;
 	struct dx_ep *eps;
 	struct dx_worker workers[64];

@@ -2,6 +2,8 @@
 #define _GNU_SOURCE
 #include "farside.h"
 
+#include "../registrar/registrar.h"
+
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -270,6 +272,12 @@ int farside_start(struct farside *f, struct lab *lab, const struct scenario *s,
 		         plan->dns_name, plan->dns_mode);
 	snprintf(dns, sizeof(dns), dns_json, faults);
 	int rc = sys_mkdir_p(dir, 0755, e);
+	/* The lab CA and certificate, made once for the run: the registrar
+	 * serves TLS with them, and the workers' and callee pool's SIP stacks
+	 * need one to speak TLS at all, even to a registrar that has no TLS. */
+	if (!rc)
+		rc = registrar_make_certs(f->tls_dir, "registrar.lab",
+		                          "DNS:registrar.lab,DNS:lab,IP:" REGISTRAR_ADDR, e);
 	if (!rc)
 		rc = write_file(dir, "dns.json", dns, cfg, sizeof(cfg), e);
 	if (rc)

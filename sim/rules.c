@@ -175,27 +175,44 @@ static int m_dns(const struct dx_evidence *ev, struct dx_finding *f)
 {
 	struct reg_view v;
 	reg_view(ev, &v);
-	if (!all_failed_to_register(ev, &v) || share(v.silent, v.failed) < 0.9)
+	/* A refused connection means the name resolved: that is another branch. */
+	if (!all_failed_to_register(ev, &v) || share(v.silent, v.failed) < 0.9 ||
+	    ev->icmp_events)
 		return 0;
+	int dns_said = 0;
+	for (int i = 0; i < ev->n; i++)
+		dns_said += strstr(ev->eps[i].reason, "DNS") != NULL;
 	dx_say(f, "%d of %d endpoints REGISTRATION_FAILED, and %d of them sent no REGISTER at "
-	          "all: nothing reached the wire",
+	          "all: nothing reached the wire, and nothing came back from the network",
 	       v.failed, ev->n, v.silent);
-	dx_say(f, "the final code was made up by the SIP stack (%d, local): %s",
-	       v.first_failed->code, v.first_failed->reason);
+	dx_say(f, "the final code was made up by the SIP stack (%d, local): %s%s",
+	       v.first_failed->code, v.first_failed->reason,
+	       dns_said ? " — the resolver found no address for the registrar" : "");
 	if (ev->dns_events)
 		dx_say(f, "the resolver reported: %s", ev->first_dns);
-	return ev->dns_events ? 95 : 85;
+	return dns_said || ev->dns_events ? 95 : 80;
 }
 
+/* Every endpoint failed, and no REGISTER got any answer: sent and never
+ * answered, or (TCP and TLS) the connection was refused before it could go. */
 static int no_answer_common(const struct dx_evidence *ev, struct dx_finding *f,
                             const struct reg_view *v)
 {
-	if (!all_failed_to_register(ev, v) || share(v->unanswered, v->failed) < 0.9)
+	if (!all_failed_to_register(ev, v))
 		return 0;
-	dx_say(f, "%d of %d endpoints REGISTRATION_FAILED; every REGISTER was sent (to %s) and "
-	          "none was answered",
-	       v->failed, ev->n, reg_peer(v->first_failed));
-	return 1;
+	if (share(v->unanswered, v->failed) >= 0.9) {
+		dx_say(f, "%d of %d endpoints REGISTRATION_FAILED; every REGISTER was sent (to %s) "
+		          "and none was answered",
+		       v->failed, ev->n, reg_peer(v->first_failed));
+		return 1;
+	}
+	if (share(v->silent, v->failed) >= 0.9 && ev->icmp_events) {
+		dx_say(f, "%d of %d endpoints REGISTRATION_FAILED; no REGISTER could be sent: the "
+		          "connection to the registrar was refused %d times",
+		       v->failed, ev->n, ev->icmp_events);
+		return 1;
+	}
+	return 0;
 }
 
 static int m_wrong_transport(const struct dx_evidence *ev, struct dx_finding *f)
@@ -209,9 +226,8 @@ static int m_wrong_transport(const struct dx_evidence *ev, struct dx_finding *f)
 	dx_say(f, "%d endpoints ended with a 503 the stack made up (no response came from "
 	          "the registrar): nothing listens on that transport and port",
 	       v.refused_icmp);
-	dx_say(f, "a registrar that is not running at all looks the same from here "
-	          "(reg.registrar_down); one that listens on another transport is the likelier "
-	          "cause when it was answering before");
+	dx_say(f, "from the workers' side a registrar that is down looks the same "
+	          "(reg.registrar_down, ranked below): check which transports it listens on");
 	return 85;
 }
 
@@ -313,9 +329,12 @@ static int m_rate_limit(const struct dx_evidence *ev, struct dx_finding *f)
 	free(t);
 	dx_say(f, "%d of %d endpoints REGISTRATION_FAILED; %d registered", v.failed, ev->n,
 	       v.registered);
-	dx_say(f, "the REGISTERs went out over %.1f s (about %.0f per second); the first %d "
-	          "registered before any failure, the first failure came at %.2f s",
-	       span, span > 0 ? n / span : (double)n, early_ok, first_fail / 1000);
+	/* The report's times are the lab's; the scenario's are longer by 1/scale. */
+	double stretch = ev->time_scale > 0 ? 1 / ev->time_scale : 1;
+	dx_say(f, "the REGISTERs went out over %.1f s of scenario time (about %.0f per second); "
+	          "the first %d registered before any failure, the first failure came at %.2f s",
+	       span * stretch, span > 0 ? n / (span * stretch) : (double)n, early_ok,
+	       first_fail / 1000 * stretch);
 	char codes[160] = "";
 	size_t k = 0;
 	static const int list[] = {503, 429, 403, 408};
