@@ -66,7 +66,7 @@ struct ep {
 	int auth_tries;
 	char reg_refused[96]; /* the error response a REGISTER got ("503 Service ...") */
 	int retry_after;
-	int registered, in_call, final;
+	int registered, in_call, final, unregistered;
 	char reason[192];
 	long long t_register, t_registered, t_invite, t_ringing, t_answered, t_bye;
 	struct stream st;
@@ -855,6 +855,8 @@ static void on_event(nua_event_t event, int status, char const *phrase, nua_t *n
 	case nua_r_unregister:
 		if (status >= 200 && w->unreg_pending > 0)
 			w->unreg_pending--;
+		if (status >= 200 && ep)
+			ep->unregistered = 1;
 		break;
 	case nua_r_shutdown:
 		if (status >= 200)
@@ -1046,13 +1048,14 @@ static void release(struct worker *w)
 			nua_unregister(w->eps[i].reg_nh, TAG_END());
 			w->unreg_pending++;
 		}
-	long long end = sys_now_ns() + 2000000000LL;
+	long long end = sys_now_ns() + 1000000000LL;
 	while (w->unreg_pending > 0 && sys_now_ns() < end)
 		su_root_step(w->root, 20);
-	/* A handle whose registration failed keeps nua_shutdown waiting:
-	 * there is nothing to undo, so it goes first. */
+	/* A handle whose registration failed, or whose un-REGISTER is still
+	 * unanswered (a rate-limited registrar answers 503 and nua waits out
+	 * its Retry-After), keeps nua_shutdown waiting: it goes first. */
 	for (int i = 0; i < w->n_eps; i++)
-		if (!w->eps[i].registered && w->eps[i].reg_nh) {
+		if ((!w->eps[i].registered || !w->eps[i].unregistered) && w->eps[i].reg_nh) {
 			nua_handle_destroy(w->eps[i].reg_nh);
 			w->eps[i].reg_nh = NULL;
 		}
