@@ -79,11 +79,15 @@ struct flow_result {
 };
 
 static volatile sig_atomic_t interrupted;
+static volatile pid_t running_child;
 
+/* Ctrl-C (or SIGTERM) goes on to the run in progress, which stops
+ * gracefully and writes its report; no further step starts. */
 static void on_interrupt(int sig)
 {
-	(void)sig;
 	interrupted = 1;
+	if (running_child > 0)
+		kill(running_child, sig);
 }
 
 static void list_faults(void)
@@ -200,9 +204,11 @@ static int run_child(const struct scenario *s, const char *path, const char *tex
 		struct runlab_opts ro = {report, o->logs, o->quiet, o->self};
 		_exit(runlab(s, path, text, &ro));
 	}
+	running_child = pid;
 	int st;
 	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
 		;
+	running_child = 0;
 	return WIFEXITED(st) ? WEXITSTATUS(st) : EXIT_FAIL;
 }
 
@@ -398,10 +404,10 @@ static pid_t start_flow(const char *file, const char *dir, const struct run_opts
 
 static void print_table(struct flow_result *r, int n, double wall, FILE *f)
 {
-	fprintf(f, "\n%-28s %-24s %-44s %-24s %-9s %6s\n", "SCENARIO", "FAULT", "SYMPTOMS",
+	fprintf(f, "\n%-28s %-24s %-50s %-24s %-9s %6s\n", "SCENARIO", "FAULT", "SYMPTOMS",
 	        "DIAGNOSIS", "REMEDY", "TIME");
 	for (int i = 0; i < n; i++)
-		fprintf(f, "%-28s %-24s %-44.44s %-24s %-9s %5.1fs %s\n", r[i].scenario, r[i].fault,
+		fprintf(f, "%-28s %-24s %-50.50s %-24s %-9s %5.1fs %s\n", r[i].scenario, r[i].fault,
 		        r[i].symptoms, r[i].diagnosis, r[i].remedy, r[i].secs,
 		        r[i].pass ? "PASS" : "FAIL");
 	int pass = 0;
