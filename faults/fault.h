@@ -41,7 +41,8 @@ struct fault_plan {
 	char firewall[64];   /* a subnet the core router guards statefully */
 	int conntrack_udp_s; /* UDP conntrack timeouts on the core router, seconds */
 	/* workers */
-	long worker_mem_kb; /* memory cgroup limit of each worker */
+	long worker_headroom_kb; /* when the run starts, each worker's memory cgroup is
+	                          * limited to what it uses then plus this */
 };
 
 struct fault {

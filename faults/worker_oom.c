@@ -1,20 +1,26 @@
 /* worker.oom — the worker runs in a memory cgroup too small for its
- * endpoints, and the kernel OOM-kills it mid-run. Mechanism: the cgroup's
- * memory limit. The remedy is a larger limit, or fewer endpoints per worker. */
+ * endpoints, and the kernel OOM-kills it mid-run. Mechanism: the worker's
+ * memory cgroup. When the run starts, its limit is set to what the worker
+ * uses at that moment plus a headroom — too little for the endpoints it is
+ * about to create, whatever the build (a sanitizer build is much larger) —
+ * so the kill comes mid-run, after the worker was ONLINE and dispatched. The
+ * remedy is a larger limit, or fewer endpoints per worker. */
 #include "fault.h"
 
 static int apply(struct fault_plan *p, const char *const *v, double time_scale, err_t *e)
 {
 	(void)time_scale;
 	(void)e;
-	p->worker_mem_kb = fault_num(v[0]) * 1024;
+	p->worker_headroom_kb = fault_num(v[0]) * 1024;
 	return 0;
 }
 
 const struct fault fault_worker_oom = {
         .code = "worker.oom",
         .summary = "each worker's memory cgroup is too small for its endpoints",
-        .applied = "before the run: the workers' memory cgroup limit",
-        .params = {{"limit_mb", "24", "memory limit of each worker, MB", NULL}},
+        .applied = "when the run starts: each worker's memory cgroup limit, set to its usage "
+                   "then plus a headroom",
+        .params = {{"headroom_mb", "3", "memory the worker may still take once the run starts, MB",
+                    NULL}},
         .apply = apply,
 };

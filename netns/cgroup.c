@@ -217,6 +217,21 @@ int cgroup_oom_kills(const struct cgroup *cg)
 	return p ? atoi(p + 9) : 0;
 }
 
+long long cgroup_memory_usage(const struct cgroup *cg)
+{
+	char f[PATH_MAX + 32], buf[64];
+	snprintf(f, sizeof(f), "%s/%s", cg->mem,
+	         cg->version == 2 ? "memory.current" : "memory.usage_in_bytes");
+	return sys_read_file(f, buf, sizeof(buf)) > 0 ? atoll(buf) : -1;
+}
+
+int cgroup_set_memory_limit(const struct cgroup *cg, long long bytes, err_t *e)
+{
+	char v[64];
+	snprintf(v, sizeof(v), "%lld", bytes);
+	return set_knob(cg->mem, cg->version == 2 ? "memory.max" : "memory.limit_in_bytes", v, e);
+}
+
 /* SIGKILL every process listed in dir/cgroup.procs; returns how many. */
 static int kill_members(const char *dir)
 {

@@ -41,6 +41,10 @@ int cgroup_create(struct cgroup_root *r, const char *name, long long mem_bytes, 
 int cgroup_enter(const struct cgroup *cg, err_t *e);
 /* How many times the kernel's OOM killer acted in cg (0 if unknown). */
 int cgroup_oom_kills(const struct cgroup *cg);
+/* Memory charged to the cgroup now, in bytes (-1 when unreadable). */
+long long cgroup_memory_usage(const struct cgroup *cg);
+/* Change the memory limit of a cgroup whose processes are running. */
+int cgroup_set_memory_limit(const struct cgroup *cg, long long bytes, err_t *e);
 /* Kill what is left in cg and remove it. */
 void cgroup_destroy(struct cgroup *cg);
 /* Remove the lab's whole base (every cgroup in it), killing stragglers;

@@ -98,7 +98,8 @@ static int start_workers(struct run_ctx *c, const char *token, err_t *e)
 		int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 		struct lab_spawn_opts so = LAB_SPAWN_OPTS_INIT;
 		so.fd_out = so.fd_err = fd;
-		so.mem_limit = c->plan.worker_mem_kb * 1024LL;
+		/* A cgroup of its own, so its limit can be set when the run starts. */
+		so.mem_limit = c->plan.worker_headroom_kb ? 64LL << 30 : 0;
 		int rc = lab_spawn(&c->lab, name, argv, &so, &c->workers[c->n_workers], e);
 		if (fd >= 0)
 			close(fd);
@@ -116,6 +117,28 @@ static void wait_online(struct run_ctx *c)
 	long long end = sys_now_ns() + 10000000000LL;
 	while (platform_online(&c->pf) < c->n_workers && sys_now_ns() < end)
 		platform_poll(&c->pf, 50);
+}
+
+/* worker.oom: each worker's memory limit becomes its usage now plus the
+ * fault's headroom. */
+static void limit_worker_memory(struct run_ctx *c)
+{
+	for (int i = 0; c->plan.worker_headroom_kb && i < c->n_workers; i++) {
+		struct lab_proc *p = c->workers[i];
+		long long used = p->has_cg ? cgroup_memory_usage(&p->cg) : -1;
+		err_t e;
+		if (used < 0 ||
+		    cgroup_set_memory_limit(&p->cg, used + c->plan.worker_headroom_kb * 1024LL, &e)) {
+			fprintf(stderr, "siplab run: worker%d: cannot limit its memory\n", i + 1);
+			continue;
+		}
+		if (!c->o.quiet)
+			printf("  [%6.2f s] fault: worker%d's memory limited to %.1f MB (%.1f MB in use "
+			       "+ %ld MB)\n",
+			       platform_ms(&c->pf) / 1000.0, i + 1,
+			       (double)(used + c->plan.worker_headroom_kb * 1024LL) / (1 << 20),
+			       (double)used / (1 << 20), c->plan.worker_headroom_kb / 1024);
+	}
 }
 
 static void act(struct run_ctx *c, const struct scn_action *a)
@@ -283,6 +306,7 @@ static int run_in_lab(struct run_ctx *c)
 	if (!rc && lfd >= 0 && !(rc = start_workers(c, token, &e))) {
 		wait_online(c);
 		before_run_actions(c);
+		limit_worker_memory(c);
 		if (platform_start_run(&c->pf) == RUN_RUNNING)
 			run_loop(c);
 		platform_release(&c->pf, 3000);
