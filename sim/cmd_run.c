@@ -327,9 +327,14 @@ static int flow(const char *path, const char *report, const struct run_opts *o,
 		fprintf(out, "  4 remedy       %s\n",
 		        cJSON_IsString(rem) ? rem->valuestring : "(the scenario's remedy)");
 		cJSON_Delete(root);
-		char report2[PATH_MAX];
+		char report2[PATH_MAX], logs2[PATH_MAX];
 		remedy_report(report, report2, sizeof(report2));
-		ok = run_and_check(&fixed_s, path, fixed, report2, o, 5, NULL, out);
+		struct run_opts o2 = *o;
+		if (o->logs) {
+			snprintf(logs2, sizeof(logs2), "%s.remedy", o->logs);
+			o2.logs = logs2;
+		}
+		ok = run_and_check(&fixed_s, path, fixed, report2, &o2, 5, NULL, out);
 		snprintf(r->remedy, sizeof(r->remedy), "%s", ok ? "verified" : "FAILED");
 	} else if (fixed) {
 		snprintf(r->remedy, sizeof(r->remedy), "not tried");
@@ -394,6 +399,13 @@ static pid_t start_flow(const char *file, const char *dir, const struct run_opts
 	}
 	struct run_opts mine = *o;
 	mine.quiet = 1;
+	/* Every service's log and configuration, next to the report. */
+	char logs[PATH_MAX], abs[PATH_MAX];
+	snprintf(logs, sizeof(logs), "%s/%s.logs", dir, name);
+	if (!o->logs && realpath(dir, abs)) {
+		snprintf(logs, sizeof(logs), "%s/%s.logs", abs, name);
+		mine.logs = logs;
+	}
 	struct flow_result r;
 	int ok = flow(file, report, &mine, &r, stdout);
 	if (ok < 0)
