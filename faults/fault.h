@@ -52,8 +52,7 @@ struct fault {
 	struct fault_param params[FAULT_MAX_PARAMS];
 	/* Fill the plan from the parameter values (vals[i] for params[i]);
 	 * time_scale compresses what is measured in seconds. */
-	int (*apply)(struct fault_plan *plan, const char *const *vals, double time_scale,
-	             err_t *e);
+	int (*apply)(struct fault_plan *plan, const char *const *vals, double time_scale, err_t *e);
 };
 
 /* Every fault, in the catalogue's order; NULL-terminated. */

@@ -7,9 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-extern const struct fault fault_reg_rate_limit, fault_reg_wrong_transport,
-        fault_reg_dns_failure, fault_media_symmetric_nat, fault_media_conntrack_expiry,
-        fault_worker_oom, fault_neg_sbc_codec_stripping;
+extern const struct fault fault_reg_rate_limit, fault_reg_wrong_transport, fault_reg_dns_failure,
+        fault_media_symmetric_nat, fault_media_conntrack_expiry, fault_worker_oom,
+        fault_neg_sbc_codec_stripping;
 
 const struct fault *const fault_catalogue[] = {
         &fault_worker_oom,

@@ -45,8 +45,8 @@ struct reg_config {
 	struct reg_peer peers[REG_MAX_PEERS];
 	int n_peers;
 	enum reg_limit_mode limit_mode;
-	int limit_per_second;  /* REGISTERs per window before the limit acts */
-	int limit_window_ms;   /* the window: 1000 ms, shorter in time-compressed runs */
+	int limit_per_second;     /* REGISTERs per window before the limit acts */
+	int limit_window_ms;      /* the window: 1000 ms, shorter in time-compressed runs */
 	char limit_exempt[4][64]; /* source addresses the limit does not apply to */
 	int n_limit_exempt;
 	int retry_after;       /* seconds, for 503 */

@@ -97,19 +97,22 @@ static void list_faults(void)
 		const struct fault *f = fault_catalogue[i];
 		printf("\n  %s\n      %s\n      applied %s\n", f->code, f->summary, f->applied);
 		for (int k = 0; k < FAULT_MAX_PARAMS && f->params[k].name; k++)
-			printf("      %-14s %s (default %s)\n", f->params[k].name, f->params[k].help,
-			       f->params[k].dflt);
+			printf("      %-14s %s (default %s)\n", f->params[k].name,
+			       f->params[k].help, f->params[k].dflt);
 	}
 }
 
 static int parse_opts(int argc, char **argv, struct run_opts *o)
 {
-	static const struct option longopts[] = {
-	        {"report", required_argument, NULL, 'r'}, {"logs", required_argument, NULL, 'l'},
-	        {"fault", required_argument, NULL, 'f'},  {"jobs", required_argument, NULL, 'j'},
-	        {"faults", no_argument, NULL, 'F'},       {"quiet", no_argument, NULL, 'q'},
-	        {"once", no_argument, NULL, 'o'},         {"help", no_argument, NULL, 'h'},
-	        {NULL, 0, NULL, 0}};
+	static const struct option longopts[] = {{"report", required_argument, NULL, 'r'},
+	                                         {"logs", required_argument, NULL, 'l'},
+	                                         {"fault", required_argument, NULL, 'f'},
+	                                         {"jobs", required_argument, NULL, 'j'},
+	                                         {"faults", no_argument, NULL, 'F'},
+	                                         {"quiet", no_argument, NULL, 'q'},
+	                                         {"once", no_argument, NULL, 'o'},
+	                                         {"help", no_argument, NULL, 'h'},
+	                                         {NULL, 0, NULL, 0}};
 	memset(o, 0, sizeof(*o));
 	o->jobs = 3;
 	optind = 1;
@@ -128,7 +131,8 @@ static int parse_opts(int argc, char **argv, struct run_opts *o)
 		case 'j':
 			o->jobs = atoi(optarg);
 			if (o->jobs < 1 || o->jobs > 16) {
-				fprintf(stderr, "siplab run: --jobs: expected 1 to 16, got \"%s\"\n",
+				fprintf(stderr,
+				        "siplab run: --jobs: expected 1 to 16, got \"%s\"\n",
 				        optarg);
 				return -1;
 			}
@@ -172,13 +176,15 @@ static int with_fault(char **text, const char *arg, err_t *e)
 	const char *kv = strchr(arg, ':');
 	char list[512];
 	snprintf(list, sizeof(list), "%s", kv ? kv + 1 : "");
-	for (char *save = NULL, *p = strtok_r(list, ",", &save); p; p = strtok_r(NULL, ",", &save)) {
+	for (char *save = NULL, *p = strtok_r(list, ",", &save); p;
+	     p = strtok_r(NULL, ",", &save)) {
 		char *eq = strchr(p, '=');
 		if (!eq) {
 			cJSON_Delete(root);
 			cJSON_Delete(f);
-			return err_set(e, EINVAL, "--fault %s: expected k=v after the code, got \"%s\"",
-			               arg, p);
+			return err_set(e, EINVAL,
+			               "--fault %s: expected k=v after the code, got \"%s\"", arg,
+			               p);
 		}
 		*eq = '\0';
 		cJSON_AddStringToObject(params, p, eq + 1);
@@ -229,7 +235,7 @@ static void symptoms(const cJSON *rep, char *out, size_t cap)
 	const cJSON *run = cJSON_GetObjectItemCaseSensitive(rep, "run");
 	const cJSON *st = cJSON_GetObjectItemCaseSensitive(run, "status");
 	const cJSON *outs = cJSON_GetObjectItemCaseSensitive(
-	        cJSON_GetObjectItemCaseSensitive(rep, "totals"), "outcomes"),
+	                    cJSON_GetObjectItemCaseSensitive(rep, "totals"), "outcomes"),
 	            *o;
 	size_t n = (size_t)snprintf(out, cap, "%s", cJSON_IsString(st) ? st->valuestring : "?");
 	const char *sep = ": ";
@@ -267,9 +273,9 @@ static int run_and_check(const struct scenario *s, const char *path, const char 
 	        (double)(sys_now_ns() - t0) / 1e9, report);
 	cJSON *d = diagnose(rep);
 	const char *top = diagnose_top(d);
-	const cJSON *first =
-	        cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(d, "findings"), 0);
-	const cJSON *ev0 = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(first, "evidence"), 0);
+	const cJSON *first = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(d, "findings"), 0);
+	const cJSON *ev0 =
+	        cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(first, "evidence"), 0);
 	fprintf(out, "  %d diagnose     %s%s%s\n", step + 1, top, ev0 ? " — " : "",
 	        ev0 ? ev0->valuestring : "");
 	int held = expect_check(s->expect, rep, top, why, sizeof(why), what, sizeof(what));
@@ -341,10 +347,11 @@ static int flow(const char *path, const char *report, const struct run_opts *o,
 	}
 	r->secs = (double)(sys_now_ns() - t0) / 1e9;
 	r->pass = ok;
-	fprintf(out, "verdict: %s (%.1f s)\n", ok ? (fixed ? "PASS — reproduced, diagnosed, remedy "
-	                                                     "verified"
-	                                                   : "PASS")
-	                                          : "FAIL",
+	fprintf(out, "verdict: %s (%.1f s)\n",
+	        ok ? (fixed ? "PASS — reproduced, diagnosed, remedy "
+	                      "verified"
+	                    : "PASS")
+	           : "FAIL",
 	        r->secs);
 	free(text);
 	free(fixed);
@@ -463,8 +470,10 @@ static int catalogue(const struct run_opts *o)
 			break;
 		for (int i = 0; i < next; i++)
 			if (pids[i] == pid) {
-				if (read(fds[i], &res[i], sizeof(res[i])) != (ssize_t)sizeof(res[i]))
-					snprintf(res[i].symptoms, sizeof(res[i].symptoms), "no result");
+				if (read(fds[i], &res[i], sizeof(res[i])) !=
+				    (ssize_t)sizeof(res[i]))
+					snprintf(res[i].symptoms, sizeof(res[i].symptoms),
+					         "no result");
 				close(fds[i]);
 				printf("  [%6.1f s] %-28s %s\n", (double)(sys_now_ns() - t0) / 1e9,
 				       res[i].scenario, res[i].pass ? "PASS" : "FAIL");

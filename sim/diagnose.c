@@ -120,10 +120,11 @@ static void sdp_codecs(const char *msg, char *out, size_t cap)
 		if (r)
 			sscanf(r + strlen(key), "%31[^/]", name);
 		else
-			snprintf(name, sizeof(name), "%s", !strcmp(t, "0")   ? "PCMU"
-			                                   : !strcmp(t, "8") ? "PCMA"
-			                                   : !strcmp(t, "9") ? "G722"
-			                                                     : t);
+			snprintf(name, sizeof(name), "%s",
+			         !strcmp(t, "0")   ? "PCMU"
+			         : !strcmp(t, "8") ? "PCMA"
+			         : !strcmp(t, "9") ? "G722"
+			                           : t);
 		n += (size_t)snprintf(out + n, cap > n ? cap - n : 0, "%s%s", n ? " " : "", name);
 	}
 }
@@ -150,7 +151,8 @@ static void trace_facts(const cJSON *trace, struct dx_ep *e)
 {
 	const cJSON *t;
 	cJSON_ArrayForEach (t, trace) {
-		const char *dir = str(t, "dir"), *first = str(t, "first_line"), *text = str(t, "text");
+		const char *dir = str(t, "dir"), *first = str(t, "first_line"),
+		           *text = str(t, "text");
 		int sent = !strcmp(dir, "send");
 		char cseq[64] = "";
 		header(text, "CSeq", cseq, sizeof(cseq));
@@ -291,9 +293,9 @@ static cJSON *what_was_seen(const struct dx_evidence *ev)
 		const struct dx_ep *e = &ev->eps[i];
 		if (!dx_failed(e) && strcmp(e->outcome, "COMPLETED_WITH_WARNINGS"))
 			continue;
-		snprintf(line, sizeof(line), "%s (%s): %s in %s, SIP %d (%s): %s", e->user, e->group,
-		         e->outcome, e->phase_reached, e->code, e->code_local ? "local" : "wire",
-		         e->reason);
+		snprintf(line, sizeof(line), "%s (%s): %s in %s, SIP %d (%s): %s", e->user,
+		         e->group, e->outcome, e->phase_reached, e->code,
+		         e->code_local ? "local" : "wire", e->reason);
 		cJSON_AddItemToArray(saw, cJSON_CreateString(line));
 		shown++;
 	}
@@ -362,7 +364,7 @@ const char *diagnose_top(const cJSON *d)
 	if (first)
 		return str(first, "code");
 	return cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(d, "unexplained")) ? "unexplained"
-	                                                                          : "healthy";
+	                                                                        : "healthy";
 }
 
 void diagnose_print(const cJSON *d, FILE *f)

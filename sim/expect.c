@@ -32,7 +32,8 @@ static int check_outcome(const cJSON *rule, const char *name, const cJSON *repor
 	const cJSON *max = cJSON_GetObjectItemCaseSensitive(rule, "max");
 	const cJSON *share = cJSON_GetObjectItemCaseSensitive(rule, "min_share");
 	if (cJSON_IsNumber(min) && n < min->valuedouble)
-		return snprintf(why, cap, "%s: %d, expected at least %g", name, n, min->valuedouble),
+		return snprintf(why, cap, "%s: %d, expected at least %g", name, n,
+		                min->valuedouble),
 		       0;
 	if (cJSON_IsNumber(max) && n > max->valuedouble)
 		return snprintf(why, cap, "%s: %d, expected at most %g", name, n, max->valuedouble),
@@ -44,8 +45,8 @@ static int check_outcome(const cJSON *rule, const char *name, const cJSON *repor
 	return 1;
 }
 
-int expect_check(const char *expect_json, const cJSON *report, const char *diagnosis,
-                 char *why, size_t cap, char *what, size_t wcap)
+int expect_check(const char *expect_json, const cJSON *report, const char *diagnosis, char *why,
+                 size_t cap, char *what, size_t wcap)
 {
 	char scratch[256], wscratch[256];
 	why = why ? why : scratch;
@@ -74,8 +75,8 @@ int expect_check(const char *expect_json, const cJSON *report, const char *diagn
 		w += (size_t)snprintf(what + w, w < wcap ? wcap - w : 0, "%sdiagnosis %s",
 		                      w ? ", " : "", dx->valuestring);
 		if (strcmp(diagnosis, dx->valuestring) && ok)
-			ok = 0, snprintf(why, cap, "diagnosis %s, expected %s", diagnosis,
-			                 dx->valuestring);
+			ok = 0,
+			snprintf(why, cap, "diagnosis %s, expected %s", diagnosis, dx->valuestring);
 	}
 	if (cJSON_IsTrue(all)) {
 		w += (size_t)snprintf(what + w, w < wcap ? wcap - w : 0, "%severy endpoint SUCCESS",

@@ -10,7 +10,7 @@
 
 /* 1 when the expectation held; else 0 and what did not in why. A summary of
  * what was checked goes to what (both may be NULL). */
-int expect_check(const char *expect_json, const cJSON *report, const char *diagnosis,
-                 char *why, size_t cap, char *what, size_t wcap);
+int expect_check(const char *expect_json, const cJSON *report, const char *diagnosis, char *why,
+                 size_t cap, char *what, size_t wcap);
 
 #endif

@@ -113,8 +113,9 @@ static int m_disconnect(const struct dx_evidence *ev, struct dx_finding *f)
 		int lost = lost_endpoints(ev, w->name);
 		if (!w->lost || w->oom || !lost)
 			continue;
-		dx_say(f, "%s went OFFLINE at %.1f s during the run%s%s; %d of its endpoints were "
-		          "closed with OSERROR at once",
+		dx_say(f,
+		       "%s went OFFLINE at %.1f s during the run%s%s; %d of its endpoints were "
+		       "closed with OSERROR at once",
 		       w->name, w->lost_t / 1000, *w->how ? "; its process was " : "", w->how,
 		       lost);
 		score = 85;
@@ -176,14 +177,14 @@ static int m_dns(const struct dx_evidence *ev, struct dx_finding *f)
 	struct reg_view v;
 	reg_view(ev, &v);
 	/* A refused connection means the name resolved: that is another branch. */
-	if (!all_failed_to_register(ev, &v) || share(v.silent, v.failed) < 0.9 ||
-	    ev->icmp_events)
+	if (!all_failed_to_register(ev, &v) || share(v.silent, v.failed) < 0.9 || ev->icmp_events)
 		return 0;
 	int dns_said = 0;
 	for (int i = 0; i < ev->n; i++)
 		dns_said += strstr(ev->eps[i].reason, "DNS") != NULL;
-	dx_say(f, "%d of %d endpoints REGISTRATION_FAILED, and %d of them sent no REGISTER at "
-	          "all: nothing reached the wire, and nothing came back from the network",
+	dx_say(f,
+	       "%d of %d endpoints REGISTRATION_FAILED, and %d of them sent no REGISTER at "
+	       "all: nothing reached the wire, and nothing came back from the network",
 	       v.failed, ev->n, v.silent);
 	dx_say(f, "the final code was made up by the SIP stack (%d, local): %s%s",
 	       v.first_failed->code, v.first_failed->reason,
@@ -201,14 +202,16 @@ static int no_answer_common(const struct dx_evidence *ev, struct dx_finding *f,
 	if (!all_failed_to_register(ev, v))
 		return 0;
 	if (share(v->unanswered, v->failed) >= 0.9) {
-		dx_say(f, "%d of %d endpoints REGISTRATION_FAILED; every REGISTER was sent (to %s) "
-		          "and none was answered",
+		dx_say(f,
+		       "%d of %d endpoints REGISTRATION_FAILED; every REGISTER was sent (to %s) "
+		       "and none was answered",
 		       v->failed, ev->n, reg_peer(v->first_failed));
 		return 1;
 	}
 	if (share(v->silent, v->failed) >= 0.9 && ev->icmp_events) {
-		dx_say(f, "%d of %d endpoints REGISTRATION_FAILED; no REGISTER could be sent: the "
-		          "connection to the registrar was refused %d times",
+		dx_say(f,
+		       "%d of %d endpoints REGISTRATION_FAILED; no REGISTER could be sent: the "
+		       "connection to the registrar was refused %d times",
 		       v->failed, ev->n, ev->icmp_events);
 		return 1;
 	}
@@ -223,8 +226,9 @@ static int m_wrong_transport(const struct dx_evidence *ev, struct dx_finding *f)
 		return 0;
 	if (ev->icmp_events)
 		dx_say(f, "the network refused it: %s", ev->first_icmp);
-	dx_say(f, "%d endpoints ended with a 503 the stack made up (no response came from "
-	          "the registrar): nothing listens on that transport and port",
+	dx_say(f,
+	       "%d endpoints ended with a 503 the stack made up (no response came from "
+	       "the registrar): nothing listens on that transport and port",
 	       v.refused_icmp);
 	dx_say(f, "from the workers' side a registrar that is down looks the same "
 	          "(reg.registrar_down, ranked below): check which transports it listens on");
@@ -247,8 +251,9 @@ static int m_port_blocked(const struct dx_evidence *ev, struct dx_finding *f)
 	reg_view(ev, &v);
 	if (!no_answer_common(ev, f, &v) || ev->icmp_events || v.refused_icmp)
 		return 0;
-	dx_say(f, "%d of them retransmitted REGISTER and timed out (408 made up by the stack); "
-	          "no ICMP error came back: something drops the packets",
+	dx_say(f,
+	       "%d of them retransmitted REGISTER and timed out (408 made up by the stack); "
+	       "no ICMP error came back: something drops the packets",
 	       v.retransmitted);
 	return 80;
 }
@@ -263,14 +268,14 @@ static int m_bad_credentials(const struct dx_evidence *ev, struct dx_finding *f)
 		            strstr(ev->eps[i].reason, "credentials rejected");
 	if (!rejected || share(rejected, v.failed) < 0.9)
 		return 0;
-	dx_say(f, "%d of %d endpoints REGISTRATION_FAILED: challenged (401), sent credentials, "
-	          "challenged again — the credentials were rejected",
+	dx_say(f,
+	       "%d of %d endpoints REGISTRATION_FAILED: challenged (401), sent credentials, "
+	       "challenged again — the credentials were rejected",
 	       rejected, ev->n);
 	return share(rejected, ev->n) >= 0.9 ? 90 : 75;
 }
 
-static int by_code(const struct dx_evidence *ev, struct dx_finding *f, int code,
-                   const char *what)
+static int by_code(const struct dx_evidence *ev, struct dx_finding *f, int code, const char *what)
 {
 	struct reg_view v;
 	reg_view(ev, &v);
@@ -306,8 +311,8 @@ static int m_rate_limit(const struct dx_evidence *ev, struct dx_finding *f)
 {
 	struct reg_view v;
 	reg_view(ev, &v);
-	int limited = v.by_code[503] - v.refused_icmp + v.by_code[429] + v.by_code[403] +
-	              v.local_408;
+	int limited =
+	        v.by_code[503] - v.refused_icmp + v.by_code[429] + v.by_code[403] + v.local_408;
 	if (!v.failed || !v.registered || share(limited, v.failed) < 0.8)
 		return 0;
 	double *t = malloc(sizeof(double) * (size_t)ev->n);
@@ -331,23 +336,24 @@ static int m_rate_limit(const struct dx_evidence *ev, struct dx_finding *f)
 	       v.registered);
 	/* The report's times are the lab's; the scenario's are longer by 1/scale. */
 	double stretch = ev->time_scale > 0 ? 1 / ev->time_scale : 1;
-	dx_say(f, "the REGISTERs went out over %.1f s of scenario time (about %.0f per second); "
-	          "the first %d registered before any failure, the first failure came at %.2f s",
+	dx_say(f,
+	       "the REGISTERs went out over %.1f s of scenario time (about %.0f per second); "
+	       "the first %d registered before any failure, the first failure came at %.2f s",
 	       span * stretch, span > 0 ? n / (span * stretch) : (double)n, early_ok,
 	       first_fail / 1000 * stretch);
 	char codes[160] = "";
 	size_t k = 0;
 	static const int list[] = {503, 429, 403, 408};
 	for (int i = 0; i < 4; i++) {
-		int c = list[i] == 503 ? v.by_code[503] - v.refused_icmp
+		int c = list[i] == 503   ? v.by_code[503] - v.refused_icmp
 		        : list[i] == 408 ? v.local_408
 		                         : v.by_code[list[i]];
 		if (c)
-			k += (size_t)snprintf(codes + k, sizeof(codes) - k, "%s%d × %d%s", k ? ", " : "",
-			                      c, list[i], list[i] == 408 ? " (timed out, no answer)" : "");
+			k += (size_t)snprintf(codes + k, sizeof(codes) - k, "%s%d × %d%s",
+			                      k ? ", " : "", c, list[i],
+			                      list[i] == 408 ? " (timed out, no answer)" : "");
 	}
-	dx_say(f, "the failures: %s%s", codes,
-	       v.retry_after ? "" : "");
+	dx_say(f, "the failures: %s%s", codes, v.retry_after ? "" : "");
 	if (v.retry_after)
 		dx_say(f, "the registrar's 503 carried Retry-After: %d", v.retry_after);
 	return limited == v.local_408 ? 75 : 85;
@@ -376,7 +382,8 @@ static void neg_view(const struct dx_evidence *ev, struct neg_view *v)
 		int same = !strcmp(c->offer_received, e->offer_sent);
 		v->changed += !same;
 		v->intact += same;
-		if (!v->caller || (!same && !strcmp(v->caller->offer_sent, v->callee->offer_received))) {
+		if (!v->caller ||
+		    (!same && !strcmp(v->caller->offer_sent, v->callee->offer_received))) {
 			v->caller = e;
 			v->callee = c;
 		}
@@ -393,8 +400,9 @@ static int m_sbc_stripping(const struct dx_evidence *ev, struct dx_finding *f)
 	dx_say(f, "the offer as sent by %s: m=audio with [%s]; as received by %s: [%s]",
 	       v.caller->user, v.caller->offer_sent, v.callee->user,
 	       v.callee->offer_received[0] ? v.callee->offer_received : "no codec left");
-	dx_say(f, "on %d calls the offer changed on the way: an element on the path removed "
-	          "codecs",
+	dx_say(f,
+	       "on %d calls the offer changed on the way: an element on the path removed "
+	       "codecs",
 	       v.changed);
 	return 95;
 }
@@ -405,8 +413,9 @@ static int m_no_common_codec(const struct dx_evidence *ev, struct dx_finding *f)
 	neg_view(ev, &v);
 	if (!v.intact || v.changed)
 		return 0;
-	dx_say(f, "%d callers NEGOTIATION_FAILED; the offer arrived unchanged ([%s]) and the "
-	          "callee has none of those codecs",
+	dx_say(f,
+	       "%d callers NEGOTIATION_FAILED; the offer arrived unchanged ([%s]) and the "
+	       "callee has none of those codecs",
 	       v.failed, v.caller->offer_sent);
 	return 90;
 }
@@ -417,14 +426,14 @@ static int m_codec_rejected(const struct dx_evidence *ev, struct dx_finding *f)
 	neg_view(ev, &v);
 	if (!v.external || v.changed || v.intact)
 		return 0;
-	dx_say(f, "%d callers NEGOTIATION_FAILED with 488 from a callee outside the test; the "
-	          "offer they sent had [%s]",
+	dx_say(f,
+	       "%d callers NEGOTIATION_FAILED with 488 from a callee outside the test; the "
+	       "offer they sent had [%s]",
 	       v.external, "see the trace");
 	return 70;
 }
 
-static int call_code(const struct dx_evidence *ev, struct dx_finding *f, int code,
-                     const char *what)
+static int call_code(const struct dx_evidence *ev, struct dx_finding *f, int code, const char *what)
 {
 	int callers = 0, n = 0;
 	for (int i = 0; i < ev->n; i++) {
@@ -434,8 +443,7 @@ static int call_code(const struct dx_evidence *ev, struct dx_finding *f, int cod
 	}
 	if (!n)
 		return 0;
-	dx_say(f, "%d of %d registered callers got %d to their INVITE: %s", n, callers, code,
-	       what);
+	dx_say(f, "%d of %d registered callers got %d to their INVITE: %s", n, callers, code, what);
 	return share(n, callers) >= 0.5 ? 80 : 60;
 }
 
@@ -467,7 +475,8 @@ static int m_callee_wait(const struct dx_evidence *ev, struct dx_finding *f)
 		return 0;
 	dx_say(f, "%d receivers ended TIMEOUT: registered, and no INVITE came", waited);
 	if (callers_failed)
-		dx_say(f, "%d callers had failed themselves: the cause is upstream", callers_failed);
+		dx_say(f, "%d callers had failed themselves: the cause is upstream",
+		       callers_failed);
 	return callers_failed ? 30 : 60;
 }
 
@@ -492,11 +501,13 @@ static int m_conntrack(const struct dx_evidence *ev, struct dx_finding *f)
 	}
 	if (!stopped)
 		return 0;
-	dx_say(f, "on %d of %d endpoints whose calls paused (silence suppression), inbound audio "
-	          "stopped at the pause and never came back, while the calls stayed up",
+	dx_say(f,
+	       "on %d of %d endpoints whose calls paused (silence suppression), inbound audio "
+	       "stopped at the pause and never came back, while the calls stayed up",
 	       stopped, paused);
-	dx_say(f, "%s received %.0f packets before its pause and none after; its far end %s sent "
-	          "%.0f packets after its own pause ended: they were lost on the way in",
+	dx_say(f,
+	       "%s received %.0f packets before its pause and none after; its far end %s sent "
+	       "%.0f packets after its own pause ended: they were lost on the way in",
 	       ex->user, ex->before_pause, far->user, far->sent_after_pause);
 	dx_say(f, "a stateful firewall forgets a UDP flow idle for longer than its timeout; "
 	          "packets arriving after that are new inbound traffic, and are dropped");
@@ -541,11 +552,13 @@ static void nat_view(const struct dx_evidence *ev, struct nat_view *v)
 
 static void nat_evidence(struct dx_finding *f, const struct nat_view *v)
 {
-	dx_say(f, "%d of %d calls were answered and up, and received no audio while sending "
-	          "(%s sent %.0f packets, received 0)",
+	dx_say(f,
+	       "%d of %d calls were answered and up, and received no audio while sending "
+	       "(%s sent %.0f packets, received 0)",
 	       v->one_way, v->calls, v->ex->user, v->ex->tx);
-	dx_say(f, "%s's REGISTER left from %s:%d; the registrar saw it come from %s, port %d: the "
-	          "worker is behind NAT",
+	dx_say(f,
+	       "%s's REGISTER left from %s:%d; the registrar saw it come from %s, port %d: the "
+	       "worker is behind NAT",
 	       v->ex->user, v->ex->via_host, v->ex->via_port,
 	       v->ex->received[0] ? v->ex->received : "?", v->ex->rport);
 	if (v->ex->sdp_addr[0])
@@ -562,8 +575,9 @@ static int m_symmetric_nat(const struct dx_evidence *ev, struct dx_finding *f)
 	if (!v.ex || share(v.one_way, v.calls) < 0.3 || !v.behind_nat || !v.port_changed)
 		return 0;
 	nat_evidence(f, &v);
-	dx_say(f, "the NAT also changed the source port on %d of %d endpoints: a new port per "
-	          "flow, so no address learnt for one peer holds for another (symmetric NAT)",
+	dx_say(f,
+	       "the NAT also changed the source port on %d of %d endpoints: a new port per "
+	       "flow, so no address learnt for one peer holds for another (symmetric NAT)",
 	       v.port_changed, v.behind_nat);
 	return 90;
 }
@@ -590,14 +604,16 @@ static int m_firewall_inbound(const struct dx_evidence *ev, struct dx_finding *f
 }
 
 static const struct dx_rule r_endpoint_limit = {
-        "alloc.endpoint_limit", "Test Stuck in CANNOT_RUN_FOR_NOW > Endpoint count exceeds plan limit",
+        "alloc.endpoint_limit",
+        "Test Stuck in CANNOT_RUN_FOR_NOW > Endpoint count exceeds plan limit",
         "Reduce the endpoints of the test, or raise the plan's concurrent endpoint limit.",
         m_endpoint_limit};
 static const struct dx_rule r_credits = {
         "alloc.credits_exhausted", "Test Stuck in CANNOT_RUN_FOR_NOW > Billing credits exhausted",
         "Add credits, or wait for the next billing cycle.", m_credits};
 static const struct dx_rule r_busy = {
-        "alloc.workers_busy", "Test Stuck in CANNOT_RUN_FOR_NOW > Workers are busy with other tests",
+        "alloc.workers_busy",
+        "Test Stuck in CANNOT_RUN_FOR_NOW > Workers are busy with other tests",
         "Run again when the other run has finished, or add workers.", m_busy};
 static const struct dx_rule r_accounts = {
         "reg.account_shortage", "Test Stuck in CANNOT_RUN_FOR_NOW > SIP account availability",
@@ -605,8 +621,7 @@ static const struct dx_rule r_accounts = {
         m_accounts};
 static const struct dx_rule r_no_workers = {
         "alloc.no_online_workers", "Test Stuck in CANNOT_RUN_FOR_NOW > No online workers available",
-        "Start a worker (or bring the stopped ones back) and check it shows ONLINE.",
-        m_no_workers};
+        "Start a worker (or bring the stopped ones back) and check it shows ONLINE.", m_no_workers};
 static const struct dx_rule r_region = {
         "alloc.region_mismatch", "Test Stuck in CANNOT_RUN_FOR_NOW > Region mismatch",
         "Use a region that has ONLINE workers, or deploy a worker in the region asked for.",
@@ -632,7 +647,8 @@ static const struct dx_rule r_wrong_transport = {
         "transport on the registrar).",
         m_wrong_transport};
 static const struct dx_rule r_registrar_down = {
-        "reg.registrar_down", "Registration Failures > Step 3: no response > Registrar availability",
+        "reg.registrar_down",
+        "Registration Failures > Step 3: no response > Registrar availability",
         "Start the registrar, and check it answers an OPTIONS from the workers' network.",
         m_registrar_down};
 static const struct dx_rule r_port_blocked = {
@@ -642,10 +658,9 @@ static const struct dx_rule r_port_blocked = {
 static const struct dx_rule r_bad_credentials = {
         "reg.bad_credentials", "Registration Failures > Step 1: 401 Unauthorized",
         "Correct the accounts' passwords (try one endpoint first).", m_bad_credentials};
-static const struct dx_rule r_forbidden = {"reg.forbidden",
-                                           "Registration Failures > Step 1: 403 Forbidden",
-                                           "Check the accounts' permissions at the registrar.",
-                                           m_forbidden};
+static const struct dx_rule r_forbidden = {
+        "reg.forbidden", "Registration Failures > Step 1: 403 Forbidden",
+        "Check the accounts' permissions at the registrar.", m_forbidden};
 static const struct dx_rule r_not_found = {"reg.not_found",
                                            "Registration Failures > Step 1: 404 Not Found",
                                            "Correct the domain or the user names.", m_not_found};
@@ -664,9 +679,9 @@ static const struct dx_rule r_no_common_codec = {
         "neg.no_common_codec", "Call Setup Failures > NEGOTIATION_FAILED",
         "Configure the test to offer at least one codec the other side supports.",
         m_no_common_codec};
-static const struct dx_rule r_codec_rejected = {
-        "call.codec_rejected", "Call Setup Failures > Step 1: 488 Not Acceptable",
-        "Offer a codec the callee has.", m_codec_rejected};
+static const struct dx_rule r_codec_rejected = {"call.codec_rejected",
+                                                "Call Setup Failures > Step 1: 488 Not Acceptable",
+                                                "Offer a codec the callee has.", m_codec_rejected};
 static const struct dx_rule r_callee_offline = {
         "call.callee_offline", "Call Setup Failures > Step 1: 480 Temporarily Unavailable",
         "Let the callees register before the callers dial: a longer buildup, receivers first.",
@@ -674,10 +689,9 @@ static const struct dx_rule r_callee_offline = {
 static const struct dx_rule r_callee_not_found = {
         "call.callee_not_found", "Call Setup Failures > Step 1: 404 Not Found",
         "Correct the callee's URI or the group targeting.", m_callee_not_found};
-static const struct dx_rule r_callee_busy = {"call.callee_busy",
-                                             "Call Setup Failures > Step 1: 486 Busy Here",
-                                             "Fix the pairing so no callee is double-booked.",
-                                             m_callee_busy};
+static const struct dx_rule r_callee_busy = {
+        "call.callee_busy", "Call Setup Failures > Step 1: 486 Busy Here",
+        "Fix the pairing so no callee is double-booked.", m_callee_busy};
 static const struct dx_rule r_callee_wait = {
         "call.callee_wait_timeout", "Call Setup Failures > TIMEOUT (Callee Side)",
         "Fix what kept the callers from dialling; then check the callee's wait is long "
@@ -702,14 +716,32 @@ static const struct dx_rule r_firewall_inbound = {
         "Allow UDP media in both directions.", m_firewall_inbound};
 
 const struct dx_rule *const dx_rules[] = {
-        &r_endpoint_limit, &r_credits,         &r_busy,
-        &r_accounts,       &r_no_workers,      &r_region,
-        &r_oom,            &r_disconnect,      &r_dns,
-        &r_wrong_transport, &r_registrar_down, &r_port_blocked,
-        &r_bad_credentials, &r_forbidden,      &r_not_found,
-        &r_rate_limit,     &r_sbc_stripping,   &r_no_common_codec,
-        &r_codec_rejected, &r_callee_offline,  &r_callee_not_found,
-        &r_callee_busy,    &r_callee_wait,     &r_conntrack,
-        &r_symmetric_nat,  &r_nat_private_sdp, &r_firewall_inbound,
+        &r_endpoint_limit,
+        &r_credits,
+        &r_busy,
+        &r_accounts,
+        &r_no_workers,
+        &r_region,
+        &r_oom,
+        &r_disconnect,
+        &r_dns,
+        &r_wrong_transport,
+        &r_registrar_down,
+        &r_port_blocked,
+        &r_bad_credentials,
+        &r_forbidden,
+        &r_not_found,
+        &r_rate_limit,
+        &r_sbc_stripping,
+        &r_no_common_codec,
+        &r_codec_rejected,
+        &r_callee_offline,
+        &r_callee_not_found,
+        &r_callee_busy,
+        &r_callee_wait,
+        &r_conntrack,
+        &r_symmetric_nat,
+        &r_nat_private_sdp,
+        &r_firewall_inbound,
         NULL,
 };

@@ -127,13 +127,14 @@ static void limit_worker_memory(struct run_ctx *c)
 		struct lab_proc *p = c->workers[i];
 		long long used = p->has_cg ? cgroup_memory_usage(&p->cg) : -1;
 		err_t e;
-		if (used < 0 ||
-		    cgroup_set_memory_limit(&p->cg, used + c->plan.worker_headroom_kb * 1024LL, &e)) {
+		if (used < 0 || cgroup_set_memory_limit(
+		                        &p->cg, used + c->plan.worker_headroom_kb * 1024LL, &e)) {
 			fprintf(stderr, "siplab run: worker%d: cannot limit its memory\n", i + 1);
 			continue;
 		}
 		if (!c->o.quiet)
-			printf("  [%6.2f s] fault: worker%d's memory limited to %.1f MB (%.1f MB in use "
+			printf("  [%6.2f s] fault: worker%d's memory limited to %.1f MB (%.1f MB "
+			       "in use "
 			       "+ %ld MB)\n",
 			       platform_ms(&c->pf) / 1000.0, i + 1,
 			       (double)(used + c->plan.worker_headroom_kb * 1024LL) / (1 << 20),
@@ -325,7 +326,6 @@ static int run_in_lab(struct run_ctx *c)
 	return code;
 }
 
-
 int runlab_plan(const struct scenario *s, struct fault_plan *plan, err_t *e)
 {
 	memset(plan, 0, sizeof(*plan));
@@ -380,7 +380,8 @@ static char *topology(const struct scenario *s, const struct fault_plan *plan)
 		         "  chain guard { type filter hook forward priority filter; ip daddr %s ct "
 		         "state established,related accept;",
 		         plan->firewall);
-		snprintf(r2, sizeof(r2), "    ip daddr %s meta l4proto udp drop; }", plan->firewall);
+		snprintf(r2, sizeof(r2), "    ip daddr %s meta l4proto udp drop; }",
+		         plan->firewall);
 		cJSON *rules = cJSON_AddArrayToObject(core, "nftables");
 		cJSON_AddItemToArray(rules, cJSON_CreateString("table inet lab_fw {"));
 		cJSON_AddItemToArray(rules, cJSON_CreateString(r1));

@@ -223,7 +223,6 @@ static int get_seconds(struct jv *c, const cJSON *root, const char *key, double 
 	return 0;
 }
 
-
 /* An optional object member: NULL when absent, an error when not an object. */
 static int get_object(struct jv *c, const cJSON *root, const char *key, const char *const *keys,
                       const cJSON **out)
@@ -474,8 +473,7 @@ static int parse_fault(struct jv *c, const cJSON *root, struct scenario *s)
  * "max", "min_share"}}} — checked here for shape, kept as text. */
 static int parse_expect(struct jv *c, const cJSON *o, const char *field, char *out, size_t cap)
 {
-	static const char *const keys[] = {"status", "diagnosis", "all_success", "outcomes",
-	                                   NULL};
+	static const char *const keys[] = {"status", "diagnosis", "all_success", "outcomes", NULL};
 	static const char *const okeys[] = {"min", "max", "min_share", NULL};
 	if (!o)
 		return 0;
@@ -494,7 +492,8 @@ static int parse_expect(struct jv *c, const cJSON *o, const char *field, char *o
 		if (outcome_from_name(it->string) < 0)
 			return jv_bad(c, f, "an outcome such as \"REGISTRATION_FAILED\"", it);
 		if (!cJSON_IsObject(it) || (rc = jv_keys(c, it, f, okeys)))
-			return rc ? rc : jv_bad(c, f, "an object {\"min\", \"max\", \"min_share\"}", it);
+			return rc ? rc
+			          : jv_bad(c, f, "an object {\"min\", \"max\", \"min_share\"}", it);
 	}
 	char *text = rc ? NULL : cJSON_PrintUnformatted(o);
 	if (text && strlen(text) >= cap)
@@ -554,10 +553,11 @@ static void defaults(struct scenario *s)
 
 int scenario_parse(const char *json, const char *origin, struct scenario *s, err_t *e)
 {
-	static const char *const keys[] = {"name",       "region",  "buildup_s", "call_duration_s",
-	                                   "time_scale", "groups",  "plan",      "platform",
-	                                   "far_side",   "actions", "silence",   "fault",
-	                                   "expect",     "remedy",  "description", NULL};
+	static const char *const keys[] = {
+	        "name",       "region",  "buildup_s",   "call_duration_s",
+	        "time_scale", "groups",  "plan",        "platform",
+	        "far_side",   "actions", "silence",     "fault",
+	        "expect",     "remedy",  "description", NULL};
 	struct jv c = {origin, e};
 	memset(s, 0, sizeof(*s));
 	defaults(s);

@@ -109,9 +109,9 @@ struct scenario {
 	double pause_at_s, pause_s; /* silence suppression: every endpoint stops sending */
 	int has_fault;
 	struct scn_fault fault;
-	char expect[1024];  /* the "expect" object as JSON text, "" when none */
-	char remedy[4096];  /* the "remedy" object as JSON text, "" when none */
-	int sbc_relay;      /* far_side.sbc.relay: the registrar relays media (latching) */
+	char expect[1024]; /* the "expect" object as JSON text, "" when none */
+	char remedy[4096]; /* the "remedy" object as JSON text, "" when none */
+	int sbc_relay;     /* far_side.sbc.relay: the registrar relays media (latching) */
 };
 
 /* RFC 7386 merge patch: patch's members replace target's (null removes).

@@ -200,9 +200,8 @@ static void arm(struct ep *ep, enum ep_next next, long ms);
 static void refused_register(struct ep *ep, const char *msg, int sent, int status)
 {
 	const char *cseq = strstr(msg, "\nCSeq:");
-	if (sent || status < 300 || status == 401 || status == 407 || ep->registered ||
-	    ep->final || ep->reg_refused[0] || !cseq ||
-	    !strstr(cseq, "REGISTER"))
+	if (sent || status < 300 || status == 401 || status == 407 || ep->registered || ep->final ||
+	    ep->reg_refused[0] || !cseq || !strstr(cseq, "REGISTER"))
 		return;
 	snprintf(ep->reg_refused, sizeof(ep->reg_refused), "%.*s", (int)strcspn(msg + 8, "\r\n"),
 	         msg + 8);
@@ -555,8 +554,8 @@ static void start_stream(struct ep *ep)
 {
 	struct worker *w = ep->w;
 	err_t e;
-	if (stream_start(&ep->st, &w->clips, w->rtcp_ms, ep->pause_at_ms, ep->pause_ms, sys_now_ns(),
-	                 &e)) {
+	if (stream_start(&ep->st, &w->clips, w->rtcp_ms, ep->pause_at_ms, ep->pause_ms,
+	                 sys_now_ns(), &e)) {
 		ep_fail(ep, OUTCOME_NEGOTIATION_FAILED, 0, "%s", e.msg);
 		return;
 	}

@@ -21,7 +21,8 @@ int main(void)
 	out[n] = '\0';
 	sys_rm_tree(dir);
 	const char *table = strstr(out, "\nSCENARIO");
-	printf("bench: the scenario catalogue, `siplab run scenarios/` (3 at a time, time-compressed)\n");
+	printf("bench: the scenario catalogue, `siplab run scenarios/` (3 at a time, "
+	       "time-compressed)\n");
 	printf("%s\n", table ? table + 1 : out);
 	printf("  catalogue wall time: %.1f s for every scenario's runs, diagnoses and remedies "
 	       "(target < 60 s)\n",

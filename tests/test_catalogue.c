@@ -140,14 +140,16 @@ static int body_variants(void)
 	         "\"codecs\":[\"PCMU\"],\"endpoints\":10,\"role\":\"caller\",\"target\":"
 	         "\"callee-pool\"}],\"fault\":{\"params\":{\"registrar_only\":\"udp\"}}}"},
 	        /* SERVFAIL instead of NXDOMAIN. */
-	        {"dns_servfail", "reg_dns_failure", "{\"fault\":{\"params\":{\"mode\":\"servfail\"}}}"},
+	        {"dns_servfail", "reg_dns_failure",
+	         "{\"fault\":{\"params\":{\"mode\":\"servfail\"}}}"},
 	        /* Another codec stripped, fewer calls. */
 	        {"strip_pcma", "neg_sbc_codec_stripping",
 	         "{\"groups\":[{\"name\":\"callers\",\"registrar\":\"registrar.lab\",\"accounts\":"
 	         "{\"prefix\":\"sc\",\"count\":3,\"password\":\"secret\"},\"codecs\":[\"PCMA\"],"
 	         "\"endpoints\":3,\"role\":\"caller\",\"target\":\"receivers\"},{\"name\":"
 	         "\"receivers\",\"registrar\":\"registrar.lab\",\"accounts\":{\"prefix\":\"sr\","
-	         "\"count\":3,\"password\":\"secret\"},\"codecs\":[\"PCMA\",\"PCMU\"],\"endpoints\":3,"
+	         "\"count\":3,\"password\":\"secret\"},\"codecs\":[\"PCMA\",\"PCMU\"],"
+	         "\"endpoints\":3,"
 	         "\"role\":\"callee\"}],\"fault\":{\"params\":{\"strip\":\"PCMA\"}},\"expect\":"
 	         "{\"outcomes\":{\"NEGOTIATION_FAILED\":{\"min\":3}}}}"},
 	        /* Two workers, only the loaded one dies. */

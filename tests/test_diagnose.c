@@ -32,9 +32,9 @@ static void expect_top(cJSON *rep, const char *code, const char *evidence)
 	cJSON_Delete(rep);
 }
 
-#define EP(user, outcome, extra)                                                    \
-	"{\"user\":\"" user "\",\"group\":\"g\",\"worker\":\"worker1\",\"outcome\":\"" \
-	outcome "\",\"times_ms\":{\"registered\":5}" extra "}"
+#define EP(user, outcome, extra)                                                               \
+	"{\"user\":\"" user "\",\"group\":\"g\",\"worker\":\"worker1\",\"outcome\":\"" outcome \
+	"\",\"times_ms\":{\"registered\":5}" extra "}"
 
 static void test_healthy(void **state)
 {
@@ -48,7 +48,8 @@ static void test_unexplained(void **state)
 {
 	(void)state;
 	expect_top(report("COMPLETED", "", "",
-	                  EP("a", "TEARDOWN_ERROR", ",\"sip_code\":500,\"reason\":\"BYE answered 500\"")),
+	                  EP("a", "TEARDOWN_ERROR",
+	                     ",\"sip_code\":500,\"reason\":\"BYE answered 500\"")),
 	           "unexplained", "TEARDOWN_ERROR in");
 }
 
@@ -69,11 +70,18 @@ static void test_no_worker_vs_region(void **state)
 static void test_callee_offline(void **state)
 {
 	(void)state;
-	expect_top(report("COMPLETED", "", "",
-	                  EP("c1", "CALL_FAILED", ",\"sip_code\":480,\"target\":\"sip:r1@lab\"") ","
-	                  EP("c2", "CALL_FAILED", ",\"sip_code\":480,\"target\":\"sip:r2@lab\"") ","
-	                  EP("c3", "SUCCESS", ",\"sip_code\":200,\"target\":\"sip:r3@lab\"")),
-	           "call.callee_offline", "2 of 3 registered callers got 480");
+	expect_top(
+	        report("COMPLETED", "", "",
+	               EP("c1", "CALL_FAILED", ",\"sip_code\":480,\"target\":\"sip:r1@lab\"") "," EP(
+	                       "c2", "CALL_FAILED",
+	                       ",\"sip_code\":480,\"target\":\"sip:r2@lab\"") "," EP("c3",
+	                                                                             "SUCCESS",
+	                                                                             ",\"sip_"
+	                                                                             "code\":200,"
+	                                                                             "\"target\":"
+	                                                                             "\"sip:r3@"
+	                                                                             "lab\"")),
+	        "call.callee_offline", "2 of 3 registered callers got 480");
 }
 
 int main(void)
