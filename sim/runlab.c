@@ -119,12 +119,17 @@ static void wait_online(struct run_ctx *c)
 		platform_poll(&c->pf, 50);
 }
 
-/* worker.oom: each worker's memory limit becomes its usage now plus the
- * fault's headroom. */
+/* worker.oom: as the run starts, the memory limit of each worker that was
+ * given endpoints becomes its usage plus the fault's headroom. */
 static void limit_worker_memory(struct run_ctx *c)
 {
 	for (int i = 0; c->plan.worker_headroom_kb && i < c->n_workers; i++) {
 		struct lab_proc *p = c->workers[i];
+		char name[32];
+		snprintf(name, sizeof(name), "worker%d", i + 1);
+		const struct pf_worker *w = platform_worker(&c->pf, name);
+		if (!w || !w->n_assigned)
+			continue;
 		long long used = p->has_cg ? cgroup_memory_usage(&p->cg) : -1;
 		err_t e;
 		if (used < 0 || cgroup_set_memory_limit(
@@ -307,9 +312,10 @@ static int run_in_lab(struct run_ctx *c)
 	if (!rc && lfd >= 0 && !(rc = start_workers(c, token, &e))) {
 		wait_online(c);
 		before_run_actions(c);
-		limit_worker_memory(c);
-		if (platform_start_run(&c->pf) == RUN_RUNNING)
+		if (platform_start_run(&c->pf) == RUN_RUNNING) {
+			limit_worker_memory(c);
 			run_loop(c);
+		}
 		platform_release(&c->pf, 3000);
 	}
 	if (rc || lfd < 0) {
