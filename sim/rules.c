@@ -313,7 +313,11 @@ static int m_rate_limit(const struct dx_evidence *ev, struct dx_finding *f)
 	reg_view(ev, &v);
 	int limited =
 	        v.by_code[503] - v.refused_icmp + v.by_code[429] + v.by_code[403] + v.local_408;
-	if (!v.failed || !v.registered || share(limited, v.failed) < 0.8)
+	/* Nobody got through: only an answer that names a rate (429, or 503
+	 * with Retry-After) still says "rate limit". */
+	int rate_said = v.by_code[429] + (v.retry_after ? v.by_code[503] - v.refused_icmp : 0);
+	if (!v.failed || share(limited, v.failed) < 0.8 ||
+	    (!v.registered && share(rate_said, v.failed) < 0.8))
 		return 0;
 	double *t = malloc(sizeof(double) * (size_t)ev->n);
 	int n = 0, early_ok = 0;
@@ -356,6 +360,10 @@ static int m_rate_limit(const struct dx_evidence *ev, struct dx_finding *f)
 	dx_say(f, "the failures: %s%s", codes, v.retry_after ? "" : "");
 	if (v.retry_after)
 		dx_say(f, "the registrar's 503 carried Retry-After: %d", v.retry_after);
+	if (!v.registered) {
+		dx_say(f, "no endpoint got through this burst, but the answers name a rate limit");
+		return 70;
+	}
 	return limited == v.local_408 ? 75 : 85;
 }
 
