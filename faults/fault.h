@@ -48,7 +48,8 @@ struct fault_plan {
 struct fault {
 	const char *code;
 	const char *summary;
-	const char *applied; /* when and how, in a few words */
+	const char *applied;  /* when and how, in a few words */
+	const char *reverted; /* how it is undone */
 	struct fault_param params[FAULT_MAX_PARAMS];
 	/* Fill the plan from the parameter values (vals[i] for params[i]);
 	 * time_scale compresses what is measured in seconds. */

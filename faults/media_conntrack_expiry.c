@@ -22,6 +22,7 @@ const struct fault fault_media_conntrack_expiry = {
         .code = "media.conntrack_expiry",
         .summary = "a stateful firewall with a short UDP conntrack timeout in front of worker1",
         .applied = "before the run: nftables and conntrack sysctls on the core router",
+        .reverted = "the next lab's core router has no firewall, and default timeouts",
         .params = {{"timeout_s", "30", "UDP conntrack timeout, seconds (scaled time)", NULL}},
         .apply = apply,
 };

@@ -19,6 +19,7 @@ const struct fault fault_media_symmetric_nat = {
         .code = "media.symmetric_nat",
         .summary = "workers behind a symmetric NAT (a new random port per destination)",
         .applied = "before the run: the NAT router's masquerade rule",
+        .reverted = "the next lab has no NAT router",
         .params = {{NULL, NULL, NULL, NULL}},
         .apply = apply,
 };

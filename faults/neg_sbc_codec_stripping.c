@@ -34,6 +34,7 @@ const struct fault fault_neg_sbc_codec_stripping = {
         .code = "neg.sbc_codec_stripping",
         .summary = "an SBC on the call path strips codecs from the offer",
         .applied = "before the run: the registrar's SBC SDP rewriting",
+        .reverted = "the next lab's registrar strips nothing",
         .params = {{"strip", "opus,PCMU", "codecs removed, separated by commas", fault_text}},
         .apply = apply,
 };

@@ -20,6 +20,7 @@ const struct fault fault_reg_dns_failure = {
         .code = "reg.dns_failure",
         .summary = "the registrar's name does not resolve (NXDOMAIN, SERVFAIL or no answer)",
         .applied = "before the run: the lab DNS server's answer for the name",
+        .reverted = "the next lab's DNS server answers the name",
         .params = {{"name", "registrar.lab", "the name that fails",
                     (const char *const[]){"registrar.lab", "lab", NULL}},
                    {"mode", "nxdomain", "how it fails", modes}},

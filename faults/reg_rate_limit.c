@@ -28,6 +28,7 @@ const struct fault fault_reg_rate_limit = {
         .summary = "the registrar limits REGISTERs per second (503 + Retry-After, silent drop, "
                    "403 or 429)",
         .applied = "before the run: the registrar's rate limiter",
+        .reverted = "the next lab's registrar has no limit",
         .params = {{"per_second", "20", "REGISTERs per second allowed (scaled time)", NULL},
                    {"mode", "503", "how the excess is refused", modes},
                    {"retry_after", "5", "seconds, in the 503's Retry-After", NULL}},

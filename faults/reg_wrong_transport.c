@@ -24,6 +24,7 @@ const struct fault fault_reg_wrong_transport = {
         .code = "reg.wrong_transport",
         .summary = "the registrar listens on one transport only, not the test's",
         .applied = "before the run: the registrar's listening transports",
+        .reverted = "the next lab's registrar listens on what the scenario says",
         .params = {{"registrar_only", "tls", "the one transport the registrar listens on", only}},
         .apply = apply,
 };

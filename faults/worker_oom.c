@@ -20,6 +20,7 @@ const struct fault fault_worker_oom = {
         .summary = "each worker's memory cgroup is too small for its endpoints",
         .applied = "when the run starts: each worker's memory cgroup limit, set to its usage "
                    "then plus a headroom",
+        .reverted = "the next lab's workers have no memory limit",
         .params = {{"headroom_mb", "3", "memory the worker may still take once the run starts, MB",
                     NULL}},
         .apply = apply,

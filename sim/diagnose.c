@@ -305,6 +305,44 @@ static cJSON *what_was_seen(const struct dx_evidence *ev)
 /* A run needs a diagnosis when it did not complete, an endpoint did not
  * succeed, or the media shows audio lost that the endpoints themselves
  * could not see (only the two ends together show it). */
+/* The guide's first question: all endpoints or some — and which: by group,
+ * by worker, by time. */
+static cJSON *scope(const struct dx_evidence *ev)
+{
+	cJSON *s = cJSON_CreateObject();
+	cJSON *groups = cJSON_AddObjectToObject(s, "failed_by_group");
+	cJSON *workers = cJSON_AddObjectToObject(s, "failed_by_worker");
+	int failed = 0;
+	double first = -1, last = -1;
+	for (int i = 0; i < ev->n; i++) {
+		const struct dx_ep *e = &ev->eps[i];
+		if (!dx_failed(e))
+			continue;
+		failed++;
+		cJSON *g = cJSON_GetObjectItemCaseSensitive(groups, e->group);
+		cJSON *w = cJSON_GetObjectItemCaseSensitive(workers, e->worker);
+		if (g)
+			cJSON_SetNumberValue(g, g->valuedouble + 1);
+		else
+			cJSON_AddNumberToObject(groups, e->group, 1);
+		if (w)
+			cJSON_SetNumberValue(w, w->valuedouble + 1);
+		else
+			cJSON_AddNumberToObject(workers, e->worker, 1);
+		if (e->t_register >= 0 && (first < 0 || e->t_register < first))
+			first = e->t_register;
+		if (e->t_register > last)
+			last = e->t_register;
+	}
+	cJSON_AddNumberToObject(s, "failed", failed);
+	cJSON_AddStringToObject(s, "which", !failed ? "none" : failed == ev->n ? "all" : "some");
+	if (first >= 0) {
+		cJSON_AddNumberToObject(s, "failed_started_from_ms", first);
+		cJSON_AddNumberToObject(s, "failed_started_until_ms", last);
+	}
+	return s;
+}
+
 static int anything_wrong(const struct dx_evidence *ev)
 {
 	if (strcmp(ev->status, "COMPLETED"))
@@ -325,6 +363,7 @@ cJSON *diagnose(const cJSON *report)
 	}
 	cJSON_AddStringToObject(d, "status", ev.status);
 	cJSON_AddNumberToObject(d, "endpoints", ev.n);
+	cJSON_AddItemToObject(d, "scope", scope(&ev));
 	cJSON *list = cJSON_AddArrayToObject(d, "findings");
 	int n_rules = 0;
 	while (dx_rules[n_rules])
@@ -372,6 +411,17 @@ void diagnose_print(const cJSON *d, FILE *f)
 	const cJSON *findings = cJSON_GetObjectItemCaseSensitive(d, "findings"), *x, *e;
 	fprintf(f, "diagnosis: run %s, %d endpoints\n", str(d, "status"),
 	        (int)num(d, "endpoints", 0));
+	const cJSON *sc = cJSON_GetObjectItemCaseSensitive(d, "scope");
+	if (num(sc, "failed", 0) > 0) {
+		fprintf(f, "  scope: %s endpoints failed (%d of %d); by group:", str(sc, "which"),
+		        (int)num(sc, "failed", 0), (int)num(d, "endpoints", 0));
+		cJSON_ArrayForEach (e, cJSON_GetObjectItemCaseSensitive(sc, "failed_by_group"))
+			fprintf(f, " %s %d", e->string, (int)e->valuedouble);
+		fprintf(f, "; by worker:");
+		cJSON_ArrayForEach (e, cJSON_GetObjectItemCaseSensitive(sc, "failed_by_worker"))
+			fprintf(f, " %s %d", e->string, (int)e->valuedouble);
+		fprintf(f, "\n");
+	}
 	if (!strcmp(diagnose_top(d), "healthy")) {
 		fprintf(f, "  no failure: the run COMPLETED and every endpoint is SUCCESS\n");
 		return;
