@@ -32,6 +32,8 @@ struct fault_plan {
 	int transports_set, udp, tcp, tls;
 	char strip[8][16]; /* codecs the SBC removes from offers */
 	int n_strip;
+	int wrong_passwords; /* the registrar's accounts have other passwords than the test's */
+	int block_sip;       /* the registrar host drops SIP (UDP and TCP 5060/5061) from workers */
 	/* DNS: one name answered wrongly or not at all */
 	char dns_name[64];
 	char dns_mode[16]; /* nxdomain, servfail, drop */

@@ -9,7 +9,7 @@
 
 extern const struct fault fault_reg_rate_limit, fault_reg_wrong_transport, fault_reg_dns_failure,
         fault_media_symmetric_nat, fault_media_conntrack_expiry, fault_worker_oom,
-        fault_neg_sbc_codec_stripping;
+        fault_neg_sbc_codec_stripping, fault_reg_sip_port_blocked, fault_reg_bad_credentials;
 
 const struct fault *const fault_catalogue[] = {
         &fault_worker_oom,
@@ -19,6 +19,9 @@ const struct fault *const fault_catalogue[] = {
         &fault_neg_sbc_codec_stripping,
         &fault_media_symmetric_nat,
         &fault_media_conntrack_expiry,
+        /* beyond the design card's seven */
+        &fault_reg_sip_port_blocked,
+        &fault_reg_bad_credentials,
         NULL,
 };
 

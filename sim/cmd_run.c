@@ -95,8 +95,8 @@ static void list_faults(void)
 	printf("faults (`--fault CODE[:k=v,...]`, or \"fault\" in a scenario):\n");
 	for (int i = 0; fault_catalogue[i]; i++) {
 		const struct fault *f = fault_catalogue[i];
-		printf("\n  %s\n      %s\n      applied %s\n      reverted: %s\n", f->code, f->summary,
-		       f->applied, f->reverted);
+		printf("\n  %s\n      %s\n      applied %s\n      reverted: %s\n", f->code,
+		       f->summary, f->applied, f->reverted);
 		for (int k = 0; k < FAULT_MAX_PARAMS && f->params[k].name; k++)
 			printf("      %-14s %s (default %s)\n", f->params[k].name,
 			       f->params[k].help, f->params[k].dflt);

@@ -138,7 +138,8 @@ static int write_registrar(struct farside *f, const struct scenario *s,
 		n += (size_t)snprintf(j + n, size - n,
 		                      ",{\"prefix\":\"%s\",\"first\":%d,\"count\":%d,\"password\":"
 		                      "\"%s\",\"domain\":\"%s\"}",
-		                      g->prefix, g->first, g->count > 0 ? g->count : 1, g->password,
+		                      g->prefix, g->first, g->count > 0 ? g->count : 1,
+		                      plan->wrong_passwords ? "not-the-tests" : g->password,
 		                      g->domain);
 	}
 	for (int i = 0; !s->far.n_pools && i < s->n_groups; i++) {
@@ -147,7 +148,8 @@ static int write_registrar(struct farside *f, const struct scenario *s,
 		                      ",{\"prefix\":\"%s\",\"first\":%d,\"count\":%d,\"password\":"
 		                      "\"%s\",\"domain\":\"%s\"}",
 		                      g->account_prefix, g->account_first,
-		                      g->account_count > 0 ? g->account_count : 1, g->password,
+		                      g->account_count > 0 ? g->account_count : 1,
+		                      plan->wrong_passwords ? "not-the-tests" : g->password,
 		                      g->domain);
 	}
 	snprintf(j + n, size - n, "]}");
@@ -189,7 +191,8 @@ static int start_registrar(struct farside *f, struct lab *lab, const struct scen
 	char cfg[PATH_MAX], log[PATH_MAX];
 	int rc;
 	if (s->far.registrar == SCN_REG_KAMAILIO &&
-	    (plan->rate_per_second || plan->transports_set || plan->n_strip || s->sbc_relay))
+	    (plan->rate_per_second || plan->transports_set || plan->n_strip || s->sbc_relay ||
+	     plan->wrong_passwords))
 		return err_set(e, ENOTSUP,
 		               "rate limits, transport faults and SBC settings act on siplab's "
 		               "registrar; this scenario uses Kamailio");

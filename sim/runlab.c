@@ -394,6 +394,17 @@ static char *topology(const struct scenario *s, const struct fault_plan *plan)
 		cJSON_AddItemToArray(rules, cJSON_CreateString(r2));
 		cJSON_AddItemToArray(rules, cJSON_CreateString("}"));
 	}
+	cJSON *reg = host_named(t, "registrar");
+	if (plan->block_sip && reg) {
+		/* Silently, as most firewalls do: no ICMP, no reset. */
+		cJSON *rules = cJSON_AddArrayToObject(reg, "nftables");
+		cJSON_AddItemToArray(rules, cJSON_CreateString("table inet lab_block {"));
+		cJSON_AddItemToArray(
+		        rules, cJSON_CreateString("  chain input { type filter hook input priority "
+		                                  "filter; ip saddr { 10.20.0.0/16, 10.10.9.2 } "
+		                                  "th dport { 5060, 5061 } drop; }"));
+		cJSON_AddItemToArray(rules, cJSON_CreateString("}"));
+	}
 	if (plan->conntrack_udp_s && core) {
 		cJSON *sys = cJSON_AddObjectToObject(core, "sysctls");
 		cJSON_AddNumberToObject(sys, "net.netfilter.nf_conntrack_udp_timeout",

@@ -64,12 +64,13 @@ static int body_catalogue(void)
 	char *argv[] = {"siplab", "run", "scenarios/", "--report", reports, NULL};
 	int rc = run_siplab(argv, out, sizeof(out));
 	CHECK(rc == 0, "exit %d:\n%s", rc, out);
-	CHECK(strstr(out, "8 of 8 scenarios passed"), "%s", out);
+	CHECK(strstr(out, "13 of 13 scenarios passed"), "%s", out);
 	CHECK(logs_clean(reports), "a sanitizer reported");
-	static const char *const codes[] = {"reg.rate_limit",         "reg.wrong_transport",
-	                                    "reg.dns_failure",        "media.symmetric_nat",
-	                                    "media.conntrack_expiry", "worker.oom",
-	                                    "neg.sbc_codec_stripping"};
+	static const char *const codes[] = {
+	        "reg.rate_limit",          "reg.wrong_transport",    "reg.dns_failure",
+	        "media.symmetric_nat",     "media.conntrack_expiry", "worker.oom",
+	        "neg.sbc_codec_stripping", "reg.sip_port_blocked",   "reg.bad_credentials",
+	        "alloc.no_online_workers", "alloc.endpoint_limit",   "alloc.region_mismatch"};
 	for (size_t i = 0; i < sizeof(codes) / sizeof(*codes); i++) {
 		char row[128];
 		snprintf(row, sizeof(row), "%s", codes[i]);
