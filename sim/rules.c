@@ -371,7 +371,7 @@ static int m_rate_limit(const struct dx_evidence *ev, struct dx_finding *f)
 
 struct neg_view {
 	int failed, changed, intact, external;
-	const struct dx_ep *caller, *callee;
+	const struct dx_ep *caller, *callee, *outside;
 };
 
 static void neg_view(const struct dx_evidence *ev, struct neg_view *v)
@@ -385,6 +385,7 @@ static void neg_view(const struct dx_evidence *ev, struct neg_view *v)
 		const struct dx_ep *c = dx_far_end(ev, e);
 		if (!c || !c->offer_seen) {
 			v->external++;
+			v->outside = v->outside ? v->outside : e;
 			continue;
 		}
 		int same = !strcmp(c->offer_received, e->offer_sent);
@@ -435,9 +436,9 @@ static int m_codec_rejected(const struct dx_evidence *ev, struct dx_finding *f)
 	if (!v.external || v.changed || v.intact)
 		return 0;
 	dx_say(f,
-	       "%d callers NEGOTIATION_FAILED with 488 from a callee outside the test; the "
-	       "offer they sent had [%s]",
-	       v.external, "see the trace");
+	       "%d callers NEGOTIATION_FAILED with %d from a callee outside the test; the "
+	       "offer %s sent had [%s]",
+	       v.external, v.outside->code, v.outside->user, v.outside->offer_sent);
 	return 70;
 }
 

@@ -436,11 +436,12 @@ static int parse_fault(struct jv *c, const cJSON *root, struct scenario *s)
 		return rc;
 	const struct fault *f = fault_find(s->fault.code);
 	if (!f) {
-		char list[512] = "";
-		size_t n = 0;
+		char list[512] = "a fault code, one of: ";
+		size_t n = strlen(list);
 		for (int i = 0; fault_catalogue[i] && n < sizeof(list); i++)
 			n += (size_t)snprintf(list + n, sizeof(list) - n, "%s%s", i ? ", " : "",
 			                      fault_catalogue[i]->code);
+		(void)n;
 		return jv_bad(c, "fault.code", list, cJSON_GetObjectItem(o, "code"));
 	}
 	for (int i = 0; i < FAULT_MAX_PARAMS && f->params[i].name; i++)
@@ -452,8 +453,18 @@ static int parse_fault(struct jv *c, const cJSON *root, struct scenario *s)
 		char field[96], value[64];
 		snprintf(field, sizeof(field), "fault.params.%s", it->string);
 		int i = fault_param_index(f, it->string);
-		if (i < 0)
-			return jv_bad(c, field, "a parameter of this fault", it);
+		if (i < 0) {
+			char names[256] = "a parameter of this fault: ";
+			size_t k = strlen(names);
+			for (int p = 0;
+			     p < FAULT_MAX_PARAMS && f->params[p].name && k < sizeof(names); p++)
+				k += (size_t)snprintf(names + k, sizeof(names) - k, "%s%s",
+				                      p ? ", " : "", f->params[p].name);
+			if (!f->params[0].name)
+				snprintf(names, sizeof(names),
+				         "nothing: this fault has no parameters");
+			return jv_bad(c, field, names, it);
+		}
 		if (cJSON_IsNumber(it))
 			snprintf(value, sizeof(value), "%g", it->valuedouble);
 		else if (cJSON_IsString(it))
