@@ -152,3 +152,14 @@ int jv_read_file(const char *path, char **out, err_t *e)
 	*out = buf;
 	return 0;
 }
+
+cJSON *jv_read_tree(const char *path)
+{
+	char *text = NULL;
+	err_t e;
+	if (jv_read_file(path, &text, &e))
+		return NULL;
+	cJSON *t = cJSON_Parse(text);
+	free(text);
+	return t;
+}

@@ -34,5 +34,8 @@ cJSON *jv_parse(struct jv *c, const char *text);
 int jv_load_object(struct jv *c, const char *const *allowed, cJSON **root);
 /* Read a whole file into a malloc'd string. */
 int jv_read_file(const char *path, char **out, err_t *e);
+/* Read a JSON file into a tree (free with cJSON_Delete); NULL when it cannot
+ * be read or parsed. For files this program wrote (reports), not input. */
+cJSON *jv_read_tree(const char *path);
 
 #endif

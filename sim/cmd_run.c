@@ -219,17 +219,6 @@ static int run_child(const struct scenario *s, const char *path, const char *tex
 	return WIFEXITED(st) ? WEXITSTATUS(st) : EXIT_FAIL;
 }
 
-static cJSON *read_json(const char *path)
-{
-	char *text = NULL;
-	err_t e;
-	if (jv_read_file(path, &text, &e))
-		return NULL;
-	cJSON *r = cJSON_Parse(text);
-	free(text);
-	return r;
-}
-
 /* "SUCCESS 25" or "REGISTRATION_FAILED 69, SUCCESS 31", or the run status. */
 static void symptoms(const cJSON *rep, char *out, size_t cap)
 {
@@ -263,7 +252,7 @@ static int run_and_check(const struct scenario *s, const char *path, const char 
 {
 	long long t0 = sys_now_ns();
 	int code = run_child(s, path, text, report, o);
-	cJSON *rep = read_json(report);
+	cJSON *rep = jv_read_tree(report);
 	if (!rep) {
 		fprintf(out, "  %d run          no report (exit %d)\n", step, code);
 		return 0;
@@ -560,7 +549,7 @@ int cmd_diagnose(int argc, char **argv)
 	}
 	if (!path)
 		return fputs(diagnose_usage, stderr), EXIT_USAGE;
-	cJSON *rep = read_json(path);
+	cJSON *rep = jv_read_tree(path);
 	if (!rep || !cJSON_GetObjectItemCaseSensitive(rep, "run")) {
 		fprintf(stderr, "siplab diagnose: %s: not a siplab run report (docs/report.md)\n",
 		        path);

@@ -91,10 +91,7 @@ static int run(const char *name, int buildup, int duration, int n, struct outcom
 	int rc = system(cmd);
 	memset(o, 0, sizeof(*o));
 	o->wall_s = (double)(sys_now_ns() - t0) / 1e9;
-	char *text = NULL;
-	err_t e;
-	cJSON *r = jv_read_file(report, &text, &e) ? NULL : cJSON_Parse(text);
-	free(text);
+	cJSON *r = jv_read_tree(report);
 	if (!getenv("KEEP"))
 		sys_rm_tree(dir);
 	if (!r) {

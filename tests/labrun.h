@@ -60,6 +60,48 @@ static inline struct lab_proc *start_service(struct lab *lab, const char *host, 
 	return p;
 }
 
+/* Run the siplab program with args (args[0] is "siplab") outside any lab,
+ * capturing stdout and stderr together. Returns its exit code, or -1. */
+static inline int siplab_capture(char *const args[], char *out, size_t cap)
+{
+	int pfd[2];
+	if (pipe(pfd) < 0)
+		return -1;
+	pid_t pid = fork();
+	if (pid == 0) {
+		dup2(pfd[1], 1);
+		dup2(pfd[1], 2);
+		close(pfd[0]);
+		execv(siplab_bin(), args);
+		_exit(127);
+	}
+	close(pfd[1]);
+	read_all(pfd[0], out, cap);
+	close(pfd[0]);
+	int st;
+	waitpid(pid, &st, 0);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+/* No log under dir (searched whole, every file, recursively) has a
+ * sanitizer report: under `make asan` every process of a run — workers,
+ * registrar, callee pool, DNS — is built with ASan/UBSan/LSan. */
+static inline int logs_clean(const char *dir)
+{
+	char cmd[PATH_MAX + 128], found[4096] = "";
+	snprintf(cmd, sizeof(cmd),
+	         "grep -rl -e Sanitizer -e 'runtime error:' --include='*.log' '%s' 2>/dev/null",
+	         dir);
+	FILE *p = popen(cmd, "r");
+	size_t n = p ? fread(found, 1, sizeof(found) - 1, p) : 0;
+	if (p)
+		pclose(p);
+	found[n] = '\0';
+	if (n)
+		fprintf(stderr, "    sanitizer reports in:\n%s", found);
+	return n == 0;
+}
+
 /* Run argv in host, wait, and capture stdout and stderr together into out.
  * Returns the exit code, or -1 (also when killed). */
 static inline int capture(struct lab *lab, const char *host, char *const argv[], char *out,

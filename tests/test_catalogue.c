@@ -17,44 +17,6 @@
 
 static char workdir[PATH_MAX];
 
-/* No process of any run (workers, registrar, callee pool, DNS) reported a
- * sanitizer error or leak: under `make asan` they all are built with one. */
-static int logs_clean(const char *dir)
-{
-	char cmd[PATH_MAX + 128], found[4096] = "";
-	snprintf(cmd, sizeof(cmd),
-	         "grep -rl -e Sanitizer -e 'runtime error:' --include='*.log' %s 2>/dev/null", dir);
-	FILE *p = popen(cmd, "r");
-	size_t n = p ? fread(found, 1, sizeof(found) - 1, p) : 0;
-	if (p)
-		pclose(p);
-	found[n] = '\0';
-	if (n)
-		fprintf(stderr, "    sanitizer reports in:\n%s", found);
-	return n == 0;
-}
-
-static int run_siplab(char *const argv[], char *out, size_t cap)
-{
-	int pfd[2];
-	if (pipe(pfd) < 0)
-		return -1;
-	pid_t pid = fork();
-	if (pid == 0) {
-		dup2(pfd[1], 1);
-		dup2(pfd[1], 2);
-		close(pfd[0]);
-		execv(siplab_bin(), argv);
-		_exit(127);
-	}
-	close(pfd[1]);
-	read_all(pfd[0], out, cap);
-	close(pfd[0]);
-	int st;
-	waitpid(pid, &st, 0);
-	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
-
 /* Every scenario of the catalogue passes every step. */
 static int body_catalogue(void)
 {
@@ -62,7 +24,7 @@ static int body_catalogue(void)
 	char reports[PATH_MAX];
 	snprintf(reports, sizeof(reports), "%s/catalogue", workdir);
 	char *argv[] = {"siplab", "run", "scenarios/", "--report", reports, NULL};
-	int rc = run_siplab(argv, out, sizeof(out));
+	int rc = siplab_capture(argv, out, sizeof(out));
 	CHECK(rc == 0, "exit %d:\n%s", rc, out);
 	CHECK(strstr(out, "13 of 13 scenarios passed"), "%s", out);
 	CHECK(logs_clean(reports), "a sanitizer reported");
@@ -164,17 +126,15 @@ static int body_variants(void)
 	for (size_t i = 0; i < sizeof(v) / sizeof(*v); i++)
 		CHECK(!variant(dir, v[i].name, v[i].from, v[i].patch), "variant %s", v[i].name);
 	char *argv[] = {"siplab", "run", dir, "--report", reports, "--jobs", "4", NULL};
-	int rc = run_siplab(argv, out, sizeof(out));
+	int rc = siplab_capture(argv, out, sizeof(out));
 	CHECK(rc == 0, "exit %d:\n%s", rc, out);
 	CHECK(strstr(out, "7 of 7 scenarios passed"), "%s", out);
 	CHECK(logs_clean(reports), "a sanitizer reported");
 	/* The second worker was never touched: the diagnosis names the first. */
-	char path[PATH_MAX], *text = NULL;
-	err_t e;
+	char path[PATH_MAX];
 	snprintf(path, sizeof(path), "%s/oom_second_worker.report.json", reports);
-	CHECK(!jv_read_file(path, &text, &e), "%s", e.msg);
-	cJSON *rep = cJSON_Parse(text);
-	free(text);
+	cJSON *rep = jv_read_tree(path);
+	CHECK(rep, "cannot read %s", path);
 	cJSON *d = diagnose(rep);
 	char *dj = cJSON_PrintUnformatted(d);
 	int names_worker1 = strstr(dj, "worker1's process was killed") != NULL;

@@ -13,61 +13,15 @@
 
 static char workdir[PATH_MAX];
 
-static int run_scenario_raw(const char *file, const char *report, char *out, size_t cap)
-{
-	int pfd[2];
-	char logs[PATH_MAX];
-	snprintf(logs, sizeof(logs), "%s.logs", report);
-	if (pipe(pfd) < 0)
-		return -1;
-	pid_t pid = fork();
-	if (pid == 0) {
-		dup2(pfd[1], 1);
-		dup2(pfd[1], 2);
-		close(pfd[0]);
-		execl(siplab_bin(), "siplab", "run", file, "--report", report, "--quiet", "--logs",
-		      logs, NULL);
-		_exit(127);
-	}
-	close(pfd[1]);
-	read_all(pfd[0], out, cap);
-	close(pfd[0]);
-	int st;
-	waitpid(pid, &st, 0);
-	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
-
-/* Did any process of the run (workers, registrar, callee pool) report a
- * sanitizer error or leak in its log? Under `make asan` every one of them is
- * built with ASan/UBSan/LSan. */
-static int logs_clean(const char *dir)
-{
-	DIR *d = opendir(dir);
-	struct dirent *de;
-	int clean = 1;
-	static char text[1 << 20];
-	while (d && (de = readdir(d)) != NULL) {
-		char path[PATH_MAX];
-		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
-		if (!strstr(de->d_name, ".log") || sys_read_file(path, text, sizeof(text)) < 0)
-			continue;
-		if (strstr(text, "Sanitizer") || strstr(text, "runtime error:")) {
-			fprintf(stderr, "    %s:\n%.3000s\n", path, text);
-			clean = 0;
-		}
-	}
-	if (d)
-		closedir(d);
-	return clean;
-}
-
 /* Run `siplab run FILE --report R --quiet` and capture its output; the logs
  * go next to the report and must be free of sanitizer reports. */
 static int run_scenario(const char *file, const char *report, char *out, size_t cap)
 {
-	int rc = run_scenario_raw(file, report, out, cap);
 	char logs[PATH_MAX];
 	snprintf(logs, sizeof(logs), "%s.logs", report);
+	char *args[] = {"siplab",  "run",    (char *)file, "--report", (char *)report,
+	                "--quiet", "--logs", logs,         NULL};
+	int rc = siplab_capture(args, out, cap);
 	if (rc >= 0 && rc != 2 && !logs_clean(logs))
 		return 99;
 	return rc;
@@ -93,17 +47,6 @@ static int write_variant(const char *name, void (*edit)(cJSON *, const void *), 
 	int rc = sys_write_file(path, out, strlen(out), 1, NULL);
 	free(out);
 	return rc;
-}
-
-static cJSON *load_report(const char *path)
-{
-	char *text = NULL;
-	err_t e;
-	if (jv_read_file(path, &text, &e))
-		return NULL;
-	cJSON *r = cJSON_Parse(text);
-	free(text);
-	return r;
 }
 
 static const char *sget(const cJSON *o, const char *a, const char *b)
@@ -195,7 +138,7 @@ static int healthy_over(const char *transport, const char *peer)
 	      "cannot write the scenario");
 	snprintf(report, sizeof(report), "%s/%s.report.json", workdir, transport);
 	int rc = run_scenario(file, report, out, sizeof(out));
-	cJSON *rep = load_report(report);
+	cJSON *rep = jv_read_tree(report);
 	CHECK(rep, "no report; output:\n%s", out);
 	int bad = check_healthy(rep, peer);
 	cJSON_Delete(rep);
@@ -212,7 +155,7 @@ static int body_healthy(void)
 	char report[PATH_MAX], out[16384];
 	snprintf(report, sizeof(report), "%s/healthy.report.json", workdir);
 	int rc = run_scenario("scenarios/healthy.json", report, out, sizeof(out));
-	cJSON *rep = load_report(report);
+	cJSON *rep = jv_read_tree(report);
 	CHECK(rep, "no report; output:\n%s", out);
 	int bad = check_healthy(rep, NULL);
 	/* Opus was negotiated between the groups, PCMA with the callee pool. */
@@ -256,7 +199,7 @@ static int body_kamailio(void)
 	CHECK(!write_variant("kamailio", use_kamailio, NULL, file, sizeof(file)), "scenario");
 	snprintf(report, sizeof(report), "%s/kamailio.report.json", workdir);
 	int rc = run_scenario(file, report, out, sizeof(out));
-	cJSON *rep = load_report(report);
+	cJSON *rep = jv_read_tree(report);
 	CHECK(rep, "no report; output:\n%s", out);
 	int bad = check_healthy(rep, NULL);
 	/* The challenge came from Kamailio itself. */
@@ -286,7 +229,7 @@ static int run_variant(const char *name, void (*edit)(cJSON *, const void *), co
 		return -1;
 	snprintf(report, sizeof(report), "%s/%s.report.json", workdir, name);
 	int rc = run_scenario(file, report, out, cap);
-	*rep = load_report(report);
+	*rep = jv_read_tree(report);
 	return rc;
 }
 
@@ -425,7 +368,7 @@ static int body_interrupted(void)
 	close(pfd[0]);
 	int st;
 	waitpid(pid, &st, 0);
-	cJSON *rep = load_report(report);
+	cJSON *rep = jv_read_tree(report);
 	CHECK(rep, "no report; output:\n%s", out);
 	char *run = cJSON_PrintUnformatted(cJSON_GetObjectItem(rep, "run"));
 	int stopping = strstr(run, "\"STOPPING\"") != NULL;
