@@ -143,6 +143,16 @@ static int body_variants(void)
 	cJSON_Delete(d);
 	cJSON_Delete(rep);
 	CHECK(names_worker1 && !blames_worker2, "the OOM evidence names the wrong worker");
+	/* The same through the command a person runs, as JSON. */
+	char *dx[] = {"siplab", "diagnose", path, "--json", NULL};
+	int drc = siplab_capture(dx, out, sizeof(out));
+	cJSON *dj2 = cJSON_Parse(out);
+	const cJSON *top = cJSON_GetArrayItem(cJSON_GetObjectItem(dj2, "findings"), 0);
+	const cJSON *code = cJSON_GetObjectItem(top, "code");
+	int ok = drc == 0 && cJSON_IsString(code) && !strcmp(code->valuestring, "worker.oom") &&
+	         cJSON_GetArraySize(cJSON_GetObjectItem(top, "evidence")) > 0;
+	cJSON_Delete(dj2);
+	CHECK(ok, "siplab diagnose --json (exit %d):\n%.2000s", drc, out);
 	return 0;
 }
 
