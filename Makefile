@@ -16,9 +16,14 @@ DEPS_OK  = $(BUILD)/.deps-ok
 # there once $(DEPS_OK) has been made.
 ALL_CFLAGS = -std=gnu11 $(CFLAGS) $(WARN) -MMD -MP
 
-LIB_SRC  := $(wildcard netns/*.c registrar/*.c faults/*.c) $(filter-out sim/main.c,$(wildcard sim/*.c))
+# The folders, bottom to top (docs/architecture.md; mk/layers.sh checks that
+# every include points down this list, and that diagnose/ sees only lib/).
+DIRS     := lib netns media registrar faults diagnose sim/model sim/platform sim/worker \
+            sim/run sim/cli
+LIB_SRC  := $(filter-out sim/cli/main.c,$(foreach d,$(DIRS),$(wildcard $(d)/*.c)))
 LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
-MAIN_OBJ := $(BUILD)/obj/sim/main.o
+MAIN_OBJ := $(BUILD)/obj/sim/cli/main.o
+SOURCES  := $(foreach d,$(DIRS) tests,$(wildcard $(d)/*.[ch]))
 TESTS    := $(patsubst tests/%.c,$(BUILD)/tests/%,$(wildcard tests/test_*.c))
 BENCHES  := $(patsubst tests/%.c,$(BUILD)/tests/%,$(wildcard tests/bench_*.c))
 
@@ -68,15 +73,16 @@ asan: | $(DEPS_OK)
 # cppcheck does not read system headers, so cJSON's loop macro is spelled out.
 lint: $(DEPS_OK)
 	@bash mk/deps.sh --dev
+	bash mk/layers.sh
 	cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability \
 		--inline-suppr --std=c11 -D__linux__ --suppress=missingIncludeSystem \
 		--suppress=ctuuninitvar \
 		--include=mk/cppcheck.h \
-		netns sim registrar faults tests
-	clang-format --dry-run -Werror $(wildcard netns/*.[ch] sim/*.[ch] registrar/*.[ch] faults/*.[ch] tests/*.[ch])
+		$(DIRS) tests
+	clang-format --dry-run -Werror $(SOURCES)
 
 format:
-	clang-format -i $(wildcard netns/*.[ch] sim/*.[ch] registrar/*.[ch] faults/*.[ch] tests/*.[ch])
+	clang-format -i $(SOURCES)
 
 clean:
 	rm -rf $(BUILD)

@@ -10,7 +10,7 @@
 #ifndef SIPLAB_FAULT_H
 #define SIPLAB_FAULT_H
 
-#include "../netns/sys.h"
+#include "../lib/sys.h"
 
 #define FAULT_MAX_PARAMS 6
 

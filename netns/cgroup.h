@@ -9,7 +9,7 @@
 #include <limits.h>
 #include <sys/types.h>
 
-#include "sys.h"
+#include "../lib/sys.h"
 
 struct cgroup_root {
 	int version;        /* 2, 1, or 0 when no usable hierarchy is delegated to us */

@@ -8,7 +8,7 @@
 #include <stddef.h>
 
 #include "lab.h"
-#include "sys.h"
+#include "../lib/sys.h"
 
 #define CTL_SOCK "ctl.sock"
 

@@ -12,7 +12,7 @@
 
 #include "cgroup.h"
 #include "sandbox.h"
-#include "sys.h"
+#include "../lib/sys.h"
 #include "topo.h"
 
 struct lab_host {

@@ -3,7 +3,7 @@
 #ifndef SIPLAB_NL_H
 #define SIPLAB_NL_H
 
-#include "sys.h"
+#include "../lib/sys.h"
 
 struct nl_sock;
 

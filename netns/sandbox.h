@@ -23,7 +23,7 @@
 #include <sys/types.h>
 
 #include "cgroup.h"
-#include "sys.h"
+#include "../lib/sys.h"
 
 struct sandbox {
 	pid_t owner;           /* the process that asked for the lab (host PID) */

@@ -4,7 +4,7 @@
 #define _GNU_SOURCE
 #include "topo.h"
 
-#include "jsonv.h"
+#include "../lib/jsonv.h"
 
 #include <arpa/inet.h>
 #include <ctype.h>

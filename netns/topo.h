@@ -4,7 +4,7 @@
 #ifndef SIPLAB_TOPO_H
 #define SIPLAB_TOPO_H
 
-#include "sys.h"
+#include "../lib/sys.h"
 
 #define TOPO_MAX_HOSTS  64
 #define TOPO_MAX_LINKS  128

@@ -27,8 +27,8 @@ struct call;
 #include <sofia-sip/su_wait.h>
 #include <sofia-sip/tport_tag.h>
 
-#include "../netns/jsonv.h"
-#include "../sim/media.h"
+#include "../lib/jsonv.h"
+#include "../media/media.h"
 #include "callees.h"
 
 #define MAX_CALLS 1024

@@ -6,7 +6,7 @@
 #ifndef SIPLAB_CALLEES_H
 #define SIPLAB_CALLEES_H
 
-#include "../netns/sys.h"
+#include "../lib/sys.h"
 
 enum callee_behaviour { CALLEE_ANSWER, CALLEE_BUSY, CALLEE_REJECT, CALLEE_NOANSWER };
 

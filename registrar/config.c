@@ -8,7 +8,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "../netns/jsonv.h"
+#include "../lib/jsonv.h"
 
 static int parse_transports(struct jv *c, const cJSON *a, struct reg_config *cfg)
 {

@@ -4,7 +4,7 @@
 #ifndef SIPLAB_REG_CONFIG_H
 #define SIPLAB_REG_CONFIG_H
 
-#include "../netns/sys.h"
+#include "../lib/sys.h"
 #include "sbc.h"
 
 #define REG_MAX_DOMAINS 8

@@ -17,7 +17,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "../netns/jsonv.h"
+#include "../lib/jsonv.h"
 
 /* --- configuration ---------------------------------------------------------------- */
 

@@ -9,7 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../netns/sys.h"
+#include "../lib/sys.h"
 
 #define DNS_MAX_RECORDS 256
 

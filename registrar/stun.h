@@ -9,7 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../netns/sys.h"
+#include "../lib/sys.h"
 
 #define STUN_MAGIC 0x2112A442u
 

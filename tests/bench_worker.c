@@ -12,7 +12,7 @@
 #include <cJSON.h>
 #include <sys/stat.h>
 
-#include "../netns/jsonv.h"
+#include "../lib/jsonv.h"
 
 static const char scenario[] =
         "{\"name\":\"%s\",\"time_scale\":1,\"buildup_s\":%d,\"call_duration_s\":%d,"

@@ -11,9 +11,9 @@
 #include <cJSON.h>
 #include <sys/stat.h>
 
-#include "../netns/jsonv.h"
-#include "../sim/diagnose.h"
-#include "../sim/scenario.h"
+#include "../lib/jsonv.h"
+#include "../diagnose/diagnose.h"
+#include "../sim/model/scenario.h"
 
 static char workdir[PATH_MAX];
 

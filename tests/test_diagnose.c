@@ -4,7 +4,7 @@
  * (Reports of real faulty runs are diagnosed in test_catalogue.) */
 #include "harness.h"
 
-#include "../sim/diagnose.h"
+#include "../diagnose/diagnose.h"
 
 static cJSON *report(const char *status, const char *reason, const char *workers,
                      const char *endpoints)

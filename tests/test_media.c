@@ -6,7 +6,7 @@
 #include <opus.h>
 #include <spandsp.h>
 
-#include "../sim/media.h"
+#include "../media/media.h"
 
 static void test_g711(void **state)
 {
@@ -20,7 +20,7 @@ static void test_g711(void **state)
 	assert_int_equal(g711_alaw(-32768), 0x2a);
 	struct media_clip c;
 	err_t e;
-	assert_int_equal(media_clip_make(&c, SCN_PCMA, 10, &e), 0);
+	assert_int_equal(media_clip_make(&c, CODEC_PCMA, 10, &e), 0);
 	assert_int_equal(c.pt, 8);
 	assert_int_equal(c.ts_per_frame, 160);
 	assert_int_equal((int)c.len[3], 160);
@@ -32,7 +32,7 @@ static void test_opus_clip(void **state)
 	(void)state;
 	struct media_clip c;
 	err_t e;
-	if (media_clip_make(&c, SCN_OPUS, 50, &e))
+	if (media_clip_make(&c, CODEC_OPUS, 50, &e))
 		fail_msg("%s", e.msg);
 	assert_int_equal(c.pt, 111);
 	assert_int_equal(c.clock, 48000);
@@ -62,7 +62,7 @@ static void test_g722_clip(void **state)
 	(void)state;
 	struct media_clip c;
 	err_t e;
-	if (media_clip_make(&c, SCN_G722, 50, &e))
+	if (media_clip_make(&c, CODEC_G722, 50, &e))
 		fail_msg("%s", e.msg);
 	assert_int_equal(c.pt, 9);
 	assert_int_equal(c.clock, 8000);

@@ -11,7 +11,7 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 
-#include "../sim/platform.h"
+#include "../sim/platform/platform.h"
 
 #define TOKEN "cmw_0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
 

@@ -7,7 +7,7 @@
 #include "labrun.h"
 
 #include <cJSON.h>
-#include "../netns/jsonv.h"
+#include "../lib/jsonv.h"
 #include <signal.h>
 #include <sys/stat.h>
 

@@ -2,7 +2,7 @@
  * ones are refused with the file, the field and what was expected. */
 #include "harness.h"
 
-#include "../sim/scenario.h"
+#include "../sim/model/scenario.h"
 
 #define GOOD                                                                                     \
 	"{\"name\":\"healthy\",\"buildup_s\":20,\"call_duration_s\":60,\"time_scale\":0.05,"     \
@@ -23,8 +23,8 @@ static void test_good(void **state)
 	assert_int_equal(s.n_groups, 2);
 	assert_int_equal(scenario_endpoints(&s), 20);
 	assert_int_equal(s.groups[0].transport, SCN_TLS);
-	assert_int_equal(s.groups[0].srtp, SCN_SRTP_SDES);
-	assert_int_equal(s.groups[0].codecs[0], SCN_OPUS);
+	assert_int_equal(s.groups[0].srtp, KEYING_SDES);
+	assert_int_equal(s.groups[0].codecs[0], CODEC_OPUS);
 	assert_int_equal(s.groups[1].n_codecs, 2); /* default PCMU, PCMA */
 	assert_int_equal(s.groups[1].transport, SCN_UDP);
 	assert_int_equal(s.groups[1].role, SCN_CALLEE);

@@ -9,7 +9,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 
-#include "../sim/stream.h"
+#include "../media/stream.h"
 
 #define MS 1000000LL
 
@@ -37,10 +37,10 @@ static void open_pair(struct stream *a, struct stream *b)
 }
 
 /* A offers, B answers, A takes the answer. */
-static void negotiate(struct stream *a, struct stream *b, enum scn_srtp srtp)
+static void negotiate(struct stream *a, struct stream *b, enum media_keying srtp)
 {
-	static const enum scn_codec offer[] = {SCN_OPUS, SCN_PCMU};
-	static const enum scn_codec have[] = {SCN_PCMU, SCN_OPUS};
+	static const enum media_codec offer[] = {CODEC_OPUS, CODEC_PCMU};
+	static const enum media_codec have[] = {CODEC_PCMU, CODEC_OPUS};
 	char o[1024], ans[1024];
 	assert_int_equal(stream_offer(a, offer, 2, srtp, o, sizeof(o)), 0);
 	assert_int_equal(stream_answer(b, o, have, 2, srtp, ans, sizeof(ans)), 0);
@@ -70,23 +70,23 @@ static void test_offer_answer(void **state)
 	(void)state;
 	struct stream a, b;
 	open_pair(&a, &b);
-	static const enum scn_codec offer[] = {SCN_OPUS, SCN_PCMU};
-	static const enum scn_codec have[] = {SCN_PCMU, SCN_OPUS};
+	static const enum media_codec offer[] = {CODEC_OPUS, CODEC_PCMU};
+	static const enum media_codec have[] = {CODEC_PCMU, CODEC_OPUS};
 	char o[1024], ans[1024];
-	assert_int_equal(stream_offer(&a, offer, 2, SCN_SRTP_SDES, o, sizeof(o)), 0);
+	assert_int_equal(stream_offer(&a, offer, 2, KEYING_SDES, o, sizeof(o)), 0);
 	assert_non_null(strstr(o, "RTP/SAVP 111 0\r\n"));
 	assert_non_null(strstr(o, "a=rtpmap:111 opus/48000/2"));
 	assert_non_null(strstr(o, "a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:"));
 	assert_non_null(strstr(o, "a=rtcp-mux"));
 	/* The answerer keeps the offerer's preference and answers one codec. */
-	assert_int_equal(stream_answer(&b, o, have, 2, SCN_SRTP_SDES, ans, sizeof(ans)), 0);
+	assert_int_equal(stream_answer(&b, o, have, 2, KEYING_SDES, ans, sizeof(ans)), 0);
 	char m[64];
 	assert_int_equal(sdp_line(ans, "m=audio ", m, sizeof(m)), 0);
 	char expect[64];
 	snprintf(expect, sizeof(expect), "%d RTP/SAVP 111", b.port);
 	assert_string_equal(m, expect);
-	assert_int_equal(stream_take_answer(&a, ans, SCN_SRTP_SDES), 0);
-	assert_int_equal(a.codec, SCN_OPUS);
+	assert_int_equal(stream_take_answer(&a, ans, KEYING_SDES), 0);
+	assert_int_equal(a.codec, CODEC_OPUS);
 	assert_int_equal(ntohs(a.remote.sin_port), b.port);
 	assert_string_equal(a.key_remote, b.key_local);
 	assert_string_equal(b.key_remote, a.key_local);
@@ -100,23 +100,23 @@ static void test_refusals(void **state)
 	(void)state;
 	struct stream a, b;
 	open_pair(&a, &b);
-	static const enum scn_codec pcma[] = {SCN_PCMA}, pcmu[] = {SCN_PCMU};
+	static const enum media_codec pcma[] = {CODEC_PCMA}, pcmu[] = {CODEC_PCMU};
 	char o[1024], ans[1024];
 	/* No codec in common. */
-	assert_int_equal(stream_offer(&a, pcma, 1, SCN_SRTP_NONE, o, sizeof(o)), 0);
-	assert_int_equal(stream_answer(&b, o, pcmu, 1, SCN_SRTP_NONE, ans, sizeof(ans)), -ENOENT);
+	assert_int_equal(stream_offer(&a, pcma, 1, KEYING_NONE, o, sizeof(o)), 0);
+	assert_int_equal(stream_answer(&b, o, pcmu, 1, KEYING_NONE, ans, sizeof(ans)), -ENOENT);
 	/* Plain RTP offered to an endpoint that requires SDES, and the reverse. */
-	assert_int_equal(stream_answer(&b, o, pcma, 1, SCN_SRTP_SDES, ans, sizeof(ans)), -EPROTO);
-	assert_int_equal(stream_offer(&a, pcma, 1, SCN_SRTP_SDES, o, sizeof(o)), 0);
-	assert_int_equal(stream_answer(&b, o, pcma, 1, SCN_SRTP_NONE, ans, sizeof(ans)), -EPROTO);
+	assert_int_equal(stream_answer(&b, o, pcma, 1, KEYING_SDES, ans, sizeof(ans)), -EPROTO);
+	assert_int_equal(stream_offer(&a, pcma, 1, KEYING_SDES, o, sizeof(o)), 0);
+	assert_int_equal(stream_answer(&b, o, pcma, 1, KEYING_NONE, ans, sizeof(ans)), -EPROTO);
 	/* An answer without a port or a known codec. */
 	assert_int_equal(stream_take_answer(&a,
 	                                    "v=0\r\nc=IN IP4 1.2.3.4\r\nm=audio 0 RTP/SAVP 0\r\n"
 	                                    "a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:"
 	                                    "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\r\n",
-	                                    SCN_SRTP_SDES),
+	                                    KEYING_SDES),
 	                 -ENOENT);
-	assert_int_equal(stream_take_answer(&a, "garbage", SCN_SRTP_NONE), -EPROTO);
+	assert_int_equal(stream_take_answer(&a, "garbage", KEYING_NONE), -EPROTO);
 	stream_close(&a);
 	stream_close(&b);
 }
@@ -127,7 +127,7 @@ static void test_media_both_ways(void **state)
 	(void)state;
 	struct stream a, b;
 	open_pair(&a, &b);
-	negotiate(&a, &b, SCN_SRTP_SDES);
+	negotiate(&a, &b, KEYING_SDES);
 	start_both(&a, &b, 0, 0);
 	run_for(&a, &b, 0, 999);
 	struct stream_metrics ma, mb;
@@ -160,7 +160,7 @@ static void test_pause(void **state)
 	(void)state;
 	struct stream a, b;
 	open_pair(&a, &b);
-	negotiate(&a, &b, SCN_SRTP_NONE);
+	negotiate(&a, &b, KEYING_NONE);
 	start_both(&a, &b, 300, 400);
 	run_for(&a, &b, 0, 999);
 	struct stream_metrics ma, mb;
@@ -184,13 +184,13 @@ static void test_g722_call(void **state)
 	(void)state;
 	struct stream a, b;
 	open_pair(&a, &b);
-	static const enum scn_codec g722[] = {SCN_G722};
+	static const enum media_codec g722[] = {CODEC_G722};
 	char o[1024], ans[1024];
 	err_t e;
-	assert_int_equal(stream_offer(&a, g722, 1, SCN_SRTP_NONE, o, sizeof(o)), 0);
+	assert_int_equal(stream_offer(&a, g722, 1, KEYING_NONE, o, sizeof(o)), 0);
 	assert_non_null(strstr(o, "RTP/AVP 9\r\n"));
-	assert_int_equal(stream_answer(&b, o, g722, 1, SCN_SRTP_NONE, ans, sizeof(ans)), 0);
-	assert_int_equal(stream_take_answer(&a, ans, SCN_SRTP_NONE), 0);
+	assert_int_equal(stream_answer(&b, o, g722, 1, KEYING_NONE, ans, sizeof(ans)), 0);
+	assert_int_equal(stream_take_answer(&a, ans, KEYING_NONE), 0);
 	assert_int_equal(stream_start(&a, &clips, 200, 0, 0, 0, &e), 0);
 	assert_int_equal(stream_start(&b, &clips, 200, 0, 0, 0, &e), 0);
 	run_for(&a, &b, 0, 999);
@@ -210,7 +210,7 @@ static void test_srtp_wrong_key(void **state)
 	(void)state;
 	struct stream a, b;
 	open_pair(&a, &b);
-	negotiate(&a, &b, SCN_SRTP_SDES);
+	negotiate(&a, &b, KEYING_SDES);
 	b.key_remote[5] = b.key_remote[5] == 'A' ? 'B' : 'A';
 	start_both(&a, &b, 0, 0);
 	run_for(&a, &b, 0, 199);

@@ -4,8 +4,8 @@
 
 #include <math.h>
 
-#include "../sim/emodel.h"
-#include "../sim/vocab.h"
+#include "../media/emodel.h"
+#include "../sim/model/vocab.h"
 
 static void test_outcome_severity(void **state)
 {

@@ -19,11 +19,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "../netns/jsonv.h"
+#include "../../lib/jsonv.h"
 #include "cli.h"
-#include "diagnose.h"
-#include "expect.h"
-#include "runlab.h"
+#include "../../diagnose/diagnose.h"
+#include "../../diagnose/expect.h"
+#include "../run/runlab.h"
 
 static const char usage[] =
         "usage: siplab run SCENARIO.json|DIRECTORY [OPTIONS]\n"

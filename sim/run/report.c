@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli.h"
+#include "../../lib/siplab.h"
 
 static void count(cJSON *counts, const char *outcome)
 {

@@ -2,15 +2,7 @@
 #ifndef SIPLAB_CLI_H
 #define SIPLAB_CLI_H
 
-#define SIPLAB_VERSION "0.1.0"
-
-/* Exit codes scripts can rely on. */
-enum {
-	EXIT_OK = 0,
-	EXIT_FAIL = 1,  /* the job ran and something it checks did not hold */
-	EXIT_USAGE = 2, /* bad command line or bad input file: nothing was started */
-	EXIT_ENV = 3,   /* the machine cannot run the lab (namespaces, permissions) */
-};
+#include "../../lib/siplab.h"
 
 int cmd_lab(int argc, char **argv);
 int cmd_registrar(int argc, char **argv);

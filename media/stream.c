@@ -32,7 +32,7 @@ int stream_clips_make(struct stream_clips *c, err_t *e)
 {
 	memset(c, 0, sizeof(*c));
 	/* 50 frames: one second of tone, replayed for as long as a call lasts. */
-	static const enum scn_codec made[] = {SCN_PCMU, SCN_PCMA, SCN_G722, SCN_OPUS};
+	static const enum media_codec made[] = {CODEC_PCMU, CODEC_PCMA, CODEC_G722, CODEC_OPUS};
 	for (size_t i = 0; i < sizeof(made) / sizeof(*made); i++) {
 		int rc = media_clip_make(&c->clip[made[i]], made[i], 50, e);
 		if (rc) {
@@ -96,15 +96,15 @@ static int sdp_parse(const char *sdp, struct sdp_info *d)
 static int codec_of_pt(const struct sdp_info *d, int pt)
 {
 	if (pt == 0)
-		return SCN_PCMU;
+		return CODEC_PCMU;
 	if (pt == 8)
-		return SCN_PCMA;
+		return CODEC_PCMA;
 	if (pt == 9)
-		return SCN_G722;
-	return pt == d->opus_pt ? SCN_OPUS : -1;
+		return CODEC_G722;
+	return pt == d->opus_pt ? CODEC_OPUS : -1;
 }
 
-static int have_codec(const enum scn_codec *codecs, int n, int c)
+static int have_codec(const enum media_codec *codecs, int n, int c)
 {
 	for (int i = 0; i < n; i++)
 		if ((int)codecs[i] == c)
@@ -148,7 +148,7 @@ void stream_close(struct stream *s)
 	s->running = 0;
 }
 
-static int write_sdp(struct stream *s, const enum scn_codec *codecs, int n, int secure, char *sdp,
+static int write_sdp(struct stream *s, const enum media_codec *codecs, int n, int secure, char *sdp,
                      size_t cap)
 {
 	char fmts[64] = "", maps[256] = "";
@@ -171,10 +171,10 @@ static int write_sdp(struct stream *s, const enum scn_codec *codecs, int n, int 
 	return k > 0 && (size_t)k < cap ? 0 : -ENOSPC;
 }
 
-int stream_offer(struct stream *s, const enum scn_codec *codecs, int n, enum scn_srtp srtp,
+int stream_offer(struct stream *s, const enum media_codec *codecs, int n, enum media_keying srtp,
                  char *sdp, size_t cap)
 {
-	s->srtp = srtp == SCN_SRTP_SDES;
+	s->srtp = srtp == KEYING_SDES;
 	if (s->srtp && srtp_key_generate(s->key_local))
 		return -EIO;
 	return write_sdp(s, codecs, n, s->srtp, sdp, cap);
@@ -189,14 +189,14 @@ static void set_remote(struct stream *s, const struct sdp_info *d)
 	snprintf(s->key_remote, sizeof(s->key_remote), "%s", d->key);
 }
 
-int stream_answer(struct stream *s, const char *offer, const enum scn_codec *codecs, int n,
-                  enum scn_srtp srtp, char *sdp, size_t cap)
+int stream_answer(struct stream *s, const char *offer, const enum media_codec *codecs, int n,
+                  enum media_keying srtp, char *sdp, size_t cap)
 {
 	struct sdp_info d;
 	int rc = sdp_parse(offer, &d);
 	if (rc)
 		return rc;
-	if ((srtp == SCN_SRTP_SDES) != (d.secure && d.key[0]))
+	if ((srtp == KEYING_SDES) != (d.secure && d.key[0]))
 		return -EPROTO;
 	int chosen = -1;
 	for (int i = 0; i < d.n_pts && chosen < 0; i++) {
@@ -206,15 +206,15 @@ int stream_answer(struct stream *s, const char *offer, const enum scn_codec *cod
 	}
 	if (chosen < 0)
 		return -ENOENT;
-	s->codec = (enum scn_codec)chosen;
-	s->pt = chosen == SCN_OPUS ? d.opus_pt : codec_pt[chosen];
+	s->codec = (enum media_codec)chosen;
+	s->pt = chosen == CODEC_OPUS ? d.opus_pt : codec_pt[chosen];
 	set_remote(s, &d);
-	s->srtp = srtp == SCN_SRTP_SDES;
+	s->srtp = srtp == KEYING_SDES;
 	if (s->srtp && srtp_key_generate(s->key_local))
 		return -EIO;
-	enum scn_codec one = s->codec;
+	enum media_codec one = s->codec;
 	rc = write_sdp(s, &one, 1, s->srtp, sdp, cap);
-	if (!rc && s->codec == SCN_OPUS && s->pt != OPUS_PT) {
+	if (!rc && s->codec == CODEC_OPUS && s->pt != OPUS_PT) {
 		/* Answer with the offerer's payload type for Opus. */
 		char *m = strstr(sdp, " 111\r\n"), *a = strstr(sdp, "rtpmap:111 ");
 		char num[8];
@@ -227,21 +227,21 @@ int stream_answer(struct stream *s, const char *offer, const enum scn_codec *cod
 	return rc;
 }
 
-int stream_take_answer(struct stream *s, const char *answer, enum scn_srtp srtp)
+int stream_take_answer(struct stream *s, const char *answer, enum media_keying srtp)
 {
 	struct sdp_info d;
 	int rc = sdp_parse(answer, &d);
 	if (rc)
 		return rc;
-	if ((srtp == SCN_SRTP_SDES) != (d.secure && d.key[0]))
+	if ((srtp == KEYING_SDES) != (d.secure && d.key[0]))
 		return -EPROTO;
 	int chosen = -1;
 	for (int i = 0; i < d.n_pts && chosen < 0; i++)
 		chosen = codec_of_pt(&d, d.pts[i]);
 	if (chosen < 0 || d.port == 0)
 		return -ENOENT;
-	s->codec = (enum scn_codec)chosen;
-	s->pt = chosen == SCN_OPUS ? d.opus_pt : codec_pt[chosen];
+	s->codec = (enum media_codec)chosen;
+	s->pt = chosen == CODEC_OPUS ? d.opus_pt : codec_pt[chosen];
 	set_remote(s, &d);
 	return 0;
 }
@@ -251,7 +251,7 @@ int stream_start(struct stream *s, const struct stream_clips *clips, long rtcp_i
 {
 	s->clip = &clips->clip[s->codec];
 	if (!s->clip->n)
-		return err_set(e, ENOTSUP, "no frames for %s", scn_codec_name(s->codec));
+		return err_set(e, ENOTSUP, "no frames for %s", codec_name(s->codec));
 	if (s->srtp) {
 		int rc = media_srtp_init(&s->tx_srtp, s->key_local, 1, e);
 		if (!rc)
@@ -471,7 +471,7 @@ void stream_receive(struct stream *s, long long now)
 void stream_metrics(const struct stream *s, struct stream_metrics *m)
 {
 	memset(m, 0, sizeof(*m));
-	snprintf(m->codec, sizeof(m->codec), "%s", scn_codec_name(s->codec));
+	snprintf(m->codec, sizeof(m->codec), "%s", codec_name(s->codec));
 	m->srtp = s->srtp;
 	const struct codec_impairment *ci = emodel_codec(m->codec);
 	int clock = s->clip ? s->clip->clock : 8000;

@@ -7,7 +7,7 @@
 #ifndef SIPLAB_WORKER_H
 #define SIPLAB_WORKER_H
 
-#include "../netns/sys.h"
+#include "../../lib/sys.h"
 
 struct worker_opts {
 	char gateway[64]; /* address of the platform gateway */

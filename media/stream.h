@@ -10,11 +10,11 @@
 #include <stdint.h>
 
 #include "media.h"
-#include "scenario.h"
+#include "codec.h"
 
 /* One clip per codec, shared by every stream of a process. */
 struct stream_clips {
-	struct media_clip clip[4]; /* by enum scn_codec; n == 0 when not made */
+	struct media_clip clip[4]; /* by enum media_codec; n == 0 when not made */
 };
 
 int stream_clips_make(struct stream_clips *c, err_t *e);
@@ -43,7 +43,7 @@ struct stream {
 	char addr[64];
 	struct sockaddr_in remote;
 	int running;
-	enum scn_codec codec;
+	enum media_codec codec;
 	const struct media_clip *clip;
 	int pt, clip_pos;
 	uint16_t seq;
@@ -68,15 +68,15 @@ void stream_close(struct stream *s);
 
 /* The SDP offer for codecs (in preference order), with an a=crypto line
  * when srtp is SDES. */
-int stream_offer(struct stream *s, const enum scn_codec *codecs, int n, enum scn_srtp srtp,
+int stream_offer(struct stream *s, const enum media_codec *codecs, int n, enum media_keying srtp,
                  char *sdp, size_t cap);
 /* Answer an offer: the first offered codec we also have, SRTP if the offer
  * has it and we want it. -ENOENT when no codec is common, -EPROTO when the
  * security does not match (our SDES against plain RTP, or the reverse). */
-int stream_answer(struct stream *s, const char *offer, const enum scn_codec *codecs, int n,
-                  enum scn_srtp srtp, char *sdp, size_t cap);
+int stream_answer(struct stream *s, const char *offer, const enum media_codec *codecs, int n,
+                  enum media_keying srtp, char *sdp, size_t cap);
 /* The caller takes the answer: the codec, where to send, the peer's key. */
-int stream_take_answer(struct stream *s, const char *answer, enum scn_srtp srtp);
+int stream_take_answer(struct stream *s, const char *answer, enum media_keying srtp);
 
 /* Start sending and measuring; rtcp_interval_ms as the run scales it. A
  * pause (silence suppression): stop sending from pause_at_ms after the start

@@ -7,7 +7,7 @@
 
 #include <stdio.h>
 
-#include "platform.h"
+#include "../platform/platform.h"
 
 /* The whole report; scenario_json is the scenario file's text (echoed in). */
 cJSON *report_build(const struct platform *p, const char *scenario_path, const char *scenario_json,

@@ -2,7 +2,7 @@
 #define _GNU_SOURCE
 #include "farside.h"
 
-#include "../registrar/registrar.h"
+#include "../../registrar/registrar.h"
 
 #include <errno.h>
 #include <signal.h>

@@ -18,11 +18,11 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "../netns/ctl.h"
-#include "../netns/lab.h"
-#include "cli.h"
+#include "../../netns/ctl.h"
+#include "../../netns/lab.h"
+#include "../../lib/siplab.h"
 #include "farside.h"
-#include "platform.h"
+#include "../platform/platform.h"
 #include "report.h"
 
 #define GATEWAY_ADDR "10.10.1.2"

@@ -9,16 +9,9 @@
 #include <string.h>
 #include <strings.h>
 
-#include "../faults/fault.h"
-#include "../netns/jsonv.h"
+#include "../../faults/fault.h"
+#include "../../lib/jsonv.h"
 #include "vocab.h"
-
-static const char *const codec_names[] = {"PCMU", "PCMA", "G722", "opus"};
-
-const char *scn_codec_name(enum scn_codec c)
-{
-	return (unsigned)c < 4 ? codec_names[c] : "?";
-}
 
 /* A string member that must be one of `names`; *out gets its index. */
 static int one_of(struct jv *c, const cJSON *o, const char *key, const char *field,
@@ -44,8 +37,8 @@ static int parse_codecs(struct jv *c, const cJSON *o, const char *field, struct 
 	char f[128];
 	snprintf(f, sizeof(f), "%s.codecs", field);
 	if (!a) {
-		g->codecs[0] = SCN_PCMU;
-		g->codecs[1] = SCN_PCMA;
+		g->codecs[0] = CODEC_PCMU;
+		g->codecs[1] = CODEC_PCMA;
 		g->n_codecs = 2;
 		return 0;
 	}
@@ -60,7 +53,7 @@ static int parse_codecs(struct jv *c, const cJSON *o, const char *field, struct 
 				k = i;
 		if (k < 0)
 			return jv_bad(c, f, "codec names among PCMU, PCMA, G722, opus", it);
-		g->codecs[g->n_codecs++] = (enum scn_codec)k;
+		g->codecs[g->n_codecs++] = (enum media_codec)k;
 	}
 	return 0;
 }
@@ -161,7 +154,7 @@ static int parse_group(struct jv *c, const cJSON *o, int idx, struct scenario *s
 	if (rc >= 0)
 		rc = parse_codecs(c, o, f, g);
 	if (rc >= 0 && (rc = one_of(c, o, "srtp", f, srtp, 2, &v, "\"none\" or \"sdes\"")) > 0)
-		g->srtp = (enum scn_srtp)v;
+		g->srtp = (enum media_keying)v;
 	if (rc >= 0)
 		rc = jv_int(c, o, "endpoints", f, &g->endpoints, 1, 100000, 1);
 	if (rc >= 0 && (rc = one_of(c, o, "role", f, roles, 3, &v,

@@ -5,8 +5,8 @@
 #ifndef SIPLAB_RUNLAB_H
 #define SIPLAB_RUNLAB_H
 
-#include "../faults/fault.h"
-#include "scenario.h"
+#include "../../faults/fault.h"
+#include "../model/scenario.h"
 
 struct runlab_opts {
 	const char *report; /* where the report goes */

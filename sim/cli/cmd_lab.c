@@ -9,10 +9,10 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
-#include "../netns/ctl.h"
-#include "../netns/lab.h"
-#include "../netns/probe.h"
-#include "../netns/topo.h"
+#include "../../netns/ctl.h"
+#include "../../netns/lab.h"
+#include "../../netns/probe.h"
+#include "../../netns/topo.h"
 #include "cli.h"
 
 static const char lab_usage[] =

@@ -11,7 +11,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "../netns/sys.h"
+#include "../../lib/sys.h"
 
 long long platform_ms(const struct platform *p)
 {
@@ -543,8 +543,8 @@ static cJSON *ep_json(struct platform *p, int id, int gi, int k, long reg_at, lo
 	cJSON_AddStringToObject(o, "route", buf);
 	cJSON *codecs = cJSON_AddArrayToObject(o, "codecs");
 	for (int i = 0; i < g->n_codecs; i++)
-		cJSON_AddItemToArray(codecs, cJSON_CreateString(scn_codec_name(g->codecs[i])));
-	cJSON_AddStringToObject(o, "srtp", g->srtp == SCN_SRTP_SDES ? "sdes" : "none");
+		cJSON_AddItemToArray(codecs, cJSON_CreateString(codec_name(g->codecs[i])));
+	cJSON_AddStringToObject(o, "srtp", g->srtp == KEYING_SDES ? "sdes" : "none");
 	cJSON_AddStringToObject(o, "role", g->role == SCN_CALLER ? "caller" : "callee");
 	if (g->role == SCN_CALLER) {
 		target_uri(p, g, k, buf, sizeof(buf));

@@ -9,15 +9,14 @@
 
 #include <cJSON.h>
 
-#include "../netns/sys.h"
+#include "../../lib/sys.h"
+#include "../../media/codec.h"
 
 #define SCN_MAX_GROUPS 16
 #define SCN_MAX_CODECS 4
 
 enum scn_transport { SCN_UDP, SCN_TCP, SCN_TLS, SCN_AUTO };
-enum scn_srtp { SCN_SRTP_NONE, SCN_SRTP_SDES };
 enum scn_role { SCN_CALLER, SCN_CALLEE, SCN_RECEIVE_ONLY };
-enum scn_codec { SCN_PCMU, SCN_PCMA, SCN_G722, SCN_OPUS };
 
 struct scn_group {
 	char name[32];
@@ -27,9 +26,9 @@ struct scn_group {
 	char account_prefix[32]; /* accounts PREFIX0001 ... */
 	int account_first, account_count;
 	char password[64];
-	enum scn_codec codecs[SCN_MAX_CODECS];
+	enum media_codec codecs[SCN_MAX_CODECS];
 	int n_codecs;
-	enum scn_srtp srtp;
+	enum media_keying srtp;
 	int endpoints;
 	enum scn_role role;
 	char target[64]; /* "callee-pool", another group's name, or "" (receive-only) */
@@ -131,6 +130,5 @@ int scenario_load(const char *path, struct scenario *s, err_t *e);
 long scenario_ms(const struct scenario *s, double seconds);
 /* Total endpoints of the test. */
 int scenario_endpoints(const struct scenario *s);
-const char *scn_codec_name(enum scn_codec c);
 
 #endif

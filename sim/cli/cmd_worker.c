@@ -7,8 +7,8 @@
 #include <string.h>
 
 #include "cli.h"
-#include "wire.h"
-#include "worker.h"
+#include "../platform/wire.h"
+#include "../worker/worker.h"
 
 static const char usage[] =
         "usage: siplab worker --gateway ADDR[:PORT] --bind ADDR [OPTIONS]\n"

@@ -8,9 +8,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../netns/sys.h"
+#include "../lib/sys.h"
 #include "emodel.h"
-#include "scenario.h"
+#include "codec.h"
 
 /* G.711 from 16-bit linear PCM. */
 uint8_t g711_ulaw(int16_t pcm);
@@ -26,7 +26,7 @@ struct media_clip {
 	int ts_per_frame;
 };
 
-int media_clip_make(struct media_clip *c, enum scn_codec codec, int frames, err_t *e);
+int media_clip_make(struct media_clip *c, enum media_codec codec, int frames, err_t *e);
 void media_clip_free(struct media_clip *c);
 
 /* SDES: a 30-byte master key and salt as the base64 text of a=crypto's

@@ -1,21 +1,13 @@
-/* sys.h — small OS helpers shared by the lab: errors as values, files, strings.
- * Every fallible function here returns 0 or a negative errno and, when given an
- * err_t, leaves a sentence in it that names what failed and why. */
+/* sys.h — small OS helpers every layer uses: files, strings, signals, sockets,
+ * clocks. Every fallible function here returns 0 or a negative errno and, when
+ * given an err_t, leaves a sentence in it that names what failed and why. */
 #ifndef SIPLAB_SYS_H
 #define SIPLAB_SYS_H
 
 #include <stddef.h>
 #include <sys/types.h>
 
-typedef struct {
-	char msg[768];
-} err_t;
-
-/* Fill e (if not NULL) and return -code (code is a positive errno). */
-int err_set(err_t *e, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-
-/* Prefix an existing message with more context ("building host h1: ..."). */
-int err_wrap(err_t *e, int rc, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+#include "err.h"
 
 /* Write the whole buffer to path (O_WRONLY|O_TRUNC, O_CREAT when create is set). */
 int sys_write_file(const char *path, const char *buf, size_t len, int create, err_t *e);

@@ -6,9 +6,9 @@
 #ifndef SIPLAB_FARSIDE_H
 #define SIPLAB_FARSIDE_H
 
-#include "../faults/fault.h"
-#include "../netns/lab.h"
-#include "scenario.h"
+#include "../../faults/fault.h"
+#include "../../netns/lab.h"
+#include "../model/scenario.h"
 
 struct farside {
 	struct lab_proc *dns, *registrar, *callees;

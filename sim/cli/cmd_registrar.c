@@ -6,10 +6,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../registrar/callees.h"
-#include "../registrar/dns.h"
-#include "../registrar/registrar.h"
-#include "../registrar/stun.h"
+#include "../../registrar/callees.h"
+#include "../../registrar/dns.h"
+#include "../../registrar/registrar.h"
+#include "../../registrar/stun.h"
 #include "cli.h"
 
 static const char usage[] =

@@ -34,9 +34,10 @@ struct ep;
 #include <sofia-sip/su_wait.h>
 #include <sofia-sip/tport_tag.h>
 
-#include "stream.h"
-#include "vocab.h"
-#include "wire.h"
+#include "../../media/stream.h"
+#include "../model/scenario.h"
+#include "../model/vocab.h"
+#include "../platform/wire.h"
 
 /* Trace entries kept per endpoint: enough for every message of a run with
  * retransmissions, bounded so a looping peer cannot eat the worker. */
@@ -49,9 +50,9 @@ struct ep {
 	int id;
 	char user[64], password[64], domain[64], group[32];
 	char registrar[160], target[160], route[200], aor[160];
-	enum scn_codec codecs[SCN_MAX_CODECS];
+	enum media_codec codecs[SCN_MAX_CODECS];
 	int n_codecs;
-	enum scn_srtp srtp;
+	enum media_keying srtp;
 	enum scn_role role;
 	long reg_at_ms, call_at_ms, call_ms;
 	long pause_at_ms, pause_ms; /* silence suppression, from the media start */
@@ -894,14 +895,14 @@ static int ep_from_json(struct worker *w, struct ep *ep, const cJSON *o)
 	str(o, "aor", ep->aor, sizeof(ep->aor));
 	str(o, "target", ep->target, sizeof(ep->target));
 	str(o, "srtp", buf, sizeof(buf));
-	ep->srtp = !strcmp(buf, "sdes") ? SCN_SRTP_SDES : SCN_SRTP_NONE;
+	ep->srtp = !strcmp(buf, "sdes") ? KEYING_SDES : KEYING_NONE;
 	str(o, "role", buf, sizeof(buf));
 	ep->role = !strcmp(buf, "caller") ? SCN_CALLER : SCN_CALLEE;
 	const cJSON *c, *codecs = cJSON_GetObjectItemCaseSensitive(o, "codecs");
 	cJSON_ArrayForEach (c, codecs) {
 		for (int k = 0; k < 4 && ep->n_codecs < SCN_MAX_CODECS; k++)
-			if (cJSON_IsString(c) && !strcasecmp(c->valuestring, scn_codec_name(k)))
-				ep->codecs[ep->n_codecs++] = (enum scn_codec)k;
+			if (cJSON_IsString(c) && !strcasecmp(c->valuestring, codec_name(k)))
+				ep->codecs[ep->n_codecs++] = (enum media_codec)k;
 	}
 	ep->reg_at_ms = num(o, "register_at_ms", 0);
 	ep->call_at_ms = num(o, "call_at_ms", 0);

@@ -11,8 +11,8 @@
 #include <cJSON.h>
 #include <stdio.h>
 
-#include "scenario.h"
-#include "vocab.h"
+#include "../model/scenario.h"
+#include "../model/vocab.h"
 #include "wire.h"
 
 #define PF_MAX_WORKERS 64

@@ -12,7 +12,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "../netns/sys.h"
+#include "../../lib/sys.h"
 
 /* A message larger than this is a broken peer, not a big dispatch. */
 #define WIRE_MAX (64u << 20)

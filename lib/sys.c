@@ -1,4 +1,4 @@
-/* sys.c — small OS helpers shared by the lab (see sys.h). */
+/* sys.c — small OS helpers every layer uses (see sys.h). */
 #define _GNU_SOURCE
 #include "sys.h"
 
@@ -16,31 +16,6 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
-
-int err_set(err_t *e, int code, const char *fmt, ...)
-{
-	if (e) {
-		va_list ap;
-		va_start(ap, fmt);
-		vsnprintf(e->msg, sizeof(e->msg), fmt, ap);
-		va_end(ap);
-	}
-	return code > 0 ? -code : (code ? code : -EINVAL);
-}
-
-int err_wrap(err_t *e, int rc, const char *fmt, ...)
-{
-	if (e) {
-		char head[256], tail[sizeof(e->msg)];
-		va_list ap;
-		va_start(ap, fmt);
-		vsnprintf(head, sizeof(head), fmt, ap);
-		va_end(ap);
-		memcpy(tail, e->msg, sizeof(tail));
-		snprintf(e->msg, sizeof(e->msg), "%s: %s", head, tail);
-	}
-	return rc;
-}
 
 int sys_write_all(int fd, const void *buf, size_t len)
 {

@@ -90,7 +90,7 @@ static int g722_frames(struct media_clip *c, int frames, err_t *e)
 	return 0;
 }
 
-int media_clip_make(struct media_clip *c, enum scn_codec codec, int frames, err_t *e)
+int media_clip_make(struct media_clip *c, enum media_codec codec, int frames, err_t *e)
 {
 	memset(c, 0, sizeof(*c));
 	c->frame = calloc((size_t)frames, sizeof(*c->frame));
@@ -100,7 +100,7 @@ int media_clip_make(struct media_clip *c, enum scn_codec codec, int frames, err_
 		return err_set(e, ENOMEM, "out of memory");
 	}
 	c->n = frames;
-	if (codec == SCN_OPUS) {
+	if (codec == CODEC_OPUS) {
 		c->pt = 111;
 		c->clock = 48000;
 		c->ts_per_frame = 960;
@@ -109,7 +109,7 @@ int media_clip_make(struct media_clip *c, enum scn_codec codec, int frames, err_
 			media_clip_free(c);
 		return rc;
 	}
-	if (codec == SCN_G722) {
+	if (codec == CODEC_G722) {
 		c->pt = 9;
 		c->clock = 8000; /* G.722's RTP clock, though it samples at 16 kHz (RFC 3551) */
 		c->ts_per_frame = 160;
@@ -118,7 +118,7 @@ int media_clip_make(struct media_clip *c, enum scn_codec codec, int frames, err_
 			media_clip_free(c);
 		return rc;
 	}
-	c->pt = codec == SCN_PCMA ? 8 : 0;
+	c->pt = codec == CODEC_PCMA ? 8 : 0;
 	c->clock = 8000;
 	c->ts_per_frame = 160;
 	for (int f = 0; f < frames; f++) {
@@ -127,8 +127,8 @@ int media_clip_make(struct media_clip *c, enum scn_codec codec, int frames, err_
 			return err_set(e, ENOMEM, "out of memory");
 		}
 		for (int i = 0; i < 160; i++)
-			c->frame[f][i] = codec == SCN_PCMA ? g711_alaw(tone(f * 160 + i, 8000))
-			                                   : g711_ulaw(tone(f * 160 + i, 8000));
+			c->frame[f][i] = codec == CODEC_PCMA ? g711_alaw(tone(f * 160 + i, 8000))
+			                                     : g711_ulaw(tone(f * 160 + i, 8000));
 		c->len[f] = 160;
 	}
 	return 0;

@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# layers.sh — the folder layout is the architecture, and its dependencies run
+# one way. Every `#include "..."` of our own is checked against the table
+# below: a folder may include itself and the folders it names, nothing else.
+# Most important: diagnose/ reads only a report, so it sees lib/ and nothing
+# of the lab (sim/, netns/, registrar/, faults/). Exit 1 on any breach.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# folder: the folders it may include (besides itself), bottom to top.
+declare -A may=(
+  [lib]=""
+  [netns]="lib"
+  [media]="lib"
+  [registrar]="lib media"
+  [faults]="lib"
+  [diagnose]="lib"
+  [sim/model]="lib media faults"
+  [sim/platform]="lib media sim/model"
+  [sim/worker]="lib media sim/model sim/platform"
+  [sim/run]="lib netns media registrar faults sim/model sim/platform"
+  [sim/cli]="lib netns media registrar faults diagnose sim/model sim/platform sim/worker sim/run"
+  [tests]="lib netns media registrar faults diagnose sim/model sim/platform sim/worker sim/run sim/cli"
+)
+
+bad=0 checked=0
+for dir in "${!may[@]}"; do
+  for f in "$dir"/*.[ch]; do
+    [ -e "$f" ] || continue
+    while IFS= read -r inc; do
+      target=$(realpath -m --relative-to=. "$dir/$inc")
+      tdir=$(dirname "$target")
+      checked=$((checked + 1))
+      [ "$tdir" = "$dir" ] && continue
+      ok=0
+      for allowed in ${may[$dir]}; do
+        [ "$tdir" = "$allowed" ] && ok=1
+      done
+      if [ "$ok" -eq 0 ]; then
+        echo "layers: $f includes $target: $dir/ may include only ${may[$dir]:-nothing of ours}" >&2
+        bad=$((bad + 1))
+      fi
+    done < <(sed -n 's/^[[:space:]]*#[[:space:]]*include[[:space:]]*"\([^"]*\)".*/\1/p' "$f")
+  done
+done
+
+# Every folder with sources must be in the table, so a new one is placed on purpose.
+while IFS= read -r d; do
+  d=${d#./}
+  if [ -z "${may[$d]+x}" ]; then
+    echo "layers: $d/ holds C sources but is not in mk/layers.sh: say where it sits" >&2
+    bad=$((bad + 1))
+  fi
+done < <(find . -path ./build -prune -o -path ./.git -prune -o -name '*.[ch]' -printf '%h\n' | sort -u | grep -v '^\./mk$')
+
+if [ "$bad" -ne 0 ]; then
+  echo "layers: $bad include(s) against the direction (docs/architecture.md)" >&2
+  exit 1
+fi
+echo "layers: $checked includes, every one points down the layers"
