@@ -477,7 +477,8 @@ static int parse_fault(struct jv *c, const cJSON *root, struct scenario *s)
  * "max", "min_share"}}} — checked here for shape, kept as text. */
 static int parse_expect(struct jv *c, const cJSON *o, const char *field, char *out, size_t cap)
 {
-	static const char *const keys[] = {"status", "diagnosis", "all_success", "outcomes", NULL};
+	static const char *const keys[] = {"status",   "diagnosis", "all_success",
+	                                   "outcomes", "known_gap", NULL};
 	static const char *const okeys[] = {"min", "max", "min_share", NULL};
 	if (!o)
 		return 0;
@@ -489,6 +490,11 @@ static int parse_expect(struct jv *c, const cJSON *o, const char *field, char *o
 	snprintf(f, sizeof(f), "%s.status", field);
 	if (!rc && st && (!cJSON_IsString(st) || run_status_from_name(st->valuestring) < 0))
 		return jv_bad(c, f, "a run status such as \"COMPLETED\"", st);
+	const cJSON *gap = cJSON_GetObjectItemCaseSensitive(o, "known_gap");
+	snprintf(f, sizeof(f), "%s.known_gap", field);
+	if (!rc && gap && (!cJSON_IsString(gap) || !*gap->valuestring))
+		return jv_bad(c, f, "a sentence: why the diagnosis cannot name this cause yet",
+		              gap);
 	const cJSON *outs = cJSON_GetObjectItemCaseSensitive(o, "outcomes");
 	const cJSON *list = rc ? NULL : outs;
 	cJSON_ArrayForEach (it, list) {
