@@ -42,6 +42,9 @@ $(BUILD)/obj/%.o: %.c | $(DEPS_OK)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(shell pkg-config --cflags $(PKGS)) -c $< -o $@
 
+# farside.c builds sim/run/kamailio.cfg.in into the program (.incbin).
+$(BUILD)/obj/sim/run/farside.o: sim/run/kamailio.cfg.in
+
 $(BUILD)/siplab: $(MAIN_OBJ) $(LIB_OBJ)
 	$(CC) $(CFLAGS) $^ -o $@ $(shell pkg-config --libs $(PKGS)) -lm
 

@@ -38,6 +38,11 @@ int dx_count(const struct dx_evidence *ev, const char *outcome)
 	return n;
 }
 
+double dx_share(int a, int b)
+{
+	return b ? (double)a / b : 0;
+}
+
 int dx_failed(const struct dx_ep *e)
 {
 	return *e->outcome && strcmp(e->outcome, "SUCCESS") &&
@@ -226,13 +231,15 @@ static void worker_facts(const cJSON *w, struct dx_evidence *ev)
 			x->lost = 1;
 			x->lost_t = num(e, "t_ms", 0);
 		}
-		if (!strncmp(what, "process ", 8)) {
-			snprintf(x->how, sizeof(x->how), "%s", what + 8);
-			x->oom |= strstr(what, "OOM kill") != NULL;
-		}
 	}
-	cJSON_ArrayForEach (s, cJSON_GetObjectItemCaseSensitive(w, "resources"))
-		x->last_rss_kb = num(s, "rss_kb", x->last_rss_kb);
+	cJSON_ArrayForEach (s, cJSON_GetObjectItemCaseSensitive(w, "resources")) {
+		double rss = num(s, "rss_kb", -1);
+		if (rss <= 0)
+			continue;
+		if (!x->samples++)
+			x->first_rss_kb = rss;
+		x->last_rss_kb = rss;
+	}
 	cJSON_ArrayForEach (s, cJSON_GetObjectItemCaseSensitive(w, "sip_stack_events")) {
 		const char *line = cJSON_IsString(s) ? s->valuestring : "";
 		if (strstr(line, "icmp") || strstr(line, "refused") || strstr(line, "Refused")) {
@@ -253,7 +260,6 @@ static int evidence_read(const cJSON *rep, struct dx_evidence *ev)
 	ev->report = rep;
 	const cJSON *run = cJSON_GetObjectItemCaseSensitive(rep, "run");
 	ev->status = str(run, "status");
-	ev->time_scale = num(cJSON_GetObjectItemCaseSensitive(rep, "scenario"), "time_scale", 1);
 	ev->reason = str(run, "reason");
 	const cJSON *eps = cJSON_GetObjectItemCaseSensitive(rep, "endpoints"), *e;
 	ev->eps = calloc((size_t)cJSON_GetArraySize(eps) + 1, sizeof(*ev->eps));
@@ -270,9 +276,49 @@ static int evidence_read(const cJSON *rep, struct dx_evidence *ev)
 
 /* --- ranking and output ------------------------------------------------------------ */
 
+/* Best fit first; equal fits in the guide's order, so a ranking never
+ * depends on how qsort happens to order equals. */
 static int by_score(const void *a, const void *b)
 {
-	return ((const struct dx_finding *)b)->score - ((const struct dx_finding *)a)->score;
+	const struct dx_finding *x = a, *y = b;
+	if (x->score != y->score)
+		return y->score - x->score;
+	return x->order - y->order;
+}
+
+const struct dx_rule *const dx_sections[] = {
+        dx_rules_allocation,
+        dx_rules_workers,
+        dx_rules_registration,
+        dx_rules_negotiation,
+        dx_rules_call,
+        dx_rules_media,
+        NULL,
+};
+
+/* Every rule that fits, in found[] (room for every rule); returns how many. */
+static int judge(const struct dx_evidence *ev, struct dx_finding *found)
+{
+	int n = 0, order = 0;
+	for (int s = 0; dx_sections[s]; s++)
+		for (const struct dx_rule *r = dx_sections[s]; r->code; r++) {
+			struct dx_finding *f = &found[n];
+			memset(f, 0, sizeof(*f));
+			f->rule = r;
+			f->order = order++;
+			f->score = r->match(ev, f);
+			n += f->score > 0;
+		}
+	return n;
+}
+
+static int count_rules(void)
+{
+	int n = 0;
+	for (int s = 0; dx_sections[s]; s++)
+		for (const struct dx_rule *r = dx_sections[s]; r->code; r++)
+			n++;
+	return n;
 }
 
 /* What the report shows, for a reader when no rule fits. */
@@ -365,18 +411,8 @@ cJSON *diagnose(const cJSON *report)
 	cJSON_AddNumberToObject(d, "endpoints", ev.n);
 	cJSON_AddItemToObject(d, "scope", scope(&ev));
 	cJSON *list = cJSON_AddArrayToObject(d, "findings");
-	int n_rules = 0;
-	while (dx_rules[n_rules])
-		n_rules++;
-	struct dx_finding *found = calloc((size_t)n_rules, sizeof(*found));
-	int n = 0;
-	for (int i = 0; found && anything_wrong(&ev) && dx_rules[i]; i++) {
-		struct dx_finding *f = &found[n];
-		memset(f, 0, sizeof(*f));
-		f->rule = dx_rules[i];
-		f->score = dx_rules[i]->match(&ev, f);
-		n += f->score > 0;
-	}
+	struct dx_finding *found = calloc((size_t)count_rules(), sizeof(*found));
+	int n = found && anything_wrong(&ev) ? judge(&ev, found) : 0;
 	if (found)
 		qsort(found, (size_t)n, sizeof(*found), by_score);
 	for (int i = 0; i < n; i++) {

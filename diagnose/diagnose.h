@@ -2,8 +2,9 @@
  * fault that was injected), walking the failure guide's decision tree: the
  * run's status, whether it started, the scope (all endpoints or some, by
  * group, by worker, by time), the phase reached, the SIP codes and what the
- * traces show, and the media counters per direction. The rules are one entry
- * each in rules.c, in the guide's order. */
+ * traces show, and the media counters per direction. The rules are one row
+ * each in rules_SECTION.c, one file per section of the guide. This folder
+ * includes lib/ and nothing else: it sees the report, never the lab. */
 #ifndef SIPLAB_DIAGNOSE_H
 #define SIPLAB_DIAGNOSE_H
 
@@ -30,17 +31,16 @@ struct dx_ep {
 
 struct dx_worker {
 	const char *name, *status;
-	int oom, lost;
+	int lost;
 	double lost_t;
-	char how[128];
-	double last_rss_kb, endpoints;
+	double first_rss_kb, last_rss_kb, endpoints; /* from its heartbeats */
+	int samples;
 };
 
 /* What a run report shows, read once. */
 struct dx_evidence {
 	const cJSON *report;
 	const char *status, *reason;
-	double time_scale;
 	int n;
 	struct dx_ep *eps;
 	struct dx_worker workers[64];
@@ -54,6 +54,7 @@ struct dx_rule;
 
 struct dx_finding {
 	const struct dx_rule *rule;
+	int order; /* the rule's place in the guide: breaks ties in the ranking */
 	int score; /* 0 to 100: how well the evidence fits */
 	char evidence[DX_MAX_EVIDENCE][320];
 	int n_evidence;
@@ -67,8 +68,12 @@ struct dx_rule {
 	int (*match)(const struct dx_evidence *ev, struct dx_finding *f);
 };
 
-/* Every rule, in the guide's order; NULL-terminated (rules.c). */
-extern const struct dx_rule *const dx_rules[];
+/* The rules, one table per section of the guide (diagnose/rules_*.c), each
+ * ended by a row whose code is NULL. dx_sections lists them in the guide's
+ * order, which is also the order that breaks ties in the ranking. */
+extern const struct dx_rule dx_rules_allocation[], dx_rules_workers[], dx_rules_registration[],
+        dx_rules_negotiation[], dx_rules_call[], dx_rules_media[];
+extern const struct dx_rule *const dx_sections[];
 
 /* Evidence helpers for the rules. */
 /* The other end of an endpoint's call, when it is in the test too. */
@@ -78,6 +83,8 @@ const struct dx_ep *dx_far_end(const struct dx_evidence *ev, const struct dx_ep 
 int dx_lost_after_pause(const struct dx_evidence *ev, const struct dx_ep *e);
 void dx_say(struct dx_finding *f, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 int dx_count(const struct dx_evidence *ev, const char *outcome);
+/* a / b, or 0 when b is 0. */
+double dx_share(int a, int b);
 int dx_failed(const struct dx_ep *e);
 
 /* The diagnosis of a report, as JSON: {"status", "endpoints", "findings":

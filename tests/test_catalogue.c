@@ -9,13 +9,126 @@
 #include "labrun.h"
 
 #include <cJSON.h>
+#include <dirent.h>
 #include <sys/stat.h>
 
-#include "../lib/jsonv.h"
 #include "../diagnose/diagnose.h"
+#include "../faults/fault.h"
+#include "../lib/jsonv.h"
 #include "../sim/model/scenario.h"
 
 static char workdir[PATH_MAX];
+
+/* --- the honesty boundary: the report holds only what a platform knows ----------------- */
+
+/* Keys only the lab's answer key may hold. */
+static const char *const answer_keys[] = {"fault",     "expect",      "remedy", "time_scale",
+                                          "known_gap", "description", NULL};
+
+static const char *answer_key_in(const cJSON *node)
+{
+	const cJSON *it;
+	cJSON_ArrayForEach (it, node) {
+		for (int i = 0; it->string && answer_keys[i]; i++)
+			if (!strcmp(it->string, answer_keys[i]))
+				return answer_keys[i];
+		const char *k = answer_key_in(it);
+		if (k)
+			return k;
+	}
+	return NULL;
+}
+
+/* No report names an injected fault (any fault code of the catalogue, as
+ * text anywhere in it) or carries the answer key's fields. */
+static int report_is_platform_only(const char *path)
+{
+	char *text = NULL;
+	err_t e;
+	CHECK(!jv_read_file(path, &text, &e), "%s", e.msg);
+	for (int i = 0; fault_catalogue[i]; i++)
+		if (strstr(text, fault_catalogue[i]->code)) {
+			free(text);
+			CHECK(0, "%s names the fault %s", path, fault_catalogue[i]->code);
+		}
+	cJSON *rep = cJSON_Parse(text);
+	free(text);
+	CHECK(rep, "%s is not JSON", path);
+	const char *k = answer_key_in(rep);
+	cJSON_Delete(rep);
+	CHECK(!k, "%s has the answer key's field \"%s\"", path, k);
+	return 0;
+}
+
+/* The diagnosis of a report alone — copied by itself into an empty folder,
+ * diagnosed by `siplab diagnose` there — names what the lab's answer key
+ * expects. Where the answer key says the diagnosis has a known gap, it must
+ * still miss (the day it names the cause, known_gap must go). */
+static int diagnosis_from_report_alone(const char *report, const char *labfile, int *gaps)
+{
+	static char out[262144];
+	char alone[PATH_MAX], copy[PATH_MAX];
+	char *text = NULL;
+	err_t e;
+	snprintf(alone, sizeof(alone), "%s/alone", workdir);
+	sys_rm_tree(alone);
+	mkdir(alone, 0755);
+	snprintf(copy, sizeof(copy), "%s/report.json", alone);
+	CHECK(!jv_read_file(report, &text, &e), "%s", e.msg);
+	int wrc = sys_write_file(copy, text, strlen(text), 1, &e);
+	free(text);
+	CHECK(!wrc, "%s", e.msg);
+	char *argv[] = {"siplab", "diagnose", copy, "--json", NULL};
+	int rc = siplab_capture(argv, out, sizeof(out));
+	cJSON *d = cJSON_Parse(out), *lab = jv_read_tree(labfile);
+	CHECK(rc == 0 && d && lab, "siplab diagnose %s: exit %d; lab file %s", report, rc,
+	      lab ? "read" : "missing");
+	const cJSON *x = cJSON_GetObjectItem(lab, "expect");
+	const cJSON *want = cJSON_GetObjectItem(x, "diagnosis");
+	const cJSON *gap = cJSON_GetObjectItem(x, "known_gap");
+	char top[64], expected[64];
+	snprintf(top, sizeof(top), "%s", diagnose_top(d));
+	snprintf(expected, sizeof(expected), "%s",
+	         cJSON_IsString(want) ? want->valuestring : "healthy");
+	int is_gap = cJSON_IsString(gap);
+	cJSON_Delete(d);
+	cJSON_Delete(lab);
+	if (is_gap) {
+		CHECK(strcmp(top, expected),
+		      "%s: diagnosed %s although known_gap says it cannot be", report, top);
+		printf("    XFAIL %s: %s, not %s (a known gap)\n", report, top, expected);
+		++*gaps;
+		return 0;
+	}
+	CHECK(!strcmp(top, expected), "%s alone: diagnosed %s, expected %s", report, top, expected);
+	return 0;
+}
+
+/* Every report in dir (NAME.report.json and NAME.report.remedy.json) with
+ * its lab file beside it. Returns the number of reports checked, or -1. */
+static int check_reports(const char *dir, int *gaps)
+{
+	struct dirent **names;
+	int n = scandir(dir, &names, NULL, alphasort), checked = 0, bad = 0;
+	CHECK(n >= 0, "cannot list %s", dir);
+	for (int i = 0; i < n; i++) {
+		const char *name = names[i]->d_name;
+		const char *word = strstr(name, ".report.");
+		size_t len = strlen(name);
+		if (!bad && word && len > 5 && !strcmp(name + len - 5, ".json")) {
+			char report[PATH_MAX], lab[PATH_MAX];
+			snprintf(report, sizeof(report), "%s/%s", dir, name);
+			snprintf(lab, sizeof(lab), "%s/%.*s.lab.%s", dir, (int)(word - name), name,
+			         word + 8);
+			bad = report_is_platform_only(report) ||
+			      diagnosis_from_report_alone(report, lab, gaps);
+			checked++;
+		}
+		free(names[i]);
+	}
+	free(names);
+	return bad ? -1 : checked;
+}
 
 /* Every scenario of the catalogue passes every step. */
 static int body_catalogue(void)
@@ -46,6 +159,12 @@ static int body_catalogue(void)
 	CHECK(stat(path, &st) == 0, "%s missing", path);
 	snprintf(path, sizeof(path), "%s/reg_dns_failure.report.remedy.json", reports);
 	CHECK(stat(path, &st) == 0, "%s missing", path);
+	snprintf(path, sizeof(path), "%s/reg_dns_failure.lab.json", reports);
+	CHECK(stat(path, &st) == 0, "%s missing", path);
+	/* Every report: platform facts only, and its diagnosis alone is right. */
+	int gaps = 0, n = check_reports(reports, &gaps);
+	CHECK(n >= 13, "%d reports checked", n);
+	CHECK(gaps == 1, "%d known gaps (worker.oom is the one expected)", gaps);
 	return 0;
 }
 
@@ -130,29 +249,36 @@ static int body_variants(void)
 	CHECK(rc == 0, "exit %d:\n%s", rc, out);
 	CHECK(strstr(out, "7 of 7 scenarios passed"), "%s", out);
 	CHECK(logs_clean(reports), "a sanitizer reported");
+	int gaps = 0, n = check_reports(reports, &gaps);
+	CHECK(n == 7, "%d reports checked", n);
 	/* The second worker was never touched: the diagnosis names the first. */
 	char path[PATH_MAX];
 	snprintf(path, sizeof(path), "%s/oom_second_worker.report.json", reports);
-	cJSON *rep = jv_read_tree(path);
-	CHECK(rep, "cannot read %s", path);
-	cJSON *d = diagnose(rep);
-	char *dj = cJSON_PrintUnformatted(d);
-	int names_worker1 = strstr(dj, "worker1's process was killed") != NULL;
-	int blames_worker2 = strstr(dj, "worker2's process") != NULL;
-	free(dj);
-	cJSON_Delete(d);
-	cJSON_Delete(rep);
-	CHECK(names_worker1 && !blames_worker2, "the OOM evidence names the wrong worker");
-	/* The same through the command a person runs, as JSON. */
 	char *dx[] = {"siplab", "diagnose", path, "--json", NULL};
 	int drc = siplab_capture(dx, out, sizeof(out));
-	cJSON *dj2 = cJSON_Parse(out);
-	const cJSON *top = cJSON_GetArrayItem(cJSON_GetObjectItem(dj2, "findings"), 0);
+	cJSON *dj = cJSON_Parse(out);
+	const cJSON *top = cJSON_GetArrayItem(cJSON_GetObjectItem(dj, "findings"), 0);
 	const cJSON *code = cJSON_GetObjectItem(top, "code");
-	int ok = drc == 0 && cJSON_IsString(code) && !strcmp(code->valuestring, "worker.oom") &&
-	         cJSON_GetArraySize(cJSON_GetObjectItem(top, "evidence")) > 0;
-	cJSON_Delete(dj2);
-	CHECK(ok, "siplab diagnose --json (exit %d):\n%.2000s", drc, out);
+	char *ev = cJSON_PrintUnformatted(cJSON_GetObjectItem(top, "evidence"));
+	int names_worker1 = ev && strstr(ev, "worker1 went OFFLINE");
+	int blames_worker2 = ev && strstr(ev, "worker2");
+	/* Expected to fail, with the reason: the report shows the worker lost,
+	 * not that the kernel's OOM killer took it — only the lab knows that
+	 * (lab.json). The top finding is the disconnection until the report
+	 * carries platform evidence of memory exhaustion. */
+	int oom_first = cJSON_IsString(code) && !strcmp(code->valuestring, "worker.oom");
+	int disconnect_first =
+	        cJSON_IsString(code) && !strcmp(code->valuestring, "worker.disconnect");
+	free(ev);
+	cJSON_Delete(dj);
+	CHECK(drc == 0, "siplab diagnose --json (exit %d):\n%.2000s", drc, out);
+	CHECK(names_worker1 && !blames_worker2, "the evidence names the wrong worker:\n%.2000s",
+	      out);
+	CHECK(!oom_first, "worker.oom ranks first now: the known gap is closed; update "
+	                  "worker_oom.json's known_gap and this test");
+	CHECK(disconnect_first, "top finding:\n%.2000s", out);
+	printf("    XFAIL worker.oom from the report alone: the report shows worker1 lost, not "
+	       "why (the OOM kill is in lab.json only)\n");
 	return 0;
 }
 

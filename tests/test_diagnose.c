@@ -1,17 +1,19 @@
 /* test_diagnose.c — the diagnosis on small reports written by hand, for the
  * branches a lab run does not reach on its own: nothing wrong, nothing known,
- * the two reasons for "no ONLINE worker", and a call failure by SIP code.
+ * the two reasons for "no ONLINE worker", a call failure by SIP code, ties in
+ * the ranking, and expectations with a known gap.
  * (Reports of real faulty runs are diagnosed in test_catalogue.) */
 #include "harness.h"
 
 #include "../diagnose/diagnose.h"
+#include "../diagnose/expect.h"
 
 static cJSON *report(const char *status, const char *reason, const char *workers,
                      const char *endpoints)
 {
 	char json[8192];
 	snprintf(json, sizeof(json),
-	         "{\"scenario\":{\"time_scale\":1},\"run\":{\"status\":\"%s\",\"reason\":\"%s\"},"
+	         "{\"test\":{},\"run\":{\"status\":\"%s\",\"reason\":\"%s\"},"
 	         "\"workers\":[%s],\"endpoints\":[%s],\"totals\":{\"outcomes\":{}}}",
 	         status, reason, workers, endpoints);
 	cJSON *r = cJSON_Parse(json);
@@ -84,6 +86,68 @@ static void test_callee_offline(void **state)
 	        "call.callee_offline", "2 of 3 registered callers got 480");
 }
 
+/* Two rules that fit equally well come in the guide's order (480 is checked
+ * before 486), whatever the order of the endpoints in the report. */
+static void ranking_of(const char *endpoints, const char *first, const char *second)
+{
+	cJSON *d = diagnose(report("COMPLETED", "", "", endpoints));
+	const cJSON *f = cJSON_GetObjectItem(d, "findings");
+	const cJSON *a = cJSON_GetObjectItem(cJSON_GetArrayItem(f, 0), "code");
+	const cJSON *b = cJSON_GetObjectItem(cJSON_GetArrayItem(f, 1), "code");
+	const cJSON *sa = cJSON_GetObjectItem(cJSON_GetArrayItem(f, 0), "score");
+	const cJSON *sb = cJSON_GetObjectItem(cJSON_GetArrayItem(f, 1), "score");
+	assert_non_null(a);
+	assert_non_null(b);
+	assert_int_equal(sa->valueint, sb->valueint);
+	assert_string_equal(a->valuestring, first);
+	assert_string_equal(b->valuestring, second);
+	cJSON_Delete(d);
+}
+
+#define CALLER(user, code, to) \
+	EP(user, "CALL_FAILED", ",\"sip_code\":" #code ",\"target\":\"sip:" to "@lab\"")
+
+static void test_ties_in_guide_order(void **state)
+{
+	(void)state;
+	const char *busy_first = CALLER("c1", 486, "r1") "," CALLER("c2", 486, "r2") "," CALLER(
+	        "c3", 480, "r3") "," CALLER("c4", 480, "r4");
+	const char *offline_first = CALLER("c3", 480, "r3") "," CALLER("c4", 480, "r4") "," CALLER(
+	        "c1", 486, "r1") "," CALLER("c2", 486, "r2");
+	for (int i = 0; i < 20; i++) {
+		ranking_of(busy_first, "call.callee_offline", "call.callee_busy");
+		ranking_of(offline_first, "call.callee_offline", "call.callee_busy");
+	}
+}
+
+/* known_gap: a wrong diagnosis is a known gap (everything else still must
+ * hold); a right one means the gap is closed and the scenario must say so. */
+static void test_known_gap(void **state)
+{
+	(void)state;
+	cJSON *rep = cJSON_Parse("{\"run\":{\"status\":\"FAILED\"},\"totals\":{\"endpoints\":"
+	                         "2,\"outcomes\":{\"OSERROR\":2}}}");
+	const char *gap = "{\"status\":\"FAILED\",\"diagnosis\":\"worker.oom\",\"known_gap\":"
+	                  "\"not in the report\"}";
+	const char *gap_outcome = "{\"status\":\"FAILED\",\"diagnosis\":\"worker.oom\","
+	                          "\"known_gap\":\"x\",\"outcomes\":{\"SUCCESS\":{\"min\":1}}}";
+	const char *plain = "{\"status\":\"FAILED\",\"diagnosis\":\"worker.oom\"}";
+	char why[256];
+	assert_int_equal(
+	        expectation_check(gap, rep, "worker.disconnect", why, sizeof(why), NULL, 0),
+	        EXPECT_KNOWN_GAP);
+	assert_non_null(strstr(why, "known gap: not in the report"));
+	assert_int_equal(expectation_check(gap, rep, "worker.oom", why, sizeof(why), NULL, 0), 0);
+	assert_non_null(strstr(why, "remove known_gap"));
+	assert_int_equal(
+	        expectation_check(gap_outcome, rep, "worker.disconnect", why, sizeof(why), NULL, 0),
+	        0);
+	assert_int_equal(
+	        expectation_check(plain, rep, "worker.disconnect", why, sizeof(why), NULL, 0), 0);
+	assert_int_equal(expectation_check(plain, rep, "worker.oom", why, sizeof(why), NULL, 0), 1);
+	cJSON_Delete(rep);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -91,6 +155,8 @@ int main(void)
 	        cmocka_unit_test(test_unexplained),
 	        cmocka_unit_test(test_no_worker_vs_region),
 	        cmocka_unit_test(test_callee_offline),
+	        cmocka_unit_test(test_ties_in_guide_order),
+	        cmocka_unit_test(test_known_gap),
 	};
 	return cmocka_run_group_tests_name("diagnosis", tests, NULL, NULL);
 }

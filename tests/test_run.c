@@ -157,7 +157,7 @@ static int body_healthy(void)
 	int rc = run_scenario("scenarios/healthy.json", report, out, sizeof(out));
 	cJSON *rep = jv_read_tree(report);
 	CHECK(rep, "no report; output:\n%s", out);
-	int bad = check_healthy(rep, NULL);
+	int bad = check_healthy(rep, NULL), calls = 0;
 	/* Opus was negotiated between the groups, PCMA with the callee pool. */
 	const cJSON *ep;
 	cJSON_ArrayForEach (ep, cJSON_GetObjectItemCaseSensitive(rep, "endpoints")) {
@@ -167,7 +167,18 @@ static int body_healthy(void)
 			fprintf(stderr, "    %s negotiated %s\n", g, codec);
 			bad = 1;
 		}
+		/* The report reads in the scenario's time: its 30 s calls last
+		 * about 30 s there, although the lab ran them at scale 0.1. */
+		double up = nget(ep, "times_ms", "answered", NULL);
+		double down = nget(ep, "times_ms", "bye", NULL);
+		if (!bad && up > 0 && down > 0 && (down - up < 20000 || down - up > 40000)) {
+			fprintf(stderr, "    %s: a call of %.0f ms in the report\n",
+			        sget(ep, "user", NULL), down - up);
+			bad = 1;
+		}
+		calls += up > 0 && down > 0;
 	}
+	CHECK(calls >= 15, "%d calls with answered and bye times", calls);
 	cJSON_Delete(rep);
 	CHECK(!bad && rc == 0, "exit %d, output:\n%s", rc, out);
 	return 0;
@@ -257,6 +268,25 @@ static int body_worker_killed(void)
 	CHECK(oserror == n && n == 25, "%d of %d CLOSED/OSERROR", oserror, n);
 	CHECK(!strcmp(wstatus, "OFFLINE"), "worker %s", wstatus);
 	CHECK(rc == 1, "exit %d", rc);
+	/* How the process ended is the lab's to know: in lab.json, not the report. */
+	char path[PATH_MAX];
+	snprintf(path, sizeof(path), "%s/killed.report.json", workdir);
+	char *text = NULL;
+	err_t e;
+	CHECK(!jv_read_file(path, &text, &e), "%s", e.msg);
+	int in_report = strstr(text, "SIGKILL") != NULL;
+	free(text);
+	CHECK(!in_report, "the report says how the worker's process ended");
+	snprintf(path, sizeof(path), "%s/killed.lab.json", workdir);
+	cJSON *lab = jv_read_tree(path);
+	CHECK(lab, "no %s", path);
+	const cJSON *p = cJSON_GetArrayItem(cJSON_GetObjectItem(lab, "worker_processes"), 0);
+	char exit_how[96];
+	snprintf(exit_how, sizeof(exit_how), "%s", sget(p, "exit", NULL));
+	int oom = cJSON_IsTrue(cJSON_GetObjectItem(p, "oom_killed"));
+	cJSON_Delete(lab);
+	CHECK(strstr(exit_how, "SIGKILL") && !oom, "lab.json: worker1 %s%s", exit_how,
+	      oom ? " (OOM)" : "");
 	return 0;
 }
 

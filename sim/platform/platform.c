@@ -382,8 +382,10 @@ static void check_heartbeats(struct platform *p)
 		long long quiet = (now - w->last_heartbeat) / 1000000;
 		if (w->connected && w->status == WORKER_ONLINE && quiet > p->heartbeat_timeout_ms) {
 			char why[96];
-			snprintf(why, sizeof(why), "no heartbeat for %lld ms (timeout %ld ms)",
-			         quiet, p->heartbeat_timeout_ms);
+			/* In the scenario's time, as the report's clock reads. */
+			double k = p->s->time_scale > 0 ? 1 / p->s->time_scale : 1;
+			snprintf(why, sizeof(why), "no heartbeat for %.1f s (timeout %.1f s)",
+			         quiet * k / 1000, p->heartbeat_timeout_ms * k / 1000);
 			worker_gone(p, w, WORKER_OFFLINE, why);
 		}
 	}
@@ -745,11 +747,6 @@ void platform_release(struct platform *p, int timeout_ms)
 			break;
 		platform_poll(p, 50);
 	}
-}
-
-void worker_process_ended(struct platform *p, struct pf_worker *w, const char *how)
-{
-	worker_event(p, w, "process %s", how);
 }
 
 void platform_shutdown(struct platform *p)

@@ -101,8 +101,6 @@ void platform_release(struct platform *p, int timeout_ms);
 /* Ask every connected worker to exit. */
 void platform_shutdown(struct platform *p);
 
-/* Note in a worker's events how its process ended. */
-void worker_process_ended(struct platform *p, struct pf_worker *w, const char *how);
 /* Milliseconds since the platform started. */
 long long platform_ms(const struct platform *p);
 

@@ -33,42 +33,15 @@ static const char dns_json[] =
         "{\"name\":\"_sips._tcp.lab\",\"type\":\"SRV\",\"priority\":10,\"weight\":10,"
         "\"port\":5061,\"value\":\"registrar.lab\"}]}";
 
-/* Kamailio as registrar and record-routing proxy: digest REGISTER against a
- * password per account prefix, in-memory location, calls relayed statefully
- * to the registered contact. Debian's package has no TLS module, so UDP and
- * TCP only. */
-static const char kamailio_head[] =
-        "#!KAMAILIO\n"
-        "debug=1\nlog_stderror=yes\nfork=yes\nchildren=2\n"
-        "listen=udp:" REGISTRAR_ADDR ":5060\nlisten=tcp:" REGISTRAR_ADDR ":5060\n"
-        "alias=registrar.lab\nalias=lab\n"
-        "mpath=\"/usr/lib/x86_64-linux-gnu/kamailio/modules/\"\n"
-        "loadmodule \"tm.so\"\nloadmodule \"sl.so\"\nloadmodule \"pv.so\"\n"
-        "loadmodule \"maxfwd.so\"\nloadmodule \"textops.so\"\nloadmodule \"siputils.so\"\n"
-        "loadmodule \"rr.so\"\nloadmodule \"usrloc.so\"\nloadmodule \"registrar.so\"\n"
-        "loadmodule \"auth.so\"\n"
-        "modparam(\"usrloc\", \"db_mode\", 0)\n"
-        "modparam(\"registrar\", \"max_contacts\", 4)\n"
-        "request_route {\n"
-        "\tif (!mf_process_maxfwd_header(\"10\")) { sl_send_reply(\"483\", \"Too Many Hops\"); "
-        "exit; }\n"
-        "\tif (has_totag()) {\n"
-        "\t\tif (loose_route()) { t_relay(); exit; }\n"
-        "\t\tif (is_method(\"ACK\")) { if (t_check_trans()) t_relay(); exit; }\n"
-        "\t\tsl_send_reply(\"404\", \"Not here\"); exit;\n\t}\n"
-        "\tif (is_method(\"CANCEL\")) { if (t_check_trans()) t_relay(); exit; }\n"
-        "\tloose_route();\n"
-        "\tif (is_method(\"REGISTER\")) {\n"
-        "\t\t$var(pw) = \"\";\n";
-
-static const char kamailio_tail[] =
-        "\t\tif ($var(pw) == \"\" || !pv_www_authenticate(\"$td\", \"$var(pw)\", \"0\")) {\n"
-        "\t\t\twww_challenge(\"$td\", \"1\"); exit;\n\t\t}\n"
-        "\t\tif (!save(\"location\")) sl_reply_error();\n\t\texit;\n\t}\n"
-        "\trecord_route();\n"
-        "\tif (!lookup(\"location\")) { sl_send_reply(\"480\", \"Temporarily Unavailable\"); "
-        "exit; }\n"
-        "\tt_relay();\n}\n";
+/* The Kamailio configuration's template (sim/run/kamailio.cfg.in), built
+ * into the program so a run does not depend on where it is started from. */
+__asm__(".section .rodata\n"
+        ".global kamailio_template\n"
+        "kamailio_template:\n"
+        ".incbin \"sim/run/kamailio.cfg.in\"\n"
+        ".byte 0\n"
+        ".previous\n");
+extern const char kamailio_template[];
 
 static int write_file(const char *dir, const char *name, const char *text, char *path, size_t cap,
                       err_t *e)
@@ -158,28 +131,62 @@ static int write_registrar(struct farside *f, const struct scenario *s,
 	return rc;
 }
 
+/* text with every @NAME@ of keys[i] replaced by values[i]; malloc'd. */
+static char *fill_template(const char *text, const char *const *keys, const char *const *values)
+{
+	size_t cap = strlen(text) + 1;
+	for (int i = 0; keys[i]; i++)
+		cap += strlen(values[i]) * 4; /* each field appears a few times at most */
+	char *out = malloc(cap), *o = out;
+	while (out && *text) {
+		int k = -1;
+		for (int i = 0; *text == '@' && keys[i] && k < 0; i++)
+			if (!strncmp(text + 1, keys[i], strlen(keys[i])) &&
+			    text[1 + strlen(keys[i])] == '@')
+				k = i;
+		if (k < 0) {
+			*o++ = *text++;
+			continue;
+		}
+		size_t n = strlen(values[k]);
+		if ((size_t)(o - out) + n + strlen(text) >= cap)
+			return free(out), NULL;
+		memcpy(o, values[k], n);
+		o += n;
+		text += strlen(keys[k]) + 2;
+	}
+	if (out)
+		*o = '\0';
+	return out;
+}
+
+static void password_line(char *buf, size_t cap, size_t *n, const char *prefix, const char *pw)
+{
+	*n += (size_t)snprintf(buf + *n, *n < cap ? cap - *n : 0,
+	                       "\t\tif ($tU =~ \"^%s[0-9]+$\") $var(pw) = \"%s\";\n", prefix, pw);
+}
+
 static int write_kamailio(struct farside *f, const struct scenario *s, char *path, size_t cap,
                           err_t *e)
 {
-	size_t size = sizeof(kamailio_head) + sizeof(kamailio_tail) + 512 +
-	              (size_t)(s->n_groups + s->far.n_pools + 1) * 160;
-	char *cfg = malloc(size);
-	if (!cfg)
-		return err_set(e, ENOMEM, "out of memory");
-	size_t n = (size_t)snprintf(cfg, size, "%s", kamailio_head);
 	/* One password per account prefix, as the scenario's pools have it. */
-	n += (size_t)snprintf(cfg + n, size - n,
-	                      "\t\tif ($tU =~ \"^%s[0-9]+$\") $var(pw) = \"%s\";\n",
-	                      s->far.callee_prefix, f->callee_password);
+	size_t size = (size_t)(s->n_groups + s->far.n_pools + 1) * 192, n = 0;
+	char *pw = malloc(size);
+	if (!pw)
+		return err_set(e, ENOMEM, "out of memory");
+	password_line(pw, size, &n, s->far.callee_prefix, f->callee_password);
 	for (int i = 0; i < s->far.n_pools; i++)
-		n += (size_t)snprintf(cfg + n, size - n,
-		                      "\t\tif ($tU =~ \"^%s[0-9]+$\") $var(pw) = \"%s\";\n",
-		                      s->far.pools[i].prefix, s->far.pools[i].password);
+		password_line(pw, size, &n, s->far.pools[i].prefix, s->far.pools[i].password);
 	for (int i = 0; !s->far.n_pools && i < s->n_groups; i++)
-		n += (size_t)snprintf(cfg + n, size - n,
-		                      "\t\tif ($tU =~ \"^%s[0-9]+$\") $var(pw) = \"%s\";\n",
-		                      s->groups[i].account_prefix, s->groups[i].password);
-	snprintf(cfg + n, size - n, "%s", kamailio_tail);
+		password_line(pw, size, &n, s->groups[i].account_prefix, s->groups[i].password);
+	if (n && pw[n - 1] == '\n')
+		pw[n - 1] = '\0'; /* the template's line ends it */
+	static const char *const keys[] = {"ADDR", "PASSWORDS", NULL};
+	const char *values[] = {REGISTRAR_ADDR, pw, NULL};
+	char *cfg = fill_template(kamailio_template, keys, values);
+	free(pw);
+	if (!cfg)
+		return err_set(e, ENOMEM, "out of memory filling the Kamailio template");
 	int rc = write_file(f->dir, "kamailio.cfg", cfg, path, cap, e);
 	free(cfg);
 	return rc;

@@ -104,19 +104,87 @@ static long long run_duration_ms(const struct pf_run *r)
 	                   cJSON_GetObjectItemCaseSensitive(first, "t_ms")->valuedouble);
 }
 
-cJSON *report_build(const struct platform *p, const char *scenario_path, const char *scenario_json,
-                    const char *logs_dir)
+/* What a customer sets on a hosted platform when they configure a test. The
+ * rest of a scenario (its name and description, the fault, what is expected,
+ * the remedy, the time scale, the lab's far side, workers and actions) is the
+ * lab's answer key: it goes to lab.json, never here, so the diagnosis cannot
+ * read it even by accident. */
+static const char *const customer_fields[] = {
+        "region", "buildup_s", "call_duration_s", "groups", "plan", "silence", NULL};
+
+static cJSON *test_config(const char *scenario_json)
+{
+	cJSON *all = scenario_json ? cJSON_Parse(scenario_json) : NULL;
+	cJSON *test = cJSON_CreateObject();
+	for (int i = 0; all && customer_fields[i]; i++) {
+		cJSON *v = cJSON_DetachItemFromObjectCaseSensitive(all, customer_fields[i]);
+		if (v)
+			cJSON_AddItemToObject(test, customer_fields[i], v);
+	}
+	cJSON_Delete(all);
+	return test;
+}
+
+/* --- the lab's clock to the scenario's ---------------------------------------------------- */
+
+/* A run under time_scale 0.1 lasts a tenth of the scenario's time: every
+ * clock reading it records (t_ms, times_ms, pdd_ms, duration_ms, the SIP
+ * stack's "N ms:" prefixes) is stretched back by 1/time_scale, so a report
+ * reads in the scenario's time and the diagnosis needs no time scale. What
+ * the media measured (jitter, RTT) and CPU time ran at real speed and stay. */
+static void stretch(cJSON *o, const char *key, double k)
+{
+	cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+	if (cJSON_IsNumber(v))
+		cJSON_SetNumberValue(v, (double)(long long)(v->valuedouble * k + 0.5));
+}
+
+static void stretch_each(cJSON *array, const char *key, double k)
+{
+	cJSON *it;
+	cJSON_ArrayForEach (it, array)
+		stretch(it, key, k);
+}
+
+static void stretch_lines(cJSON *lines, double k)
+{
+	cJSON *it;
+	cJSON_ArrayForEach (it, lines) {
+		char *rest = NULL;
+		long long ms = cJSON_IsString(it) ? strtoll(it->valuestring, &rest, 10) : 0;
+		if (!rest || rest == it->valuestring || strncmp(rest, " ms: ", 5))
+			continue;
+		char *line = NULL;
+		if (asprintf(&line, "%lld%s", (long long)(ms * k + 0.5), rest) > 0)
+			cJSON_SetValuestring(it, line);
+		free(line);
+	}
+}
+
+static void stretch_endpoint(cJSON *rec, double k)
+{
+	cJSON *t, *times = cJSON_GetObjectItemCaseSensitive(rec, "times_ms");
+	cJSON_ArrayForEach (t, times)
+		stretch(times, t->string, k);
+	stretch(rec, "pdd_ms", k);
+	stretch_each(cJSON_GetObjectItemCaseSensitive(rec, "trace"), "t_ms", k);
+}
+
+static void stretch_worker(cJSON *w, double k)
+{
+	stretch_each(cJSON_GetObjectItemCaseSensitive(w, "events"), "t_ms", k);
+	stretch_each(cJSON_GetObjectItemCaseSensitive(w, "resources"), "t_ms", k);
+	stretch_lines(cJSON_GetObjectItemCaseSensitive(w, "sip_stack_events"), k);
+}
+
+cJSON *report_build(const struct platform *p, const char *scenario_json)
 {
 	const struct pf_run *r = &p->run;
+	double k = p->s->time_scale > 0 ? 1 / p->s->time_scale : 1;
 	cJSON *rep = cJSON_CreateObject();
 	cJSON_AddStringToObject(rep, "siplab", SIPLAB_VERSION);
 	cJSON_AddStringToObject(rep, "report_schema", "docs/report.md");
-	cJSON *sc = cJSON_AddObjectToObject(rep, "scenario");
-	cJSON_AddStringToObject(sc, "name", p->s->name);
-	cJSON_AddStringToObject(sc, "file", scenario_path);
-	cJSON_AddNumberToObject(sc, "time_scale", p->s->time_scale);
-	cJSON *cfg = scenario_json ? cJSON_Parse(scenario_json) : NULL;
-	cJSON_AddItemToObject(sc, "config", cfg ? cfg : cJSON_CreateNull());
+	cJSON_AddItemToObject(rep, "test", test_config(scenario_json));
 	cJSON *run = cJSON_AddObjectToObject(rep, "run");
 	cJSON_AddStringToObject(run, "id", r->id);
 	cJSON_AddStringToObject(run, "status", run_status_name(r->status));
@@ -124,10 +192,13 @@ cJSON *report_build(const struct platform *p, const char *scenario_path, const c
 		cJSON_AddStringToObject(run, "reason", r->reason);
 	cJSON_AddBoolToObject(run, "stopped_by_user", r->stopped);
 	cJSON_AddNumberToObject(run, "duration_ms", (double)run_duration_ms(r));
+	stretch(run, "duration_ms", k);
 	cJSON_AddItemToObject(run, "timeline", cJSON_Duplicate(r->timeline, 1));
-	if (logs_dir)
-		cJSON_AddStringToObject(run, "logs", logs_dir);
-	cJSON_AddItemToObject(rep, "workers", workers_json(p));
+	stretch_each(cJSON_GetObjectItemCaseSensitive(run, "timeline"), "t_ms", k);
+	cJSON *ws = workers_json(p), *w;
+	cJSON_ArrayForEach (w, ws)
+		stretch_worker(w, k);
+	cJSON_AddItemToObject(rep, "workers", ws);
 	cJSON *eps = cJSON_AddArrayToObject(rep, "endpoints");
 	cJSON *totals = cJSON_AddObjectToObject(rep, "totals");
 	cJSON_AddNumberToObject(totals, "endpoints", r->n_eps);
@@ -146,6 +217,7 @@ cJSON *report_build(const struct platform *p, const char *scenario_path, const c
 			cJSON_AddStringToObject(rec, "phase", phase_name(ep->phase));
 			cJSON_AddNullToObject(rec, "outcome");
 		}
+		stretch_endpoint(rec, k);
 		const char *o = record_outcome(rec);
 		count(outcomes, o);
 		count(by_key(groups, p->s->groups[ep->group].name), o);
@@ -166,17 +238,12 @@ int report_write(const cJSON *report, const char *path, err_t *e)
 	return rc;
 }
 
-int report_unstarted(const char *path, const char *scenario_path, const char *scenario_json,
-                     const char *name, const char *why)
+int report_unstarted(const char *path, const char *scenario_json, const char *why)
 {
 	cJSON *rep = cJSON_CreateObject();
 	cJSON_AddStringToObject(rep, "siplab", SIPLAB_VERSION);
 	cJSON_AddStringToObject(rep, "report_schema", "docs/report.md");
-	cJSON *sc = cJSON_AddObjectToObject(rep, "scenario");
-	cJSON_AddStringToObject(sc, "name", name);
-	cJSON_AddStringToObject(sc, "file", scenario_path);
-	cJSON *cfg = scenario_json ? cJSON_Parse(scenario_json) : NULL;
-	cJSON_AddItemToObject(sc, "config", cfg ? cfg : cJSON_CreateNull());
+	cJSON_AddItemToObject(rep, "test", test_config(scenario_json));
 	cJSON *run = cJSON_AddObjectToObject(rep, "run");
 	cJSON_AddStringToObject(run, "status", run_status_name(RUN_FAILED));
 	cJSON_AddStringToObject(run, "reason", why);
@@ -232,17 +299,14 @@ static void print_failures(FILE *f, const cJSON *eps)
 		fprintf(f, "    ... and %d more (see the report)\n", failed - 5);
 }
 
-void report_summary(const cJSON *rep, FILE *f)
+void report_summary(const cJSON *rep, const char *name, FILE *f)
 {
 	const cJSON *run = cJSON_GetObjectItemCaseSensitive(rep, "run");
-	const cJSON *sc = cJSON_GetObjectItemCaseSensitive(rep, "scenario");
 	const cJSON *totals = cJSON_GetObjectItemCaseSensitive(rep, "totals");
 	const cJSON *st = cJSON_GetObjectItemCaseSensitive(run, "status");
 	const cJSON *why = cJSON_GetObjectItemCaseSensitive(run, "reason");
 	const cJSON *dur = cJSON_GetObjectItemCaseSensitive(run, "duration_ms");
-	const cJSON *name = cJSON_GetObjectItemCaseSensitive(sc, "name");
-	fprintf(f, "\nrun of \"%s\": %s after %.1f s%s%s\n",
-	        cJSON_IsString(name) ? name->valuestring : "?",
+	fprintf(f, "\nrun of \"%s\": %s after %.1f s%s%s\n", name ? name : "?",
 	        cJSON_IsString(st) ? st->valuestring : "?",
 	        cJSON_IsNumber(dur) ? dur->valuedouble / 1000 : 0, cJSON_IsString(why) ? " — " : "",
 	        cJSON_IsString(why) ? why->valuestring : "");

@@ -22,6 +22,7 @@
 #include "../../netns/lab.h"
 #include "../../lib/siplab.h"
 #include "farside.h"
+#include "labfile.h"
 #include "../platform/platform.h"
 #include "report.h"
 
@@ -38,6 +39,7 @@ struct run_ctx {
 	struct lab lab;
 	struct farside far;
 	struct platform pf;
+	struct labfile lf; /* lab.json: what only the lab knows */
 	struct lab_proc *workers[64];
 	int n_workers;
 	int exit_noted[64];
@@ -137,13 +139,14 @@ static void limit_worker_memory(struct run_ctx *c)
 			fprintf(stderr, "siplab run: worker%d: cannot limit its memory\n", i + 1);
 			continue;
 		}
+		char what[160];
+		snprintf(what, sizeof(what),
+		         "fault: worker%d's memory limited to %.1f MB (%.1f MB in use + %ld MB)",
+		         i + 1, (double)(used + c->plan.worker_headroom_kb * 1024LL) / (1 << 20),
+		         (double)used / (1 << 20), c->plan.worker_headroom_kb / 1024);
+		labfile_note(&c->lf, platform_ms(&c->pf), "%s", what);
 		if (!c->o.quiet)
-			printf("  [%6.2f s] fault: worker%d's memory limited to %.1f MB (%.1f MB "
-			       "in use "
-			       "+ %ld MB)\n",
-			       platform_ms(&c->pf) / 1000.0, i + 1,
-			       (double)(used + c->plan.worker_headroom_kb * 1024LL) / (1 << 20),
-			       (double)used / (1 << 20), c->plan.worker_headroom_kb / 1024);
+			printf("  [%6.2f s] %s\n", platform_ms(&c->pf) / 1000.0, what);
 	}
 }
 
@@ -155,10 +158,13 @@ static void act(struct run_ctx *c, const struct scn_action *a)
 		snprintf(name, sizeof(name), "worker%d", i + 1);
 		if (strcmp(a->worker, "all") && strcmp(a->worker, name))
 			continue;
+		char what[96];
+		snprintf(what, sizeof(what), "action: %s %s (%s)",
+		         a->kind == SCN_KILL_WORKER ? "kill" : "stop", name,
+		         sig == SIGKILL ? "SIGKILL" : "SIGTERM");
+		labfile_note(&c->lf, platform_ms(&c->pf), "%s", what);
 		if (!c->o.quiet)
-			printf("  [%6.2f s] action: %s %s (%s)\n", platform_ms(&c->pf) / 1000.0,
-			       a->kind == SCN_KILL_WORKER ? "kill" : "stop", name,
-			       sig == SIGKILL ? "SIGKILL" : "SIGTERM");
+			printf("  [%6.2f s] %s\n", platform_ms(&c->pf) / 1000.0, what);
 		kill(c->workers[i]->pid, sig);
 	}
 }
@@ -212,22 +218,26 @@ static void check_signals(struct run_ctx *c)
 	}
 }
 
-/* A worker process that ended is noted at once, with how it ended (the
- * kernel's OOM killer shows here), in its events of the report. */
+/* How a worker's process ended (the kernel's OOM killer shows here) is the
+ * lab's knowledge, as its parent: it goes to lab.json, not to the report. A
+ * hosted platform sees only the connection close or the heartbeats stop. */
+static void note_worker_exit(struct run_ctx *c, int i, const struct lab_status *st)
+{
+	char name[32], how[96];
+	snprintf(name, sizeof(name), "worker%d", i + 1);
+	labfile_worker_exit(&c->lf, platform_ms(&c->pf), name, st);
+	if (!c->o.quiet)
+		printf("  [%6.2f s] lab: %s's process %s\n", platform_ms(&c->pf) / 1000.0, name,
+		       lab_status_str(st, how, sizeof(how)));
+	c->exit_noted[i] = 1;
+}
+
 static void note_worker_exits(struct run_ctx *c)
 {
 	lab_reap(&c->lab);
-	for (int i = 0; i < c->n_workers; i++) {
-		if (!c->workers[i]->done || c->exit_noted[i])
-			continue;
-		char name[32], how[64];
-		snprintf(name, sizeof(name), "worker%d", i + 1);
-		struct pf_worker *w = platform_worker(&c->pf, name);
-		if (w)
-			worker_process_ended(&c->pf, w,
-			                     lab_status_str(&c->workers[i]->st, how, sizeof(how)));
-		c->exit_noted[i] = 1;
-	}
+	for (int i = 0; i < c->n_workers; i++)
+		if (c->workers[i]->done && !c->exit_noted[i])
+			note_worker_exit(c, i, &c->workers[i]->st);
 }
 
 static void run_loop(struct run_ctx *c)
@@ -251,11 +261,8 @@ static void stop_workers(struct run_ctx *c)
 			kill(c->workers[i]->pid, SIGKILL);
 			lab_wait(&c->lab, c->workers[i], 2000, &st);
 		}
-		char name[32], how[64];
-		snprintf(name, sizeof(name), "worker%d", i + 1);
-		struct pf_worker *w = platform_worker(&c->pf, name);
-		if (w && !c->exit_noted[i])
-			worker_process_ended(&c->pf, w, lab_status_str(&st, how, sizeof(how)));
+		if (!c->exit_noted[i])
+			note_worker_exit(c, i, &st);
 		lab_release(&c->lab, c->workers[i]);
 	}
 	c->n_workers = 0;
@@ -272,18 +279,33 @@ static int all_succeeded(const struct platform *p)
 	return 1;
 }
 
+/* lab.json beside the report; a failure to write it is said, not fatal. */
+static void write_labfile(struct labfile *lf, const char *report, int quiet)
+{
+	char path[PATH_MAX];
+	err_t e;
+	labfile_path(report, path, sizeof(path));
+	if (labfile_write(lf, path, &e))
+		fprintf(stderr, "siplab run: %s\n", e.msg);
+	else if (!quiet)
+		printf("  lab (the answer key): %s\n", path);
+}
+
 static int finish(struct run_ctx *c)
 {
 	err_t e;
-	cJSON *rep = report_build(&c->pf, c->scenario_path, c->scenario_text, c->o.logs);
+	cJSON *rep = report_build(&c->pf, c->scenario_text);
 	int rc = report_write(rep, c->o.report, &e);
-	report_summary(rep, stdout);
+	report_summary(rep, c->s.name, stdout);
 	if (rc)
 		fprintf(stderr, "siplab run: %s\n", e.msg);
 	else
 		printf("  report: %s\n", c->o.report);
-	if (c->o.logs)
+	if (c->o.logs) {
+		labfile_logs(&c->lf, c->o.logs);
 		printf("  logs: %s\n", c->o.logs);
+	}
+	write_labfile(&c->lf, c->o.report, 0);
 	cJSON_Delete(rep);
 	return !rc && all_succeeded(&c->pf) ? EXIT_OK : EXIT_FAIL;
 }
@@ -427,9 +449,11 @@ int runlab(const struct scenario *s, const char *path, const char *text,
 	c.scenario_path = path;
 	c.scenario_text = text;
 	snprintf(c.self, sizeof(c.self), "%s", o->self);
+	labfile_init(&c.lf, s, path, text);
 	err_t e;
 	int rc = runlab_plan(s, &c.plan, &e);
 	char *json = rc ? NULL : topology(s, &c.plan);
+	labfile_topology(&c.lf, json);
 	struct topo *t = NULL;
 	char rundir[PATH_MAX], name[64];
 	snprintf(name, sizeof(name), "run-%d", (int)getpid());
@@ -445,9 +469,16 @@ int runlab(const struct scenario *s, const char *path, const char *text,
 		fprintf(stderr, "siplab run: %s\n", rc == -ENOMEM ? "out of memory" : e.msg);
 		char why[sizeof(e.msg) + 32];
 		snprintf(why, sizeof(why), "the lab did not start: %s", e.msg);
-		report_unstarted(o->report, path, text, s->name, why);
+		report_unstarted(o->report, text, why);
+		labfile_note(&c.lf, 0, "%s", why);
+		write_labfile(&c.lf, o->report, 1);
+		labfile_free(&c.lf);
 		return rc == -EPERM || rc == -EACCES ? EXIT_ENV : EXIT_FAIL;
 	}
+	const struct fault *f = s->has_fault ? fault_find(s->fault.code) : NULL;
+	if (f)
+		labfile_note(&c.lf, 0, "fault %s in place as the lab was built (%s)", f->code,
+		             f->applied);
 	if (!c.o.quiet)
 		printf("siplab run: \"%s\" — %d endpoints in %d groups, %d worker%s, time scale "
 		       "%g\n",
@@ -455,5 +486,6 @@ int runlab(const struct scenario *s, const char *path, const char *text,
 		       c.s.platform.workers == 1 ? "" : "s", c.s.time_scale);
 	int code = run_in_lab(&c);
 	lab_down(&c.lab);
+	labfile_free(&c.lf);
 	return code;
 }

@@ -1,0 +1,148 @@
+/* rules_media.c — calls that were up with audio missing: conntrack expiry
+ * during silence, NAT, firewalls (the guide's "RTP Media Blocked", "One-Way
+ * Audio", "NAT Traversal Failures").
+ * Each rule is one row of the table at the end, in the guide's order. */
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "diagnose.h"
+
+/* Inbound audio that stopped after a pause and never came back, while the
+ * far end sent again after its own pause. */
+static int m_conntrack(const struct dx_evidence *ev, struct dx_finding *f)
+{
+	int paused = 0, stopped = 0;
+	const struct dx_ep *ex = NULL, *far = NULL;
+	for (int i = 0; i < ev->n; i++) {
+		const struct dx_ep *e = &ev->eps[i];
+		paused += e->before_pause >= 0;
+		if (dx_lost_after_pause(ev, e)) {
+			stopped++;
+			if (!ex) {
+				ex = e;
+				far = dx_far_end(ev, e);
+			}
+		}
+	}
+	if (!stopped)
+		return 0;
+	dx_say(f,
+	       "on %d of %d endpoints whose calls paused (silence suppression), inbound audio "
+	       "stopped at the pause and never came back, while the calls stayed up",
+	       stopped, paused);
+	dx_say(f,
+	       "%s received %.0f packets before its pause and none after; its far end %s sent "
+	       "%.0f packets after its own pause ended: they were lost on the way in",
+	       ex->user, ex->before_pause, far->user, far->sent_after_pause);
+	dx_say(f, "a stateful firewall forgets a UDP flow idle for longer than its timeout; "
+	          "packets arriving after that are new inbound traffic, and are dropped");
+	return dx_share(stopped, paused) >= 0.3 ? 90 : 70;
+}
+
+/* RFC 1918 and the lab's private ranges. */
+static int private_addr(const char *a)
+{
+	struct in_addr x;
+	if (inet_pton(AF_INET, a, &x) != 1)
+		return 0;
+	uint32_t h = ntohl(x.s_addr);
+	return (h >> 24) == 10 || (h >> 20) == 0xac1 || (h >> 16) == 0xc0a8;
+}
+
+struct nat_view {
+	int calls, one_way, none, behind_nat, port_changed;
+	const struct dx_ep *ex;
+};
+
+static void nat_view(const struct dx_evidence *ev, struct nat_view *v)
+{
+	memset(v, 0, sizeof(*v));
+	for (int i = 0; i < ev->n; i++) {
+		const struct dx_ep *e = &ev->eps[i];
+		if (e->via_host[0] && e->received[0] && strcmp(e->via_host, e->received)) {
+			v->behind_nat++;
+			v->port_changed += e->rport && e->rport != e->via_port;
+		}
+		if (!e->media)
+			continue;
+		v->calls++;
+		if (e->rx == 0 && e->tx > 0) {
+			v->one_way++;
+			if (!v->ex || (e->caller && !v->ex->caller))
+				v->ex = e;
+		}
+		v->none += e->rx == 0 && e->tx == 0;
+	}
+}
+
+static void nat_evidence(struct dx_finding *f, const struct nat_view *v)
+{
+	dx_say(f,
+	       "%d of %d calls were answered and up, and received no audio while sending "
+	       "(%s sent %.0f packets, received 0)",
+	       v->one_way, v->calls, v->ex->user, v->ex->tx);
+	dx_say(f,
+	       "%s's REGISTER left from %s:%d; the registrar saw it come from %s, port %d: the "
+	       "worker is behind NAT",
+	       v->ex->user, v->ex->via_host, v->ex->via_port,
+	       v->ex->received[0] ? v->ex->received : "?", v->ex->rport);
+	if (v->ex->sdp_addr[0])
+		dx_say(f, "its SDP offered c=%s%s", v->ex->sdp_addr,
+		       private_addr(v->ex->sdp_addr)
+		               ? ", a private address the far end cannot send to"
+		               : "");
+}
+
+static int m_symmetric_nat(const struct dx_evidence *ev, struct dx_finding *f)
+{
+	struct nat_view v;
+	nat_view(ev, &v);
+	if (!v.ex || dx_share(v.one_way, v.calls) < 0.3 || !v.behind_nat || !v.port_changed)
+		return 0;
+	nat_evidence(f, &v);
+	dx_say(f,
+	       "the NAT also changed the source port on %d of %d endpoints: a new port per "
+	       "flow, so no address learnt for one peer holds for another (symmetric NAT)",
+	       v.port_changed, v.behind_nat);
+	return 90;
+}
+
+static int m_nat_private_sdp(const struct dx_evidence *ev, struct dx_finding *f)
+{
+	struct nat_view v;
+	nat_view(ev, &v);
+	if (!v.ex || dx_share(v.one_way, v.calls) < 0.3 || !v.behind_nat || v.port_changed)
+		return 0;
+	nat_evidence(f, &v);
+	return 85;
+}
+
+static int m_firewall_inbound(const struct dx_evidence *ev, struct dx_finding *f)
+{
+	struct nat_view v;
+	nat_view(ev, &v);
+	if (!v.ex || dx_share(v.one_way, v.calls) < 0.3 || v.behind_nat)
+		return 0;
+	dx_say(f, "%d of %d calls received no audio while sending, with no sign of NAT", v.one_way,
+	       v.calls);
+	return 60;
+}
+
+const struct dx_rule dx_rules_media[] = {
+        {"media.conntrack_expiry", "Firewall and NAT Troubleshooting > Conntrack timeouts",
+         "Set the firewall's UDP conntrack timeout to at least 120 s (or keep media flowing "
+         "with keepalives during silence).",
+         m_conntrack},
+        {"media.symmetric_nat", "RTP Media Blocked > Symmetric NAT",
+         "Relay the media through something that latches onto the real source (the SBC's "
+         "media relay, or TURN): STUN cannot fix a symmetric NAT.",
+         m_symmetric_nat},
+        {"media.nat_private_sdp", "NAT Traversal Failures",
+         "Put the public address in the SDP (STUN), or let the registrar/SBC rewrite it.",
+         m_nat_private_sdp},
+        {"media.firewall_inbound", "One-Way Audio/Video > Firewall rules",
+         "Allow UDP media in both directions.", m_firewall_inbound},
+        {NULL},
+};

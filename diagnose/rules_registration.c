@@ -1,0 +1,278 @@
+/* rules_registration.c — endpoints that did not register: all of them (DNS,
+ * transport, an unreachable or silent registrar) or some (credentials, 403,
+ * 404, rate limiting) — the guide's "Registration Failures".
+ * Each rule is one row of the table at the end, in the guide's order. */
+#define _GNU_SOURCE
+#include <stdlib.h>
+#include <string.h>
+
+#include "diagnose.h"
+
+struct reg_view {
+	int failed, registered, silent, unanswered, refused_icmp, retransmitted;
+	int by_code[700], local_408;
+	int retry_after;
+	const struct dx_ep *first_failed;
+};
+
+static void reg_view(const struct dx_evidence *ev, struct reg_view *v)
+{
+	memset(v, 0, sizeof(*v));
+	for (int i = 0; i < ev->n; i++) {
+		const struct dx_ep *e = &ev->eps[i];
+		v->registered += e->registered;
+		if (strcmp(e->outcome, "REGISTRATION_FAILED"))
+			continue;
+		v->failed++;
+		if (!v->first_failed)
+			v->first_failed = e;
+		v->silent += e->reg_sent == 0;
+		v->unanswered += e->reg_sent > 0 && e->reg_answered == 0;
+		v->retransmitted += e->reg_sent >= 3 && e->reg_answered == 0;
+		v->refused_icmp += e->code == 503 && e->code_local;
+		if (e->code > 0 && e->code < 700)
+			v->by_code[e->code]++;
+		v->local_408 += e->code == 408 && e->code_local;
+		if (e->retry_after)
+			v->retry_after = e->retry_after;
+	}
+}
+
+static int all_failed_to_register(const struct dx_evidence *ev, const struct reg_view *v)
+{
+	return v->failed && dx_share(v->failed, ev->n) >= 0.9 && v->registered == 0;
+}
+
+/* The transport and address a REGISTER went to, from its trace. */
+static const char *reg_peer(const struct dx_ep *e)
+{
+	const cJSON *t;
+	cJSON_ArrayForEach (t, cJSON_GetObjectItemCaseSensitive(e->rec, "trace")) {
+		const cJSON *p = cJSON_GetObjectItemCaseSensitive(t, "peer");
+		if (cJSON_IsString(p))
+			return p->valuestring;
+	}
+	return "?";
+}
+
+static int m_dns(const struct dx_evidence *ev, struct dx_finding *f)
+{
+	struct reg_view v;
+	reg_view(ev, &v);
+	/* A refused connection means the name resolved: that is another branch. */
+	if (!all_failed_to_register(ev, &v) || dx_share(v.silent, v.failed) < 0.9 ||
+	    ev->icmp_events)
+		return 0;
+	int dns_said = 0;
+	for (int i = 0; i < ev->n; i++)
+		dns_said += strstr(ev->eps[i].reason, "DNS") != NULL;
+	dx_say(f,
+	       "%d of %d endpoints REGISTRATION_FAILED, and %d of them sent no REGISTER at "
+	       "all: nothing reached the wire, and nothing came back from the network",
+	       v.failed, ev->n, v.silent);
+	dx_say(f, "the final code was made up by the SIP stack (%d, local): %s%s",
+	       v.first_failed->code, v.first_failed->reason,
+	       dns_said ? " — the resolver found no address for the registrar" : "");
+	if (ev->dns_events)
+		dx_say(f, "the resolver reported: %s", ev->first_dns);
+	return dns_said || ev->dns_events ? 95 : 80;
+}
+
+/* Every endpoint failed, and no REGISTER got any answer: sent and never
+ * answered, or (TCP and TLS) the connection was refused before it could go. */
+static int no_answer_common(const struct dx_evidence *ev, struct dx_finding *f,
+                            const struct reg_view *v)
+{
+	if (!all_failed_to_register(ev, v))
+		return 0;
+	if (dx_share(v->unanswered, v->failed) >= 0.9) {
+		dx_say(f,
+		       "%d of %d endpoints REGISTRATION_FAILED; every REGISTER was sent (to %s) "
+		       "and none was answered",
+		       v->failed, ev->n, reg_peer(v->first_failed));
+		return 1;
+	}
+	if (dx_share(v->silent, v->failed) >= 0.9 && ev->icmp_events) {
+		dx_say(f,
+		       "%d of %d endpoints REGISTRATION_FAILED; no REGISTER could be sent: the "
+		       "connection to the registrar was refused %d times",
+		       v->failed, ev->n, ev->icmp_events);
+		return 1;
+	}
+	return 0;
+}
+
+static int m_wrong_transport(const struct dx_evidence *ev, struct dx_finding *f)
+{
+	struct reg_view v;
+	reg_view(ev, &v);
+	if (!no_answer_common(ev, f, &v) || (!ev->icmp_events && !v.refused_icmp))
+		return 0;
+	if (ev->icmp_events)
+		dx_say(f, "the network refused it: %s", ev->first_icmp);
+	dx_say(f,
+	       "%d endpoints ended with a 503 the stack made up (no response came from "
+	       "the registrar): nothing listens on that transport and port",
+	       v.refused_icmp);
+	dx_say(f, "from the workers' side a registrar that is down looks the same "
+	          "(reg.registrar_down, ranked below): check which transports it listens on");
+	return 85;
+}
+
+static int m_registrar_down(const struct dx_evidence *ev, struct dx_finding *f)
+{
+	struct reg_view v;
+	reg_view(ev, &v);
+	if (!no_answer_common(ev, f, &v) || (!ev->icmp_events && !v.refused_icmp))
+		return 0;
+	dx_say(f, "port unreachable or connection refused on the registrar's address");
+	return 70;
+}
+
+static int m_port_blocked(const struct dx_evidence *ev, struct dx_finding *f)
+{
+	struct reg_view v;
+	reg_view(ev, &v);
+	if (!no_answer_common(ev, f, &v) || ev->icmp_events || v.refused_icmp)
+		return 0;
+	dx_say(f,
+	       "%d of them retransmitted REGISTER and timed out (408 made up by the stack); "
+	       "no ICMP error came back: something drops the packets",
+	       v.retransmitted);
+	return 80;
+}
+
+static int m_bad_credentials(const struct dx_evidence *ev, struct dx_finding *f)
+{
+	struct reg_view v;
+	reg_view(ev, &v);
+	int rejected = 0;
+	for (int i = 0; i < ev->n; i++)
+		rejected += (ev->eps[i].code == 401 || ev->eps[i].code == 407) &&
+		            strstr(ev->eps[i].reason, "credentials rejected");
+	if (!rejected || dx_share(rejected, v.failed) < 0.9)
+		return 0;
+	dx_say(f,
+	       "%d of %d endpoints REGISTRATION_FAILED: challenged (401), sent credentials, "
+	       "challenged again — the credentials were rejected",
+	       rejected, ev->n);
+	return dx_share(rejected, ev->n) >= 0.9 ? 90 : 75;
+}
+
+static int by_code(const struct dx_evidence *ev, struct dx_finding *f, int code, const char *what)
+{
+	struct reg_view v;
+	reg_view(ev, &v);
+	if (!v.failed || dx_share(v.by_code[code], v.failed) < 0.9)
+		return 0;
+	dx_say(f, "%d of %d endpoints REGISTRATION_FAILED with %d from the registrar: %s",
+	       v.by_code[code], ev->n, code, what);
+	return 85;
+}
+
+/* Every endpoint refused (a rate limiter's 403 lets the first ones through). */
+static int m_forbidden(const struct dx_evidence *ev, struct dx_finding *f)
+{
+	struct reg_view v;
+	reg_view(ev, &v);
+	return v.registered ? 0 : by_code(ev, f, 403, "access denied");
+}
+
+static int m_not_found(const struct dx_evidence *ev, struct dx_finding *f)
+{
+	return by_code(ev, f, 404, "domain or user unknown");
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return (x > y) - (x < y);
+}
+
+/* Some endpoints registered, the rest failed with the signatures of a rate
+ * limit: 503 (with Retry-After), 429, 403, or silence ending in 408. */
+static int m_rate_limit(const struct dx_evidence *ev, struct dx_finding *f)
+{
+	struct reg_view v;
+	reg_view(ev, &v);
+	int limited =
+	        v.by_code[503] - v.refused_icmp + v.by_code[429] + v.by_code[403] + v.local_408;
+	/* Nobody got through: only an answer that names a rate (429, or 503
+	 * with Retry-After) still says "rate limit". */
+	int rate_said = v.by_code[429] + (v.retry_after ? v.by_code[503] - v.refused_icmp : 0);
+	if (!v.failed || dx_share(limited, v.failed) < 0.8 ||
+	    (!v.registered && dx_share(rate_said, v.failed) < 0.8))
+		return 0;
+	double *t = malloc(sizeof(double) * (size_t)ev->n);
+	int n = 0, early_ok = 0;
+	for (int i = 0; t && i < ev->n; i++)
+		if (ev->eps[i].t_register >= 0)
+			t[n++] = ev->eps[i].t_register;
+	if (t)
+		qsort(t, (size_t)n, sizeof(*t), cmp_double);
+	double span = n > 1 ? (t[n - 1] - t[0]) / 1000 : 0;
+	/* Where did the failures sit in the burst? */
+	double first_fail = 1e18;
+	for (int i = 0; i < ev->n; i++)
+		if (!strcmp(ev->eps[i].outcome, "REGISTRATION_FAILED") &&
+		    ev->eps[i].t_register >= 0 && ev->eps[i].t_register < first_fail)
+			first_fail = ev->eps[i].t_register;
+	for (int i = 0; i < ev->n; i++)
+		early_ok += ev->eps[i].registered && ev->eps[i].t_register < first_fail;
+	free(t);
+	dx_say(f, "%d of %d endpoints REGISTRATION_FAILED; %d registered", v.failed, ev->n,
+	       v.registered);
+	dx_say(f,
+	       "the REGISTERs went out over %.1f s (about %.0f per second); "
+	       "the first %d registered before any failure, the first failure came at %.2f s",
+	       span, span > 0 ? n / span : (double)n, early_ok, first_fail / 1000);
+	char codes[160] = "";
+	size_t k = 0;
+	static const int list[] = {503, 429, 403, 408};
+	for (int i = 0; i < 4; i++) {
+		int c = list[i] == 503   ? v.by_code[503] - v.refused_icmp
+		        : list[i] == 408 ? v.local_408
+		                         : v.by_code[list[i]];
+		if (c)
+			k += (size_t)snprintf(codes + k, sizeof(codes) - k, "%s%d × %d%s",
+			                      k ? ", " : "", c, list[i],
+			                      list[i] == 408 ? " (timed out, no answer)" : "");
+	}
+	dx_say(f, "the failures: %s%s", codes, v.retry_after ? "" : "");
+	if (v.retry_after)
+		dx_say(f, "the registrar's 503 carried Retry-After: %d", v.retry_after);
+	if (!v.registered) {
+		dx_say(f, "no endpoint got through this burst, but the answers name a rate limit");
+		return 70;
+	}
+	return limited == v.local_408 ? 75 : 85;
+}
+
+const struct dx_rule dx_rules_registration[] = {
+        {"reg.dns_failure", "Registration Failures > All endpoints failed > DNS failure",
+         "Make the registrar's name resolve from the workers' network (restore the record, or "
+         "fix the resolver).",
+         m_dns},
+        {"reg.wrong_transport", "Registration Failures > All endpoints failed > Wrong transport",
+         "Configure the test with the transport the registrar listens on (or open that "
+         "transport on the registrar).",
+         m_wrong_transport},
+        {"reg.registrar_down",
+         "Registration Failures > Step 3: no response > Registrar availability",
+         "Start the registrar, and check it answers an OPTIONS from the workers' network.",
+         m_registrar_down},
+        {"reg.sip_port_blocked", "Registration Failures > Step 3: no response > Firewall rules",
+         "Open the registrar's SIP port on every firewall between the workers and it.",
+         m_port_blocked},
+        {"reg.bad_credentials", "Registration Failures > Step 1: 401 Unauthorized",
+         "Correct the accounts' passwords (try one endpoint first).", m_bad_credentials},
+        {"reg.forbidden", "Registration Failures > Step 1: 403 Forbidden",
+         "Check the accounts' permissions at the registrar.", m_forbidden},
+        {"reg.not_found", "Registration Failures > Step 1: 404 Not Found",
+         "Correct the domain or the user names.", m_not_found},
+        {"reg.rate_limit", "Some Endpoints Failed > Rate limiting (Registration Burst Load)",
+         "Lengthen the buildup so REGISTERs stay under the registrar's rate (or raise its "
+         "limit).",
+         m_rate_limit},
+        {NULL},
+};

@@ -1,0 +1,123 @@
+/* labfile.c — lab.json, the answer key of a run (see labfile.h). */
+#define _GNU_SOURCE
+#include "labfile.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../../faults/fault.h"
+#include "../../lib/siplab.h"
+#include "../../lib/sys.h"
+
+static cJSON *parsed_or_null(const char *json)
+{
+	cJSON *v = json && *json ? cJSON_Parse(json) : NULL;
+	return v ? v : cJSON_CreateNull();
+}
+
+static cJSON *fault_json(const struct scenario *s)
+{
+	const struct fault *f = s->has_fault ? fault_find(s->fault.code) : NULL;
+	if (!f)
+		return cJSON_CreateNull();
+	cJSON *o = cJSON_CreateObject();
+	cJSON_AddStringToObject(o, "code", f->code);
+	cJSON_AddStringToObject(o, "summary", f->summary);
+	cJSON_AddStringToObject(o, "applied", f->applied);
+	cJSON_AddStringToObject(o, "reverted", f->reverted);
+	cJSON *params = cJSON_AddObjectToObject(o, "params");
+	for (int i = 0; i < FAULT_MAX_PARAMS && f->params[i].name; i++)
+		cJSON_AddStringToObject(params, f->params[i].name,
+		                        s->fault.vals[i][0] ? s->fault.vals[i] : f->params[i].dflt);
+	return o;
+}
+
+void labfile_init(struct labfile *l, const struct scenario *s, const char *path, const char *text)
+{
+	l->k = s->time_scale > 0 ? 1 / s->time_scale : 1;
+	l->root = cJSON_CreateObject();
+	cJSON_AddStringToObject(l->root, "siplab", SIPLAB_VERSION);
+	cJSON_AddStringToObject(l->root, "what",
+	                        "the lab's side of the run: the answer key the diagnosis never "
+	                        "reads (docs/report.md)");
+	cJSON *sc = cJSON_AddObjectToObject(l->root, "scenario");
+	cJSON_AddStringToObject(sc, "file", path);
+	cJSON_AddStringToObject(sc, "name", s->name);
+	cJSON_AddNumberToObject(sc, "time_scale", s->time_scale);
+	cJSON_AddItemToObject(sc, "text", parsed_or_null(text));
+	cJSON_AddItemToObject(l->root, "fault", fault_json(s));
+	cJSON_AddItemToObject(l->root, "expect", parsed_or_null(s->expect));
+	cJSON_AddItemToObject(l->root, "remedy", parsed_or_null(s->remedy));
+	l->observed = cJSON_AddArrayToObject(l->root, "observed");
+	l->workers = cJSON_AddArrayToObject(l->root, "worker_processes");
+}
+
+void labfile_topology(struct labfile *l, const char *json)
+{
+	cJSON_DeleteItemFromObjectCaseSensitive(l->root, "topology");
+	cJSON_AddItemToObject(l->root, "topology", parsed_or_null(json));
+}
+
+void labfile_logs(struct labfile *l, const char *dir)
+{
+	cJSON_DeleteItemFromObjectCaseSensitive(l->root, "logs");
+	cJSON_AddStringToObject(l->root, "logs", dir);
+}
+
+void labfile_note(struct labfile *l, long long lab_ms, const char *fmt, ...)
+{
+	char what[512];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof(what), fmt, ap);
+	va_end(ap);
+	cJSON *o = cJSON_CreateObject();
+	cJSON_AddNumberToObject(o, "t_ms", (double)(long long)(lab_ms * l->k + 0.5));
+	cJSON_AddStringToObject(o, "what", what);
+	cJSON_AddItemToArray(l->observed, o);
+}
+
+void labfile_worker_exit(struct labfile *l, long long lab_ms, const char *name,
+                         const struct lab_status *st)
+{
+	char how[96];
+	cJSON *o = cJSON_CreateObject();
+	cJSON_AddStringToObject(o, "name", name);
+	cJSON_AddNumberToObject(o, "t_ms", (double)(long long)(lab_ms * l->k + 0.5));
+	cJSON_AddStringToObject(o, "exit", lab_status_str(st, how, sizeof(how)));
+	cJSON_AddBoolToObject(o, "oom_killed", st->oom_killed);
+	cJSON_AddItemToArray(l->workers, o);
+}
+
+int labfile_write(const struct labfile *l, const char *path, err_t *e)
+{
+	char *text = cJSON_Print(l->root);
+	if (!text)
+		return err_set(e, ENOMEM, "out of memory writing %s", path);
+	int rc = sys_write_file(path, text, strlen(text), 1, e);
+	free(text);
+	return rc;
+}
+
+void labfile_free(struct labfile *l)
+{
+	cJSON_Delete(l->root);
+	memset(l, 0, sizeof(*l));
+}
+
+void labfile_path(const char *report, char *out, size_t cap)
+{
+	const char *base = strrchr(report, '/');
+	base = base ? base + 1 : report;
+	const char *word = strstr(base, "report");
+	size_t n = strlen(report);
+	if (word)
+		snprintf(out, cap, "%.*slab%s", (int)(word - report), report, word + 6);
+	else if (n > 5 && !strcmp(report + n - 5, ".json"))
+		snprintf(out, cap, "%.*s.lab.json", (int)(n - 5), report);
+	else
+		snprintf(out, cap, "%s.lab.json", report);
+}
