@@ -544,7 +544,8 @@ int cmd_run(int argc, char **argv)
 static const char diagnose_usage[] =
         "usage: siplab diagnose REPORT.json [--json]\n"
         "\n"
-        "Reads a run's report — only the report, never what was injected — and walks the\n"
+        "Reads a run's report — only the report, never what was injected (that is in\n"
+        "lab.json beside it, the answer key, which this command refuses) — and walks the\n"
         "failure guide: the run's status, whether it started, the scope (all endpoints or\n"
         "some, by group, by worker, by time), the phase reached, the SIP codes and what\n"
         "the traces show, the media per direction. Prints the diagnosis codes that fit,\n"
@@ -573,6 +574,15 @@ int cmd_diagnose(int argc, char **argv)
 	if (!path)
 		return fputs(diagnose_usage, stderr), EXIT_USAGE;
 	cJSON *rep = jv_read_tree(path);
+	if (rep && cJSON_GetObjectItemCaseSensitive(rep, "worker_processes")) {
+		fprintf(stderr,
+		        "siplab diagnose: %s is a lab.json, the lab's answer key; give the run's "
+		        "report (report.json beside it): the diagnosis reads only what a platform "
+		        "would have\n",
+		        path);
+		cJSON_Delete(rep);
+		return EXIT_USAGE;
+	}
 	if (!rep || !cJSON_GetObjectItemCaseSensitive(rep, "run")) {
 		fprintf(stderr, "siplab diagnose: %s: not a siplab run report (docs/report.md)\n",
 		        path);
