@@ -90,7 +90,9 @@ static void test_callee_offline(void **state)
  * before 486), whatever the order of the endpoints in the report. */
 static void ranking_of(const char *endpoints, const char *first, const char *second)
 {
-	cJSON *d = diagnose(report("COMPLETED", "", "", endpoints));
+	cJSON *rep = report("COMPLETED", "", "", endpoints);
+	cJSON *d = diagnose(rep);
+	cJSON_Delete(rep);
 	const cJSON *f = cJSON_GetObjectItem(d, "findings");
 	const cJSON *a = cJSON_GetObjectItem(cJSON_GetArrayItem(f, 0), "code");
 	const cJSON *b = cJSON_GetObjectItem(cJSON_GetArrayItem(f, 1), "code");
