@@ -112,7 +112,9 @@ void labfile_path(const char *report, char *out, size_t cap)
 {
 	const char *base = strrchr(report, '/');
 	base = base ? base + 1 : report;
-	const char *word = strstr(base, "report");
+	const char *word = NULL;
+	for (const char *w = strstr(base, "report"); w; w = strstr(w + 1, "report"))
+		word = w; /* the last one: "myreport.report.json" -> "myreport.lab.json" */
 	size_t n = strlen(report);
 	if (word)
 		snprintf(out, cap, "%.*slab%s", (int)(word - report), report, word + 6);
