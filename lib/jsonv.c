@@ -41,54 +41,6 @@ int jv_keys(struct jv *c, const cJSON *obj, const char *field, const char *const
 	return 0;
 }
 
-static void path_of(char *f, size_t cap, const char *field, const char *key)
-{
-	snprintf(f, cap, "%s%s%s", field, *field ? "." : "", key);
-}
-
-int jv_str(struct jv *c, const cJSON *obj, const char *key, const char *field, char *dst,
-           size_t cap, int required, const char *expected)
-{
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
-	char f[200];
-	path_of(f, sizeof(f), field, key);
-	if (!v)
-		return required ? jv_bad(c, f, expected, NULL) : 0;
-	if (!cJSON_IsString(v) || strlen(v->valuestring) >= cap)
-		return jv_bad(c, f, expected, v);
-	memcpy(dst, v->valuestring, strlen(v->valuestring) + 1);
-	return 1;
-}
-
-int jv_int(struct jv *c, const cJSON *obj, const char *key, const char *field, int *dst, int min,
-           int max, int required)
-{
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
-	char f[200], expected[96];
-	path_of(f, sizeof(f), field, key);
-	snprintf(expected, sizeof(expected), "an integer from %d to %d", min, max);
-	if (!v)
-		return required ? jv_bad(c, f, expected, NULL) : 0;
-	if (!cJSON_IsNumber(v) || v->valuedouble != (double)(long long)v->valuedouble ||
-	    v->valuedouble < min || v->valuedouble > max)
-		return jv_bad(c, f, expected, v);
-	*dst = (int)v->valuedouble;
-	return 1;
-}
-
-int jv_bool(struct jv *c, const cJSON *obj, const char *key, const char *field, int *dst)
-{
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
-	char f[200];
-	path_of(f, sizeof(f), field, key);
-	if (!v)
-		return 0;
-	if (!cJSON_IsBool(v))
-		return jv_bad(c, f, "true or false", v);
-	*dst = cJSON_IsTrue(v);
-	return 1;
-}
-
 cJSON *jv_parse(struct jv *c, const char *text)
 {
 	cJSON *root = cJSON_Parse(text);
@@ -101,27 +53,6 @@ cJSON *jv_parse(struct jv *c, const char *text)
 		        line, at ? at : "");
 	}
 	return root;
-}
-
-int jv_load_object(struct jv *c, const char *const *allowed, cJSON **root)
-{
-	char *text;
-	*root = NULL;
-	int rc = jv_read_file(c->origin, &text, c->e);
-	if (rc)
-		return rc;
-	cJSON *r = jv_parse(c, text);
-	free(text);
-	if (!r)
-		return -EINVAL;
-	rc = cJSON_IsObject(r) ? jv_keys(c, r, "", allowed)
-	                       : jv_bad(c, "(top level)", "an object", r);
-	if (rc) {
-		cJSON_Delete(r);
-		return rc;
-	}
-	*root = r;
-	return 0;
 }
 
 int jv_read_file(const char *path, char **out, err_t *e)

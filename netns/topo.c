@@ -1,10 +1,9 @@
-/* topo.c — parse, validate and generate lab topologies (see topo.h).
- * Validation is strict on purpose: a typo in a field name is an error that
- * names the field, not a silently ignored key. */
+/* topo.c — parse, validate and generate lab topologies (see topo.h). The
+ * file's shape is the field tables below; validation is strict on purpose: a
+ * typo in a field name is an error that names the field, not a silently
+ * ignored key. */
 #define _GNU_SOURCE
 #include "topo.h"
-
-#include "../lib/jsonv.h"
 
 #include <arpa/inet.h>
 #include <ctype.h>
@@ -53,46 +52,31 @@ static int valid_cidr(const char *s)
 	return inet_pton(AF_INET6, ip, buf) == 1 && p <= 128;
 }
 
-static int parse_resolv(struct jv *c, const cJSON *r, const char *field, struct topo_host *h)
+static int valid_route_to(const char *s)
 {
-	static const char *const keys[] = {"nameservers", "search", NULL};
-	if (!cJSON_IsObject(r))
-		return jv_bad(c, field, "an object {\"nameservers\": [...], \"search\": \"...\"}",
-		              r);
-	int rc = jv_keys(c, r, field, keys);
-	if (rc)
-		return rc;
-	const cJSON *ns = cJSON_GetObjectItemCaseSensitive(r, "nameservers");
-	if (ns) {
-		char f[160];
-		snprintf(f, sizeof(f), "%s.nameservers", field);
-		if (!cJSON_IsArray(ns) || cJSON_GetArraySize(ns) > TOPO_MAX_NS)
-			return jv_bad(c, f, "an array of at most 3 IP addresses", ns);
-		h->n_nameservers = 0;
-		const cJSON *it;
-		cJSON_ArrayForEach (it, ns) {
-			if (!cJSON_IsString(it) || !valid_ip(it->valuestring))
-				return jv_bad(c, f, "an array of IP addresses", it);
-			snprintf(h->nameservers[h->n_nameservers++], 48, "%s", it->valuestring);
-		}
-	}
-	rc = jv_str(c, r, "search", field, h->search, sizeof(h->search), 0,
-	            "a string of domains separated by spaces");
-	return rc < 0 ? rc : 0;
+	return !strcmp(s, "default") || valid_cidr(s);
 }
 
-static int parse_etc_hosts(struct jv *c, const cJSON *o, const char *field, struct topo_host *h)
+static int valid_ifname(const char *s)
 {
+	return valid_name(s) && strcmp(s, "lo");
+}
+
+/* Every host starts from the lab-wide resolv and etc_hosts (topo->common);
+ * its own add to them or replace them. */
+static int read_etc_hosts(struct jv *c, const cJSON *o, const char *path, void *dst)
+{
+	struct topo_host *h = dst;
 	if (!cJSON_IsObject(o))
-		return jv_bad(c, field, "an object mapping names to IP addresses", o);
+		return jv_bad(c, path, "an object mapping names to IP addresses", o);
 	const cJSON *it;
 	cJSON_ArrayForEach (it, o) {
 		char f[200];
-		snprintf(f, sizeof(f), "%s.%s", field, it->string);
+		snprintf(f, sizeof(f), "%s.%s", path, it->string);
 		if (!cJSON_IsString(it) || !valid_ip(it->valuestring))
 			return jv_bad(c, f, "an IP address", it);
 		if (h->n_etc_hosts >= TOPO_MAX_KV || strlen(it->string) >= 128)
-			return jv_bad(c, field, "at most 32 names of under 128 characters", o);
+			return jv_bad(c, path, "at most 32 names of under 128 characters", o);
 		struct topo_kv *kv = &h->etc_hosts[h->n_etc_hosts++];
 		snprintf(kv->key, sizeof(kv->key), "%s", it->string);
 		snprintf(kv->val, sizeof(kv->val), "%s", it->valuestring);
@@ -100,14 +84,15 @@ static int parse_etc_hosts(struct jv *c, const cJSON *o, const char *field, stru
 	return 0;
 }
 
-static int parse_sysctls(struct jv *c, const cJSON *o, const char *field, struct topo_host *h)
+static int read_sysctls(struct jv *c, const cJSON *o, const char *path, void *dst)
 {
+	struct topo_host *h = dst;
 	if (!cJSON_IsObject(o))
-		return jv_bad(c, field, "an object mapping sysctl names to values", o);
+		return jv_bad(c, path, "an object mapping sysctl names to values", o);
 	const cJSON *it;
 	cJSON_ArrayForEach (it, o) {
 		char f[200];
-		snprintf(f, sizeof(f), "%s.%s", field, it->string);
+		snprintf(f, sizeof(f), "%s.%s", path, it->string);
 		const char *k = it->string;
 		int ok = strncmp(k, "net.", 4) == 0 && strlen(k) < 128 && !strstr(k, "..");
 		for (const char *p = k; ok && *p; p++)
@@ -118,7 +103,7 @@ static int parse_sysctls(struct jv *c, const cJSON *o, const char *field, struct
 			               "with \"net.\" (e.g. net.ipv4.ip_forward)",
 			               c->origin, f);
 		if (h->n_sysctls >= TOPO_MAX_KV)
-			return jv_bad(c, field, "at most 32 sysctls", o);
+			return jv_bad(c, path, "at most 32 sysctls", o);
 		struct topo_kv *kv = &h->sysctls[h->n_sysctls++];
 		snprintf(kv->key, sizeof(kv->key), "%s", k);
 		if (cJSON_IsNumber(it))
@@ -131,43 +116,10 @@ static int parse_sysctls(struct jv *c, const cJSON *o, const char *field, struct
 	return 0;
 }
 
-static int parse_routes(struct jv *c, const cJSON *a, const char *field, struct topo_host *h)
+/* A string, or an array of lines (easier to read in JSON). */
+static int read_nft(struct jv *c, const cJSON *v, const char *path, void *dst)
 {
-	static const char *const keys[] = {"to", "via", NULL};
-	if (!cJSON_IsArray(a) || cJSON_GetArraySize(a) > TOPO_MAX_ROUTES)
-		return jv_bad(c, field, "an array of at most 16 routes {\"to\", \"via\"}", a);
-	int i = 0;
-	const cJSON *it;
-	cJSON_ArrayForEach (it, a) {
-		char f[160];
-		snprintf(f, sizeof(f), "%s[%d]", field, i++);
-		if (!cJSON_IsObject(it))
-			return jv_bad(c, f, "an object {\"to\": \"default\"|CIDR, \"via\": IP}",
-			              it);
-		int rc = jv_keys(c, it, f, keys);
-		struct topo_route *r = &h->routes[h->n_routes];
-		if (!rc)
-			rc = jv_str(c, it, "to", f, r->to, sizeof(r->to), 1,
-			            "\"default\" or an address/prefix");
-		if (rc < 0)
-			return rc;
-		if (strcmp(r->to, "default") && !valid_cidr(r->to))
-			return jv_bad(c, f, "\"to\" as \"default\" or an address/prefix",
-			              cJSON_GetObjectItem(it, "to"));
-		rc = jv_str(c, it, "via", f, r->via, sizeof(r->via), 1, "an IP address");
-		if (rc < 0)
-			return rc;
-		if (!valid_ip(r->via))
-			return jv_bad(c, f, "\"via\" as an IP address",
-			              cJSON_GetObjectItem(it, "via"));
-		h->n_routes++;
-	}
-	return 0;
-}
-
-static int parse_nft(struct jv *c, const cJSON *v, const char *field, struct topo_host *h)
-{
-	/* A string, or an array of lines (easier to read in JSON). */
+	struct topo_host *h = dst;
 	size_t len = 1;
 	const cJSON *it;
 	if (cJSON_IsString(v)) {
@@ -175,10 +127,10 @@ static int parse_nft(struct jv *c, const cJSON *v, const char *field, struct top
 		return h->nftables ? 0 : -ENOMEM;
 	}
 	if (!cJSON_IsArray(v))
-		return jv_bad(c, field, "an nftables ruleset as a string or an array of lines", v);
+		return jv_bad(c, path, "an nftables ruleset as a string or an array of lines", v);
 	cJSON_ArrayForEach (it, v) {
 		if (!cJSON_IsString(it))
-			return jv_bad(c, field, "an array of strings (ruleset lines)", it);
+			return jv_bad(c, path, "an array of strings (ruleset lines)", it);
 		len += strlen(it->valuestring) + 1;
 	}
 	h->nftables = malloc(len);
@@ -192,115 +144,76 @@ static int parse_nft(struct jv *c, const cJSON *v, const char *field, struct top
 	return 0;
 }
 
-static int parse_host(struct jv *c, const cJSON *o, int idx, struct topo *t,
-                      const struct topo_host *defaults)
+static const struct field resolv_fields[] = {
+        F_STRINGS(struct topo_host, nameservers, n_nameservers, "nameservers", 0, 0, NULL,
+                  "IP addresses of name servers", .valid = valid_ip),
+        F_STRING(struct topo_host, search, "search", 0, NULL,
+                 "a string of domains separated by spaces"),
+        F_END,
+};
+
+static const struct field route_fields[] = {
+        F_STRING(struct topo_route, to, "to", FF_REQUIRED, NULL, "\"default\" or an address/prefix",
+                 .valid = valid_route_to),
+        F_STRING(struct topo_route, via, "via", FF_REQUIRED, NULL, "an IP address",
+                 .valid = valid_ip),
+        F_END,
+};
+
+static void host_init(struct jv *c, void *elem, int idx)
 {
-	static const char *const keys[] = {"name",   "role",      "forward", "nftables", "sysctls",
-	                                   "resolv", "etc_hosts", "routes",  NULL};
-	char f[64];
-	snprintf(f, sizeof(f), "hosts[%d]", idx);
-	if (!cJSON_IsObject(o))
-		return jv_bad(c, f, "an object describing a host", o);
-	int rc = jv_keys(c, o, f, keys);
-	if (rc)
-		return rc;
-	struct topo_host *h = &t->hosts[t->n_hosts];
-	*h = *defaults;
-	h->nftables = NULL;
-	rc = jv_str(c, o, "name", f, h->name, sizeof(h->name), 1,
-	            "a host name of 1-15 letters, digits, '-' or '_'");
-	if (rc < 0)
-		return rc;
-	if (!valid_name(h->name))
-		return jv_bad(c, strcat(f, ".name"),
-		              "a host name of 1-15 letters, digits, '-' or '_'",
-		              cJSON_GetObjectItem(o, "name"));
-	if (topo_host_index(t, h->name) >= 0)
-		return err_set(c->e, EINVAL, "%s: %s.name: host \"%s\" is defined twice", c->origin,
-		               f, h->name);
-	snprintf(h->role, sizeof(h->role), "host");
-	rc = jv_str(c, o, "role", f, h->role, sizeof(h->role), 0,
-	            "one of router, nat, platform, registrar, callee, dns, stun, worker, host");
-	if (rc < 0)
-		return rc;
-	int known = 0;
-	for (int i = 0; roles[i]; i++)
-		known |= !strcmp(h->role, roles[i]);
-	if (!known)
-		return jv_bad(
-		        c, strcat(f, ".role"),
-		        "one of router, nat, platform, registrar, callee, dns, stun, worker, host",
-		        cJSON_GetObjectItem(o, "role"));
-	h->forward = !strcmp(h->role, "router") || !strcmp(h->role, "nat");
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, "forward");
-	if (v) {
-		if (!cJSON_IsBool(v))
-			return jv_bad(c, strcat(f, ".forward"), "true or false", v);
-		h->forward = cJSON_IsTrue(v);
-	}
-	char sub[96];
-#define SUB(name) (snprintf(sub, sizeof(sub), "%s.%s", f, name), sub)
-	if ((v = cJSON_GetObjectItemCaseSensitive(o, "resolv")) &&
-	    (rc = parse_resolv(c, v, SUB("resolv"), h)))
-		goto out;
-	if ((v = cJSON_GetObjectItemCaseSensitive(o, "etc_hosts")) &&
-	    (rc = parse_etc_hosts(c, v, SUB("etc_hosts"), h)))
-		goto out;
-	if ((v = cJSON_GetObjectItemCaseSensitive(o, "sysctls")) &&
-	    (rc = parse_sysctls(c, v, SUB("sysctls"), h)))
-		goto out;
-	if ((v = cJSON_GetObjectItemCaseSensitive(o, "routes")) &&
-	    (rc = parse_routes(c, v, SUB("routes"), h)))
-		goto out;
-	if ((v = cJSON_GetObjectItemCaseSensitive(o, "nftables")) &&
-	    (rc = parse_nft(c, v, SUB("nftables"), h)))
-		goto out;
-#undef SUB
-	t->n_hosts++;
-	return 0;
-out:
-	free(h->nftables);
-	h->nftables = NULL;
-	return rc;
+	const struct topo *t = c->top;
+	*(struct topo_host *)elem = t->common;
 }
 
-static int parse_end(struct jv *c, const cJSON *o, const char *field, struct topo *t,
-                     struct topo_end *end)
+static int host_check(struct jv *c, const cJSON *o, const char *path, void *elem)
 {
-	static const char *const keys[] = {"host", "ifname", "addr", NULL};
-	if (!cJSON_IsObject(o))
-		return jv_bad(c, field, "an object {\"host\", \"ifname\", \"addr\"}", o);
-	int rc = jv_keys(c, o, field, keys);
-	char host[TOPO_NAME_LEN];
-	if (!rc)
-		rc = jv_str(c, o, "host", field, host, sizeof(host), 1, "the name of a host");
-	if (rc < 0)
-		return rc;
-	end->host = topo_host_index(t, host);
-	if (end->host < 0)
-		return err_set(c->e, EINVAL, "%s: %s.host: expected the name of a host, got \"%s\"",
-		               c->origin, field, host);
-	rc = jv_str(c, o, "ifname", field, end->ifname, sizeof(end->ifname), 1,
-	            "an interface name of 1-15 letters, digits, '-' or '_'");
-	if (rc < 0)
-		return rc;
-	if (!valid_name(end->ifname) || !strcmp(end->ifname, "lo"))
-		return err_set(c->e, EINVAL,
-		               "%s: %s.ifname: expected an interface name of 1-15 letters, digits, "
-		               "'-' or '_' (not lo), got \"%s\"",
-		               c->origin, field, end->ifname);
-	rc = jv_str(c, o, "addr", field, end->addr, sizeof(end->addr), 1,
-	            "an address with prefix, e.g. 10.10.1.2/24");
-	if (rc < 0)
-		return rc;
-	if (!valid_cidr(end->addr))
-		return err_set(
-		        c->e, EINVAL,
-		        "%s: %s.addr: expected an address with prefix, e.g. 10.10.1.2/24, got "
-		        "\"%s\"",
-		        c->origin, field, end->addr);
+	struct topo_host *h = elem;
+	if (topo_host_index(c->top, h->name) >= 0)
+		return err_set(c->e, EINVAL, "%s: %s.name: host \"%s\" is defined twice", c->origin,
+		               path, h->name);
+	if (!cJSON_GetObjectItemCaseSensitive(o, "forward"))
+		h->forward = !strcmp(h->role, "router") || !strcmp(h->role, "nat");
 	return 0;
 }
+
+static const struct field host_fields[] = {
+        F_STRING(struct topo_host, name, "name", FF_REQUIRED, NULL,
+                 "a host name of 1-15 letters, digits, '-' or '_'", .valid = valid_name),
+        F_WORD(struct topo_host, role, "role", roles, 0, "host",
+               "what the host is for; the lab finds its services by role"),
+        F_BOOL(struct topo_host, forward, "forward", FF_DERIVED, "true for router and nat",
+               "IP forwarding"),
+        F_SECTION("resolv", resolv_fields, 0, "the host's /etc/resolv.conf (default: the lab's)"),
+        F_CUSTOM("etc_hosts", read_etc_hosts, "object NAME: IP", 0,
+                 "names for the host's /etc/hosts, added to the lab's"),
+        F_CUSTOM("sysctls", read_sysctls, "object NAME: value", 0,
+                 "per-namespace sysctls, e.g. {\"net.ipv4.ip_forward\": 1}"),
+        F_LIST(struct topo_host, routes, n_routes, "routes", route_fields, 0, 0,
+               "routes, e.g. {\"to\": \"default\", \"via\": \"10.10.1.1\"}"),
+        F_CUSTOM("nftables", read_nft, "string|array of lines", 0,
+                 "an nftables ruleset, loaded into the host"),
+        F_END,
+};
+
+/* A link's end names its host; it is kept as the host's index. */
+static int read_end_host(struct jv *c, const cJSON *v, const char *path, void *dst)
+{
+	int *host = dst;
+	*host = cJSON_IsString(v) ? topo_host_index(c->top, v->valuestring) : -1;
+	return *host < 0 ? jv_bad(c, path, "the name of a host", v) : 0;
+}
+
+static const struct field end_fields[] = {
+        F_CUSTOM("host", read_end_host, "host name", FF_REQUIRED, "the name of a host",
+                 .off = offsetof(struct topo_end, host)),
+        F_STRING(struct topo_end, ifname, "ifname", FF_REQUIRED, NULL,
+                 "an interface name of 1-15 letters, digits, '-' or '_' (not lo)",
+                 .valid = valid_ifname),
+        F_STRING(struct topo_end, addr, "addr", FF_REQUIRED, NULL,
+                 "an address with prefix, e.g. 10.10.1.2/24", .valid = valid_cidr),
+        F_END,
+};
 
 static int ifname_taken(const struct topo *t, int host, const char *ifname)
 {
@@ -313,97 +226,48 @@ static int ifname_taken(const struct topo *t, int host, const char *ifname)
 	return 0;
 }
 
-static int parse_link(struct jv *c, const cJSON *o, int idx, struct topo *t)
+static int link_check(struct jv *c, const cJSON *o, const char *path, void *elem)
 {
-	static const char *const keys[] = {"a", "b", NULL};
-	char f[64], fa[80], fb[80];
-	snprintf(f, sizeof(f), "links[%d]", idx);
-	if (!cJSON_IsObject(o))
-		return jv_bad(c, f, "an object {\"a\": END, \"b\": END}", o);
-	int rc = jv_keys(c, o, f, keys);
-	if (rc)
-		return rc;
-	struct topo_link *l = &t->links[t->n_links];
-	snprintf(fa, sizeof(fa), "%s.a", f);
-	snprintf(fb, sizeof(fb), "%s.b", f);
-	if ((rc = parse_end(c, cJSON_GetObjectItemCaseSensitive(o, "a"), fa, t, &l->a)) ||
-	    (rc = parse_end(c, cJSON_GetObjectItemCaseSensitive(o, "b"), fb, t, &l->b)))
-		return rc;
+	const struct topo *t = c->top;
+	const struct topo_link *l = elem;
 	if (l->a.host == l->b.host)
 		return err_set(c->e, EINVAL,
 		               "%s: %s: expected two different hosts, got \"%s\" twice", c->origin,
-		               f, t->hosts[l->a.host].name);
+		               path, t->hosts[l->a.host].name);
 	if (ifname_taken(t, l->a.host, l->a.ifname))
-		return err_set(c->e, EINVAL, "%s: %s.ifname: \"%s\" is already used on host %s",
-		               c->origin, fa, l->a.ifname, t->hosts[l->a.host].name);
+		return err_set(c->e, EINVAL, "%s: %s.a.ifname: \"%s\" is already used on host %s",
+		               c->origin, path, l->a.ifname, t->hosts[l->a.host].name);
 	if (ifname_taken(t, l->b.host, l->b.ifname))
-		return err_set(c->e, EINVAL, "%s: %s.ifname: \"%s\" is already used on host %s",
-		               c->origin, fb, l->b.ifname, t->hosts[l->b.host].name);
-	t->n_links++;
+		return err_set(c->e, EINVAL, "%s: %s.b.ifname: \"%s\" is already used on host %s",
+		               c->origin, path, l->b.ifname, t->hosts[l->b.host].name);
 	return 0;
 }
 
-/* Lab-wide defaults ("resolv", "etc_hosts") that every host starts from. */
-static int parse_defaults(struct jv *c, const cJSON *root, struct topo_host *d)
-{
-	const cJSON *v;
-	int rc = 0;
-	memset(d, 0, sizeof(*d));
-	if ((v = cJSON_GetObjectItemCaseSensitive(root, "resolv")))
-		rc = parse_resolv(c, v, "resolv", d);
-	if (!rc && (v = cJSON_GetObjectItemCaseSensitive(root, "etc_hosts")))
-		rc = parse_etc_hosts(c, v, "etc_hosts", d);
-	return rc;
-}
+static const struct field link_fields[] = {
+        F_OBJECT(struct topo_link, a, "a", end_fields, FF_REQUIRED, "one end"),
+        F_OBJECT(struct topo_link, b, "b", end_fields, FF_REQUIRED, "the other end"),
+        F_END,
+};
 
-static int parse_root(struct jv *c, const cJSON *root, struct topo *t)
-{
-	static const char *const keys[] = {"name", "hosts", "links", "resolv", "etc_hosts", NULL};
-	if (!cJSON_IsObject(root))
-		return jv_bad(c, "(top level)", "an object with \"hosts\" and \"links\"", root);
-	int rc = jv_keys(c, root, "", keys);
-	if (rc)
-		return rc;
-	snprintf(t->name, sizeof(t->name), "lab");
-	const cJSON *name = cJSON_GetObjectItemCaseSensitive(root, "name");
-	if (name && (!cJSON_IsString(name) || strlen(name->valuestring) >= sizeof(t->name)))
-		return jv_bad(c, "name", "a string of under 64 characters", name);
-	if (name)
-		snprintf(t->name, sizeof(t->name), "%s", name->valuestring);
-	struct topo_host defaults;
-	if ((rc = parse_defaults(c, root, &defaults)))
-		return rc;
-	const cJSON *hosts = cJSON_GetObjectItemCaseSensitive(root, "hosts");
-	if (!cJSON_IsArray(hosts) || cJSON_GetArraySize(hosts) < 1 ||
-	    cJSON_GetArraySize(hosts) > TOPO_MAX_HOSTS)
-		return jv_bad(c, "hosts", "an array of 1 to 64 hosts", hosts);
-	int i = 0;
-	const cJSON *it;
-	cJSON_ArrayForEach (it, hosts) {
-		if ((rc = parse_host(c, it, i++, t, &defaults)))
-			return rc;
-	}
-	const cJSON *links = cJSON_GetObjectItemCaseSensitive(root, "links");
-	if (links && (!cJSON_IsArray(links) || cJSON_GetArraySize(links) > TOPO_MAX_LINKS))
-		return jv_bad(c, "links", "an array of at most 128 links", links);
-	i = 0;
-	cJSON_ArrayForEach (it, links) {
-		if ((rc = parse_link(c, it, i++, t)))
-			return rc;
-	}
-	return 0;
-}
+const struct field topo_fields[] = {
+        F_STRING(struct topo, name, "name", 0, "lab", "the lab's name"),
+        F_OBJECT(struct topo, common, "resolv", resolv_fields, 0,
+                 "/etc/resolv.conf for every host that has none of its own"),
+        F_CUSTOM("etc_hosts", read_etc_hosts, "object NAME: IP", 0,
+                 "names in every host's /etc/hosts", .off = offsetof(struct topo, common)),
+        F_LIST(struct topo, hosts, n_hosts, "hosts", host_fields, 1, FF_REQUIRED,
+               "the hosts, one network namespace each", .init = host_init, .check = host_check),
+        F_LIST(struct topo, links, n_links, "links", link_fields, 0, 0,
+               "the links between hosts, a veth pair each", .check = link_check),
+        F_END,
+};
 
 int topo_parse(const char *json, const char *origin, struct topo **out, err_t *e)
 {
-	struct jv c = {origin, e};
-	*out = NULL;
-	cJSON *root = jv_parse(&c, json);
-	if (!root)
-		return -EINVAL;
 	struct topo *t = calloc(1, sizeof(*t));
-	int rc = t ? parse_root(&c, root, t) : -ENOMEM;
-	cJSON_Delete(root);
+	struct jv c = {origin, e, t};
+	*out = NULL;
+	int rc = t ? fields_parse(&c, topo_fields, json, t) : -ENOMEM;
 	if (rc) {
 		topo_free(t);
 		return rc == -ENOMEM ? err_set(e, ENOMEM, "%s: out of memory", origin) : rc;

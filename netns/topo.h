@@ -4,6 +4,7 @@
 #ifndef SIPLAB_TOPO_H
 #define SIPLAB_TOPO_H
 
+#include "../lib/fields.h"
 #include "../lib/sys.h"
 
 #define TOPO_MAX_HOSTS  64
@@ -51,11 +52,15 @@ struct topo_link {
 
 struct topo {
 	char name[64];
+	struct topo_host common; /* what every host starts from: the lab-wide resolv, etc_hosts */
 	struct topo_host hosts[TOPO_MAX_HOSTS];
 	int n_hosts;
 	struct topo_link links[TOPO_MAX_LINKS];
 	int n_links;
 };
+
+/* A topology file's fields, for reading and for --help. */
+extern const struct field topo_fields[];
 
 /* Parse and validate JSON text. origin names the source in errors (a file path
  * or "standard topology"). On error nothing is left allocated in t. */

@@ -27,7 +27,6 @@ struct call;
 #include <sofia-sip/su_wait.h>
 #include <sofia-sip/tport_tag.h>
 
-#include "../lib/jsonv.h"
 #include "../media/media.h"
 #include "callees.h"
 
@@ -66,74 +65,45 @@ struct pool {
 
 /* --- configuration ---------------------------------------------------------------- */
 
+static const char *const behaviours[] = {"answer", "busy", "reject", "noanswer", NULL};
+
+const struct field callees_config_fields[] = {
+        F_STRING(struct callees_config, registrar, "registrar", FF_REQUIRED, NULL,
+                 "the registrar's URI, e.g. sip:10.10.2.2:5060"),
+        F_STRING(struct callees_config, domain, "domain", 0, "lab", "a domain"),
+        F_STRING(struct callees_config, bind, "bind", FF_REQUIRED, NULL,
+                 "this host's IPv4 address"),
+        F_INT(struct callees_config, sip_port, "sip_port", 1, 65535, 0, "5080",
+              "the pool's SIP port"),
+        F_STRING(struct callees_config, prefix, "prefix", FF_REQUIRED, NULL,
+                 "the account name prefix (accounts are PREFIX0001 ...)"),
+        F_INT(struct callees_config, first, "first", 0, 999999, 0, "1",
+              "the number of the first account"),
+        F_INT(struct callees_config, count, "count", 1, 10000, 0, "1", "how many callees"),
+        F_STRING(struct callees_config, password, "password", FF_REQUIRED, NULL,
+                 "the accounts' password"),
+        F_STRING(struct callees_config, codecs, "codecs", 0, "PCMU,PCMA",
+                 "codec names separated by commas: PCMU, PCMA"),
+        F_INT(struct callees_config, ring_ms, "ring_ms", 0, 600000, 0, NULL,
+              "how long a call rings first, ms"),
+        F_CHOICE(struct callees_config, behaviour, "behaviour", behaviours, 0, "answer",
+                 "what a call gets: answered, 486 busy, 488 rejected, or no answer"),
+        F_INT(struct callees_config, expires, "expires", 10, 86400, 0, "600",
+              "the registrations' lifetime, seconds"),
+        F_INT(struct callees_config, t1_ms, "t1_ms", 1, 60000, FF_DERIVED, "the stack's (500)",
+              "SIP timer T1, ms, for time-compressed runs"),
+        F_INT(struct callees_config, t1x64_ms, "t1x64_ms", 1, 3840000, FF_DERIVED, "64 times T1",
+              "SIP's transaction timeout, ms"),
+        F_STRING(struct callees_config, tls_dir, "tls_dir", 0, NULL,
+                 "a directory with agent.pem and cafile.pem: register over TLS"),
+        F_END,
+};
+
 int callees_config_load(const char *path, struct callees_config *c, err_t *e)
 {
-	static const char *const keys[] = {"registrar", "domain",   "bind",      "sip_port",
-	                                   "prefix",    "first",    "count",     "password",
-	                                   "codecs",    "ring_ms",  "behaviour", "expires",
-	                                   "t1_ms",     "t1x64_ms", "tls_dir",   NULL};
-	struct jv j = {path, e};
-	char beh[16] = "answer";
+	struct jv j = {path, e, c};
 	memset(c, 0, sizeof(*c));
-	snprintf(c->domain, sizeof(c->domain), "lab");
-	snprintf(c->codecs, sizeof(c->codecs), "PCMU,PCMA");
-	c->sip_port = 5080;
-	c->first = 1;
-	c->count = 1;
-	c->expires = 600;
-	cJSON *root;
-	int rc = jv_load_object(&j, keys, &root);
-	if (rc)
-		return rc;
-	if (!rc)
-		rc = jv_str(&j, root, "registrar", "", c->registrar, sizeof(c->registrar), 1,
-		            "the registrar's URI, e.g. sip:10.10.2.2:5060");
-	if (rc >= 0)
-		rc = jv_str(&j, root, "domain", "", c->domain, sizeof(c->domain), 0, "a domain");
-	if (rc >= 0)
-		rc = jv_str(&j, root, "bind", "", c->bind, sizeof(c->bind), 1,
-		            "this host's IPv4 address");
-	if (rc >= 0)
-		rc = jv_int(&j, root, "sip_port", "", &c->sip_port, 1, 65535, 0);
-	if (rc >= 0)
-		rc = jv_str(&j, root, "prefix", "", c->prefix, sizeof(c->prefix), 1,
-		            "the account name prefix (accounts are PREFIX0001 ...)");
-	if (rc >= 0)
-		rc = jv_int(&j, root, "first", "", &c->first, 0, 999999, 0);
-	if (rc >= 0)
-		rc = jv_int(&j, root, "count", "", &c->count, 1, 10000, 0);
-	if (rc >= 0)
-		rc = jv_str(&j, root, "password", "", c->password, sizeof(c->password), 1,
-		            "the accounts' password");
-	if (rc >= 0)
-		rc = jv_str(&j, root, "codecs", "", c->codecs, sizeof(c->codecs), 0,
-		            "codec names separated by commas: PCMU, PCMA");
-	if (rc >= 0)
-		rc = jv_int(&j, root, "ring_ms", "", &c->ring_ms, 0, 600000, 0);
-	if (rc >= 0)
-		rc = jv_str(&j, root, "behaviour", "", beh, sizeof(beh), 0,
-		            "answer, busy, reject or noanswer");
-	if (rc >= 0)
-		rc = jv_int(&j, root, "expires", "", &c->expires, 10, 86400, 0);
-	if (rc >= 0)
-		rc = jv_int(&j, root, "t1_ms", "", &c->t1_ms, 1, 60000, 0);
-	if (rc >= 0)
-		rc = jv_int(&j, root, "t1x64_ms", "", &c->t1x64_ms, 1, 3840000, 0);
-	if (rc >= 0)
-		rc = jv_str(&j, root, "tls_dir", "", c->tls_dir, sizeof(c->tls_dir), 0,
-		            "a directory with agent.pem and cafile.pem");
-	static const char *const names[] = {"answer", "busy", "reject", "noanswer"};
-	int known = 0;
-	for (int i = 0; i < 4; i++)
-		if (!strcmp(beh, names[i])) {
-			c->behaviour = (enum callee_behaviour)i;
-			known = 1;
-		}
-	if (rc >= 0 && !known)
-		rc = jv_bad(&j, "behaviour", "answer, busy, reject or noanswer",
-		            cJSON_GetObjectItem(root, "behaviour"));
-	cJSON_Delete(root);
-	return rc < 0 ? rc : 0;
+	return fields_load(&j, callees_config_fields, c);
 }
 
 /* 20 ms of a 400 Hz tone at 8 kHz: a frame whose samples line up, so it

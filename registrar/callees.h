@@ -6,6 +6,7 @@
 #ifndef SIPLAB_CALLEES_H
 #define SIPLAB_CALLEES_H
 
+#include "../lib/fields.h"
 #include "../lib/sys.h"
 
 enum callee_behaviour { CALLEE_ANSWER, CALLEE_BUSY, CALLEE_REJECT, CALLEE_NOANSWER };
@@ -25,6 +26,9 @@ struct callees_config {
 	int t1_ms, t1x64_ms;
 	char tls_dir[256]; /* agent.pem + cafile.pem: register over TLS (a sips: registrar) */
 };
+
+/* The configuration file's fields, for reading and for --help. */
+extern const struct field callees_config_fields[];
 
 int callees_config_load(const char *path, struct callees_config *c, err_t *e);
 /* Run until SIGTERM; prints a line when every account is registered. */

@@ -1,4 +1,6 @@
-/* config.c — read and check the registrar's configuration (see config.h). */
+/* config.c — read and check the registrar's configuration (see config.h):
+ * its field tables (which also make `siplab registrar --help`), and the
+ * accounts the pools expand to. */
 #define _GNU_SOURCE
 #include "config.h"
 
@@ -8,278 +10,207 @@
 #include <string.h>
 #include <strings.h>
 
-#include "../lib/jsonv.h"
+static const char *const transports[] = {"udp", "tcp", "tls", NULL};
+static const char *const limit_modes[] = {"503", "drop", "403", "429", NULL};
+static const int limit_values[] = {REG_LIMIT_503, REG_LIMIT_DROP, REG_LIMIT_403, REG_LIMIT_429};
 
-static int parse_transports(struct jv *c, const cJSON *a, struct reg_config *cfg)
+/* The transports are one flag each, in the order of `transports`. */
+_Static_assert(offsetof(struct reg_config, tls) ==
+                       offsetof(struct reg_config, udp) + 2 * sizeof(int),
+               "transports fills udp, tcp, tls in turn");
+
+static const struct field account_fields[] = {
+        F_STRING(struct reg_account, user, "user", FF_REQUIRED, NULL, "a user name"),
+        F_STRING(struct reg_account, password, "password", FF_REQUIRED, NULL, "a password"),
+        F_STRING(struct reg_account, domain, "domain", FF_DERIVED, "the first domain",
+                 "a domain name"),
+        F_BOOL(struct reg_account, enabled, "enabled", 0, "true",
+               "false: the account is locked (403)"),
+        F_END,
+};
+
+/* "accounts": as many as given, in an array of their own. */
+static int read_accounts(struct jv *c, const cJSON *v, const char *path, void *dst)
 {
-	if (!cJSON_IsArray(a) || cJSON_GetArraySize(a) < 1)
-		return jv_bad(c, "transports", "a non-empty array of \"udp\", \"tcp\", \"tls\"", a);
-	cfg->udp = cfg->tcp = cfg->tls = 0;
+	struct reg_config *cfg = dst;
 	const cJSON *it;
-	cJSON_ArrayForEach (it, a) {
-		const char *s = cJSON_IsString(it) ? it->valuestring : "";
-		if (!strcmp(s, "udp"))
-			cfg->udp = 1;
-		else if (!strcmp(s, "tcp"))
-			cfg->tcp = 1;
-		else if (!strcmp(s, "tls"))
-			cfg->tls = 1;
-		else
-			return jv_bad(c, "transports", "\"udp\", \"tcp\" or \"tls\"", it);
-	}
-	return 0;
-}
-
-static int parse_account(struct jv *c, const cJSON *o, const char *f, struct reg_account *a,
-                         const char *default_domain)
-{
-	static const char *const keys[] = {"user", "password", "domain", "enabled", NULL};
-	if (!cJSON_IsObject(o))
-		return jv_bad(c, f, "an object {\"user\", \"password\", \"domain\", \"enabled\"}",
-		              o);
-	int rc = jv_keys(c, o, f, keys);
-	if (!rc)
-		rc = jv_str(c, o, "user", f, a->user, sizeof(a->user), 1, "a user name");
-	if (rc >= 0)
-		rc = jv_str(c, o, "password", f, a->password, sizeof(a->password), 1, "a password");
-	snprintf(a->domain, sizeof(a->domain), "%s", default_domain);
-	if (rc >= 0)
-		rc = jv_str(c, o, "domain", f, a->domain, sizeof(a->domain), 0, "a domain name");
-	a->enabled = 1;
-	if (rc >= 0)
-		rc = jv_bool(c, o, "enabled", f, &a->enabled);
-	return rc < 0 ? rc : 0;
-}
-
-/* "account_pool": {"prefix": "ep", "count": 1000, "password": "pw", "domain": "lab",
- * "first": 1} makes ep0001 ... ep1000, the way a test platform's account pool
- * looks. */
-static int parse_pool(struct jv *c, const cJSON *o, struct reg_config *cfg, const char *dom)
-{
-	static const char *const keys[] = {"prefix",   "count", "password", "domain",
-	                                   "disabled", "first", NULL};
-	char prefix[32] = "", password[64] = "", domain[64];
-	int count = 0, disabled = 0, first = 1;
-	snprintf(domain, sizeof(domain), "%s", dom);
-	if (!cJSON_IsObject(o))
-		return jv_bad(c, "account_pool", "an object {\"prefix\", \"count\", \"password\"}",
-		              o);
-	int rc = jv_keys(c, o, "account_pool", keys);
-	if (!rc)
-		rc = jv_str(c, o, "prefix", "account_pool", prefix, sizeof(prefix), 1,
-		            "a user name prefix of under 32 characters");
-	if (rc >= 0)
-		rc = jv_int(c, o, "count", "account_pool", &count, 1, 1000000, 1);
-	if (rc >= 0)
-		rc = jv_str(c, o, "password", "account_pool", password, sizeof(password), 1,
-		            "a password");
-	if (rc >= 0)
-		rc = jv_str(c, o, "domain", "account_pool", domain, sizeof(domain), 0,
-		            "a domain name");
-	if (rc >= 0)
-		rc = jv_int(c, o, "disabled", "account_pool", &disabled, 0, count, 0);
-	if (rc >= 0)
-		rc = jv_int(c, o, "first", "account_pool", &first, 0, 999999, 0);
-	if (rc < 0)
-		return rc;
-	struct reg_account *more =
-	        realloc(cfg->accounts, sizeof(*more) * (size_t)(cfg->n_accounts + count));
-	if (!more)
-		return err_set(c->e, ENOMEM, "out of memory");
-	cfg->accounts = more;
-	for (int i = 1; i <= count; i++) {
-		struct reg_account *a = &cfg->accounts[cfg->n_accounts++];
-		snprintf(a->user, sizeof(a->user), "%s%04d", prefix, first + i - 1);
-		snprintf(a->password, sizeof(a->password), "%s", password);
-		snprintf(a->domain, sizeof(a->domain), "%s", domain);
-		/* The last `disabled` accounts are locked, for reg.accounts_locked. */
-		a->enabled = i <= count - disabled;
-	}
-	return 0;
-}
-
-static int parse_limit(struct jv *c, const cJSON *o, struct reg_config *cfg)
-{
-	static const char *const keys[] = {"per_second", "mode",   "retry_after",
-	                                   "window_ms",  "exempt", NULL};
-	char mode[16] = "503";
-	if (!cJSON_IsObject(o))
-		return jv_bad(c, "rate_limit",
-		              "an object {\"per_second\", \"mode\", \"retry_after\"}", o);
-	int rc = jv_keys(c, o, "rate_limit", keys);
-	if (!rc)
-		rc = jv_int(c, o, "per_second", "rate_limit", &cfg->limit_per_second, 1, 1000000,
-		            1);
-	if (rc >= 0)
-		rc = jv_str(c, o, "mode", "rate_limit", mode, sizeof(mode), 0,
-		            "\"503\", \"drop\", \"403\" or \"429\"");
-	if (rc >= 0)
-		rc = jv_int(c, o, "retry_after", "rate_limit", &cfg->retry_after, 0, 86400, 0);
-	if (rc >= 0)
-		rc = jv_int(c, o, "window_ms", "rate_limit", &cfg->limit_window_ms, 1, 60000, 0);
-	const cJSON *ex = rc >= 0 ? cJSON_GetObjectItemCaseSensitive(o, "exempt") : NULL, *it;
-	if (ex && (!cJSON_IsArray(ex) || cJSON_GetArraySize(ex) > 4))
-		return jv_bad(c, "rate_limit.exempt", "an array of at most 4 IPv4 addresses", ex);
-	cJSON_ArrayForEach (it, ex) {
-		if (!cJSON_IsString(it) || strlen(it->valuestring) >= 64)
-			return jv_bad(c, "rate_limit.exempt", "IPv4 addresses", it);
-		snprintf(cfg->limit_exempt[cfg->n_limit_exempt++], 64, "%s", it->valuestring);
-	}
-	if (rc < 0)
-		return rc;
-	static const struct {
-		const char *name;
-		enum reg_limit_mode mode;
-	} modes[] = {{"503", REG_LIMIT_503},
-	             {"drop", REG_LIMIT_DROP},
-	             {"403", REG_LIMIT_403},
-	             {"429", REG_LIMIT_429}};
-	for (size_t i = 0; i < sizeof(modes) / sizeof(*modes); i++)
-		if (!strcmp(mode, modes[i].name))
-			cfg->limit_mode = modes[i].mode;
-	if (cfg->limit_mode == REG_LIMIT_NONE)
-		return jv_bad(c, "rate_limit.mode", "\"503\", \"drop\", \"403\" or \"429\"",
-		              cJSON_GetObjectItem(o, "mode"));
-	return 0;
-}
-
-static int parse_lists(struct jv *c, const cJSON *root, struct reg_config *cfg)
-{
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(root, "domains"), *it;
-	int rc = 0, i = 0;
-	if (!cJSON_IsArray(v) || cJSON_GetArraySize(v) < 1 ||
-	    cJSON_GetArraySize(v) > REG_MAX_DOMAINS)
-		return jv_bad(c, "domains", "an array of 1 to 8 domain names", v);
-	cJSON_ArrayForEach (it, v) {
-		if (!cJSON_IsString(it) || strlen(it->valuestring) >= 64)
-			return jv_bad(c, "domains", "domain names of under 64 characters", it);
-		snprintf(cfg->domains[cfg->n_domains++], 64, "%s", it->valuestring);
-	}
-	if ((v = cJSON_GetObjectItemCaseSensitive(root, "transports")) &&
-	    (rc = parse_transports(c, v, cfg)))
-		return rc;
-	v = cJSON_GetObjectItemCaseSensitive(root, "accounts");
-	if (v && !cJSON_IsArray(v))
-		return jv_bad(c, "accounts", "an array of accounts", v);
-	int n = v ? cJSON_GetArraySize(v) : 0;
+	if (!cJSON_IsArray(v))
+		return jv_bad(c, path, "an array of accounts", v);
+	int n = cJSON_GetArraySize(v), rc;
 	cfg->accounts = n ? calloc((size_t)n, sizeof(*cfg->accounts)) : NULL;
 	if (n && !cfg->accounts)
 		return err_set(c->e, ENOMEM, "out of memory");
 	cJSON_ArrayForEach (it, v) {
-		char f[32];
-		snprintf(f, sizeof(f), "accounts[%d]", i++);
-		if ((rc = parse_account(c, it, f, &cfg->accounts[cfg->n_accounts],
-		                        cfg->domains[0])))
+		struct reg_account *a = &cfg->accounts[cfg->n_accounts];
+		char f[200];
+		snprintf(f, sizeof(f), "%s[%d]", path, cfg->n_accounts);
+		snprintf(a->domain, sizeof(a->domain), "%s", cfg->domains[0]);
+		if ((rc = fields_read(c, account_fields, it, f, a)))
 			return rc;
 		cfg->n_accounts++;
 	}
-	/* One pool, or an array of them (one per group of a test). */
-	v = cJSON_GetObjectItemCaseSensitive(root, "account_pool");
-	if (cJSON_IsArray(v)) {
-		cJSON_ArrayForEach (it, v)
-			if ((rc = parse_pool(c, it, cfg, cfg->domains[0])))
-				return rc;
-	} else if (v && (rc = parse_pool(c, v, cfg, cfg->domains[0]))) {
+	return 0;
+}
+
+/* An account pool as written; read_pool makes its accounts. */
+struct reg_pool {
+	char prefix[32];
+	int count;
+	char password[64];
+	char domain[64];
+	int disabled, first;
+};
+
+static const struct field pool_fields[] = {
+        F_STRING(struct reg_pool, prefix, "prefix", FF_REQUIRED, NULL, "a user name prefix"),
+        F_INT(struct reg_pool, count, "count", 1, 1000000, FF_REQUIRED, NULL,
+              "how many accounts: PREFIX0001 ..."),
+        F_STRING(struct reg_pool, password, "password", FF_REQUIRED, NULL, "a password"),
+        F_STRING(struct reg_pool, domain, "domain", FF_DERIVED, "the first domain",
+                 "a domain name"),
+        F_INT(struct reg_pool, disabled, "disabled", 0, 1000000, 0, "0",
+              "how many of the last accounts are locked (for reg.accounts_locked)"),
+        F_INT(struct reg_pool, first, "first", 0, 999999, 0, "1",
+              "the number of the first account"),
+        F_END,
+};
+
+/* {"prefix": "ep", "count": 1000, "password": "pw"} makes ep0001 ... ep1000,
+ * the way a test platform's account pool looks. */
+static int read_pool(struct jv *c, const cJSON *o, const char *path, struct reg_config *cfg)
+{
+	struct reg_pool p;
+	memset(&p, 0, sizeof(p));
+	snprintf(p.domain, sizeof(p.domain), "%s", cfg->domains[0]);
+	int rc = fields_read(c, pool_fields, o, path, &p);
+	if (rc)
 		return rc;
+	if (p.disabled > p.count) {
+		char f[200], want[64];
+		snprintf(f, sizeof(f), "%s.disabled", path);
+		snprintf(want, sizeof(want), "an integer from 0 to %d (the count)", p.count);
+		return jv_bad(c, f, want, cJSON_GetObjectItemCaseSensitive(o, "disabled"));
 	}
-	v = cJSON_GetObjectItemCaseSensitive(root, "peers");
-	if (v && (!cJSON_IsArray(v) || cJSON_GetArraySize(v) > REG_MAX_PEERS))
-		return jv_bad(c, "peers", "an array of at most 8 {\"domain\", \"uri\"}", v);
-	i = 0;
+	struct reg_account *more =
+	        realloc(cfg->accounts, sizeof(*more) * (size_t)(cfg->n_accounts + p.count));
+	if (!more)
+		return err_set(c->e, ENOMEM, "out of memory");
+	cfg->accounts = more;
+	for (int i = 1; i <= p.count; i++) {
+		struct reg_account *a = &cfg->accounts[cfg->n_accounts++];
+		snprintf(a->user, sizeof(a->user), "%s%04d", p.prefix, p.first + i - 1);
+		snprintf(a->password, sizeof(a->password), "%s", p.password);
+		snprintf(a->domain, sizeof(a->domain), "%s", p.domain);
+		/* The last `disabled` accounts are locked, for reg.accounts_locked. */
+		a->enabled = i <= p.count - p.disabled;
+	}
+	return 0;
+}
+
+/* "account_pool": one pool, or an array of them (one per group of a test). */
+static int read_pools(struct jv *c, const cJSON *v, const char *path, void *dst)
+{
+	const cJSON *it;
+	int i = 0, rc;
+	if (!cJSON_IsArray(v))
+		return read_pool(c, v, path, dst);
 	cJSON_ArrayForEach (it, v) {
-		static const char *const keys[] = {"domain", "uri", NULL};
-		char f[32];
-		struct reg_peer *p = &cfg->peers[cfg->n_peers];
-		snprintf(f, sizeof(f), "peers[%d]", i++);
-		if (!cJSON_IsObject(it))
-			return jv_bad(c, f, "an object {\"domain\", \"uri\"}", it);
-		if ((rc = jv_keys(c, it, f, keys)) ||
-		    (rc = jv_str(c, it, "domain", f, p->domain, sizeof(p->domain), 1,
-		                 "a domain name")) < 0 ||
-		    (rc = jv_str(c, it, "uri", f, p->uri, sizeof(p->uri), 1,
-		                 "a SIP URI such as sip:10.10.5.2:5060")) < 0)
+		char f[200];
+		snprintf(f, sizeof(f), "%s[%d]", path, i++);
+		if ((rc = read_pool(c, it, f, dst)))
 			return rc;
-		if (strncmp(p->uri, "sip:", 4) && strncmp(p->uri, "sips:", 5))
-			return jv_bad(c, f, "\"uri\" as a sip: or sips: URI",
-			              cJSON_GetObjectItem(it, "uri"));
-		cfg->n_peers++;
 	}
 	return 0;
 }
 
-static int parse_sbc(struct jv *c, const cJSON *o, struct reg_config *cfg)
+/* Given a limit, its mode is 503 unless it says. */
+static int limit_check(struct jv *c, const cJSON *o, const char *path, void *dst)
 {
-	static const char *const keys[] = {"strip", "rewrite_address", "relay", NULL};
-	struct sbc_config *s = &cfg->sbc;
-	if (!cJSON_IsObject(o))
-		return jv_bad(c, "sbc", "an object {\"strip\", \"rewrite_address\", \"relay\"}", o);
-	int rc = jv_keys(c, o, "sbc", keys);
-	if (!rc)
-		rc = jv_str(c, o, "rewrite_address", "sbc", s->rewrite_address,
-		            sizeof(s->rewrite_address), 0, "an IPv4 address");
-	if (rc >= 0)
-		rc = jv_bool(c, o, "relay", "sbc", &s->relay);
-	if (rc < 0)
-		return rc;
-	const cJSON *a = cJSON_GetObjectItemCaseSensitive(o, "strip"), *it;
-	if (a && (!cJSON_IsArray(a) || cJSON_GetArraySize(a) > SBC_MAX_STRIP))
-		return jv_bad(c, "sbc.strip", "an array of at most 8 codec names", a);
-	cJSON_ArrayForEach (it, a) {
-		if (!cJSON_IsString(it) || strlen(it->valuestring) >= sizeof(s->strip[0]))
-			return jv_bad(c, "sbc.strip", "codec names such as \"PCMA\" or \"opus\"",
-			              it);
-		snprintf(s->strip[s->n_strip++], sizeof(s->strip[0]), "%s", it->valuestring);
-	}
-	s->enabled = 1;
-	snprintf(s->relay_address, sizeof(s->relay_address), "%s", cfg->listen);
+	struct reg_config *cfg = dst;
+	if (!cJSON_GetObjectItemCaseSensitive(o, "mode"))
+		cfg->limit_mode = REG_LIMIT_503;
 	return 0;
 }
 
-static int parse_root(struct jv *c, const cJSON *root, struct reg_config *cfg)
+static const struct field limit_fields[] = {
+        F_INT(struct reg_config, limit_per_second, "per_second", 1, 1000000, FF_REQUIRED, NULL,
+              "REGISTERs a window takes before the limit acts"),
+        F_CHOICE(struct reg_config, limit_mode, "mode", limit_modes, FF_DERIVED, "503",
+                 "what a REGISTER over the limit gets: 503 with Retry-After, no answer, 403 "
+                 "or 429",
+                 .values = limit_values),
+        F_INT(struct reg_config, retry_after, "retry_after", 0, 86400, 0, "5",
+              "the Retry-After of a 503, seconds"),
+        F_INT(struct reg_config, limit_window_ms, "window_ms", 1, 60000, FF_DERIVED, "1000",
+              "the window, ms (shorter in time-compressed runs)"),
+        F_STRINGS(struct reg_config, limit_exempt, n_limit_exempt, "exempt", 0, 0, NULL,
+                  "IPv4 addresses the limit does not apply to"),
+        F_END,
+};
+
+static int valid_sip_uri(const char *s)
 {
-	static const char *const keys[] = {
-	        "listen",   "port",         "tls_port",   "transports", "realm",       "domains",
-	        "accounts", "account_pool", "rate_limit", "peers",      "max_expires", "log",
-	        "tls_dir",  "t1_ms",        "t1x64_ms",   "sbc",        NULL};
-	if (!cJSON_IsObject(root))
-		return jv_bad(c, "(top level)", "an object", root);
-	int rc = jv_keys(c, root, "", keys);
-	snprintf(cfg->listen, sizeof(cfg->listen), "0.0.0.0");
-	cfg->port = 5060;
-	cfg->tls_port = 5061;
-	cfg->udp = cfg->tcp = cfg->tls = 1;
-	cfg->retry_after = 5;
-	cfg->max_expires = 3600;
-	if (!rc)
-		rc = jv_str(c, root, "listen", "", cfg->listen, sizeof(cfg->listen), 0,
-		            "an IP address to listen on");
-	if (rc >= 0)
-		rc = jv_int(c, root, "port", "", &cfg->port, 1, 65535, 0);
-	if (rc >= 0)
-		rc = jv_int(c, root, "tls_port", "", &cfg->tls_port, 1, 65535, 0);
-	if (rc >= 0)
-		rc = jv_int(c, root, "max_expires", "", &cfg->max_expires, 1, 86400 * 7, 0);
-	if (rc >= 0)
-		rc = jv_int(c, root, "t1_ms", "", &cfg->t1_ms, 1, 60000, 0);
-	if (rc >= 0)
-		rc = jv_int(c, root, "t1x64_ms", "", &cfg->t1x64_ms, 1, 3840000, 0);
-	if (rc >= 0)
-		rc = jv_str(c, root, "log", "", cfg->log_path, sizeof(cfg->log_path), 0,
-		            "a file path");
-	if (rc >= 0)
-		rc = jv_str(c, root, "tls_dir", "", cfg->tls_dir, sizeof(cfg->tls_dir), 0,
-		            "a directory path");
-	if (rc < 0 || (rc = parse_lists(c, root, cfg)))
-		return rc;
-	snprintf(cfg->realm, sizeof(cfg->realm), "%s", cfg->domains[0]);
-	if ((rc = jv_str(c, root, "realm", "", cfg->realm, sizeof(cfg->realm), 0, "a realm")) < 0)
-		return rc;
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(root, "rate_limit");
-	if (v && (rc = parse_limit(c, v, cfg)))
-		return rc;
-	v = cJSON_GetObjectItemCaseSensitive(root, "sbc");
-	return v ? parse_sbc(c, v, cfg) : 0;
+	return !strncmp(s, "sip:", 4) || !strncmp(s, "sips:", 5);
 }
+
+static const struct field peer_fields[] = {
+        F_STRING(struct reg_peer, domain, "domain", FF_REQUIRED, NULL, "a domain name"),
+        F_STRING(struct reg_peer, uri, "uri", FF_REQUIRED, NULL,
+                 "a SIP URI such as sip:10.10.5.2:5060", .valid = valid_sip_uri),
+        F_END,
+};
+
+/* Given an "sbc" object, the SBC is on, and relays on the registrar's address. */
+static int sbc_check(struct jv *c, const cJSON *o, const char *path, void *dst)
+{
+	struct reg_config *cfg = dst;
+	snprintf(cfg->sbc.relay_address, sizeof(cfg->sbc.relay_address), "%s", cfg->listen);
+	return 0;
+}
+
+static const struct field sbc_fields[] = {
+        F_STRINGS(struct reg_config, sbc.strip, sbc.n_strip, "strip", 0, 0, NULL,
+                  "codec names removed from offers, such as \"PCMA\" or \"opus\""),
+        F_STRING(struct reg_config, sbc.rewrite_address, "rewrite_address", 0, NULL,
+                 "an IPv4 address written into the c= line of offers"),
+        F_BOOL(struct reg_config, sbc.relay, "relay", 0, "false",
+               "relay media through the registrar, latching to where it comes from"),
+        F_END,
+};
+
+const struct field reg_config_fields[] = {
+        F_STRING(struct reg_config, listen, "listen", 0, "0.0.0.0", "an IP address to listen on"),
+        F_INT(struct reg_config, port, "port", 1, 65535, 0, "5060", "the UDP and TCP port"),
+        F_INT(struct reg_config, tls_port, "tls_port", 1, 65535, 0, "5061", "the TLS port"),
+        F_FLAGS(struct reg_config, udp, "transports", transports, 1, 0, "udp,tcp,tls",
+                "the transports to listen on"),
+        F_STRINGS(struct reg_config, domains, n_domains, "domains", 1, FF_REQUIRED, NULL,
+                  "domain names served (the first is the default)"),
+        F_STRING(struct reg_config, realm, "realm", FF_DERIVED, "the first domain",
+                 "the digest realm"),
+        F_CUSTOM("accounts", read_accounts, "array of objects", 0, "accounts, one by one",
+                 .sub = account_fields),
+        F_CUSTOM("account_pool", read_pools, "object, or array of them", 0,
+                 "accounts PREFIX0001 ... made in bulk; an array makes several pools",
+                 .sub = pool_fields),
+        F_SECTION("rate_limit", limit_fields, 0, "a limit on REGISTERs (none without it)",
+                  .check = limit_check),
+        F_LIST(struct reg_config, peers, n_peers, "peers", peer_fields, 0, 0,
+               "registrars that requests for other domains go to"),
+        F_INT(struct reg_config, max_expires, "max_expires", 1, 86400 * 7, 0, "3600",
+              "the longest a binding lasts, seconds"),
+        F_STRING(struct reg_config, log_path, "log", 0, NULL,
+                 "a file path for the message log (\"\": stderr, \"off\": none)"),
+        F_STRING(struct reg_config, tls_dir, "tls_dir", 0, NULL,
+                 "a directory with agent.pem and cafile.pem (made at start if missing)"),
+        F_INT(struct reg_config, t1_ms, "t1_ms", 1, 60000, FF_DERIVED, "the stack's (500)",
+              "SIP timer T1, ms, for time-compressed runs"),
+        F_INT(struct reg_config, t1x64_ms, "t1x64_ms", 1, 3840000, FF_DERIVED, "64 times T1",
+              "SIP's transaction timeout, ms"),
+        F_SECTION("sbc", sbc_fields, FF_GIVEN, "SDP rewriting and media relay on the call path",
+                  .n_off = offsetof(struct reg_config, sbc.enabled), .check = sbc_check),
+        F_END,
+};
 
 static size_t user_hash(const char *u)
 {
@@ -310,12 +241,14 @@ static int index_accounts(struct reg_config *cfg)
 
 int reg_config_parse(const char *json, const char *origin, struct reg_config *cfg, err_t *e)
 {
-	struct jv c = {origin, e};
+	struct jv c = {origin, e, cfg};
 	memset(cfg, 0, sizeof(*cfg));
 	cJSON *root = jv_parse(&c, json);
 	if (!root)
 		return -EINVAL;
-	int rc = parse_root(&c, root, cfg);
+	int rc = fields_read(&c, reg_config_fields, root, "", cfg);
+	if (!rc && !cJSON_GetObjectItemCaseSensitive(root, "realm"))
+		snprintf(cfg->realm, sizeof(cfg->realm), "%s", cfg->domains[0]);
 	cJSON_Delete(root);
 	if (!rc && index_accounts(cfg))
 		rc = err_set(e, ENOMEM, "out of memory");

@@ -4,6 +4,7 @@
 #ifndef SIPLAB_REG_CONFIG_H
 #define SIPLAB_REG_CONFIG_H
 
+#include "../lib/fields.h"
 #include "../lib/sys.h"
 #include "sbc.h"
 
@@ -56,6 +57,9 @@ struct reg_config {
 	int t1_ms, t1x64_ms;   /* SIP timers (time-compressed runs); 0 = defaults */
 	struct sbc_config sbc; /* SDP rewriting and media relay on the call path */
 };
+
+/* The configuration file's fields, for reading and for --help. */
+extern const struct field reg_config_fields[];
 
 int reg_config_parse(const char *json, const char *origin, struct reg_config *c, err_t *e);
 int reg_config_load(const char *path, struct reg_config *c, err_t *e);

@@ -17,153 +17,84 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "../lib/jsonv.h"
-
 /* --- configuration ---------------------------------------------------------------- */
 
-static const struct {
-	const char *name;
-	enum dns_type type;
-} types[] = {{"A", DNS_A}, {"AAAA", DNS_AAAA}, {"SRV", DNS_SRV}, {"NAPTR", DNS_NAPTR}};
+static const char *const type_names[] = {"A", "AAAA", "SRV", "NAPTR", NULL};
+static const int type_values[] = {DNS_A, DNS_AAAA, DNS_SRV, DNS_NAPTR};
+static const char *const fault_names[] = {"nxdomain", "servfail", "drop", "wrong", NULL};
+static const int fault_values[] = {DNS_NXDOMAIN, DNS_SERVFAIL, DNS_DROP, DNS_WRONG};
 
-static const struct {
-	const char *name;
-	enum dns_fault fault;
-} faults[] = {{"nxdomain", DNS_NXDOMAIN},
-              {"servfail", DNS_SERVFAIL},
-              {"drop", DNS_DROP},
-              {"wrong", DNS_WRONG}};
-
-static int parse_record(struct jv *c, const cJSON *o, const char *f, struct dns_record *r)
+/* An A or AAAA record's value is an address of its family. */
+static int record_check(struct jv *c, const cJSON *o, const char *path, void *elem)
 {
-	static const char *const keys[] = {"name",   "type",    "value",  "priority",
-	                                   "weight", "port",    "order",  "preference",
-	                                   "flags",  "service", "regexp", NULL};
-	char type[8] = "";
-	int rc = jv_keys(c, o, f, keys);
-	if (!rc)
-		rc = jv_str(c, o, "name", f, r->name, sizeof(r->name), 1, "a domain name");
-	if (rc >= 0)
-		rc = jv_str(c, o, "type", f, type, sizeof(type), 1, "A, AAAA, SRV or NAPTR");
-	if (rc >= 0)
-		rc = jv_str(c, o, "value", f, r->value, sizeof(r->value), 1,
-		            "an address (A) or a domain name (SRV target, NAPTR replacement)");
-	if (rc >= 0)
-		rc = jv_int(c, o, "priority", f, &r->priority, 0, 65535, 0);
-	if (rc >= 0)
-		rc = jv_int(c, o, "weight", f, &r->weight, 0, 65535, 0);
-	if (rc >= 0)
-		rc = jv_int(c, o, "port", f, &r->port, 0, 65535, 0);
-	if (rc >= 0)
-		rc = jv_int(c, o, "order", f, &r->order, 0, 65535, 0);
-	if (rc >= 0)
-		rc = jv_int(c, o, "preference", f, &r->preference, 0, 65535, 0);
-	if (rc >= 0)
-		rc = jv_str(c, o, "flags", f, r->flags, sizeof(r->flags), 0, "NAPTR flags");
-	if (rc >= 0)
-		rc = jv_str(c, o, "service", f, r->service, sizeof(r->service), 0,
-		            "a NAPTR service");
-	if (rc >= 0)
-		rc = jv_str(c, o, "regexp", f, r->regexp, sizeof(r->regexp), 0, "a NAPTR regexp");
-	if (rc < 0)
-		return rc;
-	r->type = 0;
-	for (size_t i = 0; i < sizeof(types) / sizeof(*types); i++)
-		if (!strcasecmp(type, types[i].name))
-			r->type = types[i].type;
-	char tf[160];
-	snprintf(tf, sizeof(tf), "%s.type", f);
-	if (!r->type)
-		return jv_bad(c, tf, "A, AAAA, SRV or NAPTR", cJSON_GetObjectItem(o, "type"));
+	const struct dns_record *r = elem;
 	unsigned char buf[16];
-	snprintf(tf, sizeof(tf), "%s.value", f);
+	char f[200];
+	snprintf(f, sizeof(f), "%s.value", path);
 	if (r->type == DNS_A && inet_pton(AF_INET, r->value, buf) != 1)
-		return jv_bad(c, tf, "an IPv4 address", cJSON_GetObjectItem(o, "value"));
+		return jv_bad(c, f, "an IPv4 address", cJSON_GetObjectItem(o, "value"));
 	if (r->type == DNS_AAAA && inet_pton(AF_INET6, r->value, buf) != 1)
-		return jv_bad(c, tf, "an IPv6 address", cJSON_GetObjectItem(o, "value"));
+		return jv_bad(c, f, "an IPv6 address", cJSON_GetObjectItem(o, "value"));
 	return 0;
 }
 
-static int parse_fault(struct jv *c, const cJSON *o, const char *f, struct dns_record *r)
+static const struct field record_fields[] = {
+        F_STRING(struct dns_record, name, "name", FF_REQUIRED, NULL, "a domain name"),
+        F_CHOICE(struct dns_record, type, "type", type_names, FF_REQUIRED | FF_ANYCASE, NULL,
+                 "the record's type", .values = type_values),
+        F_STRING(struct dns_record, value, "value", FF_REQUIRED, NULL,
+                 "an address (A, AAAA) or a domain name (SRV target, NAPTR replacement)"),
+        F_INT(struct dns_record, priority, "priority", 0, 65535, 0, NULL, "SRV priority"),
+        F_INT(struct dns_record, weight, "weight", 0, 65535, 0, NULL, "SRV weight"),
+        F_INT(struct dns_record, port, "port", 0, 65535, 0, NULL, "SRV port"),
+        F_INT(struct dns_record, order, "order", 0, 65535, 0, NULL, "NAPTR order"),
+        F_INT(struct dns_record, preference, "preference", 0, 65535, 0, NULL, "NAPTR preference"),
+        F_STRING(struct dns_record, flags, "flags", 0, NULL, "NAPTR flags"),
+        F_STRING(struct dns_record, service, "service", 0, NULL, "a NAPTR service"),
+        F_STRING(struct dns_record, regexp, "regexp", 0, NULL, "a NAPTR regexp"),
+        F_END,
+};
+
+/* A wrong answer needs the address to give. */
+static int fault_check(struct jv *c, const cJSON *o, const char *path, void *elem)
 {
-	static const char *const keys[] = {"name", "mode", "address", NULL};
-	char mode[16] = "";
-	int rc = jv_keys(c, o, f, keys);
-	if (!rc)
-		rc = jv_str(c, o, "name", f, r->name, sizeof(r->name), 1, "a domain name");
-	if (rc >= 0)
-		rc = jv_str(c, o, "mode", f, mode, sizeof(mode), 1,
-		            "nxdomain, servfail, drop or wrong");
-	if (rc >= 0)
-		rc = jv_str(c, o, "address", f, r->value, sizeof(r->value), 0, "an IPv4 address");
-	if (rc < 0)
-		return rc;
-	for (size_t i = 0; i < sizeof(faults) / sizeof(*faults); i++)
-		if (!strcmp(mode, faults[i].name))
-			r->fault = faults[i].fault;
-	char mf[160];
-	snprintf(mf, sizeof(mf), "%s.mode", f);
-	if (!r->fault)
-		return jv_bad(c, mf, "nxdomain, servfail, drop or wrong",
-		              cJSON_GetObjectItem(o, "mode"));
+	const struct dns_record *r = elem;
 	unsigned char buf[4];
-	if (r->fault == DNS_WRONG && inet_pton(AF_INET, r->value, buf) != 1) {
-		snprintf(mf, sizeof(mf), "%s.address", f);
-		return jv_bad(c, mf, "an IPv4 address (the wrong answer to give)",
+	char f[200];
+	snprintf(f, sizeof(f), "%s.address", path);
+	if (r->fault == DNS_WRONG && inet_pton(AF_INET, r->value, buf) != 1)
+		return jv_bad(c, f, "an IPv4 address (the wrong answer to give)",
 		              cJSON_GetObjectItem(o, "address"));
-	}
 	return 0;
 }
 
-static int parse_list(struct jv *c, const cJSON *root, const char *key, struct dns_record *out,
-                      int max, int *n, int is_fault)
-{
-	const cJSON *a = cJSON_GetObjectItemCaseSensitive(root, key), *it;
-	if (!a)
-		return 0;
-	if (!cJSON_IsArray(a) || cJSON_GetArraySize(a) > max)
-		return jv_bad(c, key, "an array of objects", a);
-	int i = 0, rc;
-	cJSON_ArrayForEach (it, a) {
-		char f[64];
-		snprintf(f, sizeof(f), "%s[%d]", key, i++);
-		if (!cJSON_IsObject(it))
-			return jv_bad(c, f, "an object", it);
-		memset(&out[*n], 0, sizeof(out[*n]));
-		rc = is_fault ? parse_fault(c, it, f, &out[*n]) : parse_record(c, it, f, &out[*n]);
-		if (rc)
-			return rc;
-		(*n)++;
-	}
-	return 0;
-}
+static const struct field fault_fields[] = {
+        F_STRING(struct dns_record, name, "name", FF_REQUIRED, NULL, "a domain name"),
+        F_CHOICE(struct dns_record, fault, "mode", fault_names, FF_REQUIRED, NULL,
+                 "what queries for the name get: NXDOMAIN, SERVFAIL, no answer, or a wrong "
+                 "address",
+                 .values = fault_values),
+        F_STRING(struct dns_record, value, "address", 0, NULL,
+                 "an IPv4 address (the wrong answer to give)"),
+        F_END,
+};
+
+const struct field dns_config_fields[] = {
+        F_STRING(struct dns_config, listen, "listen", 0, "0.0.0.0", "an address"),
+        F_INT(struct dns_config, port, "port", 1, 65535, 0, "53", "the UDP port"),
+        F_INT(struct dns_config, ttl, "ttl", 0, 86400, 0, "60", "the answers' TTL, seconds"),
+        F_LIST(struct dns_config, records, n_records, "records", record_fields, 0, 0,
+               "the records served", .check = record_check),
+        F_LIST(struct dns_config, faults, n_faults, "faults", fault_fields, 0, 0,
+               "names whose queries fail", .check = fault_check),
+        F_END,
+};
 
 int dns_config_load(const char *path, struct dns_config *cfg, err_t *e)
 {
-	static const char *const keys[] = {"listen", "port", "ttl", "records", "faults", NULL};
-	struct jv c = {path, e};
+	struct jv c = {path, e, cfg};
 	memset(cfg, 0, sizeof(*cfg));
-	snprintf(cfg->listen, sizeof(cfg->listen), "0.0.0.0");
-	cfg->port = 53;
-	cfg->ttl = 60;
-	cJSON *root;
-	int rc = jv_load_object(&c, keys, &root);
-	if (rc)
-		return rc;
-	if (!rc)
-		rc = jv_str(&c, root, "listen", "", cfg->listen, sizeof(cfg->listen), 0,
-		            "an address");
-	if (rc >= 0)
-		rc = jv_int(&c, root, "port", "", &cfg->port, 1, 65535, 0);
-	if (rc >= 0)
-		rc = jv_int(&c, root, "ttl", "", &cfg->ttl, 0, 86400, 0);
-	if (rc >= 0)
-		rc = parse_list(&c, root, "records", cfg->records, DNS_MAX_RECORDS, &cfg->n_records,
-		                0);
-	if (rc >= 0)
-		rc = parse_list(&c, root, "faults", cfg->faults, 32, &cfg->n_faults, 1);
-	cJSON_Delete(root);
-	return rc < 0 ? rc : 0;
+	return fields_load(&c, dns_config_fields, cfg);
 }
 
 /* --- wire format -------------------------------------------------------------------- */

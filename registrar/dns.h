@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "../lib/fields.h"
 #include "../lib/sys.h"
 
 #define DNS_MAX_RECORDS 256
@@ -35,6 +36,9 @@ struct dns_config {
 	struct dns_record faults[32];
 	int n_faults;
 };
+
+/* The configuration file's fields, for reading and for --help. */
+extern const struct field dns_config_fields[];
 
 int dns_config_load(const char *path, struct dns_config *c, err_t *e);
 

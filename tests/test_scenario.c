@@ -65,7 +65,8 @@ static void test_errors(void **state)
 	bad("{\"time_scale\":2,\"groups\":[]}", "time_scale", "from 0.001 to 1");
 	bad(G(CALLEE ",\"transport\":\"sctp\""), "groups[0].transport",
 	    "\"udp\", \"tcp\", \"tls\" or \"auto\"");
-	bad(G(CALLEE ",\"codecs\":[\"G729\"]"), "groups[0].codecs", "PCMU, PCMA, G722, opus");
+	bad(G(CALLEE ",\"codecs\":[\"G729\"]"), "groups[0].codecs[0]",
+	    "\"PCMU\", \"PCMA\", \"G722\" or \"opus\"");
 	bad(G(CALLEE ",\"srtp\":\"dtls\""), "groups[0].srtp", "\"none\" or \"sdes\"");
 	bad(G(",\"endpoints\":1,\"role\":\"caller\""), "groups[0].target", "for a caller group");
 	bad(G(",\"endpoints\":1,\"role\":\"caller\",\"target\":\"nobody\""), "groups[0].target",

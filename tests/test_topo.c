@@ -113,9 +113,9 @@ static void test_errors(void **state)
 	          "true or false");
 	parse_bad("{\"hosts\":[{\"name\":\"a\",\"routes\":[{\"to\":\"10.0.0.0/"
 	          "33\",\"via\":\"1.2.3.4\"}]}]}",
-	          "hosts[0].routes[0]", "\"to\"");
+	          "hosts[0].routes[0].to", "\"default\" or an address/prefix");
 	parse_bad("{\"hosts\":[{\"name\":\"a\",\"routes\":[{\"to\":\"default\",\"via\":\"gw\"}]}]}",
-	          "hosts[0].routes[0]", "\"via\"");
+	          "hosts[0].routes[0].via", "an IP address");
 	parse_bad("{\"hosts\":[{\"name\":\"a\",\"sysctls\":{\"kernel.panic\":1}}]}",
 	          "hosts[0].sysctls.kernel.panic", "net.");
 	parse_bad("{\"hosts\":[{\"name\":\"a\",\"resolv\":{\"nameservers\":[\"dns\"]}}]}",

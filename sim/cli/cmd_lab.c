@@ -44,8 +44,9 @@ static const char lab_usage[] =
         "  --nat           put the workers behind a NAT router in the standard topology\n"
         "  --detach        with up: go to the background once the lab is up\n"
         "\n"
-        "TOPOLOGY is a JSON file; without one, the standard topology is used: a core\n"
-        "router with the platform, registrar, callee and dns hosts, and the workers.\n"
+        "TOPOLOGY is a JSON file (its fields: `siplab lab topology --help`); without\n"
+        "one, the standard topology is used: a core router with the platform,\n"
+        "registrar, callee and dns hosts, and the workers.\n"
         "\n"
         "examples:\n"
         "  siplab lab check --workers 3 --nat\n"
@@ -53,6 +54,13 @@ static const char lab_usage[] =
         "  siplab lab exec worker1 -- ping -c1 registrar.lab\n"
         "  siplab lab exec registrar -- tcpdump -ni eth0 udp port 5060\n"
         "  siplab lab down\n";
+
+static const char topology_usage[] =
+        "usage: siplab lab topology [--workers N] [--nat]\n"
+        "\n"
+        "Prints the standard topology as JSON: copy it, edit it, and pass the file to\n"
+        "`siplab lab check` or `siplab lab up`. A topology file is a JSON object with\n"
+        "these fields:\n";
 
 struct lab_opts {
 	const char *name;
@@ -98,7 +106,12 @@ static int parse_opts(int argc, char **argv, struct lab_opts *o)
 			o->detach = 1;
 			break;
 		case 'h':
-			fputs(lab_usage, stdout);
+			if (!strcmp(argv[0], "topology")) {
+				fputs(topology_usage, stdout);
+				fields_help(stdout, topo_fields, 100);
+			} else {
+				fputs(lab_usage, stdout);
+			}
 			exit(EXIT_OK);
 		default:
 			fprintf(stderr, "(see `siplab lab --help`)\n");

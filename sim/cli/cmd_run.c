@@ -67,7 +67,9 @@ static const char usage[] =
         "or usage (nothing was started), 3 the machine cannot run a lab.\n"
         "\n"
         "Scenarios: scenarios/ (one per documented failure, and healthy.json); the\n"
-        "report's schema: docs/report.md; diagnosis alone: `siplab diagnose REPORT`.\n";
+        "report's schema: docs/report.md; diagnosis alone: `siplab diagnose REPORT`.\n"
+        "\n"
+        "A scenario file is a JSON object with these fields:\n";
 
 struct run_opts {
 	const char *target;
@@ -157,6 +159,7 @@ static int parse_opts(int argc, char **argv, struct run_opts *o)
 			break;
 		case 'h':
 			fputs(usage, stdout);
+			fields_help(stdout, scenario_fields, 100);
 			exit(EXIT_OK);
 		default:
 			fprintf(stderr, "(see `siplab run --help`)\n");

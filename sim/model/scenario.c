@@ -1,4 +1,7 @@
-/* scenario.c — read and check test configurations (see scenario.h). */
+/* scenario.c — read and check test configurations (see scenario.h). The
+ * scenario's shape is the field tables below, which also make `siplab run
+ * --help`; what a table cannot say (a group's target names another group, a
+ * fault's parameters) is checked by the small functions around them. */
 #define _GNU_SOURCE
 #include "scenario.h"
 
@@ -10,176 +13,103 @@
 #include <strings.h>
 
 #include "../../faults/fault.h"
-#include "../../lib/jsonv.h"
 #include "vocab.h"
 
-/* A string member that must be one of `names`; *out gets its index. */
-static int one_of(struct jv *c, const cJSON *o, const char *key, const char *field,
-                  const char *const *names, int n, int *out, const char *expected)
-{
-	char v[32];
-	int rc = jv_str(c, o, key, field, v, sizeof(v), 0, expected);
-	if (rc <= 0)
-		return rc;
-	for (int i = 0; i < n; i++)
-		if (!strcasecmp(v, names[i])) {
-			*out = i;
-			return 1;
-		}
-	char f[128];
-	snprintf(f, sizeof(f), "%s.%s", field, key);
-	return jv_bad(c, f, expected, cJSON_GetObjectItem(o, key));
-}
+static const char *const transports[] = {"udp", "tcp", "tls", "auto", NULL};
+static const char *const keyings[] = {"none", "sdes", NULL};
+static const char *const roles[] = {"caller", "callee", "receive-only", NULL};
+static const char *const registrars[] = {"siplab", "kamailio", NULL};
+static const char *const far_transports[] = {"udp", "tcp", "tls", NULL};
+static const char *const behaviours[] = {"answer", "busy", "reject", "noanswer", NULL};
+static const char *const action_kinds[] = {"kill_worker", "stop_worker", NULL};
 
-static int parse_codecs(struct jv *c, const cJSON *o, const char *field, struct scn_group *g)
-{
-	const cJSON *a = cJSON_GetObjectItemCaseSensitive(o, "codecs"), *it;
-	char f[128];
-	snprintf(f, sizeof(f), "%s.codecs", field);
-	if (!a) {
-		g->codecs[0] = CODEC_PCMU;
-		g->codecs[1] = CODEC_PCMA;
-		g->n_codecs = 2;
-		return 0;
-	}
-	if (!cJSON_IsArray(a) || cJSON_GetArraySize(a) < 1 ||
-	    cJSON_GetArraySize(a) > SCN_MAX_CODECS)
-		return jv_bad(c, f, "an array of 1 to 4 of \"PCMU\", \"PCMA\", \"G722\", \"opus\"",
-		              a);
-	cJSON_ArrayForEach (it, a) {
-		int k = -1;
-		for (int i = 0; i < 4 && cJSON_IsString(it); i++)
-			if (!strcasecmp(it->valuestring, codec_names[i]))
-				k = i;
-		if (k < 0)
-			return jv_bad(c, f, "codec names among PCMU, PCMA, G722, opus", it);
-		g->codecs[g->n_codecs++] = (enum media_codec)k;
-	}
-	return 0;
-}
+/* The transports are one flag each, in the order of far_transports. */
+_Static_assert(offsetof(struct scn_far, tls) == offsetof(struct scn_far, udp) + 2 * sizeof(int),
+               "far_side.transports fills udp, tcp, tls in turn");
 
-static int parse_accounts_at(struct jv *c, const cJSON *o, const char *f, struct scn_group *g)
-{
-	static const char *const keys[] = {"prefix", "first", "count", "password", "domain", NULL};
-	const cJSON *a = cJSON_GetObjectItemCaseSensitive(o, "accounts");
-	if (!cJSON_IsObject(a))
-		return jv_bad(c, f, "an object {\"prefix\", \"count\", \"password\"}", a);
-	int rc = jv_keys(c, a, f, keys);
-	g->account_first = 1;
-	if (!rc)
-		rc = jv_str(c, a, "prefix", f, g->account_prefix, sizeof(g->account_prefix), 1,
-		            "an account name prefix (accounts are PREFIX0001 ...)");
-	if (rc >= 0)
-		rc = jv_int(c, a, "first", f, &g->account_first, 0, 999999, 0);
-	if (rc >= 0)
-		rc = jv_int(c, a, "count", f, &g->account_count, 0, 100000, 1);
-	if (rc >= 0)
-		rc = jv_str(c, a, "password", f, g->password, sizeof(g->password), 1, "a password");
-	if (rc >= 0)
-		rc = jv_str(c, a, "domain", f, g->domain, sizeof(g->domain), 0, "a domain");
-	return rc < 0 ? rc : 0;
-}
+/* --- groups ---------------------------------------------------------------- */
 
-static int parse_accounts(struct jv *c, const cJSON *o, const char *field, struct scn_group *g)
-{
-	char f[128];
-	snprintf(f, sizeof(f), "%s.accounts", field);
-	return parse_accounts_at(c, o, f, g);
-}
+/* A group's accounts and the far side's account pools have the same shape. */
+static const struct field group_accounts[] = {
+        F_STRING(struct scn_group, account_prefix, "prefix", FF_REQUIRED, NULL,
+                 "an account name prefix (accounts are PREFIX0001 ...)"),
+        F_INT(struct scn_group, account_first, "first", 0, 999999, 0, "1",
+              "the number of the first account"),
+        F_INT(struct scn_group, account_count, "count", 0, 100000, FF_REQUIRED, NULL,
+              "how many accounts there are"),
+        F_STRING(struct scn_group, password, "password", FF_REQUIRED, NULL, "a password"),
+        F_STRING(struct scn_group, domain, "domain", 0, "lab", "a domain"),
+        F_END,
+};
 
-static int get_number(struct jv *c, const cJSON *o, const char *key, const char *field, double *out,
-                      double min, double max)
-{
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
-	if (!v)
-		return 0;
-	char expected[96], f[96];
-	snprintf(expected, sizeof(expected), "a number from %g to %g", min, max);
-	snprintf(f, sizeof(f), "%s%s%s", field, *field ? "." : "", key);
-	if (!cJSON_IsNumber(v) || v->valuedouble < min || v->valuedouble > max)
-		return jv_bad(c, f, expected, v);
-	*out = v->valuedouble;
-	return 1;
-}
+static const struct field pool_fields[] = {
+        F_STRING(struct scn_pool, prefix, "prefix", FF_REQUIRED, NULL,
+                 "an account name prefix (accounts are PREFIX0001 ...)"),
+        F_INT(struct scn_pool, first, "first", 0, 999999, 0, "1",
+              "the number of the first account"),
+        F_INT(struct scn_pool, count, "count", 0, 100000, FF_REQUIRED, NULL,
+              "how many accounts there are"),
+        F_STRING(struct scn_pool, password, "password", FF_REQUIRED, NULL, "a password"),
+        F_STRING(struct scn_pool, domain, "domain", 0, "lab", "a domain"),
+        F_END,
+};
 
-/* "silence": {"at_s": 5, "duration_s": 40}: stop sending for a while. */
-static int parse_silence(struct jv *c, const cJSON *o, const char *field, int *has, double *at,
-                         double *dur)
-{
-	static const char *const keys[] = {"at_s", "duration_s", NULL};
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, "silence");
-	char f[64];
-	snprintf(f, sizeof(f), "%s%ssilence", field, *field ? "." : "");
-	if (!v)
-		return 0;
-	if (!cJSON_IsObject(v))
-		return jv_bad(c, f, "an object {\"at_s\", \"duration_s\"}", v);
-	int rc = jv_keys(c, v, f, keys);
-	if (!rc)
-		rc = get_number(c, v, "at_s", f, at, 0, 86400);
-	if (rc >= 0)
-		rc = get_number(c, v, "duration_s", f, dur, 0, 86400);
-	*has = rc >= 0;
-	return rc < 0 ? rc : 0;
-}
+static const struct field group_silence[] = {
+        F_NUMBER(struct scn_group, pause_at_s, "at_s", 0, 86400, 0, NULL,
+                 "seconds into the call when the endpoints stop sending"),
+        F_NUMBER(struct scn_group, pause_s, "duration_s", 0, 86400, 0, NULL,
+                 "seconds they stay silent"),
+        F_END,
+};
 
-static int parse_group(struct jv *c, const cJSON *o, int idx, struct scenario *s)
+/* Defaults that depend on where the group is: its place and the test. */
+static void group_init(struct jv *c, void *elem, int idx)
 {
-	static const char *const keys[] = {"name",   "registrar", "transport", "accounts",
-	                                   "codecs", "srtp",      "endpoints", "role",
-	                                   "target", "region",    "silence",   NULL};
-	static const char *const transports[] = {"udp", "tcp", "tls", "auto"};
-	static const char *const srtp[] = {"none", "sdes"};
-	static const char *const roles[] = {"caller", "callee", "receive-only"};
-	struct scn_group *g = &s->groups[s->n_groups];
-	char f[32];
-	snprintf(f, sizeof(f), "groups[%d]", idx);
-	memset(g, 0, sizeof(*g));
-	if (!cJSON_IsObject(o))
-		return jv_bad(c, f, "an object describing a group of endpoints", o);
-	int rc = jv_keys(c, o, f, keys), v = 0;
+	struct scn_group *g = elem;
+	const struct scenario *s = c->top;
 	snprintf(g->name, sizeof(g->name), "group%d", idx + 1);
-	snprintf(g->domain, sizeof(g->domain), "lab");
 	snprintf(g->region, sizeof(g->region), "%s", s->region);
-	if (!rc)
-		rc = jv_str(c, o, "name", f, g->name, sizeof(g->name), 0, "a group name");
-	if (rc >= 0)
-		rc = jv_str(c, o, "registrar", f, g->registrar, sizeof(g->registrar), 1,
-		            "the registrar's name or address, e.g. \"lab\" or \"10.10.2.2:5060\"");
-	if (rc >= 0 && (rc = one_of(c, o, "transport", f, transports, 4, &v,
-	                            "\"udp\", \"tcp\", \"tls\" or \"auto\"")) > 0)
-		g->transport = (enum scn_transport)v;
-	if (rc >= 0)
-		rc = parse_accounts(c, o, f, g);
-	if (rc >= 0)
-		rc = parse_codecs(c, o, f, g);
-	if (rc >= 0 && (rc = one_of(c, o, "srtp", f, srtp, 2, &v, "\"none\" or \"sdes\"")) > 0)
-		g->srtp = (enum media_keying)v;
-	if (rc >= 0)
-		rc = jv_int(c, o, "endpoints", f, &g->endpoints, 1, 100000, 1);
-	if (rc >= 0 && (rc = one_of(c, o, "role", f, roles, 3, &v,
-	                            "\"caller\", \"callee\" or \"receive-only\"")) > 0)
-		g->role = (enum scn_role)v;
-	if (rc >= 0)
-		rc = jv_str(c, o, "target", f, g->target, sizeof(g->target), 0,
-		            "\"callee-pool\" or the name of another group");
-	if (rc >= 0)
-		rc = jv_str(c, o, "region", f, g->region, sizeof(g->region), 0, "a region name");
-	if (rc >= 0)
-		rc = parse_silence(c, o, f, &g->has_pause, &g->pause_at_s, &g->pause_s);
-	if (rc < 0)
-		return rc;
+}
+
+static int group_check(struct jv *c, const cJSON *o, const char *path, void *elem)
+{
+	const struct scn_group *g = elem;
 	if (g->role == SCN_CALLER && !g->target[0])
-		return err_set(
-		        c->e, EINVAL,
-		        "%s: %s.target: expected \"callee-pool\" or the name of another group "
-		        "for a caller group, got nothing",
-		        c->origin, f);
-	s->n_groups++;
+		return err_set(c->e, EINVAL,
+		               "%s: %s.target: expected \"callee-pool\" or the name of another "
+		               "group for a caller group, got nothing",
+		               c->origin, path);
 	return 0;
 }
 
-/* Cross-checks that need every group: targets exist, accounts suffice. */
+static const struct field group_fields[] = {
+        F_STRING(struct scn_group, name, "name", FF_DERIVED, "group1, group2 ...",
+                 "a group name (for targets and reports)"),
+        F_STRING(struct scn_group, registrar, "registrar", FF_REQUIRED, NULL,
+                 "the registrar's name or address, e.g. \"lab\" or \"10.10.2.2:5060\""),
+        F_CHOICE(struct scn_group, transport, "transport", transports, FF_ANYCASE, "udp",
+                 "the SIP transport (auto: as the registrar's DNS records say)"),
+        F_SECTION("accounts", group_accounts, FF_REQUIRED,
+                  "the accounts the endpoints register with, one each"),
+        F_CHOICES(struct scn_group, codecs, n_codecs, "codecs", codec_names, 1, FF_ANYCASE,
+                  "PCMU,PCMA", "the codecs offered, in order of preference"),
+        F_CHOICE(struct scn_group, srtp, "srtp", keyings, FF_ANYCASE, "none",
+                 "media security: plain RTP, or SRTP keyed by SDES"),
+        F_INT(struct scn_group, endpoints, "endpoints", 1, 100000, FF_REQUIRED, NULL,
+              "how many endpoints the group has"),
+        F_CHOICE(struct scn_group, role, "role", roles, FF_ANYCASE, "caller",
+                 "what the endpoints do: call, answer, or only receive"),
+        F_STRING(struct scn_group, target, "target", 0, NULL,
+                 "\"callee-pool\" or the name of another group (whom callers call)"),
+        F_STRING(struct scn_group, region, "region", FF_DERIVED, "the test's region",
+                 "a region name"),
+        F_SECTION("silence", group_silence, FF_GIVEN,
+                  "the group's own silence, instead of the test's",
+                  .n_off = offsetof(struct scn_group, has_pause)),
+        F_END,
+};
+
+/* Cross-checks that need every group: targets exist, names differ. */
 static int check_groups(struct jv *c, struct scenario *s)
 {
 	for (int i = 0; i < s->n_groups; i++) {
@@ -202,249 +132,124 @@ static int check_groups(struct jv *c, struct scenario *s)
 	return 0;
 }
 
-static int get_seconds(struct jv *c, const cJSON *root, const char *key, double *out, double min,
-                       double max)
+/* --- the platform, the far side and what is done to them ----------------- */
+
+static const struct field plan_fields[] = {
+        F_INT(struct scn_plan, max_endpoints, "max_endpoints", 0, 1000000, 0, "2000",
+              "concurrent endpoints the plan allows"),
+        F_NUMBER(struct scn_plan, credits, "credits", 0, 1e12, 0, "1e9", "endpoint-minutes left"),
+        F_END,
+};
+
+static const struct field platform_fields[] = {
+        F_INT(struct scn_platform, workers, "workers", 1, 50, 0, "1",
+              "worker hosts the lab starts"),
+        F_STRING(struct scn_platform, worker_region, "worker_region", FF_DERIVED,
+                 "the test's region", "a region name"),
+        F_INT(struct scn_platform, capacity, "capacity", 1, 100000, 0, "5000",
+              "endpoints one worker takes"),
+        F_NUMBER(struct scn_platform, heartbeat_s, "heartbeat_s", 0.1, 600, 0, "5",
+                 "seconds between a worker's heartbeats"),
+        F_NUMBER(struct scn_platform, heartbeat_timeout_s, "heartbeat_timeout_s", 0.5, 3600, 0,
+                 "60", "seconds without a heartbeat before a worker is offline"),
+        F_STRINGS(struct scn_platform, regions, n_regions, "worker_regions", 1, FF_NONEMPTY, NULL,
+                  "region names, one per worker in turn (instead of worker_region)"),
+        F_END,
+};
+
+static const struct field far_callees[] = {
+        F_STRING(struct scenario, far.callee_prefix, "prefix", 0, "callee", "an account prefix"),
+        F_INT(struct scenario, far.callee_count, "count", 1, 10000, 0, "20",
+              "how many callees answer"),
+        F_WORD(struct scenario, far.callee_behaviour, "behaviour", behaviours, 0, "answer",
+               "what the callees do with a call"),
+        F_END,
+};
+
+static const struct field far_sbc[] = {
+        F_BOOL(struct scenario, sbc_relay, "relay", 0, "false",
+               "the registrar relays media, latching to where it comes from"),
+        F_END,
+};
+
+static const struct field far_fields[] = {
+        F_CHOICE(struct scenario, far.registrar, "registrar", registrars, FF_ANYCASE, "siplab",
+                 "the registrar the lab runs"),
+        F_FLAGS(struct scenario, far.udp, "transports", far_transports, 1, 0, "udp,tcp,tls",
+                "the transports the registrar listens on"),
+        F_SECTION("callees", far_callees, 0, "the callee pool"),
+        F_LIST(struct scenario, far.pools, far.n_pools, "accounts", pool_fields, 0, 0,
+               "the registrar's account pools (none: the groups' accounts)"),
+        F_SECTION("sbc", far_sbc, 0, "the registrar as an SBC on the call path"),
+        F_END,
+};
+
+/* "at_s": seconds after the run starts, or "before_run". */
+static int read_at(struct jv *c, const cJSON *v, const char *path, void *dst)
 {
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(root, key);
-	if (!v)
-		return 0;
-	char expected[96];
-	snprintf(expected, sizeof(expected), "a number from %g to %g", min, max);
-	if (!cJSON_IsNumber(v) || v->valuedouble < min || v->valuedouble > max)
-		return jv_bad(c, key, expected, v);
-	*out = v->valuedouble;
+	struct scn_action *a = dst;
+	if (cJSON_IsString(v) && !strcmp(v->valuestring, "before_run"))
+		a->before_run = 1;
+	else if (cJSON_IsNumber(v) && v->valuedouble >= 0)
+		a->at_s = v->valuedouble;
+	else
+		return jv_bad(c, path, "seconds after the run starts, or \"before_run\"", v);
 	return 0;
 }
 
-/* An optional object member: NULL when absent, an error when not an object. */
-static int get_object(struct jv *c, const cJSON *root, const char *key, const char *const *keys,
-                      const cJSON **out)
-{
-	*out = cJSON_GetObjectItemCaseSensitive(root, key);
-	if (!*out)
-		return 0;
-	if (!cJSON_IsObject(*out))
-		return jv_bad(c, key, "an object", *out);
-	return jv_keys(c, *out, key, keys);
-}
+static const struct field action_fields[] = {
+        F_CHOICE(struct scn_action, kind, "do", action_kinds, FF_REQUIRED | FF_ANYCASE, NULL,
+                 "kill_worker (SIGKILL) or stop_worker (SIGTERM)"),
+        F_STRING(struct scn_action, worker, "worker", 0, "all",
+                 "a worker host name such as \"worker1\", or \"all\""),
+        F_CUSTOM("at_s", read_at, "number|\"before_run\"", FF_REQUIRED,
+                 "seconds after the run starts, or \"before_run\""),
+        F_END,
+};
 
-static int parse_plan(struct jv *c, const cJSON *root, struct scenario *s)
-{
-	static const char *const keys[] = {"max_endpoints", "credits", NULL};
-	const cJSON *o;
-	int rc = get_object(c, root, "plan", keys, &o);
-	if (rc || !o)
-		return rc;
-	rc = jv_int(c, o, "max_endpoints", "plan", &s->plan.max_endpoints, 0, 1000000, 0);
-	if (rc >= 0)
-		rc = get_number(c, o, "credits", "plan", &s->plan.credits, 0, 1e12);
-	return rc < 0 ? rc : 0;
-}
+static const struct field silence_fields[] = {
+        F_NUMBER(struct scenario, pause_at_s, "at_s", 0, 86400, 0, NULL,
+                 "seconds into the call when every endpoint stops sending"),
+        F_NUMBER(struct scenario, pause_s, "duration_s", 0, 86400, 0, NULL,
+                 "seconds they stay silent"),
+        F_END,
+};
 
-static int parse_platform(struct jv *c, const cJSON *root, struct scenario *s)
-{
-	static const char *const keys[] = {"workers",     "worker_region",       "capacity",
-	                                   "heartbeat_s", "heartbeat_timeout_s", "worker_regions",
-	                                   NULL};
-	const cJSON *o;
-	struct scn_platform *p = &s->platform;
-	int rc = get_object(c, root, "platform", keys, &o);
-	if (rc || !o)
-		return rc;
-	rc = jv_int(c, o, "workers", "platform", &p->workers, 1, 50, 0);
-	if (rc >= 0)
-		rc = jv_str(c, o, "worker_region", "platform", p->worker_region,
-		            sizeof(p->worker_region), 0, "a region name");
-	if (rc >= 0)
-		rc = jv_int(c, o, "capacity", "platform", &p->capacity, 1, 100000, 0);
-	if (rc >= 0)
-		rc = get_number(c, o, "heartbeat_s", "platform", &p->heartbeat_s, 0.1, 600);
-	if (rc >= 0)
-		rc = get_number(c, o, "heartbeat_timeout_s", "platform", &p->heartbeat_timeout_s,
-		                0.5, 3600);
-	const cJSON *r = rc >= 0 ? cJSON_GetObjectItemCaseSensitive(o, "worker_regions") : NULL,
-	            *it;
-	if (r && (!cJSON_IsArray(r) || !cJSON_GetArraySize(r) || cJSON_GetArraySize(r) > 8))
-		return jv_bad(c, "platform.worker_regions", "an array of 1 to 8 region names", r);
-	cJSON_ArrayForEach (it, r) {
-		if (!cJSON_IsString(it) || !*it->valuestring || strlen(it->valuestring) >= 32)
-			return jv_bad(c, "platform.worker_regions", "region names", it);
-		snprintf(p->regions[p->n_regions++], 32, "%s", it->valuestring);
-	}
-	return rc < 0 ? rc : 0;
-}
+/* --- the fault, and what the run should show ------------------------------- */
 
-static int parse_far(struct jv *c, const cJSON *root, struct scenario *s)
+/* "code": one of the catalogue's; the parameters start at their defaults. */
+static int read_fault_code(struct jv *c, const cJSON *v, const char *path, void *dst)
 {
-	static const char *const keys[] = {"registrar", "transports", "callees",
-	                                   "accounts",  "sbc",        NULL};
-	static const char *const ckeys[] = {"prefix", "count", "behaviour", NULL};
-	static const char *const impls[] = {"siplab", "kamailio"};
-	const cJSON *o, *t, *it;
-	struct scn_far *f = &s->far;
-	int rc = get_object(c, root, "far_side", keys, &o), v = 0;
-	if (rc || !o)
-		return rc;
-	if ((rc = one_of(c, o, "registrar", "far_side", impls, 2, &v,
-	                 "\"siplab\" or \"kamailio\"")) > 0)
-		f->registrar = (enum scn_registrar_impl)v;
-	if (rc >= 0 && (t = cJSON_GetObjectItemCaseSensitive(o, "transports"))) {
-		if (!cJSON_IsArray(t) || !cJSON_GetArraySize(t))
-			return jv_bad(c, "far_side.transports",
-			              "an array of \"udp\", \"tcp\", \"tls\"", t);
-		f->udp = f->tcp = f->tls = 0;
-		cJSON_ArrayForEach (it, t) {
-			const char *n = cJSON_IsString(it) ? it->valuestring : "";
-			int *slot = !strcmp(n, "udp")   ? &f->udp
-			            : !strcmp(n, "tcp") ? &f->tcp
-			            : !strcmp(n, "tls") ? &f->tls
-			                                : NULL;
-			if (!slot)
-				return jv_bad(c, "far_side.transports",
-				              "\"udp\", \"tcp\" or \"tls\"", it);
-			*slot = 1;
-		}
-	}
-	const cJSON *cp = rc >= 0 ? cJSON_GetObjectItemCaseSensitive(o, "callees") : NULL;
-	if (cp) {
-		if (!cJSON_IsObject(cp))
-			return jv_bad(c, "far_side.callees", "an object", cp);
-		rc = jv_keys(c, cp, "far_side.callees", ckeys);
-		if (!rc)
-			rc = jv_str(c, cp, "prefix", "far_side.callees", f->callee_prefix,
-			            sizeof(f->callee_prefix), 0, "an account prefix");
-		if (rc >= 0)
-			rc = jv_int(c, cp, "count", "far_side.callees", &f->callee_count, 1, 10000,
-			            0);
-		if (rc >= 0)
-			rc = jv_str(c, cp, "behaviour", "far_side.callees", f->callee_behaviour,
-			            sizeof(f->callee_behaviour), 0,
-			            "answer, busy, reject or noanswer");
-	}
-	const cJSON *sbc = rc >= 0 ? cJSON_GetObjectItemCaseSensitive(o, "sbc") : NULL;
-	if (sbc) {
-		static const char *const skeys[] = {"relay", NULL};
-		if (!cJSON_IsObject(sbc))
-			return jv_bad(c, "far_side.sbc", "an object {\"relay\": true}", sbc);
-		if ((rc = jv_keys(c, sbc, "far_side.sbc", skeys)) ||
-		    (rc = jv_bool(c, sbc, "relay", "far_side.sbc", &s->sbc_relay)) < 0)
-			return rc;
-	}
-	const cJSON *pools = rc >= 0 ? cJSON_GetObjectItemCaseSensitive(o, "accounts") : NULL;
-	if (pools && (!cJSON_IsArray(pools) || cJSON_GetArraySize(pools) > SCN_MAX_GROUPS))
-		return jv_bad(c, "far_side.accounts", "an array of at most 16 account pools",
-		              pools);
-	cJSON_ArrayForEach (it, pools) {
-		/* The same shape as a group's accounts, read by the same code. */
-		struct scn_group g;
-		char pf[48];
-		memset(&g, 0, sizeof(g));
-		snprintf(g.domain, sizeof(g.domain), "lab");
-		snprintf(pf, sizeof(pf), "far_side.accounts[%d]", f->n_pools);
-		cJSON *wrap = cJSON_CreateObject();
-		cJSON_AddItemReferenceToObject(wrap, "accounts", (cJSON *)it);
-		rc = parse_accounts_at(c, wrap, pf, &g);
-		cJSON_Delete(wrap);
-		if (rc)
-			return rc;
-		struct scn_pool *p = &f->pools[f->n_pools++];
-		snprintf(p->prefix, sizeof(p->prefix), "%s", g.account_prefix);
-		snprintf(p->password, sizeof(p->password), "%s", g.password);
-		snprintf(p->domain, sizeof(p->domain), "%s", g.domain);
-		p->first = g.account_first;
-		p->count = g.account_count;
-	}
-	return rc < 0 ? rc : 0;
-}
-
-static int parse_action(struct jv *c, const cJSON *o, const char *f, struct scn_action *a)
-{
-	static const char *const keys[] = {"do", "worker", "at_s", NULL};
-	static const char *const kinds[] = {"kill_worker", "stop_worker"};
-	if (!cJSON_IsObject(o))
-		return jv_bad(c, f, "an object {\"do\", \"worker\", \"at_s\"}", o);
-	int rc = jv_keys(c, o, f, keys), v = 0;
-	snprintf(a->worker, sizeof(a->worker), "all");
-	if (!rc && (rc = one_of(c, o, "do", f, kinds, 2, &v,
-	                        "\"kill_worker\" (SIGKILL) or \"stop_worker\" (SIGTERM)")) > 0)
-		a->kind = (enum scn_action_kind)v;
-	else if (!rc)
-		return jv_bad(c, f, "a \"do\" member", o);
-	if (rc >= 0)
-		rc = jv_str(c, o, "worker", f, a->worker, sizeof(a->worker), 0,
-		            "a worker host name such as \"worker1\", or \"all\"");
-	const cJSON *at = cJSON_GetObjectItemCaseSensitive(o, "at_s");
-	char af[64];
-	snprintf(af, sizeof(af), "%s.at_s", f);
-	if (rc >= 0 && cJSON_IsString(at) && !strcmp(at->valuestring, "before_run"))
-		a->before_run = 1;
-	else if (rc >= 0 && (!cJSON_IsNumber(at) || at->valuedouble < 0))
-		return jv_bad(c, af, "seconds after the run starts, or \"before_run\"", at);
-	else if (rc >= 0)
-		a->at_s = at->valuedouble;
-	return rc < 0 ? rc : 0;
-}
-
-static int parse_extras(struct jv *c, const cJSON *root, struct scenario *s)
-{
-	static const char *const skeys[] = {"at_s", "duration_s", NULL};
-	int rc = parse_plan(c, root, s);
-	if (!rc)
-		rc = parse_platform(c, root, s);
-	if (!rc)
-		rc = parse_far(c, root, s);
-	const cJSON *o, *a = cJSON_GetObjectItemCaseSensitive(root, "actions"), *it;
-	if (!rc && a && (!cJSON_IsArray(a) || cJSON_GetArraySize(a) > SCN_MAX_ACTIONS))
-		return jv_bad(c, "actions", "an array of at most 8 actions", a);
-	const cJSON *list = rc ? NULL : a;
-	cJSON_ArrayForEach (it, list) {
-		char f[32];
-		snprintf(f, sizeof(f), "actions[%d]", s->n_actions);
-		if ((rc = parse_action(c, it, f, &s->actions[s->n_actions])))
-			return rc;
-		s->n_actions++;
-	}
-	int has = 0;
-	(void)o;
-	(void)skeys;
-	if (!rc)
-		rc = parse_silence(c, root, "", &has, &s->pause_at_s, &s->pause_s);
-	return rc < 0 ? rc : 0;
-}
-
-/* "fault": {"code": "reg.rate_limit", "params": {"per_second": 20}} */
-static int parse_fault(struct jv *c, const cJSON *root, struct scenario *s)
-{
-	static const char *const keys[] = {"code", "params", NULL};
-	const cJSON *o = cJSON_GetObjectItemCaseSensitive(root, "fault"), *it;
-	if (!o || cJSON_IsNull(o))
-		return 0;
-	if (!cJSON_IsObject(o))
-		return jv_bad(c, "fault", "an object {\"code\", \"params\"}", o);
-	int rc = jv_keys(c, o, "fault", keys);
-	if (!rc)
-		rc = jv_str(c, o, "code", "fault", s->fault.code, sizeof(s->fault.code), 1,
-		            "a fault code such as \"reg.rate_limit\"");
-	if (rc < 0)
-		return rc;
-	const struct fault *f = fault_find(s->fault.code);
-	if (!f) {
+	struct scn_fault *sf = dst;
+	const struct fault *f = NULL;
+	if (!cJSON_IsString(v) || strlen(v->valuestring) >= sizeof(sf->code))
+		return jv_bad(c, path, "a fault code such as \"reg.rate_limit\"", v);
+	if (!(f = fault_find(v->valuestring))) {
 		char list[512] = "a fault code, one of: ";
 		size_t n = strlen(list);
 		for (int i = 0; fault_catalogue[i] && n < sizeof(list); i++)
 			n += (size_t)snprintf(list + n, sizeof(list) - n, "%s%s", i ? ", " : "",
 			                      fault_catalogue[i]->code);
-		(void)n;
-		return jv_bad(c, "fault.code", list, cJSON_GetObjectItem(o, "code"));
+		return jv_bad(c, path, list, v);
 	}
+	snprintf(sf->code, sizeof(sf->code), "%s", v->valuestring);
 	for (int i = 0; i < FAULT_MAX_PARAMS && f->params[i].name; i++)
-		snprintf(s->fault.vals[i], sizeof(s->fault.vals[i]), "%s", f->params[i].dflt);
-	const cJSON *params = cJSON_GetObjectItemCaseSensitive(o, "params");
-	if (params && !cJSON_IsObject(params))
-		return jv_bad(c, "fault.params", "an object of parameter values", params);
-	cJSON_ArrayForEach (it, params) {
-		char field[96], value[64];
-		snprintf(field, sizeof(field), "fault.params.%s", it->string);
+		snprintf(sf->vals[i], sizeof(sf->vals[i]), "%s", f->params[i].dflt);
+	return 0;
+}
+
+/* "params": each a parameter of the fault (read after its code), checked by
+ * the fault's own rules. */
+static int read_fault_params(struct jv *c, const cJSON *v, const char *path, void *dst)
+{
+	struct scn_fault *sf = dst;
+	const struct fault *f = fault_find(sf->code);
+	const cJSON *it;
+	if (!cJSON_IsObject(v))
+		return jv_bad(c, path, "an object of parameter values", v);
+	cJSON_ArrayForEach (it, v) {
+		char field[160], value[64];
+		snprintf(field, sizeof(field), "%s.%s", path, it->string);
 		int i = fault_param_index(f, it->string);
 		if (i < 0) {
 			char names[256] = "a parameter of this fault: ";
@@ -467,152 +272,177 @@ static int parse_fault(struct jv *c, const cJSON *root, struct scenario *s)
 		err_t fe;
 		if (fault_param_check(f, i, value, &fe))
 			return err_set(c->e, EINVAL, "%s: %s", c->origin, fe.msg);
-		snprintf(s->fault.vals[i], sizeof(s->fault.vals[i]), "%s", value);
+		snprintf(sf->vals[i], sizeof(sf->vals[i]), "%s", value);
 	}
-	s->has_fault = 1;
 	return 0;
 }
 
-/* "expect": {"status", "diagnosis", "all_success", "outcomes": {"X": {"min",
- * "max", "min_share"}}} — checked here for shape, kept as text. */
-static int parse_expect(struct jv *c, const cJSON *o, const char *field, char *out, size_t cap)
+static const struct field fault_fields[] = {
+        F_CUSTOM("code", read_fault_code, "string", FF_REQUIRED,
+                 "a fault code such as \"reg.rate_limit\" (`siplab run --faults` lists them)"),
+        F_CUSTOM("params", read_fault_params, "object", 0,
+                 "the fault's parameters by name; the others keep their defaults"),
+        F_END,
+};
+
+/* "expect" is kept as text for the check after the run (diagnose/expect.c);
+ * here its shape is checked, through these tables, into a scratch struct. */
+struct expect_shape {
+	char status[32];
+	char diagnosis[128];
+	int all_success;
+	char known_gap[1024];
+};
+
+struct outcome_rule {
+	double min, max, min_share;
+};
+
+static const struct field outcome_rule_fields[] = {
+        F_NUMBER(struct outcome_rule, min, "min", 0, 1e9, 0, NULL,
+                 "at least this many endpoints end so"),
+        F_NUMBER(struct outcome_rule, max, "max", 0, 1e9, 0, NULL, "at most this many"),
+        F_NUMBER(struct outcome_rule, min_share, "min_share", 0, 1, 0, NULL,
+                 "at least this share of all endpoints"),
+        F_END,
+};
+
+static int read_outcomes(struct jv *c, const cJSON *v, const char *path, void *dst)
 {
-	static const char *const keys[] = {"status",   "diagnosis", "all_success",
-	                                   "outcomes", "known_gap", NULL};
-	static const char *const okeys[] = {"min", "max", "min_share", NULL};
-	if (!o)
-		return 0;
-	if (!cJSON_IsObject(o))
-		return jv_bad(c, field, "an object {\"status\", \"diagnosis\", \"outcomes\"}", o);
-	int rc = jv_keys(c, o, field, keys);
-	const cJSON *st = cJSON_GetObjectItemCaseSensitive(o, "status"), *it;
-	char f[96];
-	snprintf(f, sizeof(f), "%s.status", field);
-	if (!rc && st && (!cJSON_IsString(st) || run_status_from_name(st->valuestring) < 0))
-		return jv_bad(c, f, "a run status such as \"COMPLETED\"", st);
-	const cJSON *gap = cJSON_GetObjectItemCaseSensitive(o, "known_gap");
-	snprintf(f, sizeof(f), "%s.known_gap", field);
-	if (!rc && gap && (!cJSON_IsString(gap) || !*gap->valuestring))
-		return jv_bad(c, f, "a sentence: why the diagnosis cannot name this cause yet",
-		              gap);
-	const cJSON *outs = cJSON_GetObjectItemCaseSensitive(o, "outcomes");
-	const cJSON *list = rc ? NULL : outs;
-	cJSON_ArrayForEach (it, list) {
-		snprintf(f, sizeof(f), "%s.outcomes.%s", field, it->string);
+	const cJSON *it;
+	if (!cJSON_IsObject(v))
+		return jv_bad(c, path, "an object {\"OUTCOME\": {\"min\", \"max\", \"min_share\"}}",
+		              v);
+	cJSON_ArrayForEach (it, v) {
+		struct outcome_rule r;
+		char f[192];
+		snprintf(f, sizeof(f), "%s.%s", path, it->string);
 		if (outcome_from_name(it->string) < 0)
 			return jv_bad(c, f, "an outcome such as \"REGISTRATION_FAILED\"", it);
-		if (!cJSON_IsObject(it) || (rc = jv_keys(c, it, f, okeys)))
-			return rc ? rc
-			          : jv_bad(c, f, "an object {\"min\", \"max\", \"min_share\"}", it);
+		memset(&r, 0, sizeof(r));
+		int rc = fields_read(c, outcome_rule_fields, it, f, &r);
+		if (rc)
+			return rc;
 	}
-	char *text = rc ? NULL : cJSON_PrintUnformatted(o);
-	if (text && strlen(text) >= cap)
-		rc = err_set(c->e, EINVAL, "%s: %s: too long", c->origin, field);
-	else if (text)
+	return 0;
+}
+
+static int is_run_status(const char *s)
+{
+	return run_status_from_name(s) >= 0;
+}
+
+static const struct field expect_fields[] = {
+        F_STRING(struct expect_shape, status, "status", 0, NULL,
+                 "a run status such as \"COMPLETED\"", .valid = is_run_status),
+        F_STRING(struct expect_shape, diagnosis, "diagnosis", 0, NULL,
+                 "the diagnosis's code, e.g. \"reg.rate_limit\", or \"healthy\""),
+        F_BOOL(struct expect_shape, all_success, "all_success", 0, NULL,
+               "every endpoint ends SUCCESS"),
+        F_CUSTOM("outcomes", read_outcomes, "object OUTCOME: {...}", 0,
+                 "endpoints per outcome, e.g. {\"REGISTRATION_FAILED\": {\"min\": 5}}",
+                 .sub = outcome_rule_fields),
+        F_STRING(struct expect_shape, known_gap, "known_gap", FF_NONEMPTY, NULL,
+                 "a sentence: why the diagnosis cannot name this cause yet"),
+        F_END,
+};
+
+static int check_expect(struct jv *c, const cJSON *v, const char *path, void *dst)
+{
+	struct expect_shape x;
+	memset(&x, 0, sizeof(x));
+	return fields_read(c, expect_fields, v, path, &x);
+}
+
+/* v as JSON text in out (cap bytes), refused when it does not fit. */
+static int keep_text(struct jv *c, const cJSON *v, const char *path, char *out, size_t cap)
+{
+	char *text = cJSON_PrintUnformatted(v);
+	int rc = 0;
+	if (!text)
+		rc = err_set(c->e, ENOMEM, "%s: %s: out of memory", c->origin, path);
+	else if (strlen(text) >= cap)
+		rc = err_set(c->e, EINVAL, "%s: %s: too long", c->origin, path);
+	else
 		snprintf(out, cap, "%s", text);
 	free(text);
 	return rc;
 }
 
-static int parse_remedy(struct jv *c, const cJSON *root, struct scenario *s)
+static int read_expect(struct jv *c, const cJSON *v, const char *path, void *dst)
 {
-	static const char *const keys[] = {"description", "patch", "group_patch", "expect", NULL};
-	const cJSON *o = cJSON_GetObjectItemCaseSensitive(root, "remedy");
-	if (!o)
-		return 0;
-	if (!cJSON_IsObject(o))
-		return jv_bad(c, "remedy", "an object {\"description\", \"patch\", \"expect\"}", o);
-	int rc = jv_keys(c, o, "remedy", keys);
-	const cJSON *p = cJSON_GetObjectItemCaseSensitive(o, "patch");
-	const cJSON *gp = cJSON_GetObjectItemCaseSensitive(o, "group_patch");
-	if (!rc && p && !cJSON_IsObject(p))
-		return jv_bad(c, "remedy.patch", "an object merged into the scenario", p);
-	if (!rc && gp && !cJSON_IsObject(gp))
-		return jv_bad(c, "remedy.group_patch", "an object merged into every group", gp);
-	char exp[1024];
-	if (!rc)
-		rc = parse_expect(c, cJSON_GetObjectItemCaseSensitive(o, "expect"), "remedy.expect",
-		                  exp, sizeof(exp));
-	char *text = rc ? NULL : cJSON_PrintUnformatted(o);
-	if (text && strlen(text) >= sizeof(s->remedy))
-		rc = err_set(c->e, EINVAL, "%s: remedy: too long", c->origin);
-	else if (text)
-		snprintf(s->remedy, sizeof(s->remedy), "%s", text);
-	free(text);
-	return rc;
+	int rc = check_expect(c, v, path, NULL);
+	return rc ? rc : keep_text(c, v, path, dst, sizeof(((struct scenario *)0)->expect));
 }
 
-static void defaults(struct scenario *s)
+/* A merge patch (RFC 7386), applied by scenario_remedied. */
+static int check_patch(struct jv *c, const cJSON *v, const char *path, void *dst)
 {
-	snprintf(s->name, sizeof(s->name), "scenario");
-	snprintf(s->region, sizeof(s->region), "lab");
-	s->buildup_s = 10;
-	s->call_duration_s = 30;
-	s->time_scale = 1;
-	s->plan.max_endpoints = 2000;
-	s->plan.credits = 1e9;
-	s->platform.workers = 1;
-	s->platform.capacity = 5000;
-	s->platform.heartbeat_s = 5;
-	s->platform.heartbeat_timeout_s = 60;
-	s->far.udp = s->far.tcp = s->far.tls = 1;
-	snprintf(s->far.callee_prefix, sizeof(s->far.callee_prefix), "callee");
-	s->far.callee_count = 20;
-	snprintf(s->far.callee_behaviour, sizeof(s->far.callee_behaviour), "answer");
+	return cJSON_IsObject(v) ? 0 : jv_bad(c, path, "an object (a merge patch)", v);
 }
+
+static const struct field remedy_fields[] = {
+        F_NOTE("description", "what the remedy changes, for the reader"),
+        F_CUSTOM("patch", check_patch, "object", 0, "merged into the scenario for its second run"),
+        F_CUSTOM("group_patch", check_patch, "object", 0, "merged into every group"),
+        F_CUSTOM("expect", check_expect, "object", 0,
+                 "what the second run must show (default: a healthy run)", .sub = expect_fields),
+        F_END,
+};
+
+static int read_remedy(struct jv *c, const cJSON *v, const char *path, void *dst)
+{
+	char none;
+	int rc = fields_read(c, remedy_fields, v, path, &none);
+	return rc ? rc : keep_text(c, v, path, dst, sizeof(((struct scenario *)0)->remedy));
+}
+
+/* --- the scenario ------------------------------------------------------------ */
+
+const struct field scenario_fields[] = {
+        F_STRING(struct scenario, name, "name", 0, "scenario",
+                 "the scenario's name, shown in reports"),
+        F_NOTE("description", "what the scenario shows, for the reader"),
+        F_STRING(struct scenario, region, "region", 0, "lab",
+                 "a region name: the test's, and its groups' and workers' unless they say"),
+        F_NUMBER(struct scenario, buildup_s, "buildup_s", 0, 3600, 0, "10",
+                 "seconds over which the endpoints start"),
+        F_NUMBER(struct scenario, call_duration_s, "call_duration_s", 0, 86400, 0, "30",
+                 "seconds each call lasts"),
+        F_NUMBER(struct scenario, time_scale, "time_scale", 0.001, 1, 0, "1",
+                 "every duration times this: 0.05 runs 20 times faster"),
+        F_LIST(struct scenario, groups, n_groups, "groups", group_fields, 1, FF_REQUIRED,
+               "groups of endpoints", .init = group_init, .check = group_check),
+        F_OBJECT(struct scenario, plan, "plan", plan_fields, 0,
+                 "what the customer's plan allows; the run is checked against it first"),
+        F_OBJECT(struct scenario, platform, "platform", platform_fields, 0,
+                 "the workers the lab starts, and their heartbeat"),
+        F_SECTION("far_side", far_fields, 0, "the registrar and callee pool the lab runs"),
+        F_LIST(struct scenario, actions, n_actions, "actions", action_fields, 0, 0,
+               "what is done to the workers during (or before) the run"),
+        F_SECTION("silence", silence_fields, 0, "every endpoint stops sending for a while"),
+        F_OBJECT(struct scenario, fault, "fault", fault_fields, FF_NULLABLE | FF_GIVEN,
+                 "the fault the run injects", .n_off = offsetof(struct scenario, has_fault)),
+        F_CUSTOM("expect", read_expect, "object", 0,
+                 "what the run must show (default: a healthy run); kept as text",
+                 .off = offsetof(struct scenario, expect), .sub = expect_fields),
+        F_CUSTOM("remedy", read_remedy, "object", 0,
+                 "the change that cures the fault, checked by a second run",
+                 .off = offsetof(struct scenario, remedy), .sub = remedy_fields),
+        F_END,
+};
 
 int scenario_parse(const char *json, const char *origin, struct scenario *s, err_t *e)
 {
-	static const char *const keys[] = {
-	        "name",       "region",  "buildup_s",   "call_duration_s",
-	        "time_scale", "groups",  "plan",        "platform",
-	        "far_side",   "actions", "silence",     "fault",
-	        "expect",     "remedy",  "description", NULL};
-	struct jv c = {origin, e};
+	struct jv c = {origin, e, s};
 	memset(s, 0, sizeof(*s));
-	defaults(s);
-	cJSON *root = jv_parse(&c, json);
-	if (!root)
-		return -EINVAL;
-	int rc = cJSON_IsObject(root) ? jv_keys(&c, root, "", keys)
-	                              : jv_bad(&c, "(top level)", "an object", root);
+	int rc = fields_parse(&c, scenario_fields, json, s);
 	if (!rc)
-		rc = jv_str(&c, root, "name", "", s->name, sizeof(s->name), 0, "a name");
-	if (rc >= 0)
-		rc = jv_str(&c, root, "region", "", s->region, sizeof(s->region), 0,
-		            "a region name");
-	if (rc >= 0)
-		rc = get_seconds(&c, root, "buildup_s", &s->buildup_s, 0, 3600);
-	if (rc >= 0)
-		rc = get_seconds(&c, root, "call_duration_s", &s->call_duration_s, 0, 86400);
-	if (rc >= 0)
-		rc = get_seconds(&c, root, "time_scale", &s->time_scale, 0.001, 1);
-	const cJSON *groups = cJSON_GetObjectItemCaseSensitive(root, "groups"), *it;
-	if (rc >= 0 && (!cJSON_IsArray(groups) || cJSON_GetArraySize(groups) < 1 ||
-	                cJSON_GetArraySize(groups) > SCN_MAX_GROUPS))
-		rc = jv_bad(&c, "groups", "an array of 1 to 16 groups", groups);
-	int i = 0;
-	if (rc >= 0)
-		cJSON_ArrayForEach (it, groups) {
-			if ((rc = parse_group(&c, it, i++, s)))
-				break;
-		}
-	if (rc >= 0)
 		rc = check_groups(&c, s);
-	if (rc >= 0)
-		rc = parse_extras(&c, root, s);
-	if (rc >= 0)
-		rc = parse_fault(&c, root, s);
-	if (rc >= 0)
-		rc = parse_expect(&c, cJSON_GetObjectItemCaseSensitive(root, "expect"), "expect",
-		                  s->expect, sizeof(s->expect));
-	if (rc >= 0)
-		rc = parse_remedy(&c, root, s);
-	if (rc >= 0 && !s->platform.worker_region[0])
+	if (!rc && !s->platform.worker_region[0])
 		snprintf(s->platform.worker_region, sizeof(s->platform.worker_region), "%s",
 		         s->region);
-	cJSON_Delete(root);
-	return rc < 0 ? rc : 0;
+	return rc;
 }
 
 int scenario_load(const char *path, struct scenario *s, err_t *e)

@@ -9,6 +9,7 @@
 
 #include <cJSON.h>
 
+#include "../../lib/fields.h"
 #include "../../lib/sys.h"
 #include "../../media/codec.h"
 
@@ -121,6 +122,9 @@ cJSON *json_merge_patch(cJSON *target, const cJSON *patch);
  * "expect" becomes the expectation. Returns malloc'd JSON text, or NULL with
  * the reason in e. */
 char *scenario_remedied(const char *json, const char *origin, err_t *e);
+
+/* The scenario file's fields, for reading and for `siplab run --help`. */
+extern const struct field scenario_fields[];
 
 int scenario_parse(const char *json, const char *origin, struct scenario *s, err_t *e);
 int scenario_load(const char *path, struct scenario *s, err_t *e);
