@@ -132,6 +132,10 @@ int main(void)
 	       "(worker2); SUCCESS %d of %d (%.0f s)\n",
 	       reg.max_registered[0], reg.max_registered[1], reg.success, reg.endpoints,
 	       reg.wall_s);
+	if (reg.n[1] < 2)
+		printf("  (no heartbeat of worker2 fell between its registrations and the first "
+		       "call: the memory slope below is not measured; a loaded machine delays "
+		       "heartbeats — run again)\n");
 	printf("  memory per registered endpoint: %.1f kB each added (slope over %.0f samples), "
 	       "%.1f kB all in\n      (%ld kB idle -> %.0f kB with %.0f registered, dispatch "
 	       "included)\n"
