@@ -28,7 +28,7 @@ static void test_good(void **state)
 	assert_int_equal(s.groups[1].n_codecs, 2); /* default PCMU, PCMA */
 	assert_int_equal(s.groups[1].transport, SCN_UDP);
 	assert_int_equal(s.groups[1].role, SCN_CALLEE);
-	assert_string_equal(s.groups[1].domain, "lab");
+	assert_string_equal(s.groups[1].accounts.domain, "lab");
 	/* Time compression: 60 s of call at scale 0.05 is 3 s; T1 (0.5 s) is 25 ms. */
 	assert_int_equal(scenario_ms(&s, s.call_duration_s), 3000);
 	assert_int_equal(scenario_ms(&s, 0.5), 25);

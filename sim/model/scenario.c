@@ -29,28 +29,16 @@ _Static_assert(offsetof(struct scn_far, tls) == offsetof(struct scn_far, udp) + 
 
 /* --- groups ---------------------------------------------------------------- */
 
-/* A group's accounts and the far side's account pools have the same shape. */
-static const struct field group_accounts[] = {
-        F_STRING(struct scn_group, account_prefix, "prefix", FF_REQUIRED, NULL,
+/* A group's accounts and the far side's account pools: one shape. */
+static const struct field account_fields[] = {
+        F_STRING(struct scn_accounts, prefix, "prefix", FF_REQUIRED, NULL,
                  "an account name prefix (accounts are PREFIX0001 ...)"),
-        F_INT(struct scn_group, account_first, "first", 0, 999999, 0, "1",
+        F_INT(struct scn_accounts, first, "first", 0, 999999, 0, "1",
               "the number of the first account"),
-        F_INT(struct scn_group, account_count, "count", 0, 100000, FF_REQUIRED, NULL,
+        F_INT(struct scn_accounts, count, "count", 0, 100000, FF_REQUIRED, NULL,
               "how many accounts there are"),
-        F_STRING(struct scn_group, password, "password", FF_REQUIRED, NULL, "a password"),
-        F_STRING(struct scn_group, domain, "domain", 0, "lab", "a domain"),
-        F_END,
-};
-
-static const struct field pool_fields[] = {
-        F_STRING(struct scn_pool, prefix, "prefix", FF_REQUIRED, NULL,
-                 "an account name prefix (accounts are PREFIX0001 ...)"),
-        F_INT(struct scn_pool, first, "first", 0, 999999, 0, "1",
-              "the number of the first account"),
-        F_INT(struct scn_pool, count, "count", 0, 100000, FF_REQUIRED, NULL,
-              "how many accounts there are"),
-        F_STRING(struct scn_pool, password, "password", FF_REQUIRED, NULL, "a password"),
-        F_STRING(struct scn_pool, domain, "domain", 0, "lab", "a domain"),
+        F_STRING(struct scn_accounts, password, "password", FF_REQUIRED, NULL, "a password"),
+        F_STRING(struct scn_accounts, domain, "domain", 0, "lab", "a domain"),
         F_END,
 };
 
@@ -89,8 +77,8 @@ static const struct field group_fields[] = {
                  "the registrar's name or address, e.g. \"lab\" or \"10.10.2.2:5060\""),
         F_CHOICE(struct scn_group, transport, "transport", transports, FF_ANYCASE, "udp",
                  "the SIP transport (auto: as the registrar's DNS records say)"),
-        F_SECTION("accounts", group_accounts, FF_REQUIRED,
-                  "the accounts the endpoints register with, one each"),
+        F_OBJECT(struct scn_group, accounts, "accounts", account_fields, FF_REQUIRED,
+                 "the accounts the endpoints register with, one each"),
         F_CHOICES(struct scn_group, codecs, n_codecs, "codecs", codec_names, 1, FF_ANYCASE,
                   "PCMU,PCMA", "the codecs offered, in order of preference"),
         F_CHOICE(struct scn_group, srtp, "srtp", keyings, FF_ANYCASE, "none",
@@ -178,7 +166,7 @@ static const struct field far_fields[] = {
         F_FLAGS(struct scenario, far.udp, "transports", far_transports, 1, 0, "udp,tcp,tls",
                 "the transports the registrar listens on"),
         F_SECTION("callees", far_callees, 0, "the callee pool"),
-        F_LIST(struct scenario, far.pools, far.n_pools, "accounts", pool_fields, 0, 0,
+        F_LIST(struct scenario, far.pools, far.n_pools, "accounts", account_fields, 0, 0,
                "the registrar's account pools (none: the groups' accounts)"),
         F_SECTION("sbc", far_sbc, 0, "the registrar as an SBC on the call path"),
         F_END,

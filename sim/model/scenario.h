@@ -19,14 +19,20 @@
 enum scn_transport { SCN_UDP, SCN_TCP, SCN_TLS, SCN_AUTO };
 enum scn_role { SCN_CALLER, SCN_CALLEE, SCN_RECEIVE_ONLY };
 
+/* SIP accounts PREFIX0001 ... (from `first`, `count` of them), one password
+ * and domain: a group's, and the far side's own pools. */
+struct scn_accounts {
+	char prefix[32];
+	int first, count;
+	char password[64];
+	char domain[64];
+};
+
 struct scn_group {
 	char name[32];
 	char registrar[128]; /* a name (resolved through the lab's DNS) or an address */
 	enum scn_transport transport;
-	char domain[64];
-	char account_prefix[32]; /* accounts PREFIX0001 ... */
-	int account_first, account_count;
-	char password[64];
+	struct scn_accounts accounts;
 	enum media_codec codecs[SCN_MAX_CODECS];
 	int n_codecs;
 	enum media_keying srtp;
@@ -67,12 +73,7 @@ struct scn_far {
 	int callee_count;
 	char callee_behaviour[16];
 	/* The registrar's own account pools; none = what the groups use. */
-	struct scn_pool {
-		char prefix[32];
-		int first, count;
-		char password[64];
-		char domain[64];
-	} pools[SCN_MAX_GROUPS];
+	struct scn_accounts pools[SCN_MAX_GROUPS];
 	int n_pools;
 };
 

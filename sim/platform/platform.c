@@ -453,12 +453,12 @@ static int preflight(struct platform *p, char *why, size_t cap)
 		                needed, s->plan.credits);
 	for (int i = 0; i < s->n_groups; i++) {
 		const struct scn_group *g = &s->groups[i];
-		if (g->account_count < g->endpoints)
+		if (g->accounts.count < g->endpoints)
 			return snprintf(
 			        why, cap,
 			        "not enough SIP accounts: group \"%s\" has %d endpoints and "
 			        "%d accounts",
-			        g->name, g->endpoints, g->account_count);
+			        g->name, g->endpoints, g->accounts.count);
 	}
 	for (int i = 0; i < s->n_groups; i++) {
 		const char *region = s->groups[i].region;
@@ -517,7 +517,8 @@ static void target_uri(const struct platform *p, const struct scn_group *g, int 
 		const struct scn_group *t = &p->s->groups[i];
 		if (!strcmp(t->name, g->target)) {
 			snprintf(uri, cap, "%s:%s%04d@%s", t->transport == SCN_TLS ? "sips" : "sip",
-			         t->account_prefix, t->account_first + k % t->endpoints, t->domain);
+			         t->accounts.prefix, t->accounts.first + k % t->endpoints,
+			         t->accounts.domain);
 			return;
 		}
 	}
@@ -531,13 +532,13 @@ static cJSON *ep_json(struct platform *p, int id, int gi, int k, long reg_at, lo
 	cJSON *o = cJSON_CreateObject();
 	cJSON_AddNumberToObject(o, "id", id);
 	cJSON_AddStringToObject(o, "group", g->name);
-	snprintf(buf, sizeof(buf), "%s%04d", g->account_prefix, g->account_first + k);
+	snprintf(buf, sizeof(buf), "%s%04d", g->accounts.prefix, g->accounts.first + k);
 	snprintf(p->run.eps[id].user, sizeof(p->run.eps[id].user), "%s", buf);
 	cJSON_AddStringToObject(o, "user", buf);
-	cJSON_AddStringToObject(o, "password", g->password);
-	cJSON_AddStringToObject(o, "domain", g->domain);
+	cJSON_AddStringToObject(o, "password", g->accounts.password);
+	cJSON_AddStringToObject(o, "domain", g->accounts.domain);
 	snprintf(buf, sizeof(buf), "%s:%s@%s", g->transport == SCN_TLS ? "sips" : "sip",
-	         p->run.eps[id].user, g->domain);
+	         p->run.eps[id].user, g->accounts.domain);
 	cJSON_AddStringToObject(o, "aor", buf);
 	registrar_uri(g, buf, sizeof(buf), 0);
 	cJSON_AddStringToObject(o, "registrar", buf);

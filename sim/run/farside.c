@@ -80,6 +80,18 @@ static void registrar_extras(const struct scenario *s, const struct fault_plan *
 	snprintf(out + n, cap - n, "]}");
 }
 
+/* The registrar's account pools: the far side's own when the scenario gives
+ * them, else the groups' accounts. */
+static int registrar_pools(const struct scenario *s)
+{
+	return s->far.n_pools ? s->far.n_pools : s->n_groups;
+}
+
+static const struct scn_accounts *registrar_pool(const struct scenario *s, int i)
+{
+	return s->far.n_pools ? &s->far.pools[i] : &s->groups[i].accounts;
+}
+
 static int write_registrar(struct farside *f, const struct scenario *s,
                            const struct fault_plan *plan, char *path, size_t cap, err_t *e)
 {
@@ -106,24 +118,14 @@ static int write_registrar(struct farside *f, const struct scenario *s,
 	if (comma)
 		memmove(comma, comma + 1, strlen(comma));
 	n = strlen(j);
-	for (int i = 0; i < s->far.n_pools; i++) {
-		const struct scn_pool *g = &s->far.pools[i];
+	for (int i = 0; i < registrar_pools(s); i++) {
+		const struct scn_accounts *a = registrar_pool(s, i);
 		n += (size_t)snprintf(j + n, size - n,
 		                      ",{\"prefix\":\"%s\",\"first\":%d,\"count\":%d,\"password\":"
 		                      "\"%s\",\"domain\":\"%s\"}",
-		                      g->prefix, g->first, g->count > 0 ? g->count : 1,
-		                      plan->wrong_passwords ? "not-the-tests" : g->password,
-		                      g->domain);
-	}
-	for (int i = 0; !s->far.n_pools && i < s->n_groups; i++) {
-		const struct scn_group *g = &s->groups[i];
-		n += (size_t)snprintf(j + n, size - n,
-		                      ",{\"prefix\":\"%s\",\"first\":%d,\"count\":%d,\"password\":"
-		                      "\"%s\",\"domain\":\"%s\"}",
-		                      g->account_prefix, g->account_first,
-		                      g->account_count > 0 ? g->account_count : 1,
-		                      plan->wrong_passwords ? "not-the-tests" : g->password,
-		                      g->domain);
+		                      a->prefix, a->first, a->count > 0 ? a->count : 1,
+		                      plan->wrong_passwords ? "not-the-tests" : a->password,
+		                      a->domain);
 	}
 	snprintf(j + n, size - n, "]}");
 	int rc = write_file(f->dir, "registrar.json", j, path, cap, e);
@@ -175,10 +177,9 @@ static int write_kamailio(struct farside *f, const struct scenario *s, char *pat
 	if (!pw)
 		return err_set(e, ENOMEM, "out of memory");
 	password_line(pw, size, &n, s->far.callee_prefix, f->callee_password);
-	for (int i = 0; i < s->far.n_pools; i++)
-		password_line(pw, size, &n, s->far.pools[i].prefix, s->far.pools[i].password);
-	for (int i = 0; !s->far.n_pools && i < s->n_groups; i++)
-		password_line(pw, size, &n, s->groups[i].account_prefix, s->groups[i].password);
+	for (int i = 0; i < registrar_pools(s); i++)
+		password_line(pw, size, &n, registrar_pool(s, i)->prefix,
+		              registrar_pool(s, i)->password);
 	if (n && pw[n - 1] == '\n')
 		pw[n - 1] = '\0'; /* the template's line ends it */
 	static const char *const keys[] = {"ADDR", "PASSWORDS", NULL};
