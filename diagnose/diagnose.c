@@ -312,6 +312,12 @@ static int judge(const struct dx_evidence *ev, struct dx_finding *found)
 	return n;
 }
 
+void dx_rank(struct dx_finding *found, int n)
+{
+	if (n > 1)
+		qsort(found, (size_t)n, sizeof(*found), by_score);
+}
+
 static int count_rules(void)
 {
 	int n = 0;
@@ -414,7 +420,7 @@ cJSON *diagnose(const cJSON *report)
 	struct dx_finding *found = calloc((size_t)count_rules(), sizeof(*found));
 	int n = found && anything_wrong(&ev) ? judge(&ev, found) : 0;
 	if (found)
-		qsort(found, (size_t)n, sizeof(*found), by_score);
+		dx_rank(found, n);
 	for (int i = 0; i < n; i++) {
 		cJSON *o = cJSON_CreateObject();
 		cJSON_AddStringToObject(o, "code", found[i].rule->code);

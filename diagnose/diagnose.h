@@ -87,6 +87,9 @@ int dx_count(const struct dx_evidence *ev, const char *outcome);
 double dx_share(int a, int b);
 int dx_failed(const struct dx_ep *e);
 
+/* Best fit first; equal fits in the guide's order (their `order`). */
+void dx_rank(struct dx_finding *found, int n);
+
 /* The diagnosis of a report, as JSON: {"status", "endpoints", "findings":
  * [{"code", "score", "branch", "evidence": [...], "resolution"}], "saw": [...]}.
  * findings is ranked, empty when nothing failed or when no rule fits (then

@@ -60,6 +60,7 @@ int expectation_check(const char *expect_json, const cJSON *report, const char *
 	const cJSON *st = cJSON_GetObjectItemCaseSensitive(x, "status");
 	const cJSON *dx = cJSON_GetObjectItemCaseSensitive(x, "diagnosis");
 	const cJSON *gap = cJSON_GetObjectItemCaseSensitive(x, "known_gap");
+	const cJSON *today = cJSON_GetObjectItemCaseSensitive(x, "diagnosis_today");
 	const cJSON *all = cJSON_GetObjectItemCaseSensitive(x, "all_success");
 	const cJSON *outs = cJSON_GetObjectItemCaseSensitive(x, "outcomes"), *o;
 	const cJSON *status = cJSON_GetObjectItemCaseSensitive(
@@ -84,6 +85,12 @@ int expectation_check(const char *expect_json, const cJSON *report, const char *
 				                 "diagnosis %s as expected, but known_gap says it "
 				                 "cannot be yet: remove known_gap",
 				                 diagnosis);
+			else if (cJSON_IsString(today) && strcmp(diagnosis, today->valuestring))
+				ok = 0,
+				snprintf(why, cap,
+				         "diagnosis %s: neither %s nor, while the gap lasts, "
+				         "%s",
+				         diagnosis, dx->valuestring, today->valuestring);
 			else
 				gapped = 1,
 				snprintf(why, cap, "diagnosis %s, not %s: known gap: %s", diagnosis,

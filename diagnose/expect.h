@@ -1,6 +1,7 @@
 /* expect.h — what a scenario expects of its run, checked against the report
  * and the diagnosis: {"status", "diagnosis", "all_success", "outcomes":
- * {"REGISTRATION_FAILED": {"min", "max", "min_share"}}, "known_gap"}. No expectation means
+ * {"REGISTRATION_FAILED": {"min", "max", "min_share"}}, "known_gap",
+ * "diagnosis_today"}. No expectation means
  * a healthy run: COMPLETED, every endpoint SUCCESS, nothing to diagnose. */
 #ifndef SIPLAB_EXPECT_H
 #define SIPLAB_EXPECT_H

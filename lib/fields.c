@@ -513,9 +513,9 @@ static void take_line(const char **s, int w, char *line)
 	*s = p;
 }
 
-static int widest(const struct cells *r, int n, size_t field, int cap)
+static int widest(const struct cells *r, int n, size_t field, int cap, const char *heading)
 {
-	int w = 0;
+	int w = (int)strlen(heading);
 	for (int i = 0; i < n; i++) {
 		int len = (int)strlen((const char *)&r[i] + field);
 		w = len > w ? len : w;
@@ -550,12 +550,14 @@ void fields_help(FILE *out, const struct field *t, int width)
 	const char *seen_at[32];
 	int n_seen = 0, w[4];
 	int n = collect(t, 0, r, 0, CAP, seen, seen_at, &n_seen);
-	w[0] = widest(r, n, offsetof(struct cells, name), 30);
-	w[1] = widest(r, n, offsetof(struct cells, type), 24);
-	w[2] = widest(r, n, offsetof(struct cells, dflt), 14);
+	static const char *const head[4] = {"FIELD", "TYPE", "DEFAULT", "WHAT IT IS"};
+	/* A column is at least as wide as its heading, so every line of it
+	 * moves on (take_line with a width of 0 would not). */
+	w[0] = widest(r, n, offsetof(struct cells, name), 30, head[0]);
+	w[1] = widest(r, n, offsetof(struct cells, type), 24, head[1]);
+	w[2] = widest(r, n, offsetof(struct cells, dflt), 14, head[2]);
 	w[3] = width - 5 - w[0] - w[1] - w[2];
 	w[3] = w[3] < 30 ? 30 : w[3] > 200 ? 200 : w[3];
-	static const char *const head[4] = {"FIELD", "TYPE", "DEFAULT", "WHAT IT IS"};
 	print_row(out, head, w);
 	for (int i = 0; i < n; i++) {
 		const char *cell[4] = {r[i].name, r[i].type, r[i].dflt, r[i].help};

@@ -94,3 +94,13 @@ cJSON *jv_read_tree(const char *path)
 	free(text);
 	return t;
 }
+
+int jv_write_tree(const cJSON *tree, const char *path, err_t *e)
+{
+	char *text = cJSON_Print(tree);
+	if (!text)
+		return err_set(e, ENOMEM, "out of memory writing %s", path);
+	int rc = sys_write_file(path, text, strlen(text), 1, e);
+	free(text);
+	return rc;
+}

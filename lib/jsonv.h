@@ -27,5 +27,7 @@ int jv_read_file(const char *path, char **out, err_t *e);
 /* Read a JSON file into a tree (free with cJSON_Delete); NULL when it cannot
  * be read or parsed. For files this program wrote (reports), not input. */
 cJSON *jv_read_tree(const char *path);
+/* Write a tree to path (created or truncated), indented for a reader. */
+int jv_write_tree(const cJSON *tree, const char *path, err_t *e);
 
 #endif

@@ -4,13 +4,16 @@
  * saw, in the scenario's time. */
 #include "harness.h"
 
+#include <errno.h>
+
 #include "../lib/jsonv.h"
 #include "../sim/run/labfile.h"
 
 static void path_is(const char *report, const char *want)
 {
 	char out[256];
-	labfile_path(report, out, sizeof(out));
+	err_t e;
+	assert_int_equal(labfile_path(report, out, sizeof(out), &e), 0);
 	assert_string_equal(out, want);
 }
 
@@ -22,8 +25,15 @@ static void test_path(void **state)
 	path_is("out/reg_dns.report.json", "out/reg_dns.lab.json");
 	path_is("out/reg_dns.report.remedy.json", "out/reg_dns.lab.remedy.json");
 	path_is("myreport.report.json", "myreport.lab.json");
+	path_is("myreport.json", "myreport.lab.json");
+	path_is("reporter.json", "reporter.lab.json");
 	path_is("/reports/run.json", "/reports/run.lab.json");
 	path_is("run", "run.lab.json");
+	/* Too long for the room given: an error, never a cut name. */
+	char small[12];
+	err_t e;
+	assert_int_equal(labfile_path("out/run.report.json", small, sizeof(small), &e),
+	                 -ENAMETOOLONG);
 }
 
 #define SCENARIO                                                                                  \
@@ -31,7 +41,7 @@ static void test_path(void **state)
 	"\"registrar.lab\",\"accounts\":{\"prefix\":\"ep\",\"count\":2,\"password\":\"pw\"},"     \
 	"\"endpoints\":2,\"role\":\"caller\",\"target\":\"callee-pool\"}],\"fault\":{\"code\":"   \
 	"\"reg.rate_limit\",\"params\":{\"per_second\":3}},\"expect\":{\"status\":\"COMPLETED\"," \
-	"\"diagnosis\":\"reg.rate_limit\",\"known_gap\":\"why\"}}"
+	"\"diagnosis\":\"reg.rate_limit\",\"known_gap\":\"why\",\"diagnosis_today\":\"x\"}}"
 
 static void test_contents(void **state)
 {

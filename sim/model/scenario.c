@@ -280,6 +280,7 @@ struct expect_shape {
 	char diagnosis[128];
 	int all_success;
 	char known_gap[1024];
+	char diagnosis_today[128];
 };
 
 struct outcome_rule {
@@ -332,6 +333,8 @@ static const struct field expect_fields[] = {
                  .sub = outcome_rule_fields),
         F_STRING(struct expect_shape, known_gap, "known_gap", FF_NONEMPTY, NULL,
                  "a sentence: why the diagnosis cannot name this cause yet"),
+        F_STRING(struct expect_shape, diagnosis_today, "diagnosis_today", FF_NONEMPTY, NULL,
+                 "with known_gap: the code the diagnosis names until the gap closes"),
         F_END,
 };
 
@@ -339,7 +342,22 @@ static int check_expect(struct jv *c, const cJSON *v, const char *path, void *ds
 {
 	struct expect_shape x;
 	memset(&x, 0, sizeof(x));
-	return fields_read(c, expect_fields, v, path, &x);
+	int rc = fields_read(c, expect_fields, v, path, &x);
+	/* A known gap says what is named instead, so a gap that moves elsewhere
+	 * (or a diagnosis that breaks) is noticed, not excused. */
+	if (!rc &&
+	    (!x.known_gap[0] != !x.diagnosis_today[0] || (x.known_gap[0] && !x.diagnosis[0]))) {
+		char f[256];
+		snprintf(f, sizeof(f), "%s.%s", path,
+		         x.known_gap[0] && x.diagnosis[0] ? "diagnosis_today" : "known_gap");
+		return jv_bad(c, f,
+		              "known_gap, diagnosis_today and diagnosis together (the cause, "
+		              "why it cannot be named yet, and what is named today)",
+		              cJSON_GetObjectItemCaseSensitive(v, x.known_gap[0] && x.diagnosis[0]
+		                                                          ? "diagnosis_today"
+		                                                          : "known_gap"));
+	}
+	return rc;
 }
 
 /* v as JSON text in out (cap bytes), refused when it does not fit. */
@@ -510,6 +528,11 @@ char *scenario_remedied(const char *json, const char *origin, err_t *e)
 long scenario_ms(const struct scenario *s, double seconds)
 {
 	return (long)(seconds * s->time_scale * 1000 + 0.5);
+}
+
+double scenario_stretch(const struct scenario *s)
+{
+	return s->time_scale > 0 ? 1 / s->time_scale : 1;
 }
 
 int scenario_endpoints(const struct scenario *s)

@@ -133,6 +133,9 @@ int scenario_load(const char *path, struct scenario *s, err_t *e);
 /* Every duration the lab uses goes through here: seconds at scale 1 become
  * milliseconds of the compressed run. */
 long scenario_ms(const struct scenario *s, double seconds);
+/* Scenario milliseconds per lab millisecond (1 / time_scale): how a time the
+ * compressed lab measured is read back in the scenario's time. */
+double scenario_stretch(const struct scenario *s);
 /* Total endpoints of the test. */
 int scenario_endpoints(const struct scenario *s);
 

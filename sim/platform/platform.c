@@ -383,7 +383,7 @@ static void check_heartbeats(struct platform *p)
 		if (w->connected && w->status == WORKER_ONLINE && quiet > p->heartbeat_timeout_ms) {
 			char why[96];
 			/* In the scenario's time, as the report's clock reads. */
-			double k = p->s->time_scale > 0 ? 1 / p->s->time_scale : 1;
+			double k = scenario_stretch(p->s);
 			snprintf(why, sizeof(why), "no heartbeat for %.1f s (timeout %.1f s)",
 			         quiet * k / 1000, p->heartbeat_timeout_ms * k / 1000);
 			worker_gone(p, w, WORKER_OFFLINE, why);

@@ -133,29 +133,36 @@ static int write_registrar(struct farside *f, const struct scenario *s,
 	return rc;
 }
 
-/* text with every @NAME@ of keys[i] replaced by values[i]; malloc'd. */
+/* The index of the key whose @NAME@ starts at p, or -1. */
+static int field_at(const char *p, const char *const *keys)
+{
+	for (int i = 0; *p == '@' && keys[i]; i++) {
+		size_t n = strlen(keys[i]);
+		if (!strncmp(p + 1, keys[i], n) && p[1 + n] == '@')
+			return i;
+	}
+	return -1;
+}
+
+/* text with every @NAME@ of keys[i] replaced by values[i]; malloc'd, or
+ * NULL when out of memory. Two passes: the size, then the text. */
 static char *fill_template(const char *text, const char *const *keys, const char *const *values)
 {
-	size_t cap = strlen(text) + 1;
-	for (int i = 0; keys[i]; i++)
-		cap += strlen(values[i]) * 4; /* each field appears a few times at most */
-	char *out = malloc(cap), *o = out;
-	while (out && *text) {
-		int k = -1;
-		for (int i = 0; *text == '@' && keys[i] && k < 0; i++)
-			if (!strncmp(text + 1, keys[i], strlen(keys[i])) &&
-			    text[1 + strlen(keys[i])] == '@')
-				k = i;
+	size_t size = 1;
+	for (const char *p = text; *p;) {
+		int k = field_at(p, keys);
+		size += k < 0 ? 1 : strlen(values[k]);
+		p += k < 0 ? 1 : strlen(keys[k]) + 2;
+	}
+	char *out = malloc(size), *o = out;
+	for (const char *p = text; out && *p;) {
+		int k = field_at(p, keys);
 		if (k < 0) {
-			*o++ = *text++;
+			*o++ = *p++;
 			continue;
 		}
-		size_t n = strlen(values[k]);
-		if ((size_t)(o - out) + n + strlen(text) >= cap)
-			return free(out), NULL;
-		memcpy(o, values[k], n);
-		o += n;
-		text += strlen(keys[k]) + 2;
+		o = stpcpy(o, values[k]);
+		p += strlen(keys[k]) + 2;
 	}
 	if (out)
 		*o = '\0';

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "../../faults/fault.h"
+#include "../../lib/jsonv.h"
 #include "../../lib/siplab.h"
 #include "../../lib/sys.h"
 
@@ -37,7 +38,7 @@ static cJSON *fault_json(const struct scenario *s)
 
 void labfile_init(struct labfile *l, const struct scenario *s, const char *path, const char *text)
 {
-	l->k = s->time_scale > 0 ? 1 / s->time_scale : 1;
+	l->k = scenario_stretch(s);
 	l->root = cJSON_CreateObject();
 	cJSON_AddStringToObject(l->root, "siplab", SIPLAB_VERSION);
 	cJSON_AddStringToObject(l->root, "what",
@@ -94,12 +95,7 @@ void labfile_worker_exit(struct labfile *l, long long lab_ms, const char *name,
 
 int labfile_write(const struct labfile *l, const char *path, err_t *e)
 {
-	char *text = cJSON_Print(l->root);
-	if (!text)
-		return err_set(e, ENOMEM, "out of memory writing %s", path);
-	int rc = sys_write_file(path, text, strlen(text), 1, e);
-	free(text);
-	return rc;
+	return jv_write_tree(l->root, path, e);
 }
 
 void labfile_free(struct labfile *l)
@@ -108,18 +104,26 @@ void labfile_free(struct labfile *l)
 	memset(l, 0, sizeof(*l));
 }
 
-void labfile_path(const char *report, char *out, size_t cap)
+int labfile_path(const char *report, char *out, size_t cap, err_t *e)
 {
 	const char *base = strrchr(report, '/');
 	base = base ? base + 1 : report;
+	/* The last "report" that stands as a word of the name: at its start or
+	 * after a dot, and followed by a dot. */
 	const char *word = NULL;
-	for (const char *w = strstr(base, "report"); w; w = strstr(w + 1, "report"))
-		word = w; /* the last one: "myreport.report.json" -> "myreport.lab.json" */
+	for (const char *w = strstr(base, "report."); w; w = strstr(w + 1, "report."))
+		if (w == base || w[-1] == '.')
+			word = w;
 	size_t n = strlen(report);
+	int len;
 	if (word)
-		snprintf(out, cap, "%.*slab%s", (int)(word - report), report, word + 6);
+		len = snprintf(out, cap, "%.*slab%s", (int)(word - report), report, word + 6);
 	else if (n > 5 && !strcmp(report + n - 5, ".json"))
-		snprintf(out, cap, "%.*s.lab.json", (int)(n - 5), report);
+		len = snprintf(out, cap, "%.*s.lab.json", (int)(n - 5), report);
 	else
-		snprintf(out, cap, "%s.lab.json", report);
+		len = snprintf(out, cap, "%s.lab.json", report);
+	if (len < 0 || (size_t)len >= cap)
+		return err_set(e, ENAMETOOLONG, "%s: the lab file's name beside it is too long",
+		               report);
+	return 0;
 }

@@ -35,10 +35,11 @@ void labfile_worker_exit(struct labfile *l, long long lab_ms, const char *name,
 int labfile_write(const struct labfile *l, const char *path, err_t *e);
 void labfile_free(struct labfile *l);
 
-/* lab.json's path beside a report's: the last "report" of its file name
- * becomes "lab" ("report.json" -> "lab.json", "x.report.remedy.json" ->
- * "x.lab.remedy.json"); a name without it gets ".lab" ("x.json" ->
- * "x.lab.json"). */
-void labfile_path(const char *report, char *out, size_t cap);
+/* lab.json's path beside a report's: the last "report" that is a word of
+ * its file name becomes "lab" ("report.json" -> "lab.json",
+ * "x.report.remedy.json" -> "x.lab.remedy.json"); another name gets ".lab"
+ * ("x.json" -> "x.lab.json", "myreport.json" -> "myreport.lab.json").
+ * -ENAMETOOLONG when it does not fit in cap. */
+int labfile_path(const char *report, char *out, size_t cap, err_t *e);
 
 #endif

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../../lib/jsonv.h"
 #include "../../lib/siplab.h"
 
 static void count(cJSON *counts, const char *outcome)
@@ -180,7 +181,7 @@ static void stretch_worker(cJSON *w, double k)
 cJSON *report_build(const struct platform *p, const char *scenario_json)
 {
 	const struct pf_run *r = &p->run;
-	double k = p->s->time_scale > 0 ? 1 / p->s->time_scale : 1;
+	double k = scenario_stretch(p->s);
 	cJSON *rep = cJSON_CreateObject();
 	cJSON_AddStringToObject(rep, "siplab", SIPLAB_VERSION);
 	cJSON_AddStringToObject(rep, "report_schema", "docs/report.md");
@@ -230,15 +231,10 @@ cJSON *report_build(const struct platform *p, const char *scenario_json)
 
 int report_write(const cJSON *report, const char *path, err_t *e)
 {
-	char *text = cJSON_Print(report);
-	if (!text)
-		return err_set(e, ENOMEM, "out of memory writing the report");
-	int rc = sys_write_file(path, text, strlen(text), 1, e);
-	free(text);
-	return rc;
+	return jv_write_tree(report, path, e);
 }
 
-int report_unstarted(const char *path, const char *scenario_json, const char *why)
+int report_unstarted(const char *path, const char *scenario_json, const char *why, err_t *e)
 {
 	cJSON *rep = cJSON_CreateObject();
 	cJSON_AddStringToObject(rep, "siplab", SIPLAB_VERSION);
@@ -253,8 +249,7 @@ int report_unstarted(const char *path, const char *scenario_json, const char *wh
 	cJSON *totals = cJSON_AddObjectToObject(rep, "totals");
 	cJSON_AddNumberToObject(totals, "endpoints", 0);
 	cJSON_AddItemToObject(totals, "outcomes", cJSON_CreateObject());
-	err_t e;
-	int rc = report_write(rep, path, &e);
+	int rc = report_write(rep, path, e);
 	cJSON_Delete(rep);
 	return rc;
 }
@@ -306,7 +301,7 @@ void report_summary(const cJSON *rep, const char *name, FILE *f)
 	const cJSON *st = cJSON_GetObjectItemCaseSensitive(run, "status");
 	const cJSON *why = cJSON_GetObjectItemCaseSensitive(run, "reason");
 	const cJSON *dur = cJSON_GetObjectItemCaseSensitive(run, "duration_ms");
-	fprintf(f, "\nrun of \"%s\": %s after %.1f s%s%s\n", name ? name : "?",
+	fprintf(f, "\nrun of \"%s\": %s after %.1f s (scenario time)%s%s\n", name ? name : "?",
 	        cJSON_IsString(st) ? st->valuestring : "?",
 	        cJSON_IsNumber(dur) ? dur->valuedouble / 1000 : 0, cJSON_IsString(why) ? " — " : "",
 	        cJSON_IsString(why) ? why->valuestring : "");

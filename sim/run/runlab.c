@@ -27,6 +27,11 @@
 #include "report.h"
 
 #define GATEWAY_ADDR "10.10.1.2"
+
+/* What the report says when the lab itself failed: a platform knows that its
+ * infrastructure failed, not why in the lab's terms (which may name the
+ * fault); the why goes to lab.json and the terminal. */
+#define INFRA_FAILED "the run could not start: the test infrastructure failed (see lab.json)"
 #define GATEWAY_PORT 7000
 
 struct run_ctx {
@@ -284,8 +289,7 @@ static void write_labfile(struct labfile *lf, const char *report, int quiet)
 {
 	char path[PATH_MAX];
 	err_t e;
-	labfile_path(report, path, sizeof(path));
-	if (labfile_write(lf, path, &e))
+	if (labfile_path(report, path, sizeof(path), &e) || labfile_write(lf, path, &e))
 		fprintf(stderr, "siplab run: %s\n", e.msg);
 	else if (!quiet)
 		printf("  lab (the answer key): %s\n", path);
@@ -342,8 +346,8 @@ static int run_in_lab(struct run_ctx *c)
 	}
 	if (rc || lfd < 0) {
 		fprintf(stderr, "siplab run: %s\n", e.msg);
-		snprintf(c->pf.run.reason, sizeof(c->pf.run.reason), "the lab did not start: %s",
-		         e.msg);
+		labfile_note(&c->lf, platform_ms(&c->pf), "the lab did not start: %s", e.msg);
+		snprintf(c->pf.run.reason, sizeof(c->pf.run.reason), "%s", INFRA_FAILED);
 		c->pf.run.status = RUN_FAILED;
 	}
 	stop_workers(c);
@@ -467,10 +471,10 @@ int runlab(const struct scenario *s, const char *path, const char *text,
 	if (rc) {
 		/* No lab, no run: the report still says why. */
 		fprintf(stderr, "siplab run: %s\n", rc == -ENOMEM ? "out of memory" : e.msg);
-		char why[sizeof(e.msg) + 32];
-		snprintf(why, sizeof(why), "the lab did not start: %s", e.msg);
-		report_unstarted(o->report, text, why);
-		labfile_note(&c.lf, 0, "%s", why);
+		labfile_note(&c.lf, 0, "the lab did not start: %s", e.msg);
+		err_t we;
+		if (report_unstarted(o->report, text, INFRA_FAILED, &we))
+			fprintf(stderr, "siplab run: %s\n", we.msg);
 		write_labfile(&c.lf, o->report, 1);
 		labfile_free(&c.lf);
 		return rc == -EPERM || rc == -EACCES ? EXIT_ENV : EXIT_FAIL;

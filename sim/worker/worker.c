@@ -900,9 +900,9 @@ static int ep_from_json(struct worker *w, struct ep *ep, const cJSON *o)
 	ep->role = !strcmp(buf, "caller") ? SCN_CALLER : SCN_CALLEE;
 	const cJSON *c, *codecs = cJSON_GetObjectItemCaseSensitive(o, "codecs");
 	cJSON_ArrayForEach (c, codecs) {
-		for (int k = 0; k < 4 && ep->n_codecs < SCN_MAX_CODECS; k++)
-			if (cJSON_IsString(c) && !strcasecmp(c->valuestring, codec_name(k)))
-				ep->codecs[ep->n_codecs++] = (enum media_codec)k;
+		int k = cJSON_IsString(c) ? codec_by_name(c->valuestring) : -1;
+		if (k >= 0 && ep->n_codecs < SCN_MAX_CODECS)
+			ep->codecs[ep->n_codecs++] = (enum media_codec)k;
 	}
 	ep->reg_at_ms = num(o, "register_at_ms", 0);
 	ep->call_at_ms = num(o, "call_at_ms", 0);
