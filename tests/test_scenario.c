@@ -109,7 +109,7 @@ static void test_platform_fields(void **state)
 	assert_int_equal(s.actions[0].kind, SCN_KILL_WORKER);
 	assert_string_equal(s.actions[1].worker, "all");
 	assert_true(s.actions[1].before_run);
-	assert_true(s.pause_s == 130);
+	assert_true(s.pause.duration_s == 130);
 	/* Defaults: one worker in the test's region, the platform's 60 s timeout. */
 	if (scenario_parse(T(""), "base.json", &s, &e))
 		fail_msg("%s", e.msg);

@@ -42,10 +42,11 @@ static const struct field account_fields[] = {
         F_END,
 };
 
-static const struct field group_silence[] = {
-        F_NUMBER(struct scn_group, pause_at_s, "at_s", 0, 86400, 0, NULL,
+/* The test's silence and a group's own: one shape. */
+static const struct field silence_fields[] = {
+        F_NUMBER(struct scn_silence, at_s, "at_s", 0, 86400, 0, NULL,
                  "seconds into the call when the endpoints stop sending"),
-        F_NUMBER(struct scn_group, pause_s, "duration_s", 0, 86400, 0, NULL,
+        F_NUMBER(struct scn_silence, duration_s, "duration_s", 0, 86400, 0, NULL,
                  "seconds they stay silent"),
         F_END,
 };
@@ -91,9 +92,9 @@ static const struct field group_fields[] = {
                  "\"callee-pool\" or the name of another group (whom callers call)"),
         F_STRING(struct scn_group, region, "region", FF_DERIVED, "the test's region",
                  "a region name"),
-        F_SECTION("silence", group_silence, FF_GIVEN,
-                  "the group's own silence, instead of the test's",
-                  .n_off = offsetof(struct scn_group, has_pause)),
+        F_OBJECT(struct scn_group, pause, "silence", silence_fields, FF_GIVEN,
+                 "the group's own silence, instead of the test's",
+                 .n_off = offsetof(struct scn_group, has_pause)),
         F_END,
 };
 
@@ -192,14 +193,6 @@ static const struct field action_fields[] = {
                  "a worker host name such as \"worker1\", or \"all\""),
         F_CUSTOM("at_s", read_at, "number|\"before_run\"", FF_REQUIRED,
                  "seconds after the run starts, or \"before_run\""),
-        F_END,
-};
-
-static const struct field silence_fields[] = {
-        F_NUMBER(struct scenario, pause_at_s, "at_s", 0, 86400, 0, NULL,
-                 "seconds into the call when every endpoint stops sending"),
-        F_NUMBER(struct scenario, pause_s, "duration_s", 0, 86400, 0, NULL,
-                 "seconds they stay silent"),
         F_END,
 };
 
@@ -426,7 +419,8 @@ const struct field scenario_fields[] = {
         F_SECTION("far_side", far_fields, 0, "the registrar and callee pool the lab runs"),
         F_LIST(struct scenario, actions, n_actions, "actions", action_fields, 0, 0,
                "what is done to the workers during (or before) the run"),
-        F_SECTION("silence", silence_fields, 0, "every endpoint stops sending for a while"),
+        F_OBJECT(struct scenario, pause, "silence", silence_fields, 0,
+                 "every endpoint stops sending for a while"),
         F_OBJECT(struct scenario, fault, "fault", fault_fields, FF_NULLABLE | FF_GIVEN,
                  "the fault the run injects", .n_off = offsetof(struct scenario, has_fault)),
         F_CUSTOM("expect", read_expect, "object", 0,

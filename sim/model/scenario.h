@@ -28,6 +28,12 @@ struct scn_accounts {
 	char domain[64];
 };
 
+/* A pause in sending (silence suppression): from at_s into the call, for
+ * duration_s. The test's, or a group's own. */
+struct scn_silence {
+	double at_s, duration_s;
+};
+
 struct scn_group {
 	char name[32];
 	char registrar[128]; /* a name (resolved through the lab's DNS) or an address */
@@ -41,7 +47,7 @@ struct scn_group {
 	char target[64]; /* "callee-pool", another group's name, or "" (receive-only) */
 	char region[32];
 	int has_pause; /* its own silence, instead of the test's */
-	double pause_at_s, pause_s;
+	struct scn_silence pause;
 };
 
 #define SCN_MAX_ACTIONS 8
@@ -107,7 +113,7 @@ struct scenario {
 	struct scn_far far;
 	struct scn_action actions[SCN_MAX_ACTIONS];
 	int n_actions;
-	double pause_at_s, pause_s; /* silence suppression: every endpoint stops sending */
+	struct scn_silence pause; /* every endpoint stops sending */
 	int has_fault;
 	struct scn_fault fault;
 	char expect[1024]; /* the "expect" object as JSON text, "" when none */

@@ -557,10 +557,9 @@ static cJSON *ep_json(struct platform *p, int id, int gi, int k, long reg_at, lo
 	cJSON_AddNumberToObject(o, "call_at_ms", (double)call_at);
 	cJSON_AddNumberToObject(o, "call_ms", (double)scaled_ms(p, p->s->call_duration_s, 100));
 	/* Silence: the group's own, or the test's. */
-	double at = g->has_pause ? g->pause_at_s : p->s->pause_at_s;
-	double len = g->has_pause ? g->pause_s : p->s->pause_s;
-	cJSON_AddNumberToObject(o, "pause_at_ms", (double)scaled_ms(p, at, 0));
-	cJSON_AddNumberToObject(o, "pause_ms", (double)scaled_ms(p, len, 0));
+	const struct scn_silence *quiet = g->has_pause ? &g->pause : &p->s->pause;
+	cJSON_AddNumberToObject(o, "pause_at_ms", (double)scaled_ms(p, quiet->at_s, 0));
+	cJSON_AddNumberToObject(o, "pause_ms", (double)scaled_ms(p, quiet->duration_s, 0));
 	return o;
 }
 
