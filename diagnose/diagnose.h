@@ -8,10 +8,10 @@
 #ifndef SIPLAB_DIAGNOSE_H
 #define SIPLAB_DIAGNOSE_H
 
+#include "../lib/limits.h"
+
 #include <cJSON.h>
 #include <stdio.h>
-
-#define DX_MAX_EVIDENCE 8
 
 /* One endpoint, as its record and trace show it. */
 struct dx_ep {

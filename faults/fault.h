@@ -10,9 +10,9 @@
 #ifndef SIPLAB_FAULT_H
 #define SIPLAB_FAULT_H
 
-#include "../lib/sys.h"
+#include "../lib/limits.h"
 
-#define FAULT_MAX_PARAMS 6
+#include "../lib/sys.h"
 
 struct fault_param {
 	const char *name;

@@ -4,15 +4,12 @@
 #ifndef SIPLAB_TOPO_H
 #define SIPLAB_TOPO_H
 
+#include "../lib/limits.h"
+
 #include "../lib/fields.h"
 #include "../lib/sys.h"
 
-#define TOPO_MAX_HOSTS  64
-#define TOPO_MAX_LINKS  128
-#define TOPO_MAX_ROUTES 16
-#define TOPO_MAX_KV     32
-#define TOPO_MAX_NS     3
-#define TOPO_NAME_LEN   16 /* like IFNAMSIZ: 15 characters and the NUL */
+#define TOPO_NAME_LEN 16 /* like IFNAMSIZ: 15 characters and the NUL */
 
 struct topo_kv {
 	char key[128];

@@ -4,12 +4,11 @@
 #ifndef SIPLAB_REG_CONFIG_H
 #define SIPLAB_REG_CONFIG_H
 
+#include "../lib/limits.h"
+
 #include "../lib/fields.h"
 #include "../lib/sys.h"
 #include "sbc.h"
-
-#define REG_MAX_DOMAINS 8
-#define REG_MAX_PEERS   8
 
 enum reg_limit_mode {
 	REG_LIMIT_NONE,

@@ -6,13 +6,13 @@
 #ifndef SIPLAB_DNS_H
 #define SIPLAB_DNS_H
 
+#include "../lib/limits.h"
+
 #include <stddef.h>
 #include <stdint.h>
 
 #include "../lib/fields.h"
 #include "../lib/sys.h"
-
-#define DNS_MAX_RECORDS 256
 
 enum dns_type { DNS_A = 1, DNS_AAAA = 28, DNS_SRV = 33, DNS_NAPTR = 35 };
 enum dns_fault { DNS_OK, DNS_NXDOMAIN, DNS_SERVFAIL, DNS_DROP, DNS_WRONG };

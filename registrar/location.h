@@ -3,10 +3,10 @@
 #ifndef SIPLAB_REG_LOCATION_H
 #define SIPLAB_REG_LOCATION_H
 
+#include "../lib/limits.h"
+
 #include <stddef.h>
 #include <stdint.h>
-
-#define LOC_MAX_BINDINGS 8
 
 struct loc_binding {
 	char contact[192]; /* contact URI, where requests for the AOR go */

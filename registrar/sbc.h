@@ -6,9 +6,9 @@
 #ifndef SIPLAB_SBC_H
 #define SIPLAB_SBC_H
 
-#include <stddef.h>
+#include "../lib/limits.h"
 
-#define SBC_MAX_STRIP 8
+#include <stddef.h>
 
 struct sbc_config {
 	int enabled;

@@ -131,7 +131,7 @@ static const struct field plan_fields[] = {
 };
 
 static const struct field platform_fields[] = {
-        F_INT(struct scn_platform, workers, "workers", 1, 50, 0, "1",
+        F_INT(struct scn_platform, workers, "workers", 1, SCN_MAX_WORKERS, 0, "1",
               "worker hosts the lab starts"),
         F_STRING(struct scn_platform, worker_region, "worker_region", FF_DERIVED,
                  "the test's region", "a region name"),

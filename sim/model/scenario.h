@@ -7,14 +7,13 @@
 #ifndef SIPLAB_SCENARIO_H
 #define SIPLAB_SCENARIO_H
 
+#include "../../lib/limits.h"
+
 #include <cJSON.h>
 
 #include "../../lib/fields.h"
 #include "../../lib/sys.h"
 #include "../../media/codec.h"
-
-#define SCN_MAX_GROUPS 16
-#define SCN_MAX_CODECS 4
 
 enum scn_transport { SCN_UDP, SCN_TCP, SCN_TLS, SCN_AUTO };
 enum scn_role { SCN_CALLER, SCN_CALLEE, SCN_RECEIVE_ONLY };
@@ -50,8 +49,6 @@ struct scn_group {
 	struct scn_silence pause;
 };
 
-#define SCN_MAX_ACTIONS 8
-
 /* What the customer's plan allows; pre-flight checks the run against it. */
 struct scn_plan {
 	int max_endpoints; /* concurrent endpoints */
@@ -61,8 +58,8 @@ struct scn_plan {
 /* The workers the lab starts, and their heartbeat. */
 struct scn_platform {
 	int workers;
-	char worker_region[32]; /* default: the test's region */
-	char regions[8][32];    /* or one per worker, in turn */
+	char worker_region[32];            /* default: the test's region */
+	char regions[SCN_MAX_REGIONS][32]; /* or one per worker, in turn */
 	int n_regions;
 	int capacity; /* endpoints one worker takes */
 	double heartbeat_s, heartbeat_timeout_s;

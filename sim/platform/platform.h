@@ -8,14 +8,14 @@
 #ifndef SIPLAB_PLATFORM_H
 #define SIPLAB_PLATFORM_H
 
+#include "../../lib/limits.h"
+
 #include <cJSON.h>
 #include <stdio.h>
 
 #include "../model/scenario.h"
 #include "../model/vocab.h"
 #include "wire.h"
-
-#define PF_MAX_WORKERS 64
 
 struct pf_worker {
 	char name[32], region[32], address[64];
