@@ -21,7 +21,9 @@ ALL_CFLAGS = -std=gnu11 $(CFLAGS) $(WARN) -MMD -MP
 DIRS     := lib netns media registrar faults diagnose sim/model sim/platform sim/worker \
             sim/run sim/cli
 LIB_SRC  := $(filter-out sim/cli/main.c,$(foreach d,$(DIRS),$(wildcard $(d)/*.c)))
-LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
+# The fault registry is generated from faults/ (mk/registry.sh).
+GEN_OBJ  := $(BUILD)/obj/gen/fault_registry.o
+LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/obj/%.o) $(GEN_OBJ)
 MAIN_OBJ := $(BUILD)/obj/sim/cli/main.o
 SOURCES  := $(foreach d,$(DIRS) tests,$(wildcard $(d)/*.[ch]))
 TESTS    := $(patsubst tests/%.c,$(BUILD)/tests/%,$(wildcard tests/test_*.c))
@@ -41,6 +43,14 @@ deps: $(DEPS_OK)
 $(BUILD)/obj/%.o: %.c | $(DEPS_OK)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(shell pkg-config --cflags $(PKGS)) -c $< -o $@
+
+$(BUILD)/gen/fault_registry.c: mk/registry.sh $(wildcard faults/*.c)
+	@mkdir -p $(dir $@)
+	bash mk/registry.sh faults > $@.tmp && mv $@.tmp $@
+
+$(GEN_OBJ): $(BUILD)/gen/fault_registry.c | $(DEPS_OK)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -I$(CURDIR) $(shell pkg-config --cflags $(PKGS)) -c $< -o $@
 
 # farside.c builds sim/run/kamailio.cfg.in into the program (.incbin).
 $(BUILD)/obj/sim/run/farside.o: sim/run/kamailio.cfg.in

@@ -1,50 +1,62 @@
 /* fault.h — the fault injector's catalogue. One file per documented failure
  * (codes from the fault catalogue, so reports, scenarios and the guide use the
- * same names), each one entry: a code, a one-line description, parameters
- * with defaults, and how it is applied. A fault does not flip a flag in the
- * code under test: it changes what the lab is built with — the registrar's
- * configuration, the DNS answers, the routers' nftables rules and conntrack
- * sysctls, a worker's memory cgroup, the SBC's SDP rewriting. Every fault
- * here is applied when the lab is built for the run and is reverted by
- * building the next lab without it (the remedy run). */
+ * same names), each one entry: a code, a one-line description, typed
+ * parameters with defaults, ranges and units, what the fault requires of the
+ * lab, and the hooks that carry out its mechanism through the lab-edit API
+ * (labedit.h). A fault does not flip a flag in the code under test: it
+ * changes what the lab is built with — the registrar's configuration, the
+ * DNS answers, the routers' nftables rules and conntrack sysctls, a worker's
+ * memory cgroup, the SBC's SDP rewriting — or acts on the running lab.
+ *
+ * Adding a fault is adding its file here (the registry is generated from
+ * this folder by the Makefile: every faults/<name>.c defines
+ * `const struct fault fault_<name>`), its scenario in scenarios/, its rule in
+ * diagnose/rules_<section>.c, and its test. */
 #ifndef SIPLAB_FAULT_H
 #define SIPLAB_FAULT_H
 
-#include "../lib/limits.h"
+#include <errno.h>
 
-#include "../lib/sys.h"
+#include "../lib/err.h"
+#include "../lib/limits.h"
+#include "labedit.h"
+
+/* What a parameter holds, and how a scenario writes it. */
+enum fault_ptype {
+	FP_INT,      /* a whole number within [min, max] */
+	FP_NUMBER,   /* a number within [min, max] */
+	FP_DURATION, /* seconds of scenario time within [min, max]; the fault scales them */
+	FP_ENUM,     /* one of choices */
+	FP_LIST,     /* [min, max] of choices: an array, or words separated by commas */
+	FP_NAME,     /* a name: letters, digits, '.', '-', '_' */
+};
 
 struct fault_param {
 	const char *name;
-	const char *dflt;
+	enum fault_ptype type;
+	const char *dflt; /* as a scenario would write it: "20", "0.5", "opus,PCMU" */
+	double min, max;  /* numbers and durations: the range; lists: how many */
+	const char *unit; /* "per second", "MB", "s" — for --faults and errors */
 	const char *help;
-	const char *const *choices; /* NULL-terminated; NULL for a number, fault_text for text */
+	const char *const *choices; /* FP_ENUM, FP_LIST; NULL-terminated */
 };
 
-extern const char *const fault_text[];
+/* One parameter's value, read and checked. */
+struct fault_value {
+	double num;                              /* FP_INT, FP_NUMBER, FP_DURATION */
+	char text[FAULT_TEXT];                   /* FP_ENUM, FP_NAME */
+	char items[FAULT_MAX_ITEMS][FAULT_ITEM]; /* FP_LIST */
+	int n_items;
+};
 
-/* What the lab is built with; the faults set these. Zero means untouched. */
-struct fault_plan {
-	/* registrar */
-	int rate_per_second, rate_window_ms;
-	char rate_mode[8]; /* "503", "drop", "403", "429" */
-	int retry_after;
-	int transports_set, udp, tcp, tls;
-	char strip[8][16]; /* codecs the SBC removes from offers */
-	int n_strip;
-	int wrong_passwords; /* the registrar's accounts have other passwords than the test's */
-	int block_sip;       /* the registrar host drops SIP (UDP and TCP 5060/5061) from workers */
-	/* DNS: one name answered wrongly or not at all */
-	char dns_name[64];
-	char dns_mode[16]; /* nxdomain, servfail, drop */
-	/* network */
-	int nat;             /* workers behind the NAT router */
-	int nat_random;      /* masquerade random,fully-random: a symmetric NAT */
-	char firewall[64];   /* a subnet the core router guards statefully */
-	int conntrack_udp_s; /* UDP conntrack timeouts on the core router, seconds */
-	/* workers */
-	long worker_headroom_kb; /* when the run starts, each worker's memory cgroup is
-	                          * limited to what it uses then plus this */
+struct fault_args {
+	struct fault_value v[FAULT_MAX_PARAMS]; /* in the order of the fault's params */
+};
+
+/* What a fault needs of the lab; a scenario that does not have it is refused
+ * when it is read, by the fault's own words. */
+enum fault_needs {
+	FAULT_NEEDS_SIPLAB_REGISTRAR = 1 << 0, /* acts on siplab's registrar, not Kamailio */
 };
 
 struct fault {
@@ -52,21 +64,42 @@ struct fault {
 	const char *summary;
 	const char *applied;  /* when and how, in a few words */
 	const char *reverted; /* how it is undone */
+	unsigned needs;       /* enum fault_needs */
 	struct fault_param params[FAULT_MAX_PARAMS];
-	/* Fill the plan from the parameter values (vals[i] for params[i]);
-	 * time_scale compresses what is measured in seconds. */
-	int (*apply)(struct fault_plan *plan, const char *const *vals, double time_scale, err_t *e);
+	/* The hooks, each optional, called in this order. A hook reads its
+	 * parameters from a and changes the lab through le (labedit.h). */
+	int (*shape)(struct lab_edit *le, const struct fault_args *a,
+	             err_t *e); /* before the topology exists */
+	int (*topology)(struct lab_edit *le, const struct fault_args *a,
+	                err_t *e); /* hosts, by role */
+	int (*far_side)(struct lab_edit *le, const struct fault_args *a,
+	                err_t *e); /* the far side's configuration */
+	int (*run_start)(struct lab_edit *le, const struct fault_args *a,
+	                 err_t *e); /* as the run starts */
 };
 
-/* Every fault, in the catalogue's order; NULL-terminated. */
+/* Every fault, NULL-terminated (generated from this folder). */
 extern const struct fault *const fault_catalogue[];
 
 const struct fault *fault_find(const char *code);
 /* Index of a parameter by name, or -1. */
 int fault_param_index(const struct fault *f, const char *name);
-/* Check one value against its parameter: a number, or one of its choices. */
-int fault_param_check(const struct fault *f, int i, const char *value, err_t *e);
-/* A number parameter (already checked). */
-long fault_num(const char *v);
+/* Read one parameter's value from JSON (a number, or a string holding one;
+ * an enum's word; a list as an array or "a,b"), checked against its type,
+ * range and choices. The error names the fault, the parameter and what was
+ * expected. */
+int fault_param_read(const struct fault *f, int i, const cJSON *v, struct fault_value *out,
+                     err_t *e);
+/* Every parameter at its default. */
+int fault_defaults(const struct fault *f, struct fault_args *a, err_t *e);
+/* The value as a scenario would write it (for lab.json and --faults). */
+void fault_value_str(const struct fault_param *p, const struct fault_value *v, char *buf,
+                     size_t cap);
+/* The type, range and unit of a parameter, in words ("a number of per second,
+ * 1 to 100000"). */
+void fault_param_describe(const struct fault_param *p, char *buf, size_t cap);
+/* Whether the scenario's far side has what the fault needs; the error says
+ * what is missing. registrar is "siplab" or "kamailio". */
+int fault_check_needs(const struct fault *f, const char *registrar, err_t *e);
 
 #endif

@@ -5,14 +5,10 @@
  * SBC's latching media relay (far_side.sbc.relay). */
 #include "fault.h"
 
-static int apply(struct fault_plan *p, const char *const *v, double time_scale, err_t *e)
+static int shape(struct lab_edit *le, const struct fault_args *a, err_t *e)
 {
-	(void)v;
-	(void)time_scale;
-	(void)e;
-	p->nat = 1;
-	p->nat_random = 1;
-	return 0;
+	(void)a;
+	return le_nat(le, "random,fully-random", e);
 }
 
 const struct fault fault_media_symmetric_nat = {
@@ -20,6 +16,5 @@ const struct fault fault_media_symmetric_nat = {
         .summary = "workers behind a symmetric NAT (a new random port per destination)",
         .applied = "before the run: the NAT router's masquerade rule",
         .reverted = "the next lab has no NAT router",
-        .params = {{NULL, NULL, NULL, NULL}},
-        .apply = apply,
+        .shape = shape,
 };

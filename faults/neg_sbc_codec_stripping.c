@@ -2,31 +2,26 @@
  * offer, so no codec both ends have is left. Mechanism: the registrar's SBC
  * mode rewrites the SDP of INVITEs it forwards. The remedy is offering a codec
  * the SBC keeps. */
-#include <errno.h>
-#include <stdio.h>
-#include <string.h>
-#include <strings.h>
-
+#include "../media/codec.h"
 #include "fault.h"
 
-static int apply(struct fault_plan *p, const char *const *v, double time_scale, err_t *e)
+static int far_side(struct lab_edit *le, const struct fault_args *a, err_t *e)
 {
-	(void)time_scale;
-	char list[128];
-	snprintf(list, sizeof(list), "%s", v[0]);
-	p->n_strip = 0;
-	for (char *save = NULL, *c = strtok_r(list, ",", &save); c;
-	     c = strtok_r(NULL, ",", &save)) {
-		if (p->n_strip == 8)
-			return err_set(e, EINVAL, "neg.sbc_codec_stripping: at most 8 codecs");
-		if (strcasecmp(c, "PCMU") && strcasecmp(c, "PCMA") && strcasecmp(c, "G722") &&
-		    strcasecmp(c, "opus"))
-			return err_set(e, EINVAL,
-			               "neg.sbc_codec_stripping: parameter strip: expected codec "
-			               "names among PCMU, PCMA, G722, opus, got \"%s\"",
-			               c);
-		snprintf(p->strip[p->n_strip++], sizeof(p->strip[0]), "%s", c);
+	cJSON *reg = le_config(le, "registrar", e);
+	if (!reg)
+		return -ENOENT;
+	cJSON *sbc = cJSON_GetObjectItemCaseSensitive(reg, "sbc");
+	if (!sbc) {
+		sbc = cJSON_AddObjectToObject(reg, "sbc");
+		cJSON_AddFalseToObject(sbc, "relay");
 	}
+	cJSON *strip = cJSON_CreateArray();
+	for (int i = 0; i < a->v[0].n_items; i++)
+		cJSON_AddItemToArray(strip, cJSON_CreateString(a->v[0].items[i]));
+	if (cJSON_HasObjectItem(sbc, "strip"))
+		cJSON_ReplaceItemInObjectCaseSensitive(sbc, "strip", strip);
+	else
+		cJSON_AddItemToObject(sbc, "strip", strip);
 	return 0;
 }
 
@@ -35,6 +30,8 @@ const struct fault fault_neg_sbc_codec_stripping = {
         .summary = "an SBC on the call path strips codecs from the offer",
         .applied = "before the run: the registrar's SBC SDP rewriting",
         .reverted = "the next lab's registrar strips nothing",
-        .params = {{"strip", "opus,PCMU", "codecs removed, separated by commas", fault_text}},
-        .apply = apply,
+        .needs = FAULT_NEEDS_SIPLAB_REGISTRAR,
+        .params = {{"strip", FP_LIST, "opus,PCMU", 1, SBC_MAX_STRIP, NULL, "codecs removed",
+                    codec_names}},
+        .far_side = far_side,
 };

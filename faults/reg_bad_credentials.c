@@ -2,14 +2,23 @@
  * from the test's. Mechanism: the registrar's account pools are made with
  * other passwords. REGISTER is challenged, the credentials sent, and
  * challenged again. The remedy is the correct credentials. */
+#include <string.h>
+
 #include "fault.h"
 
-static int apply(struct fault_plan *p, const char *const *v, double time_scale, err_t *e)
+static int far_side(struct lab_edit *le, const struct fault_args *a, err_t *e)
 {
-	(void)v;
-	(void)time_scale;
-	(void)e;
-	p->wrong_passwords = 1;
+	(void)a;
+	cJSON *reg = le_config(le, "registrar", e), *pool;
+	if (!reg)
+		return -ENOENT;
+	cJSON_ArrayForEach (pool, cJSON_GetObjectItemCaseSensitive(reg, "account_pool")) {
+		const cJSON *prefix = cJSON_GetObjectItemCaseSensitive(pool, "prefix");
+		if (cJSON_IsString(prefix) && !strcmp(prefix->valuestring, le_callee_prefix(le)))
+			continue; /* the far side's own callees keep theirs */
+		cJSON_ReplaceItemInObjectCaseSensitive(pool, "password",
+		                                       cJSON_CreateString("not-the-tests"));
+	}
 	return 0;
 }
 
@@ -18,6 +27,6 @@ const struct fault fault_reg_bad_credentials = {
         .summary = "the registrar has other passwords for the test's accounts",
         .applied = "before the run: the registrar's account pools",
         .reverted = "the next lab's registrar has the scenario's passwords",
-        .params = {{NULL, NULL, NULL, NULL}},
-        .apply = apply,
+        .needs = FAULT_NEEDS_SIPLAB_REGISTRAR,
+        .far_side = far_side,
 };

@@ -1,18 +1,22 @@
 /* reg.dns_failure — the registrar's name does not resolve from the worker's
  * network. Mechanism: the lab's DNS server answers that name with NXDOMAIN or
  * SERVFAIL, or not at all. The remedy is the record restored. */
-#include <stdio.h>
-
 #include "fault.h"
 
 static const char *const modes[] = {"nxdomain", "servfail", "drop", NULL};
 
-static int apply(struct fault_plan *p, const char *const *v, double time_scale, err_t *e)
+static int far_side(struct lab_edit *le, const struct fault_args *a, err_t *e)
 {
-	(void)time_scale;
-	(void)e;
-	snprintf(p->dns_name, sizeof(p->dns_name), "%s", v[0]);
-	snprintf(p->dns_mode, sizeof(p->dns_mode), "%s", v[1]);
+	cJSON *dns = le_config(le, "dns", e);
+	if (!dns)
+		return -ENOENT;
+	cJSON *faults = cJSON_GetObjectItemCaseSensitive(dns, "faults");
+	if (!faults)
+		faults = cJSON_AddArrayToObject(dns, "faults");
+	cJSON *f = cJSON_CreateObject();
+	cJSON_AddStringToObject(f, "name", a->v[0].text);
+	cJSON_AddStringToObject(f, "mode", a->v[1].text);
+	cJSON_AddItemToArray(faults, f);
 	return 0;
 }
 
@@ -21,8 +25,7 @@ const struct fault fault_reg_dns_failure = {
         .summary = "the registrar's name does not resolve (NXDOMAIN, SERVFAIL or no answer)",
         .applied = "before the run: the lab DNS server's answer for the name",
         .reverted = "the next lab's DNS server answers the name",
-        .params = {{"name", "registrar.lab", "the name that fails",
-                    (const char *const[]){"registrar.lab", "lab", NULL}},
-                   {"mode", "nxdomain", "how it fails", modes}},
-        .apply = apply,
+        .params = {{"name", FP_NAME, "registrar.lab", 0, 0, NULL, "the name that fails", NULL},
+                   {"mode", FP_ENUM, "nxdomain", 0, 0, NULL, "how it fails", modes}},
+        .far_side = far_side,
 };

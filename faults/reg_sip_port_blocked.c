@@ -2,15 +2,26 @@
  * the workers' networks. Mechanism: nftables on the registrar host drops UDP
  * and TCP to ports 5060 and 5061 from the worker subnets, silently: REGISTERs
  * are retransmitted and time out. The remedy is the port opened. */
+#include <stdio.h>
+
 #include "fault.h"
 
-static int apply(struct fault_plan *p, const char *const *v, double time_scale, err_t *e)
+static int topology(struct lab_edit *le, const struct fault_args *a, err_t *e)
 {
-	(void)v;
-	(void)time_scale;
-	(void)e;
-	p->block_sip = 1;
-	return 0;
+	(void)a;
+	const char *reg[1];
+	char from[512], rules[768];
+	if (le_hosts(le, "registrar", reg, 1) < 1)
+		return err_set(e, ENOENT, "reg.sip_port_blocked: the lab has no registrar host");
+	int rc = le_sources(le, "worker", from, sizeof(from), e);
+	if (rc)
+		return rc;
+	/* Silently, as most firewalls do: no ICMP, no reset. */
+	snprintf(rules, sizeof(rules),
+	         "table inet lab_block {\n  chain input { type filter hook input priority filter; "
+	         "ip saddr %s th dport { 5060, 5061 } drop; }\n}",
+	         from);
+	return le_nft(le, reg[0], rules, e);
 }
 
 const struct fault fault_reg_sip_port_blocked = {
@@ -18,6 +29,5 @@ const struct fault fault_reg_sip_port_blocked = {
         .summary = "a firewall drops SIP from the workers to the registrar",
         .applied = "before the run: nftables on the registrar host",
         .reverted = "the next lab's registrar host has no firewall",
-        .params = {{NULL, NULL, NULL, NULL}},
-        .apply = apply,
+        .topology = topology,
 };

@@ -3,20 +3,18 @@
  * on that transport alone, so the test's REGISTERs meet a closed port (ICMP
  * port unreachable for UDP, a refused connection for TCP/TLS). The remedy is
  * the registrar's transport. */
-#include <string.h>
-
 #include "fault.h"
 
 static const char *const only[] = {"tls", "udp", "tcp", NULL};
 
-static int apply(struct fault_plan *p, const char *const *v, double time_scale, err_t *e)
+static int far_side(struct lab_edit *le, const struct fault_args *a, err_t *e)
 {
-	(void)time_scale;
-	(void)e;
-	p->transports_set = 1;
-	p->udp = !strcmp(v[0], "udp");
-	p->tcp = !strcmp(v[0], "tcp");
-	p->tls = !strcmp(v[0], "tls");
+	cJSON *reg = le_config(le, "registrar", e);
+	if (!reg)
+		return -ENOENT;
+	cJSON *t = cJSON_CreateArray();
+	cJSON_AddItemToArray(t, cJSON_CreateString(a->v[0].text));
+	cJSON_ReplaceItemInObjectCaseSensitive(reg, "transports", t);
 	return 0;
 }
 
@@ -25,6 +23,8 @@ const struct fault fault_reg_wrong_transport = {
         .summary = "the registrar listens on one transport only, not the test's",
         .applied = "before the run: the registrar's listening transports",
         .reverted = "the next lab's registrar listens on what the scenario says",
-        .params = {{"registrar_only", "tls", "the one transport the registrar listens on", only}},
-        .apply = apply,
+        .needs = FAULT_NEEDS_SIPLAB_REGISTRAR,
+        .params = {{"registrar_only", FP_ENUM, "tls", 0, 0, NULL,
+                    "the one transport the registrar listens on", only}},
+        .far_side = far_side,
 };

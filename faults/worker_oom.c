@@ -7,11 +7,28 @@
  * remedy is a larger limit, or fewer endpoints per worker. */
 #include "fault.h"
 
-static int apply(struct fault_plan *p, const char *const *v, double time_scale, err_t *e)
+static int topology(struct lab_edit *le, const struct fault_args *a, err_t *e)
 {
-	(void)time_scale;
-	(void)e;
-	p->worker_headroom_kb = fault_num(v[0]) * 1024;
+	(void)a;
+	return le_worker_cgroups(le, e);
+}
+
+/* Each worker that was given endpoints: its usage now plus the headroom. */
+static int run_start(struct lab_edit *le, const struct fault_args *a, err_t *e)
+{
+	long long headroom = (long long)(a->v[0].num * (1 << 20));
+	for (int i = 0; i < le_workers(le); i++) {
+		long long used = le_worker_memory(le, i);
+		if (!le_worker_endpoints(le, i))
+			continue;
+		if (used < 0 || le_worker_memory_limit(le, i, used + headroom, e)) {
+			le_note(le, "%s: cannot limit its memory", le_worker_name(le, i));
+			continue;
+		}
+		le_note(le, "fault: %s's memory limited to %.1f MB (%.1f MB in use + %g MB)",
+		        le_worker_name(le, i), (double)(used + headroom) / (1 << 20),
+		        (double)used / (1 << 20), a->v[0].num);
+	}
 	return 0;
 }
 
@@ -21,7 +38,8 @@ const struct fault fault_worker_oom = {
         .applied = "when the run starts: each worker's memory cgroup limit, set to its usage "
                    "then plus a headroom",
         .reverted = "the next lab's workers have no memory limit",
-        .params = {{"headroom_mb", "3", "memory the worker may still take once the run starts, MB",
-                    NULL}},
-        .apply = apply,
+        .params = {{"headroom_mb", FP_NUMBER, "3", 0.1, 65536, "MB",
+                    "memory the worker may still take once the run starts", NULL}},
+        .topology = topology,
+        .run_start = run_start,
 };

@@ -15,6 +15,10 @@
 #define SCN_MAX_ACTIONS  8
 #define SCN_MAX_REGIONS  8 /* "platform.worker_regions" */
 #define FAULT_MAX_PARAMS 6
+#define FAULT_TEXT       64 /* a fault parameter's word or name */
+#define FAULT_MAX_ITEMS  8  /* a fault parameter's list */
+#define FAULT_ITEM       24
+#define FAULT_MAX_TIMERS 16 /* actions one run's faults schedule */
 
 /* --- the lab network --------------------------------------------------------- */
 #define TOPO_MAX_HOSTS  64
@@ -41,6 +45,7 @@ _Static_assert(SCN_MAX_WORKERS <= PF_MAX_WORKERS,
                "the gateway must hold every worker a scenario asks for");
 _Static_assert(SCN_MAX_WORKERS + TOPO_FAR_HOSTS <= TOPO_MAX_HOSTS,
                "the standard topology must fit the workers and the far side");
+_Static_assert(SBC_MAX_STRIP <= FAULT_MAX_ITEMS, "a fault's list holds every codec an SBC strips");
 _Static_assert(TOPO_MAX_LINKS >= 2 * TOPO_MAX_HOSTS, "each host has its link, and routers more");
 
 #endif

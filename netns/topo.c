@@ -368,6 +368,11 @@ static cJSON *std_host(cJSON *hosts, const char *name, const char *role, const c
 
 char *topo_standard_json(int workers, int nat)
 {
+	return topo_standard_json_masq(workers, nat, "");
+}
+
+char *topo_standard_json_masq(int workers, int nat, const char *masquerade_flags)
+{
 	/* Addressing plan: every service host sits on its own /24 off the core
 	 * router (10.10.N.0/24, router .1, host .2); workers get 10.20.N.0/24, or
 	 * 192.168.N.0/24 behind the NAT router, which reaches the core on
@@ -399,10 +404,12 @@ char *topo_standard_json(int workers, int nat)
 		cJSON *h = std_host(hosts, "nat", "nat", "10.10.9.1");
 		cJSON *rules = cJSON_AddArrayToObject(h, "nftables");
 		cJSON_AddItemToArray(rules, cJSON_CreateString("table ip lab_nat {"));
-		cJSON_AddItemToArray(
-		        rules,
-		        cJSON_CreateString("  chain postrouting { type nat hook postrouting "
-		                           "priority srcnat; oifname \"eth0\" masquerade; }"));
+		char rule[192];
+		snprintf(rule, sizeof(rule),
+		         "  chain postrouting { type nat hook postrouting priority srcnat; oifname "
+		         "\"eth0\" masquerade%s%s; }",
+		         *masquerade_flags ? " " : "", masquerade_flags);
+		cJSON_AddItemToArray(rules, cJSON_CreateString(rule));
 		cJSON_AddItemToArray(rules, cJSON_CreateString("}"));
 		std_link(links, "core", "eth9", "10.10.9.1/24", "nat", "eth0", "10.10.9.2/24");
 		wgw_host = "nat";

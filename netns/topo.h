@@ -71,6 +71,9 @@ void topo_free(struct topo *t);
  * NAT/firewall router. Returns malloc'd JSON text (so users can print, copy
  * and edit it) — parse it with topo_parse. */
 char *topo_standard_json(int workers, int nat);
+/* The same, with the NAT router's nftables masquerade flags ("" for a
+ * port-keeping NAT, "random,fully-random" for a symmetric one). */
+char *topo_standard_json_masq(int workers, int nat, const char *masquerade_flags);
 
 /* Index of the host with that name, or -1. */
 int topo_host_index(const struct topo *t, const char *name);

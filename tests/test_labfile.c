@@ -66,7 +66,7 @@ static void test_contents(void **state)
 	const cJSON *f = cJSON_GetObjectItem(lab, "fault");
 	assert_string_equal(cJSON_GetObjectItem(f, "code")->valuestring, "reg.rate_limit");
 	const cJSON *params = cJSON_GetObjectItem(f, "params");
-	assert_string_equal(cJSON_GetObjectItem(params, "per_second")->valuestring, "3");
+	assert_int_equal(cJSON_GetObjectItem(params, "per_second")->valueint, 3);
 	/* Defaults are written out too: the answer key is complete. */
 	assert_non_null(cJSON_GetObjectItem(params, "mode"));
 	const cJSON *x = cJSON_GetObjectItem(lab, "expect");

@@ -100,16 +100,34 @@ static void on_interrupt(int sig)
 		kill(running_child, sig);
 }
 
+/* The hooks a fault implements: when it acts. */
+static void fault_when(const struct fault *f, char *buf, size_t cap)
+{
+	snprintf(buf, cap, "%s%s%s%s", f->shape ? " the lab's shape;" : "",
+	         f->topology ? " its hosts;" : "",
+	         f->far_side ? " the far side's configuration;" : "",
+	         f->run_start ? " the running lab;" : "");
+	size_t n = strlen(buf);
+	if (n)
+		buf[n - 1] = '\0';
+}
+
 static void list_faults(void)
 {
 	printf("faults (`--fault CODE[:k=v,...]`, or \"fault\" in a scenario):\n");
 	for (int i = 0; fault_catalogue[i]; i++) {
 		const struct fault *f = fault_catalogue[i];
-		printf("\n  %s\n      %s\n      applied %s\n      reverted: %s\n", f->code,
-		       f->summary, f->applied, f->reverted);
-		for (int k = 0; k < FAULT_MAX_PARAMS && f->params[k].name; k++)
-			printf("      %-14s %s (default %s)\n", f->params[k].name,
-			       f->params[k].help, f->params[k].dflt);
+		char when[96], type[320];
+		fault_when(f, when, sizeof(when));
+		printf("\n  %s\n      %s\n      applied %s\n      reverted: %s\n      acts on:%s\n",
+		       f->code, f->summary, f->applied, f->reverted, when);
+		if (f->needs & FAULT_NEEDS_SIPLAB_REGISTRAR)
+			printf("      needs: siplab's registrar (far_side.registrar \"siplab\")\n");
+		for (int k = 0; k < FAULT_MAX_PARAMS && f->params[k].name; k++) {
+			fault_param_describe(&f->params[k], type, sizeof(type));
+			printf("      %-14s %s; default %s\n      %-14s %s\n", f->params[k].name,
+			       f->params[k].help, f->params[k].dflt, "", type);
+		}
 	}
 }
 

@@ -214,8 +214,9 @@ static int read_fault_code(struct jv *c, const cJSON *v, const char *path, void 
 		return jv_bad(c, path, list, v);
 	}
 	snprintf(sf->code, sizeof(sf->code), "%s", v->valuestring);
-	for (int i = 0; i < FAULT_MAX_PARAMS && f->params[i].name; i++)
-		snprintf(sf->vals[i], sizeof(sf->vals[i]), "%s", f->params[i].dflt);
+	err_t fe;
+	if (fault_defaults(f, &sf->args, &fe))
+		return err_set(c->e, EINVAL, "%s: %s", c->origin, fe.msg);
 	return 0;
 }
 
@@ -229,7 +230,7 @@ static int read_fault_params(struct jv *c, const cJSON *v, const char *path, voi
 	if (!cJSON_IsObject(v))
 		return jv_bad(c, path, "an object of parameter values", v);
 	cJSON_ArrayForEach (it, v) {
-		char field[160], value[64];
+		char field[160];
 		snprintf(field, sizeof(field), "%s.%s", path, it->string);
 		int i = fault_param_index(f, it->string);
 		if (i < 0) {
@@ -244,16 +245,9 @@ static int read_fault_params(struct jv *c, const cJSON *v, const char *path, voi
 				         "nothing: this fault has no parameters");
 			return jv_bad(c, field, names, it);
 		}
-		if (cJSON_IsNumber(it))
-			snprintf(value, sizeof(value), "%g", it->valuedouble);
-		else if (cJSON_IsString(it))
-			snprintf(value, sizeof(value), "%s", it->valuestring);
-		else
-			return jv_bad(c, field, "a number or a string", it);
 		err_t fe;
-		if (fault_param_check(f, i, value, &fe))
-			return err_set(c->e, EINVAL, "%s: %s", c->origin, fe.msg);
-		snprintf(sf->vals[i], sizeof(sf->vals[i]), "%s", value);
+		if (fault_param_read(f, i, it, &sf->args.v[i], &fe))
+			return err_set(c->e, EINVAL, "%s: %s: %s", c->origin, field, fe.msg);
 	}
 	return 0;
 }
@@ -432,6 +426,23 @@ const struct field scenario_fields[] = {
         F_END,
 };
 
+/* A fault says what it needs of the far side; the scenario is refused here,
+ * before anything starts, in the fault's own words. */
+static int check_fault_needs(struct jv *c, const struct scenario *s)
+{
+	const struct fault *f = s->has_fault ? fault_find(s->fault.code) : NULL;
+	err_t fe;
+	if (f &&
+	    fault_check_needs(f, s->far.registrar == SCN_REG_KAMAILIO ? "kamailio" : "siplab", &fe))
+		return err_set(c->e, ENOTSUP, "%s: fault: %s", c->origin, fe.msg);
+	if (s->sbc_relay && s->far.registrar == SCN_REG_KAMAILIO)
+		return err_set(c->e, ENOTSUP,
+		               "%s: far_side.sbc.relay: the media relay is siplab's registrar's; "
+		               "this scenario's far side uses kamailio",
+		               c->origin);
+	return 0;
+}
+
 int scenario_parse(const char *json, const char *origin, struct scenario *s, err_t *e)
 {
 	struct jv c = {origin, e, s};
@@ -439,6 +450,8 @@ int scenario_parse(const char *json, const char *origin, struct scenario *s, err
 	int rc = fields_parse(&c, scenario_fields, json, s);
 	if (!rc)
 		rc = check_groups(&c, s);
+	if (!rc)
+		rc = check_fault_needs(&c, s);
 	if (!rc && !s->platform.worker_region[0])
 		snprintf(s->platform.worker_region, sizeof(s->platform.worker_region), "%s",
 		         s->region);

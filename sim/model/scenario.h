@@ -8,6 +8,7 @@
 #define SIPLAB_SCENARIO_H
 
 #include "../../lib/limits.h"
+#include "../../faults/fault.h"
 
 #include <cJSON.h>
 
@@ -94,7 +95,7 @@ struct scn_action {
  * or default), in the order of the fault's parameters. */
 struct scn_fault {
 	char code[48];
-	char vals[6][64];
+	struct fault_args args;
 };
 
 struct scenario {

@@ -13,25 +13,61 @@
 #define REGISTRAR_ADDR "10.10.2.2"
 #define CALLEE_ADDR    "10.10.3.2"
 #define DNS_ADDR       "10.10.4.2"
+#define PLATFORM_ADDR  "10.10.1.2"
+
+static void add_record(cJSON *records, const char *name, const char *type, const char *value)
+{
+	cJSON *r = cJSON_CreateObject();
+	cJSON_AddStringToObject(r, "name", name);
+	cJSON_AddStringToObject(r, "type", type);
+	cJSON_AddStringToObject(r, "value", value);
+	cJSON_AddItemToArray(records, r);
+}
+
+static void add_naptr(cJSON *records, int order, const char *service, const char *value)
+{
+	cJSON *r = cJSON_CreateObject();
+	cJSON_AddStringToObject(r, "name", "lab");
+	cJSON_AddStringToObject(r, "type", "NAPTR");
+	cJSON_AddNumberToObject(r, "order", order);
+	cJSON_AddNumberToObject(r, "preference", 10);
+	cJSON_AddStringToObject(r, "flags", "s");
+	cJSON_AddStringToObject(r, "service", service);
+	cJSON_AddStringToObject(r, "value", value);
+	cJSON_AddItemToArray(records, r);
+}
+
+static void add_srv(cJSON *records, const char *name, int port)
+{
+	cJSON *r = cJSON_CreateObject();
+	cJSON_AddStringToObject(r, "name", name);
+	cJSON_AddStringToObject(r, "type", "SRV");
+	cJSON_AddNumberToObject(r, "priority", 10);
+	cJSON_AddNumberToObject(r, "weight", 10);
+	cJSON_AddNumberToObject(r, "port", port);
+	cJSON_AddStringToObject(r, "value", "registrar.lab");
+	cJSON_AddItemToArray(records, r);
+}
 
 /* Names as a customer's would be: the registrar by name, and the domain
  * "lab" discoverable by NAPTR and SRV (RFC 3263) for transport "auto". */
-static const char dns_json[] =
-        "{\"listen\":\"" DNS_ADDR "\",\"faults\":[%s],\"records\":["
-        "{\"name\":\"registrar.lab\",\"type\":\"A\",\"value\":\"" REGISTRAR_ADDR "\"},"
-        "{\"name\":\"callee.lab\",\"type\":\"A\",\"value\":\"" CALLEE_ADDR "\"},"
-        "{\"name\":\"platform.lab\",\"type\":\"A\",\"value\":\"10.10.1.2\"},"
-        "{\"name\":\"lab\",\"type\":\"A\",\"value\":\"" REGISTRAR_ADDR "\"},"
-        "{\"name\":\"lab\",\"type\":\"NAPTR\",\"order\":10,\"preference\":10,\"flags\":\"s\","
-        "\"service\":\"SIP+D2U\",\"value\":\"_sip._udp.lab\"},"
-        "{\"name\":\"lab\",\"type\":\"NAPTR\",\"order\":20,\"preference\":10,\"flags\":\"s\","
-        "\"service\":\"SIP+D2T\",\"value\":\"_sip._tcp.lab\"},"
-        "{\"name\":\"_sip._udp.lab\",\"type\":\"SRV\",\"priority\":10,\"weight\":10,"
-        "\"port\":5060,\"value\":\"registrar.lab\"},"
-        "{\"name\":\"_sip._tcp.lab\",\"type\":\"SRV\",\"priority\":10,\"weight\":10,"
-        "\"port\":5060,\"value\":\"registrar.lab\"},"
-        "{\"name\":\"_sips._tcp.lab\",\"type\":\"SRV\",\"priority\":10,\"weight\":10,"
-        "\"port\":5061,\"value\":\"registrar.lab\"}]}";
+static cJSON *dns_config(void)
+{
+	cJSON *d = cJSON_CreateObject();
+	cJSON_AddStringToObject(d, "listen", DNS_ADDR);
+	cJSON_AddArrayToObject(d, "faults");
+	cJSON *r = cJSON_AddArrayToObject(d, "records");
+	add_record(r, "registrar.lab", "A", REGISTRAR_ADDR);
+	add_record(r, "callee.lab", "A", CALLEE_ADDR);
+	add_record(r, "platform.lab", "A", PLATFORM_ADDR);
+	add_record(r, "lab", "A", REGISTRAR_ADDR);
+	add_naptr(r, 10, "SIP+D2U", "_sip._udp.lab");
+	add_naptr(r, 20, "SIP+D2T", "_sip._tcp.lab");
+	add_srv(r, "_sip._udp.lab", 5060);
+	add_srv(r, "_sip._tcp.lab", 5060);
+	add_srv(r, "_sips._tcp.lab", 5061);
+	return d;
+}
 
 /* The Kamailio configuration's template (sim/run/kamailio.cfg.in), built
  * into the program so a run does not depend on where it is started from. */
@@ -50,34 +86,13 @@ static int write_file(const char *dir, const char *name, const char *text, char 
 	return sys_write_file(path, text, strlen(text), 1, e);
 }
 
-static void sip_timers(const struct scenario *s, char *buf, size_t cap)
+/* SIP timers for a compressed run: T1 and Timer B/F scaled with it. */
+static void add_sip_timers(cJSON *o, const struct scenario *s)
 {
 	long t1 = scenario_ms(s, 0.5);
 	t1 = t1 < 5 ? 5 : t1;
-	snprintf(buf, cap, "\"t1_ms\":%ld,\"t1x64_ms\":%ld", t1, 64 * t1);
-}
-
-/* What the faults and the scenario's SBC settings add to the registrar:
- * a rate limit, an SBC that strips codecs or relays media. */
-static void registrar_extras(const struct scenario *s, const struct fault_plan *plan, char *out,
-                             size_t cap)
-{
-	size_t n = 0;
-	out[0] = '\0';
-	if (plan->rate_per_second)
-		n += (size_t)snprintf(out + n, cap - n,
-		                      ",\"rate_limit\":{\"per_second\":%d,\"mode\":\"%s\","
-		                      "\"retry_after\":%d,\"window_ms\":%d,"
-		                      "\"exempt\":[\"" CALLEE_ADDR "\"]}",
-		                      plan->rate_per_second, plan->rate_mode, plan->retry_after,
-		                      plan->rate_window_ms);
-	if (!plan->n_strip && !s->sbc_relay)
-		return;
-	n += (size_t)snprintf(out + n, cap - n, ",\"sbc\":{\"relay\":%s,\"strip\":[",
-	                      s->sbc_relay ? "true" : "false");
-	for (int i = 0; i < plan->n_strip; i++)
-		n += (size_t)snprintf(out + n, cap - n, "%s\"%s\"", i ? "," : "", plan->strip[i]);
-	snprintf(out + n, cap - n, "]}");
+	cJSON_AddNumberToObject(o, "t1_ms", (double)t1);
+	cJSON_AddNumberToObject(o, "t1x64_ms", (double)(64 * t1));
 }
 
 /* The registrar's account pools: the far side's own when the scenario gives
@@ -92,44 +107,74 @@ static const struct scn_accounts *registrar_pool(const struct scenario *s, int i
 	return s->far.n_pools ? &s->far.pools[i] : &s->groups[i].accounts;
 }
 
-static int write_registrar(struct farside *f, const struct scenario *s,
-                           const struct fault_plan *plan, char *path, size_t cap, err_t *e)
+static cJSON *pool_json(const char *prefix, int first, int count, const char *password,
+                        const char *domain)
 {
-	int udp = plan->transports_set ? plan->udp : s->far.udp;
-	int tcp = plan->transports_set ? plan->tcp : s->far.tcp;
-	int tls = plan->transports_set ? plan->tls : s->far.tls;
-	char extras[512];
-	registrar_extras(s, plan, extras, sizeof(extras));
-	size_t size = 4096 + (size_t)(s->n_groups + s->far.n_pools) * 256;
-	char *j = malloc(size), timers[64];
-	if (!j)
-		return err_set(e, ENOMEM, "out of memory");
-	sip_timers(s, timers, sizeof(timers));
-	size_t n = (size_t)snprintf(
-	        j, size,
-	        "{\"listen\":\"" REGISTRAR_ADDR "\",\"domains\":[\"lab\",\"registrar.lab\"],"
-	        "\"transports\":[%s%s%s],\"log\":\"%s/registrar-wire.log\",\"tls_dir\":\"%s\",%s%s,"
-	        "\"account_pool\":[{\"prefix\":\"%s\",\"count\":%d,\"password\":\"%s\"}",
-	        udp ? "\"udp\"," : "", tcp ? "\"tcp\"," : "", tls ? "\"tls\"" : "", f->dir,
-	        f->tls_dir, timers, extras, s->far.callee_prefix, s->far.callee_count,
-	        f->callee_password);
-	/* A trailing comma is left when TLS is off; JSON wants none. */
-	char *comma = strstr(j, ",]");
-	if (comma)
-		memmove(comma, comma + 1, strlen(comma));
-	n = strlen(j);
+	cJSON *p = cJSON_CreateObject();
+	cJSON_AddStringToObject(p, "prefix", prefix);
+	if (first >= 0)
+		cJSON_AddNumberToObject(p, "first", first);
+	cJSON_AddNumberToObject(p, "count", count);
+	cJSON_AddStringToObject(p, "password", password);
+	if (domain)
+		cJSON_AddStringToObject(p, "domain", domain);
+	return p;
+}
+
+/* siplab's registrar as the scenario describes it; the faults edit it. */
+static cJSON *registrar_config(const struct farside *f, const struct scenario *s)
+{
+	cJSON *r = cJSON_CreateObject();
+	cJSON_AddStringToObject(r, "listen", REGISTRAR_ADDR);
+	cJSON *domains = cJSON_AddArrayToObject(r, "domains");
+	cJSON_AddItemToArray(domains, cJSON_CreateString("lab"));
+	cJSON_AddItemToArray(domains, cJSON_CreateString("registrar.lab"));
+	cJSON *t = cJSON_AddArrayToObject(r, "transports");
+	static const char *const names[] = {"udp", "tcp", "tls"};
+	const int on[] = {s->far.udp, s->far.tcp, s->far.tls};
+	for (int i = 0; i < 3; i++)
+		if (on[i])
+			cJSON_AddItemToArray(t, cJSON_CreateString(names[i]));
+	char log[PATH_MAX + 32];
+	snprintf(log, sizeof(log), "%s/registrar-wire.log", f->dir);
+	cJSON_AddStringToObject(r, "log", log);
+	cJSON_AddStringToObject(r, "tls_dir", f->tls_dir);
+	add_sip_timers(r, s);
+	if (s->sbc_relay) {
+		cJSON *sbc = cJSON_AddObjectToObject(r, "sbc");
+		cJSON_AddTrueToObject(sbc, "relay");
+		cJSON_AddArrayToObject(sbc, "strip");
+	}
+	cJSON *pools = cJSON_AddArrayToObject(r, "account_pool");
+	cJSON_AddItemToArray(pools, pool_json(s->far.callee_prefix, -1, s->far.callee_count,
+	                                      f->callee_password, NULL));
 	for (int i = 0; i < registrar_pools(s); i++) {
 		const struct scn_accounts *a = registrar_pool(s, i);
-		n += (size_t)snprintf(j + n, size - n,
-		                      ",{\"prefix\":\"%s\",\"first\":%d,\"count\":%d,\"password\":"
-		                      "\"%s\",\"domain\":\"%s\"}",
-		                      a->prefix, a->first, a->count > 0 ? a->count : 1,
-		                      plan->wrong_passwords ? "not-the-tests" : a->password,
-		                      a->domain);
+		cJSON_AddItemToArray(pools,
+		                     pool_json(a->prefix, a->first, a->count > 0 ? a->count : 1,
+		                               a->password, a->domain));
 	}
-	snprintf(j + n, size - n, "]}");
-	int rc = write_file(f->dir, "registrar.json", j, path, cap, e);
-	free(j);
+	return r;
+}
+
+/* Whether the registrar's (edited) configuration listens on a transport. */
+static int listens_on(const cJSON *reg, const char *transport)
+{
+	const cJSON *t;
+	cJSON_ArrayForEach (t, cJSON_GetObjectItemCaseSensitive(reg, "transports"))
+		if (cJSON_IsString(t) && !strcmp(t->valuestring, transport))
+			return 1;
+	return 0;
+}
+
+static int write_json(const char *dir, const char *name, const cJSON *tree, char *path, size_t cap,
+                      err_t *e)
+{
+	char *text = cJSON_Print(tree);
+	if (!text)
+		return err_set(e, ENOMEM, "out of memory writing %s", name);
+	int rc = write_file(dir, name, text, path, cap, e);
+	free(text);
 	return rc;
 }
 
@@ -201,16 +246,10 @@ static int write_kamailio(struct farside *f, const struct scenario *s, char *pat
 }
 
 static int start_registrar(struct farside *f, struct lab *lab, const struct scenario *s,
-                           const struct fault_plan *plan, const char *self, err_t *e)
+                           const cJSON *reg, const char *self, err_t *e)
 {
 	char cfg[PATH_MAX], log[PATH_MAX];
 	int rc;
-	if (s->far.registrar == SCN_REG_KAMAILIO &&
-	    (plan->rate_per_second || plan->transports_set || plan->n_strip || s->sbc_relay ||
-	     plan->wrong_passwords))
-		return err_set(e, ENOTSUP,
-		               "rate limits, transport faults and SBC settings act on siplab's "
-		               "registrar; this scenario uses Kamailio");
 	if (s->far.registrar == SCN_REG_KAMAILIO) {
 		char run[PATH_MAX];
 		snprintf(run, sizeof(run), "%s/kamailio.run", f->dir);
@@ -222,7 +261,7 @@ static int start_registrar(struct farside *f, struct lab *lab, const struct scen
 		return lab_service(lab, "registrar", argv, log, "tcp: registrar", 10000,
 		                   &f->registrar, e);
 	}
-	if ((rc = write_registrar(f, s, plan, cfg, sizeof(cfg), e)))
+	if ((rc = write_json(f->dir, "registrar.json", reg, cfg, sizeof(cfg), e)))
 		return rc;
 	snprintf(log, sizeof(log), "%s/registrar.log", f->dir);
 	char *argv[] = {(char *)self, "registrar", cfg, NULL};
@@ -230,36 +269,38 @@ static int start_registrar(struct farside *f, struct lab *lab, const struct scen
 }
 
 /* The callee pool registers over a transport the registrar listens on (the
- * far side of a test is not where the test's own mistakes are). */
-static void callee_registrar(const struct scenario *s, const struct fault_plan *plan,
-                             const char *tls_dir, char *uri, size_t cap, char *tls, size_t tcap)
+ * far side of a test is not where the test's own mistakes are), as the
+ * registrar's configuration has it after the faults. */
+static void callee_registrar(const struct scenario *s, const cJSON *reg, cJSON *cfg,
+                             const char *tls_dir)
 {
-	int udp = plan->transports_set ? plan->udp : s->far.udp;
-	int tcp = plan->transports_set ? plan->tcp : s->far.tcp;
-	tls[0] = '\0';
-	if (udp || s->far.registrar == SCN_REG_KAMAILIO) {
-		snprintf(uri, cap, "sip:" REGISTRAR_ADDR ":5060");
-	} else if (tcp) {
-		snprintf(uri, cap, "sip:" REGISTRAR_ADDR ":5060;transport=tcp");
-	} else {
-		snprintf(uri, cap, "sips:" REGISTRAR_ADDR ":5061");
-		snprintf(tls, tcap, ",\"tls_dir\":\"%s\"", tls_dir);
+	const char *uri = "sip:" REGISTRAR_ADDR ":5060";
+	if (reg && !listens_on(reg, "udp") && s->far.registrar != SCN_REG_KAMAILIO) {
+		if (listens_on(reg, "tcp")) {
+			uri = "sip:" REGISTRAR_ADDR ":5060;transport=tcp";
+		} else {
+			uri = "sips:" REGISTRAR_ADDR ":5061";
+			cJSON_AddStringToObject(cfg, "tls_dir", tls_dir);
+		}
 	}
+	cJSON_AddStringToObject(cfg, "registrar", uri);
 }
 
 static int start_callees(struct farside *f, struct lab *lab, const struct scenario *s,
-                         const struct fault_plan *plan, const char *self, err_t *e)
+                         const cJSON *reg, const char *self, err_t *e)
 {
-	char j[2048], cfg[PATH_MAX], log[PATH_MAX], timers[64], ready[64], uri[96], tls[PATH_MAX];
-	sip_timers(s, timers, sizeof(timers));
-	callee_registrar(s, plan, f->tls_dir, uri, sizeof(uri), tls, sizeof(tls));
-	snprintf(j, sizeof(j),
-	         "{\"registrar\":\"%s\",\"domain\":\"%s\",\"bind\":"
-	         "\"" CALLEE_ADDR "\",\"prefix\":\"%s\",\"count\":%d,\"password\":\"%s\","
-	         "\"behaviour\":\"%s\",%s%s}",
-	         uri, f->callee_domain, s->far.callee_prefix, s->far.callee_count,
-	         f->callee_password, s->far.callee_behaviour, timers, tls);
-	int rc = write_file(f->dir, "callees.json", j, cfg, sizeof(cfg), e);
+	char cfg[PATH_MAX], log[PATH_MAX], ready[64];
+	cJSON *c = cJSON_CreateObject();
+	callee_registrar(s, reg, c, f->tls_dir);
+	cJSON_AddStringToObject(c, "domain", f->callee_domain);
+	cJSON_AddStringToObject(c, "bind", CALLEE_ADDR);
+	cJSON_AddStringToObject(c, "prefix", s->far.callee_prefix);
+	cJSON_AddNumberToObject(c, "count", s->far.callee_count);
+	cJSON_AddStringToObject(c, "password", f->callee_password);
+	cJSON_AddStringToObject(c, "behaviour", s->far.callee_behaviour);
+	add_sip_timers(c, s);
+	int rc = write_json(f->dir, "callees.json", c, cfg, sizeof(cfg), e);
+	cJSON_Delete(c);
 	if (rc)
 		return rc;
 	snprintf(log, sizeof(log), "%s/callees.log", f->dir);
@@ -276,39 +317,55 @@ static int uses_callee_pool(const struct scenario *s)
 	return 0;
 }
 
-int farside_start(struct farside *f, struct lab *lab, const struct scenario *s,
-                  const struct fault_plan *plan, const char *self, const char *dir, err_t *e)
+/* The lab CA and certificate, made once for the run: the registrar serves
+ * TLS with them, and the workers' and callee pool's SIP stacks need one to
+ * speak TLS at all, even to a registrar that has no TLS. */
+static int make_certs(const struct farside *f, err_t *e)
+{
+	return registrar_make_certs(f->tls_dir, "registrar.lab",
+	                            "DNS:registrar.lab,DNS:lab,IP:" REGISTRAR_ADDR, e);
+}
+
+static int start_services(struct farside *f, struct lab *lab, const struct scenario *s,
+                          const cJSON *reg, const cJSON *dns, const char *self, err_t *e)
+{
+	char cfg[PATH_MAX], log[PATH_MAX];
+	int rc = write_json(f->dir, "dns.json", dns, cfg, sizeof(cfg), e);
+	if (rc)
+		return rc;
+	snprintf(log, sizeof(log), "%s/dns.log", f->dir);
+	char *argv[] = {(char *)self, "dns", cfg, NULL};
+	if ((rc = lab_service(lab, "dns", argv, log, "listening", 5000, &f->dns, e)))
+		return err_wrap(e, rc, "the lab's DNS server");
+	if ((rc = start_registrar(f, lab, s, reg, self, e)))
+		return err_wrap(e, rc, "the registrar");
+	if (uses_callee_pool(s) && (rc = start_callees(f, lab, s, reg, self, e)))
+		return err_wrap(e, rc, "the callee pool");
+	return 0;
+}
+
+int farside_start(struct farside *f, struct lab *lab, const struct scenario *s, struct lab_edit *le,
+                  const char *self, const char *dir, err_t *e)
 {
 	memset(f, 0, sizeof(*f));
 	snprintf(f->dir, sizeof(f->dir), "%s", dir);
 	snprintf(f->tls_dir, sizeof(f->tls_dir), "%s/tls", dir);
 	snprintf(f->callee_domain, sizeof(f->callee_domain), "lab");
 	snprintf(f->callee_password, sizeof(f->callee_password), "callee-secret");
-	char cfg[PATH_MAX], log[PATH_MAX], faults[160] = "", dns[sizeof(dns_json) + 160];
-	if (plan->dns_name[0])
-		snprintf(faults, sizeof(faults), "{\"name\":\"%s\",\"mode\":\"%s\"}",
-		         plan->dns_name, plan->dns_mode);
-	snprintf(dns, sizeof(dns), dns_json, faults);
 	int rc = sys_mkdir_p(dir, 0755, e);
-	/* The lab CA and certificate, made once for the run: the registrar
-	 * serves TLS with them, and the workers' and callee pool's SIP stacks
-	 * need one to speak TLS at all, even to a registrar that has no TLS. */
 	if (!rc)
-		rc = registrar_make_certs(f->tls_dir, "registrar.lab",
-		                          "DNS:registrar.lab,DNS:lab,IP:" REGISTRAR_ADDR, e);
-	if (!rc)
-		rc = write_file(dir, "dns.json", dns, cfg, sizeof(cfg), e);
+		rc = make_certs(f, e);
 	if (rc)
 		return rc;
-	snprintf(log, sizeof(log), "%s/dns.log", dir);
-	char *argv[] = {(char *)self, "dns", cfg, NULL};
-	if ((rc = lab_service(lab, "dns", argv, log, "listening", 5000, &f->dns, e)))
-		return err_wrap(e, rc, "the lab's DNS server");
-	if ((rc = start_registrar(f, lab, s, plan, self, e)))
-		return err_wrap(e, rc, "the registrar");
-	if (uses_callee_pool(s) && (rc = start_callees(f, lab, s, plan, self, e)))
-		return err_wrap(e, rc, "the callee pool");
-	return 0;
+	/* Kamailio's configuration is its own template, not a tree to edit. */
+	cJSON *reg = s->far.registrar == SCN_REG_KAMAILIO ? NULL : registrar_config(f, s);
+	cJSON *dns = dns_config();
+	rc = edits_far_side(le, reg, dns, e);
+	if (!rc)
+		rc = start_services(f, lab, s, reg, dns, self, e);
+	cJSON_Delete(reg);
+	cJSON_Delete(dns);
+	return rc;
 }
 
 static void stop(struct lab *lab, struct lab_proc **p)

@@ -6,9 +6,9 @@
 #ifndef SIPLAB_FARSIDE_H
 #define SIPLAB_FARSIDE_H
 
-#include "../../faults/fault.h"
 #include "../../netns/lab.h"
 #include "../model/scenario.h"
+#include "edits.h"
 
 struct farside {
 	struct lab_proc *dns, *registrar, *callees;
@@ -18,10 +18,11 @@ struct farside {
 	char callee_password[32];
 };
 
-/* Start the far side for scenario s; self is this program (for its
+/* Start the far side for scenario s, its configuration edited by the
+ * scenario's faults through le; self is this program (for its
  * subcommands). dir holds configurations and logs. */
-int farside_start(struct farside *f, struct lab *lab, const struct scenario *s,
-                  const struct fault_plan *plan, const char *self, const char *dir, err_t *e);
+int farside_start(struct farside *f, struct lab *lab, const struct scenario *s, struct lab_edit *le,
+                  const char *self, const char *dir, err_t *e);
 void farside_stop(struct farside *f, struct lab *lab);
 
 #endif

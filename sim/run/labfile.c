@@ -19,6 +19,19 @@ static cJSON *parsed_or_null(const char *json)
 	return v ? v : cJSON_CreateNull();
 }
 
+/* A parameter as its type is written: a number, a word, a list. */
+static cJSON *param_json(const struct fault_param *p, const struct fault_value *v)
+{
+	if (p->type == FP_INT || p->type == FP_NUMBER || p->type == FP_DURATION)
+		return cJSON_CreateNumber(v->num);
+	if (p->type != FP_LIST)
+		return cJSON_CreateString(v->text);
+	cJSON *a = cJSON_CreateArray();
+	for (int i = 0; i < v->n_items; i++)
+		cJSON_AddItemToArray(a, cJSON_CreateString(v->items[i]));
+	return a;
+}
+
 static cJSON *fault_json(const struct scenario *s)
 {
 	const struct fault *f = s->has_fault ? fault_find(s->fault.code) : NULL;
@@ -31,8 +44,8 @@ static cJSON *fault_json(const struct scenario *s)
 	cJSON_AddStringToObject(o, "reverted", f->reverted);
 	cJSON *params = cJSON_AddObjectToObject(o, "params");
 	for (int i = 0; i < FAULT_MAX_PARAMS && f->params[i].name; i++)
-		cJSON_AddStringToObject(params, f->params[i].name,
-		                        s->fault.vals[i][0] ? s->fault.vals[i] : f->params[i].dflt);
+		cJSON_AddItemToObject(params, f->params[i].name,
+		                      param_json(&f->params[i], &s->fault.args.v[i]));
 	return o;
 }
 

@@ -21,6 +21,7 @@
 #include "../../netns/ctl.h"
 #include "../../netns/lab.h"
 #include "../../lib/siplab.h"
+#include "edits.h"
 #include "farside.h"
 #include "labfile.h"
 #include "../platform/platform.h"
@@ -39,7 +40,7 @@ struct run_ctx {
 	const char *scenario_path;
 	const char *scenario_text;
 	struct scenario s;
-	struct fault_plan plan;
+	struct lab_edit le; /* the faults' edits: topology, far side, running lab */
 	char self[PATH_MAX];
 	struct lab lab;
 	struct farside far;
@@ -106,7 +107,7 @@ static int start_workers(struct run_ctx *c, const char *token, err_t *e)
 		struct lab_spawn_opts so = LAB_SPAWN_OPTS_INIT;
 		so.fd_out = so.fd_err = fd;
 		/* A cgroup of its own, so its limit can be set when the run starts. */
-		so.mem_limit = c->plan.worker_headroom_kb ? 64LL << 30 : 0;
+		so.mem_limit = c->le.worker_cgroups ? 64LL << 30 : 0;
 		int rc = lab_spawn(&c->lab, name, argv, &so, &c->workers[c->n_workers], e);
 		if (fd >= 0)
 			close(fd);
@@ -124,35 +125,6 @@ static void wait_online(struct run_ctx *c)
 	long long end = sys_now_ns() + 10000000000LL;
 	while (platform_online(&c->pf) < c->n_workers && sys_now_ns() < end)
 		platform_poll(&c->pf, 50);
-}
-
-/* worker.oom: as the run starts, the memory limit of each worker that was
- * given endpoints becomes its usage plus the fault's headroom. */
-static void limit_worker_memory(struct run_ctx *c)
-{
-	for (int i = 0; c->plan.worker_headroom_kb && i < c->n_workers; i++) {
-		struct lab_proc *p = c->workers[i];
-		char name[32];
-		snprintf(name, sizeof(name), "worker%d", i + 1);
-		const struct pf_worker *w = platform_worker(&c->pf, name);
-		if (!w || !w->n_assigned)
-			continue;
-		long long used = p->has_cg ? cgroup_memory_usage(&p->cg) : -1;
-		err_t e;
-		if (used < 0 || cgroup_set_memory_limit(
-		                        &p->cg, used + c->plan.worker_headroom_kb * 1024LL, &e)) {
-			fprintf(stderr, "siplab run: worker%d: cannot limit its memory\n", i + 1);
-			continue;
-		}
-		char what[160];
-		snprintf(what, sizeof(what),
-		         "fault: worker%d's memory limited to %.1f MB (%.1f MB in use + %ld MB)",
-		         i + 1, (double)(used + c->plan.worker_headroom_kb * 1024LL) / (1 << 20),
-		         (double)used / (1 << 20), c->plan.worker_headroom_kb / 1024);
-		labfile_note(&c->lf, platform_ms(&c->pf), "%s", what);
-		if (!c->o.quiet)
-			printf("  [%6.2f s] %s\n", platform_ms(&c->pf) / 1000.0, what);
-	}
 }
 
 static void act(struct run_ctx *c, const struct scn_action *a)
@@ -202,6 +174,7 @@ static void before_run_actions(struct run_ctx *c)
 static void timed_actions(struct run_ctx *c)
 {
 	long long run_ms = (sys_now_ns() - c->pf.run.t0) / 1000000;
+	edits_tick(&c->le, (long)run_ms);
 	for (int i = 0; i < c->s.n_actions; i++)
 		if (!c->actions_done[i] && run_ms >= scenario_ms(&c->s, c->s.actions[i].at_s)) {
 			act(c, &c->s.actions[i]);
@@ -326,7 +299,7 @@ static int run_in_lab(struct run_ctx *c)
 	c->sfd = sys_stop_signalfd();
 	fcntl(c->sfd, F_SETFL, O_NONBLOCK); /* polled between gateway rounds */
 	struct pf_env env = {.callee_count = c->s.far.callee_count};
-	int rc = farside_start(&c->far, &c->lab, &c->s, &c->plan, c->self, dir, &e);
+	int rc = farside_start(&c->far, &c->lab, &c->s, &c->le, c->self, dir, &e);
 	snprintf(env.callee_prefix, sizeof(env.callee_prefix), "%s", c->s.far.callee_prefix);
 	snprintf(env.callee_domain, sizeof(env.callee_domain), "%s", c->far.callee_domain);
 	snprintf(env.tls_dir, sizeof(env.tls_dir), "%s", c->far.tls_dir);
@@ -339,7 +312,8 @@ static int run_in_lab(struct run_ctx *c)
 		wait_online(c);
 		before_run_actions(c);
 		if (platform_start_run(&c->pf) == RUN_RUNNING) {
-			limit_worker_memory(c);
+			if (edits_run_start(&c->le, c->workers, c->n_workers, &c->pf, &e))
+				labfile_note(&c->lf, platform_ms(&c->pf), "%s", e.msg);
 			run_loop(c);
 		}
 		platform_release(&c->pf, 3000);
@@ -358,91 +332,6 @@ static int run_in_lab(struct run_ctx *c)
 	return code;
 }
 
-int runlab_plan(const struct scenario *s, struct fault_plan *plan, err_t *e)
-{
-	memset(plan, 0, sizeof(*plan));
-	if (!s->has_fault)
-		return 0;
-	const struct fault *f = fault_find(s->fault.code);
-	if (!f)
-		return err_set(e, EINVAL, "unknown fault %s", s->fault.code);
-	const char *vals[FAULT_MAX_PARAMS];
-	for (int i = 0; i < FAULT_MAX_PARAMS; i++)
-		vals[i] = s->fault.vals[i];
-	return f->apply(plan, vals, s->time_scale, e);
-}
-
-static cJSON *host_named(cJSON *topo, const char *name)
-{
-	cJSON *h;
-	cJSON_ArrayForEach (h, cJSON_GetObjectItemCaseSensitive(topo, "hosts")) {
-		const cJSON *n = cJSON_GetObjectItemCaseSensitive(h, "name");
-		if (cJSON_IsString(n) && !strcmp(n->valuestring, name))
-			return h;
-	}
-	return NULL;
-}
-
-/* The standard topology, with what the plan changes in the network: a NAT
- * router that is symmetric, a stateful firewall and conntrack timeouts. */
-static char *topology(const struct scenario *s, const struct fault_plan *plan)
-{
-	char *json = topo_standard_json(s->platform.workers, plan->nat);
-	cJSON *t = json ? cJSON_Parse(json) : NULL;
-	free(json);
-	if (!t)
-		return NULL;
-	cJSON *nat = host_named(t, "nat"), *rule;
-	cJSON *nat_rules =
-	        nat && plan->nat_random ? cJSON_GetObjectItemCaseSensitive(nat, "nftables") : NULL;
-	cJSON_ArrayForEach (rule, nat_rules) {
-		char *m = strstr(rule->valuestring, "masquerade;");
-		if (m) {
-			char fixed[256];
-			snprintf(fixed, sizeof(fixed), "%.*smasquerade random,fully-random;%s",
-			         (int)(m - rule->valuestring), rule->valuestring, m + 11);
-			cJSON_SetValuestring(rule, fixed);
-		}
-	}
-	cJSON *core = host_named(t, "core");
-	if (plan->firewall[0] && core) {
-		/* Only established flows may enter the guarded network. */
-		char r1[160], r2[160];
-		snprintf(r1, sizeof(r1),
-		         "  chain guard { type filter hook forward priority filter; ip daddr %s ct "
-		         "state established,related accept;",
-		         plan->firewall);
-		snprintf(r2, sizeof(r2), "    ip daddr %s meta l4proto udp drop; }",
-		         plan->firewall);
-		cJSON *rules = cJSON_AddArrayToObject(core, "nftables");
-		cJSON_AddItemToArray(rules, cJSON_CreateString("table inet lab_fw {"));
-		cJSON_AddItemToArray(rules, cJSON_CreateString(r1));
-		cJSON_AddItemToArray(rules, cJSON_CreateString(r2));
-		cJSON_AddItemToArray(rules, cJSON_CreateString("}"));
-	}
-	cJSON *reg = host_named(t, "registrar");
-	if (plan->block_sip && reg) {
-		/* Silently, as most firewalls do: no ICMP, no reset. */
-		cJSON *rules = cJSON_AddArrayToObject(reg, "nftables");
-		cJSON_AddItemToArray(rules, cJSON_CreateString("table inet lab_block {"));
-		cJSON_AddItemToArray(
-		        rules, cJSON_CreateString("  chain input { type filter hook input priority "
-		                                  "filter; ip saddr { 10.20.0.0/16, 10.10.9.2 } "
-		                                  "th dport { 5060, 5061 } drop; }"));
-		cJSON_AddItemToArray(rules, cJSON_CreateString("}"));
-	}
-	if (plan->conntrack_udp_s && core) {
-		cJSON *sys = cJSON_AddObjectToObject(core, "sysctls");
-		cJSON_AddNumberToObject(sys, "net.netfilter.nf_conntrack_udp_timeout",
-		                        plan->conntrack_udp_s);
-		cJSON_AddNumberToObject(sys, "net.netfilter.nf_conntrack_udp_timeout_stream",
-		                        plan->conntrack_udp_s);
-	}
-	char *out = cJSON_Print(t);
-	cJSON_Delete(t);
-	return out;
-}
-
 int runlab(const struct scenario *s, const char *path, const char *text,
            const struct runlab_opts *o)
 {
@@ -454,15 +343,16 @@ int runlab(const struct scenario *s, const char *path, const char *text,
 	c.scenario_text = text;
 	snprintf(c.self, sizeof(c.self), "%s", o->self);
 	labfile_init(&c.lf, s, path, text);
+	edits_init(&c.le, &c.s, &c.lf, o->quiet);
 	err_t e;
-	int rc = runlab_plan(s, &c.plan, &e);
-	char *json = rc ? NULL : topology(s, &c.plan);
+	char *json = NULL;
+	int rc = edits_topology(&c.le, &json, &e);
 	labfile_topology(&c.lf, json);
 	struct topo *t = NULL;
 	char rundir[PATH_MAX], name[64];
 	snprintf(name, sizeof(name), "run-%d", (int)getpid());
 	if (!rc)
-		rc = json ? topo_parse(json, "standard topology", &t, &e) : -ENOMEM;
+		rc = topo_parse(json, "standard topology", &t, &e);
 	free(json);
 	if (!rc && (rc = ctl_claim(name, rundir, sizeof(rundir), &e)))
 		topo_free(t);
@@ -476,6 +366,7 @@ int runlab(const struct scenario *s, const char *path, const char *text,
 		if (report_unstarted(o->report, text, INFRA_FAILED, &we))
 			fprintf(stderr, "siplab run: %s\n", we.msg);
 		write_labfile(&c.lf, o->report, 1);
+		edits_free(&c.le);
 		labfile_free(&c.lf);
 		return rc == -EPERM || rc == -EACCES ? EXIT_ENV : EXIT_FAIL;
 	}
@@ -490,6 +381,7 @@ int runlab(const struct scenario *s, const char *path, const char *text,
 		       c.s.platform.workers == 1 ? "" : "s", c.s.time_scale);
 	int code = run_in_lab(&c);
 	lab_down(&c.lab);
+	edits_free(&c.le);
 	labfile_free(&c.lf);
 	return code;
 }

@@ -5,7 +5,6 @@
 #ifndef SIPLAB_RUNLAB_H
 #define SIPLAB_RUNLAB_H
 
-#include "../../faults/fault.h"
 #include "../model/scenario.h"
 
 struct runlab_opts {
@@ -14,9 +13,6 @@ struct runlab_opts {
 	int quiet;          /* no progress lines */
 	const char *self;   /* this program, for the lab's own processes */
 };
-
-/* The lab plan of a scenario: its fault applied (nothing when it has none). */
-int runlab_plan(const struct scenario *s, struct fault_plan *plan, err_t *e);
 
 /* Run s. This process enters the lab's namespaces for good: call it in a
  * child. Returns EXIT_OK when the run COMPLETED with every endpoint

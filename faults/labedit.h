@@ -1,0 +1,82 @@
+/* labedit.h — what a fault may change in a lab, and nothing else: the small
+ * API behind the fault hooks (fault.h). The run implements it
+ * (sim/run/labedit.c); a fault sees only these calls, so it names hosts by
+ * role ("worker", "registrar", "router", "nat", "dns", "callee",
+ * "platform") and never by a literal address, and one lab can be edited by
+ * several faults.
+ *
+ * Which calls are allowed depends on the hook: le_nat in shape; le_hosts,
+ * le_host_net, le_sources, le_nft and le_sysctl in topology (addresses
+ * exist from then on); le_config in far_side; le_worker_* and le_at in
+ * run_start (and in what le_at calls). Any call out of its phase fails with
+ * an error that says so. */
+#ifndef SIPLAB_LABEDIT_H
+#define SIPLAB_LABEDIT_H
+
+#include <cJSON.h>
+#include <stddef.h>
+
+#include "../lib/err.h"
+
+struct lab_edit;
+
+/* --- time -------------------------------------------------------------------- */
+/* Scenario seconds as milliseconds of this (possibly compressed) run. */
+long le_ms(const struct lab_edit *le, double seconds);
+/* The scenario's time scale (1 = real time). */
+double le_time_scale(const struct lab_edit *le);
+
+/* --- shape: before the topology exists ------------------------------------------ */
+/* Put the workers behind a NAT router; masquerade_flags are nftables'
+ * ("" for a plain port-keeping masquerade, "random,fully-random" for a
+ * symmetric one). */
+int le_nat(struct lab_edit *le, const char *masquerade_flags, err_t *e);
+
+/* --- topology: hosts by role ------------------------------------------------ */
+/* The names of the hosts with this role, in order; returns how many (at most
+ * cap are written). */
+int le_hosts(const struct lab_edit *le, const char *role, const char **names, int cap);
+/* A host's own network, as CIDR ("10.20.1.0/24"). */
+int le_host_net(const struct lab_edit *le, const char *host, char *buf, size_t cap, err_t *e);
+/* A host's address. */
+int le_host_addr(const struct lab_edit *le, const char *host, char *buf, size_t cap, err_t *e);
+/* Where the traffic of every host of a role comes from as the far side sees
+ * it, as an nftables set ("{ 10.20.1.0/24, 10.20.2.0/24 }", or the NAT
+ * router's outside address when they are behind it). */
+int le_sources(const struct lab_edit *le, const char *role, char *buf, size_t cap, err_t *e);
+/* Add an nftables ruleset (complete text: "table inet NAME { ... }") to a
+ * host, loaded as it comes up. */
+int le_nft(struct lab_edit *le, const char *host, const char *ruleset, err_t *e);
+/* Set a sysctl in a host's namespace as it comes up. */
+int le_sysctl(struct lab_edit *le, const char *host, const char *key, long value, err_t *e);
+/* Give every worker process a memory cgroup of its own (no limit yet). */
+int le_worker_cgroups(struct lab_edit *le, err_t *e);
+
+/* --- far side: its configuration, before it starts ------------------------------ */
+/* The configuration tree of a far-side service ("registrar", "dns"), to edit
+ * in place; NULL (and e set) when that service has none — Kamailio's
+ * configuration is not ours to edit, which is why faults declare
+ * FAULT_NEEDS_SIPLAB_REGISTRAR. */
+cJSON *le_config(struct lab_edit *le, const char *service, err_t *e);
+/* The account prefix of the callee pool (the far side's own accounts, which
+ * a fault on the test's accounts leaves alone). */
+const char *le_callee_prefix(const struct lab_edit *le);
+
+/* --- the running lab ------------------------------------------------------------ */
+/* How many workers there are, and the name of worker i. */
+int le_workers(const struct lab_edit *le);
+const char *le_worker_name(const struct lab_edit *le, int i);
+/* Endpoints the platform gave worker i for this run. */
+int le_worker_endpoints(const struct lab_edit *le, int i);
+/* Memory worker i's cgroup uses now, in bytes; -1 without a cgroup. */
+long long le_worker_memory(const struct lab_edit *le, int i);
+int le_worker_memory_limit(struct lab_edit *le, int i, long long bytes, err_t *e);
+/* Call fn at ms of run time (from the run's start). */
+typedef int (*le_action)(struct lab_edit *le, const void *arg, err_t *e);
+int le_at(struct lab_edit *le, long ms, le_action fn, const void *arg, err_t *e);
+
+/* --- saying what was done ---------------------------------------------------------- */
+/* A line in lab.json (the answer key) and on the terminal. */
+void le_note(struct lab_edit *le, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+#endif

@@ -1,0 +1,393 @@
+/* edits.c — the lab-edit API behind the fault hooks (faults/labedit.h, and
+ * edits.h for the run's side). Edits are made on the topology's JSON and the
+ * far side's configuration trees before anything starts, and on the running
+ * lab through its processes' cgroups. Each call checks the phase it belongs
+ * to, so a fault that asks too early or too late gets an error, not a lab
+ * half-edited. */
+#define _GNU_SOURCE
+#include "edits.h"
+
+#include <arpa/inet.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../../netns/topo.h"
+
+static const char *const phase_names[] = {"shape", "topology", "far_side", "run_start"};
+
+/* A call allowed from phase `from` on (and, when `only`, in it alone). */
+static int in_phase(const struct lab_edit *le, enum le_phase from, int only, const char *call,
+                    err_t *e)
+{
+	if (le->phase >= from && (!only || le->phase == from))
+		return 0;
+	return err_set(e, EINVAL, "%s: %s is for the %s hook%s, not %s",
+	               le->current ? le->current->code : "a fault", call, phase_names[from],
+	               only ? "" : " or later", phase_names[le->phase]);
+}
+
+long le_ms(const struct lab_edit *le, double seconds)
+{
+	return scenario_ms(le->s, seconds);
+}
+
+double le_time_scale(const struct lab_edit *le)
+{
+	return le->s->time_scale;
+}
+
+void le_note(struct lab_edit *le, const char *fmt, ...)
+{
+	char what[512];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof(what), fmt, ap);
+	va_end(ap);
+	long long ms = le->pf ? platform_ms(le->pf) : 0;
+	labfile_note(le->lf, ms, "%s", what);
+	if (!le->quiet && le->phase == LE_RUN)
+		printf("  [%6.2f s] %s\n", ms / 1000.0, what);
+}
+
+/* --- shape --------------------------------------------------------------------- */
+
+int le_nat(struct lab_edit *le, const char *masquerade_flags, err_t *e)
+{
+	int rc = in_phase(le, LE_SHAPE, 1, "le_nat", e);
+	if (rc)
+		return rc;
+	if (le->nat && strcmp(le->masquerade, masquerade_flags))
+		return err_set(e, EINVAL, "two faults want different NAT routers (\"%s\", \"%s\")",
+		               le->masquerade, masquerade_flags);
+	le->nat = 1;
+	snprintf(le->masquerade, sizeof(le->masquerade), "%s", masquerade_flags);
+	return 0;
+}
+
+/* --- topology ---------------------------------------------------------------------- */
+
+static cJSON *host_json(const struct lab_edit *le, const char *name)
+{
+	cJSON *h;
+	cJSON_ArrayForEach (h, cJSON_GetObjectItemCaseSensitive(le->topo, "hosts")) {
+		const cJSON *n = cJSON_GetObjectItemCaseSensitive(h, "name");
+		if (cJSON_IsString(n) && !strcmp(n->valuestring, name))
+			return h;
+	}
+	return NULL;
+}
+
+static const char *str_of(const cJSON *o, const char *key)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+	return cJSON_IsString(v) ? v->valuestring : "";
+}
+
+int le_hosts(const struct lab_edit *le, const char *role, const char **names, int cap)
+{
+	int n = 0;
+	const cJSON *h;
+	cJSON_ArrayForEach (h, cJSON_GetObjectItemCaseSensitive(le->topo, "hosts"))
+		if (!strcmp(str_of(h, "role"), role)) {
+			if (n < cap)
+				names[n] = str_of(h, "name");
+			n++;
+		}
+	return n;
+}
+
+/* The end of a link on `host` ("a" or "b" object), and the other end. */
+static const cJSON *link_end(const struct lab_edit *le, const char *host, const cJSON **other)
+{
+	const cJSON *l;
+	cJSON_ArrayForEach (l, cJSON_GetObjectItemCaseSensitive(le->topo, "links")) {
+		const cJSON *a = cJSON_GetObjectItemCaseSensitive(l, "a");
+		const cJSON *b = cJSON_GetObjectItemCaseSensitive(l, "b");
+		if (!strcmp(str_of(a, "host"), host) || !strcmp(str_of(b, "host"), host)) {
+			int is_a = !strcmp(str_of(a, "host"), host);
+			*other = is_a ? b : a;
+			return is_a ? a : b;
+		}
+	}
+	return NULL;
+}
+
+static int host_cidr(const struct lab_edit *le, const char *host, char *addr, size_t cap,
+                     int *prefix, err_t *e)
+{
+	const cJSON *other, *end = le->topo ? link_end(le, host, &other) : NULL;
+	const char *cidr = end ? str_of(end, "addr") : "";
+	const char *slash = strchr(cidr, '/');
+	if (!slash || (size_t)(slash - cidr) >= cap)
+		return err_set(e, ENOENT, "%s: no host %s with an address in the lab",
+		               le->current ? le->current->code : "a fault", host);
+	snprintf(addr, cap, "%.*s", (int)(slash - cidr), cidr);
+	*prefix = atoi(slash + 1);
+	return 0;
+}
+
+int le_host_addr(const struct lab_edit *le, const char *host, char *buf, size_t cap, err_t *e)
+{
+	int prefix, rc = in_phase(le, LE_TOPOLOGY, 0, "le_host_addr", e);
+	return rc ? rc : host_cidr(le, host, buf, cap, &prefix, e);
+}
+
+int le_host_net(const struct lab_edit *le, const char *host, char *buf, size_t cap, err_t *e)
+{
+	char addr[64];
+	int prefix, rc = in_phase(le, LE_TOPOLOGY, 0, "le_host_net", e);
+	if (rc || (rc = host_cidr(le, host, addr, sizeof(addr), &prefix, e)))
+		return rc;
+	struct in_addr a;
+	if (inet_pton(AF_INET, addr, &a) != 1 || prefix < 0 || prefix > 32)
+		return err_set(e, EINVAL, "host %s: not an IPv4 address: %s", host, addr);
+	uint32_t mask = prefix ? htonl(~0u << (32 - prefix)) : 0;
+	a.s_addr &= mask;
+	char net[INET_ADDRSTRLEN];
+	inet_ntop(AF_INET, &a, net, sizeof(net));
+	snprintf(buf, cap, "%s/%d", net, prefix);
+	return 0;
+}
+
+/* Where a host's traffic comes from as the far side sees it: its own
+ * network, or its NAT router's outside address. */
+static int seen_from(const struct lab_edit *le, const char *host, char *buf, size_t cap, err_t *e)
+{
+	const cJSON *other;
+	if (!link_end(le, host, &other))
+		return err_set(e, ENOENT, "host %s has no link", host);
+	const char *gw = str_of(other, "host");
+	if (strcmp(str_of(host_json(le, gw), "role"), "nat"))
+		return le_host_net(le, host, buf, cap, e);
+	return le_host_addr(le, gw, buf, cap, e); /* its first link: the outside */
+}
+
+int le_sources(const struct lab_edit *le, const char *role, char *buf, size_t cap, err_t *e)
+{
+	const char *names[TOPO_MAX_HOSTS];
+	int n = le_hosts(le, role, names, TOPO_MAX_HOSTS), rc;
+	if ((rc = in_phase(le, LE_TOPOLOGY, 0, "le_sources", e)))
+		return rc;
+	if (n < 1)
+		return err_set(e, ENOENT, "the lab has no host with role %s", role);
+	size_t len = (size_t)snprintf(buf, cap, "{ ");
+	char seen[TOPO_MAX_HOSTS][64];
+	int n_seen = 0;
+	for (int i = 0; i < n && i < TOPO_MAX_HOSTS; i++) {
+		if ((rc = seen_from(le, names[i], seen[n_seen], sizeof(seen[0]), e)))
+			return rc;
+		int dup = 0;
+		for (int k = 0; k < n_seen; k++)
+			dup |= !strcmp(seen[k], seen[n_seen]);
+		if (dup)
+			continue;
+		len += (size_t)snprintf(buf + len, len < cap ? cap - len : 0, "%s%s",
+		                        n_seen ? ", " : "", seen[n_seen]);
+		n_seen++;
+	}
+	len += (size_t)snprintf(buf + len, len < cap ? cap - len : 0, " }");
+	return len < cap ? 0 : err_set(e, ENOSPC, "the sources of role %s do not fit", role);
+}
+
+int le_nft(struct lab_edit *le, const char *host, const char *ruleset, err_t *e)
+{
+	int rc = in_phase(le, LE_TOPOLOGY, 1, "le_nft", e);
+	cJSON *h = rc ? NULL : host_json(le, host);
+	if (rc || !h)
+		return rc ? rc : err_set(e, ENOENT, "le_nft: no host %s", host);
+	cJSON *rules = cJSON_GetObjectItemCaseSensitive(h, "nftables");
+	if (!rules)
+		rules = cJSON_AddArrayToObject(h, "nftables");
+	cJSON_AddItemToArray(rules, cJSON_CreateString(ruleset));
+	return 0;
+}
+
+int le_sysctl(struct lab_edit *le, const char *host, const char *key, long value, err_t *e)
+{
+	int rc = in_phase(le, LE_TOPOLOGY, 1, "le_sysctl", e);
+	cJSON *h = rc ? NULL : host_json(le, host);
+	if (rc || !h)
+		return rc ? rc : err_set(e, ENOENT, "le_sysctl: no host %s", host);
+	cJSON *sys = cJSON_GetObjectItemCaseSensitive(h, "sysctls");
+	if (!sys)
+		sys = cJSON_AddObjectToObject(h, "sysctls");
+	cJSON_DeleteItemFromObjectCaseSensitive(sys, key);
+	cJSON_AddNumberToObject(sys, key, (double)value);
+	return 0;
+}
+
+int le_worker_cgroups(struct lab_edit *le, err_t *e)
+{
+	int rc = in_phase(le, LE_TOPOLOGY, 1, "le_worker_cgroups", e);
+	if (!rc)
+		le->worker_cgroups = 1;
+	return rc;
+}
+
+/* --- far side ------------------------------------------------------------------------- */
+
+cJSON *le_config(struct lab_edit *le, const char *service, err_t *e)
+{
+	if (in_phase(le, LE_FAR_SIDE, 1, "le_config", e))
+		return NULL;
+	cJSON *c = NULL;
+	for (int i = 0; i < le->n_configs; i++)
+		if (!strcmp(le->configs[i].service, service))
+			c = le->configs[i].tree;
+	if (!c)
+		err_set(e, ENOENT, "%s: the far side has no %s configuration of siplab's here",
+		        le->current ? le->current->code : "a fault", service);
+	return c;
+}
+
+const char *le_callee_prefix(const struct lab_edit *le)
+{
+	return le->s->far.callee_prefix;
+}
+
+/* --- the running lab ------------------------------------------------------------------ */
+
+int le_workers(const struct lab_edit *le)
+{
+	return le->phase == LE_RUN ? le->n_workers : 0;
+}
+
+const char *le_worker_name(const struct lab_edit *le, int i)
+{
+	return i >= 0 && i < le->pf->n_workers ? le->pf->workers[i].name : "?";
+}
+
+int le_worker_endpoints(const struct lab_edit *le, int i)
+{
+	const struct pf_worker *w = platform_worker(le->pf, le_worker_name(le, i));
+	return w ? w->n_assigned : 0;
+}
+
+long long le_worker_memory(const struct lab_edit *le, int i)
+{
+	if (le->phase != LE_RUN || i < 0 || i >= le->n_workers || !le->workers[i]->has_cg)
+		return -1;
+	return cgroup_memory_usage(&le->workers[i]->cg);
+}
+
+int le_worker_memory_limit(struct lab_edit *le, int i, long long bytes, err_t *e)
+{
+	int rc = in_phase(le, LE_RUN, 1, "le_worker_memory_limit", e);
+	if (rc)
+		return rc;
+	if (i < 0 || i >= le->n_workers || !le->workers[i]->has_cg)
+		return err_set(e, ENOENT, "worker %d has no memory cgroup (le_worker_cgroups)", i);
+	return cgroup_set_memory_limit(&le->workers[i]->cg, bytes, e);
+}
+
+int le_at(struct lab_edit *le, long ms, le_action fn, const void *arg, err_t *e)
+{
+	int rc = in_phase(le, LE_RUN, 0, "le_at", e);
+	if (rc)
+		return rc;
+	if (le->n_timers == FAULT_MAX_TIMERS)
+		return err_set(e, ENOSPC, "%s: more than %d timed actions in one run",
+		               le->current ? le->current->code : "a fault", FAULT_MAX_TIMERS);
+	le->timers[le->n_timers++] = (struct le_timer){ms, fn, arg, le->current, 0};
+	return 0;
+}
+
+/* --- the run's side --------------------------------------------------------------------- */
+
+void edits_init(struct lab_edit *le, const struct scenario *s, struct labfile *lf, int quiet)
+{
+	memset(le, 0, sizeof(*le));
+	le->s = s;
+	le->lf = lf;
+	le->quiet = quiet;
+}
+
+void edits_free(struct lab_edit *le)
+{
+	cJSON_Delete(le->topo);
+	le->topo = NULL;
+}
+
+typedef int (*hook_fn)(struct lab_edit *, const struct fault_args *, err_t *);
+
+static hook_fn hook_of(const struct fault *f, enum le_phase p)
+{
+	switch (p) {
+	case LE_SHAPE:
+		return f->shape;
+	case LE_TOPOLOGY:
+		return f->topology;
+	case LE_FAR_SIDE:
+		return f->far_side;
+	case LE_RUN:
+		return f->run_start;
+	}
+	return NULL;
+}
+
+/* Every fault of the scenario, through the hook of this phase. */
+static int run_hooks(struct lab_edit *le, enum le_phase p, err_t *e)
+{
+	le->phase = p;
+	const struct fault *f = le->s->has_fault ? fault_find(le->s->fault.code) : NULL;
+	hook_fn h = f ? hook_of(f, p) : NULL;
+	if (!h)
+		return 0;
+	le->current = f;
+	int rc = h(le, &le->s->fault.args, e);
+	le->current = NULL;
+	return rc ? err_wrap(e, rc, "fault %s (%s hook)", f->code, phase_names[p]) : 0;
+}
+
+int edits_topology(struct lab_edit *le, char **json, err_t *e)
+{
+	int rc = run_hooks(le, LE_SHAPE, e);
+	if (rc)
+		return rc;
+	char *base = topo_standard_json_masq(le->s->platform.workers, le->nat, le->masquerade);
+	le->topo = base ? cJSON_Parse(base) : NULL;
+	free(base);
+	if (!le->topo)
+		return err_set(e, ENOMEM, "out of memory building the topology");
+	if ((rc = run_hooks(le, LE_TOPOLOGY, e)))
+		return rc;
+	*json = cJSON_Print(le->topo);
+	return *json ? 0 : err_set(e, ENOMEM, "out of memory printing the topology");
+}
+
+int edits_far_side(struct lab_edit *le, cJSON *registrar, cJSON *dns, err_t *e)
+{
+	le->n_configs = 0;
+	if (registrar)
+		le->configs[le->n_configs++] = (typeof(le->configs[0])){"registrar", registrar};
+	le->configs[le->n_configs++] = (typeof(le->configs[0])){"dns", dns};
+	int rc = run_hooks(le, LE_FAR_SIDE, e);
+	le->n_configs = 0; /* the trees stay the caller's */
+	return rc;
+}
+
+int edits_run_start(struct lab_edit *le, struct lab_proc **workers, int n, struct platform *pf,
+                    err_t *e)
+{
+	le->workers = workers;
+	le->n_workers = n;
+	le->pf = pf;
+	return run_hooks(le, LE_RUN, e);
+}
+
+void edits_tick(struct lab_edit *le, long run_ms)
+{
+	for (int i = 0; i < le->n_timers; i++) {
+		struct le_timer *t = &le->timers[i];
+		if (t->done || run_ms < t->ms)
+			continue;
+		t->done = 1;
+		le->current = t->f;
+		err_t e;
+		if (t->fn(le, t->arg, &e))
+			le_note(le, "%s: a timed action failed: %s", t->f->code, e.msg);
+		le->current = NULL;
+	}
+}

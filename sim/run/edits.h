@@ -1,0 +1,63 @@
+/* edits.h — the run's side of the lab-edit API (faults/labedit.h): the state a
+ * fault may change, and the calls that run the scenario's faults' hooks at
+ * each step of building and running the lab. The faults never see this. */
+#ifndef SIPLAB_EDITS_H
+#define SIPLAB_EDITS_H
+
+#include <cJSON.h>
+
+#include "../../faults/fault.h"
+#include "../../netns/lab.h"
+#include "../model/scenario.h"
+#include "../platform/platform.h"
+#include "labfile.h"
+
+enum le_phase { LE_SHAPE, LE_TOPOLOGY, LE_FAR_SIDE, LE_RUN };
+
+struct le_timer {
+	long ms;
+	le_action fn;
+	const void *arg;
+	const struct fault *f;
+	int done;
+};
+
+struct lab_edit {
+	enum le_phase phase;
+	const struct scenario *s;
+	struct labfile *lf;
+	int quiet;
+	const struct fault *current; /* whose hook runs: for notes and errors */
+	/* shape */
+	int nat;
+	char masquerade[48];
+	int worker_cgroups;
+	/* topology, then the far side's configurations by service name */
+	cJSON *topo;
+	struct {
+		const char *service;
+		cJSON *tree; /* the caller's */
+	} configs[4];
+	int n_configs;
+	/* the running lab */
+	struct lab_proc **workers;
+	int n_workers;
+	struct platform *pf;
+	struct le_timer timers[FAULT_MAX_TIMERS];
+	int n_timers;
+};
+
+void edits_init(struct lab_edit *le, const struct scenario *s, struct labfile *lf, int quiet);
+void edits_free(struct lab_edit *le);
+/* The topology JSON text the faults shaped and edited; malloc'd. */
+int edits_topology(struct lab_edit *le, char **json, err_t *e);
+/* Hand the far side's configuration of a service to the faults; the tree
+ * stays the caller's. registrar may be NULL (Kamailio). */
+int edits_far_side(struct lab_edit *le, cJSON *registrar, cJSON *dns, err_t *e);
+/* As the run starts: the workers' processes and the platform that runs them. */
+int edits_run_start(struct lab_edit *le, struct lab_proc **workers, int n, struct platform *pf,
+                    err_t *e);
+/* The faults' timed actions now due (run_ms from the run's start). */
+void edits_tick(struct lab_edit *le, long run_ms);
+
+#endif
