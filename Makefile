@@ -44,7 +44,8 @@ $(BUILD)/obj/%.o: %.c | $(DEPS_OK)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(shell pkg-config --cflags $(PKGS)) -c $< -o $@
 
-$(BUILD)/gen/fault_registry.c: mk/registry.sh $(wildcard faults/*.c)
+# The folder itself too: a fault removed changes its listing, not a file.
+$(BUILD)/gen/fault_registry.c: mk/registry.sh faults $(wildcard faults/*.c)
 	@mkdir -p $(dir $@)
 	bash mk/registry.sh faults > $@.tmp && mv $@.tmp $@
 

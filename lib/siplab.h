@@ -9,7 +9,10 @@ enum {
 	EXIT_OK = 0,
 	EXIT_FAIL = 1,  /* the job ran and something it checks did not hold */
 	EXIT_USAGE = 2, /* bad command line or bad input file: nothing was started */
-	EXIT_ENV = 3,   /* the machine cannot run the lab (namespaces, permissions) */
+	EXIT_ENV = 3,   /* the lab could not run the test: the machine (namespaces,
+	                 * permissions), or a lab process that failed — a worker that
+	                 * exited at start, a service that never became ready. Not a
+	                 * test result: nothing is diagnosed. */
 };
 
 #endif

@@ -61,10 +61,16 @@ static const char usage[] =
         "  --jobs N        scenarios run at once for a directory (default 3)\n"
         "  --once          stop after the first run and its diagnosis (no remedy)\n"
         "  --quiet         no progress lines\n"
+        "  --worker-program PATH\n"
+        "                  start PATH as each worker instead of this program (another\n"
+        "                  build, or a wrapper that runs it under valgrind or gdb); it is\n"
+        "                  called as PATH worker --gateway ... like `siplab worker`\n"
         "\n"
         "exit codes: 0 every step held (for a scenario without expectations: the run\n"
         "COMPLETED and every endpoint succeeded), 1 a step did not hold, 2 bad scenario\n"
-        "or usage (nothing was started), 3 the machine cannot run a lab.\n"
+        "or usage (nothing was started), 3 a lab error: the lab could not run the test\n"
+        "(the machine cannot build a lab, or a lab process failed — a worker that exited\n"
+        "at start, a service that never became ready); nothing is diagnosed then.\n"
         "\n"
         "Scenarios: scenarios/ (one per documented failure, and healthy.json); the\n"
         "report's schema: docs/report.md; diagnosis alone: `siplab diagnose REPORT`.\n"
@@ -78,6 +84,7 @@ struct run_opts {
 	const char *fault;
 	int quiet, jobs, once;
 	char self[PATH_MAX];
+	char worker_program[PATH_MAX]; /* "" = this program's own worker */
 };
 
 /* What one scenario's steps came to, for the catalogue's table. */
@@ -85,7 +92,8 @@ struct flow_result {
 	char scenario[64], fault[48], symptoms[96], diagnosis[48], remedy[24];
 	double secs;
 	int pass;
-	int gap; /* passed with a known gap in its diagnosis (expect.known_gap) */
+	int gap;       /* passed with a known gap in its diagnosis (expect.known_gap) */
+	int lab_error; /* the lab failed, not the test: nothing was diagnosed */
 };
 
 static volatile sig_atomic_t interrupted;
@@ -140,6 +148,7 @@ static int parse_opts(int argc, char **argv, struct run_opts *o)
 	                                         {"faults", no_argument, NULL, 'F'},
 	                                         {"quiet", no_argument, NULL, 'q'},
 	                                         {"once", no_argument, NULL, 'o'},
+	                                         {"worker-program", required_argument, NULL, 'w'},
 	                                         {"help", no_argument, NULL, 'h'},
 	                                         {NULL, 0, NULL, 0}};
 	memset(o, 0, sizeof(*o));
@@ -174,6 +183,14 @@ static int parse_opts(int argc, char **argv, struct run_opts *o)
 			break;
 		case 'o':
 			o->once = 1;
+			break;
+		case 'w':
+			if (access(optarg, X_OK) || !realpath(optarg, o->worker_program)) {
+				fprintf(stderr,
+				        "siplab run: --worker-program %s: not an executable file\n",
+				        optarg);
+				return -1;
+			}
 			break;
 		case 'h':
 			fputs(usage, stdout);
@@ -237,7 +254,8 @@ static int run_child(const struct scenario *s, const char *path, const char *tex
 	if (pid < 0)
 		return EXIT_ENV;
 	if (pid == 0) {
-		struct runlab_opts ro = {report, o->logs, o->quiet, o->self};
+		struct runlab_opts ro = {report, o->logs, o->quiet, o->self,
+		                         o->worker_program[0] ? o->worker_program : o->self};
 		_exit(runlab(s, path, text, &ro));
 	}
 	running_child = pid;
@@ -281,6 +299,21 @@ static int run_and_check(const struct scenario *s, const char *path, const char 
 {
 	long long t0 = sys_now_ns();
 	int code = run_child(s, path, text, report, o);
+	if (code == EXIT_ENV) {
+		/* The report says only that the infrastructure failed; diagnosing it
+		 * would present the lab's failure as the platform's. */
+		fprintf(out,
+		        "  %d run          LAB ERROR: the lab failed, not the test (see the lines "
+		        "above and lab.json); not diagnosed\n",
+		        step);
+		if (r)
+			r->lab_error = 1;
+		if (r && step == 1) {
+			snprintf(r->symptoms, sizeof(r->symptoms), "LAB ERROR");
+			snprintf(r->diagnosis, sizeof(r->diagnosis), "-");
+		}
+		return 0;
+	}
 	cJSON *rep = jv_read_tree(report);
 	if (!rep) {
 		fprintf(out, "  %d run          no report (exit %d)\n", step, code);
@@ -308,7 +341,7 @@ static int run_and_check(const struct scenario *s, const char *path, const char 
 		snprintf(r->diagnosis, sizeof(r->diagnosis), "%s%s", top,
 		         held == EXPECT_KNOWN_GAP ? " (gap)" : "");
 	}
-	if (r && held == EXPECT_KNOWN_GAP)
+	if (r && step == 1 && held == EXPECT_KNOWN_GAP)
 		r->gap = 1;
 	cJSON_Delete(d);
 	cJSON_Delete(rep);
@@ -365,7 +398,7 @@ static int flow(const char *path, const char *report, const struct run_opts *o,
 			snprintf(logs2, sizeof(logs2), "%s.remedy", o->logs);
 			o2.logs = logs2;
 		}
-		ok = run_and_check(&fixed_s, path, fixed, report2, &o2, 5, NULL, out);
+		ok = run_and_check(&fixed_s, path, fixed, report2, &o2, 5, r, out);
 		snprintf(r->remedy, sizeof(r->remedy), "%s", ok ? "verified" : "FAILED");
 	} else if (fixed) {
 		snprintf(r->remedy, sizeof(r->remedy), "not tried");
@@ -516,16 +549,18 @@ static int catalogue(const struct run_opts *o)
 			}
 	}
 	print_table(res, n, (double)(sys_now_ns() - t0) / 1e9, stdout);
-	int all = done == n;
-	for (int i = 0; i < n && res; i++)
+	int all = done == n, lab_error = 0;
+	for (int i = 0; i < n && res; i++) {
 		all &= res[i].pass;
+		lab_error |= res[i].lab_error;
+	}
 	for (int i = 0; i < n; i++)
 		free(files[i]);
 	free(files);
 	free(res);
 	free(pids);
 	free(fds);
-	return all ? EXIT_OK : EXIT_FAIL;
+	return lab_error ? EXIT_ENV : all ? EXIT_OK : EXIT_FAIL;
 }
 
 int cmd_run(int argc, char **argv)
@@ -557,7 +592,7 @@ int cmd_run(int argc, char **argv)
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	struct flow_result r;
 	int ok = flow(o.target, o.report ? o.report : "report.json", &o, &r, stdout);
-	return ok < 0 ? EXIT_USAGE : ok ? EXIT_OK : EXIT_FAIL;
+	return ok < 0 ? EXIT_USAGE : r.lab_error ? EXIT_ENV : ok ? EXIT_OK : EXIT_FAIL;
 }
 
 /* --- siplab diagnose ---------------------------------------------------------------------- */

@@ -51,6 +51,7 @@ struct run_ctx {
 	int exit_noted[64];
 	int sfd;
 	int actions_done[SCN_MAX_ACTIONS];
+	int lab_error; /* the lab failed, not the test: exit EXIT_ENV */
 };
 
 /* The gateway's socket lives in the platform host's network namespace:
@@ -100,9 +101,19 @@ static int start_workers(struct run_ctx *c, const char *token, err_t *e)
 		const struct scn_platform *pl = &c->s.platform;
 		char *region = (char *)(pl->n_regions ? pl->regions[i % pl->n_regions]
 		                                      : pl->worker_region);
-		char *argv[] = {c->self,      "worker", "--gateway", gw,         "--bind",
-		                addr,         "--name", name,        "--region", region,
-		                "--capacity", cap,      NULL};
+		char *argv[] = {(char *)c->o.worker,
+		                "worker",
+		                "--gateway",
+		                gw,
+		                "--bind",
+		                addr,
+		                "--name",
+		                name,
+		                "--region",
+		                region,
+		                "--capacity",
+		                cap,
+		                NULL};
 		int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 		struct lab_spawn_opts so = LAB_SPAWN_OPTS_INIT;
 		so.fd_out = so.fd_err = fd;
@@ -119,12 +130,49 @@ static int start_workers(struct run_ctx *c, const char *token, err_t *e)
 	return 0;
 }
 
-/* Until every worker said hello (or a few seconds passed). */
-static void wait_online(struct run_ctx *c)
+/* The last lines of a log, on one line each, for an error that must say
+ * why (the lab's directory goes with the lab unless --logs keeps it). */
+static void log_tail(const char *path, char *out, size_t cap)
+{
+	char buf[4096];
+	ssize_t n = sys_read_file(path, buf, sizeof(buf));
+	out[0] = '\0';
+	if (n <= 0)
+		return;
+	buf[n] = '\0';
+	char *p = buf + n;
+	for (int lines = 0; p > buf && lines < 5; p--)
+		lines += p[-1] == '\n';
+	size_t len = (size_t)snprintf(out, cap, "\n  its log ends:");
+	for (char *save = NULL, *l = strtok_r(p, "\n", &save); l && len < cap;
+	     l = strtok_r(NULL, "\n", &save))
+		len += (size_t)snprintf(out + len, cap - len, "\n    %s", l);
+}
+
+/* Until every worker said hello (or a few seconds passed). A worker whose
+ * process ended before the gateway ever heard of it is the lab's failure,
+ * not the platform's: the run is not a test result, and the error says
+ * which worker, how it ended and what its log says. */
+static int wait_online(struct run_ctx *c, err_t *e)
 {
 	long long end = sys_now_ns() + 10000000000LL;
-	while (platform_online(&c->pf) < c->n_workers && sys_now_ns() < end)
+	while (platform_online(&c->pf) < c->n_workers && sys_now_ns() < end) {
 		platform_poll(&c->pf, 50);
+		lab_reap(&c->lab);
+		for (int i = 0; i < c->n_workers; i++) {
+			char name[32], how[96], log[PATH_MAX], tail[640];
+			snprintf(name, sizeof(name), "worker%d", i + 1);
+			if (!c->workers[i]->done || platform_worker(&c->pf, name))
+				continue;
+			snprintf(log, sizeof(log), "%s/%s.log", c->far.dir, name);
+			log_tail(log, tail, sizeof(tail));
+			return err_set(e, ECHILD,
+			               "%s's process %s before it reached the gateway (%s)%s", name,
+			               lab_status_str(&c->workers[i]->st, how, sizeof(how)),
+			               c->o.logs ? log : "its log is kept with --logs DIR", tail);
+		}
+	}
+	return 0;
 }
 
 static void act(struct run_ctx *c, const struct scn_action *a)
@@ -284,6 +332,8 @@ static int finish(struct run_ctx *c)
 	}
 	write_labfile(&c->lf, c->o.report, 0);
 	cJSON_Delete(rep);
+	if (c->lab_error)
+		return EXIT_ENV;
 	return !rc && all_succeeded(&c->pf) ? EXIT_OK : EXIT_FAIL;
 }
 
@@ -308,8 +358,7 @@ static int run_in_lab(struct run_ctx *c)
 	platform_init(&c->pf, lfd, token, &c->s, &env);
 	c->pf.progress = c->o.quiet ? NULL : stdout;
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	if (!rc && lfd >= 0 && !(rc = start_workers(c, token, &e))) {
-		wait_online(c);
+	if (!rc && lfd >= 0 && !(rc = start_workers(c, token, &e)) && !(rc = wait_online(c, &e))) {
 		before_run_actions(c);
 		if (platform_start_run(&c->pf) == RUN_RUNNING) {
 			if (edits_run_start(&c->le, c->workers, c->n_workers, &c->pf, &e))
@@ -319,7 +368,8 @@ static int run_in_lab(struct run_ctx *c)
 		platform_release(&c->pf, 3000);
 	}
 	if (rc || lfd < 0) {
-		fprintf(stderr, "siplab run: %s\n", e.msg);
+		c->lab_error = 1;
+		fprintf(stderr, "siplab run: lab error: %s\n", e.msg);
 		labfile_note(&c->lf, platform_ms(&c->pf), "the lab did not start: %s", e.msg);
 		snprintf(c->pf.run.reason, sizeof(c->pf.run.reason), "%s", INFRA_FAILED);
 		c->pf.run.status = RUN_FAILED;
@@ -338,6 +388,8 @@ int runlab(const struct scenario *s, const char *path, const char *text,
 	static struct run_ctx c;
 	memset(&c, 0, sizeof(c));
 	c.o = *o;
+	if (!c.o.worker)
+		c.o.worker = o->self;
 	c.s = *s;
 	c.scenario_path = path;
 	c.scenario_text = text;
@@ -368,7 +420,7 @@ int runlab(const struct scenario *s, const char *path, const char *text,
 		write_labfile(&c.lf, o->report, 1);
 		edits_free(&c.le);
 		labfile_free(&c.lf);
-		return rc == -EPERM || rc == -EACCES ? EXIT_ENV : EXIT_FAIL;
+		return EXIT_ENV; /* the lab failed, not the test */
 	}
 	const struct fault *f = s->has_fault ? fault_find(s->fault.code) : NULL;
 	if (f)

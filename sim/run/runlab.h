@@ -12,6 +12,7 @@ struct runlab_opts {
 	const char *logs;   /* keep every log and configuration here (absolute), or NULL */
 	int quiet;          /* no progress lines */
 	const char *self;   /* this program, for the lab's own processes */
+	const char *worker; /* the program each worker runs (self, or --worker-program) */
 };
 
 /* Run s. This process enters the lab's namespaces for good: call it in a

@@ -1,0 +1,380 @@
+/* test_faults.c — the fault catalogue checks itself, in milliseconds and
+ * without a lab: every fault has a scenario that injects it and a rule that
+ * can name it, every code a scenario expects exists; a fault's parameters
+ * are typed (1000000 and 0.5 are values; ranges, choices and list lengths
+ * are refused with the field named); a fault refuses a far side it cannot
+ * act on; and the lab-edit API finds hosts by role, keeps each call to its
+ * hook, and builds what the faults asked for. */
+#define _GNU_SOURCE
+#include "harness.h"
+
+#include <cJSON.h>
+#include <errno.h>
+#include <limits.h>
+
+#include "../diagnose/diagnose.h"
+#include "../faults/fault.h"
+#include "../lib/jsonv.h"
+#include "../sim/model/scenario.h"
+#include "../sim/run/edits.h"
+#include "../sim/run/labfile.h"
+
+/* --- the catalogue crossed with the rules and scenarios/ ---------------------------- */
+
+static int rule_exists(const char *code)
+{
+	if (!strcmp(code, "healthy"))
+		return 1;
+	for (int s = 0; dx_sections[s]; s++)
+		for (const struct dx_rule *r = dx_sections[s]; r->code; r++)
+			if (!strcmp(r->code, code))
+				return 1;
+	return 0;
+}
+
+/* Each scenario file: its fault's code, and every code its expectations name. */
+struct scn_file {
+	char name[64], fault[48];
+	char codes[4][48];
+	int n_codes;
+};
+
+static void expected_codes(const cJSON *expect, struct scn_file *f)
+{
+	static const char *const keys[] = {"diagnosis", "diagnosis_today", NULL};
+	for (int k = 0; keys[k]; k++) {
+		const cJSON *v = cJSON_GetObjectItemCaseSensitive(expect, keys[k]);
+		if (cJSON_IsString(v) && f->n_codes < 4)
+			snprintf(f->codes[f->n_codes++], sizeof(f->codes[0]), "%s", v->valuestring);
+	}
+}
+
+static int read_scenarios(struct scn_file *out, int cap)
+{
+	int n = 0;
+	DIR *d = opendir("scenarios");
+	assert_non_null(d);
+	struct dirent *de;
+	while ((de = readdir(d)) && n < cap) {
+		size_t len = strlen(de->d_name);
+		if (len < 6 || strcmp(de->d_name + len - 5, ".json"))
+			continue;
+		char path[PATH_MAX], *text = NULL;
+		snprintf(path, sizeof(path), "scenarios/%s", de->d_name);
+		struct scenario *s = malloc(sizeof(*s));
+		err_t e;
+		assert_non_null(s);
+		if (scenario_load(path, s, &e))
+			fail_msg("%s", e.msg);
+		struct scn_file *f = &out[n++];
+		memset(f, 0, sizeof(*f));
+		snprintf(f->name, sizeof(f->name), "%s", de->d_name);
+		snprintf(f->fault, sizeof(f->fault), "%s", s->has_fault ? s->fault.code : "");
+		free(s);
+		assert_int_equal(jv_read_file(path, &text, &e), 0);
+		cJSON *root = cJSON_Parse(text);
+		free(text);
+		expected_codes(cJSON_GetObjectItemCaseSensitive(root, "expect"), f);
+		const cJSON *remedy = cJSON_GetObjectItemCaseSensitive(root, "remedy");
+		expected_codes(cJSON_GetObjectItemCaseSensitive(remedy, "expect"), f);
+		cJSON_Delete(root);
+	}
+	closedir(d);
+	return n;
+}
+
+static void test_catalogue_crossed(void **state)
+{
+	(void)state;
+	static struct scn_file files[128];
+	int n = read_scenarios(files, 128);
+	assert_true(n > 0);
+	for (int i = 0; i < n; i++)
+		for (int k = 0; k < files[i].n_codes; k++)
+			if (!rule_exists(files[i].codes[k]))
+				fail_msg("%s expects %s: no rule has that code", files[i].name,
+				         files[i].codes[k]);
+	for (int i = 0; fault_catalogue[i]; i++) {
+		const struct fault *f = fault_catalogue[i];
+		struct fault_args a;
+		err_t e;
+		if (fault_defaults(f, &a, &e))
+			fail_msg("%s: its defaults are refused: %s", f->code, e.msg);
+		if (!rule_exists(f->code))
+			fail_msg("fault %s: no diagnosis rule can name it", f->code);
+		if (!f->shape && !f->topology && !f->far_side && !f->run_start)
+			fail_msg("fault %s: no hook, so no mechanism", f->code);
+		int scenario = 0;
+		for (int k = 0; k < n; k++)
+			scenario |= !strcmp(files[k].fault, f->code);
+		if (!scenario)
+			fail_msg("fault %s: no scenario in scenarios/ injects it", f->code);
+	}
+}
+
+/* --- typed parameters ------------------------------------------------------------ */
+
+/* Read parameter `name` of fault `code` from JSON text; the error in e. */
+static int read_param(const char *code, const char *name, const char *json, struct fault_value *v,
+                      err_t *e)
+{
+	const struct fault *f = fault_find(code);
+	assert_non_null(f);
+	int i = fault_param_index(f, name);
+	assert_true(i >= 0);
+	cJSON *j = cJSON_Parse(json);
+	assert_non_null(j);
+	int rc = fault_param_read(f, i, j, v, e);
+	cJSON_Delete(j);
+	return rc;
+}
+
+static void refused(const char *code, const char *name, const char *json, const char *words)
+{
+	struct fault_value v;
+	err_t e;
+	assert_int_equal(read_param(code, name, json, &v, &e), -EINVAL);
+	if (!strstr(e.msg, words) || !strstr(e.msg, name) || !strstr(e.msg, code))
+		fail_msg("%s %s=%s: the error does not say \"%s\": %s", code, name, json, words,
+		         e.msg);
+}
+
+static void test_params_typed(void **state)
+{
+	(void)state;
+	struct fault_value v;
+	err_t e;
+	/* Numbers are numbers: no round trip through "%g" text. */
+	assert_int_equal(read_param("reg.rate_limit", "per_second", "1000000", &v, &e), 0);
+	assert_true(v.num == 1000000);
+	assert_int_equal(read_param("reg.rate_limit", "per_second", "\"1e6\"", &v, &e), 0);
+	assert_true(v.num == 1000000);
+	assert_int_equal(read_param("worker.oom", "headroom_mb", "0.5", &v, &e), 0);
+	assert_true(v.num == 0.5);
+	refused("reg.rate_limit", "per_second", "0.5", "a whole number");
+	refused("reg.rate_limit", "per_second", "2000000", "1 to 1e+06");
+	refused("reg.rate_limit", "per_second", "\"ten\"", "a whole number");
+	refused("media.conntrack_expiry", "timeout_s", "0", "seconds of scenario time");
+	/* Words from their choices, in the catalogue's spelling. */
+	assert_int_equal(read_param("reg.wrong_transport", "registrar_only", "\"UDP\"", &v, &e), 0);
+	assert_string_equal(v.text, "udp");
+	refused("reg.rate_limit", "mode", "\"504\"", "one of 503, drop, 403, 429");
+	refused("reg.dns_failure", "name", "\"bad name!\"", "a name");
+	/* Lists: an array or words with commas; their length and items checked. */
+	assert_int_equal(
+	        read_param("neg.sbc_codec_stripping", "strip", "[\"pcma\", \"G722\"]", &v, &e), 0);
+	assert_int_equal(v.n_items, 2);
+	assert_string_equal(v.items[0], "PCMA");
+	assert_int_equal(read_param("neg.sbc_codec_stripping", "strip", "\"opus, PCMU\"", &v, &e),
+	                 0);
+	assert_int_equal(v.n_items, 2);
+	refused("neg.sbc_codec_stripping", "strip", "\"AMR\"", "of PCMU, PCMA, G722, opus");
+	refused("neg.sbc_codec_stripping", "strip", "[]", "1 to 8");
+	refused("neg.sbc_codec_stripping", "strip",
+	        "[\"PCMU\",\"PCMA\",\"G722\",\"opus\",\"PCMU\",\"PCMA\",\"G722\",\"opus\","
+	        "\"PCMU\"]",
+	        "1 to 8");
+}
+
+/* --- scenarios with faults ------------------------------------------------------------ */
+
+/* scenarios/healthy.json with `patch` merged in, parsed. */
+static int healthy_with(const char *patch, struct scenario *s, err_t *e)
+{
+	char *text = NULL;
+	assert_int_equal(jv_read_file("scenarios/healthy.json", &text, e), 0);
+	cJSON *root = cJSON_Parse(text), *p = cJSON_Parse(patch);
+	free(text);
+	assert_non_null(p);
+	root = json_merge_patch(root, p);
+	cJSON_Delete(p);
+	text = cJSON_Print(root);
+	cJSON_Delete(root);
+	int rc = scenario_parse(text, "healthy+patch", s, e);
+	free(text);
+	return rc;
+}
+
+static void test_needs_refuse_kamailio(void **state)
+{
+	(void)state;
+	static struct scenario s;
+	err_t e;
+	int rc = healthy_with("{\"far_side\":{\"registrar\":\"kamailio\"},"
+	                      "\"fault\":{\"code\":\"reg.rate_limit\"}}",
+	                      &s, &e);
+	assert_int_equal(rc, -ENOTSUP);
+	assert_non_null(strstr(e.msg, "reg.rate_limit acts on siplab's registrar"));
+	assert_non_null(strstr(e.msg, "kamailio"));
+	/* A fault on the network is fine with either registrar. */
+	assert_int_equal(healthy_with("{\"far_side\":{\"registrar\":\"kamailio\"},"
+	                              "\"fault\":{\"code\":\"reg.sip_port_blocked\"}}",
+	                              &s, &e),
+	                 0);
+	/* A parameter error names the field. */
+	rc = healthy_with("{\"fault\":{\"code\":\"reg.rate_limit\",\"params\":{\"per_second\":0}}}",
+	                  &s, &e);
+	assert_int_equal(rc, -EINVAL);
+	assert_non_null(strstr(e.msg, "fault.params.per_second"));
+}
+
+/* --- the lab-edit API ------------------------------------------------------------------ */
+
+struct edited {
+	struct scenario s;
+	struct labfile lf;
+	struct lab_edit le;
+	cJSON *topo;
+};
+
+static void edit(struct edited *x, const char *patch)
+{
+	err_t e;
+	char *json = NULL;
+	if (healthy_with(patch, &x->s, &e))
+		fail_msg("%s", e.msg);
+	labfile_init(&x->lf, &x->s, "healthy+patch", "{}");
+	edits_init(&x->le, &x->s, &x->lf, 1);
+	if (edits_topology(&x->le, &json, &e))
+		fail_msg("%s", e.msg);
+	x->topo = cJSON_Parse(json);
+	free(json);
+	assert_non_null(x->topo);
+}
+
+static void edited_free(struct edited *x)
+{
+	cJSON_Delete(x->topo);
+	edits_free(&x->le);
+	labfile_free(&x->lf);
+}
+
+static const cJSON *host(const cJSON *topo, const char *name)
+{
+	const cJSON *h;
+	cJSON_ArrayForEach (h, cJSON_GetObjectItemCaseSensitive(topo, "hosts"))
+		if (!strcmp(cJSON_GetObjectItemCaseSensitive(h, "name")->valuestring, name))
+			return h;
+	return NULL;
+}
+
+static char *nft_of(const cJSON *topo, const char *name)
+{
+	return cJSON_PrintUnformatted(
+	        cJSON_GetObjectItemCaseSensitive(host(topo, name), "nftables"));
+}
+
+static void test_edits_by_role(void **state)
+{
+	(void)state;
+	static struct edited x;
+	char buf[256];
+	err_t e;
+	/* The registrar's firewall names the workers' networks, found by role. */
+	edit(&x, "{\"fault\":{\"code\":\"reg.sip_port_blocked\"}}");
+	char *nft = nft_of(x.topo, "registrar");
+	assert_non_null(strstr(nft, "ip saddr { 10.20.1.0/24, 10.20.2.0/24 } th dport"));
+	free(nft);
+	assert_null(host(x.topo, "nat"));
+	edited_free(&x);
+	/* Behind the symmetric NAT, the far side sees the NAT router's address. */
+	edit(&x, "{\"fault\":{\"code\":\"media.symmetric_nat\"}}");
+	nft = nft_of(x.topo, "nat");
+	assert_non_null(strstr(nft, "masquerade random,fully-random;"));
+	free(nft);
+	assert_int_equal(le_sources(&x.le, "worker", buf, sizeof(buf), &e), 0);
+	assert_string_equal(buf, "{ 10.10.9.2 }");
+	edited_free(&x);
+	/* The conntrack guard: the first worker's network, on the router. */
+	edit(&x, "{\"fault\":{\"code\":\"media.conntrack_expiry\",\"params\":{\"timeout_s\":25}}}");
+	nft = nft_of(x.topo, "core");
+	assert_non_null(strstr(nft, "ip daddr 10.20.1.0/24 ct state established,related accept"));
+	free(nft);
+	const cJSON *sys = cJSON_GetObjectItemCaseSensitive(host(x.topo, "core"), "sysctls");
+	/* 25 s at the scenario's time scale of 0.1, rounded up. */
+	assert_int_equal(
+	        cJSON_GetObjectItemCaseSensitive(sys, "net.netfilter.nf_conntrack_udp_timeout")
+	                ->valueint,
+	        3);
+	edited_free(&x);
+}
+
+static void test_edits_keep_their_phase(void **state)
+{
+	(void)state;
+	static struct edited x;
+	err_t e;
+	edit(&x, "{}");
+	/* After the topology: no NAT any more, no far-side configuration yet. */
+	assert_int_equal(le_nat(&x.le, "", &e), -EINVAL);
+	assert_non_null(strstr(e.msg, "le_nat is for the shape hook"));
+	assert_null(le_config(&x.le, "registrar", &e));
+	assert_non_null(strstr(e.msg, "le_config is for the far_side hook"));
+	assert_int_equal(le_worker_memory_limit(&x.le, 0, 1 << 20, &e), -EINVAL);
+	assert_int_equal(le_host_net(&x.le, "nosuchhost", (char[64]){0}, 64, &e), -ENOENT);
+	edited_free(&x);
+}
+
+/* The far side's configuration as the faults leave it. */
+static void test_edits_far_side(void **state)
+{
+	(void)state;
+	static struct edited x;
+	err_t e;
+	edit(&x, "{\"fault\":{\"code\":\"reg.rate_limit\",\"params\":{\"per_second\":7,"
+	         "\"mode\":\"drop\"}}}");
+	cJSON *reg =
+	        cJSON_Parse("{\"transports\":[\"udp\"],\"account_pool\":[{\"prefix\":\"callee\","
+	                    "\"password\":\"c\"},{\"prefix\":\"caller\",\"password\":\"p\"}]}");
+	cJSON *dns = cJSON_Parse("{\"faults\":[]}");
+	assert_int_equal(edits_far_side(&x.le, reg, dns, &e), 0);
+	const cJSON *rl = cJSON_GetObjectItemCaseSensitive(reg, "rate_limit");
+	assert_int_equal(cJSON_GetObjectItemCaseSensitive(rl, "per_second")->valueint, 7);
+	assert_string_equal(cJSON_GetObjectItemCaseSensitive(rl, "mode")->valuestring, "drop");
+	/* One second of scenario time at scale 0.1. */
+	assert_int_equal(cJSON_GetObjectItemCaseSensitive(rl, "window_ms")->valueint, 100);
+	char *exempt = cJSON_PrintUnformatted(cJSON_GetObjectItemCaseSensitive(rl, "exempt"));
+	assert_string_equal(exempt, "[\"10.10.3.2\"]");
+	free(exempt);
+	edited_free(&x);
+	/* Wrong passwords for the test's accounts, not for the far side's own. */
+	edit(&x, "{\"fault\":{\"code\":\"reg.bad_credentials\"}}");
+	assert_int_equal(edits_far_side(&x.le, reg, dns, &e), 0);
+	const cJSON *pools = cJSON_GetObjectItemCaseSensitive(reg, "account_pool");
+	assert_string_equal(
+	        cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(pools, 0), "password")
+	                ->valuestring,
+	        "c");
+	assert_string_equal(
+	        cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(pools, 1), "password")
+	                ->valuestring,
+	        "not-the-tests");
+	edited_free(&x);
+	/* A DNS failure is one more answer in the DNS server's faults. */
+	edit(&x, "{\"fault\":{\"code\":\"reg.dns_failure\",\"params\":{\"mode\":\"servfail\"}}}");
+	assert_int_equal(edits_far_side(&x.le, NULL, dns, &e), 0);
+	char *faults = cJSON_PrintUnformatted(cJSON_GetObjectItemCaseSensitive(dns, "faults"));
+	assert_string_equal(faults, "[{\"name\":\"registrar.lab\",\"mode\":\"servfail\"}]");
+	free(faults);
+	/* Without siplab's registrar, a fault that needs it gets a clear error. */
+	edited_free(&x);
+	edit(&x, "{\"fault\":{\"code\":\"reg.wrong_transport\"}}");
+	assert_int_not_equal(edits_far_side(&x.le, NULL, dns, &e), 0);
+	assert_non_null(strstr(e.msg, "no registrar configuration"));
+	edited_free(&x);
+	cJSON_Delete(reg);
+	cJSON_Delete(dns);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	        cmocka_unit_test(test_catalogue_crossed),
+	        cmocka_unit_test(test_params_typed),
+	        cmocka_unit_test(test_needs_refuse_kamailio),
+	        cmocka_unit_test(test_edits_by_role),
+	        cmocka_unit_test(test_edits_keep_their_phase),
+	        cmocka_unit_test(test_edits_far_side),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
