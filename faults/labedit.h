@@ -49,6 +49,10 @@ int le_sources(const struct lab_edit *le, const char *role, char *buf, size_t ca
 int le_nft(struct lab_edit *le, const char *host, const char *ruleset, err_t *e);
 /* Set a sysctl in a host's namespace as it comes up. */
 int le_sysctl(struct lab_edit *le, const char *host, const char *key, long value, err_t *e);
+/* Add a host with this role on a network of its own off the core router
+ * (the far side's side of the lab: a second registrar, an impairing hop);
+ * its address is then known to le_host_addr. */
+int le_add_host(struct lab_edit *le, const char *name, const char *role, err_t *e);
 /* Give every worker process a memory cgroup of its own (no limit yet). */
 int le_worker_cgroups(struct lab_edit *le, err_t *e);
 

@@ -18,6 +18,7 @@
 #include "../sim/model/scenario.h"
 #include "../sim/run/edits.h"
 #include "../sim/run/labfile.h"
+#include "../netns/topo.h"
 
 /* --- the catalogue crossed with the rules and scenarios/ ---------------------------- */
 
@@ -299,6 +300,32 @@ static void test_edits_by_role(void **state)
 	edited_free(&x);
 }
 
+/* A host added by a fault gets its own network off the router, and the
+ * lab is built from what the faults left: the topology still parses. */
+static void test_edits_add_host(void **state)
+{
+	(void)state;
+	static struct edited x;
+	char buf[64];
+	err_t e;
+	struct topo *t = NULL;
+	edit(&x, "{}");
+	x.le.phase = LE_TOPOLOGY; /* as a topology hook would see it */
+	assert_int_equal(le_add_host(&x.le, "impair", "host", &e), 0);
+	assert_int_equal(le_add_host(&x.le, "impair", "host", &e), -EEXIST);
+	assert_int_equal(le_host_addr(&x.le, "impair", buf, sizeof(buf), &e), 0);
+	assert_string_equal(buf, "10.10.30.2");
+	const char *names[2];
+	assert_int_equal(le_hosts(&x.le, "host", names, 2), 1);
+	char *json = cJSON_Print(x.le.topo);
+	if (topo_parse(json, "edited", &t, &e))
+		fail_msg("%s", e.msg);
+	assert_true(topo_host_index(t, "impair") >= 0);
+	topo_free(t);
+	free(json);
+	edited_free(&x);
+}
+
 static void test_edits_keep_their_phase(void **state)
 {
 	(void)state;
@@ -366,6 +393,38 @@ static void test_edits_far_side(void **state)
 	cJSON_Delete(dns);
 }
 
+/* Timed actions fire once, when their time has come, in the run phase only. */
+static int fired;
+static int count_fired(struct lab_edit *le, const void *arg, err_t *e)
+{
+	(void)le;
+	(void)e;
+	fired += *(const int *)arg;
+	return 0;
+}
+
+static void test_edits_timed(void **state)
+{
+	(void)state;
+	static struct edited x;
+	static const int one = 1;
+	err_t e;
+	edit(&x, "{}");
+	assert_int_equal(le_at(&x.le, 100, count_fired, &one, &e), -EINVAL);
+	assert_int_equal(edits_run_start(&x.le, NULL, 0, NULL, &e), 0);
+	assert_int_equal(le_at(&x.le, 100, count_fired, &one, &e), 0);
+	fired = 0;
+	edits_tick(&x.le, 99);
+	assert_int_equal(fired, 0);
+	edits_tick(&x.le, 100);
+	edits_tick(&x.le, 250);
+	assert_int_equal(fired, 1);
+	for (int i = 1; i < FAULT_MAX_TIMERS; i++)
+		assert_int_equal(le_at(&x.le, 1, count_fired, &one, &e), 0);
+	assert_int_equal(le_at(&x.le, 1, count_fired, &one, &e), -ENOSPC);
+	edited_free(&x);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -373,8 +432,10 @@ int main(void)
 	        cmocka_unit_test(test_params_typed),
 	        cmocka_unit_test(test_needs_refuse_kamailio),
 	        cmocka_unit_test(test_edits_by_role),
+	        cmocka_unit_test(test_edits_add_host),
 	        cmocka_unit_test(test_edits_keep_their_phase),
 	        cmocka_unit_test(test_edits_far_side),
+	        cmocka_unit_test(test_edits_timed),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -218,6 +218,52 @@ int le_sysctl(struct lab_edit *le, const char *host, const char *key, long value
 	return 0;
 }
 
+/* Added hosts take 10.10.N.0/24 from N = 30 up: the standard topology uses
+ * 1 to 9 for its services and the NAT router. */
+#define ADDED_NET_FIRST 30
+
+int le_add_host(struct lab_edit *le, const char *name, const char *role, err_t *e)
+{
+	int rc = in_phase(le, LE_TOPOLOGY, 1, "le_add_host", e);
+	if (rc)
+		return rc;
+	if (host_json(le, name))
+		return err_set(e, EEXIST, "le_add_host: the lab already has a host %s", name);
+	cJSON *hosts = cJSON_GetObjectItemCaseSensitive(le->topo, "hosts");
+	int net = ADDED_NET_FIRST + le->n_added;
+	if (cJSON_GetArraySize(hosts) >= TOPO_MAX_HOSTS || net > 254)
+		return err_set(e, ENOSPC, "le_add_host %s: the lab has no room for another host",
+		               name);
+	char gw[32], a[32], b[32], ifname[16];
+	snprintf(gw, sizeof(gw), "10.10.%d.1", net);
+	snprintf(a, sizeof(a), "10.10.%d.1/24", net);
+	snprintf(b, sizeof(b), "10.10.%d.2/24", net);
+	snprintf(ifname, sizeof(ifname), "eth%d", net);
+	cJSON *h = cJSON_CreateObject(), *route = cJSON_CreateObject();
+	cJSON_AddStringToObject(h, "name", name);
+	cJSON_AddStringToObject(h, "role", role);
+	cJSON_AddStringToObject(route, "to", "default");
+	cJSON_AddStringToObject(route, "via", gw);
+	cJSON_AddItemToArray(cJSON_AddArrayToObject(h, "routes"), route);
+	cJSON_AddItemToArray(hosts, h);
+	cJSON *link = cJSON_CreateObject(), *ea = cJSON_CreateObject(), *eb = cJSON_CreateObject();
+	const char *router[1];
+	if (le_hosts(le, "router", router, 1) < 1)
+		return err_set(e, ENOENT, "le_add_host: the lab has no router to attach %s to",
+		               name);
+	cJSON_AddStringToObject(ea, "host", router[0]);
+	cJSON_AddStringToObject(ea, "ifname", ifname);
+	cJSON_AddStringToObject(ea, "addr", a);
+	cJSON_AddStringToObject(eb, "host", name);
+	cJSON_AddStringToObject(eb, "ifname", "eth0");
+	cJSON_AddStringToObject(eb, "addr", b);
+	cJSON_AddItemToObject(link, "a", ea);
+	cJSON_AddItemToObject(link, "b", eb);
+	cJSON_AddItemToArray(cJSON_GetObjectItemCaseSensitive(le->topo, "links"), link);
+	le->n_added++;
+	return 0;
+}
+
 int le_worker_cgroups(struct lab_edit *le, err_t *e)
 {
 	int rc = in_phase(le, LE_TOPOLOGY, 1, "le_worker_cgroups", e);

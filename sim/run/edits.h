@@ -32,6 +32,7 @@ struct lab_edit {
 	int nat;
 	char masquerade[48];
 	int worker_cgroups;
+	int n_added; /* hosts added by le_add_host */
 	/* topology, then the far side's configurations by service name */
 	cJSON *topo;
 	struct {
