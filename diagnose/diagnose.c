@@ -202,6 +202,9 @@ static void endpoint_facts(const cJSON *rec, struct dx_ep *e)
 	e->reason = str(rec, "reason");
 	e->code = (int)num(rec, "sip_code", 0);
 	e->code_local = !strcmp(str(rec, "sip_code_source"), "local");
+	const cJSON *f = cJSON_GetObjectItemCaseSensitive(rec, "failure");
+	e->fail = ep_failure_from_name(str(f, "kind"));
+	e->fail_by = fail_source_from_name(str(f, "source"));
 	e->caller = cJSON_GetObjectItemCaseSensitive(rec, "target") != NULL;
 	const cJSON *t = cJSON_GetObjectItemCaseSensitive(rec, "times_ms");
 	e->registered = cJSON_GetObjectItemCaseSensitive(t, "registered") != NULL;
@@ -226,8 +229,7 @@ static void worker_facts(const cJSON *w, struct dx_evidence *ev)
 	ev->online_workers += !strcmp(x->status, "ONLINE");
 	const cJSON *e, *s;
 	cJSON_ArrayForEach (e, cJSON_GetObjectItemCaseSensitive(w, "events")) {
-		const char *what = str(e, "event");
-		if (strstr(what, "OFFLINE") && !x->lost) {
+		if (wk_event_from_name(str(e, "kind")) == WK_EVENT_OFFLINE && !x->lost) {
 			x->lost = 1;
 			x->lost_t = num(e, "t_ms", 0);
 		}
@@ -261,6 +263,8 @@ static int evidence_read(const cJSON *rep, struct dx_evidence *ev)
 	const cJSON *run = cJSON_GetObjectItemCaseSensitive(rep, "run");
 	ev->status = str(run, "status");
 	ev->reason = str(run, "reason");
+	ev->reason_code = run_reason_from_name(str(run, "reason_code"));
+	ev->schema_version = (int)num(rep, "schema_version", 1);
 	const cJSON *eps = cJSON_GetObjectItemCaseSensitive(rep, "endpoints"), *e;
 	ev->eps = calloc((size_t)cJSON_GetArraySize(eps) + 1, sizeof(*ev->eps));
 	if (!ev->eps)
@@ -332,9 +336,17 @@ static cJSON *what_was_seen(const struct dx_evidence *ev)
 {
 	cJSON *saw = cJSON_CreateArray();
 	char line[256];
-	snprintf(line, sizeof(line), "run %s with %d endpoints%s%s", ev->status, ev->n,
-	         *ev->reason ? ": " : "", ev->reason);
+	snprintf(line, sizeof(line), "run %s with %d endpoints%s%s%s%s%s", ev->status, ev->n,
+	         *ev->reason ? ": " : "", ev->reason, ev->reason_code ? " (" : "",
+	         run_reason_name(ev->reason_code), ev->reason_code ? ")" : "");
 	cJSON_AddItemToArray(saw, cJSON_CreateString(line));
+	if (ev->schema_version < REPORT_SCHEMA_VERSION) {
+		snprintf(line, sizeof(line),
+		         "the report is of schema %d: the rules read the codes of schema %d "
+		         "(reason_code, failure, event kinds), which it does not carry",
+		         ev->schema_version, REPORT_SCHEMA_VERSION);
+		cJSON_AddItemToArray(saw, cJSON_CreateString(line));
+	}
 	const cJSON *outs = cJSON_GetObjectItemCaseSensitive(
 	        cJSON_GetObjectItemCaseSensitive(ev->report, "totals"), "outcomes");
 	char *o = outs ? cJSON_PrintUnformatted(outs) : NULL;
@@ -345,9 +357,10 @@ static cJSON *what_was_seen(const struct dx_evidence *ev)
 		const struct dx_ep *e = &ev->eps[i];
 		if (!dx_failed(e) && strcmp(e->outcome, "COMPLETED_WITH_WARNINGS"))
 			continue;
-		snprintf(line, sizeof(line), "%s (%s): %s in %s, SIP %d (%s): %s", e->user,
+		snprintf(line, sizeof(line), "%s (%s): %s in %s, SIP %d (%s), %s: %s", e->user,
 		         e->group, e->outcome, e->phase_reached, e->code,
-		         e->code_local ? "local" : "wire", e->reason);
+		         e->code_local ? "local" : "wire",
+		         e->fail ? ep_failure_name(e->fail) : "no failure code", e->reason);
 		cJSON_AddItemToArray(saw, cJSON_CreateString(line));
 		shown++;
 	}

@@ -8,6 +8,7 @@
 #ifndef SIPLAB_DIAGNOSE_H
 #define SIPLAB_DIAGNOSE_H
 
+#include "../lib/codes.h"
 #include "../lib/limits.h"
 
 #include <cJSON.h>
@@ -18,6 +19,8 @@ struct dx_ep {
 	const cJSON *rec;
 	const char *user, *group, *worker, *outcome, *phase_reached, *reason;
 	int code, code_local, caller, registered;
+	enum ep_failure fail;     /* failure.kind: how it failed, as a code */
+	enum fail_source fail_by; /* failure.source: who decided it */
 	double t_register;
 	int reg_sent, reg_answered, sent_any, recv_any, retry_after;
 	char offer_sent[96], offer_received[96]; /* codec names of the INVITE's SDP */
@@ -41,6 +44,8 @@ struct dx_worker {
 struct dx_evidence {
 	const cJSON *report;
 	const char *status, *reason;
+	enum run_reason reason_code; /* the rules read this, never reason */
+	int schema_version;          /* 1 when absent: a report without codes */
 	int n;
 	struct dx_ep *eps;
 	struct dx_worker workers[64];

@@ -8,9 +8,11 @@
 
 #include "diagnose.h"
 
-static int preflight(const struct dx_evidence *ev, struct dx_finding *f, const char *needle)
+/* Pre-flight refused the run for this reason (its code; the sentence is
+ * only quoted). */
+static int preflight(const struct dx_evidence *ev, struct dx_finding *f, enum run_reason why)
 {
-	if (strcmp(ev->status, "CANNOT_RUN_FOR_NOW") || !strstr(ev->reason, needle))
+	if (strcmp(ev->status, "CANNOT_RUN_FOR_NOW") || ev->reason_code != why)
 		return 0;
 	dx_say(f, "the run ended CANNOT_RUN_FOR_NOW at pre-flight: %s; no SIP traffic was made",
 	       ev->reason);
@@ -19,22 +21,22 @@ static int preflight(const struct dx_evidence *ev, struct dx_finding *f, const c
 
 static int m_endpoint_limit(const struct dx_evidence *ev, struct dx_finding *f)
 {
-	return preflight(ev, f, "the plan allows");
+	return preflight(ev, f, RUN_REASON_ENDPOINT_LIMIT);
 }
 
 static int m_credits(const struct dx_evidence *ev, struct dx_finding *f)
 {
-	return preflight(ev, f, "credits exhausted");
+	return preflight(ev, f, RUN_REASON_CREDITS);
 }
 
 static int m_busy(const struct dx_evidence *ev, struct dx_finding *f)
 {
-	return preflight(ev, f, "busy with another run");
+	return preflight(ev, f, RUN_REASON_WORKERS_BUSY);
 }
 
 static int m_accounts(const struct dx_evidence *ev, struct dx_finding *f)
 {
-	return preflight(ev, f, "not enough SIP accounts");
+	return preflight(ev, f, RUN_REASON_ACCOUNTS);
 }
 
 static void list_workers(const struct dx_evidence *ev, struct dx_finding *f)
@@ -49,7 +51,7 @@ static void list_workers(const struct dx_evidence *ev, struct dx_finding *f)
 
 static int m_no_workers(const struct dx_evidence *ev, struct dx_finding *f)
 {
-	if (ev->online_workers || !preflight(ev, f, "no ONLINE worker"))
+	if (!preflight(ev, f, RUN_REASON_NO_ONLINE_WORKERS))
 		return 0;
 	list_workers(ev, f);
 	return 95;
@@ -57,7 +59,7 @@ static int m_no_workers(const struct dx_evidence *ev, struct dx_finding *f)
 
 static int m_region(const struct dx_evidence *ev, struct dx_finding *f)
 {
-	if (!ev->online_workers || !preflight(ev, f, "no ONLINE worker"))
+	if (!preflight(ev, f, RUN_REASON_REGION_MISMATCH))
 		return 0;
 	list_workers(ev, f);
 	dx_say(f, "%d worker(s) were ONLINE, in other regions than the test asked for",

@@ -65,7 +65,7 @@ static int m_dns(const struct dx_evidence *ev, struct dx_finding *f)
 		return 0;
 	int dns_said = 0;
 	for (int i = 0; i < ev->n; i++)
-		dns_said += strstr(ev->eps[i].reason, "DNS") != NULL;
+		dns_said += ev->eps[i].fail == EP_FAIL_DNS_FAILURE;
 	dx_say(f,
 	       "%d of %d endpoints REGISTRATION_FAILED, and %d of them sent no REGISTER at "
 	       "all: nothing reached the wire, and nothing came back from the network",
@@ -148,8 +148,7 @@ static int m_bad_credentials(const struct dx_evidence *ev, struct dx_finding *f)
 	reg_view(ev, &v);
 	int rejected = 0;
 	for (int i = 0; i < ev->n; i++)
-		rejected += (ev->eps[i].code == 401 || ev->eps[i].code == 407) &&
-		            strstr(ev->eps[i].reason, "credentials rejected");
+		rejected += ev->eps[i].fail == EP_FAIL_AUTH_FAILED;
 	if (!rejected || dx_share(rejected, v.failed) < 0.9)
 		return 0;
 	dx_say(f,

@@ -11,7 +11,7 @@ static int lost_endpoints(const struct dx_evidence *ev, const char *worker)
 {
 	int n = 0;
 	for (int i = 0; i < ev->n; i++)
-		n += !strcmp(ev->eps[i].worker, worker) && !strcmp(ev->eps[i].outcome, "OSERROR");
+		n += !strcmp(ev->eps[i].worker, worker) && ev->eps[i].fail == EP_FAIL_WORKER_LOST;
 	return n;
 }
 

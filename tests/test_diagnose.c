@@ -1,6 +1,7 @@
 /* test_diagnose.c — the diagnosis on small reports written by hand, for the
  * branches a lab run does not reach on its own: nothing wrong, nothing known,
- * the two reasons for "no ONLINE worker", a call failure by SIP code, ties in
+ * the two reasons for "no ONLINE worker", every pre-flight reason code, the
+ * failure codes read instead of sentences, a call failure by SIP code, ties in
  * the ranking, and expectations with a known gap.
  * (Reports of real faulty runs are diagnosed in test_catalogue.) */
 #include "harness.h"
@@ -8,14 +9,22 @@
 #include "../diagnose/diagnose.h"
 #include "../diagnose/expect.h"
 
+/* A report of schema 2; reason is "SENTENCE" or "SENTENCE|reason_code". */
 static cJSON *report(const char *status, const char *reason, const char *workers,
                      const char *endpoints)
 {
-	char json[8192];
+	char json[8192], why[512], code[64] = "";
+	snprintf(why, sizeof(why), "%s", reason);
+	char *bar = strchr(why, '|');
+	if (bar) {
+		*bar = '\0';
+		snprintf(code, sizeof(code), "%s", bar + 1);
+	}
 	snprintf(json, sizeof(json),
-	         "{\"test\":{},\"run\":{\"status\":\"%s\",\"reason\":\"%s\"},"
+	         "{\"schema_version\":2,\"test\":{},\"run\":{\"status\":\"%s\",\"reason\":"
+	         "\"%s\",\"reason_code\":\"%s\"},"
 	         "\"workers\":[%s],\"endpoints\":[%s],\"totals\":{\"outcomes\":{}}}",
-	         status, reason, workers, endpoints);
+	         status, why, code, workers, endpoints);
 	cJSON *r = cJSON_Parse(json);
 	assert_non_null(r);
 	return r;
@@ -55,17 +64,70 @@ static void test_unexplained(void **state)
 	           "unexplained", "TEARDOWN_ERROR in");
 }
 
-/* "No ONLINE worker in the region": none at all, or some elsewhere. */
+/* "No ONLINE worker in the region": none at all, or some elsewhere — one
+ * sentence, two codes; the rules read the code. */
 static void test_no_worker_vs_region(void **state)
 {
 	(void)state;
-	const char *why = "no ONLINE worker in region \\\"eu\\\"";
-	expect_top(report("CANNOT_RUN_FOR_NOW", why,
+	expect_top(report("CANNOT_RUN_FOR_NOW",
+	                  "no ONLINE worker in region \\\"eu\\\"|no_online_workers",
 	                  "{\"name\":\"worker1\",\"status\":\"OFFLINE\",\"events\":[]}", ""),
 	           "alloc.no_online_workers", "worker1 OFFLINE");
-	expect_top(report("CANNOT_RUN_FOR_NOW", why,
+	expect_top(report("CANNOT_RUN_FOR_NOW",
+	                  "no ONLINE worker in region \\\"eu\\\"|region_mismatch",
 	                  "{\"name\":\"worker1\",\"status\":\"ONLINE\",\"events\":[]}", ""),
 	           "alloc.region_mismatch", "in other regions");
+}
+
+/* Every pre-flight reason code names its rule, whatever the sentence says;
+ * a report without the code (schema 1) is unexplained, and says why. */
+static void test_preflight_codes(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *reason, *code;
+	} rows[] = {
+	        {"any words|endpoint_limit", "alloc.endpoint_limit"},
+	        {"any words|credits", "alloc.credits_exhausted"},
+	        {"any words|workers_busy", "alloc.workers_busy"},
+	        {"any words|accounts", "reg.account_shortage"},
+	        {"any words|no_online_workers", "alloc.no_online_workers"},
+	        {"any words|region_mismatch", "alloc.region_mismatch"},
+	};
+	for (size_t i = 0; i < sizeof(rows) / sizeof(*rows); i++)
+		expect_top(report("CANNOT_RUN_FOR_NOW", rows[i].reason, "", ""), rows[i].code,
+		           NULL);
+	cJSON *old = cJSON_Parse("{\"run\":{\"status\":\"CANNOT_RUN_FOR_NOW\",\"reason\":"
+	                         "\"credits exhausted: the test needs 6 endpoint-minutes\"}}");
+	expect_top(old, "unexplained", "the report is of schema 1");
+}
+
+/* The failure codes of endpoints: credentials and a lost worker, with
+ * sentences that say nothing. */
+static void test_failure_codes(void **state)
+{
+	(void)state;
+	expect_top(report("COMPLETED", "", "",
+	                  EP("a", "REGISTRATION_FAILED",
+	                     ",\"sip_code\":401,\"reason\":\"x\",\"failure\":{\"kind\":"
+	                     "\"auth_failed\",\"sip_code\":401,\"source\":\"remote\"}")),
+	           "reg.bad_credentials", "credentials were rejected");
+	expect_top(report("FAILED", "x|worker_lost",
+	                  "{\"name\":\"worker1\",\"status\":\"OFFLINE\",\"events\":[{\"t_ms\":"
+	                  "900,\"event\":\"x\",\"kind\":\"offline\",\"cause\":"
+	                  "\"connection_closed\"}]}",
+	                  EP("a", "OSERROR",
+	                     ",\"failure\":{\"kind\":\"worker_lost\",\"sip_code\":0,"
+	                     "\"source\":\"platform\"}")),
+	           "worker.disconnect", "worker1 went OFFLINE at 0.9 s");
+	/* The event's sentence alone (no kind) is not read. */
+	expect_top(report("FAILED", "x|worker_lost",
+	                  "{\"name\":\"worker1\",\"status\":\"OFFLINE\",\"events\":[{\"t_ms\":"
+	                  "900,\"event\":\"OFFLINE: connection closed\"}]}",
+	                  EP("a", "OSERROR",
+	                     ",\"failure\":{\"kind\":\"worker_lost\",\"sip_code\":0,"
+	                     "\"source\":\"platform\"}")),
+	           "unexplained", NULL);
 }
 
 /* Callers that dialled before their callees registered: 480. */
@@ -173,6 +235,8 @@ int main(void)
 	        cmocka_unit_test(test_healthy),
 	        cmocka_unit_test(test_unexplained),
 	        cmocka_unit_test(test_no_worker_vs_region),
+	        cmocka_unit_test(test_preflight_codes),
+	        cmocka_unit_test(test_failure_codes),
 	        cmocka_unit_test(test_callee_offline),
 	        cmocka_unit_test(test_ties_in_guide_order),
 	        cmocka_unit_test(test_equal_fits),

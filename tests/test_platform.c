@@ -165,11 +165,18 @@ static void test_heartbeat_timeout(void **state)
 	char *ev = cJSON_PrintUnformatted(w->events);
 	assert_non_null(strstr(ev, "no heartbeat for"));
 	free(ev);
+	/* Beside the sentence, its codes. */
+	const cJSON *last = cJSON_GetArrayItem(w->events, cJSON_GetArraySize(w->events) - 1);
+	assert_string_equal(cJSON_GetObjectItem(last, "kind")->valuestring, "offline");
+	assert_string_equal(cJSON_GetObjectItem(last, "cause")->valuestring, "heartbeat_timeout");
+	assert_string_equal(
+	        cJSON_GetObjectItem(cJSON_GetArrayItem(w->events, 0), "kind")->valuestring,
+	        "online");
 	done(&f, &k, 1);
 }
 
 static void expect_preflight(int accounts, const char *region, const char *extra, int busy,
-                             const char *why)
+                             const char *why, enum run_reason code)
 {
 	struct fixture f;
 	struct fake k;
@@ -179,6 +186,7 @@ static void expect_preflight(int accounts, const char *region, const char *extra
 	assert_int_equal(platform_start_run(&f.p), RUN_CANNOT_RUN_FOR_NOW);
 	if (!strstr(f.p.run.reason, why))
 		fail_msg("reason \"%s\", expected \"%s\"", f.p.run.reason, why);
+	assert_string_equal(run_reason_name(f.p.run.reason_code), run_reason_name(code));
 	char *tl = cJSON_PrintUnformatted(f.p.run.timeline);
 	assert_non_null(strstr(tl, "PENDING"));
 	assert_null(strstr(tl, "QUEUED"));
@@ -189,12 +197,28 @@ static void expect_preflight(int accounts, const char *region, const char *extra
 static void test_preflight(void **state)
 {
 	(void)state;
-	expect_preflight(4, "eu-west", "", 0, "no ONLINE worker in region \"eu-west\"");
-	expect_preflight(4, "lab", "", 1, "busy with another run");
-	expect_preflight(3, "lab", "", 0, "group \"callers\" has 4 endpoints and 3 accounts");
-	expect_preflight(4, "lab", ",\"plan\":{\"max_endpoints\":5}", 0, "the plan allows 5");
+	/* worker1 is ONLINE in region "lab": a test for eu-west is a region mismatch. */
+	expect_preflight(4, "eu-west", "", 0, "no ONLINE worker in region \"eu-west\"",
+	                 RUN_REASON_REGION_MISMATCH);
+	expect_preflight(4, "lab", "", 1, "busy with another run", RUN_REASON_WORKERS_BUSY);
+	expect_preflight(3, "lab", "", 0, "group \"callers\" has 4 endpoints and 3 accounts",
+	                 RUN_REASON_ACCOUNTS);
+	expect_preflight(4, "lab", ",\"plan\":{\"max_endpoints\":5}", 0, "the plan allows 5",
+	                 RUN_REASON_ENDPOINT_LIMIT);
 	expect_preflight(4, "lab", ",\"plan\":{\"credits\":5}", 0,
-	                 "needs 6 endpoint-minutes, 5 are left");
+	                 "needs 6 endpoint-minutes, 5 are left", RUN_REASON_CREDITS);
+}
+
+/* No worker ONLINE anywhere: that is its own reason, not a region mismatch. */
+static void test_preflight_no_workers(void **state)
+{
+	(void)state;
+	struct fixture f;
+	setup_platform(&f, 4, "lab", "");
+	assert_int_equal(platform_start_run(&f.p), RUN_CANNOT_RUN_FOR_NOW);
+	assert_string_equal(run_reason_name(f.p.run.reason_code), "no_online_workers");
+	assert_non_null(strstr(f.p.run.reason, "no ONLINE worker in region \"lab\""));
+	done(&f, NULL, 0);
 }
 
 static const cJSON *item(const cJSON *o, const char *k)
@@ -317,10 +341,20 @@ static void test_worker_lost(void **state)
 	assert_int_equal(lost->outcome, OUTCOME_OSERROR);
 	assert_int_equal(lost->phase, PHASE_CLOSED);
 	assert_non_null(strstr(item(lost->record, "reason")->valuestring, "worker2 lost"));
+	const cJSON *failure = item(lost->record, "failure");
+	assert_string_equal(item(failure, "kind")->valuestring, "worker_lost");
+	assert_string_equal(item(failure, "source")->valuestring, "platform");
+	assert_int_equal(item(failure, "sip_code")->valueint, 0);
+	const cJSON *gone = cJSON_GetArrayItem(
+	        platform_worker(&f.p, "worker2")->events,
+	        cJSON_GetArraySize(platform_worker(&f.p, "worker2")->events) - 1);
+	assert_string_equal(item(gone, "kind")->valuestring, "offline");
+	assert_string_equal(item(gone, "cause")->valuestring, "connection_closed");
 	send_results(&f, &k[0], d[0], "SUCCESS");
 	assert_true(platform_run_over(&f.p));
 	assert_int_equal(f.p.run.status, RUN_FAILED);
 	assert_non_null(strstr(f.p.run.reason, "worker2 was lost"));
+	assert_int_equal(f.p.run.reason_code, RUN_REASON_WORKER_LOST);
 	cJSON_Delete(d[0]);
 	cJSON_Delete(d[1]);
 	done(&f, k, 1);
@@ -354,13 +388,10 @@ static void test_stop(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	        cmocka_unit_test(test_tokens),
-	        cmocka_unit_test(test_heartbeat_timeout),
-	        cmocka_unit_test(test_preflight),
-	        cmocka_unit_test(test_dispatch),
-	        cmocka_unit_test(test_results_complete),
-	        cmocka_unit_test(test_worker_lost),
-	        cmocka_unit_test(test_stop),
+	        cmocka_unit_test(test_tokens),      cmocka_unit_test(test_heartbeat_timeout),
+	        cmocka_unit_test(test_preflight),   cmocka_unit_test(test_preflight_no_workers),
+	        cmocka_unit_test(test_dispatch),    cmocka_unit_test(test_results_complete),
+	        cmocka_unit_test(test_worker_lost), cmocka_unit_test(test_stop),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

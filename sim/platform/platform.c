@@ -18,10 +18,14 @@ long long platform_ms(const struct platform *p)
 	return (sys_now_ns() - p->t0) / 1000000;
 }
 
-static void worker_event(struct platform *p, struct pf_worker *w, const char *fmt, ...)
-        __attribute__((format(printf, 3, 4)));
+/* An event of a worker: its sentence for a reader, and its kind and cause as
+ * codes for the diagnosis (lib/codes.h). */
+static void worker_event(struct platform *p, struct pf_worker *w, enum wk_event kind,
+                         enum wk_cause cause, const char *fmt, ...)
+        __attribute__((format(printf, 5, 6)));
 
-static void worker_event(struct platform *p, struct pf_worker *w, const char *fmt, ...)
+static void worker_event(struct platform *p, struct pf_worker *w, enum wk_event kind,
+                         enum wk_cause cause, const char *fmt, ...)
 {
 	char buf[256];
 	va_list ap;
@@ -31,6 +35,9 @@ static void worker_event(struct platform *p, struct pf_worker *w, const char *fm
 	cJSON *e = cJSON_CreateObject();
 	cJSON_AddNumberToObject(e, "t_ms", (double)platform_ms(p));
 	cJSON_AddStringToObject(e, "event", buf);
+	cJSON_AddStringToObject(e, "kind", wk_event_name(kind));
+	if (cause != WK_CAUSE_NONE)
+		cJSON_AddStringToObject(e, "cause", wk_cause_name(cause));
 	cJSON_AddItemToArray(w->events, e);
 	if (p->progress)
 		fprintf(p->progress, "  [%6.2f s] %s: %s\n", platform_ms(p) / 1000.0, w->name, buf);
@@ -136,8 +143,10 @@ static void ep_final(struct platform *p, struct pf_ep *ep, cJSON *record)
 	r->n_failed += failed(ep->outcome);
 }
 
-/* The platform's own record for an endpoint whose worker is gone. */
-static void ep_lost(struct platform *p, struct pf_ep *ep, int id, const char *why)
+/* The platform's own record for an endpoint whose worker is gone (kind
+ * EP_FAIL_WORKER_LOST) or never reported (EP_FAIL_NO_RESULT). */
+static void ep_lost(struct platform *p, struct pf_ep *ep, int id, enum ep_failure kind,
+                    const char *why)
 {
 	cJSON *rec = cJSON_CreateObject();
 	cJSON_AddNumberToObject(rec, "id", id);
@@ -149,6 +158,10 @@ static void ep_lost(struct platform *p, struct pf_ep *ep, int id, const char *wh
 	cJSON_AddStringToObject(rec, "outcome", outcome_name(OUTCOME_OSERROR));
 	cJSON_AddNullToObject(rec, "sip_code");
 	cJSON_AddStringToObject(rec, "reason", why);
+	cJSON *f = cJSON_AddObjectToObject(rec, "failure");
+	cJSON_AddStringToObject(f, "kind", ep_failure_name(kind));
+	cJSON_AddNumberToObject(f, "sip_code", 0);
+	cJSON_AddStringToObject(f, "source", fail_source_name(FAIL_SOURCE_PLATFORM));
 	cJSON_AddNullToObject(rec, "media");
 	cJSON_AddItemToObject(rec, "warnings", cJSON_CreateArray());
 	cJSON_AddItemToObject(rec, "trace", cJSON_CreateArray());
@@ -198,13 +211,14 @@ static void on_result(struct platform *p, cJSON *m)
 /* --- workers -------------------------------------------------------------------------- */
 
 static void worker_gone(struct platform *p, struct pf_worker *w, enum worker_status st,
-                        const char *why)
+                        enum wk_cause cause, const char *why)
 {
 	if (w->connected)
 		wire_close(&w->w);
 	w->connected = 0;
 	w->status = st;
-	worker_event(p, w, "%s: %s", worker_status_name(st), why);
+	worker_event(p, w, st == WORKER_OFFLINE ? WK_EVENT_OFFLINE : WK_EVENT_ERROR, cause,
+	             "%s: %s", worker_status_name(st), why);
 	struct pf_run *r = &p->run;
 	if (r->status != RUN_RUNNING && r->status != RUN_STOPPING)
 		return;
@@ -213,11 +227,12 @@ static void worker_gone(struct platform *p, struct pf_worker *w, enum worker_sta
 	snprintf(reason, sizeof(reason), "worker %s lost (%s)", w->name, why);
 	for (int i = 0; i < r->n_eps; i++)
 		if (r->eps[i].worker == worker_index(p, w) && !r->eps[i].final) {
-			ep_lost(p, &r->eps[i], i, reason);
+			ep_lost(p, &r->eps[i], i, EP_FAIL_WORKER_LOST, reason);
 			lost++;
 		}
 	if (lost && !r->worker_lost) {
 		r->worker_lost = 1;
+		r->reason_code = RUN_REASON_WORKER_LOST;
 		snprintf(r->reason, sizeof(r->reason),
 		         "worker %s was lost during the run (%s); its %d unfinished endpoints "
 		         "were closed with OSERROR",
@@ -230,16 +245,18 @@ static void on_hello(struct platform *p, struct pf_worker *w, const cJSON *m)
 	const cJSON *tok = cJSON_GetObjectItemCaseSensitive(m, "token");
 	const cJSON *name = cJSON_GetObjectItemCaseSensitive(m, "worker");
 	const char *why = NULL;
+	enum wk_cause cause = WK_CAUSE_NONE;
 	if (!cJSON_IsString(tok) || !wire_token_valid(tok->valuestring))
-		why = "a worker token is cmw_ followed by 64 hex characters";
+		why = "a worker token is cmw_ followed by 64 hex characters",
+		cause = WK_CAUSE_BAD_TOKEN;
 	else if (strcmp(tok->valuestring, p->token))
-		why = "unknown worker token";
+		why = "unknown worker token", cause = WK_CAUSE_UNKNOWN_TOKEN;
 	else if (!cJSON_IsString(name) || !*name->valuestring)
-		why = "hello without a worker name";
+		why = "hello without a worker name", cause = WK_CAUSE_NO_NAME;
 	if (why) {
 		wire_send_type(&w->w, "refused", "reason", why);
 		snprintf(w->name, sizeof(w->name), "(refused)");
-		worker_gone(p, w, WORKER_ERROR, why);
+		worker_gone(p, w, WORKER_ERROR, cause, why);
 		return;
 	}
 	const cJSON *v;
@@ -262,8 +279,8 @@ static void on_hello(struct platform *p, struct pf_worker *w, const cJSON *m)
 	cJSON_AddNumberToObject(welcome, "heartbeat_ms", (double)p->heartbeat_ms);
 	wire_send(&w->w, welcome);
 	cJSON_Delete(welcome);
-	worker_event(p, w, "ONLINE (region %s, %s, capacity %d)", w->region, w->address,
-	             w->capacity);
+	worker_event(p, w, WK_EVENT_ONLINE, WK_CAUSE_NONE, "ONLINE (region %s, %s, capacity %d)",
+	             w->region, w->address, w->capacity);
 }
 
 /* Keep the worker's load and memory over time (bounded). */
@@ -307,7 +324,7 @@ static void on_message(struct platform *p, struct pf_worker *w, cJSON *m)
 		w->sip_events = ev;
 	} else if (!strcmp(type, "dispatch_refused")) {
 		const cJSON *why = cJSON_GetObjectItemCaseSensitive(m, "reason");
-		worker_gone(p, w, WORKER_ERROR,
+		worker_gone(p, w, WORKER_ERROR, WK_CAUSE_DISPATCH_REFUSED,
 		            cJSON_IsString(why) ? why->valuestring : "refused the dispatch");
 	} else if (!strcmp(type, "heartbeat")) {
 		on_heartbeat(p, w, m);
@@ -348,7 +365,7 @@ static void merge_reconnect(struct platform *p, struct pf_worker *w)
 		old->status = w->status;
 		old->last_heartbeat = w->last_heartbeat;
 		old->pid = w->pid;
-		worker_event(p, old, "connected again");
+		worker_event(p, old, WK_EVENT_RECONNECTED, WK_CAUSE_NONE, "connected again");
 		cJSON_Delete(w->events);
 		cJSON_Delete(w->sip_events);
 		cJSON_Delete(w->resources);
@@ -371,7 +388,7 @@ static void read_worker(struct platform *p, struct pf_worker *w)
 		}
 	}
 	if (rc < 0 && w->connected)
-		worker_gone(p, w, WORKER_OFFLINE, "connection closed");
+		worker_gone(p, w, WORKER_OFFLINE, WK_CAUSE_CONNECTION_CLOSED, "connection closed");
 }
 
 static void check_heartbeats(struct platform *p)
@@ -386,7 +403,7 @@ static void check_heartbeats(struct platform *p)
 			double k = scenario_stretch(p->s);
 			snprintf(why, sizeof(why), "no heartbeat for %.1f s (timeout %.1f s)",
 			         quiet * k / 1000, p->heartbeat_timeout_ms * k / 1000);
-			worker_gone(p, w, WORKER_OFFLINE, why);
+			worker_gone(p, w, WORKER_OFFLINE, WK_CAUSE_HEARTBEAT_TIMEOUT, why);
 		}
 	}
 }
@@ -435,30 +452,53 @@ static int available(const struct pf_worker *w, const char *region)
 	return w->connected && w->status == WORKER_ONLINE && !w->busy && !strcmp(w->region, region);
 }
 
-/* The checks the platform makes in PENDING; a reason when the run cannot go. */
-static int preflight(struct platform *p, char *why, size_t cap)
+/* The sentence of a pre-flight refusal, and its code. */
+static enum run_reason refuse(enum run_reason code, char *why, size_t cap, const char *fmt, ...)
+        __attribute__((format(printf, 4, 5)));
+
+static enum run_reason refuse(enum run_reason code, char *why, size_t cap, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(why, cap, fmt, ap);
+	va_end(ap);
+	return code;
+}
+
+/* Workers ONLINE in any region: none at all, or none in the test's region,
+ * are two reasons a platform can tell apart. */
+static int online_anywhere(const struct platform *p)
+{
+	int n = 0;
+	for (int k = 0; k < p->n_workers; k++)
+		n += p->workers[k].connected && p->workers[k].status == WORKER_ONLINE;
+	return n;
+}
+
+/* The checks the platform makes in PENDING; a reason (and its sentence in
+ * why) when the run cannot go, RUN_REASON_NONE when it can. */
+static enum run_reason preflight(struct platform *p, char *why, size_t cap)
 {
 	const struct scenario *s = p->s;
 	int total = scenario_endpoints(s);
 	if (total > s->plan.max_endpoints)
-		return snprintf(why, cap,
-		                "the test asks for %d concurrent endpoints; the plan allows %d",
-		                total, s->plan.max_endpoints);
+		return refuse(RUN_REASON_ENDPOINT_LIMIT, why, cap,
+		              "the test asks for %d concurrent endpoints; the plan allows %d",
+		              total, s->plan.max_endpoints);
 	double minutes = ceil(s->call_duration_s / 60.0);
 	double needed = total * (minutes < 1 ? 1 : minutes);
 	if (needed > s->plan.credits)
-		return snprintf(why, cap,
-		                "credits exhausted: the test needs %.0f endpoint-minutes, %.0f are "
-		                "left",
-		                needed, s->plan.credits);
+		return refuse(RUN_REASON_CREDITS, why, cap,
+		              "credits exhausted: the test needs %.0f endpoint-minutes, %.0f are "
+		              "left",
+		              needed, s->plan.credits);
 	for (int i = 0; i < s->n_groups; i++) {
 		const struct scn_group *g = &s->groups[i];
 		if (g->accounts.count < g->endpoints)
-			return snprintf(
-			        why, cap,
-			        "not enough SIP accounts: group \"%s\" has %d endpoints and "
-			        "%d accounts",
-			        g->name, g->endpoints, g->accounts.count);
+			return refuse(RUN_REASON_ACCOUNTS, why, cap,
+			              "not enough SIP accounts: group \"%s\" has %d endpoints and "
+			              "%d accounts",
+			              g->name, g->endpoints, g->accounts.count);
 	}
 	for (int i = 0; i < s->n_groups; i++) {
 		const char *region = s->groups[i].region;
@@ -473,19 +513,21 @@ static int preflight(struct platform *p, char *why, size_t cap)
 		for (int k = 0; k < s->n_groups; k++)
 			need += !strcmp(s->groups[k].region, region) ? s->groups[k].endpoints : 0;
 		if (!avail && busy)
-			return snprintf(why, cap,
-			                "the %d ONLINE workers in region \"%s\" are busy with "
-			                "another run",
-			                busy, region);
+			return refuse(RUN_REASON_WORKERS_BUSY, why, cap,
+			              "the %d ONLINE workers in region \"%s\" are busy with "
+			              "another run",
+			              busy, region);
 		if (!avail)
-			return snprintf(why, cap, "no ONLINE worker in region \"%s\"", region);
+			return refuse(online_anywhere(p) ? RUN_REASON_REGION_MISMATCH
+			                                 : RUN_REASON_NO_ONLINE_WORKERS,
+			              why, cap, "no ONLINE worker in region \"%s\"", region);
 		if (capacity < need)
-			return snprintf(
-			        why, cap,
+			return refuse(
+			        RUN_REASON_CAPACITY, why, cap,
 			        "workers in region \"%s\" take %d endpoints; the test needs %d",
 			        region, capacity, need);
 	}
-	return 0;
+	return RUN_REASON_NONE;
 }
 
 /* --- dispatch ------------------------------------------------------------------------- */
@@ -635,7 +677,7 @@ enum run_status platform_start_run(struct platform *p)
 	r->t0 = sys_now_ns();
 	set_status(p, RUN_PENDING, "pre-flight checks");
 	char why[256];
-	if (preflight(p, why, sizeof(why))) {
+	if ((r->reason_code = preflight(p, why, sizeof(why)))) {
 		snprintf(r->reason, sizeof(r->reason), "%s", why);
 		set_status(p, RUN_CANNOT_RUN_FOR_NOW, why);
 		return r->status;
@@ -650,6 +692,7 @@ enum run_status platform_start_run(struct platform *p)
 	}
 	if (!r->eps || allocate(p, per_worker)) {
 		snprintf(r->reason, sizeof(r->reason), "could not allocate the endpoints");
+		r->reason_code = RUN_REASON_ALLOCATION_FAILED;
 		set_status(p, RUN_FAILED, r->reason);
 	} else {
 		for (int i = 0; i < p->n_workers; i++) {
@@ -658,9 +701,11 @@ enum run_status platform_start_run(struct platform *p)
 				continue;
 			w->busy = 1;
 			if (wire_send(&w->w, per_worker[i]))
-				worker_gone(p, w, WORKER_ERROR, "the dispatch could not be sent");
+				worker_gone(p, w, WORKER_ERROR, WK_CAUSE_DISPATCH_UNSENT,
+				            "the dispatch could not be sent");
 			else
-				worker_event(p, w, "dispatched %d endpoints", w->n_assigned);
+				worker_event(p, w, WK_EVENT_DISPATCHED, WK_CAUSE_NONE,
+				             "dispatched %d endpoints", w->n_assigned);
 		}
 		set_status(p, RUN_RUNNING, NULL);
 	}
@@ -704,10 +749,11 @@ int platform_run_over(struct platform *p)
 	int missing = r->n_eps - r->n_final;
 	for (int i = 0; i < r->n_eps && missing; i++)
 		if (!r->eps[i].final)
-			ep_lost(p, &r->eps[i], i,
+			ep_lost(p, &r->eps[i], i, EP_FAIL_NO_RESULT,
 			        "no result from its worker before the run's deadline");
 	if (missing && !r->worker_lost) {
 		r->worker_lost = 1;
+		r->reason_code = RUN_REASON_TIMEOUT;
 		snprintf(r->reason, sizeof(r->reason),
 		         "%d endpoints had no result from their worker before the deadline",
 		         missing);

@@ -8,6 +8,7 @@
 #ifndef SIPLAB_PLATFORM_H
 #define SIPLAB_PLATFORM_H
 
+#include "../../lib/codes.h"
 #include "../../lib/limits.h"
 
 #include <cJSON.h>
@@ -28,7 +29,7 @@ struct pf_worker {
 	long rss_idle_kb;  /* memory before any endpoint, from its hello */
 	int busy;          /* has endpoints of a run */
 	int n_assigned;    /* endpoints of the current run */
-	cJSON *events;     /* [{"t_ms", "event"}] */
+	cJSON *events;     /* [{"t_ms", "event", "kind", "cause"}] */
 	cJSON *sip_events; /* what its transport layer reported (ICMP errors...) */
 	cJSON *resources;  /* heartbeats: load, memory and CPU over time */
 };
@@ -54,8 +55,9 @@ struct pf_env {
 struct pf_run {
 	char id[32];
 	enum run_status status;
-	cJSON *timeline;  /* [{"status", "t_ms", "note"}] */
-	char reason[256]; /* why CANNOT_RUN_FOR_NOW or FAILED */
+	cJSON *timeline;             /* [{"status", "t_ms", "note"}] */
+	char reason[256];            /* why CANNOT_RUN_FOR_NOW or FAILED */
+	enum run_reason reason_code; /* the same, as a code */
 	int worker_lost, stopped, calls_over;
 	long long t0;
 	long deadline_ms;

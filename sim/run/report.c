@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../../lib/codes.h"
 #include "../../lib/jsonv.h"
 #include "../../lib/siplab.h"
 
@@ -185,12 +186,15 @@ cJSON *report_build(const struct platform *p, const char *scenario_json)
 	cJSON *rep = cJSON_CreateObject();
 	cJSON_AddStringToObject(rep, "siplab", SIPLAB_VERSION);
 	cJSON_AddStringToObject(rep, "report_schema", "docs/report.md");
+	cJSON_AddNumberToObject(rep, "schema_version", REPORT_SCHEMA_VERSION);
 	cJSON_AddItemToObject(rep, "test", test_config(scenario_json));
 	cJSON *run = cJSON_AddObjectToObject(rep, "run");
 	cJSON_AddStringToObject(run, "id", r->id);
 	cJSON_AddStringToObject(run, "status", run_status_name(r->status));
 	if (r->reason[0])
 		cJSON_AddStringToObject(run, "reason", r->reason);
+	if (r->reason_code != RUN_REASON_NONE)
+		cJSON_AddStringToObject(run, "reason_code", run_reason_name(r->reason_code));
 	cJSON_AddBoolToObject(run, "stopped_by_user", r->stopped);
 	cJSON_AddNumberToObject(run, "duration_ms", (double)run_duration_ms(r));
 	stretch(run, "duration_ms", k);
@@ -239,10 +243,14 @@ int report_unstarted(const char *path, const char *scenario_json, const char *wh
 	cJSON *rep = cJSON_CreateObject();
 	cJSON_AddStringToObject(rep, "siplab", SIPLAB_VERSION);
 	cJSON_AddStringToObject(rep, "report_schema", "docs/report.md");
+	cJSON_AddNumberToObject(rep, "schema_version", REPORT_SCHEMA_VERSION);
 	cJSON_AddItemToObject(rep, "test", test_config(scenario_json));
 	cJSON *run = cJSON_AddObjectToObject(rep, "run");
 	cJSON_AddStringToObject(run, "status", run_status_name(RUN_FAILED));
 	cJSON_AddStringToObject(run, "reason", why);
+	/* A run that never started: only the infrastructure can have failed. */
+	cJSON_AddStringToObject(run, "reason_code",
+	                        run_reason_name(RUN_REASON_INFRASTRUCTURE_FAILED));
 	cJSON_AddItemToObject(run, "timeline", cJSON_CreateArray());
 	cJSON_AddItemToObject(rep, "workers", cJSON_CreateArray());
 	cJSON_AddItemToObject(rep, "endpoints", cJSON_CreateArray());

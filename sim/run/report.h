@@ -17,7 +17,8 @@
  * from it. */
 cJSON *report_build(const struct platform *p, const char *scenario_json);
 int report_write(const cJSON *report, const char *path, err_t *e);
-/* A report for a run that never started (no lab): FAILED, and why. */
+/* A report for a run that never started (no lab): FAILED, why, and the
+ * reason_code infrastructure_failed. */
 int report_unstarted(const char *path, const char *scenario_json, const char *why, err_t *e);
 /* The human summary: status, outcome counts per group, media, the first
  * failed endpoints with their reason. name is the scenario's (from the lab's

@@ -372,6 +372,7 @@ static int run_in_lab(struct run_ctx *c)
 		fprintf(stderr, "siplab run: lab error: %s\n", e.msg);
 		labfile_note(&c->lf, platform_ms(&c->pf), "the lab did not start: %s", e.msg);
 		snprintf(c->pf.run.reason, sizeof(c->pf.run.reason), "%s", INFRA_FAILED);
+		c->pf.run.reason_code = RUN_REASON_INFRASTRUCTURE_FAILED;
 		c->pf.run.status = RUN_FAILED;
 	}
 	stop_workers(c);

@@ -7,6 +7,7 @@
  * own media layer is off), so SDES keys and RTCP multiplexing are ours. */
 #define _GNU_SOURCE
 #include "worker.h"
+#include "../../lib/codes.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -422,6 +423,81 @@ static void add_ms(cJSON *o, const char *key, long long t, long long t0)
 		cJSON_AddNumberToObject(o, key, (double)((t - t0) / 1000000));
 }
 
+/* Audio packets of one direction of a media record (-1 when absent). */
+static double media_packets(const cJSON *media, const char *dir)
+{
+	const cJSON *d = cJSON_GetObjectItemCaseSensitive(media, dir);
+	const cJSON *n = cJSON_GetObjectItemCaseSensitive(d, "packets");
+	return cJSON_IsNumber(n) ? n->valuedouble : -1;
+}
+
+/* A call that was up and still fell short: no audio, one way, or poor. */
+static enum ep_failure media_failure(const cJSON *media)
+{
+	double rx = media_packets(media, "received"), tx = media_packets(media, "sent");
+	if (!media || (rx <= 0 && tx <= 0))
+		return EP_FAIL_NO_MEDIA;
+	return rx <= 0 ? EP_FAIL_MEDIA_ONE_WAY : EP_FAIL_MEDIA_QUALITY;
+}
+
+/* How the endpoint failed, as a code, from the state that decided its
+ * outcome (the code and whether it came over the wire), and who decided it.
+ * sofia-sip gives a resolver failure no code of its own: it makes up a 503
+ * whose phrase is "DNS Error" (the reason quotes it), so that phrase is read
+ * here, once, where the stack's answer arrives — never by the diagnosis. */
+static enum ep_failure ep_failure_of(const struct ep *ep, const cJSON *media, enum fail_source *src)
+{
+	int callee = ep->role != SCN_CALLER, local = ep->code && ep->code_local;
+	*src = ep->code && !ep->code_local ? FAIL_SOURCE_REMOTE : FAIL_SOURCE_LOCAL;
+	switch (ep->outcome) {
+	case OUTCOME_REGISTRATION_FAILED:
+		if (!ep->code || (local && ep->code == 408))
+			return EP_FAIL_REGISTRATION_TIMEOUT;
+		if (local)
+			return ep->code == 503 && strstr(ep->reason, "DNS Error")
+			               ? EP_FAIL_DNS_FAILURE
+			               : EP_FAIL_TRANSPORT_ERROR;
+		return ep->code == 401 || ep->code == 407 ? EP_FAIL_AUTH_FAILED
+		                                          : EP_FAIL_REGISTRATION_REFUSED;
+	case OUTCOME_NEGOTIATION_FAILED:
+		if (callee && ep->code) {
+			*src = FAIL_SOURCE_LOCAL; /* our own 488 went on the wire */
+			return EP_FAIL_OFFER_REFUSED;
+		}
+		return ep->code && !local ? EP_FAIL_OFFER_REJECTED : EP_FAIL_NEGOTIATION_FAILED;
+	case OUTCOME_CALL_FAILED:
+		if (callee && ep->code == 487) {
+			*src = FAIL_SOURCE_REMOTE; /* the caller's CANCEL */
+			return EP_FAIL_CALL_CANCELLED;
+		}
+		return local ? EP_FAIL_TRANSPORT_ERROR : EP_FAIL_CALL_REJECTED;
+	case OUTCOME_TIMEOUT:
+		return callee && !ep->code ? EP_FAIL_NO_INCOMING_CALL : EP_FAIL_CALL_TIMEOUT;
+	case OUTCOME_TEARDOWN_ERROR:
+		return ep->code ? EP_FAIL_BYE_REJECTED : EP_FAIL_BYE_TIMEOUT;
+	case OUTCOME_OSERROR:
+		return EP_FAIL_OS_ERROR;
+	case OUTCOME_COMPLETED_WITH_WARNINGS:
+		*src = FAIL_SOURCE_LOCAL; /* measured here */
+		return media_failure(media);
+	default:
+		return EP_FAIL_NONE;
+	}
+}
+
+/* The record's "failure": {kind, sip_code, source}, absent on success. */
+static void add_failure(cJSON *r, const struct ep *ep, const cJSON *media)
+{
+	enum fail_source src;
+	enum ep_failure kind = ep_failure_of(ep, media, &src);
+	if (kind == EP_FAIL_NONE)
+		return;
+	cJSON *f = cJSON_AddObjectToObject(r, "failure");
+	cJSON_AddStringToObject(f, "kind", ep_failure_name(kind));
+	cJSON_AddNumberToObject(f, "sip_code", ep->code);
+	cJSON_AddStringToObject(f, "source", fail_source_name(src));
+}
+
 /* The endpoint's record, as the report holds it. Takes the trace. */
 static cJSON *ep_record(struct ep *ep, cJSON *media)
 {
@@ -445,6 +521,7 @@ static cJSON *ep_record(struct ep *ep, cJSON *media)
 	}
 	if (ep->reason[0])
 		cJSON_AddStringToObject(r, "reason", ep->reason);
+	add_failure(r, ep, media);
 	cJSON *t = cJSON_AddObjectToObject(r, "times_ms");
 	add_ms(t, "register", ep->t_register, w->t0);
 	add_ms(t, "registered", ep->t_registered, w->t0);
