@@ -45,7 +45,7 @@ static int body_dns_dig(void)
 	          "{\"name\":\"silent.lab\",\"mode\":\"drop\"}",
 	          path, sizeof(path));
 	char *argv[] = {(char *)siplab_bin(), "dns", path, NULL};
-	struct lab_proc *dns = start_service(&lab, "dns", argv, "listening");
+	struct lab_proc *dns = start_service(&lab, "dns", argv);
 	CHECK(dns, "dns server did not start");
 	dig(&lab, "registrar.lab", "A", a, sizeof(a));
 	dig(&lab, "_sip._udp.lab", "SRV", srv, sizeof(srv));
@@ -112,7 +112,7 @@ static int body_dns_sofia(void)
 	CHECK(std_lab_up(&lab) == 0, "lab did not come up");
 	write_dns(&lab, "", path, sizeof(path));
 	char *argv[] = {(char *)siplab_bin(), "dns", path, NULL};
-	struct lab_proc *dns = start_service(&lab, "dns", argv, "listening");
+	struct lab_proc *dns = start_service(&lab, "dns", argv);
 	CHECK(dns, "dns server did not start");
 	int pfd[2];
 	CHECK(pipe(pfd) == 0, "pipe");
@@ -148,7 +148,7 @@ static int body_stun(void)
 	char w[4096], c[4096];
 	CHECK(std_lab_up_nat(&lab, 1) == 0, "lab did not come up");
 	char *argv[] = {(char *)siplab_bin(), "stun", "10.10.4.2:3478", NULL};
-	struct lab_proc *stun = start_service(&lab, "dns", argv, "listening");
+	struct lab_proc *stun = start_service(&lab, "dns", argv);
 	CHECK(stun, "stun server did not start");
 	int rc_w = stun_from(&lab, "worker1", w, sizeof(w));
 	int rc_c = stun_from(&lab, "registrar", c, sizeof(c));
