@@ -1,6 +1,7 @@
 /* stream.c — one call's audio: SDP, RTP/SRTP, RTCP and metrics (see stream.h). */
 #define _GNU_SOURCE
 #include "stream.h"
+#include "../lib/rng.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -8,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/random.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -130,12 +132,31 @@ int stream_open(struct stream *s, const char *addr, err_t *e)
 		return rc;
 	}
 	s->port = ntohs(sa.sin_port);
-	s->ssrc = (uint32_t)random();
-	s->seq = (uint16_t)random();
-	s->ts = (uint32_t)random();
+	/* Fresh from the kernel until stream_seed says otherwise (libc's random()
+	 * is never seeded: every process would draw the same SSRCs). */
+	uint32_t r[3];
+	if (getrandom(r, sizeof(r), 0) != (ssize_t)sizeof(r))
+		stream_seed(s, (uint64_t)sys_now_ns() ^ (uint64_t)s->port << 48);
+	else
+		s->ssrc = r[0], s->seq = (uint16_t)r[1], s->ts = r[2];
 	s->rtt_ms = s->peer_loss_pct = s->peer_jitter_ms = -1;
 	s->rx_at_pause = s->tx_at_resume = -1;
 	return 0;
+}
+
+void stream_seed(struct stream *s, uint64_t seed)
+{
+	struct rng r;
+	uint8_t key[30];
+	rng_init(&r, seed);
+	s->ssrc = rng_u32(&r);
+	s->seq = (uint16_t)rng_u32(&r);
+	s->ts = rng_u32(&r);
+	/* SDES sends the key in the SDP anyway; one derived from a seed is also
+	 * known to whoever knows the seed, which is fine for a lab only. */
+	rng_bytes(&r, key, sizeof(key));
+	if (base64_encode(key, sizeof(key), s->key_local, sizeof(s->key_local)) != 40)
+		s->key_local[0] = '\0'; /* the offer or answer then draws one */
 }
 
 void stream_close(struct stream *s)
@@ -175,7 +196,7 @@ int stream_offer(struct stream *s, const enum media_codec *codecs, int n, enum m
                  char *sdp, size_t cap)
 {
 	s->srtp = srtp == KEYING_SDES;
-	if (s->srtp && srtp_key_generate(s->key_local))
+	if (s->srtp && !s->key_local[0] && srtp_key_generate(s->key_local))
 		return -EIO;
 	return write_sdp(s, codecs, n, s->srtp, sdp, cap);
 }
@@ -210,7 +231,7 @@ int stream_answer(struct stream *s, const char *offer, const enum media_codec *c
 	s->pt = chosen == CODEC_OPUS ? d.opus_pt : codec_pt[chosen];
 	set_remote(s, &d);
 	s->srtp = srtp == KEYING_SDES;
-	if (s->srtp && srtp_key_generate(s->key_local))
+	if (s->srtp && !s->key_local[0] && srtp_key_generate(s->key_local))
 		return -EIO;
 	enum media_codec one = s->codec;
 	rc = write_sdp(s, &one, 1, s->srtp, sdp, cap);

@@ -62,8 +62,12 @@ struct stream {
 	int64_t rx_at_pause, tx_at_resume;
 };
 
-/* Bind a UDP socket on addr (any port). */
+/* Bind a UDP socket on addr (any port). SSRC, first sequence number and
+ * timestamp are fresh random numbers; stream_seed replaces them. */
 int stream_open(struct stream *s, const char *addr, err_t *e);
+/* After stream_open: SSRC, first sequence number, first timestamp and the
+ * SDES key drawn from seed instead, so a run replays with its seed. */
+void stream_seed(struct stream *s, uint64_t seed);
 void stream_close(struct stream *s);
 
 /* The SDP offer for codecs (in preference order), with an a=crypto line

@@ -3,6 +3,7 @@
 #define _GNU_SOURCE
 #include "lab.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <nftables/libnftables.h>
@@ -12,12 +13,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <netinet/in.h>
 #include <sys/mount.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "nl.h"
+#include "../lib/ready.h"
 
 /* --- building hosts -------------------------------------------------------- */
 
@@ -241,6 +245,12 @@ static void child_setup(struct lab *lab, int h, const struct lab_spawn_opts *o,
 	for (int i = 0; i < 3; i++)
 		if (fds[i] >= 0 && fds[i] != i && dup2(fds[i], i) < 0)
 			child_fail(errfd, "cannot set up standard streams", errno);
+	/* dup2 clears close-on-exec; a descriptor already at 3 needs it done. */
+	if (o->fd_pass >= 0 && (o->fd_pass == 3 ? fcntl(3, F_SETFD, 0) : dup2(o->fd_pass, 3)) < 0)
+		child_fail(errfd, "cannot pass a descriptor", errno);
+	for (char *const *v = o->env; v && *v; v++)
+		if (putenv(*v) != 0)
+			child_fail(errfd, "cannot set the environment", errno);
 	sigset_t none;
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
@@ -330,40 +340,212 @@ int lab_spawn(struct lab *lab, const char *host, char *const argv[],
 	return spawn(lab, host, argv, NULL, NULL, opts, out, e);
 }
 
-int lab_service(struct lab *lab, const char *host, char *const argv[], const char *log,
-                const char *ready, int timeout_ms, struct lab_proc **out, err_t *e)
+/* "siplab dns", "kamailio": how errors name a service. */
+static void service_name(char *const argv[], char *out, size_t cap)
 {
+	const char *prog = strrchr(argv[0], '/') ? strrchr(argv[0], '/') + 1 : argv[0];
+	const char *sub = argv[1];
+	if (sub && (sub[0] == '-' || strchr(sub, '/')))
+		sub = NULL;
+	snprintf(out, cap, "%s%s%s", prog, sub ? " " : "", sub ? sub : "");
+}
+
+/* The last lines of a service's log (at most cap - 1 bytes), for an error. */
+static void log_tail(const char *log, char *out, size_t cap)
+{
+	char text[8192];
+	ssize_t n = sys_read_file(log, text, sizeof(text));
+	out[0] = '\0';
+	if (n <= 0)
+		return;
+	const char *from = text + (n > (ssize_t)cap - 1 ? n - ((ssize_t)cap - 1) : 0);
+	if (from > text && strchr(from, '\n'))
+		from = strchr(from, '\n') + 1;
+	snprintf(out, cap, "%s", from);
+}
+
+/* Waits for the line "READY ..." on fd, while p runs; 0 when said (the rest
+ * of the line in what), -ECHILD when p ended first, -EPIPE when it closed
+ * the descriptor unsaid, -ETIMEDOUT. */
+static int wait_ready_line(struct lab *lab, struct lab_proc *p, int fd, int timeout_ms, char *what,
+                           size_t cap)
+{
+	char buf[512];
+	size_t len = 0;
+	long long deadline = sys_now_ns() + (long long)timeout_ms * 1000000LL;
+	for (;;) {
+		long long left = (deadline - sys_now_ns()) / 1000000;
+		if (left <= 0)
+			return -ETIMEDOUT;
+		struct pollfd pf[2] = {{.fd = fd, .events = POLLIN},
+		                       {.fd = p->pidfd, .events = POLLIN}};
+		int n = poll(pf, p->pidfd >= 0 ? 2 : 1, p->pidfd >= 0 ? (int)left : 10);
+		if (n < 0 && errno != EINTR)
+			return -errno;
+		if (pf[0].revents) {
+			ssize_t r = read(fd, buf + len, sizeof(buf) - 1 - len);
+			if (r == 0)
+				return lab_wait(lab, p, 500, NULL) == 0 ? -ECHILD : -EPIPE;
+			if (r > 0)
+				len += (size_t)r;
+			buf[len] = '\0';
+			char *nl;
+			while ((nl = strchr(buf, '\n'))) {
+				*nl = '\0';
+				if (!strncmp(buf, "READY", 5)) {
+					snprintf(what, cap, "%s", buf[5] == ' ' ? buf + 6 : "");
+					return 0;
+				}
+				len -= (size_t)(nl + 1 - buf);
+				memmove(buf, nl + 1, len + 1);
+			}
+			if (len == sizeof(buf) - 1)
+				len = 0; /* a line too long to be ours */
+		}
+		if (lab_wait(lab, p, 0, NULL) == 0)
+			return -ECHILD;
+	}
+}
+
+/* A UDP socket inside host h, connected to addr:port. */
+static int host_udp_socket(struct lab *lab, int h, const char *addr, int port, err_t *e)
+{
+	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+	if (inet_pton(AF_INET, addr, &sa.sin_addr) != 1)
+		return err_set(e, EINVAL, "\"%s\" is not an IPv4 address", addr);
+	int rc = enter_host(lab, h, e);
+	if (rc)
+		return rc;
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd >= 0 && connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		close(fd);
+		fd = -1;
+	}
+	if (fd < 0)
+		rc = err_set(e, errno, "a UDP socket to %s:%d: %s", addr, port, strerror(errno));
+	leave_host(lab);
+	return rc ? rc : fd;
+}
+
+static void send_options(int fd, const char *addr, int port, int n)
+{
+	struct sockaddr_in me;
+	socklen_t ml = sizeof(me);
+	char local[INET_ADDRSTRLEN] = "0.0.0.0", msg[768];
+	if (getsockname(fd, (struct sockaddr *)&me, &ml) == 0)
+		inet_ntop(AF_INET, &me.sin_addr, local, sizeof(local));
+	int len = snprintf(msg, sizeof(msg),
+	                   "OPTIONS sip:%s:%d SIP/2.0\r\n"
+	                   "Via: SIP/2.0/UDP %s:%d;branch=z9hG4bK-lab-ready-%d;rport\r\n"
+	                   "Max-Forwards: 70\r\n"
+	                   "From: <sip:lab@%s>;tag=lab-ready\r\n"
+	                   "To: <sip:%s:%d>\r\n"
+	                   "Call-ID: lab-ready-%d-%d@%s\r\n"
+	                   "CSeq: %d OPTIONS\r\n"
+	                   "Content-Length: 0\r\n\r\n",
+	                   addr, port, local, ntohs(me.sin_port), n, local, addr, port,
+	                   (int)getpid(), n, local, n + 1);
+	(void)!send(fd, msg, (size_t)len, 0);
+}
+
+/* Sends an OPTIONS every 200 ms until a SIP response comes back while p runs;
+ * 0 when one did (its status line in what), -ECHILD, -ETIMEDOUT. */
+static int wait_sip_answer(struct lab *lab, struct lab_proc *p, const struct lab_ready *r,
+                           char *what, size_t cap, err_t *e)
+{
+	int fd = host_udp_socket(lab, p->host, r->sip_addr, r->sip_port, e);
+	if (fd < 0)
+		return fd;
+	long long deadline = sys_now_ns() + (long long)r->timeout_ms * 1000000LL;
+	int rc = -ETIMEDOUT;
+	for (int n = 0; sys_now_ns() < deadline; n++) {
+		send_options(fd, r->sip_addr, r->sip_port, n);
+		struct pollfd pf = {.fd = fd, .events = POLLIN};
+		if (poll(&pf, 1, 200) > 0) {
+			char buf[2048];
+			ssize_t got = recv(fd, buf, sizeof(buf) - 1, 0);
+			if (got > 8 && !strncmp(buf, "SIP/2.0 ", 8)) {
+				buf[got] = '\0';
+				snprintf(what, cap, "sip:%s:%d answered OPTIONS: %.*s", r->sip_addr,
+				         r->sip_port, (int)strcspn(buf, "\r\n"), buf);
+				rc = 0;
+				break;
+			}
+			/* Port unreachable (nothing bound yet) or noise: try again. */
+		}
+		if (lab_wait(lab, p, 0, NULL) == 0) {
+			rc = -ECHILD;
+			break;
+		}
+	}
+	close(fd);
+	return rc;
+}
+
+int lab_service(struct lab *lab, const char *host, char *const argv[], const char *log,
+                const struct lab_ready *ready, struct lab_proc **out, err_t *e)
+{
+	char name[96], tail[400], what[sizeof((*out)->ready)] = "";
+	*out = NULL;
+	if (!argv || !argv[0])
+		return err_set(e, EINVAL, "no command given");
+	service_name(argv, name, sizeof(name));
 	int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	if (fd < 0)
 		return err_set(e, errno, "%s: %s", log, strerror(errno));
+	int pfd[2] = {-1, -1};
+	if (ready->how == LAB_READY_LINE && pipe2(pfd, O_CLOEXEC) < 0) {
+		close(fd);
+		return err_set(e, errno, "pipe: %s", strerror(errno));
+	}
+	/* The service gets the pipe as its fd 3, and is told so. */
+	char env_fd[32];
+	snprintf(env_fd, sizeof(env_fd), "%s=3", READY_ENV);
+	char *env[] = {env_fd, NULL};
 	struct lab_spawn_opts o = LAB_SPAWN_OPTS_INIT;
 	o.fd_out = o.fd_err = fd;
+	o.fd_pass = pfd[1];
+	o.env = ready->how == LAB_READY_LINE ? env : NULL;
 	struct lab_proc *p = NULL;
 	int rc = lab_spawn(lab, host, argv, &o, &p, e);
 	close(fd);
-	if (rc)
+	if (pfd[1] >= 0)
+		close(pfd[1]); /* only the service holds the writing end: EOF when it goes */
+	if (!rc)
+		rc = ready->how == LAB_READY_LINE
+		             ? wait_ready_line(lab, p, pfd[0], ready->timeout_ms, what,
+		                               sizeof(what))
+		             : wait_sip_answer(lab, p, ready, what, sizeof(what), e);
+	if (pfd[0] >= 0)
+		close(pfd[0]);
+	if (!p)
 		return rc;
-	char text[4096] = "";
-	for (int waited = 0; waited < timeout_ms; waited += 10) {
-		sys_read_file(log, text, sizeof(text));
-		if (strstr(text, ready)) {
-			*out = p;
-			return 0;
-		}
-		struct lab_status st;
-		if (lab_wait(lab, p, 10, &st) == 0) {
-			char how[64];
-			sys_read_file(log, text, sizeof(text));
-			lab_release(lab, p);
-			return err_set(e, ECHILD, "%s in %s %s: %s", argv[0], host,
-			               lab_status_str(&st, how, sizeof(how)), text);
-		}
+	if (!rc) {
+		snprintf(p->ready, sizeof(p->ready), "%s", what);
+		*out = p;
+		return 0;
 	}
-	kill(p->pid, SIGKILL);
-	lab_wait(lab, p, 2000, NULL);
-	lab_release(lab, p);
-	return err_set(e, ETIMEDOUT, "%s in %s did not say \"%s\" within %d ms: %s", argv[0], host,
-	               ready, timeout_ms, text);
+	const char *how = ready->how == LAB_READY_LINE ? "saying READY" : "answering an OPTIONS";
+	char why[160], st[96];
+	if (rc == -ECHILD) {
+		snprintf(why, sizeof(why), "it %s before %s",
+		         lab_status_str(&p->st, st, sizeof(st)), how);
+	} else if (rc == -EPIPE) {
+		snprintf(why, sizeof(why),
+		         "it closed its readiness descriptor without saying READY");
+	} else if (rc == -ETIMEDOUT) {
+		snprintf(why, sizeof(why), "no %s within %d ms (it was stopped)",
+		         ready->how == LAB_READY_LINE ? "READY line" : "answer to OPTIONS",
+		         ready->timeout_ms);
+	} else {
+		snprintf(why, sizeof(why), "%s",
+		         ready->how == LAB_READY_SIP ? e->msg : strerror(-rc));
+	}
+	lab_release(lab, p); /* kills it when still running */
+	log_tail(log, tail, sizeof(tail));
+	return err_set(e, rc == -ECHILD || rc == -EPIPE ? ECHILD : ETIMEDOUT,
+	               "%s in host %s never became ready: %s; its log: %s%s%s", name, host, why,
+	               log, tail[0] ? "\n" : " (empty)", tail);
 }
 
 int lab_spawn_fn(struct lab *lab, const char *host, int (*fn)(void *), void *arg,

@@ -38,6 +38,7 @@ struct lab_proc {
 	struct cgroup cg;
 	int done;
 	struct lab_status st;
+	char ready[128]; /* a service: what it said when ready ("udp:10.10.4.2:53") */
 	struct lab_proc *next;
 };
 
@@ -45,11 +46,32 @@ struct lab_spawn_opts {
 	long long mem_limit;       /* bytes; 0 = no limit */
 	int cpu_pct;               /* percent of one core; 0 = no limit */
 	int fd_in, fd_out, fd_err; /* -1 = inherit the lab's own */
+	int fd_pass;               /* -1, or a descriptor the child gets as its fd 3 */
+	/* NULL, or "NAME=value" strings (NULL-terminated) added to the child's
+	 * environment only: the lab's own stays as it is. */
+	char *const *env;
 };
-#define LAB_SPAWN_OPTS_INIT      \
-	{                        \
-		0, 0, -1, -1, -1 \
+#define LAB_SPAWN_OPTS_INIT                                            \
+	{                                                              \
+		.fd_in = -1, .fd_out = -1, .fd_err = -1, .fd_pass = -1 \
 	}
+
+/* How the lab knows a service it started is ready to serve. */
+enum lab_ready_how {
+	/* The service writes "READY <what>" on the descriptor named by
+	 * SIPLAB_READY_FD (lib/ready.h): siplab's own services. */
+	LAB_READY_LINE,
+	/* A program that cannot (Kamailio): a SIP OPTIONS sent over UDP from
+	 * inside its host to sip_addr:sip_port gets a response, any response. */
+	LAB_READY_SIP,
+};
+
+struct lab_ready {
+	enum lab_ready_how how;
+	int timeout_ms;
+	const char *sip_addr; /* LAB_READY_SIP */
+	int sip_port;
+};
 
 struct lab {
 	struct topo *topo; /* owned */
@@ -70,10 +92,12 @@ void lab_down(struct lab *lab);
 int lab_spawn(struct lab *lab, const char *host, char *const argv[],
               const struct lab_spawn_opts *opts, struct lab_proc **out, err_t *e);
 /* Start a long-running service in host with its output in the file log, and
- * wait until that file contains `ready`. An error (with the log's text) when
- * it exits first or stays silent for timeout_ms (it is then killed). */
+ * wait until it is ready as `ready` says (its answer in (*out)->ready). When it
+ * exits first or stays unready for ready->timeout_ms (it is then killed), an
+ * error that names the service, says it never became ready and why, and gives
+ * the log's path and its last lines. */
 int lab_service(struct lab *lab, const char *host, char *const argv[], const char *log,
-                const char *ready, int timeout_ms, struct lab_proc **out, err_t *e);
+                const struct lab_ready *ready, struct lab_proc **out, err_t *e);
 /* Run fn(arg) in a child inside host; the child's exit code is fn's result. */
 int lab_spawn_fn(struct lab *lab, const char *host, int (*fn)(void *), void *arg,
                  const struct lab_spawn_opts *opts, struct lab_proc **out, err_t *e);

@@ -27,6 +27,9 @@ struct call;
 #include <sofia-sip/su_wait.h>
 #include <sofia-sip/tport_tag.h>
 
+#include "../lib/ready.h"
+#include "../lib/rng.h"
+#include "../lib/sofia_seed.h"
 #include "../media/media.h"
 #include "callees.h"
 
@@ -43,6 +46,7 @@ struct call {
 	int reg_index; /* su_root registration of fd */
 	struct sockaddr_in remote;
 	int pt;
+	uint64_t seed; /* the pool's seed and the call's Call-ID: its own numbers */
 	uint16_t seq;
 	uint32_t ts, ssrc;
 	unsigned long sent, received;
@@ -58,6 +62,7 @@ struct pool {
 	struct call *members;
 	int n_registered;
 	struct call *calls[MAX_CALLS];
+	uint64_t seed; /* --seed, or fresh */
 	su_timer_t *tick;
 	uint8_t frame_pcmu[160], frame_pcma[160];
 	unsigned long calls_answered, calls_refused;
@@ -182,8 +187,10 @@ static int open_rtp(struct pool *p, struct call *c, int *port)
 	su_wait_t w;
 	su_wait_create(&w, c->fd, SU_WAIT_IN);
 	c->reg_index = su_root_register(p->root, &w, on_rtp, c, 0);
-	c->ssrc = (uint32_t)random();
-	c->seq = (uint16_t)random();
+	struct rng r;
+	rng_init(&r, c->seed);
+	c->ssrc = rng_u32(&r);
+	c->seq = (uint16_t)rng_u32(&r);
 	return 0;
 }
 
@@ -285,6 +292,9 @@ static void incoming(struct pool *p, nua_handle_t *nh, sip_t const *sip, tagi_t 
 	c->nh = nh;
 	c->fd = -1;
 	c->member = -1;
+	/* By the caller's Call-ID, not by arrival order: the worker derives
+	 * that from the run's seed, so a replay answers with the same SSRCs. */
+	c->seed = rng_derive(p->seed, sip && sip->sip_call_id ? sip->sip_call_id->i_id : "");
 	nua_handle_bind(nh, c);
 	int slot = -1;
 	for (int i = 0; i < MAX_CALLS && slot < 0; i++)
@@ -345,10 +355,13 @@ static void on_event(nua_event_t event, int status, char const *phrase, nua_t *n
 			nua_authenticate(nh, NUTAG_AUTH(auth), TAG_END());
 		} else if (status == 200 && c && !c->registered) {
 			c->registered = 1;
-			if (++p->n_registered == p->c->count)
-				fprintf(stderr,
-				        "siplab callees: %d accounts registered (%s%04d ...)\n",
-				        p->n_registered, p->c->prefix, p->c->first);
+			if (++p->n_registered == p->c->count) {
+				char what[128];
+				snprintf(what, sizeof(what), "%d accounts registered (%s%04d ...)",
+				         p->n_registered, p->c->prefix, p->c->first);
+				fprintf(stderr, "siplab callees: %s\n", what);
+				ready_notify(what);
+			}
 		} else if (status >= 300 && status != 401 && status != 407) {
 			fprintf(stderr, "siplab callees: REGISTER failed: %d %s\n", status, phrase);
 		}
@@ -415,8 +428,10 @@ int callees_run(const struct callees_config *cfg, err_t *e)
 	static struct pool p;
 	memset(&p, 0, sizeof(p));
 	p.c = cfg;
+	p.seed = cfg->seeded ? cfg->seed : rng_fresh_seed();
 	make_frames(&p);
 	su_init();
+	sofia_seed(rng_derive(p.seed, "sofia"));
 	su_log_set_level(NULL, 0);
 	p.root = su_root_create(&p);
 	su_root_threading(p.root, 0);

@@ -24,6 +24,10 @@ struct callees_config {
 	enum callee_behaviour behaviour;
 	int expires;
 	int t1_ms, t1x64_ms;
+	/* From --seed, not the file: SSRCs and sofia's numbers follow it
+	 * (lib/rng.h); seeded 0: fresh ones. */
+	unsigned long long seed;
+	int seeded;
 	char tls_dir[256]; /* agent.pem + cafile.pem: register over TLS (a sips: registrar) */
 };
 

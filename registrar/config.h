@@ -49,8 +49,12 @@ struct reg_config {
 	int limit_window_ms;      /* the window: 1000 ms, shorter in time-compressed runs */
 	char limit_exempt[4][64]; /* source addresses the limit does not apply to */
 	int n_limit_exempt;
-	int retry_after;       /* seconds, for 503 */
-	int max_expires;       /* cap on a binding's lifetime, seconds */
+	int retry_after; /* seconds, for 503 */
+	int max_expires; /* cap on a binding's lifetime, seconds */
+	/* From --seed, not the file: the digest secret and sofia's numbers
+	 * follow it (lib/rng.h); seeded 0: fresh ones. */
+	unsigned long long seed;
+	int seeded;
 	char log_path[256];    /* message log ("" = stderr, "off" = none) */
 	char tls_dir[256];     /* agent.pem + cafile.pem; "" = make a lab CA at start */
 	int t1_ms, t1x64_ms;   /* SIP timers (time-compressed runs); 0 = defaults */

@@ -1,6 +1,7 @@
 /* digest.c — digest authentication for the registrar (see digest.h). */
 #define _GNU_SOURCE
 #include "digest.h"
+#include "../lib/rng.h"
 
 #include <fcntl.h>
 #include <stdio.h>
@@ -17,6 +18,14 @@ void digest_init(struct digest *d)
 		snprintf((char *)raw, sizeof(raw), "%p", (void *)d); /* no entropy: still unique */
 	for (int i = 0; i < 16; i++)
 		snprintf(d->secret + 2 * i, 3, "%02x", raw[i]);
+}
+
+void digest_init_seeded(struct digest *d, unsigned long long seed)
+{
+	struct rng r;
+	rng_init(&r, rng_derive(seed, "digest secret"));
+	snprintf(d->secret, sizeof(d->secret), "%016llx%016llx", (unsigned long long)rng_next(&r),
+	         (unsigned long long)rng_next(&r));
 }
 
 static void sign(const struct digest *d, const char *stamp, char hex[33])

@@ -3,6 +3,7 @@
  * answers, RFC 2782 SRV, RFC 3403 NAPTR. */
 #define _GNU_SOURCE
 #include "dns.h"
+#include "../lib/ready.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -277,6 +278,9 @@ int dns_run(const char *path, err_t *e)
 	int sfd = sys_stop_signalfd();
 	fprintf(stderr, "siplab dns: listening on %s:%d, %d records, %d faults\n", cfg.listen,
 	        cfg.port, cfg.n_records, cfg.n_faults);
+	char what[96];
+	snprintf(what, sizeof(what), "udp:%s:%d", cfg.listen, cfg.port);
+	ready_notify(what);
 	unsigned long queries = 0, dropped = 0;
 	for (int done = 0; !done;) {
 		struct pollfd p[2] = {{fd, POLLIN, 0}, {sfd, POLLIN, 0}};

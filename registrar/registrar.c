@@ -29,6 +29,9 @@ struct fwd;
 #include <sofia-sip/su_wait.h>
 #include <sofia-sip/tport_tag.h>
 
+#include "../lib/ready.h"
+#include "../lib/rng.h"
+#include "../lib/sofia_seed.h"
 #include "digest.h"
 #include "location.h"
 #include "registrar.h"
@@ -681,6 +684,21 @@ static int add_transports(struct registrar *r, err_t *e)
 	return 0;
 }
 
+/* Every address it serves on, as the lab's readiness line says it. */
+static void ready_notify_listening(const struct reg_config *c)
+{
+	char what[256] = "";
+	size_t n = 0;
+	const char *proto[3] = {c->udp ? "udp" : NULL, c->tcp ? "tcp" : NULL,
+	                        c->tls ? "tls" : NULL};
+	for (int i = 0; i < 3; i++)
+		if (proto[i] && n < sizeof(what))
+			n += (size_t)snprintf(what + n, sizeof(what) - n, "%s%s:%s:%d",
+			                      n ? " " : "", proto[i], c->listen,
+			                      i == 2 ? c->tls_port : c->port);
+	ready_notify(what);
+}
+
 static void print_stats(struct registrar *r)
 {
 	fprintf(stderr,
@@ -698,7 +716,10 @@ int registrar_run(struct reg_config *cfg, err_t *e)
 	memset(&r, 0, sizeof(r));
 	r.cfg = cfg;
 	su_home_init(r.home);
-	digest_init(&r.digest);
+	if (cfg->seeded)
+		digest_init_seeded(&r.digest, cfg->seed);
+	else
+		digest_init(&r.digest);
 	r.log.out = stderr;
 	int wire_log = strcmp(cfg->log_path, "off") != 0;
 	if (wire_log && cfg->log_path[0] && !(r.log.out = fopen(cfg->log_path, "ae")))
@@ -708,6 +729,8 @@ int registrar_run(struct reg_config *cfg, err_t *e)
 	if (rc)
 		return err_set(e, ENOMEM, "out of memory");
 	su_init();
+	if (cfg->seeded)
+		sofia_seed(rng_derive(cfg->seed, "sofia"));
 	su_log_redirect(NULL, on_sofia_log, &r.log);
 	r.root = su_root_create(&r);
 	int sfd = sys_stop_signalfd();
@@ -721,6 +744,7 @@ int registrar_run(struct reg_config *cfg, err_t *e)
 		fprintf(stderr, "siplab registrar: listening on %s (%s%s%s) for %s, %d accounts\n",
 		        cfg->listen, cfg->udp ? "udp " : "", cfg->tcp ? "tcp " : "",
 		        cfg->tls ? "tls" : "", cfg->domains[0], cfg->n_accounts);
+		ready_notify_listening(cfg);
 		su_root_run(r.root);
 		print_stats(&r);
 	}

@@ -1,6 +1,7 @@
 /* stun.c — the lab's STUN server (see stun.h). */
 #define _GNU_SOURCE
 #include "stun.h"
+#include "../lib/ready.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -78,6 +79,9 @@ int stun_run(const char *addr, int port, err_t *e)
 		return fd;
 	int sfd = sys_stop_signalfd();
 	fprintf(stderr, "siplab stun: listening on %s:%d\n", addr, port);
+	char what[96];
+	snprintf(what, sizeof(what), "udp:%s:%d", addr, port);
+	ready_notify(what);
 	unsigned long answered = 0;
 	for (;;) {
 		struct pollfd p[2] = {{fd, POLLIN, 0}, {sfd, POLLIN, 0}};

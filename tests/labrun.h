@@ -45,19 +45,26 @@ static inline int std_lab_up(struct lab *lab)
 }
 
 /* Start a long-running lab service (its output to a file in the runtime dir)
- * and wait until that file contains `ready`. */
-static inline struct lab_proc *start_service(struct lab *lab, const char *host, char *const argv[],
-                                             const char *ready)
+ * and wait until it is ready as r says. */
+static inline struct lab_proc *start_service_as(struct lab *lab, const char *host,
+                                                char *const argv[], const struct lab_ready *r)
 {
 	char log[PATH_MAX];
 	snprintf(log, sizeof(log), "%s/%s.%s.log", lab->sb.rundir, host, argv[1]);
 	struct lab_proc *p = NULL;
 	err_t e;
-	if (lab_service(lab, host, argv, log, ready, 5000, &p, &e)) {
+	if (lab_service(lab, host, argv, log, r, &p, &e)) {
 		fprintf(stderr, "    %s\n", e.msg);
 		return NULL;
 	}
 	return p;
+}
+
+/* One of siplab's own services: ready when it says READY. */
+static inline struct lab_proc *start_service(struct lab *lab, const char *host, char *const argv[])
+{
+	const struct lab_ready r = {.how = LAB_READY_LINE, .timeout_ms = 5000};
+	return start_service_as(lab, host, argv, &r);
 }
 
 /* Run the siplab program with args (args[0] is "siplab") outside any lab,

@@ -605,7 +605,7 @@ static int body_cross_registrar(void)
 	         "\"account_pool\":{\"prefix\":\"bp\",\"count\":5,\"password\":\"bsecret\"}}",
 	         path, sizeof(path));
 	char *b_argv[] = {(char *)siplab_bin(), "registrar", path, NULL};
-	struct lab_proc *b = start_service(&r.lab, "platform", b_argv, "listening");
+	struct lab_proc *b = start_service(&r.lab, "platform", b_argv);
 	CHECK(b, "registrar B did not start");
 	/* bp0001 registers at B, from the callee host, port 5070. */
 	lab_file(&r.lab, "b-callee.csv",
@@ -680,7 +680,7 @@ static struct lab_proc *start_callees_ring(struct reg *r, const char *behaviour,
 	         behaviour, ring_ms);
 	lab_file(&r->lab, "callees.json", cfg, path, sizeof(path));
 	char *argv[] = {(char *)siplab_bin(), "callees", path, NULL};
-	return start_service(&r->lab, "callee", argv, "3 accounts registered");
+	return start_service(&r->lab, "callee", argv);
 }
 
 static struct lab_proc *start_callees(struct reg *r, const char *behaviour)

@@ -1,6 +1,7 @@
 /* test_services.c — the lab's DNS and STUN servers, checked with clients no
  * one here wrote: dig (bind9-dnsutils), sofia-sip's own resolver, and coturn's
- * turnutils_stunclient. */
+ * turnutils_stunclient; and how the lab knows a service is ready (its READY
+ * line, or an answered OPTIONS), and says so when one never is. */
 #define _GNU_SOURCE
 #include "labrun.h"
 
@@ -45,7 +46,7 @@ static int body_dns_dig(void)
 	          "{\"name\":\"silent.lab\",\"mode\":\"drop\"}",
 	          path, sizeof(path));
 	char *argv[] = {(char *)siplab_bin(), "dns", path, NULL};
-	struct lab_proc *dns = start_service(&lab, "dns", argv, "listening");
+	struct lab_proc *dns = start_service(&lab, "dns", argv);
 	CHECK(dns, "dns server did not start");
 	dig(&lab, "registrar.lab", "A", a, sizeof(a));
 	dig(&lab, "_sip._udp.lab", "SRV", srv, sizeof(srv));
@@ -112,7 +113,7 @@ static int body_dns_sofia(void)
 	CHECK(std_lab_up(&lab) == 0, "lab did not come up");
 	write_dns(&lab, "", path, sizeof(path));
 	char *argv[] = {(char *)siplab_bin(), "dns", path, NULL};
-	struct lab_proc *dns = start_service(&lab, "dns", argv, "listening");
+	struct lab_proc *dns = start_service(&lab, "dns", argv);
 	CHECK(dns, "dns server did not start");
 	int pfd[2];
 	CHECK(pipe(pfd) == 0, "pipe");
@@ -148,7 +149,7 @@ static int body_stun(void)
 	char w[4096], c[4096];
 	CHECK(std_lab_up_nat(&lab, 1) == 0, "lab did not come up");
 	char *argv[] = {(char *)siplab_bin(), "stun", "10.10.4.2:3478", NULL};
-	struct lab_proc *stun = start_service(&lab, "dns", argv, "listening");
+	struct lab_proc *stun = start_service(&lab, "dns", argv);
 	CHECK(stun, "stun server did not start");
 	int rc_w = stun_from(&lab, "worker1", w, sizeof(w));
 	int rc_c = stun_from(&lab, "registrar", c, sizeof(c));
@@ -159,16 +160,113 @@ static int body_stun(void)
 	return 0;
 }
 
+/* A service is ready when it says so, and says on what. */
+static int body_ready_line(void)
+{
+	struct lab lab;
+	char path[PATH_MAX];
+	CHECK(std_lab_up(&lab) == 0, "lab did not come up");
+	write_dns(&lab, "", path, sizeof(path));
+	char *argv[] = {(char *)siplab_bin(), "dns", path, NULL};
+	struct lab_proc *dns = start_service(&lab, "dns", argv);
+	char said[sizeof(dns->ready)] = "";
+	if (dns) {
+		snprintf(said, sizeof(said), "%s", dns->ready);
+		lab_stop_service(&lab, dns, NULL);
+	}
+	lab_down(&lab);
+	CHECK(dns, "dns server did not start");
+	CHECK(!strcmp(said, "udp:10.10.4.2:53"), "it said READY %s", said);
+	return 0;
+}
+
+/* lab_service's error for argv, which must never become ready. */
+static int unready(struct lab *lab, char *const argv[], const struct lab_ready *r,
+                   const char *log_name, char *log, size_t cap, err_t *e)
+{
+	struct lab_proc *p = NULL;
+	snprintf(log, cap, "%s/%s", lab->sb.rundir, log_name);
+	long long t0 = sys_now_ns();
+	int rc = lab_service(lab, "registrar", argv, log, r, &p, e);
+	CHECK(rc != 0 && !p, "%s was taken for ready", argv[0]);
+	CHECK(sys_now_ns() - t0 < 20000000000LL, "the wait outlasted its timeout by far");
+	return 0;
+}
+
+/* A service that exits before it is ready, one that stays silent, and one
+ * that cannot say READY and whose port never answers: each error names the
+ * service, says it never became ready and why, and gives its log. */
+static int body_never_ready(void)
+{
+	struct lab lab;
+	char log1[PATH_MAX], log2[PATH_MAX], log3[PATH_MAX];
+	err_t e1, e2, e3;
+	CHECK(std_lab_up(&lab) == 0, "lab did not come up");
+	char *exits[] = {(char *)siplab_bin(), "dns", "/nonexistent/dns.json", NULL};
+	char *silent[] = {"sleep", "30", NULL};
+	const struct lab_ready line = {.how = LAB_READY_LINE, .timeout_ms = 1500};
+	const struct lab_ready sip = {LAB_READY_SIP, 1500, "10.10.2.2", 5060};
+	int rc = unready(&lab, exits, &line, "exits.log", log1, sizeof(log1), &e1) ||
+	         unready(&lab, silent, &line, "silent.log", log2, sizeof(log2), &e2) ||
+	         unready(&lab, silent, &sip, "deaf.log", log3, sizeof(log3), &e3);
+	int left = lab.procs != NULL;
+	lab_down(&lab);
+	CHECK(rc == 0, "a service was taken for ready");
+	CHECK(!left, "a service that never became ready was left running");
+	CHECK(strstr(e1.msg, "siplab dns in host registrar never became ready") &&
+	              strstr(e1.msg, "exited with 1 before saying READY") && strstr(e1.msg, log1) &&
+	              strstr(e1.msg, "/nonexistent/dns.json"),
+	      "exits early: %s", e1.msg);
+	CHECK(strstr(e2.msg, "sleep 30 in host registrar never became ready") &&
+	              strstr(e2.msg, "no READY line within 1500 ms") && strstr(e2.msg, log2),
+	      "silent: %s", e2.msg);
+	CHECK(strstr(e3.msg, "never became ready") &&
+	              strstr(e3.msg, "no answer to OPTIONS within 1500 ms") && strstr(e3.msg, log3),
+	      "deaf: %s", e3.msg);
+	return 0;
+}
+
+/* The environment a process is given is its own: the lab's stays as it was. */
+static int body_spawn_env(void)
+{
+	struct lab lab;
+	char out[256];
+	CHECK(std_lab_up(&lab) == 0, "lab did not come up");
+	int pfd[2];
+	CHECK(pipe(pfd) == 0, "pipe");
+	char *env[] = {"SIPLAB_TEST_ONLY=for-the-child", NULL};
+	char *argv[] = {"sh", "-c", "echo \"[$SIPLAB_TEST_ONLY]\"", NULL};
+	struct lab_spawn_opts o = LAB_SPAWN_OPTS_INIT;
+	o.fd_out = pfd[1];
+	o.env = env;
+	struct lab_proc *p = NULL;
+	err_t e;
+	int rc = lab_spawn(&lab, "worker1", argv, &o, &p, &e);
+	close(pfd[1]);
+	read_all(pfd[0], out, sizeof(out));
+	close(pfd[0]);
+	if (!rc)
+		lab_wait(&lab, p, 5000, NULL);
+	lab_down(&lab);
+	CHECK(rc == 0, "%s", e.msg);
+	CHECK(!strcmp(out, "[for-the-child]\n"), "the child saw %s", out);
+	CHECK(!getenv("SIPLAB_TEST_ONLY"), "the lab's own environment changed");
+	return 0;
+}
+
 CHILD_TEST(dns_dig)
 CHILD_TEST(dns_sofia)
 CHILD_TEST(stun)
+CHILD_TEST(ready_line)
+CHILD_TEST(never_ready)
+CHILD_TEST(spawn_env)
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	        cmocka_unit_test(test_dns_dig),
-	        cmocka_unit_test(test_dns_sofia),
-	        cmocka_unit_test(test_stun),
+	        cmocka_unit_test(test_dns_dig),     cmocka_unit_test(test_dns_sofia),
+	        cmocka_unit_test(test_stun),        cmocka_unit_test(test_ready_line),
+	        cmocka_unit_test(test_never_ready), cmocka_unit_test(test_spawn_env),
 	};
 	return cmocka_run_group_tests_name("dns and stun", tests, NULL, NULL);
 }

@@ -11,14 +11,17 @@
 #include "../../registrar/registrar.h"
 #include "../../registrar/stun.h"
 #include "cli.h"
+#include "../../lib/rng.h"
 
 static const char usage[] =
-        "usage: siplab registrar CONFIG.json\n"
+        "usage: siplab registrar CONFIG.json [--seed N]\n"
         "\n"
         "Runs the lab's registrar and stateful proxy (usually inside the lab's registrar\n"
         "host: `siplab lab exec registrar -- siplab registrar reg.json`) until SIGTERM\n"
         "or Ctrl-C, logging every SIP message it sends and receives (time, direction,\n"
-        "peer, first line, Call-ID) to stderr or the file in \"log\".\n"
+        "peer, first line, Call-ID) to stderr or the file in \"log\". With --seed, its\n"
+        "digest secret and its SIP stack's tags and branch ids follow N (a lab's replay;\n"
+        "`siplab run` gives one derived from the run's seed).\n"
         "\n"
         "CONFIG is a JSON object with these fields:\n";
 
@@ -39,16 +42,44 @@ static int print_usage(int asked, const char *head, const struct field *t, const
 	return asked ? EXIT_OK : EXIT_USAGE;
 }
 
+/* CONFIG alone, or CONFIG --seed N: 1 when argv is neither (or asks for help),
+ * -1 when the seed is not a number (said on stderr). */
+static int seed_args(int argc, char **argv, const char *prog, unsigned long long *seed, int *seeded)
+{
+	*seeded = 0;
+	if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))
+		return 1;
+	if (argc == 2)
+		return 0;
+	uint64_t v;
+	if (argc != 4 || strcmp(argv[2], "--seed"))
+		return 1;
+	if (rng_parse_seed(argv[3], UINT64_MAX, &v)) {
+		fprintf(stderr, "siplab %s: --seed: expected a whole number, got \"%s\"\n", prog,
+		        argv[3]);
+		return -1;
+	}
+	*seed = v;
+	*seeded = 1;
+	return 0;
+}
+
 int cmd_registrar(int argc, char **argv)
 {
-	if (argc != 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))
-		return print_usage(argc == 2, usage, reg_config_fields, usage_tail);
 	struct reg_config cfg;
+	unsigned long long seed = 0;
+	int seeded, bad = seed_args(argc, argv, "registrar", &seed, &seeded);
+	if (bad < 0)
+		return EXIT_USAGE;
+	if (bad)
+		return print_usage(argc == 2, usage, reg_config_fields, usage_tail);
 	err_t e;
 	if (reg_config_load(argv[1], &cfg, &e)) {
 		fprintf(stderr, "siplab registrar: %s\n", e.msg);
 		return EXIT_USAGE;
 	}
+	cfg.seed = seed;
+	cfg.seeded = seeded;
 	char made[64] = "";
 	char agent[sizeof(cfg.tls_dir) + 16];
 	snprintf(agent, sizeof(agent), "%s/agent.pem", cfg.tls_dir);
@@ -147,17 +178,22 @@ int cmd_stun(int argc, char **argv)
 }
 
 static const char callees_usage[] =
-        "usage: siplab callees CONFIG.json\n"
+        "usage: siplab callees CONFIG.json [--seed N]\n"
         "\n"
         "Runs the callee pool (usually in the lab's callee host): accounts\n"
         "PREFIX0001... registered to the registrar, answering calls with real RTP\n"
-        "(G.711 tone, and an echo of what they hear) until SIGTERM.\n"
+        "(G.711 tone, and an echo of what they hear) until SIGTERM. With --seed, the\n"
+        "SSRCs of its calls (by each call's Call-ID) and its SIP stack's tags follow N.\n"
         "\n"
         "CONFIG is a JSON object with these fields:\n";
 
 int cmd_callees(int argc, char **argv)
 {
-	if (argc != 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))
+	unsigned long long seed = 0;
+	int seeded, bad = seed_args(argc, argv, "callees", &seed, &seeded);
+	if (bad < 0)
+		return EXIT_USAGE;
+	if (bad)
 		return print_usage(argc == 2, callees_usage, callees_config_fields, "");
 	struct callees_config c;
 	err_t e;
@@ -165,6 +201,8 @@ int cmd_callees(int argc, char **argv)
 		fprintf(stderr, "siplab callees: %s\n", e.msg);
 		return EXIT_USAGE;
 	}
+	c.seed = seed;
+	c.seeded = seeded;
 	int rc = callees_run(&c, &e);
 	if (rc)
 		fprintf(stderr, "siplab callees: %s\n", e.msg);

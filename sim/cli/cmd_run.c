@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "../../lib/jsonv.h"
+#include "../../lib/rng.h"
 #include "cli.h"
 #include "../../diagnose/diagnose.h"
 #include "../../diagnose/expect.h"
@@ -56,6 +57,10 @@ static const char usage[] =
         "                  --fault reg.rate_limit:per_second=10,mode=drop\n"
         "                  (`siplab run --faults` lists them with their parameters)\n"
         "  --faults        list the faults and exit\n"
+        "  --seed N        the run's seed (0 to 2^53 - 1; replaces the scenario's \"seed\"):\n"
+        "                  SSRCs, SRTP keys, Call-IDs and tags derive from it, so the\n"
+        "                  same seed replays them. Default: a fresh one, printed and\n"
+        "                  in the report's \"seed\"\n"
         "  --logs DIR      keep every service's log, the registrar's wire log and the\n"
         "                  configurations there (default: dropped with the lab)\n"
         "  --jobs N        scenarios run at once for a directory (default 3)\n"
@@ -82,6 +87,7 @@ struct run_opts {
 	const char *report;
 	const char *logs;
 	const char *fault;
+	const char *seed; /* --seed: the scenario's "seed" */
 	int quiet, jobs, once;
 	char self[PATH_MAX];
 	char worker_program[PATH_MAX]; /* "" = this program's own worker */
@@ -144,6 +150,7 @@ static int parse_opts(int argc, char **argv, struct run_opts *o)
 	static const struct option longopts[] = {{"report", required_argument, NULL, 'r'},
 	                                         {"logs", required_argument, NULL, 'l'},
 	                                         {"fault", required_argument, NULL, 'f'},
+	                                         {"seed", required_argument, NULL, 's'},
 	                                         {"jobs", required_argument, NULL, 'j'},
 	                                         {"faults", no_argument, NULL, 'F'},
 	                                         {"quiet", no_argument, NULL, 'q'},
@@ -166,6 +173,18 @@ static int parse_opts(int argc, char **argv, struct run_opts *o)
 		case 'f':
 			o->fault = optarg;
 			break;
+		case 's': {
+			uint64_t v;
+			if (rng_parse_seed(optarg, RNG_SEED_MAX, &v)) {
+				fprintf(stderr,
+				        "siplab run: --seed: expected a whole number from 0 to "
+				        "%llu, got \"%s\"\n",
+				        (unsigned long long)RNG_SEED_MAX, optarg);
+				return -1;
+			}
+			o->seed = optarg;
+			break;
+		}
 		case 'j':
 			o->jobs = atoi(optarg);
 			if (o->jobs < 1 || o->jobs > 16) {
@@ -242,6 +261,19 @@ static int with_fault(char **text, const char *arg, err_t *e)
 	*text = cJSON_Print(root);
 	cJSON_Delete(root);
 	return 0;
+}
+
+/* --seed N becomes the scenario's "seed" member (checked already). */
+static void with_seed(char **text, const char *seed)
+{
+	cJSON *root = cJSON_Parse(*text);
+	if (!root)
+		return; /* the scenario's own error comes later */
+	cJSON_DeleteItemFromObjectCaseSensitive(root, "seed");
+	cJSON_AddNumberToObject(root, "seed", strtod(seed, NULL));
+	free(*text);
+	*text = cJSON_Print(root);
+	cJSON_Delete(root);
 }
 
 /* --- one run in a child ---------------------------------------------------------------- */
@@ -364,6 +396,8 @@ static int flow(const char *path, const char *report, const struct run_opts *o,
 	int rc = jv_read_file(path, &text, &e);
 	if (!rc && o->fault)
 		rc = with_fault(&text, o->fault, &e);
+	if (!rc && o->seed)
+		with_seed(&text, o->seed);
 	if (!rc)
 		rc = scenario_parse(text, path, &s, &e);
 	char *fixed = !rc && s.remedy[0] ? scenario_remedied(text, path, &e) : NULL;

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "../../lib/rng.h"
 #include "../platform/wire.h"
 #include "../worker/worker.h"
 
@@ -25,6 +26,9 @@ static const char usage[] =
         "  --name NAME            the worker's name (default: worker)\n"
         "  --region REGION        its region (default: lab)\n"
         "  --capacity N           most endpoints it takes at once (default 5000)\n"
+        "  --seed N               its seed: SSRCs, SRTP keys, Call-IDs and tags derive\n"
+        "                         from it (default: a fresh one; `siplab run` gives one\n"
+        "                         derived from the run's)\n"
         "\n"
         "The token (cmw_ and 64 hex characters) is read from the environment variable\n"
         "SIPLAB_WORKER_TOKEN, so it does not show in the process list.\n";
@@ -36,6 +40,7 @@ static int parse(int argc, char **argv, struct worker_opts *o)
 	                                         {"name", required_argument, NULL, 'n'},
 	                                         {"region", required_argument, NULL, 'r'},
 	                                         {"capacity", required_argument, NULL, 'c'},
+	                                         {"seed", required_argument, NULL, 's'},
 	                                         {"help", no_argument, NULL, 'h'},
 	                                         {NULL, 0, NULL, 0}};
 	memset(o, 0, sizeof(*o));
@@ -43,8 +48,10 @@ static int parse(int argc, char **argv, struct worker_opts *o)
 	snprintf(o->region, sizeof(o->region), "lab");
 	o->port = 7000;
 	o->capacity = 5000;
+	o->seed = rng_fresh_seed();
 	optind = 1;
 	int c;
+	uint64_t seed;
 	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
 		char *end;
 		switch (c) {
@@ -72,6 +79,16 @@ static int parse(int argc, char **argv, struct worker_opts *o)
 				        optarg);
 				return -1;
 			}
+			break;
+		case 's':
+			if (rng_parse_seed(optarg, UINT64_MAX, &seed)) {
+				fprintf(stderr,
+				        "siplab worker: --seed: expected a whole number, got "
+				        "\"%s\"\n",
+				        optarg);
+				return -1;
+			}
+			o->seed = seed;
 			break;
 		case 'h':
 			fputs(usage, stdout);

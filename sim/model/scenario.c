@@ -13,6 +13,7 @@
 #include <strings.h>
 
 #include "../../faults/fault.h"
+#include "../../lib/rng.h"
 #include "vocab.h"
 
 static const char *const transports[] = {"udp", "tcp", "tls", "auto", NULL};
@@ -392,6 +393,18 @@ static int read_remedy(struct jv *c, const cJSON *v, const char *path, void *dst
 
 /* --- the scenario ------------------------------------------------------------ */
 
+/* A seed is a whole number a JSON reader keeps exactly (below 2^53). */
+static int read_seed(struct jv *c, const cJSON *v, const char *path, void *dst)
+{
+	struct scn_seed *seed = dst;
+	double d = cJSON_IsNumber(v) ? v->valuedouble : -1;
+	if (d < 0 || d > (double)RNG_SEED_MAX || d != (double)(unsigned long long)d)
+		return jv_bad(c, path, "a whole number from 0 to 9007199254740991 (2^53 - 1)", v);
+	seed->value = (unsigned long long)d;
+	seed->given = 1;
+	return 0;
+}
+
 const struct field scenario_fields[] = {
         F_STRING(struct scenario, name, "name", 0, "scenario",
                  "the scenario's name, shown in reports"),
@@ -404,6 +417,10 @@ const struct field scenario_fields[] = {
                  "seconds each call lasts"),
         F_NUMBER(struct scenario, time_scale, "time_scale", 0.001, 1, 0, "1",
                  "every duration times this: 0.05 runs 20 times faster"),
+        F_CUSTOM("seed", read_seed, "integer", 0,
+                 "the run's seed: the same seed replays the same SSRCs, keys and Call-IDs "
+                 "(default: a fresh one, in the report)",
+                 .off = offsetof(struct scenario, seed)),
         F_LIST(struct scenario, groups, n_groups, "groups", group_fields, 1, FF_REQUIRED,
                "groups of endpoints", .init = group_init, .check = group_check),
         F_OBJECT(struct scenario, plan, "plan", plan_fields, 0,

@@ -117,6 +117,12 @@ struct scenario {
 	char expect[1024]; /* the "expect" object as JSON text, "" when none */
 	char remedy[4096]; /* the "remedy" object as JSON text, "" when none */
 	int sbc_relay;     /* far_side.sbc.relay: the registrar relays media (latching) */
+	/* The run's seed: everything random in the run derives from it. Given by
+	 * "seed" (or `siplab run --seed`), else drawn when the run starts. */
+	struct scn_seed {
+		unsigned long long value;
+		int given;
+	} seed;
 };
 
 /* RFC 7386 merge patch: patch's members replace target's (null removes).

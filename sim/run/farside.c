@@ -2,6 +2,7 @@
 #define _GNU_SOURCE
 #include "farside.h"
 
+#include "../../lib/rng.h"
 #include "../../registrar/registrar.h"
 
 #include <errno.h>
@@ -258,14 +259,20 @@ static int start_registrar(struct farside *f, struct lab *lab, const struct scen
 			return rc;
 		snprintf(log, sizeof(log), "%s/kamailio.log", f->dir);
 		char *argv[] = {"kamailio", "-f", cfg, "-DD", "-E", "-Y", run, NULL};
-		return lab_service(lab, "registrar", argv, log, "tcp: registrar", 10000,
-		                   &f->registrar, e);
+		/* Kamailio cannot write our readiness line: ready is when its
+		 * SIP port answers. Its randomness is its own (not seeded). */
+		const struct lab_ready ready = {LAB_READY_SIP, 10000, REGISTRAR_ADDR, 5060};
+		return lab_service(lab, "registrar", argv, log, &ready, &f->registrar, e);
 	}
 	if ((rc = write_json(f->dir, "registrar.json", reg, cfg, sizeof(cfg), e)))
 		return rc;
 	snprintf(log, sizeof(log), "%s/registrar.log", f->dir);
-	char *argv[] = {(char *)self, "registrar", cfg, NULL};
-	return lab_service(lab, "registrar", argv, log, "listening", 10000, &f->registrar, e);
+	char seed[24];
+	snprintf(seed, sizeof(seed), "%llu",
+	         (unsigned long long)rng_derive(s->seed.value, "registrar"));
+	char *argv[] = {(char *)self, "registrar", cfg, "--seed", seed, NULL};
+	const struct lab_ready ready = {.how = LAB_READY_LINE, .timeout_ms = 10000};
+	return lab_service(lab, "registrar", argv, log, &ready, &f->registrar, e);
 }
 
 /* The callee pool registers over a transport the registrar listens on (the
@@ -289,7 +296,7 @@ static void callee_registrar(const struct scenario *s, const cJSON *reg, cJSON *
 static int start_callees(struct farside *f, struct lab *lab, const struct scenario *s,
                          const cJSON *reg, const char *self, err_t *e)
 {
-	char cfg[PATH_MAX], log[PATH_MAX], ready[64];
+	char cfg[PATH_MAX], log[PATH_MAX];
 	cJSON *c = cJSON_CreateObject();
 	callee_registrar(s, reg, c, f->tls_dir);
 	cJSON_AddStringToObject(c, "domain", f->callee_domain);
@@ -304,9 +311,13 @@ static int start_callees(struct farside *f, struct lab *lab, const struct scenar
 	if (rc)
 		return rc;
 	snprintf(log, sizeof(log), "%s/callees.log", f->dir);
-	snprintf(ready, sizeof(ready), "%d accounts registered", s->far.callee_count);
-	char *argv[] = {(char *)self, "callees", cfg, NULL};
-	return lab_service(lab, "callee", argv, log, ready, 10000, &f->callees, e);
+	char seed[24];
+	snprintf(seed, sizeof(seed), "%llu",
+	         (unsigned long long)rng_derive(s->seed.value, "callees"));
+	char *argv[] = {(char *)self, "callees", cfg, "--seed", seed, NULL};
+	/* Ready once every account is registered. */
+	const struct lab_ready ready = {.how = LAB_READY_LINE, .timeout_ms = 10000};
+	return lab_service(lab, "callee", argv, log, &ready, &f->callees, e);
 }
 
 static int uses_callee_pool(const struct scenario *s)
@@ -335,7 +346,8 @@ static int start_services(struct farside *f, struct lab *lab, const struct scena
 		return rc;
 	snprintf(log, sizeof(log), "%s/dns.log", f->dir);
 	char *argv[] = {(char *)self, "dns", cfg, NULL};
-	if ((rc = lab_service(lab, "dns", argv, log, "listening", 5000, &f->dns, e)))
+	const struct lab_ready ready = {.how = LAB_READY_LINE, .timeout_ms = 5000};
+	if ((rc = lab_service(lab, "dns", argv, log, &ready, &f->dns, e)))
 		return err_wrap(e, rc, "the lab's DNS server");
 	if ((rc = start_registrar(f, lab, s, reg, self, e)))
 		return err_wrap(e, rc, "the registrar");

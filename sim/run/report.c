@@ -187,6 +187,8 @@ cJSON *report_build(const struct platform *p, const char *scenario_json)
 	cJSON_AddStringToObject(rep, "siplab", SIPLAB_VERSION);
 	cJSON_AddStringToObject(rep, "report_schema", "docs/report.md");
 	cJSON_AddNumberToObject(rep, "schema_version", REPORT_SCHEMA_VERSION);
+	/* The run's seed: `siplab run --seed` with it replays the run's numbers. */
+	cJSON_AddNumberToObject(rep, "seed", (double)p->s->seed.value);
 	cJSON_AddItemToObject(rep, "test", test_config(scenario_json));
 	cJSON *run = cJSON_AddObjectToObject(rep, "run");
 	cJSON_AddStringToObject(run, "id", r->id);

@@ -20,6 +20,7 @@
 
 #include "../../netns/ctl.h"
 #include "../../netns/lab.h"
+#include "../../lib/rng.h"
 #include "../../lib/siplab.h"
 #include "edits.h"
 #include "farside.h"
@@ -89,7 +90,11 @@ static int start_workers(struct run_ctx *c, const char *token, err_t *e)
 	char gw[64], cap[16];
 	snprintf(gw, sizeof(gw), "%s:%d", GATEWAY_ADDR, GATEWAY_PORT);
 	snprintf(cap, sizeof(cap), "%d", c->s.platform.capacity);
-	setenv("SIPLAB_WORKER_TOKEN", token, 1);
+	/* The token in the worker's environment only: not in its argv (the
+	 * process list), not in ours. */
+	char env_token[96];
+	snprintf(env_token, sizeof(env_token), "SIPLAB_WORKER_TOKEN=%s", token);
+	char *env[] = {env_token, NULL};
 	for (int i = 0; i < c->s.platform.workers; i++) {
 		char name[32], addr[64], log[PATH_MAX];
 		snprintf(name, sizeof(name), "worker%d", i + 1);
@@ -101,6 +106,9 @@ static int start_workers(struct run_ctx *c, const char *token, err_t *e)
 		const struct scn_platform *pl = &c->s.platform;
 		char *region = (char *)(pl->n_regions ? pl->regions[i % pl->n_regions]
 		                                      : pl->worker_region);
+		char seed[24];
+		snprintf(seed, sizeof(seed), "%llu",
+		         (unsigned long long)rng_derive(c->s.seed.value, name));
 		char *argv[] = {(char *)c->o.worker,
 		                "worker",
 		                "--gateway",
@@ -113,10 +121,13 @@ static int start_workers(struct run_ctx *c, const char *token, err_t *e)
 		                region,
 		                "--capacity",
 		                cap,
+		                "--seed",
+		                seed,
 		                NULL};
 		int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 		struct lab_spawn_opts so = LAB_SPAWN_OPTS_INIT;
 		so.fd_out = so.fd_err = fd;
+		so.env = env;
 		/* A cgroup of its own, so its limit can be set when the run starts. */
 		so.mem_limit = c->le.worker_cgroups ? 64LL << 30 : 0;
 		int rc = lab_spawn(&c->lab, name, argv, &so, &c->workers[c->n_workers], e);
@@ -126,7 +137,6 @@ static int start_workers(struct run_ctx *c, const char *token, err_t *e)
 			return rc;
 		c->n_workers++;
 	}
-	unsetenv("SIPLAB_WORKER_TOKEN");
 	return 0;
 }
 
@@ -394,6 +404,8 @@ int runlab(const struct scenario *s, const char *path, const char *text,
 	c.s = *s;
 	c.scenario_path = path;
 	c.scenario_text = text;
+	if (!c.s.seed.given)
+		c.s.seed.value = rng_fresh_seed(); /* recorded in the report: replay with --seed */
 	snprintf(c.self, sizeof(c.self), "%s", o->self);
 	labfile_init(&c.lf, s, path, text);
 	edits_init(&c.le, &c.s, &c.lf, o->quiet);
@@ -429,9 +441,9 @@ int runlab(const struct scenario *s, const char *path, const char *text,
 		             f->applied);
 	if (!c.o.quiet)
 		printf("siplab run: \"%s\" — %d endpoints in %d groups, %d worker%s, time scale "
-		       "%g\n",
+		       "%g, seed %llu\n",
 		       c.s.name, scenario_endpoints(&c.s), c.s.n_groups, c.s.platform.workers,
-		       c.s.platform.workers == 1 ? "" : "s", c.s.time_scale);
+		       c.s.platform.workers == 1 ? "" : "s", c.s.time_scale, c.s.seed.value);
 	int code = run_in_lab(&c);
 	lab_down(&c.lab);
 	edits_free(&c.le);

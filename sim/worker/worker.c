@@ -35,6 +35,8 @@ struct ep;
 #include <sofia-sip/su_wait.h>
 #include <sofia-sip/tport_tag.h>
 
+#include "../../lib/rng.h"
+#include "../../lib/sofia_seed.h"
 #include "../../media/stream.h"
 #include "../model/scenario.h"
 #include "../model/vocab.h"
@@ -49,6 +51,7 @@ enum ep_next { NEXT_NONE, NEXT_REGISTER, NEXT_CALL, NEXT_HANGUP, NEXT_REG_REFUSE
 struct ep {
 	struct worker *w;
 	int id;
+	uint64_t seed; /* the worker's seed and the endpoint's id: its own numbers */
 	char user[64], password[64], domain[64], group[32];
 	char registrar[160], target[160], route[200], aor[160];
 	enum media_codec codecs[SCN_MAX_CODECS];
@@ -403,6 +406,9 @@ static cJSON *media_json(const struct ep *ep, const struct stream_metrics *m)
 	         ntohs(ep->st.remote.sin_port));
 	cJSON_AddStringToObject(o, "local", local);
 	cJSON_AddStringToObject(o, "remote", remote);
+	/* Drawn from the run's seed: the same seed, the same SSRCs. */
+	cJSON_AddNumberToObject(o, "ssrc", ep->st.ssrc);
+	cJSON_AddNumberToObject(o, "peer_ssrc", ep->st.peer_ssrc);
 	cJSON_AddItemToObject(o, "sent", dir_json(&m->tx));
 	cJSON_AddItemToObject(o, "received", dir_json(&m->rx));
 	cJSON_AddNumberToObject(o, "rtcp_sent", (double)m->rtcp_sent);
@@ -621,6 +627,7 @@ static int open_stream(struct ep *ep)
 		ep_fail(ep, OUTCOME_OSERROR, 0, "%s", e.msg);
 		return -1;
 	}
+	stream_seed(&ep->st, rng_derive(ep->seed, "media"));
 	su_wait_t wt;
 	su_wait_create(&wt, ep->st.fd, SU_WAIT_IN);
 	ep->st_reg = su_root_register(w->root, &wt, on_rtp, ep, 0);
@@ -660,12 +667,29 @@ static void arm(struct ep *ep, enum ep_next next, long ms)
 	su_timer_set_interval(ep->timer, ep_timer, ep, ms > 0 ? ms : 1);
 }
 
+/* The Call-ID and From of a request of ep's (what is "register" or "call"),
+ * from its seed: sofia would make the Call-ID from the clock, and the tag
+ * from a generator that all endpoints share in the order they ask. */
+static void seeded_ids(const struct ep *ep, const char *what, char *call_id, size_t ccap,
+                       char *from, size_t fcap)
+{
+	char label[32];
+	snprintf(label, sizeof(label), "%s call-id", what);
+	snprintf(call_id, ccap, "%016llx@%s", (unsigned long long)rng_derive(ep->seed, label),
+	         ep->w->o->bind);
+	snprintf(label, sizeof(label), "%s tag", what);
+	snprintf(from, fcap, "<%s>;tag=%012llx", ep->aor,
+	         (unsigned long long)(rng_derive(ep->seed, label) >> 16));
+}
+
 static void do_register(struct ep *ep)
 {
 	struct worker *w = ep->w;
+	char call_id[96], from[224];
+	seeded_ids(ep, "register", call_id, sizeof(call_id), from, sizeof(from));
 	ep->t_register = sys_now_ns();
-	ep->reg_nh =
-	        nua_handle(w->nua, ep, SIPTAG_TO_STR(ep->aor), SIPTAG_FROM_STR(ep->aor), TAG_END());
+	ep->reg_nh = nua_handle(w->nua, ep, SIPTAG_TO_STR(ep->aor), SIPTAG_FROM_STR(from),
+	                        SIPTAG_CALL_ID_STR(call_id), TAG_END());
 	if (!ep->reg_nh) {
 		ep_fail(ep, OUTCOME_OSERROR, 0, "cannot create a SIP handle");
 		ep_finish(ep);
@@ -686,8 +710,11 @@ static void do_call(struct ep *ep)
 		ep_finish(ep);
 		return;
 	}
-	ep->call_nh = nua_handle(w->nua, ep, SIPTAG_TO_STR(ep->target), SIPTAG_FROM_STR(ep->aor),
-	                         NUTAG_INITIAL_ROUTE_STR(ep->route), TAG_END());
+	char call_id[96], from[224];
+	seeded_ids(ep, "call", call_id, sizeof(call_id), from, sizeof(from));
+	ep->call_nh = nua_handle(w->nua, ep, SIPTAG_TO_STR(ep->target), SIPTAG_FROM_STR(from),
+	                         SIPTAG_CALL_ID_STR(call_id), NUTAG_INITIAL_ROUTE_STR(ep->route),
+	                         TAG_END());
 	ep->t_invite = sys_now_ns();
 	ep_set_phase(ep, PHASE_CALLING);
 	nua_invite(ep->call_nh, SIPTAG_CONTENT_TYPE_STR("application/sdp"), SIPTAG_PAYLOAD_STR(sdp),
@@ -963,6 +990,7 @@ static int ep_from_json(struct worker *w, struct ep *ep, const cJSON *o)
 	char buf[32];
 	ep->w = w;
 	ep->id = (int)num(o, "id", -1);
+	ep->seed = rng_derive_n(w->o->seed, "endpoint", (uint64_t)ep->id);
 	str(o, "group", ep->group, sizeof(ep->group));
 	str(o, "user", ep->user, sizeof(ep->user));
 	str(o, "password", ep->password, sizeof(ep->password));
@@ -1334,6 +1362,7 @@ int worker_run(const struct worker_opts *o, err_t *e)
 		return rc;
 	}
 	su_init();
+	sofia_seed(rng_derive(o->seed, "sofia"));
 	su_log_redirect(NULL, on_log, &w);
 	w.root = su_root_create(&w);
 	su_root_threading(w.root, 0);

@@ -17,6 +17,9 @@ struct worker_opts {
 	char region[32];
 	char bind[64]; /* this host's address, for SIP and RTP */
 	int capacity;  /* most endpoints it takes at once */
+	/* Everything random in the worker derives from it (lib/rng.h): given
+	 * by the run (--seed), else fresh. */
+	unsigned long long seed;
 };
 
 /* Run until the gateway releases us with "shutdown", the connection is
