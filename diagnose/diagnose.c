@@ -22,8 +22,10 @@ static double num(const cJSON *o, const char *k, double dflt)
 
 void dx_say(struct dx_finding *f, const char *fmt, ...)
 {
-	if (f->n_evidence == DX_MAX_EVIDENCE)
+	if (f->n_evidence == DX_MAX_EVIDENCE) {
+		f->n_dropped++; /* said in the output, never silently cut */
 		return;
+	}
 	va_list ap;
 	va_start(ap, fmt);
 	vsnprintf(f->evidence[f->n_evidence++], sizeof(f->evidence[0]), fmt, ap);
@@ -273,8 +275,10 @@ static int evidence_read(const cJSON *rep, struct dx_evidence *ev)
 		endpoint_facts(e, &ev->eps[ev->n++]);
 	const cJSON *w;
 	cJSON_ArrayForEach (w, cJSON_GetObjectItemCaseSensitive(rep, "workers"))
-		if (ev->n_workers < 64)
+		if (ev->n_workers < DX_MAX_WORKERS)
 			worker_facts(w, ev);
+		else
+			ev->workers_dropped++;
 	return 0;
 }
 
@@ -340,6 +344,12 @@ static cJSON *what_was_seen(const struct dx_evidence *ev)
 	         *ev->reason ? ": " : "", ev->reason, ev->reason_code ? " (" : "",
 	         run_reason_name(ev->reason_code), ev->reason_code ? ")" : "");
 	cJSON_AddItemToArray(saw, cJSON_CreateString(line));
+	if (ev->workers_dropped) {
+		snprintf(line, sizeof(line),
+		         "%d workers beyond the first %d were not read (DX_MAX_WORKERS)",
+		         ev->workers_dropped, DX_MAX_WORKERS);
+		cJSON_AddItemToArray(saw, cJSON_CreateString(line));
+	}
 	if (ev->schema_version < REPORT_SCHEMA_VERSION) {
 		snprintf(line, sizeof(line),
 		         "the report is of schema %d: the rules read the codes of schema %d "
@@ -442,6 +452,8 @@ cJSON *diagnose(const cJSON *report)
 		cJSON *evs = cJSON_AddArrayToObject(o, "evidence");
 		for (int k = 0; k < found[i].n_evidence; k++)
 			cJSON_AddItemToArray(evs, cJSON_CreateString(found[i].evidence[k]));
+		if (found[i].n_dropped)
+			cJSON_AddNumberToObject(o, "evidence_dropped", found[i].n_dropped);
 		cJSON_AddStringToObject(o, "resolution", found[i].rule->resolution);
 		cJSON_AddItemToArray(list, o);
 	}
@@ -493,6 +505,9 @@ void diagnose_print(const cJSON *d, FILE *f)
 		        (int)num(x, "score", 0), str(x, "branch"));
 		cJSON_ArrayForEach (e, cJSON_GetObjectItemCaseSensitive(x, "evidence"))
 			fprintf(f, "     - %s\n", e->valuestring);
+		if (num(x, "evidence_dropped", 0) > 0)
+			fprintf(f, "     - (%d more lines of evidence not kept)\n",
+			        (int)num(x, "evidence_dropped", 0));
 		fprintf(f, "     resolution: %s\n", str(x, "resolution"));
 	}
 }

@@ -48,7 +48,8 @@ struct dx_evidence {
 	int schema_version;          /* 1 when absent: a report without codes */
 	int n;
 	struct dx_ep *eps;
-	struct dx_worker workers[64];
+	struct dx_worker workers[DX_MAX_WORKERS];
+	int workers_dropped; /* beyond DX_MAX_WORKERS: said in "saw" */
 	int n_workers;
 	int online_workers;
 	int icmp_events, dns_events;
@@ -63,6 +64,7 @@ struct dx_finding {
 	int score; /* 0 to 100: how well the evidence fits */
 	char evidence[DX_MAX_EVIDENCE][320];
 	int n_evidence;
+	int n_dropped; /* lines beyond DX_MAX_EVIDENCE */
 };
 
 struct dx_rule {

@@ -39,7 +39,8 @@
 
 /* --- the platform and its report -------------------------------------------- */
 #define PF_MAX_WORKERS  64
-#define DX_MAX_EVIDENCE 8 /* lines of one finding's evidence */
+#define DX_MAX_EVIDENCE 8              /* lines of one finding's evidence; more are counted */
+#define DX_MAX_WORKERS  PF_MAX_WORKERS /* workers of one report the diagnosis reads */
 
 _Static_assert(SCN_MAX_WORKERS <= PF_MAX_WORKERS,
                "the gateway must hold every worker a scenario asks for");

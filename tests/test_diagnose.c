@@ -229,9 +229,23 @@ static void test_known_gap(void **state)
 	cJSON_Delete(rep);
 }
 
+/* Evidence beyond the kept lines is counted, not silently cut. */
+static void test_evidence_dropped_counted(void **state)
+{
+	(void)state;
+	static struct dx_finding f;
+	memset(&f, 0, sizeof(f));
+	for (int i = 0; i < DX_MAX_EVIDENCE + 3; i++)
+		dx_say(&f, "line %d", i);
+	assert_int_equal(f.n_evidence, DX_MAX_EVIDENCE);
+	assert_int_equal(f.n_dropped, 3);
+	assert_string_equal(f.evidence[DX_MAX_EVIDENCE - 1], "line 7");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+	        cmocka_unit_test(test_evidence_dropped_counted),
 	        cmocka_unit_test(test_healthy),
 	        cmocka_unit_test(test_unexplained),
 	        cmocka_unit_test(test_no_worker_vs_region),
