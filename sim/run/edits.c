@@ -302,7 +302,7 @@ int le_workers(const struct lab_edit *le)
 
 const char *le_worker_name(const struct lab_edit *le, int i)
 {
-	return i >= 0 && i < le->pf->n_workers ? le->pf->workers[i].name : "?";
+	return i >= 0 && i < le->n_workers ? le->worker_names[i] : "?";
 }
 
 int le_worker_endpoints(const struct lab_edit *le, int i)
@@ -418,8 +418,12 @@ int edits_run_start(struct lab_edit *le, struct lab_proc **workers, int n, struc
                     err_t *e)
 {
 	le->workers = workers;
-	le->n_workers = n;
+	le->n_workers = n < PF_MAX_WORKERS ? n : PF_MAX_WORKERS;
 	le->pf = pf;
+	/* Worker i's process runs in host worker<i+1>, under that name at the
+	 * gateway (the platform lists workers in the order they connected). */
+	for (int i = 0; i < le->n_workers; i++)
+		snprintf(le->worker_names[i], sizeof(le->worker_names[i]), "worker%d", i + 1);
 	return run_hooks(le, LE_RUN, e);
 }
 

@@ -42,6 +42,7 @@ struct lab_edit {
 	int n_configs;
 	/* the running lab */
 	struct lab_proc **workers;
+	char worker_names[PF_MAX_WORKERS][32];
 	int n_workers;
 	struct platform *pf;
 	struct le_timer timers[FAULT_MAX_TIMERS];
