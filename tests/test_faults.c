@@ -217,6 +217,10 @@ static void test_needs_refuse_kamailio(void **state)
 	                  &s, &e);
 	assert_int_equal(rc, -EINVAL);
 	assert_non_null(strstr(e.msg, "fault.params.per_second"));
+	/* What goes into a Kamailio regex or a digest file is checked too. */
+	rc = healthy_with("{\"far_side\":{\"callees\":{\"prefix\":\"c[0-9]\"}}}", &s, &e);
+	assert_int_equal(rc, -EINVAL);
+	assert_non_null(strstr(e.msg, "far_side.callees.prefix"));
 }
 
 /* --- the lab-edit API ------------------------------------------------------------------ */

@@ -30,15 +30,39 @@ _Static_assert(offsetof(struct scn_far, tls) == offsetof(struct scn_far, udp) + 
 
 /* --- groups ---------------------------------------------------------------- */
 
+/* An account prefix becomes the user part of SIP URIs, a Kamailio regex
+ * and digest file names: letters, digits, '-', '_' and '.' only. */
+static int valid_prefix(const char *s)
+{
+	return *s &&
+	       strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.") ==
+	               strlen(s);
+}
+
+/* A password goes into the registrar's digest file ("user:password:") and
+ * Kamailio's configuration as a quoted string: printable, and none of
+ * ':', '"', '\\' or a space. */
+static int valid_password(const char *s)
+{
+	for (const char *p = s; *p; p++)
+		if (*p <= ' ' || *p > '~' || strchr(":\"\\", *p))
+			return 0;
+	return *s != '\0';
+}
+
 /* A group's accounts and the far side's account pools: one shape. */
 static const struct field account_fields[] = {
         F_STRING(struct scn_accounts, prefix, "prefix", FF_REQUIRED, NULL,
-                 "an account name prefix (accounts are PREFIX0001 ...)"),
+                 "an account name prefix (accounts are PREFIX0001 ...): letters, digits, "
+                 "'-', '_', '.'",
+                 .valid = valid_prefix),
         F_INT(struct scn_accounts, first, "first", 0, 999999, 0, "1",
               "the number of the first account"),
         F_INT(struct scn_accounts, count, "count", 0, 100000, FF_REQUIRED, NULL,
               "how many accounts there are"),
-        F_STRING(struct scn_accounts, password, "password", FF_REQUIRED, NULL, "a password"),
+        F_STRING(struct scn_accounts, password, "password", FF_REQUIRED, NULL,
+                 "a password: printable, without spaces, ':', '\"' or '\\'",
+                 .valid = valid_password),
         F_STRING(struct scn_accounts, domain, "domain", 0, "lab", "a domain"),
         F_END,
 };
@@ -148,7 +172,8 @@ static const struct field platform_fields[] = {
 };
 
 static const struct field far_callees[] = {
-        F_STRING(struct scenario, far.callee_prefix, "prefix", 0, "callee", "an account prefix"),
+        F_STRING(struct scenario, far.callee_prefix, "prefix", 0, "callee",
+                 "an account prefix: letters, digits, '-', '_', '.'", .valid = valid_prefix),
         F_INT(struct scenario, far.callee_count, "count", 1, 10000, 0, "20",
               "how many callees answer"),
         F_WORD(struct scenario, far.callee_behaviour, "behaviour", behaviours, 0, "answer",
