@@ -80,6 +80,9 @@ static void test_contents(void **state)
 	const cJSON *w = cJSON_GetArrayItem(cJSON_GetObjectItem(lab, "worker_processes"), 0);
 	assert_int_equal(cJSON_GetObjectItem(w, "t_ms")->valueint, 3000);
 	assert_true(cJSON_IsTrue(cJSON_GetObjectItem(w, "oom_killed")));
+	const cJSON *end = cJSON_GetObjectItem(w, "end");
+	assert_int_equal(cJSON_GetObjectItem(end, "signal")->valueint, 9);
+	assert_true(cJSON_IsNull(cJSON_GetObjectItem(end, "exit_code")));
 	assert_non_null(strstr(cJSON_GetObjectItem(w, "exit")->valuestring, "OOM"));
 	assert_non_null(cJSON_GetObjectItem(cJSON_GetObjectItem(lab, "topology"), "hosts"));
 	cJSON_Delete(lab);

@@ -102,6 +102,16 @@ void labfile_worker_exit(struct labfile *l, long long lab_ms, const char *name,
 	cJSON_AddStringToObject(o, "name", name);
 	cJSON_AddNumberToObject(o, "t_ms", (double)(long long)(lab_ms * l->k + 0.5));
 	cJSON_AddStringToObject(o, "exit", lab_status_str(st, how, sizeof(how)));
+	/* The same as facts: an exit code, or a signal (null for the other). */
+	cJSON *end = cJSON_AddObjectToObject(o, "end");
+	if (st->exited)
+		cJSON_AddNumberToObject(end, "exit_code", st->code);
+	else
+		cJSON_AddNullToObject(end, "exit_code");
+	if (st->signaled)
+		cJSON_AddNumberToObject(end, "signal", st->sig);
+	else
+		cJSON_AddNullToObject(end, "signal");
 	cJSON_AddBoolToObject(o, "oom_killed", st->oom_killed);
 	cJSON_AddItemToArray(l->workers, o);
 }
