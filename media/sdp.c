@@ -319,7 +319,7 @@ static int read_line(struct reader *r)
 	return keep_line(r, media);
 }
 
-int sdp_parse(const char *body, size_t len, struct sdp *s, err_t *e)
+int sdp_read(const char *body, size_t len, struct sdp *s, err_t *e)
 {
 	struct reader r = {s, e, 0, {NULL, 0}};
 	memset(s, 0, sizeof(*s));

@@ -1,6 +1,6 @@
 /* sdp.h — the one reader and writer of SDP bodies (RFC 4566) in siplab. The
  * worker, the callee pool, the SBC and the diagnosis all read an offer or an
- * answer through sdp_parse, and the SDP they send is written by sdp_format.
+ * answer through sdp_read, and the SDP they send is written by sdp_format.
  *
  * A body of any size is read: nothing is copied into a buffer that could cut
  * it. The struct points into the body (the lines it keeps as they were), so
@@ -87,13 +87,15 @@ struct sdp {
 	int n_media;
 	struct sdp_line *lines; /* every other line, in order (t=, b=, a=fmtp ...) */
 	int n_lines;
-	enum sdp_err err; /* why the last sdp_parse failed */
+	enum sdp_err err; /* why the last sdp_read failed */
 };
 
 /* Read a body of len bytes into s (which sdp_free releases, also after an
  * error). Returns 0; or -ENODATA (no body), -EBADMSG (not SDP, a bad line),
- * -E2BIG (a limit), -ENOMEM, with s->err saying which and e naming the line. */
-int sdp_parse(const char *body, size_t len, struct sdp *s, err_t *e);
+ * -E2BIG (a limit), -ENOMEM, with s->err saying which and e naming the line.
+ * (Not called sdp_parse: sofia-sip exports that name, and its soa, linked
+ * in the same program, would call ours instead of its own.) */
+int sdp_read(const char *body, size_t len, struct sdp *s, err_t *e);
 void sdp_free(struct sdp *s);
 
 /* A short name of an error, for tests and logs: "bad c= line" ... */

@@ -137,7 +137,7 @@ int stream_offer(struct stream *s, const enum media_codec *codecs, int n, enum m
 static int read_remote(struct stream *s, const char *text, enum media_keying srtp, struct sdp *d,
                        const struct sdp_media **audio, err_t *e)
 {
-	int rc = sdp_parse(text, text ? strlen(text) : 0, d, e);
+	int rc = sdp_read(text, text ? strlen(text) : 0, d, e);
 	if (rc)
 		return rc;
 	const struct sdp_media *m = sdp_find_media(d, "audio");

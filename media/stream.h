@@ -74,7 +74,7 @@ int stream_offer(struct stream *s, const enum media_codec *codecs, int n, enum m
 /* Answer an offer (a whole SDP body, of any size): the first offered codec
  * we also have, at the offerer's payload type, SRTP if the offer has it and
  * we want it. Errors, each with its sentence in e: -ENODATA, -EBADMSG or
- * -E2BIG when the offer cannot be read (sdp_parse), -ENOENT when no codec
+ * -E2BIG when the offer cannot be read (sdp_read), -ENOENT when no codec
  * is common (or no audio), -EAFNOSUPPORT for an IPv6 media address, -EPROTO
  * only when the security does not match (our SDES against plain RTP, the
  * reverse, or no a=crypto of our suite). */

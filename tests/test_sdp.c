@@ -33,7 +33,7 @@ static void test_parse_offer(void **state)
 	(void)state;
 	struct sdp s;
 	err_t e;
-	assert_int_equal(sdp_parse(offer, strlen(offer), &s, &e), 0);
+	assert_int_equal(sdp_read(offer, strlen(offer), &s, &e), 0);
 	assert_int_equal(s.conn.family, AF_INET);
 	assert_string_equal(s.conn.addr, "10.0.0.1");
 	assert_int_equal(s.dir, SDP_SENDONLY);
@@ -91,7 +91,7 @@ static void test_ipv6(void **state)
 	                           "m=video 5008 RTP/AVP 31\r\nc=IN IP4 192.0.2.7/127\r\n";
 	struct sdp s;
 	err_t e;
-	assert_int_equal(sdp_parse(body, strlen(body), &s, &e), 0);
+	assert_int_equal(sdp_read(body, strlen(body), &s, &e), 0);
 	assert_int_equal(s.n_media, 3);
 	assert_int_equal(s.conn.family, AF_INET6);
 	assert_string_equal(s.conn.addr, "2001:db8::1");
@@ -126,7 +126,7 @@ static void test_profiles(void **state)
 		         protos[i]);
 		struct sdp s;
 		err_t e;
-		assert_int_equal(sdp_parse(body, strlen(body), &s, &e), 0);
+		assert_int_equal(sdp_read(body, strlen(body), &s, &e), 0);
 		assert_int_equal(s.media[0].secure, secure[i]);
 		assert_true(s.media[0].rtp);
 		sdp_free(&s);
@@ -136,7 +136,7 @@ static void test_profiles(void **state)
 	                         "m=application 9 UDP/DTLS/SCTP webrtc-datachannel\r\n";
 	struct sdp s;
 	err_t e;
-	assert_int_equal(sdp_parse(dc, strlen(dc), &s, &e), 0);
+	assert_int_equal(sdp_read(dc, strlen(dc), &s, &e), 0);
 	assert_false(s.media[0].rtp);
 	assert_int_equal(s.media[0].n_pts, 0);
 	assert_int_equal((int)s.media[0].fmt_text.n, (int)strlen("webrtc-datachannel"));
@@ -194,7 +194,7 @@ static void test_errors(void **state)
 	for (size_t i = 0; i < sizeof(cases) / sizeof(*cases); i++) {
 		struct sdp s;
 		err_t e = {""};
-		int rc = sdp_parse(cases[i].body, strlen(cases[i].body), &s, &e);
+		int rc = sdp_read(cases[i].body, strlen(cases[i].body), &s, &e);
 		if (rc != cases[i].code || s.err != cases[i].err || !strstr(e.msg, cases[i].says))
 			fail_msg("case %zu (%s): rc %d, err %s, \"%s\"", i, cases[i].body, rc,
 			         sdp_err_name(s.err), e.msg);
@@ -204,7 +204,7 @@ static void test_errors(void **state)
 	/* NULL is no body too. */
 	struct sdp s;
 	err_t e;
-	assert_int_equal(sdp_parse(NULL, 0, &s, &e), -ENODATA);
+	assert_int_equal(sdp_read(NULL, 0, &s, &e), -ENODATA);
 	assert_int_equal(s.err, SDP_ERR_NO_BODY);
 }
 
@@ -220,7 +220,7 @@ static void test_crypto_limit(void **state)
 		                      i);
 	struct sdp s;
 	err_t e;
-	assert_int_equal(sdp_parse(body, n, &s, &e), -E2BIG);
+	assert_int_equal(sdp_read(body, n, &s, &e), -E2BIG);
 	assert_int_equal(s.err, SDP_ERR_LIMIT);
 	assert_non_null(strstr(e.msg, "SDP_MAX_CRYPTO"));
 }
@@ -263,7 +263,7 @@ static void test_big_sdp(void **state)
 	assert_true(strstr(body, "a=crypto:3") - body > 2048 + 512);
 	struct sdp s;
 	err_t e;
-	assert_int_equal(sdp_parse(body, n, &s, &e), 0);
+	assert_int_equal(sdp_read(body, n, &s, &e), 0);
 	const struct sdp_media *m = &s.media[0];
 	assert_int_equal(m->n_pts, 31);
 	assert_int_equal(m->n_maps, 30);
@@ -312,7 +312,7 @@ static void test_write(void **state)
 	sdp_free(&s);
 	free(text);
 
-	assert_int_equal(sdp_parse(offer, strlen(offer), &s, &e), 0);
+	assert_int_equal(sdp_read(offer, strlen(offer), &s, &e), 0);
 	sdp_drop_pt(&s.media[0], 96);
 	snprintf(s.conn.addr, sizeof(s.conn.addr), "192.0.2.1");
 	s.media[0].port = 6000;
@@ -327,7 +327,7 @@ static void test_write(void **state)
 	sdp_free(&s);
 	/* What was written reads back the same. */
 	struct sdp again;
-	assert_int_equal(sdp_parse(text, strlen(text), &again, &e), 0);
+	assert_int_equal(sdp_read(text, strlen(text), &again, &e), 0);
 	assert_int_equal(again.media[0].n_pts, 2);
 	assert_int_equal(again.media[0].n_crypto, 2);
 	assert_int_equal(again.dir, SDP_SENDONLY);
@@ -359,7 +359,7 @@ static void test_codec_table(void **state)
 	                           "a=rtpmap:97 PCMU/16000\r\n";
 	struct sdp s;
 	err_t e;
-	assert_int_equal(sdp_parse(body, strlen(body), &s, &e), 0);
+	assert_int_equal(sdp_read(body, strlen(body), &s, &e), 0);
 	assert_int_equal(sdp_codec(&s.media[0], 96), CODEC_OPUS);
 	assert_int_equal(sdp_codec(&s.media[0], 97), -1);
 	sdp_free(&s);
