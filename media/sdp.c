@@ -109,8 +109,9 @@ static int fail(struct reader *r, enum sdp_err why, const char *fmt, ...)
 	           : why == SDP_ERR_NO_MEMORY ? ENOMEM
 	                                      : EBADMSG;
 	if (r->line_no)
-		return err_set(r->e, code, "%s: line %d \"%.60s%s\": %s", sdp_err_name(why),
-		               r->line_no, r->line.p, r->line.n > 60 ? "..." : "", what);
+		return err_set(r->e, code, "%s: line %d \"%.*s%s\": %s", sdp_err_name(why),
+		               r->line_no, (int)(r->line.n > 60 ? 60 : r->line.n), r->line.p,
+		               r->line.n > 60 ? "..." : "", what);
 	return err_set(r->e, code, "%s: %s", sdp_err_name(why), what);
 }
 
@@ -180,9 +181,10 @@ static int read_m(struct reader *r, struct sdp_text v)
 		v.p++;
 		v.n--;
 	}
+	/* RFC 4566 wants a format, but an SBC that stripped every codec leaves
+	 * none: that reads as an offer with no codec (answered 488), not as a
+	 * broken one. */
 	m->fmt_text = v;
-	if (!v.n)
-		return fail(r, SDP_ERR_BAD_M, "no format after the proto");
 	if (!m->rtp)
 		return 0;
 	for (struct sdp_text f = word(&v); f.n; f = word(&v)) {
@@ -581,7 +583,7 @@ static void put_media(struct out *o, const struct sdp *s, int i)
 	if (m->n_ports > 1)
 		put(o, "/%d", m->n_ports);
 	put(o, " %s", m->proto);
-	if (!m->rtp)
+	if (!m->rtp && m->fmt_text.n)
 		put(o, " %.*s", (int)m->fmt_text.n, m->fmt_text.p);
 	for (int k = 0; m->rtp && k < m->n_pts; k++)
 		put(o, " %d", m->pts[k]);
