@@ -5,8 +5,8 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
-#include <strings.h>
 
+#include "../media/codec.h"
 #include "fault.h"
 
 static int apply(struct fault_plan *p, const char *const *v, double time_scale, err_t *e)
@@ -19,12 +19,16 @@ static int apply(struct fault_plan *p, const char *const *v, double time_scale, 
 	     c = strtok_r(NULL, ",", &save)) {
 		if (p->n_strip == 8)
 			return err_set(e, EINVAL, "neg.sbc_codec_stripping: at most 8 codecs");
-		if (strcasecmp(c, "PCMU") && strcasecmp(c, "PCMA") && strcasecmp(c, "G722") &&
-		    strcasecmp(c, "opus"))
+		if (codec_by_name(c) < 0) {
+			char names[128] = "";
+			for (size_t i = 0, n = 0; codec_names[i]; i++)
+				n += (size_t)snprintf(names + n, sizeof(names) - n, "%s%s",
+				                      i ? ", " : "", codec_names[i]);
 			return err_set(e, EINVAL,
 			               "neg.sbc_codec_stripping: parameter strip: expected codec "
-			               "names among PCMU, PCMA, G722, opus, got \"%s\"",
-			               c);
+			               "names among %s, got \"%s\"",
+			               names, c);
+		}
 		snprintf(p->strip[p->n_strip++], sizeof(p->strip[0]), "%s", c);
 	}
 	return 0;
