@@ -30,9 +30,11 @@ void dx_say(struct dx_finding *f, const char *fmt, ...)
 {
 	if (f->n_evidence == DX_MAX_EVIDENCE)
 		return;
+	/* Each line as long as it needs: evidence quotes offers of any size. */
 	va_list ap;
 	va_start(ap, fmt);
-	vsnprintf(f->evidence[f->n_evidence++], sizeof(f->evidence[0]), fmt, ap);
+	if (vasprintf(&f->evidence[f->n_evidence], fmt, ap) >= 0)
+		f->n_evidence++;
 	va_end(ap);
 }
 
@@ -313,6 +315,13 @@ const struct dx_rule *const dx_sections[] = {
         NULL,
 };
 
+static void finding_free(struct dx_finding *f)
+{
+	for (int k = 0; k < f->n_evidence; k++)
+		free(f->evidence[k]);
+	f->n_evidence = 0;
+}
+
 /* Every rule that fits, in found[] (room for every rule); returns how many. */
 static int judge(const struct dx_evidence *ev, struct dx_finding *found)
 {
@@ -324,6 +333,8 @@ static int judge(const struct dx_evidence *ev, struct dx_finding *found)
 			f->rule = r;
 			f->order = order++;
 			f->score = r->match(ev, f);
+			if (f->score <= 0)
+				finding_free(f); /* what a rule said before it gave up */
 			n += f->score > 0;
 		}
 	return n;
@@ -451,6 +462,8 @@ cJSON *diagnose(const cJSON *report)
 	}
 	cJSON_AddBoolToObject(d, "unexplained", anything_wrong(&ev) && n == 0);
 	cJSON_AddItemToObject(d, "saw", what_was_seen(&ev));
+	for (int i = 0; i < n; i++)
+		finding_free(&found[i]);
 	free(found);
 	evidence_free(&ev);
 	return d;

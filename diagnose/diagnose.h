@@ -60,7 +60,7 @@ struct dx_finding {
 	const struct dx_rule *rule;
 	int order; /* the rule's place in the guide: breaks ties in the ranking */
 	int score; /* 0 to 100: how well the evidence fits */
-	char evidence[DX_MAX_EVIDENCE][320];
+	char *evidence[DX_MAX_EVIDENCE]; /* malloc'd lines, whole */
 	int n_evidence;
 };
 
