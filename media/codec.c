@@ -5,12 +5,18 @@
 #include <string.h>
 #include <strings.h>
 
-#define CODEC_ROW(ID, NM, PT, ST, RATE, CH) \
-	{.id = CODEC_##ID, .name = NM, .pt = PT, .static_pt = ST, .rate = RATE, .channels = CH},
+#define CODEC_ROW(ID, NM, PT, ST, RATE, CH, IE, BPL) \
+	{.id = CODEC_##ID,                           \
+	 .name = NM,                                 \
+	 .pt = PT,                                   \
+	 .static_pt = ST,                            \
+	 .rate = RATE,                               \
+	 .channels = CH,                             \
+	 .emodel = {NM, IE, BPL}},
 static const struct codec_info table[] = {CODEC_TABLE(CODEC_ROW)};
 #undef CODEC_ROW
 
-#define CODEC_NAME(ID, NM, PT, ST, RATE, CH) NM,
+#define CODEC_NAME(ID, NM, PT, ST, RATE, CH, IE, BPL) NM,
 const char *const codec_names[] = {CODEC_TABLE(CODEC_NAME) NULL};
 #undef CODEC_NAME
 

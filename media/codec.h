@@ -8,26 +8,32 @@
 #ifndef SIPLAB_CODEC_H
 #define SIPLAB_CODEC_H
 
-/* X(enum suffix, name, payload type, static, clock rate, channels). A static
- * payload type (RFC 3551) is known without an a=rtpmap line; a dynamic one is
- * ours to choose in an offer, and the offerer's to choose in an answer. */
-#define CODEC_TABLE(X)                                                                  \
-	X(PCMU, "PCMU", 0, 1, 8000, 1)                                                  \
-	X(PCMA, "PCMA", 8, 1, 8000, 1)                                                  \
-	X(G722, "G722", 9, 1, 8000, 1) /* RTP clock 8000 though it samples at 16 kHz */ \
-	X(OPUS, "opus", 111, 0, 48000, 2)
+#include "emodel.h"
 
-#define CODEC_ENUM(ID, NM, PT, ST, RATE, CH) CODEC_##ID,
+/* X(enum suffix, name, payload type, static, clock rate, channels, E-model
+ * Ie, E-model Bpl). A static payload type (RFC 3551) is known without an
+ * a=rtpmap line; a dynamic one is ours to choose in an offer, and the
+ * offerer's to choose in an answer. Ie and Bpl are G.113's (emodel.h);
+ * G.722 is treated like G.711 in the narrowband model, and Opus has no
+ * published value: 0 and 30 are this project's choice. */
+#define CODEC_TABLE(X)                                                                  \
+	X(PCMU, "PCMU", 0, 1, 8000, 1, 0, 25.1)                                         \
+	X(PCMA, "PCMA", 8, 1, 8000, 1, 0, 25.1)                                         \
+	X(G722, "G722", 9, 1, 8000, 1, 0, 25.1) /* RTP clock 8000, samples at 16 kHz */ \
+	X(OPUS, "opus", 111, 0, 48000, 2, 0, 30.0)
+
+#define CODEC_ENUM(ID, NM, PT, ST, RATE, CH, IE, BPL) CODEC_##ID,
 enum media_codec { CODEC_TABLE(CODEC_ENUM) CODEC_COUNT };
 #undef CODEC_ENUM
 
 struct codec_info {
 	enum media_codec id;
 	const char *name;
-	int pt;        /* the payload type we offer */
-	int static_pt; /* 1: the type means this codec with or without a=rtpmap */
-	int rate;      /* RTP clock rate, as a=rtpmap writes it */
-	int channels;  /* as a=rtpmap writes it (written only when not 1) */
+	int pt;                         /* the payload type we offer */
+	int static_pt;                  /* 1: the type means this codec with or without a=rtpmap */
+	int rate;                       /* RTP clock rate, as a=rtpmap writes it */
+	int channels;                   /* as a=rtpmap writes it (written only when not 1) */
+	struct codec_impairment emodel; /* for the MOS of a call with it */
 };
 
 /* How the media is keyed: plain RTP, or SRTP with SDES keys in the SDP. */
