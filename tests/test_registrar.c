@@ -13,6 +13,7 @@
 #include <signal.h>
 #include <sys/socket.h>
 
+#include "../registrar/callees.h"
 #include "../registrar/config.h"
 #include "../registrar/sbc.h"
 
@@ -929,6 +930,33 @@ static void test_sbc_rewrite(void **state)
 	assert_non_null(strstr(e.msg, "opus"));
 }
 
+/* The callee pool's codecs are names of the codec table that it can play
+ * (G.711): others are refused when its configuration is read. */
+static void test_callee_codecs(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *codecs;
+		int ok;
+	} cases[] = {{"PCMU,PCMA", 1}, {"pcma", 1}, {"PCMA,G729", 0}, {"opus", 0}, {"", 0}};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(*cases); i++) {
+		char path[] = "/tmp/siplab-callees-XXXXXX";
+		int fd = mkstemp(path);
+		assert_true(fd >= 0);
+		dprintf(fd,
+		        "{\"registrar\":\"sip:10.10.2.2\",\"bind\":\"10.10.3.2\",\"prefix\":\"ep\","
+		        "\"password\":\"pw\",\"codecs\":\"%s\"}",
+		        cases[i].codecs);
+		close(fd);
+		struct callees_config c;
+		err_t e;
+		int rc = callees_config_load(path, &c, &e);
+		unlink(path);
+		if ((rc == 0) != cases[i].ok)
+			fail_msg("codecs \"%s\": %d (%s)", cases[i].codecs, rc, e.msg);
+	}
+}
+
 static int body_sipsak(void)
 {
 	/* sipsak's usrloc mode registers with digest auth (and fails on a wrong
@@ -1052,6 +1080,7 @@ int main(void)
 	        cmocka_unit_test(test_sbc_nat_relay),
 	        cmocka_unit_test(test_sbc_strip),
 	        cmocka_unit_test(test_sbc_rewrite),
+	        cmocka_unit_test(test_callee_codecs),
 	        cmocka_unit_test(test_cancel_and_unregister),
 	        cmocka_unit_test(test_callee_reject),
 	};
