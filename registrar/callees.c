@@ -95,17 +95,16 @@ static int pool_codecs_valid(const char *list)
 	return 1;
 }
 
-/* Whether codec c is on the pool's list, and its place there (-1: not). */
-static int pool_rank(const struct pool *pl, int c)
+/* Whether codec c is on the pool's list. */
+static int pool_has(const struct pool *pl, int c)
 {
-	int rank = 0;
-	for (const char *p = pl->c->codecs; *p; rank++) {
+	for (const char *p = pl->c->codecs; *p;) {
 		size_t n = strcspn(p, ",");
 		if (pool_codec(p, n) == c)
-			return rank;
+			return 1;
 		p += n + (p[n] == ',');
 	}
-	return -1;
+	return 0;
 }
 
 const struct field callees_config_fields[] = {
@@ -280,7 +279,7 @@ static int choose_codec(const struct pool *p, const char *offer, int *pt)
 		const struct sdp_media *m = sdp_find_media(&s, "audio");
 		for (int i = 0; m && i < m->n_pts && chosen < 0; i++) {
 			int c = sdp_codec(m, m->pts[i]);
-			if (c >= 0 && pool_rank(p, c) >= 0) {
+			if (c >= 0 && pool_has(p, c)) {
 				chosen = c;
 				*pt = m->pts[i];
 			}
