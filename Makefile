@@ -17,7 +17,7 @@ DEPS_OK  = $(BUILD)/.deps-ok
 ALL_CFLAGS = -std=gnu11 $(CFLAGS) $(WARN) -MMD -MP
 
 # The folders, bottom to top (docs/architecture.md; mk/layers.sh checks that
-# every include points down this list, and that diagnose/ sees only lib/).
+# every include points down this list, and that diagnose/ sees only lib/ and media/).
 DIRS     := lib netns media registrar faults diagnose sim/model sim/platform sim/worker \
             sim/run sim/cli
 LIB_SRC  := $(filter-out sim/cli/main.c,$(foreach d,$(DIRS),$(wildcard $(d)/*.c)))

@@ -8,6 +8,12 @@
 #include <string.h>
 #include <strings.h>
 
+#include <sofia-sip/msg.h>
+#include <sofia-sip/sip.h>
+#include <sofia-sip/sip_header.h>
+
+#include "../media/sdp.h"
+
 static const char *str(const cJSON *o, const char *k)
 {
 	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
@@ -26,9 +32,11 @@ void dx_say(struct dx_finding *f, const char *fmt, ...)
 		f->n_dropped++; /* said in the output, never silently cut */
 		return;
 	}
+	/* Each line as long as it needs: evidence quotes offers of any size. */
 	va_list ap;
 	va_start(ap, fmt);
-	vsnprintf(f->evidence[f->n_evidence++], sizeof(f->evidence[0]), fmt, ap);
+	if (vasprintf(&f->evidence[f->n_evidence], fmt, ap) >= 0)
+		f->n_evidence++;
 	va_end(ap);
 }
 
@@ -92,101 +100,100 @@ int dx_lost_after_pause(const struct dx_evidence *ev, const struct dx_ep *e)
 
 /* --- what a trace shows ------------------------------------------------------------- */
 
-/* The value of header `name` in a message's text, up to the end of line. */
-static int header(const char *msg, const char *name, char *out, size_t cap)
+/* Text that is not there: never freed. */
+static char no_text[] = "";
+
+/* The codec names an SDP offers, in its order ("opus PCMU"), from the whole
+ * body read by media/sdp.h; malloc'd, or no_text when there is no audio. */
+static char *sdp_codecs(const struct sdp_media *m)
 {
-	size_t n = strlen(name);
-	for (const char *l = msg; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL)
-		if (!strncasecmp(l, name, n) && l[n] == ':') {
-			const char *v = l + n + 1;
-			while (*v == ' ')
-				v++;
-			snprintf(out, cap, "%.*s", (int)strcspn(v, "\r\n"), v);
-			return 1;
-		}
-	return 0;
+	size_t cap = 1, n = 0;
+	char num[8];
+	for (int i = 0; m && i < m->n_pts; i++)
+		cap += strlen(sdp_pt_name(m, m->pts[i], num, sizeof(num))) + 1;
+	char *out = m && m->n_pts ? malloc(cap) : NULL;
+	if (!out)
+		return no_text;
+	out[0] = '\0';
+	for (int i = 0; i < m->n_pts; i++)
+		n += (size_t)snprintf(out + n, cap - n, "%s%s", n ? " " : "",
+		                      sdp_pt_name(m, m->pts[i], num, sizeof(num)));
+	return out;
 }
 
-/* The codec names an SDP offers, in its order: "opus PCMU". */
-static void sdp_codecs(const char *msg, char *out, size_t cap)
+/* What an INVITE's SDP says: the codecs offered and, for one sent, the
+ * address its audio is at. */
+static void offer_facts(const sip_t *sip, int sent, struct dx_ep *e)
 {
-	const char *m = strstr(msg, "m=audio ");
-	out[0] = '\0';
-	if (!m)
+	struct sdp d;
+	if (!sip->sip_payload ||
+	    sdp_read(sip->sip_payload->pl_data, sip->sip_payload->pl_len, &d, NULL)) {
+		sdp_free(&d);
 		return;
-	char line[160];
-	snprintf(line, sizeof(line), "%.*s", (int)strcspn(m, "\r\n"), m);
-	size_t n = 0;
-	char *save = NULL, *t = strtok_r(line, " ", &save);
-	for (int k = 0; t; t = strtok_r(NULL, " ", &save), k++) {
-		if (k < 3)
-			continue; /* m=audio, port, profile */
-		char key[32], name[32] = "";
-		snprintf(key, sizeof(key), "a=rtpmap:%s ", t);
-		const char *r = strstr(msg, key);
-		if (r)
-			sscanf(r + strlen(key), "%31[^/]", name);
-		else
-			snprintf(name, sizeof(name), "%s",
-			         !strcmp(t, "0")   ? "PCMU"
-			         : !strcmp(t, "8") ? "PCMA"
-			         : !strcmp(t, "9") ? "G722"
-			                           : t);
-		n += (size_t)snprintf(out + n, cap > n ? cap - n : 0, "%s%s", n ? " " : "", name);
 	}
+	const struct sdp_media *m = sdp_find_media(&d, "audio");
+	if (m && sent && e->offer_sent == no_text) {
+		e->offer_sent = sdp_codecs(m);
+		const struct sdp_conn *c = sdp_media_conn(&d, m);
+		if (c)
+			snprintf(e->sdp_addr, sizeof(e->sdp_addr), "%s", c->addr);
+	} else if (m && !sent && !e->offer_seen) {
+		e->offer_seen = 1;
+		e->offer_received = sdp_codecs(m);
+	}
+	sdp_free(&d);
 }
 
 /* Via of a REGISTER's answer: the sent-by host and port, and what the
  * registrar saw (received=, rport=). */
-static void via_facts(const char *msg, struct dx_ep *e)
+static void via_facts(const sip_via_t *v, struct dx_ep *e)
 {
-	char via[256];
-	if (!header(msg, "Via", via, sizeof(via)) && !header(msg, "v", via, sizeof(via)))
+	if (!v)
 		return;
-	const char *sp = strchr(via, ' ');
-	if (sp)
-		sscanf(sp + 1, "%63[^:;]:%d", e->via_host, &e->via_port);
-	const char *r = strstr(via, "received=");
-	if (r)
-		sscanf(r + 9, "%63[^;, ]", e->received);
-	const char *p = strstr(via, "rport=");
-	if (p)
-		e->rport = atoi(p + 6);
+	snprintf(e->via_host, sizeof(e->via_host), "%s", v->v_host ? v->v_host : "");
+	e->via_port = v->v_port ? atoi(v->v_port) : 0;
+	if (v->v_received)
+		snprintf(e->received, sizeof(e->received), "%s", v->v_received);
+	if (v->v_rport)
+		e->rport = atoi(v->v_rport);
+}
+
+/* One traced message, read by sofia-sip's own parser (headers in any form,
+ * compact or folded; the body as Content-Length says). */
+static void message_facts(const sip_t *sip, int sent, struct dx_ep *e)
+{
+	const sip_request_t *rq = sip->sip_request;
+	const sip_status_t *st = sip->sip_status;
+	int register_cseq = sip->sip_cseq && sip->sip_cseq->cs_method == sip_method_register;
+	if (sent && rq && rq->rq_method == sip_method_register)
+		e->reg_sent++;
+	if (!sent && st && register_cseq) {
+		e->reg_answered++;
+		if (sip->sip_retry_after)
+			e->retry_after = (int)sip->sip_retry_after->af_delta;
+		if (st->st_status == 200 && !e->via_host[0])
+			via_facts(sip->sip_via, e);
+	}
+	if (rq && rq->rq_method == sip_method_invite)
+		offer_facts(sip, sent, e);
 }
 
 static void trace_facts(const cJSON *trace, struct dx_ep *e)
 {
 	const cJSON *t;
 	cJSON_ArrayForEach (t, trace) {
-		const char *dir = str(t, "dir"), *first = str(t, "first_line"),
-		           *text = str(t, "text");
-		int sent = !strcmp(dir, "send");
-		char cseq[64] = "";
-		header(text, "CSeq", cseq, sizeof(cseq));
+		const char *text = str(t, "text");
+		int sent = !strcmp(str(t, "dir"), "send");
 		e->sent_any |= sent;
 		e->recv_any |= !sent;
-		if (sent && !strncmp(first, "REGISTER ", 9))
-			e->reg_sent++;
-		if (!sent && !strncmp(first, "SIP/2.0 ", 8) && strstr(cseq, "REGISTER")) {
-			e->reg_answered++;
-			char ra[32];
-			if (header(text, "Retry-After", ra, sizeof(ra)))
-				e->retry_after = atoi(ra);
-			if (atoi(first + 8) == 200 && !e->via_host[0])
-				via_facts(text, e);
-		}
-		if (!strncmp(first, "INVITE ", 7) && strstr(text, "m=audio")) {
-			if (sent && !e->offer_sent[0]) {
-				sdp_codecs(text, e->offer_sent, sizeof(e->offer_sent));
-				char c[96];
-				const char *cl = strstr(text, "c=IN IP4 ");
-				if (cl && sscanf(cl + 9, "%63s", c) == 1)
-					snprintf(e->sdp_addr, sizeof(e->sdp_addr), "%s", c);
-			} else if (!sent && !e->offer_seen) {
-				e->offer_seen = 1;
-				sdp_codecs(text, e->offer_received, sizeof(e->offer_received));
-			}
-		}
+		msg_t *msg = *text ? msg_make(sip_default_mclass(), 0, text, (ssize_t)strlen(text))
+		                   : NULL;
+		const sip_t *sip = msg ? sip_object(msg) : NULL;
+		if (sip)
+			message_facts(sip, sent, e);
+		else
+			e->unreadable++;
+		msg_destroy(msg);
 	}
 }
 
@@ -194,6 +201,7 @@ static void endpoint_facts(const cJSON *rec, struct dx_ep *e)
 {
 	memset(e, 0, sizeof(*e));
 	e->rec = rec;
+	e->offer_sent = e->offer_received = no_text;
 	e->user = str(rec, "user");
 	e->group = str(rec, "group");
 	e->worker = str(rec, "worker");
@@ -282,6 +290,17 @@ static int evidence_read(const cJSON *rep, struct dx_evidence *ev)
 	return 0;
 }
 
+static void evidence_free(struct dx_evidence *ev)
+{
+	for (int i = 0; i < ev->n; i++) {
+		if (ev->eps[i].offer_sent != no_text)
+			free(ev->eps[i].offer_sent);
+		if (ev->eps[i].offer_received != no_text)
+			free(ev->eps[i].offer_received);
+	}
+	free(ev->eps);
+}
+
 /* --- ranking and output ------------------------------------------------------------ */
 
 /* Best fit first; equal fits in the guide's order, so a ranking never
@@ -304,6 +323,13 @@ const struct dx_rule *const dx_sections[] = {
         NULL,
 };
 
+static void finding_free(struct dx_finding *f)
+{
+	for (int k = 0; k < f->n_evidence; k++)
+		free(f->evidence[k]);
+	f->n_evidence = 0;
+}
+
 /* Every rule that fits, in found[] (room for every rule); returns how many. */
 static int judge(const struct dx_evidence *ev, struct dx_finding *found)
 {
@@ -315,6 +341,8 @@ static int judge(const struct dx_evidence *ev, struct dx_finding *found)
 			f->rule = r;
 			f->order = order++;
 			f->score = r->match(ev, f);
+			if (f->score <= 0)
+				finding_free(f); /* what a rule said before it gave up */
 			n += f->score > 0;
 		}
 	return n;
@@ -459,8 +487,10 @@ cJSON *diagnose(const cJSON *report)
 	}
 	cJSON_AddBoolToObject(d, "unexplained", anything_wrong(&ev) && n == 0);
 	cJSON_AddItemToObject(d, "saw", what_was_seen(&ev));
+	for (int i = 0; i < n; i++)
+		finding_free(&found[i]);
 	free(found);
-	free(ev.eps);
+	evidence_free(&ev);
 	return d;
 }
 

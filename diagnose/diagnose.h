@@ -4,7 +4,9 @@
  * group, by worker, by time), the phase reached, the SIP codes and what the
  * traces show, and the media counters per direction. The rules are one row
  * each in rules_SECTION.c, one file per section of the guide. This folder
- * includes lib/ and nothing else: it sees the report, never the lab. */
+ * includes lib/ and media/ (the SDP reader and the codec table) and nothing
+ * else: it sees the report, never the lab. Traced SIP messages are read with
+ * sofia-sip's parser. */
 #ifndef SIPLAB_DIAGNOSE_H
 #define SIPLAB_DIAGNOSE_H
 
@@ -23,10 +25,12 @@ struct dx_ep {
 	enum fail_source fail_by; /* failure.source: who decided it */
 	double t_register;
 	int reg_sent, reg_answered, sent_any, recv_any, retry_after;
-	char offer_sent[96], offer_received[96]; /* codec names of the INVITE's SDP */
-	int offer_seen;                          /* an INVITE with SDP was received */
-	char sdp_addr[64];                       /* c= of the INVITE it sent */
-	char via_host[64], received[64];         /* Via sent-by, and received= in the reply */
+	/* Codec names of the INVITE's SDP, whole however many ("" when none). */
+	char *offer_sent, *offer_received;
+	int offer_seen;    /* an INVITE with SDP was received */
+	char sdp_addr[64]; /* the audio's c= address (IPv4 or IPv6) of the INVITE it sent */
+	int unreadable;    /* traced messages sofia-sip's parser could not read */
+	char via_host[64], received[64]; /* Via sent-by, and received= in the reply */
 	int via_port, rport;
 	int media;
 	double rx, tx, before_pause, since_pause, sent_after_pause;
@@ -62,7 +66,7 @@ struct dx_finding {
 	const struct dx_rule *rule;
 	int order; /* the rule's place in the guide: breaks ties in the ranking */
 	int score; /* 0 to 100: how well the evidence fits */
-	char evidence[DX_MAX_EVIDENCE][320];
+	char *evidence[DX_MAX_EVIDENCE]; /* malloc'd lines, whole */
 	int n_evidence;
 	int n_dropped; /* lines beyond DX_MAX_EVIDENCE */
 };

@@ -37,6 +37,13 @@
 #define DNS_MAX_RECORDS  256
 #define SBC_MAX_STRIP    8 /* codecs one SBC removes */
 
+/* --- an SDP body (media/sdp.c): no limit on its size or its number of lines;
+ * these bound single fields, refused by the parser as SDP_ERR_LIMIT ---------- */
+#define SDP_MAX_CRYPTO 16 /* a=crypto lines of one media section */
+#define SDP_MAX_NAME \
+	32 /* an rtpmap encoding name, a crypto suite, a media type, a proto (with NUL) */
+#define SDP_MAX_KEY 128 /* an a=crypto key (the base64 after inline:, with NUL) */
+
 /* --- the platform and its report -------------------------------------------- */
 #define PF_MAX_WORKERS  64
 #define DX_MAX_EVIDENCE 8              /* lines of one finding's evidence; more are counted */

@@ -1,23 +1,27 @@
 /* emodel.c — E-model MOS and RFC 3550 jitter (see emodel.h). */
 #include "emodel.h"
 
+#include "codec.h"
+
 #include <math.h>
 #include <string.h>
 #include <strings.h>
 
-static const struct codec_impairment codecs[] = {
-        {"PCMU", 0, 25.1},                         /* G.711 with packet-loss concealment */
-        {"PCMA", 0, 25.1},      {"G722", 0, 25.1}, /* treated like G.711 in the narrowband model */
-        {"opus", 0, 30.0},      /* this project's choice: no ITU-T value exists */
+/* Codecs we never send, for comparison (the MOS tests): G.113's values. The
+ * codecs we send have theirs in the codec table. */
+static const struct codec_impairment reference[] = {
         {"G729A", 11, 19.0},    /* G.729A + VAD */
         {"G711-noPLC", 0, 4.3}, /* G.711 without concealment */
 };
 
 const struct codec_impairment *emodel_codec(const char *name)
 {
-	for (size_t i = 0; i < sizeof(codecs) / sizeof(*codecs); i++)
-		if (!strcasecmp(codecs[i].name, name))
-			return &codecs[i];
+	int c = codec_by_name(name);
+	if (c >= 0)
+		return &codec_info((enum media_codec)c)->emodel;
+	for (size_t i = 0; i < sizeof(reference) / sizeof(*reference); i++)
+		if (!strcasecmp(reference[i].name, name))
+			return &reference[i];
 	return NULL;
 }
 

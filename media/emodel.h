@@ -19,7 +19,8 @@ struct codec_impairment {
 	double bpl; /* packet-loss robustness */
 };
 
-/* Values for PCMU, PCMA, G722, opus, G729A, and "G711-noPLC"; NULL if unknown. */
+/* Values for the codecs of the codec table (codec.h), and for G729A and
+ * "G711-noPLC" (for comparison); NULL if unknown. */
 const struct codec_impairment *emodel_codec(const char *name);
 
 /* Delay impairment for a mean one-way delay Ta in ms (0 up to 100 ms). */

@@ -101,8 +101,8 @@ int media_clip_make(struct media_clip *c, enum media_codec codec, int frames, er
 	}
 	c->n = frames;
 	if (codec == CODEC_OPUS) {
-		c->pt = 111;
-		c->clock = 48000;
+		c->pt = codec_info(codec)->pt;
+		c->clock = codec_info(codec)->rate;
 		c->ts_per_frame = 960;
 		int rc = opus_frames(c, frames, e);
 		if (rc)
@@ -110,16 +110,16 @@ int media_clip_make(struct media_clip *c, enum media_codec codec, int frames, er
 		return rc;
 	}
 	if (codec == CODEC_G722) {
-		c->pt = 9;
-		c->clock = 8000; /* G.722's RTP clock, though it samples at 16 kHz (RFC 3551) */
+		c->pt = codec_info(codec)->pt;
+		c->clock = codec_info(codec)->rate; /* 8000, though G.722 samples at 16 kHz */
 		c->ts_per_frame = 160;
 		int rc = g722_frames(c, frames, e);
 		if (rc)
 			media_clip_free(c);
 		return rc;
 	}
-	c->pt = codec == CODEC_PCMA ? 8 : 0;
-	c->clock = 8000;
+	c->pt = codec_info(codec)->pt;
+	c->clock = codec_info(codec)->rate;
 	c->ts_per_frame = 160;
 	for (int f = 0; f < frames; f++) {
 		if (!(c->frame[f] = malloc(160))) {

@@ -21,7 +21,7 @@ struct media_clip {
 	uint8_t **frame;
 	size_t *len;
 	int n;
-	int pt;    /* RTP payload type: 0, 8, 9, or 111 for Opus */
+	int pt;    /* RTP payload type, from the codec table */
 	int clock; /* RTP clock rate */
 	int ts_per_frame;
 };

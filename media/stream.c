@@ -3,6 +3,8 @@
 #include "stream.h"
 #include "../lib/rng.h"
 
+#include "sdp.h"
+
 #include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
@@ -14,29 +16,16 @@
 #include <unistd.h>
 
 #define FRAME_NS 20000000LL
-#define OPUS_PT  111
 
-/* What one side's SDP says about its audio stream. */
-struct sdp_info {
-	char addr[64];
-	int port;
-	int secure; /* RTP/SAVP */
-	int pts[16], n_pts;
-	int opus_pt;
-	char key[41];
-	int rtcp_mux;
-};
-
-static const char *const codec_rtpmap[] = {"PCMU/8000", "PCMA/8000", "G722/8000", "opus/48000/2"};
-static const int codec_pt[] = {0, 8, 9, OPUS_PT};
+/* The one SRTP suite this endpoint keys with SDES. */
+#define SUITE "AES_CM_128_HMAC_SHA1_80"
 
 int stream_clips_make(struct stream_clips *c, err_t *e)
 {
 	memset(c, 0, sizeof(*c));
 	/* 50 frames: one second of tone, replayed for as long as a call lasts. */
-	static const enum media_codec made[] = {CODEC_PCMU, CODEC_PCMA, CODEC_G722, CODEC_OPUS};
-	for (size_t i = 0; i < sizeof(made) / sizeof(*made); i++) {
-		int rc = media_clip_make(&c->clip[made[i]], made[i], 50, e);
+	for (int i = 0; i < CODEC_COUNT; i++) {
+		int rc = media_clip_make(&c->clip[i], (enum media_codec)i, 50, e);
 		if (rc) {
 			stream_clips_free(c);
 			return rc;
@@ -47,63 +36,10 @@ int stream_clips_make(struct stream_clips *c, err_t *e)
 
 void stream_clips_free(struct stream_clips *c)
 {
-	for (int i = 0; i < 4; i++)
+	for (int i = 0; i < CODEC_COUNT; i++)
 		if (c->clip[i].n)
 			media_clip_free(&c->clip[i]);
 	memset(c, 0, sizeof(*c));
-}
-
-int sdp_line(const char *sdp, const char *prefix, char *out, size_t cap)
-{
-	size_t n = strlen(prefix);
-	for (const char *l = sdp; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL) {
-		if (!strncmp(l, prefix, n)) {
-			snprintf(out, cap, "%.*s", (int)strcspn(l + n, "\r\n"), l + n);
-			return 0;
-		}
-	}
-	return -ENOENT;
-}
-
-static int sdp_parse(const char *sdp, struct sdp_info *d)
-{
-	char line[256], proto[32] = "";
-	memset(d, 0, sizeof(*d));
-	d->opus_pt = -1;
-	if (!sdp || sdp_line(sdp, "m=audio ", line, sizeof(line)))
-		return -EPROTO;
-	int off = 0;
-	if (sscanf(line, "%d %31s %n", &d->port, proto, &off) < 2)
-		return -EPROTO;
-	d->secure = strstr(proto, "SAVP") != NULL;
-	for (char *save = NULL, *f = strtok_r(line + off, " ", &save); f && d->n_pts < 16;
-	     f = strtok_r(NULL, " ", &save))
-		d->pts[d->n_pts++] = atoi(f);
-	if (sdp_line(sdp, "c=IN IP4 ", d->addr, sizeof(d->addr)))
-		return -EPROTO;
-	/* Opus has a dynamic payload type: find it by name. */
-	for (const char *a = strstr(sdp, "a=rtpmap:"); a; a = strstr(a + 1, "a=rtpmap:")) {
-		int pt;
-		char name[32];
-		if (sscanf(a + 9, "%d %31[^/]", &pt, name) == 2 && !strcasecmp(name, "opus"))
-			d->opus_pt = pt;
-	}
-	const char *k = strstr(sdp, "AES_CM_128_HMAC_SHA1_80 inline:");
-	if (k)
-		snprintf(d->key, sizeof(d->key), "%.40s", k + 31);
-	d->rtcp_mux = strstr(sdp, "a=rtcp-mux") != NULL;
-	return 0;
-}
-
-static int codec_of_pt(const struct sdp_info *d, int pt)
-{
-	if (pt == 0)
-		return CODEC_PCMU;
-	if (pt == 8)
-		return CODEC_PCMA;
-	if (pt == 9)
-		return CODEC_G722;
-	return pt == d->opus_pt ? CODEC_OPUS : -1;
 }
 
 static int have_codec(const enum media_codec *codecs, int n, int c)
@@ -169,102 +105,137 @@ void stream_close(struct stream *s)
 	s->running = 0;
 }
 
-static int write_sdp(struct stream *s, const enum media_codec *codecs, int n, int secure, char *sdp,
-                     size_t cap)
+/* Our SDP: one audio section with the codecs at the payload types given,
+ * our key when secure, RTCP multiplexed on the RTP port. */
+static int write_sdp(struct stream *s, const enum media_codec *codecs, const int *pts, int n,
+                     int secure, char *out, size_t cap)
 {
-	char fmts[64] = "", maps[256] = "";
-	size_t nf = 0, nm = 0;
-	for (int i = 0; i < n; i++) {
-		nf += (size_t)snprintf(fmts + nf, sizeof(fmts) - nf, " %d", codec_pt[codecs[i]]);
-		nm += (size_t)snprintf(maps + nm, sizeof(maps) - nm, "a=rtpmap:%d %s\r\n",
-		                       codec_pt[codecs[i]], codec_rtpmap[codecs[i]]);
+	char origin[128];
+	snprintf(origin, sizeof(origin), "siplab %u 1 IN IP4 %s", s->ssrc, s->addr);
+	struct sdp d;
+	int rc = sdp_init(&d, origin, "siplab", s->addr, NULL);
+	struct sdp_media *m =
+	        rc ? NULL : sdp_add_media(&d, "audio", s->port, secure ? "RTP/SAVP" : "RTP/AVP");
+	rc = m ? 0 : -ENOMEM;
+	for (int i = 0; !rc && i < n; i++)
+		rc = sdp_add_codec(m, codecs[i], pts[i]);
+	if (!rc && secure)
+		rc = sdp_add_crypto(m, 1, SUITE, s->key_local);
+	if (!rc)
+		rc = sdp_add_line(&d, 0, "a=ptime:20");
+	char *text = NULL;
+	if (!rc) {
+		m->rtcp_mux = 1;
+		m->dir = SDP_SENDRECV;
+		text = sdp_format(&d);
+		rc = !text ? -ENOMEM : strlen(text) < cap ? 0 : -ENOSPC;
 	}
-	char crypto[96] = "";
-	if (secure)
-		snprintf(crypto, sizeof(crypto), "a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:%s\r\n",
-		         s->key_local);
-	int k = snprintf(sdp, cap,
-	                 "v=0\r\no=siplab %u 1 IN IP4 %s\r\ns=siplab\r\nc=IN IP4 %s\r\n"
-	                 "t=0 0\r\nm=audio %d RTP/%s%s\r\n%sa=ptime:20\r\na=rtcp-mux\r\n"
-	                 "%sa=sendrecv\r\n",
-	                 s->ssrc, s->addr, s->addr, s->port, secure ? "SAVP" : "AVP", fmts, maps,
-	                 crypto);
-	return k > 0 && (size_t)k < cap ? 0 : -ENOSPC;
+	if (!rc)
+		memcpy(out, text, strlen(text) + 1);
+	free(text);
+	sdp_free(&d);
+	return rc;
 }
 
 int stream_offer(struct stream *s, const enum media_codec *codecs, int n, enum media_keying srtp,
                  char *sdp, size_t cap)
 {
+	int pts[CODEC_COUNT];
+	if (n > CODEC_COUNT)
+		return -E2BIG;
+	for (int i = 0; i < n; i++)
+		pts[i] = codec_info(codecs[i])->pt;
 	s->srtp = srtp == KEYING_SDES;
 	if (s->srtp && !s->key_local[0] && srtp_key_generate(s->key_local))
 		return -EIO;
-	return write_sdp(s, codecs, n, s->srtp, sdp, cap);
+	return write_sdp(s, codecs, pts, n, s->srtp, sdp, cap);
 }
 
-static void set_remote(struct stream *s, const struct sdp_info *d)
+/* The far side's audio from its SDP: where to send, and whether its security
+ * is ours. -EBADMSG/-ENODATA/-E2BIG when the SDP cannot be read, -ENOENT when
+ * it has no audio, -EAFNOSUPPORT for an address we cannot reach, -EPROTO
+ * when the security does not match; e says which. */
+static int read_remote(struct stream *s, const char *text, enum media_keying srtp, struct sdp *d,
+                       const struct sdp_media **audio, err_t *e)
 {
+	int rc = sdp_read(text, text ? strlen(text) : 0, d, e);
+	if (rc)
+		return rc;
+	const struct sdp_media *m = sdp_find_media(d, "audio");
+	const struct sdp_conn *c = m ? sdp_media_conn(d, m) : NULL;
+	if (!m)
+		return err_set(e, ENOENT, "the SDP has no m=audio section");
+	if (!c)
+		return err_set(e, EBADMSG, "bad c= line: the audio has no c= line at any level");
+	if (c->family != AF_INET)
+		return err_set(e, EAFNOSUPPORT,
+		               "the audio is at IPv6 address %s; this endpoint's media is IPv4",
+		               c->addr);
+	int want = srtp == KEYING_SDES;
+	if (want != m->secure)
+		return err_set(e, EPROTO, "the SDP's profile is %s, and SRTP is %s here", m->proto,
+		               want ? "required" : "not used");
+	const struct sdp_crypto *k = want ? sdp_crypto_find(m, SUITE) : NULL;
+	if (want && !k)
+		return err_set(e, EPROTO, "none of the %d a=crypto lines is %s", m->n_crypto,
+		               SUITE);
+	if (k && strlen(k->key) != 40)
+		return err_set(e, EPROTO, "the %s key has %zu characters, not 40", SUITE,
+		               strlen(k->key));
 	s->remote.sin_family = AF_INET;
-	s->remote.sin_port = htons((uint16_t)d->port);
-	inet_pton(AF_INET, d->addr, &s->remote.sin_addr);
-	s->rtcp_mux = d->rtcp_mux;
-	snprintf(s->key_remote, sizeof(s->key_remote), "%s", d->key);
+	s->remote.sin_port = htons((uint16_t)m->port);
+	inet_pton(AF_INET, c->addr, &s->remote.sin_addr);
+	s->rtcp_mux = m->rtcp_mux;
+	snprintf(s->key_remote, sizeof(s->key_remote), "%s", k ? k->key : "");
+	*audio = m;
+	return 0;
 }
 
 int stream_answer(struct stream *s, const char *offer, const enum media_codec *codecs, int n,
-                  enum media_keying srtp, char *sdp, size_t cap)
+                  enum media_keying srtp, char *sdp, size_t cap, err_t *e)
 {
-	struct sdp_info d;
-	int rc = sdp_parse(offer, &d);
-	if (rc)
-		return rc;
-	if ((srtp == KEYING_SDES) != (d.secure && d.key[0]))
-		return -EPROTO;
+	struct sdp d;
+	const struct sdp_media *m = NULL;
+	int rc = read_remote(s, offer, srtp, &d, &m, e);
 	int chosen = -1;
-	for (int i = 0; i < d.n_pts && chosen < 0; i++) {
-		int c = codec_of_pt(&d, d.pts[i]);
-		if (c >= 0 && have_codec(codecs, n, c))
+	for (int i = 0; !rc && i < m->n_pts && chosen < 0; i++) {
+		int c = sdp_codec(m, m->pts[i]);
+		if (c >= 0 && have_codec(codecs, n, c)) {
 			chosen = c;
-	}
-	if (chosen < 0)
-		return -ENOENT;
-	s->codec = (enum media_codec)chosen;
-	s->pt = chosen == CODEC_OPUS ? d.opus_pt : codec_pt[chosen];
-	set_remote(s, &d);
-	s->srtp = srtp == KEYING_SDES;
-	if (s->srtp && !s->key_local[0] && srtp_key_generate(s->key_local))
-		return -EIO;
-	enum media_codec one = s->codec;
-	rc = write_sdp(s, &one, 1, s->srtp, sdp, cap);
-	if (!rc && s->codec == CODEC_OPUS && s->pt != OPUS_PT) {
-		/* Answer with the offerer's payload type for Opus. */
-		char *m = strstr(sdp, " 111\r\n"), *a = strstr(sdp, "rtpmap:111 ");
-		char num[8];
-		snprintf(num, sizeof(num), "%3d", s->pt);
-		if (m && a && s->pt < 1000) {
-			memcpy(m + 1, num, 3);
-			memcpy(a + 7, num, 3);
+			s->pt = m->pts[i]; /* the offerer's payload type, dynamic ones too */
 		}
 	}
-	return rc;
-}
-
-int stream_take_answer(struct stream *s, const char *answer, enum media_keying srtp)
-{
-	struct sdp_info d;
-	int rc = sdp_parse(answer, &d);
+	if (!rc && chosen < 0)
+		rc = err_set(e, ENOENT, "no codec of the offer is ours");
+	sdp_free(&d);
 	if (rc)
 		return rc;
-	if ((srtp == KEYING_SDES) != (d.secure && d.key[0]))
-		return -EPROTO;
-	int chosen = -1;
-	for (int i = 0; i < d.n_pts && chosen < 0; i++)
-		chosen = codec_of_pt(&d, d.pts[i]);
-	if (chosen < 0 || d.port == 0)
-		return -ENOENT;
 	s->codec = (enum media_codec)chosen;
-	s->pt = chosen == CODEC_OPUS ? d.opus_pt : codec_pt[chosen];
-	set_remote(s, &d);
-	return 0;
+	s->srtp = srtp == KEYING_SDES;
+	if (s->srtp && !s->key_local[0] && srtp_key_generate(s->key_local))
+		return err_set(e, EIO, "cannot make an SRTP key");
+	enum media_codec one = s->codec;
+	rc = write_sdp(s, &one, &s->pt, 1, s->srtp, sdp, cap);
+	return rc ? err_set(e, -rc, "cannot write the answer") : 0;
+}
+
+int stream_take_answer(struct stream *s, const char *answer, enum media_keying srtp, err_t *e)
+{
+	struct sdp d;
+	const struct sdp_media *m = NULL;
+	int rc = read_remote(s, answer, srtp, &d, &m, e);
+	int chosen = -1;
+	for (int i = 0; !rc && i < m->n_pts && chosen < 0; i++) {
+		chosen = sdp_codec(m, m->pts[i]);
+		s->pt = m->pts[i];
+	}
+	if (!rc && (chosen < 0 || m->port == 0))
+		rc = err_set(e, ENOENT, "the answer has %s",
+		             chosen < 0 ? "no codec we know" : "its audio refused (port 0)");
+	sdp_free(&d);
+	if (!rc)
+		s->codec = (enum media_codec)chosen;
+	return rc;
 }
 
 int stream_start(struct stream *s, const struct stream_clips *clips, long rtcp_interval_ms,

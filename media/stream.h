@@ -1,8 +1,8 @@
 /* stream.h — the audio stream of one call, as an endpoint has it: the SDP
- * offer or answer it sends, RTP from a pre-encoded clip every 20 ms (Opus,
- * PCMU or PCMA), SDES-SRTP when negotiated, RTCP sender and receiver reports
- * multiplexed on the RTP port (RFC 5761), and the metrics of each direction:
- * packets, bytes, loss, RFC 3550 jitter, RTT from RTCP, and MOS. */
+ * offer or answer it sends (written and read by sdp.h), RTP from a pre-encoded clip every 20 ms
+ * (Opus, PCMU or PCMA), SDES-SRTP when negotiated, RTCP sender and receiver reports multiplexed on
+ * the RTP port (RFC 5761), and the metrics of each direction: packets, bytes, loss, RFC 3550
+ * jitter, RTT from RTCP, and MOS. */
 #ifndef SIPLAB_STREAM_H
 #define SIPLAB_STREAM_H
 
@@ -14,7 +14,7 @@
 
 /* One clip per codec, shared by every stream of a process. */
 struct stream_clips {
-	struct media_clip clip[4]; /* by enum media_codec; n == 0 when not made */
+	struct media_clip clip[CODEC_COUNT]; /* by enum media_codec; n == 0 when not made */
 };
 
 int stream_clips_make(struct stream_clips *c, err_t *e);
@@ -70,17 +70,23 @@ int stream_open(struct stream *s, const char *addr, err_t *e);
 void stream_seed(struct stream *s, uint64_t seed);
 void stream_close(struct stream *s);
 
-/* The SDP offer for codecs (in preference order), with an a=crypto line
- * when srtp is SDES. */
+/* The SDP offer for codecs (in preference order, each at the payload type
+ * of the codec table), with an a=crypto line when srtp is SDES. -ENOSPC
+ * when it does not fit cap (never cut). */
 int stream_offer(struct stream *s, const enum media_codec *codecs, int n, enum media_keying srtp,
                  char *sdp, size_t cap);
-/* Answer an offer: the first offered codec we also have, SRTP if the offer
- * has it and we want it. -ENOENT when no codec is common, -EPROTO when the
- * security does not match (our SDES against plain RTP, or the reverse). */
+/* Answer an offer (a whole SDP body, of any size): the first offered codec
+ * we also have, at the offerer's payload type, SRTP if the offer has it and
+ * we want it. Errors, each with its sentence in e: -ENODATA, -EBADMSG or
+ * -E2BIG when the offer cannot be read (sdp_read), -ENOENT when no codec
+ * is common (or no audio), -EAFNOSUPPORT for an IPv6 media address, -EPROTO
+ * only when the security does not match (our SDES against plain RTP, the
+ * reverse, or no a=crypto of our suite). */
 int stream_answer(struct stream *s, const char *offer, const enum media_codec *codecs, int n,
-                  enum media_keying srtp, char *sdp, size_t cap);
-/* The caller takes the answer: the codec, where to send, the peer's key. */
-int stream_take_answer(struct stream *s, const char *answer, enum media_keying srtp);
+                  enum media_keying srtp, char *sdp, size_t cap, err_t *e);
+/* The caller takes the answer: the codec, where to send, the peer's key.
+ * Errors as stream_answer's. */
+int stream_take_answer(struct stream *s, const char *answer, enum media_keying srtp, err_t *e);
 
 /* Start sending and measuring; rtcp_interval_ms as the run scales it. A
  * pause (silence suppression): stop sending from pause_at_ms after the start
@@ -92,9 +98,5 @@ void stream_tick(struct stream *s, long long now_ns);
 /* Read everything waiting on the socket. */
 void stream_receive(struct stream *s, long long now_ns);
 void stream_metrics(const struct stream *s, struct stream_metrics *m);
-
-/* SDP helpers, also used by the worker: the first line starting with
- * prefix (copied without the prefix); 0 when found. */
-int sdp_line(const char *sdp, const char *prefix, char *out, size_t cap);
 
 #endif

@@ -2,8 +2,9 @@
 # layers.sh — the folder layout is the architecture, and its dependencies run
 # one way. Every `#include "..."` of our own is checked against the table
 # below: a folder may include itself and the folders it names, nothing else.
-# Most important: diagnose/ reads only a report, so it sees lib/ and nothing
-# of the lab (sim/, netns/, registrar/, faults/). Exit 1 on any breach.
+# Most important: diagnose/ reads only a report, so it sees lib/ and media/
+# (the SDP reader and the codec table) and nothing of the lab (sim/, netns/,
+# registrar/, faults/). Exit 1 on any breach.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -14,7 +15,7 @@ declare -A may=(
   [media]="lib"
   [registrar]="lib media"
   [faults]="lib media"
-  [diagnose]="lib"
+  [diagnose]="lib media"
   [sim/model]="lib media faults"
   [sim/platform]="lib media sim/model"
   [sim/worker]="lib media sim/model sim/platform"

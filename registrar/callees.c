@@ -31,6 +31,7 @@ struct call;
 #include "../lib/rng.h"
 #include "../lib/sofia_seed.h"
 #include "../media/media.h"
+#include "../media/sdp.h"
 #include "callees.h"
 
 #define MAX_CALLS 1024
@@ -72,6 +73,45 @@ struct pool {
 
 static const char *const behaviours[] = {"answer", "busy", "reject", "noanswer", NULL};
 
+/* The codecs of the table the pool can play: it has G.711 frames only. */
+static int pool_can_play(int codec)
+{
+	return codec == CODEC_PCMU || codec == CODEC_PCMA;
+}
+
+/* The pool's codec of the first n characters of name, or -1. */
+static int pool_codec(const char *name, size_t n)
+{
+	int c = codec_by_name_n(name, n);
+	return pool_can_play(c) ? c : -1;
+}
+
+/* A codec list ("PCMU,PCMA") of names of the codec table the pool plays. */
+static int pool_codecs_valid(const char *list)
+{
+	if (!*list)
+		return 0;
+	for (const char *p = list; *p;) {
+		size_t n = strcspn(p, ",");
+		if (pool_codec(p, n) < 0)
+			return 0;
+		p += n + (p[n] == ',');
+	}
+	return 1;
+}
+
+/* Whether codec c is on the pool's list. */
+static int pool_has(const struct pool *pl, int c)
+{
+	for (const char *p = pl->c->codecs; *p;) {
+		size_t n = strcspn(p, ",");
+		if (pool_codec(p, n) == c)
+			return 1;
+		p += n + (p[n] == ',');
+	}
+	return 0;
+}
+
 const struct field callees_config_fields[] = {
         F_STRING(struct callees_config, registrar, "registrar", FF_REQUIRED, NULL,
                  "the registrar's URI, e.g. sip:10.10.2.2:5060"),
@@ -88,7 +128,7 @@ const struct field callees_config_fields[] = {
         F_STRING(struct callees_config, password, "password", FF_REQUIRED, NULL,
                  "the accounts' password"),
         F_STRING(struct callees_config, codecs, "codecs", 0, "PCMU,PCMA",
-                 "codec names separated by commas: PCMU, PCMA"),
+                 "codec names separated by commas: PCMU, PCMA", .valid = pool_codecs_valid),
         F_INT(struct callees_config, ring_ms, "ring_ms", 0, 600000, 0, NULL,
               "how long a call rings first, ms"),
         F_CHOICE(struct callees_config, behaviour, "behaviour", behaviours, 0, "answer",
@@ -197,21 +237,21 @@ static int open_rtp(struct pool *p, struct call *c, int *port)
 /* The answer (local SDP) names the codec; the offer (remote) where to send. */
 static void start_media(struct call *c, const char *local, const char *remote)
 {
-	const char *m = remote ? strstr(remote, "m=audio ") : NULL;
-	const char *cl = remote ? strstr(remote, "c=IN IP4 ") : NULL;
-	const char *lm = local ? strstr(local, "m=audio ") : NULL;
-	char addr[64] = "";
-	int port = 0, pt = -1;
-	if (!m || !cl || !lm)
-		return;
-	sscanf(cl + 9, "%63[0-9.]", addr);
-	sscanf(m + 8, "%d", &port);
-	sscanf(lm + 8, "%*d RTP/%*s %d", &pt);
-	c->remote.sin_family = AF_INET;
-	c->remote.sin_port = htons((uint16_t)port);
-	inet_pton(AF_INET, addr, &c->remote.sin_addr);
-	c->pt = pt >= 0 ? pt : 0;
-	c->in_call = port > 0;
+	struct sdp l, r;
+	int rc_l = sdp_read(local, local ? strlen(local) : 0, &l, NULL);
+	int rc_r = sdp_read(remote, remote ? strlen(remote) : 0, &r, NULL);
+	const struct sdp_media *lm = rc_l ? NULL : sdp_find_media(&l, "audio");
+	const struct sdp_media *rm = rc_r ? NULL : sdp_find_media(&r, "audio");
+	const struct sdp_conn *conn = rm ? sdp_media_conn(&r, rm) : NULL;
+	if (lm && conn && conn->family == AF_INET) { /* the pool's media is IPv4 */
+		c->remote.sin_family = AF_INET;
+		c->remote.sin_port = htons((uint16_t)rm->port);
+		inet_pton(AF_INET, conn->addr, &c->remote.sin_addr);
+		c->pt = lm->n_pts ? lm->pts[0] : 0;
+		c->in_call = rm->port > 0;
+	}
+	sdp_free(&l);
+	sdp_free(&r);
 }
 
 static void close_call(struct pool *p, struct call *c)
@@ -236,42 +276,62 @@ static void close_call(struct pool *p, struct call *c)
 
 /* --- calls -------------------------------------------------------------------------- */
 
-/* The first offered codec we have (0 PCMU, 8 PCMA), as the offerer
- * prefers; -1 when none. */
-static int choose_codec(const struct pool *p, const char *sdp)
+/* The first offered codec we have, as the offerer prefers: its codec and
+ * the payload type the offer gave it; -1 when none (or no readable offer). */
+static int choose_codec(const struct pool *p, const char *offer, int *pt)
 {
-	const char *m = sdp ? strstr(sdp, "m=audio ") : NULL;
-	if (!m)
-		return -1;
-	char line[256];
-	snprintf(line, sizeof(line), "%.*s", (int)strcspn(m, "\r\n"), m);
-	char *save = NULL, *f = strtok_r(line + 8, " ", &save);
-	f = f ? strtok_r(NULL, " ", &save) : NULL; /* skip the port and the profile */
-	for (f = f ? strtok_r(NULL, " ", &save) : NULL; f; f = strtok_r(NULL, " ", &save)) {
-		int pt = atoi(f);
-		if ((pt == 0 && strstr(p->c->codecs, "PCMU")) ||
-		    (pt == 8 && strstr(p->c->codecs, "PCMA")))
-			return pt;
+	struct sdp s;
+	int chosen = -1;
+	if (!sdp_read(offer, offer ? strlen(offer) : 0, &s, NULL)) {
+		const struct sdp_media *m = sdp_find_media(&s, "audio");
+		for (int i = 0; m && i < m->n_pts && chosen < 0; i++) {
+			int c = sdp_codec(m, m->pts[i]);
+			if (c >= 0 && pool_has(p, c)) {
+				chosen = c;
+				*pt = m->pts[i];
+			}
+		}
 	}
-	return -1;
+	sdp_free(&s);
+	return chosen;
+}
+
+/* The pool's answer: one audio stream, the chosen codec (with no offer, the
+ * pool's first), plain RTP. */
+static char *answer_sdp(const struct pool *p, int port, int codec, int pt)
+{
+	char origin[96];
+	snprintf(origin, sizeof(origin), "- 1 1 IN IP4 %s", p->c->bind);
+	struct sdp s;
+	char *text = NULL;
+	if (!sdp_init(&s, origin, "-", p->c->bind, NULL)) {
+		struct sdp_media *m = sdp_add_media(&s, "audio", port, "RTP/AVP");
+		if (m && !sdp_add_codec(m, (enum media_codec)codec, pt))
+			text = sdp_format(&s);
+	}
+	sdp_free(&s);
+	return text;
 }
 
 static void answer(struct pool *p, struct call *c)
 {
-	int port = 0, pt = choose_codec(p, c->remote_sdp);
-	char sdp[512];
-	if (pt < 0)
-		pt = strstr(p->c->codecs, "PCMU") ? 0 : 8;
+	int port = 0, pt = -1, codec = choose_codec(p, c->remote_sdp, &pt);
+	if (codec < 0) {
+		codec = pool_codec(p->c->codecs, strcspn(p->c->codecs, ","));
+		pt = codec_info((enum media_codec)codec)->pt;
+	}
 	if (open_rtp(p, c, &port) < 0) {
 		nua_respond(c->nh, SIP_500_INTERNAL_SERVER_ERROR, TAG_END());
 		return;
 	}
-	snprintf(sdp, sizeof(sdp),
-	         "v=0\r\no=- 1 1 IN IP4 %s\r\ns=-\r\nc=IN IP4 %s\r\nt=0 0\r\nm=audio %d "
-	         "RTP/AVP %d\r\na=rtpmap:%d %s/8000\r\n",
-	         p->c->bind, p->c->bind, port, pt, pt, pt ? "PCMA" : "PCMU");
+	char *sdp = answer_sdp(p, port, codec, pt);
+	if (!sdp) {
+		nua_respond(c->nh, SIP_500_INTERNAL_SERVER_ERROR, TAG_END());
+		return;
+	}
 	nua_respond(c->nh, SIP_200_OK, SOATAG_USER_SDP_STR(sdp), SOATAG_ADDRESS(p->c->bind),
 	            TAG_END());
+	free(sdp); /* nua copied the tags */
 	p->calls_answered++;
 }
 
@@ -304,14 +364,13 @@ static void incoming(struct pool *p, nua_handle_t *nh, sip_t const *sip, tagi_t 
 		return;
 	}
 	p->calls[slot] = c;
-	char offer[2048] = "";
 	(void)tags;
-	if (sip && sip->sip_payload)
-		snprintf(offer, sizeof(offer), "%.*s", (int)sip->sip_payload->pl_len,
-		         sip->sip_payload->pl_data);
-	if (offer[0])
-		c->remote_sdp = strdup(offer); /* the answer follows its codec order */
-	if (p->c->behaviour == CALLEE_ANSWER && offer[0] && choose_codec(p, offer) < 0) {
+	/* The whole offer, whatever its size; the answer follows its codec order. */
+	if (sip && sip->sip_payload && sip->sip_payload->pl_len)
+		c->remote_sdp = strndup(sip->sip_payload->pl_data, sip->sip_payload->pl_len);
+	int pt;
+	if (p->c->behaviour == CALLEE_ANSWER && c->remote_sdp &&
+	    choose_codec(p, c->remote_sdp, &pt) < 0) {
 		/* No common codec: say so, rather than answer with the stream off. */
 		p->calls_refused++;
 		nua_respond(nh, SIP_488_NOT_ACCEPTABLE, TAG_END());

@@ -10,6 +10,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "../media/codec.h"
+
 static const char *const transports[] = {"udp", "tcp", "tls", NULL};
 static const char *const limit_modes[] = {"503", "drop", "403", "429", NULL};
 static const int limit_values[] = {REG_LIMIT_503, REG_LIMIT_DROP, REG_LIMIT_403, REG_LIMIT_429};
@@ -169,8 +171,9 @@ static int sbc_check(struct jv *c, const cJSON *o, const char *path, void *dst)
 }
 
 static const struct field sbc_fields[] = {
-        F_STRINGS(struct reg_config, sbc.strip, sbc.n_strip, "strip", 0, 0, NULL,
-                  "codec names removed from offers, such as \"PCMA\" or \"opus\""),
+        F_STRINGS(struct reg_config, sbc.strip, sbc.n_strip, "strip", 0, FF_ANYCASE, NULL,
+                  "codec names removed from offers, such as \"PCMA\" or \"opus\"",
+                  .choices = codec_names),
         F_STRING(struct reg_config, sbc.rewrite_address, "rewrite_address", 0, NULL,
                  "an IPv4 address written into the c= line of offers"),
         F_BOOL(struct reg_config, sbc.relay, "relay", 0, "false",

@@ -1,7 +1,6 @@
 /* sbc.c — SDP rewriting and the latching media relay (see sbc.h). */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
-#include <ctype.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,97 +14,66 @@ struct sbc_relay;
 #define SU_WAKEUP_ARG_T struct sbc_relay
 #include <sofia-sip/su_wait.h>
 
+#include "../media/sdp.h"
 #include "sbc.h"
 
 /* --- SDP ------------------------------------------------------------------------- */
 
-/* Payload types of the stripped codecs, from the a=rtpmap lines (and the
- * static ones: PCMU 0, PCMA 8, G722 9). */
-static int stripped_pt(const char *sdp, const struct sbc_config *c, int pt)
+/* Whether the SBC strips payload type pt of m: its name (rtpmap, or the codec
+ * table's for a static type) is on the strip list. */
+static int stripped(const struct sbc_config *c, const struct sdp_media *m, int pt)
 {
-	static const struct {
-		int pt;
-		const char *name;
-	} statics[] = {{0, "PCMU"}, {8, "PCMA"}, {9, "G722"}};
-	for (int i = 0; i < c->n_strip; i++) {
-		for (size_t k = 0; k < sizeof(statics) / sizeof(*statics); k++)
-			if (statics[k].pt == pt && !strcasecmp(statics[k].name, c->strip[i]))
-				return 1;
-		char needle[32];
-		snprintf(needle, sizeof(needle), "a=rtpmap:%d ", pt);
-		const char *m = strstr(sdp, needle);
-		if (m && !strncasecmp(m + strlen(needle), c->strip[i], strlen(c->strip[i])) &&
-		    m[strlen(needle) + strlen(c->strip[i])] == '/')
+	char num[8];
+	const char *name = sdp_pt_name(m, pt, num, sizeof(num));
+	for (int i = 0; i < c->n_strip; i++)
+		if (!strcasecmp(name, c->strip[i]))
 			return 1;
-	}
 	return 0;
-}
-
-static int line_pt(const char *line, const char *prefix)
-{
-	size_t n = strlen(prefix);
-	return strncmp(line, prefix, n) ? -1 : atoi(line + n);
 }
 
 char *sbc_rewrite_sdp(const char *sdp_in, size_t len, const struct sbc_config *c, int strip,
                       const char *addr, int port)
 {
-	char *sdp = strndup(sdp_in, len);
-	size_t cap = len * 2 + 256, n = 0;
-	char *out = malloc(cap);
-	int audio = 0;
-	if (!sdp || !out) {
-		free(sdp);
-		free(out);
-		return NULL;
+	struct sdp s;
+	if (sdp_read(sdp_in, len, &s, NULL) || !sdp_find_media(&s, "audio")) {
+		sdp_free(&s);
+		return NULL; /* not ours to rewrite: it goes on as it came */
 	}
-	for (char *save = NULL, *line = strtok_r(sdp, "\r\n", &save); line;
-	     line = strtok_r(NULL, "\r\n", &save)) {
-		char buf[1024];
-		int pt;
-		if (strip &&
-		    ((pt = line_pt(line, "a=rtpmap:")) >= 0 ||
-		     (pt = line_pt(line, "a=fmtp:")) >= 0) &&
-		    stripped_pt(sdp_in, c, pt))
+	/* A new SDP from the parsed one: every line it had, with the stripped
+	 * payload types (and their rtpmap and fmtp) gone and the address and
+	 * audio port replaced. */
+	if (addr && s.conn.family == AF_INET)
+		snprintf(s.conn.addr, sizeof(s.conn.addr), "%s", addr);
+	for (int i = 0; i < s.n_media; i++) {
+		struct sdp_media *m = &s.media[i];
+		if (addr && m->conn.family == AF_INET)
+			snprintf(m->conn.addr, sizeof(m->conn.addr), "%s", addr);
+		if (strcmp(m->type, "audio"))
 			continue;
-		if (addr && !strncmp(line, "c=IN IP4 ", 9)) {
-			snprintf(buf, sizeof(buf), "c=IN IP4 %s", addr);
-			line = buf;
-		} else if (!strncmp(line, "m=audio ", 8)) {
-			char proto[32];
-			int mport = 0, used = 0;
-			audio = 1;
-			sscanf(line + 8, "%d %31s%n", &mport, proto, &used);
-			size_t k = (size_t)snprintf(buf, sizeof(buf), "m=audio %d %s",
-			                            port > 0 ? port : mport, proto);
-			for (char *s2 = NULL, *f = strtok_r(line + 8 + used, " ", &s2); f;
-			     f = strtok_r(NULL, " ", &s2))
-				if (!(strip && isdigit((unsigned char)*f) &&
-				      stripped_pt(sdp_in, c, atoi(f))))
-					k += (size_t)snprintf(buf + k, sizeof(buf) - k, " %s", f);
-			line = buf;
-		}
-		n += (size_t)snprintf(out + n, cap - n, "%s\r\n", line);
+		if (port > 0)
+			m->port = port;
+		for (int k = m->n_pts - 1; strip && k >= 0; k--)
+			if (stripped(c, m, m->pts[k]))
+				sdp_drop_pt(m, m->pts[k]);
 	}
-	free(sdp);
-	if (!audio) {
-		free(out);
-		return NULL;
-	}
+	char *out = sdp_format(&s);
+	sdp_free(&s);
 	return out;
 }
 
 int sbc_sdp_media(const char *sdp, size_t len, char *addr, size_t cap, int *port)
 {
-	char *s = strndup(sdp, len);
-	const char *cl = s ? strstr(s, "c=IN IP4 ") : NULL, *m = s ? strstr(s, "m=audio ") : NULL;
-	int ok = cl && m && sscanf(m + 8, "%d", port) == 1;
-	if (ok) {
-		size_t k = strcspn(cl + 9, " \r\n");
-		snprintf(addr, cap, "%.*s", (int)k, cl + 9);
+	struct sdp s;
+	int rc = sdp_read(sdp, len, &s, NULL);
+	const struct sdp_media *m = rc ? NULL : sdp_find_media(&s, "audio");
+	const struct sdp_conn *conn = m ? sdp_media_conn(&s, m) : NULL;
+	rc = conn && conn->family == AF_INET ? 0 : -1; /* the relay is IPv4 */
+	if (!rc) {
+		snprintf(addr, cap, "%s", conn->addr);
+		*port = m->port;
 	}
-	free(s);
-	return ok ? 0 : -1;
+	sdp_free(&s);
+	return rc;
 }
 
 /* --- the relay ------------------------------------------------------------------- */

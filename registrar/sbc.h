@@ -19,14 +19,15 @@ struct sbc_config {
 	char relay_address[64];   /* where the relay listens: the registrar's address */
 };
 
-/* Rewrite an SDP body: drop the payload types of stripped codecs (from the m=
- * line and their a=rtpmap/a=fmtp lines) when strip is set, and set the c=
- * address and the m=audio port when addr/port are given. Returns a malloc'd
- * body, or NULL when the SDP has no audio stream. */
+/* Rewrite an SDP body (read with media/sdp.h, of any size): drop the payload
+ * types of stripped codecs (from the m= line and their a=rtpmap/a=fmtp lines)
+ * when strip is set, and set the IPv4 c= addresses and the m=audio port when
+ * addr/port are given. Returns a malloc'd body, or NULL when the SDP cannot
+ * be read or has no audio stream (it is then forwarded as it came). */
 char *sbc_rewrite_sdp(const char *sdp, size_t len, const struct sbc_config *c, int strip,
                       const char *addr, int port);
 
-/* The audio address and port an SDP body announces. */
+/* The audio address (IPv4) and port an SDP body announces; -1 when none. */
 int sbc_sdp_media(const char *sdp, size_t len, char *addr, size_t cap, int *port);
 
 struct su_root_s;

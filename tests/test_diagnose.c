@@ -240,6 +240,72 @@ static void test_evidence_dropped_counted(void **state)
 	assert_int_equal(f.n_evidence, DX_MAX_EVIDENCE);
 	assert_int_equal(f.n_dropped, 3);
 	assert_string_equal(f.evidence[DX_MAX_EVIDENCE - 1], "line 7");
+	for (int k = 0; k < f.n_evidence; k++)
+		free(f.evidence[k]);
+}
+
+/* A traced INVITE from `from` to `to` (as SIP on the wire, Content-Length
+ * and all) with an SDP of the payload types pts[0..n) — dynamic ones named
+ * X-CODEC-PT in rtpmap lines, each with a long fmtp — and SRTP keys at the
+ * very end, so the body is well over 2 kB. */
+static cJSON *big_invite(const char *dir, const char *from, const char *to, const int *pts, int n)
+{
+	static char sdp[16384], msg[20000];
+	size_t k = (size_t)snprintf(sdp, sizeof(sdp),
+	                            "v=0\r\no=x 1 1 IN IP4 10.20.1.2\r\ns=-\r\n"
+	                            "c=IN IP4 10.20.1.2\r\nt=0 0\r\nm=audio 4000 RTP/SAVP");
+	for (int i = 0; i < n; i++)
+		k += (size_t)snprintf(sdp + k, sizeof(sdp) - k, " %d", pts[i]);
+	k += (size_t)snprintf(sdp + k, sizeof(sdp) - k, "\r\n");
+	for (int i = 0; i < n; i++)
+		if (pts[i] >= 96)
+			k += (size_t)snprintf(
+			        sdp + k, sizeof(sdp) - k,
+			        "a=rtpmap:%d X-CODEC-%d/16000\r\n"
+			        "a=fmtp:%d a-long-parameter=a-long-value;another=one\r\n",
+			        pts[i], pts[i], pts[i]);
+	for (int i = 1; i <= 4; i++)
+		k += (size_t)snprintf(sdp + k, sizeof(sdp) - k,
+		                      "a=crypto:%d AES_CM_128_HMAC_SHA1_80 "
+		                      "inline:WVNfX19zZW1jdGwgKCkgewkyMjA7fQp9CnVubGVz\r\n",
+		                      i);
+	snprintf(msg, sizeof(msg),
+	         "INVITE sip:%s@lab SIP/2.0\r\nv: SIP/2.0/UDP 10.20.1.2:5060;branch=z9hG4bK%s\r\n"
+	         "f: <sip:%s@lab>;tag=1\r\nt: <sip:%s@lab>\r\ni: call-%s\r\n"
+	         "CSeq: 1 INVITE\r\nc: application/sdp\r\nl: %zu\r\n\r\n%s",
+	         to, from, from, to, from, k, sdp);
+	cJSON *t = cJSON_CreateObject();
+	cJSON_AddStringToObject(t, "dir", dir);
+	char first[64];
+	snprintf(first, sizeof(first), "INVITE sip:%s@lab SIP/2.0", to);
+	cJSON_AddStringToObject(t, "first_line", first);
+	cJSON_AddStringToObject(t, "text", msg);
+	return t;
+}
+
+/* An SBC strips the last codec of a long offer (over 2 kB, crypto lines
+ * last): the offer is read whole on both sides, the change is seen, and the
+ * evidence names every codec — not the first ones, cut to fit a buffer. */
+static void test_big_sdp_stripped(void **state)
+{
+	(void)state;
+	int sent[31], got[30];
+	for (int i = 0; i < 30; i++)
+		sent[i] = got[i] = 96 + i;
+	sent[30] = 0; /* PCMU, last: the one the SBC removes */
+	cJSON *rep = report(
+	        "COMPLETED", "", "",
+	        EP("a", "NEGOTIATION_FAILED", ",\"target\":\"sip:b@lab\",\"sip_code\":488") "," EP(
+	                "b", "NEGOTIATION_FAILED", ",\"sip_code\":488"));
+	cJSON *eps = cJSON_GetObjectItem(rep, "endpoints");
+	cJSON *ta = cJSON_AddArrayToObject(cJSON_GetArrayItem(eps, 0), "trace");
+	cJSON *tb = cJSON_AddArrayToObject(cJSON_GetArrayItem(eps, 1), "trace");
+	cJSON *inv = big_invite("send", "a", "b", sent, 31);
+	assert_true(strlen(cJSON_GetObjectItem(inv, "text")->valuestring) > 3072);
+	cJSON_AddItemToArray(ta, inv);
+	cJSON_AddItemToArray(tb, big_invite("recv", "a", "b", got, 30));
+	expect_top(rep, "neg.sbc_codec_stripping",
+	           "X-CODEC-124 X-CODEC-125 PCMU]; as received by b");
 }
 
 int main(void)
@@ -255,6 +321,7 @@ int main(void)
 	        cmocka_unit_test(test_ties_in_guide_order),
 	        cmocka_unit_test(test_equal_fits),
 	        cmocka_unit_test(test_known_gap),
+	        cmocka_unit_test(test_big_sdp_stripped),
 	};
 	return cmocka_run_group_tests_name("diagnosis", tests, NULL, NULL);
 }

@@ -13,6 +13,10 @@
 #include <signal.h>
 #include <sys/socket.h>
 
+#include "../registrar/callees.h"
+#include "../registrar/config.h"
+#include "../registrar/sbc.h"
+
 #define REG_ADDR "10.10.2.2"
 
 static const char base_cfg[] =
@@ -871,6 +875,88 @@ static int body_sbc_strip(void)
 	return 0;
 }
 
+/* The SBC's rewriting without a lab: a new SDP from the parsed one, the
+ * stripped codecs gone from m= with their rtpmap and fmtp lines, whatever
+ * the body's size; other lines kept; an unreadable body left alone. */
+static void test_sbc_rewrite(void **state)
+{
+	(void)state;
+	struct sbc_config c = {.enabled = 1, .n_strip = 2};
+	snprintf(c.strip[0], sizeof(c.strip[0]), "opus");
+	snprintf(c.strip[1], sizeof(c.strip[1]), "pcmu");
+	char body[8192];
+	size_t n = (size_t)snprintf(body, sizeof(body),
+	                            "v=0\r\no=a 1 1 IN IP4 10.0.0.1\r\ns=-\r\nc=IN IP4 10.0.0.1\r\n"
+	                            "t=0 0\r\nm=audio 4000 RTP/AVP 96 0 8 101\r\n"
+	                            "a=rtpmap:96 opus/48000/2\r\na=fmtp:96 useinbandfec=1\r\n"
+	                            "a=rtpmap:101 telephone-event/8000\r\na=fmtp:101 0-16\r\n");
+	for (int i = 0; i < 60; i++)
+		n += (size_t)snprintf(body + n, sizeof(body) - n, "a=x-long-attribute-%d:%s\r\n", i,
+		                      "a value that makes the body longer than two kilobytes");
+	n += (size_t)snprintf(body + n, sizeof(body) - n, "a=ptime:20\r\na=sendrecv\r\n");
+	assert_true(n > 2048);
+	char *out = sbc_rewrite_sdp(body, n, &c, 1, "192.0.2.9", 7000);
+	assert_non_null(out);
+	assert_non_null(strstr(out, "c=IN IP4 192.0.2.9\r\n"));
+	assert_non_null(strstr(out, "m=audio 7000 RTP/AVP 8 101\r\n"));
+	assert_null(strstr(out, "opus"));
+	assert_null(strstr(out, "fmtp:96"));
+	assert_non_null(strstr(out, "a=fmtp:101 0-16\r\n"));
+	assert_non_null(strstr(out, "a=x-long-attribute-59:"));
+	assert_non_null(strstr(out, "a=ptime:20\r\na=sendrecv\r\n"));
+	char addr[64];
+	int port = 0;
+	assert_int_equal(sbc_sdp_media(out, strlen(out), addr, sizeof(addr), &port), 0);
+	assert_string_equal(addr, "192.0.2.9");
+	assert_int_equal(port, 7000);
+	free(out);
+	/* Without strip, nothing is removed. */
+	out = sbc_rewrite_sdp(body, n, &c, 0, NULL, 0);
+	assert_non_null(strstr(out, "m=audio 4000 RTP/AVP 96 0 8 101\r\n"));
+	free(out);
+	assert_null(sbc_rewrite_sdp("garbage", 7, &c, 1, NULL, 0));
+	assert_int_equal(sbc_sdp_media("garbage", 7, addr, sizeof(addr), &port), -1);
+	/* The strip list takes the codec table's names, in any case, and no other. */
+	struct reg_config cfg;
+	err_t e;
+	char json[512];
+	snprintf(json, sizeof(json), base_cfg, "[\"udp\"]",
+	         ",\"sbc\":{\"strip\":[\"OPUS\",\"g722\"]}");
+	assert_int_equal(reg_config_parse(json, "test", &cfg, &e), 0);
+	assert_int_equal(cfg.sbc.n_strip, 2);
+	reg_config_free(&cfg);
+	snprintf(json, sizeof(json), base_cfg, "[\"udp\"]", ",\"sbc\":{\"strip\":[\"G729\"]}");
+	assert_int_not_equal(reg_config_parse(json, "test", &cfg, &e), 0);
+	assert_non_null(strstr(e.msg, "opus"));
+}
+
+/* The callee pool's codecs are names of the codec table that it can play
+ * (G.711): others are refused when its configuration is read. */
+static void test_callee_codecs(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *codecs;
+		int ok;
+	} cases[] = {{"PCMU,PCMA", 1}, {"pcma", 1}, {"PCMA,G729", 0}, {"opus", 0}, {"", 0}};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(*cases); i++) {
+		char path[] = "/tmp/siplab-callees-XXXXXX";
+		int fd = mkstemp(path);
+		assert_true(fd >= 0);
+		dprintf(fd,
+		        "{\"registrar\":\"sip:10.10.2.2\",\"bind\":\"10.10.3.2\",\"prefix\":\"ep\","
+		        "\"password\":\"pw\",\"codecs\":\"%s\"}",
+		        cases[i].codecs);
+		close(fd);
+		struct callees_config c;
+		err_t e;
+		int rc = callees_config_load(path, &c, &e);
+		unlink(path);
+		if ((rc == 0) != cases[i].ok)
+			fail_msg("codecs \"%s\": %d (%s)", cases[i].codecs, rc, e.msg);
+	}
+}
+
 static int body_sipsak(void)
 {
 	/* sipsak's usrloc mode registers with digest auth (and fails on a wrong
@@ -993,6 +1079,8 @@ int main(void)
 	        cmocka_unit_test(test_sbc_nat_plain),
 	        cmocka_unit_test(test_sbc_nat_relay),
 	        cmocka_unit_test(test_sbc_strip),
+	        cmocka_unit_test(test_sbc_rewrite),
+	        cmocka_unit_test(test_callee_codecs),
 	        cmocka_unit_test(test_cancel_and_unregister),
 	        cmocka_unit_test(test_callee_reject),
 	};

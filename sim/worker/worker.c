@@ -834,16 +834,25 @@ static void on_invite_answer(struct ep *ep, int status, const char *phrase, sip_
 	ep->code = status;
 	ep->code_local = status != ep->last_rx_status;
 	ep_set_phase(ep, PHASE_NEGOTIATING);
-	char answer[2048] = "";
-	if (sip && sip->sip_payload)
-		snprintf(answer, sizeof(answer), "%.*s", (int)sip->sip_payload->pl_len,
-		         sip->sip_payload->pl_data);
-	int rc = stream_take_answer(&ep->st, answer, ep->srtp);
+	/* The whole body, whatever its size: an SDP cut short would lose its
+	 * last lines (a=crypto among them) and read as another failure. */
+	char *answer = sip && sip->sip_payload
+	                       ? strndup(sip->sip_payload->pl_data, sip->sip_payload->pl_len)
+	                       : NULL;
+	err_t why;
+	int rc = stream_take_answer(&ep->st, answer ? answer : "", ep->srtp, &why);
+	free(answer);
 	if (rc) {
-		ep_fail(ep, OUTCOME_NEGOTIATION_FAILED, 0,
-		        rc == -EPROTO ? "the answer's security does not match the offer (SRTP %s)"
-		                      : "the answer has no codec we offered (%s)",
-		        rc == -EPROTO ? (ep->srtp ? "required" : "not offered") : "none common");
+		if (rc == -EPROTO || rc == -ENOENT)
+			ep_fail(ep, OUTCOME_NEGOTIATION_FAILED, 0,
+			        rc == -EPROTO
+			                ? "the answer's security does not match the offer (SRTP %s)"
+			                : "the answer has no codec we offered (%s)",
+			        rc == -EPROTO ? (ep->srtp ? "required" : "not offered")
+			                      : "none common");
+		else
+			ep_fail(ep, OUTCOME_NEGOTIATION_FAILED, 0,
+			        "the answer's SDP is unusable: %s", why.msg);
 		do_hangup(ep);
 		return;
 	}
@@ -866,23 +875,31 @@ static void incoming(struct worker *w, nua_handle_t *nh, sip_t const *sip)
 	ep->t_invite = ep->t_ringing = sys_now_ns();
 	ep_set_phase(ep, PHASE_RINGING);
 	nua_respond(nh, SIP_180_RINGING, TAG_END());
-	char offer[2048] = "", sdp[1024];
-	if (sip->sip_payload)
-		snprintf(offer, sizeof(offer), "%.*s", (int)sip->sip_payload->pl_len,
-		         sip->sip_payload->pl_data);
+	char sdp[1024];
 	if (open_stream(ep)) {
 		nua_respond(nh, SIP_500_INTERNAL_SERVER_ERROR, TAG_END());
 		arm(ep, NEXT_FINISH, 20); /* after the response has gone (and is traced) */
 		return;
 	}
-	int rc =
-	        stream_answer(&ep->st, offer, ep->codecs, ep->n_codecs, ep->srtp, sdp, sizeof(sdp));
+	/* The whole offer, whatever its size (see on_invite_answer). */
+	char *offer = sip->sip_payload
+	                      ? strndup(sip->sip_payload->pl_data, sip->sip_payload->pl_len)
+	                      : NULL;
+	err_t why;
+	int rc = stream_answer(&ep->st, offer ? offer : "", ep->codecs, ep->n_codecs, ep->srtp, sdp,
+	                       sizeof(sdp), &why);
+	free(offer);
 	if (rc) {
 		nua_respond(nh, SIP_488_NOT_ACCEPTABLE, TAG_END());
-		ep_fail(ep, OUTCOME_NEGOTIATION_FAILED, 488,
-		        rc == -EPROTO ? "the offer's security does not match ours (SRTP %s)"
-		                      : "no codec of the offer is ours (%s)",
-		        rc == -EPROTO ? (ep->srtp ? "required" : "refused") : "answered 488");
+		if (rc == -EPROTO || rc == -ENOENT)
+			ep_fail(ep, OUTCOME_NEGOTIATION_FAILED, 488,
+			        rc == -EPROTO ? "the offer's security does not match ours (SRTP %s)"
+			                      : "no codec of the offer is ours (%s)",
+			        rc == -EPROTO ? (ep->srtp ? "required" : "refused")
+			                      : "answered 488");
+		else
+			ep_fail(ep, OUTCOME_NEGOTIATION_FAILED, 488,
+			        "the offer's SDP is unusable (answered 488): %s", why.msg);
 		ep->code_local = 0;
 		arm(ep, NEXT_FINISH, 20); /* after the 488 has gone (and is traced) */
 		return;
