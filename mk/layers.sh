@@ -52,7 +52,7 @@ while IFS= read -r d; do
     echo "layers: $d/ holds C sources but is not in mk/layers.sh: say where it sits" >&2
     bad=$((bad + 1))
   fi
-done < <(find . -path ./build -prune -o -path ./.git -prune -o -name '*.[ch]' -printf '%h\n' | sort -u | grep -v '^\./mk$')
+done < <(find . -path './build*' -prune -o -path ./.git -prune -o -name '*.[ch]' -printf '%h\n' | sort -u | grep -v '^\./mk$')
 
 if [ "$bad" -ne 0 ]; then
   echo "layers: $bad include(s) against the direction (docs/architecture.md)" >&2
