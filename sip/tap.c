@@ -14,7 +14,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <sofia-sip/msg.h>
@@ -23,13 +22,13 @@
 #include <sofia-sip/su_log.h>
 #include <sofia-sip/tport.h>
 
+#include "../lib/sys.h"
+
 #define SEPARATOR_DASHES 72
 
 long long sip_tap_now_us(void)
 {
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (long long)ts.tv_sec * 1000000LL + ts.tv_nsec / 1000;
+	return sys_wall_us();
 }
 
 static long long tap_now(const struct sip_tap *t)

@@ -31,6 +31,9 @@ struct pf_worker {
 	cJSON *events;     /* [{"t_ms", "event"}] */
 	cJSON *sip_events; /* what its transport layer reported (ICMP errors...) */
 	cJSON *resources;  /* heartbeats: load, memory and CPU over time */
+
+	/* SIP stack events beyond what the worker keeps (sip_events). */
+	long sip_events_dropped;
 };
 
 struct pf_ep {
@@ -58,6 +61,7 @@ struct pf_run {
 	char reason[256]; /* why CANNOT_RUN_FOR_NOW or FAILED */
 	int worker_lost, stopped, calls_over;
 	long long t0;
+	long long t0_us; /* wall clock at its start: every process times SIP from it */
 	long deadline_ms;
 	struct pf_ep *eps;
 	int n_eps, n_final, n_registered, n_in_call, n_failed;
