@@ -336,7 +336,10 @@ static void classify(const char *text, const char **kind, const char **cause, ch
 		*cause = errno_cause(errno_in(strstr(text, "): ") ? strstr(text, "): ") : text, p));
 		copy_until(peer, cap, p + 6, " \n");
 	} else if (!strncmp(text, "sres", 4)) {
-		int err = errno_in(text, eol);
+		/* "sres: network error 110 (Connection timed out)" */
+		int err = 0;
+		if ((p = strstr(text, "network error ")) && p < eol)
+			err = atoi(p + 14);
 		*kind = "dns_error";
 		*cause = err ? errno_cause(err) : strcasestr(text, "timeout") ? "timeout" : "other";
 	} else if (strcasestr(text, "tls") || strcasestr(text, "ssl")) {
