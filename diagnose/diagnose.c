@@ -252,16 +252,21 @@ static void worker_facts(const cJSON *w, struct dx_evidence *ev)
 			x->first_rss_kb = rss;
 		x->last_rss_kb = rss;
 	}
+	/* The SIP stack's events, by kind and cause: the network refused a
+	 * message (an ICMP error, a refused connection), or the resolver failed. */
 	cJSON_ArrayForEach (s, cJSON_GetObjectItemCaseSensitive(w, "sip_stack_events")) {
-		const char *line = cJSON_IsString(s) ? s->valuestring : "";
-		if (strstr(line, "icmp") || strstr(line, "refused") || strstr(line, "Refused")) {
+		const char *kind = str(s, "kind"), *cause = str(s, "cause");
+		char said[160];
+		snprintf(said, sizeof(said), "%s from %s at %.0f ms", cause,
+		         *str(s, "peer") ? str(s, "peer") : "?", num(s, "t_ms", 0));
+		if (!strcmp(kind, "transport_error") &&
+		    (!strncmp(cause, "icmp_", 5) || !strcmp(cause, "connection_refused"))) {
 			if (!ev->icmp_events++)
-				snprintf(ev->first_icmp, sizeof(ev->first_icmp), "%s", line);
+				snprintf(ev->first_icmp, sizeof(ev->first_icmp), "%s", said);
 		}
-		if (strcasestr(line, "dns") || strcasestr(line, "resolv") ||
-		    strcasestr(line, "no such domain")) {
+		if (!strcmp(kind, "dns_error")) {
 			if (!ev->dns_events++)
-				snprintf(ev->first_dns, sizeof(ev->first_dns), "%s", line);
+				snprintf(ev->first_dns, sizeof(ev->first_dns), "%s", said);
 		}
 	}
 }

@@ -44,6 +44,16 @@
 	32 /* an rtpmap encoding name, a crypto suite, a media type, a proto (with NUL) */
 #define SDP_MAX_KEY 128 /* an a=crypto key (the base64 after inline:, with NUL) */
 
+/* --- SIP traces and stack events (sip/tap.c, sim/worker) ----------------------- */
+/* Messages kept per endpoint: the first ones (registration, call set-up) and
+ * the last ones (so a long call keeps its BYE); the ones between are counted
+ * in the endpoint's trace_dropped. */
+#define TRACE_KEEP_FIRST 48
+#define TRACE_KEEP_LAST  16
+/* SIP stack events (ICMP errors, refused connections...) a worker reports
+ * per run; more are counted in events_dropped. */
+#define WORKER_MAX_EVENTS 200
+
 /* --- the platform and its report -------------------------------------------- */
 #define PF_MAX_WORKERS  64
 #define DX_MAX_EVIDENCE 8              /* lines of one finding's evidence; more are counted */

@@ -149,6 +149,13 @@ long long sys_now_ns(void)
 	return (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
 }
 
+long long sys_wall_us(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (long long)ts.tv_sec * 1000000LL + ts.tv_nsec / 1000;
+}
+
 int sys_strlcpy(char *dst, const char *src, size_t cap)
 {
 	size_t n = strlen(src);

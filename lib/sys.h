@@ -33,6 +33,9 @@ int sys_udp_listen(const char *addr, int port, err_t *e);
 
 /* Monotonic clock in nanoseconds, for benchmarks and deadlines. */
 long long sys_now_ns(void);
+/* Wall clock (CLOCK_REALTIME) in microseconds: the one clock every process
+ * of a run shares, so their times can be lined up. */
+long long sys_wall_us(void);
 
 /* Copy src into dst (capacity cap), always NUL-terminated; -ENAMETOOLONG if cut. */
 int sys_strlcpy(char *dst, const char *src, size_t cap);

@@ -29,7 +29,7 @@ struct call;
 
 #include "../lib/ready.h"
 #include "../lib/rng.h"
-#include "../lib/sofia_seed.h"
+#include "../sip/sofia_seed.h"
 #include "../media/media.h"
 #include "../media/sdp.h"
 #include "callees.h"

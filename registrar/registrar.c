@@ -31,7 +31,8 @@ struct fwd;
 
 #include "../lib/ready.h"
 #include "../lib/rng.h"
-#include "../lib/sofia_seed.h"
+#include "../sip/sofia_seed.h"
+#include "../sip/tap.h"
 #include "digest.h"
 #include "location.h"
 #include "registrar.h"
@@ -56,13 +57,13 @@ struct stats {
 	        proxied, unavailable;
 };
 
-/* The message log parser: sofia's transport log prints a header line, a line
- * of dashes, the message, and another line of dashes. */
+/* The message log: one line per SIP message (from the tap) and per event of
+ * the SIP stack. Times are wall-clock microseconds, the clock a run's report
+ * counts from (its t0), so both sides' traces line up. */
 struct wire_log {
 	FILE *out;
-	int state; /* 0 idle, 1 saw header, 2 in message */
-	char dir[8], peer[128], first[256], call_id[128];
-	char partial[1024];
+	int on; /* messages are logged (the config's "log" is not "off") */
+	struct sip_tap tap;
 };
 
 struct registrar {
@@ -84,62 +85,40 @@ struct registrar {
 
 /* --- the message log ---------------------------------------------------------- */
 
-static void log_emit(struct wire_log *l)
+/* "hh:mm:ss.uuuuuu" (UTC) of a wall-clock time in microseconds. */
+static void log_clock(long long t_us, char *buf, size_t cap)
 {
-	struct timespec ts;
+	time_t sec = (time_t)(t_us / 1000000);
 	struct tm tm;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	gmtime_r(&ts.tv_sec, &tm);
-	fprintf(l->out, "%02d:%02d:%02d.%03ld %s %s %s | call-id %s\n", tm.tm_hour, tm.tm_min,
-	        tm.tm_sec, ts.tv_nsec / 1000000, l->dir, l->peer, l->first,
-	        l->call_id[0] ? l->call_id : "-");
+	gmtime_r(&sec, &tm);
+	snprintf(buf, cap, "%02d:%02d:%02d.%06lld", tm.tm_hour, tm.tm_min, tm.tm_sec,
+	         t_us % 1000000);
+}
+
+static void log_message(void *ctx, const struct sip_tap_msg *m)
+{
+	struct wire_log *l = ctx;
+	char clock[32];
+	if (!l->on)
+		return;
+	log_clock(m->t_us, clock, sizeof(clock));
+	fprintf(l->out, "%s %s %s %s | call-id %s | cseq %u %s | local %s | t_us %lld\n", clock,
+	        m->sent ? "send" : "recv", m->peer, m->first_line, m->call_id[0] ? m->call_id : "-",
+	        m->cseq, m->cseq_method[0] ? m->cseq_method : "-", m->local[0] ? m->local : "-",
+	        m->t_us);
 	fflush(l->out);
 }
 
-static void log_line(struct wire_log *l, const char *line)
+static void log_event(void *ctx, const struct sip_tap_event *ev)
 {
-	char dir[8], peer[128];
-	while (*line == ' ' || *line == '\t')
-		line++;
-	int dashes = strncmp(line, "------", 6) == 0;
-	if (sscanf(line, "%7s %*u bytes %*s %127s", dir, peer) == 2 &&
-	    (!strcmp(dir, "send") || !strcmp(dir, "recv"))) {
-		snprintf(l->dir, sizeof(l->dir), "%s", dir);
-		snprintf(l->peer, sizeof(l->peer), "%s", peer);
-		l->first[0] = l->call_id[0] = '\0';
-		l->state = 1;
-	} else if (l->state == 1 && dashes) {
-		l->state = 2;
-	} else if (l->state == 2 && dashes) {
-		log_emit(l);
-		l->state = 0;
-	} else if (l->state == 2 && !l->first[0]) {
-		snprintf(l->first, sizeof(l->first), "%s", line);
-	} else if (l->state == 2 &&
-	           (!strncasecmp(line, "Call-ID:", 8) || !strncmp(line, "i:", 2))) {
-		const char *v = strchr(line, ':') + 1;
-		while (*v == ' ')
-			v++;
-		snprintf(l->call_id, sizeof(l->call_id), "%s", v);
-	}
-}
-
-static void on_sofia_log(void *stream, char const *fmt, va_list ap)
-{
-	struct wire_log *l = stream;
-	size_t n = strlen(l->partial);
-	vsnprintf(l->partial + n, sizeof(l->partial) - n, fmt, ap);
-	char *nl;
-	while ((nl = strchr(l->partial, '\n')) != NULL) {
-		*nl = '\0';
-		char *cr = strchr(l->partial, '\r');
-		if (cr)
-			*cr = '\0';
-		log_line(l, l->partial);
-		memmove(l->partial, nl + 1, strlen(nl + 1) + 1);
-	}
-	if (strlen(l->partial) >= sizeof(l->partial) - 1)
-		l->partial[0] = '\0'; /* an over-long line: drop it, keep going */
+	struct wire_log *l = ctx;
+	char clock[32];
+	if (!l->on)
+		return;
+	log_clock(ev->t_us, clock, sizeof(clock));
+	fprintf(l->out, "%s event %s %s %s | %.*s | t_us %lld\n", clock, ev->kind, ev->cause,
+	        ev->peer[0] ? ev->peer : "-", (int)strcspn(ev->text, "\n"), ev->text, ev->t_us);
+	fflush(l->out);
 }
 
 /* --- REGISTER ------------------------------------------------------------------ */
@@ -725,13 +704,14 @@ int registrar_run(struct reg_config *cfg, err_t *e)
 	if (wire_log && cfg->log_path[0] && !(r.log.out = fopen(cfg->log_path, "ae")))
 		return err_set(e, errno, "%s: %s", cfg->log_path, strerror(errno));
 	r.wire_log = wire_log;
+	r.log.on = wire_log;
 	int rc = loc_init(&r.loc, 4096);
 	if (rc)
 		return err_set(e, ENOMEM, "out of memory");
 	su_init();
 	if (cfg->seeded)
 		sofia_seed(rng_derive(cfg->seed, "sofia"));
-	su_log_redirect(NULL, on_sofia_log, &r.log);
+	(void)sip_tap_open(&r.log.tap, NULL, log_message, log_event, &r.log);
 	r.root = su_root_create(&r);
 	int sfd = sys_stop_signalfd();
 	su_wait_t w;
@@ -741,6 +721,7 @@ int registrar_run(struct reg_config *cfg, err_t *e)
 	if (!rc)
 		rc = add_transports(&r, e);
 	if (!rc) {
+		sip_tap_agent_locals(&r.log.tap, r.agent);
 		fprintf(stderr, "siplab registrar: listening on %s (%s%s%s) for %s, %d accounts\n",
 		        cfg->listen, cfg->udp ? "udp " : "", cfg->tcp ? "tcp " : "",
 		        cfg->tls ? "tls" : "", cfg->domains[0], cfg->n_accounts);
@@ -758,7 +739,7 @@ int registrar_run(struct reg_config *cfg, err_t *e)
 		su_root_destroy(r.root);
 	if (sfd >= 0)
 		close(sfd);
-	su_log_redirect(NULL, NULL, NULL);
+	sip_tap_close(&r.log.tap);
 	su_deinit();
 	loc_free(&r.loc);
 	su_home_deinit(r.home);

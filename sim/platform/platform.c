@@ -322,6 +322,8 @@ static void on_message(struct platform *p, struct pf_worker *w, cJSON *m)
 		cJSON *ev = cJSON_DetachItemFromObjectCaseSensitive(m, "events");
 		cJSON_Delete(w->sip_events);
 		w->sip_events = ev;
+		const cJSON *dropped = cJSON_GetObjectItemCaseSensitive(m, "events_dropped");
+		w->sip_events_dropped = cJSON_IsNumber(dropped) ? (long)dropped->valuedouble : 0;
 	} else if (!strcmp(type, "dispatch_refused")) {
 		const cJSON *why = cJSON_GetObjectItemCaseSensitive(m, "reason");
 		worker_gone(p, w, WORKER_ERROR, WK_CAUSE_DISPATCH_REFUSED,
@@ -657,6 +659,7 @@ static cJSON *dispatch_message(struct platform *p)
 	cJSON *m = cJSON_CreateObject();
 	cJSON_AddStringToObject(m, "type", "dispatch");
 	cJSON_AddStringToObject(m, "run", p->run.id);
+	cJSON_AddNumberToObject(m, "t0_us", (double)p->run.t0_us);
 	cJSON_AddNumberToObject(m, "t1_ms", (double)t1);
 	cJSON_AddNumberToObject(m, "t1x64_ms", (double)t1x64);
 	cJSON_AddNumberToObject(m, "rtcp_ms", (double)scaled_ms(p, 5, 200));
@@ -675,6 +678,7 @@ enum run_status platform_start_run(struct platform *p)
 	struct pf_run *r = &p->run;
 	snprintf(r->id, sizeof(r->id), "run-%d", (int)getpid());
 	r->t0 = sys_now_ns();
+	r->t0_us = sys_wall_us();
 	set_status(p, RUN_PENDING, "pre-flight checks");
 	char why[256];
 	if ((r->reason_code = preflight(p, why, sizeof(why)))) {

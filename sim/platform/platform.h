@@ -32,6 +32,9 @@ struct pf_worker {
 	cJSON *events;     /* [{"t_ms", "event", "kind", "cause"}] */
 	cJSON *sip_events; /* what its transport layer reported (ICMP errors...) */
 	cJSON *resources;  /* heartbeats: load, memory and CPU over time */
+
+	/* SIP stack events beyond what the worker keeps (sip_events). */
+	long sip_events_dropped;
 };
 
 struct pf_ep {
@@ -60,6 +63,7 @@ struct pf_run {
 	enum run_reason reason_code; /* the same, as a code */
 	int worker_lost, stopped, calls_over;
 	long long t0;
+	long long t0_us; /* wall clock at its start: every process times SIP from it */
 	long deadline_ms;
 	struct pf_ep *eps;
 	int n_eps, n_final, n_registered, n_in_call, n_failed;

@@ -86,6 +86,8 @@ static cJSON *workers_json(const struct platform *p)
 		cJSON_AddItemToObject(o, "sip_stack_events",
 		                      w->sip_events ? cJSON_Duplicate(w->sip_events, 1)
 		                                    : cJSON_CreateArray());
+		cJSON_AddNumberToObject(o, "sip_stack_events_dropped",
+		                        (double)w->sip_events_dropped);
 		cJSON_AddItemToObject(o, "resources",
 		                      w->resources ? cJSON_Duplicate(w->resources, 1)
 		                                   : cJSON_CreateArray());
@@ -130,10 +132,11 @@ static cJSON *test_config(const char *scenario_json)
 /* --- the lab's clock to the scenario's ---------------------------------------------------- */
 
 /* A run under time_scale 0.1 lasts a tenth of the scenario's time: every
- * clock reading it records (t_ms, times_ms, pdd_ms, duration_ms, the SIP
- * stack's "N ms:" prefixes) is stretched back by 1/time_scale, so a report
- * reads in the scenario's time and the diagnosis needs no time scale. What
- * the media measured (jitter, RTT) and CPU time ran at real speed and stay. */
+ * clock reading it records (t_ms, times_ms, pdd_ms, duration_ms) is
+ * stretched back by 1/time_scale, so a report reads in the scenario's time
+ * and the diagnosis needs no time scale. What the media measured (jitter,
+ * RTT) and CPU time ran at real speed and stay, and so does t_us: the lab's
+ * own clock since the report's t0, to line up with the far side's logs. */
 static void stretch(cJSON *o, const char *key, double k)
 {
 	cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
@@ -146,21 +149,6 @@ static void stretch_each(cJSON *array, const char *key, double k)
 	cJSON *it;
 	cJSON_ArrayForEach (it, array)
 		stretch(it, key, k);
-}
-
-static void stretch_lines(cJSON *lines, double k)
-{
-	cJSON *it;
-	cJSON_ArrayForEach (it, lines) {
-		char *rest = NULL;
-		long long ms = cJSON_IsString(it) ? strtoll(it->valuestring, &rest, 10) : 0;
-		if (!rest || rest == it->valuestring || strncmp(rest, " ms: ", 5))
-			continue;
-		char *line = NULL;
-		if (asprintf(&line, "%lld%s", (long long)(ms * k + 0.5), rest) > 0)
-			cJSON_SetValuestring(it, line);
-		free(line);
-	}
 }
 
 static void stretch_endpoint(cJSON *rec, double k)
@@ -176,7 +164,7 @@ static void stretch_worker(cJSON *w, double k)
 {
 	stretch_each(cJSON_GetObjectItemCaseSensitive(w, "events"), "t_ms", k);
 	stretch_each(cJSON_GetObjectItemCaseSensitive(w, "resources"), "t_ms", k);
-	stretch_lines(cJSON_GetObjectItemCaseSensitive(w, "sip_stack_events"), k);
+	stretch_each(cJSON_GetObjectItemCaseSensitive(w, "sip_stack_events"), "t_ms", k);
 }
 
 cJSON *report_build(const struct platform *p, const char *scenario_json)
@@ -189,6 +177,8 @@ cJSON *report_build(const struct platform *p, const char *scenario_json)
 	cJSON_AddNumberToObject(rep, "schema_version", REPORT_SCHEMA_VERSION);
 	/* The run's seed: `siplab run --seed` with it replays the run's numbers. */
 	cJSON_AddNumberToObject(rep, "seed", (double)p->s->seed.value);
+	/* The run's start, wall clock in microseconds: every t_us counts from it. */
+	cJSON_AddNumberToObject(rep, "t0", (double)r->t0_us);
 	cJSON_AddItemToObject(rep, "test", test_config(scenario_json));
 	cJSON *run = cJSON_AddObjectToObject(rep, "run");
 	cJSON_AddStringToObject(run, "id", r->id);

@@ -36,15 +36,15 @@ struct ep;
 #include <sofia-sip/tport_tag.h>
 
 #include "../../lib/rng.h"
-#include "../../lib/sofia_seed.h"
+#include "../../sip/sofia_seed.h"
 #include "../../media/stream.h"
+#include "../../sip/tap.h"
 #include "../model/scenario.h"
 #include "../model/vocab.h"
 #include "../platform/wire.h"
 
-/* Trace entries kept per endpoint: enough for every message of a run with
- * retransmissions, bounded so a looping peer cannot eat the worker. */
-#define TRACE_MAX 64
+/* Call-IDs the trace knows, hashed (see trace_owner). */
+#define OWNER_BUCKETS 4096
 
 enum ep_next { NEXT_NONE, NEXT_REGISTER, NEXT_CALL, NEXT_HANGUP, NEXT_REG_REFUSED, NEXT_FINISH };
 
@@ -78,6 +78,22 @@ struct ep {
 	int has_stream, st_reg;
 	cJSON *trace, *warnings;
 	struct ep *hnext; /* user hash chain */
+
+	/* The trace keeps the first messages and, in a ring, the last ones. */
+	cJSON *trace_tail[TRACE_KEEP_LAST];
+	long trace_seen; /* every message of the endpoint */
+};
+
+/* Which endpoint a Call-ID belongs to, on which side of it: the tag this
+ * endpoint owns in the dialog ("" until its first message shows it), and
+ * whether it sent the first request (UAC) or received it (UAS). A caller
+ * and its callee may both live in this worker, on one Call-ID. */
+struct owner {
+	char *call_id;
+	char tag[64];
+	int uas;
+	struct ep *ep;
+	struct owner *next;
 };
 
 struct worker {
@@ -101,18 +117,25 @@ struct worker {
 	int stopping;
 	int exit_code;
 	int release_asked, quit, unreg_pending, shutdown_done;
-	/* The message being logged by the transport layer, line by line. */
-	char logline[2048];
-	size_t loglen;
-	int in_msg, msg_dashes;
-	char msg_dir[8], msg_peer[96];
-	char *msg;
-	size_t msg_len, msg_cap;
-	cJSON *events; /* transport errors (ICMP and the like), in order */
+
+	/* Every SIP message and every event of the SIP stack, from the tap. */
+	struct sip_tap tap;
+	long long t0_wall_us;                /* the dispatch's arrival, on the wall clock */
+	struct owner *owners[OWNER_BUCKETS]; /* Call-ID → endpoint */
+	int keep_first, keep_last;           /* trace limits (lib/limits.h) */
+	cJSON *events;                       /* stack events (ICMP and the like), in order */
+	long events_dropped;                 /* beyond WORKER_MAX_EVENTS */
 };
 
 static void ep_set_phase(struct ep *ep, enum phase p);
 static void ep_finish(struct ep *ep);
+
+/* A time the tap took (since the run's t0) as milliseconds since the
+ * dispatch, like every other time of the worker. */
+static long long tap_ms(const struct worker *w, long long t_us)
+{
+	return (t_us + w->tap.t0_us - w->t0_wall_us) / 1000;
+}
 
 static long long rel_ms(const struct worker *w)
 {
@@ -162,148 +185,212 @@ static struct ep *find_user(struct worker *w, const char *user, size_t n)
 	return NULL;
 }
 
-/* The user part of the URI in a From or To header line. */
-static const char *header_user(const char *msg, const char *name, const char *compact, size_t *n)
+/* --- Call-ID ownership ---------------------------------------------------------------- */
+
+static unsigned hash_call_id(const char *s)
 {
-	for (const char *l = msg; l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL) {
-		if (strncasecmp(l, name, strlen(name)) && strncasecmp(l, compact, strlen(compact)))
-			continue;
-		const char *end = strpbrk(l, "\r\n"), *s = strstr(l, "sip:");
-		const char *ss = strstr(l, "sips:");
-		if (ss && (!s || ss < s))
-			s = ss + 1;
-		if (!s || (end && s > end))
-			return NULL;
-		s += 4;
-		const char *at = strchr(s, '@');
-		if (!at || (end && at > end))
-			return NULL;
-		*n = (size_t)(at - s);
-		return s;
-	}
-	return NULL;
+	return hash_user(s) % OWNER_BUCKETS;
 }
 
-/* Whose message is it? A request belongs to its From (when sent) or its To
- * (when received); a response the other way round. */
-static struct ep *trace_owner(struct worker *w, const char *msg, int sent, int *status)
+static struct owner *owner_add(struct worker *w, const char *call_id, const char *tag, int uas,
+                               struct ep *ep)
 {
-	int response = !strncmp(msg, "SIP/2.0 ", 8);
-	*status = response ? atoi(msg + 8) : 0;
-	int use_from = response ? !sent : sent;
-	size_t n = 0;
-	const char *u =
-	        use_from ? header_user(msg, "From:", "f:", &n) : header_user(msg, "To:", "t:", &n);
-	return u ? find_user(w, u, n) : NULL;
+	struct owner *o = calloc(1, sizeof(*o));
+	if (!o || !(o->call_id = strdup(call_id))) {
+		free(o);
+		return NULL;
+	}
+	snprintf(o->tag, sizeof(o->tag), "%s", tag);
+	o->uas = uas;
+	o->ep = ep;
+	unsigned h = hash_call_id(call_id);
+	o->next = w->owners[h];
+	w->owners[h] = o;
+	return o;
 }
+
+static void owners_free(struct worker *w)
+{
+	for (int i = 0; i < OWNER_BUCKETS; i++)
+		while (w->owners[i]) {
+			struct owner *o = w->owners[i];
+			w->owners[i] = o->next;
+			free(o->call_id);
+			free(o);
+		}
+}
+
+/* A Call-ID of our own for a handle of an endpoint, so its messages are
+ * found by Call-ID alone: unique per dispatch, endpoint and use. */
+/* The endpoint owns this Call-ID (its own, seeded: see seeded_ids): the
+ * tap's messages on it are its trace. */
+static const char *ep_call_id(struct ep *ep, const char *buf)
+{
+	struct worker *w = ep->w;
+	if (!owner_add(w, buf, "", 0, ep))
+		fprintf(stderr, "siplab worker %s: out of memory for the trace of %s\n", w->o->name,
+		        ep->user);
+	return buf;
+}
+
+/* Whose message is it? The endpoint that owns its Call-ID on the side the
+ * message belongs to. The tag this process owns in a message's dialog is the
+ * From tag of a request sent or a response received, the To tag otherwise.
+ * A request received on a Call-ID (or a side of it) not seen before opens a
+ * dialog for the endpoint its To names. */
+static struct ep *trace_owner(struct worker *w, const struct sip_tap_msg *m)
+{
+	if (!m->parsed || !m->call_id[0])
+		return NULL;
+	int request = m->status == 0;
+	int uas = m->sent != request; /* received a request, or sent a response */
+	const char *tag = uas ? m->to_tag : m->from_tag;
+	struct owner *pending = NULL;
+	for (struct owner *o = w->owners[hash_call_id(m->call_id)]; o; o = o->next) {
+		if (strcmp(o->call_id, m->call_id))
+			continue;
+		if (tag[0] && !strcmp(o->tag, tag))
+			return o->ep;
+		if (!o->tag[0] && o->uas == uas && !pending)
+			pending = o;
+	}
+	if (pending) {
+		snprintf(pending->tag, sizeof(pending->tag), "%s", tag);
+		return pending->ep;
+	}
+	if (!request || m->sent)
+		return NULL;
+	struct ep *ep = find_user(w, m->to_user, strlen(m->to_user));
+	if (ep)
+		(void)owner_add(w, m->call_id, tag, 1, ep);
+	return ep;
+}
+
+/* --- the trace: every message of an endpoint, from the tap ------------------------------ */
 
 static void arm(struct ep *ep, enum ep_next next, long ms);
 
 /* A REGISTER refused with an error the stack may quietly retry later (nua
  * honours a 503's Retry-After and reports nothing meanwhile): on the
  * platform that endpoint has failed, so it fails here, with that code. */
-static void refused_register(struct ep *ep, const char *msg, int sent, int status)
+static void refused_register(struct ep *ep, const struct sip_tap_msg *m)
 {
-	const char *cseq = strstr(msg, "\nCSeq:");
-	if (sent || status < 300 || status == 401 || status == 407 || ep->registered || ep->final ||
-	    ep->reg_refused[0] || !cseq || !strstr(cseq, "REGISTER"))
+	if (m->sent || m->status < 300 || m->status == 401 || m->status == 407 || ep->registered ||
+	    ep->final || ep->reg_refused[0] || strcmp(m->cseq_method, "REGISTER"))
 		return;
-	snprintf(ep->reg_refused, sizeof(ep->reg_refused), "%.*s", (int)strcspn(msg + 8, "\r\n"),
-	         msg + 8);
-	const char *ra = strstr(msg, "\nRetry-After:");
-	ep->retry_after = ra ? atoi(ra + 13) : 0;
+	const char *phrase = m->sip->sip_status->st_phrase;
+	snprintf(ep->reg_refused, sizeof(ep->reg_refused), "%d %s", m->status,
+	         phrase ? phrase : "");
+	ep->retry_after = m->sip->sip_retry_after ? (int)m->sip->sip_retry_after->af_delta : 0;
 	arm(ep, NEXT_REG_REFUSED, 1);
 }
 
-static void trace_message(struct worker *w)
+static cJSON *trace_entry(struct worker *w, const struct sip_tap_msg *m)
 {
-	if (!w->msg_len)
+	cJSON *t = cJSON_CreateObject();
+	cJSON_AddNumberToObject(t, "t_ms", (double)tap_ms(w, m->t_us));
+	cJSON_AddNumberToObject(t, "t_us", (double)m->t_us);
+	cJSON_AddStringToObject(t, "dir", m->sent ? "send" : "recv");
+	cJSON_AddStringToObject(t, "transport", m->transport);
+	cJSON_AddStringToObject(t, "local", m->local);
+	cJSON_AddStringToObject(t, "peer", m->peer);
+	cJSON_AddStringToObject(t, "call_id", m->call_id);
+	cJSON_AddStringToObject(t, "first_line", m->first_line);
+	cJSON_AddStringToObject(t, "text", m->text);
+	return t;
+}
+
+/* Keep the first messages in the trace and the last ones in a ring; the
+ * ones between are only counted. */
+static void trace_keep(struct ep *ep, cJSON *t)
+{
+	struct worker *w = ep->w;
+	long n = ep->trace_seen++;
+	if (n < w->keep_first) {
+		cJSON_AddItemToArray(ep->trace, t);
 		return;
-	w->msg[w->msg_len] = '\0';
-	int status, sent = !strcmp(w->msg_dir, "send");
-	struct ep *ep = trace_owner(w, w->msg, sent, &status);
+	}
+	if (!w->keep_last) {
+		cJSON_Delete(t);
+		return;
+	}
+	int slot = (int)((n - w->keep_first) % w->keep_last);
+	cJSON_Delete(ep->trace_tail[slot]);
+	ep->trace_tail[slot] = t;
+}
+
+/* The kept messages in order, into the trace; returns how many were dropped. */
+static long trace_close(struct ep *ep)
+{
+	struct worker *w = ep->w;
+	long tail = ep->trace_seen - w->keep_first;
+	if (tail <= 0)
+		return 0;
+	long kept = tail < w->keep_last ? tail : w->keep_last;
+	for (long i = tail - kept; i < tail; i++) {
+		int slot = (int)(i % w->keep_last);
+		cJSON_AddItemToArray(ep->trace, ep->trace_tail[slot]);
+		ep->trace_tail[slot] = NULL;
+	}
+	return tail - kept;
+}
+
+static void trace_free(struct ep *ep)
+{
+	for (int i = 0; i < TRACE_KEEP_LAST; i++) {
+		cJSON_Delete(ep->trace_tail[i]);
+		ep->trace_tail[i] = NULL;
+	}
+	cJSON_Delete(ep->trace);
+	ep->trace = NULL;
+}
+
+static void on_sip_message(void *ctx, const struct sip_tap_msg *m)
+{
+	struct worker *w = ctx;
+	struct ep *ep = trace_owner(w, m);
 	if (!ep || !ep->trace) /* none, or its record has gone to the gateway */
 		return;
-	if (!sent && status >= 200)
-		ep->last_rx_status = status;
-	refused_register(ep, w->msg, sent, status);
-	if (cJSON_GetArraySize(ep->trace) >= TRACE_MAX)
-		return;
-	cJSON *t = cJSON_CreateObject();
-	cJSON_AddNumberToObject(t, "t_ms", (double)rel_ms(w));
-	cJSON_AddStringToObject(t, "dir", w->msg_dir);
-	cJSON_AddStringToObject(t, "peer", w->msg_peer);
-	char first[160];
-	snprintf(first, sizeof(first), "%.*s", (int)strcspn(w->msg, "\r\n"), w->msg);
-	cJSON_AddStringToObject(t, "first_line", first);
-	cJSON_AddStringToObject(t, "text", w->msg);
-	cJSON_AddItemToArray(ep->trace, t);
+	if (!m->sent && m->status >= 200)
+		ep->last_rx_status = m->status;
+	refused_register(ep, m);
+	cJSON *t = trace_entry(w, m);
+	if (t)
+		trace_keep(ep, t);
 }
 
-static void msg_append(struct worker *w, const char *line)
+/* Anything else the SIP stack logged: an ICMP error, a refused connection. */
+static void on_sip_event(void *ctx, const struct sip_tap_event *ev)
 {
-	size_t n = strlen(line);
-	if (w->msg_len + n + 3 > w->msg_cap) {
-		size_t cap = (w->msg_len + n + 3) * 2;
-		char *m = realloc(w->msg, cap);
-		if (!m)
-			return;
-		w->msg = m;
-		w->msg_cap = cap;
+	struct worker *w = ctx;
+	if (!w->events)
+		return;
+	if (cJSON_GetArraySize(w->events) >= WORKER_MAX_EVENTS) {
+		w->events_dropped++;
+		return;
 	}
-	memcpy(w->msg + w->msg_len, line, n);
-	memcpy(w->msg + w->msg_len + n, "\r\n", 2);
-	w->msg_len += n + 2;
+	cJSON *o = cJSON_CreateObject();
+	cJSON_AddNumberToObject(o, "t_ms", (double)tap_ms(w, ev->t_us));
+	cJSON_AddNumberToObject(o, "t_us", (double)ev->t_us);
+	cJSON_AddStringToObject(o, "kind", ev->kind);
+	cJSON_AddStringToObject(o, "cause", ev->cause);
+	cJSON_AddStringToObject(o, "peer", ev->peer);
+	cJSON_AddStringToObject(o, "text", ev->text);
+	cJSON_AddItemToArray(w->events, o);
 }
 
-/* One complete line from the transport log: "send 447 bytes to udp/[a]:p at
- * hh:mm:ss:", a line of dashes, the message indented by three spaces, a line
- * of dashes. Anything else (an ICMP error, say) is a worker event. */
-static void log_line(struct worker *w, const char *line)
+/* The trace's limits, lowered by a test (SIPLAB_TRACE_KEEP="FIRST,LAST") so
+ * a short run can show what a long one does; never raised. */
+static void trace_limits(struct worker *w)
 {
-	int dashes = strstr(line, "--------") != NULL;
-	if (w->in_msg) {
-		if (dashes && ++w->msg_dashes == 2) {
-			trace_message(w);
-			w->in_msg = 0;
-		} else if (!dashes) {
-			msg_append(w, !strncmp(line, "   ", 3) ? line + 3 : line);
-		}
-		return;
+	int first = TRACE_KEEP_FIRST, last = TRACE_KEEP_LAST;
+	const char *env = getenv("SIPLAB_TRACE_KEEP");
+	if (env && sscanf(env, "%d,%d", &first, &last) == 2) {
+		first = first < 0 ? 0 : first > TRACE_KEEP_FIRST ? TRACE_KEEP_FIRST : first;
+		last = last < 0 ? 0 : last > TRACE_KEEP_LAST ? TRACE_KEEP_LAST : last;
 	}
-	char peer[96];
-	if (sscanf(line, "send %*d bytes to %95s at", peer) == 1 ||
-	    sscanf(line, "recv %*d bytes from %95s at", peer) == 1) {
-		snprintf(w->msg_dir, sizeof(w->msg_dir), "%.4s", line);
-		snprintf(w->msg_peer, sizeof(w->msg_peer), "%s", peer);
-		w->in_msg = 1;
-		w->msg_dashes = 0;
-		w->msg_len = 0;
-		return;
-	}
-	if (*line && w->events && cJSON_GetArraySize(w->events) < 200) {
-		char ev[256];
-		snprintf(ev, sizeof(ev), "%lld ms: %s", rel_ms(w), line);
-		cJSON_AddItemToArray(w->events, cJSON_CreateString(ev));
-	}
-}
-
-static void on_log(void *arg, char const *fmt, va_list ap)
-{
-	struct worker *w = arg;
-	char buf[4096];
-	int n = vsnprintf(buf, sizeof(buf), fmt, ap);
-	if (n <= 0)
-		return;
-	for (const char *p = buf; *p; p++) {
-		if (*p == '\n') {
-			w->logline[w->loglen] = '\0';
-			log_line(w, w->logline);
-			w->loglen = 0;
-		} else if (w->loglen + 1 < sizeof(w->logline)) {
-			w->logline[w->loglen++] = *p;
-		}
-	}
+	w->keep_first = first;
+	w->keep_last = last;
 }
 
 /* --- endpoint state ----------------------------------------------------------------- */
@@ -545,6 +632,7 @@ static cJSON *ep_record(struct ep *ep, cJSON *media)
 	else
 		cJSON_AddNullToObject(r, "media");
 	cJSON_AddItemToObject(r, "warnings", ep->warnings);
+	cJSON_AddNumberToObject(r, "trace_dropped", (double)trace_close(ep));
 	cJSON_AddItemToObject(r, "trace", ep->trace);
 	ep->warnings = ep->trace = NULL;
 	return r;
@@ -689,7 +777,7 @@ static void do_register(struct ep *ep)
 	seeded_ids(ep, "register", call_id, sizeof(call_id), from, sizeof(from));
 	ep->t_register = sys_now_ns();
 	ep->reg_nh = nua_handle(w->nua, ep, SIPTAG_TO_STR(ep->aor), SIPTAG_FROM_STR(from),
-	                        SIPTAG_CALL_ID_STR(call_id), TAG_END());
+	                        SIPTAG_CALL_ID_STR(ep_call_id(ep, call_id)), TAG_END());
 	if (!ep->reg_nh) {
 		ep_fail(ep, OUTCOME_OSERROR, 0, "cannot create a SIP handle");
 		ep_finish(ep);
@@ -713,8 +801,8 @@ static void do_call(struct ep *ep)
 	char call_id[96], from[224];
 	seeded_ids(ep, "call", call_id, sizeof(call_id), from, sizeof(from));
 	ep->call_nh = nua_handle(w->nua, ep, SIPTAG_TO_STR(ep->target), SIPTAG_FROM_STR(from),
-	                         SIPTAG_CALL_ID_STR(call_id), NUTAG_INITIAL_ROUTE_STR(ep->route),
-	                         TAG_END());
+	                         SIPTAG_CALL_ID_STR(ep_call_id(ep, call_id)),
+	                         NUTAG_INITIAL_ROUTE_STR(ep->route), TAG_END());
 	ep->t_invite = sys_now_ns();
 	ep_set_phase(ep, PHASE_CALLING);
 	nua_invite(ep->call_nh, SIPTAG_CONTENT_TYPE_STR("application/sdp"), SIPTAG_PAYLOAD_STR(sdp),
@@ -1081,6 +1169,10 @@ static void dispatch(struct worker *w, const cJSON *m)
 	w->rtcp_ms = num(m, "rtcp_ms", 5000);
 	w->deadline_ms = num(m, "deadline_ms", 60000);
 	w->t0 = sys_now_ns();
+	w->t0_wall_us = sip_tap_now_us();
+	/* The run's t0 (wall clock) times every message, on every worker. */
+	const cJSON *t0 = cJSON_GetObjectItemCaseSensitive(m, "t0_us");
+	sip_tap_set_t0(&w->tap, cJSON_IsNumber(t0) ? (long long)t0->valuedouble : w->t0_wall_us);
 	w->eps = calloc((size_t)n, sizeof(*w->eps));
 	w->n_eps = w->n_final = 0;
 	w->stopping = 0;
@@ -1202,9 +1294,11 @@ static void release(struct worker *w)
 		if (ep->call_nh)
 			nua_handle_destroy(ep->call_nh);
 		su_timer_destroy(ep->timer);
-		cJSON_Delete(ep->trace);
+		trace_free(ep);
 		cJSON_Delete(ep->warnings);
 	}
+	owners_free(w);
+	sip_tap_forget_locals(&w->tap); /* the next run's stack binds new ports */
 	if (w->nua)
 		nua_destroy(w->nua);
 	w->nua = NULL;
@@ -1213,10 +1307,13 @@ static void release(struct worker *w)
 	w->eps = NULL;
 	w->n_eps = w->n_final = w->n_active = 0;
 	memset(w->hash, 0, sizeof(w->hash));
+	sip_tap_flush(&w->tap);
 	cJSON *m = cJSON_CreateObject();
 	cJSON_AddStringToObject(m, "type", "released");
 	cJSON_AddItemToObject(m, "events", w->events);
+	cJSON_AddNumberToObject(m, "events_dropped", (double)w->events_dropped);
 	w->events = cJSON_CreateArray();
+	w->events_dropped = 0;
 	gw_send(w, m);
 }
 
@@ -1380,7 +1477,8 @@ int worker_run(const struct worker_opts *o, err_t *e)
 	}
 	su_init();
 	sofia_seed(rng_derive(o->seed, "sofia"));
-	su_log_redirect(NULL, on_log, &w);
+	trace_limits(&w);
+	(void)sip_tap_open(&w.tap, o->name, on_sip_message, on_sip_event, &w);
 	w.root = su_root_create(&w);
 	su_root_threading(w.root, 0);
 	w.events = cJSON_CreateArray();
@@ -1409,13 +1507,12 @@ int worker_run(const struct worker_opts *o, err_t *e)
 	su_timer_destroy(w.deadline);
 	su_root_deregister(w.root, w.gw_reg);
 	su_root_destroy(w.root);
-	su_log_redirect(NULL, NULL, NULL);
+	sip_tap_close(&w.tap);
 	su_deinit();
 	close(sfd);
 	wire_close(&w.gw);
 	stream_clips_free(&w.clips);
 	cJSON_Delete(w.events);
-	free(w.msg);
 	free(w.active);
 	if (w.exit_code)
 		return err_set(e, w.exit_code == 3 ? EACCES : ECONNRESET, "worker %s ended: %s",

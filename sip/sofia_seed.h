@@ -10,7 +10,8 @@
  * interleave on the network may move between runs. What cannot follow a seed
  * at all: Call-IDs that sofia makes itself (su_guid_generate: the wall clock
  * and a node id), so the worker gives its own (SIPTAG_CALL_ID_STR), and
- * OpenSSL's randomness under TLS. Header-only: lib/ links no SIP stack. */
+ * OpenSSL's randomness under TLS. Header-only, beside the tap: the one folder of ours that speaks
+ * sofia-sip for others. */
 #ifndef SIPLAB_SOFIA_SEED_H
 #define SIPLAB_SOFIA_SEED_H
 
