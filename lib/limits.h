@@ -36,6 +36,9 @@
 #define LOC_MAX_BINDINGS 8
 #define DNS_MAX_RECORDS  256
 #define SBC_MAX_STRIP    8 /* codecs one SBC removes */
+/* Calls the callee pool holds at once; one more is answered 486 Busy Here
+ * and counted in its calls_refused. */
+#define CALLEE_MAX_CALLS 1024
 
 /* --- an SDP body (media/sdp.c): no limit on its size or its number of lines;
  * these bound single fields, refused by the parser as SDP_ERR_LIMIT ---------- */

@@ -27,14 +27,13 @@ struct call;
 #include <sofia-sip/su_wait.h>
 #include <sofia-sip/tport_tag.h>
 
+#include "../lib/limits.h"
 #include "../lib/ready.h"
 #include "../lib/rng.h"
 #include "../sip/sofia_seed.h"
 #include "../media/media.h"
 #include "../media/sdp.h"
 #include "callees.h"
-
-#define MAX_CALLS 1024
 
 /* One handle: a registered member, or an incoming call to one. */
 struct call {
@@ -62,7 +61,7 @@ struct pool {
 	nua_t *nua;
 	struct call *members;
 	int n_registered;
-	struct call *calls[MAX_CALLS];
+	struct call *calls[CALLEE_MAX_CALLS];
 	uint64_t seed; /* --seed, or fresh */
 	su_timer_t *tick;
 	uint8_t frame_pcmu[160], frame_pcma[160];
@@ -207,7 +206,7 @@ static void on_tick(struct pool *p, su_timer_t *t, struct call *arg)
 	(void)t;
 	(void)arg;
 	long long now = sys_now_ns();
-	for (int i = 0; i < MAX_CALLS; i++) {
+	for (int i = 0; i < CALLEE_MAX_CALLS; i++) {
 		struct call *c = p->calls[i];
 		if (c && c->in_call && now - c->last_rx_ns > 40000000LL)
 			send_rtp(c, c->pt == 8 ? p->frame_pcma : p->frame_pcmu, 160);
@@ -264,7 +263,7 @@ static void close_call(struct pool *p, struct call *c)
 	}
 	if (c->ring)
 		su_timer_destroy(c->ring);
-	for (int i = 0; i < MAX_CALLS; i++)
+	for (int i = 0; i < CALLEE_MAX_CALLS; i++)
 		if (p->calls[i] == c)
 			p->calls[i] = NULL;
 	nua_handle_bind(c->nh, NULL);
@@ -355,14 +354,17 @@ static void incoming(struct pool *p, nua_handle_t *nh, sip_t const *sip, tagi_t 
 	/* By the caller's Call-ID, not by arrival order: the worker derives
 	 * that from the run's seed, so a replay answers with the same SSRCs. */
 	c->seed = rng_derive(p->seed, sip && sip->sip_call_id ? sip->sip_call_id->i_id : "");
-	nua_handle_bind(nh, c);
 	int slot = -1;
-	for (int i = 0; i < MAX_CALLS && slot < 0; i++)
+	for (int i = 0; i < CALLEE_MAX_CALLS && slot < 0; i++)
 		slot = p->calls[i] ? -1 : i;
 	if (slot < 0) {
+		/* Full: a busy callee is what a caller sees, and it is counted. */
+		p->calls_refused++;
+		free(c);
 		nua_respond(nh, SIP_486_BUSY_HERE, TAG_END());
 		return;
 	}
+	nua_handle_bind(nh, c);
 	p->calls[slot] = c;
 	(void)tags;
 	/* The whole offer, whatever its size; the answer follows its codec order. */
@@ -534,7 +536,7 @@ int callees_run(const struct callees_config *cfg, err_t *e)
 	nua_shutdown(p.nua);
 	for (int i = 0; i < 50; i++)
 		su_root_step(p.root, 20);
-	for (int i = 0; i < MAX_CALLS; i++)
+	for (int i = 0; i < CALLEE_MAX_CALLS; i++)
 		if (p.calls[i])
 			close_call(&p, p.calls[i]);
 	for (int i = 0; i < cfg->count; i++)
