@@ -92,9 +92,6 @@ int fault_param_read(const struct fault *f, int i, const cJSON *v, struct fault_
                      err_t *e);
 /* Every parameter at its default. */
 int fault_defaults(const struct fault *f, struct fault_args *a, err_t *e);
-/* The value as a scenario would write it (for lab.json and --faults). */
-void fault_value_str(const struct fault_param *p, const struct fault_value *v, char *buf,
-                     size_t cap);
 /* The type, range and unit of a parameter, in words ("a number of per second,
  * 1 to 100000"). */
 void fault_param_describe(const struct fault_param *p, char *buf, size_t cap);

@@ -1,15 +1,17 @@
 /* labedit.h — what a fault may change in a lab, and nothing else: the small
  * API behind the fault hooks (fault.h). The run implements it
- * (sim/run/labedit.c); a fault sees only these calls, so it names hosts by
+ * (sim/run/edits.c); a fault sees only these calls, so it names hosts by
  * role ("worker", "registrar", "router", "nat", "dns", "callee",
- * "platform") and never by a literal address, and one lab can be edited by
- * several faults.
+ * "platform") and never by a literal address, and its edits add to the lab
+ * rather than replace it (a scenario has one fault today; the API is made so
+ * that several can edit one lab).
  *
  * Which calls are allowed depends on the hook: le_nat in shape; le_hosts,
  * le_host_net, le_sources, le_nft and le_sysctl in topology (addresses
  * exist from then on); le_config in far_side; le_worker_* and le_at in
- * run_start (and in what le_at calls). Any call out of its phase fails with
- * an error that says so. */
+ * run_start (and in what le_at calls). A call that takes an err_t fails out
+ * of its phase with an error that says so; the lookups without one (le_hosts,
+ * le_workers, le_worker_*) find nothing then (0, -1, "?"). */
 #ifndef SIPLAB_LABEDIT_H
 #define SIPLAB_LABEDIT_H
 

@@ -3,6 +3,7 @@
  * mode rewrites the SDP of INVITEs it forwards. The remedy is offering a codec
  * the SBC keeps. */
 #include "../media/codec.h"
+#include "../lib/jsonv.h"
 #include "fault.h"
 
 static int far_side(struct lab_edit *le, const struct fault_args *a, err_t *e)
@@ -18,10 +19,7 @@ static int far_side(struct lab_edit *le, const struct fault_args *a, err_t *e)
 	cJSON *strip = cJSON_CreateArray();
 	for (int i = 0; i < a->v[0].n_items; i++)
 		cJSON_AddItemToArray(strip, cJSON_CreateString(a->v[0].items[i]));
-	if (cJSON_HasObjectItem(sbc, "strip"))
-		cJSON_ReplaceItemInObjectCaseSensitive(sbc, "strip", strip);
-	else
-		cJSON_AddItemToObject(sbc, "strip", strip);
+	jv_set(sbc, "strip", strip);
 	return 0;
 }
 

@@ -202,28 +202,6 @@ int fault_defaults(const struct fault *f, struct fault_args *a, err_t *e)
 	return 0;
 }
 
-void fault_value_str(const struct fault_param *p, const struct fault_value *v, char *buf,
-                     size_t cap)
-{
-	size_t n = 0;
-	buf[0] = '\0';
-	switch (p->type) {
-	case FP_INT:
-	case FP_NUMBER:
-	case FP_DURATION:
-		snprintf(buf, cap, "%.15g", v->num);
-		break;
-	case FP_ENUM:
-	case FP_NAME:
-		snprintf(buf, cap, "%s", v->text);
-		break;
-	case FP_LIST:
-		for (int k = 0; k < v->n_items && n < cap; k++)
-			n += (size_t)snprintf(buf + n, cap - n, "%s%s", k ? "," : "", v->items[k]);
-		break;
-	}
-}
-
 int fault_check_needs(const struct fault *f, const char *registrar, err_t *e)
 {
 	if ((f->needs & FAULT_NEEDS_SIPLAB_REGISTRAR) && strcmp(registrar, "siplab"))

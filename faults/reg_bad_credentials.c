@@ -4,6 +4,7 @@
  * challenged again. The remedy is the correct credentials. */
 #include <string.h>
 
+#include "../lib/jsonv.h"
 #include "fault.h"
 
 static int far_side(struct lab_edit *le, const struct fault_args *a, err_t *e)
@@ -16,8 +17,7 @@ static int far_side(struct lab_edit *le, const struct fault_args *a, err_t *e)
 		const cJSON *prefix = cJSON_GetObjectItemCaseSensitive(pool, "prefix");
 		if (cJSON_IsString(prefix) && !strcmp(prefix->valuestring, le_callee_prefix(le)))
 			continue; /* the far side's own callees keep theirs */
-		cJSON_ReplaceItemInObjectCaseSensitive(pool, "password",
-		                                       cJSON_CreateString("not-the-tests"));
+		jv_set(pool, "password", cJSON_CreateString("not-the-tests"));
 	}
 	return 0;
 }

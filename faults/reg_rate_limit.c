@@ -2,6 +2,7 @@
  * short buildup loses the later endpoints; the remedy is a longer buildup.
  * Mechanism: the registrar's own rate limiter, with the signature chosen —
  * 503 with Retry-After, silent drop (clients time out), 403 or 429. */
+#include "../lib/jsonv.h"
 #include "fault.h"
 
 static const char *const modes[] = {"503", "drop", "403", "429", NULL};
@@ -19,7 +20,8 @@ static int far_side(struct lab_edit *le, const struct fault_args *a, err_t *e)
 	 * counts over 100 ms windows, as a buildup ten times shorter sends ten
 	 * times faster. */
 	long window = le_ms(le, 1.0);
-	cJSON *rl = cJSON_AddObjectToObject(reg, "rate_limit");
+	cJSON *rl = cJSON_CreateObject();
+	jv_set(reg, "rate_limit", rl);
 	cJSON_AddNumberToObject(rl, "per_second", a->v[0].num);
 	cJSON_AddStringToObject(rl, "mode", a->v[1].text);
 	cJSON_AddNumberToObject(rl, "retry_after", a->v[2].num);

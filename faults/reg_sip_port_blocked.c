@@ -10,17 +10,19 @@ static int topology(struct lab_edit *le, const struct fault_args *a, err_t *e)
 {
 	(void)a;
 	const char *reg[1];
-	char from[512], rules[768];
+	/* Every worker's network, or the NAT router's address, as a set. */
+	char from[SCN_MAX_WORKERS * 24 + 16], rules[sizeof(from) + 256];
 	if (le_hosts(le, "registrar", reg, 1) < 1)
 		return err_set(e, ENOENT, "reg.sip_port_blocked: the lab has no registrar host");
 	int rc = le_sources(le, "worker", from, sizeof(from), e);
 	if (rc)
 		return rc;
 	/* Silently, as most firewalls do: no ICMP, no reset. */
-	snprintf(rules, sizeof(rules),
-	         "table inet lab_block {\n  chain input { type filter hook input priority filter; "
-	         "ip saddr %s th dport { 5060, 5061 } drop; }\n}",
-	         from);
+	(void)snprintf(
+	        rules, sizeof(rules), /* sized above: from fits whole */
+	        "table inet lab_block {\n  chain input { type filter hook input priority filter; "
+	        "ip saddr %s th dport { 5060, 5061 } drop; }\n}",
+	        from);
 	return le_nft(le, reg[0], rules, e);
 }
 

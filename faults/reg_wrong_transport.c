@@ -3,6 +3,7 @@
  * on that transport alone, so the test's REGISTERs meet a closed port (ICMP
  * port unreachable for UDP, a refused connection for TCP/TLS). The remedy is
  * the registrar's transport. */
+#include "../lib/jsonv.h"
 #include "fault.h"
 
 static const char *const only[] = {"tls", "udp", "tcp", NULL};
@@ -14,7 +15,7 @@ static int far_side(struct lab_edit *le, const struct fault_args *a, err_t *e)
 		return -ENOENT;
 	cJSON *t = cJSON_CreateArray();
 	cJSON_AddItemToArray(t, cJSON_CreateString(a->v[0].text));
-	cJSON_ReplaceItemInObjectCaseSensitive(reg, "transports", t);
+	jv_set(reg, "transports", t);
 	return 0;
 }
 

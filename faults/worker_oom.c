@@ -21,10 +21,12 @@ static int run_start(struct lab_edit *le, const struct fault_args *a, err_t *e)
 		long long used = le_worker_memory(le, i);
 		if (!le_worker_endpoints(le, i))
 			continue;
-		if (used < 0 || le_worker_memory_limit(le, i, used + headroom, e)) {
-			le_note(le, "%s: cannot limit its memory", le_worker_name(le, i));
-			continue;
-		}
+		if (used < 0)
+			return err_set(e, ENOENT, "%s has no memory cgroup to limit",
+			               le_worker_name(le, i));
+		int rc = le_worker_memory_limit(le, i, used + headroom, e);
+		if (rc)
+			return rc;
 		le_note(le, "fault: %s's memory limited to %.1f MB (%.1f MB in use + %g MB)",
 		        le_worker_name(le, i), (double)(used + headroom) / (1 << 20),
 		        (double)used / (1 << 20), a->v[0].num);

@@ -104,3 +104,11 @@ int jv_write_tree(const cJSON *tree, const char *path, err_t *e)
 	free(text);
 	return rc;
 }
+
+void jv_set(cJSON *obj, const char *key, cJSON *item)
+{
+	if (cJSON_HasObjectItem(obj, key))
+		cJSON_ReplaceItemInObjectCaseSensitive(obj, key, item);
+	else
+		cJSON_AddItemToObject(obj, key, item);
+}

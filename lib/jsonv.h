@@ -29,5 +29,8 @@ int jv_read_file(const char *path, char **out, err_t *e);
 cJSON *jv_read_tree(const char *path);
 /* Write a tree to path (created or truncated), indented for a reader. */
 int jv_write_tree(const cJSON *tree, const char *path, err_t *e);
+/* obj[key] = item, whether or not the key was there (cJSON's replace does
+ * nothing when it is not, and its add makes a second one when it is). */
+void jv_set(cJSON *obj, const char *key, cJSON *item);
 
 #endif

@@ -2,6 +2,8 @@
 #define _GNU_SOURCE
 #include "rng.h"
 
+#include <stdio.h>
+
 #include <errno.h>
 #include <stdlib.h>
 #include <sys/random.h>
@@ -81,4 +83,10 @@ int rng_parse_seed(const char *s, uint64_t max, uint64_t *out)
 		return -EINVAL;
 	*out = v;
 	return 0;
+}
+
+const char *rng_seed_arg(uint64_t seed, const char *label, char *buf, size_t cap)
+{
+	snprintf(buf, cap, "%llu", (unsigned long long)rng_derive(seed, label));
+	return buf;
 }

@@ -33,6 +33,10 @@ uint64_t rng_derive(uint64_t seed, const char *label);
 /* The seed of the n-th member of a part: endpoint n of a worker. */
 uint64_t rng_derive_n(uint64_t seed, const char *label, uint64_t n);
 
+/* A process's derived seed as its --seed argument: decimal text in buf
+ * (24 bytes hold any). Returns buf. */
+const char *rng_seed_arg(uint64_t seed, const char *label, char *buf, size_t cap);
+
 /* A fresh seed from the kernel's entropy, at most RNG_SEED_MAX. */
 uint64_t rng_fresh_seed(void);
 

@@ -52,6 +52,33 @@ int sys_write_str(const char *path, const char *s, err_t *e)
 	return sys_write_file(path, s, strlen(s), 0, e);
 }
 
+int sys_read_tail(const char *path, int max_lines, char *out, size_t cap)
+{
+	out[0] = '\0';
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	char buf[4096];
+	off_t size = lseek(fd, 0, SEEK_END);
+	off_t from = size > (off_t)sizeof(buf) - 1 ? size - ((off_t)sizeof(buf) - 1) : 0;
+	ssize_t n = pread(fd, buf, sizeof(buf) - 1, from);
+	close(fd);
+	if (n <= 0)
+		return n < 0 ? -errno : 0;
+	buf[n] = '\0';
+	while (n > 0 && buf[n - 1] == '\n')
+		buf[--n] = '\0';
+	/* Back from the end over max_lines lines; a first line cut by the
+	 * window is dropped. */
+	char *p = buf + n;
+	for (int lines = 0; p > buf && lines < max_lines; p--)
+		lines += p[-1] == '\n';
+	if (p > buf || (from > 0 && strchr(p, '\n')))
+		p = strchr(p, '\n') ? strchr(p, '\n') + 1 : p;
+	snprintf(out, cap, "%s", p);
+	return 0;
+}
+
 ssize_t sys_read_file(const char *path, char *buf, size_t cap)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC);

@@ -15,6 +15,9 @@ int sys_write_file(const char *path, const char *buf, size_t len, int create, er
 int sys_write_str(const char *path, const char *s, err_t *e);
 /* Read up to cap-1 bytes of path into buf, NUL-terminated. Returns bytes or -errno. */
 ssize_t sys_read_file(const char *path, char *buf, size_t cap);
+/* The last max_lines lines of a file (of its last 4 kB), for an error that
+ * must say why a process failed; "" when it is empty or missing. */
+int sys_read_tail(const char *path, int max_lines, char *out, size_t cap);
 
 /* mkdir -p with the given mode; an existing directory is fine. */
 int sys_mkdir_p(const char *path, mode_t mode, err_t *e);

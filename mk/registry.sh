@@ -1,17 +1,24 @@
 #!/usr/bin/env bash
 # registry.sh — the fault registry, generated from the folder: every
 # faults/NAME.c that defines `const struct fault fault_NAME` is in the
-# catalogue, in the order of the file names (so the list reads by section:
-# alloc, media, neg, reg, worker). Adding a fault is adding its file; nothing
+# catalogue, in the order of the file names (so the list reads by section of
+# the guide: media, neg, reg, worker, ...). A fault's file is named after its
+# code (reg.rate_limit -> reg_rate_limit.c); files of the machinery itself
+# (params.c) are listed below. Adding a fault is adding its file; nothing
 # here is edited by hand. Usage: mk/registry.sh faults > registry.c
 set -euo pipefail
 dir=$1
 names=()
 for f in "$dir"/*.c; do
   n=$(basename "$f" .c)
-  [ "$n" = params ] && continue # the parameters' reader, not a fault
+  case "$n" in params) continue ;; esac # the machinery, not faults
   if ! grep -q "^const struct fault fault_${n} = {" "$f"; then
     echo "registry.sh: $f must define 'const struct fault fault_${n} = {' (the file is named after the fault's code)" >&2
+    exit 1
+  fi
+  code=$(sed -n 's/^ *\.code = "\([^"]*\)",.*/\1/p' "$f" | head -1)
+  if [ "${code//./_}" != "$n" ]; then
+    echo "registry.sh: $f defines the code \"$code\"; its file must be named ${code//./_}.c" >&2
     exit 1
   fi
   names+=("$n")

@@ -353,15 +353,7 @@ static void service_name(char *const argv[], char *out, size_t cap)
 /* The last lines of a service's log (at most cap - 1 bytes), for an error. */
 static void log_tail(const char *log, char *out, size_t cap)
 {
-	char text[8192];
-	ssize_t n = sys_read_file(log, text, sizeof(text));
-	out[0] = '\0';
-	if (n <= 0)
-		return;
-	const char *from = text + (n > (ssize_t)cap - 1 ? n - ((ssize_t)cap - 1) : 0);
-	if (from > text && strchr(from, '\n'))
-		from = strchr(from, '\n') + 1;
-	snprintf(out, cap, "%s", from);
+	(void)sys_read_tail(log, 8, out, cap);
 }
 
 /* Waits for the line "READY ..." on fd, while p runs; 0 when said (the rest

@@ -366,6 +366,12 @@ static cJSON *std_host(cJSON *hosts, const char *name, const char *role, const c
 	return h;
 }
 
+const char *topo_worker_name(int i, char *buf, size_t cap)
+{
+	snprintf(buf, cap, "worker%d", i + 1);
+	return buf;
+}
+
 char *topo_standard_json(int workers, int nat)
 {
 	return topo_standard_json_masq(workers, nat, "");
@@ -416,7 +422,7 @@ char *topo_standard_json_masq(int workers, int nat, const char *masquerade_flags
 	}
 	for (int i = 1; i <= workers; i++) {
 		const char *net = nat ? "192.168" : "10.20";
-		snprintf(name, sizeof(name), "worker%d", i);
+		topo_worker_name(i - 1, name, sizeof(name));
 		snprintf(gw, sizeof(gw), "%s.%d.1", net, i);
 		std_host(hosts, name, "worker", gw);
 		snprintf(ifa, sizeof(ifa), nat ? "eth%d" : "eth%d", nat ? i : 10 + i);

@@ -75,6 +75,10 @@ char *topo_standard_json(int workers, int nat);
  * port-keeping NAT, "random,fully-random" for a symmetric one). */
 char *topo_standard_json_masq(int workers, int nat, const char *masquerade_flags);
 
+/* The name of the standard topology's worker i (from 0): "worker<i+1>" — the
+ * host, the process and the name it gives the gateway. Returns buf. */
+const char *topo_worker_name(int i, char *buf, size_t cap);
+
 /* Index of the host with that name, or -1. */
 int topo_host_index(const struct topo *t, const char *name);
 /* The first address (without prefix) of a host, or NULL when it has no link. */

@@ -223,6 +223,9 @@ static void test_needs_refuse_kamailio(void **state)
 	assert_non_null(strstr(e.msg, "far_side.callees.prefix"));
 }
 
+#define STR_(x) #x
+#define STR(x)  STR_(x)
+
 /* --- the lab-edit API ------------------------------------------------------------------ */
 
 struct edited {
@@ -282,6 +285,14 @@ static void test_edits_by_role(void **state)
 	free(nft);
 	assert_null(host(x.topo, "nat"));
 	edited_free(&x);
+	/* As many workers as a scenario may have: every network in the set. */
+	edit(&x, "{\"platform\":{\"workers\":" STR(
+	                 SCN_MAX_WORKERS) "},"
+	                                  "\"fault\":{\"code\":\"reg.sip_port_blocked\"}}");
+	nft = nft_of(x.topo, "registrar");
+	assert_non_null(strstr(nft, "10.20." STR(SCN_MAX_WORKERS) ".0/24 } th dport"));
+	free(nft);
+	edited_free(&x);
 	/* Behind the symmetric NAT, the far side sees the NAT router's address. */
 	edit(&x, "{\"fault\":{\"code\":\"media.symmetric_nat\"}}");
 	nft = nft_of(x.topo, "nat");
@@ -313,7 +324,8 @@ static void test_edits_add_host(void **state)
 	char buf[64];
 	err_t e;
 	struct topo *t = NULL;
-	edit(&x, "{}");
+	/* 25 workers: the core router's interfaces go up to eth35 */
+	edit(&x, "{\"platform\":{\"workers\":25}}");
 	x.le.phase = LE_TOPOLOGY; /* as a topology hook would see it */
 	assert_int_equal(le_add_host(&x.le, "impair", "host", &e), 0);
 	assert_int_equal(le_add_host(&x.le, "impair", "host", &e), -EEXIST);

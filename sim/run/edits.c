@@ -218,15 +218,29 @@ int le_sysctl(struct lab_edit *le, const char *host, const char *key, long value
 	return 0;
 }
 
-/* Added hosts take 10.10.N.0/24 from N = 30 up: the standard topology uses
- * 1 to 9 for its services and the NAT router. */
+/* Added hosts take 10.10.N.0/24 from N = 30 up (the standard topology uses 1
+ * to 9 for its services and the NAT router, 10.20.N for workers), and the
+ * router's side is named "add<k>" (the router's own are eth<N>). */
 #define ADDED_NET_FIRST 30
+
+static cJSON *link_end_json(const char *host, const char *ifname, const char *addr)
+{
+	cJSON *end = cJSON_CreateObject();
+	cJSON_AddStringToObject(end, "host", host);
+	cJSON_AddStringToObject(end, "ifname", ifname);
+	cJSON_AddStringToObject(end, "addr", addr);
+	return end;
+}
 
 int le_add_host(struct lab_edit *le, const char *name, const char *role, err_t *e)
 {
 	int rc = in_phase(le, LE_TOPOLOGY, 1, "le_add_host", e);
 	if (rc)
 		return rc;
+	const char *router[1];
+	if (le_hosts(le, "router", router, 1) < 1)
+		return err_set(e, ENOENT, "le_add_host: the lab has no router to attach %s to",
+		               name);
 	if (host_json(le, name))
 		return err_set(e, EEXIST, "le_add_host: the lab already has a host %s", name);
 	cJSON *hosts = cJSON_GetObjectItemCaseSensitive(le->topo, "hosts");
@@ -238,7 +252,7 @@ int le_add_host(struct lab_edit *le, const char *name, const char *role, err_t *
 	snprintf(gw, sizeof(gw), "10.10.%d.1", net);
 	snprintf(a, sizeof(a), "10.10.%d.1/24", net);
 	snprintf(b, sizeof(b), "10.10.%d.2/24", net);
-	snprintf(ifname, sizeof(ifname), "eth%d", net);
+	snprintf(ifname, sizeof(ifname), "add%d", le->n_added);
 	cJSON *h = cJSON_CreateObject(), *route = cJSON_CreateObject();
 	cJSON_AddStringToObject(h, "name", name);
 	cJSON_AddStringToObject(h, "role", role);
@@ -246,19 +260,9 @@ int le_add_host(struct lab_edit *le, const char *name, const char *role, err_t *
 	cJSON_AddStringToObject(route, "via", gw);
 	cJSON_AddItemToArray(cJSON_AddArrayToObject(h, "routes"), route);
 	cJSON_AddItemToArray(hosts, h);
-	cJSON *link = cJSON_CreateObject(), *ea = cJSON_CreateObject(), *eb = cJSON_CreateObject();
-	const char *router[1];
-	if (le_hosts(le, "router", router, 1) < 1)
-		return err_set(e, ENOENT, "le_add_host: the lab has no router to attach %s to",
-		               name);
-	cJSON_AddStringToObject(ea, "host", router[0]);
-	cJSON_AddStringToObject(ea, "ifname", ifname);
-	cJSON_AddStringToObject(ea, "addr", a);
-	cJSON_AddStringToObject(eb, "host", name);
-	cJSON_AddStringToObject(eb, "ifname", "eth0");
-	cJSON_AddStringToObject(eb, "addr", b);
-	cJSON_AddItemToObject(link, "a", ea);
-	cJSON_AddItemToObject(link, "b", eb);
+	cJSON *link = cJSON_CreateObject();
+	cJSON_AddItemToObject(link, "a", link_end_json(router[0], ifname, a));
+	cJSON_AddItemToObject(link, "b", link_end_json(name, "eth0", b));
 	cJSON_AddItemToArray(cJSON_GetObjectItemCaseSensitive(le->topo, "links"), link);
 	le->n_added++;
 	return 0;
@@ -307,6 +311,8 @@ const char *le_worker_name(const struct lab_edit *le, int i)
 
 int le_worker_endpoints(const struct lab_edit *le, int i)
 {
+	if (le->phase != LE_RUN || !le->pf || i < 0 || i >= le->n_workers)
+		return 0;
 	const struct pf_worker *w = platform_worker(le->pf, le_worker_name(le, i));
 	return w ? w->n_assigned : 0;
 }
@@ -423,7 +429,7 @@ int edits_run_start(struct lab_edit *le, struct lab_proc **workers, int n, struc
 	/* Worker i's process runs in host worker<i+1>, under that name at the
 	 * gateway (the platform lists workers in the order they connected). */
 	for (int i = 0; i < le->n_workers; i++)
-		snprintf(le->worker_names[i], sizeof(le->worker_names[i]), "worker%d", i + 1);
+		topo_worker_name(i, le->worker_names[i], sizeof(le->worker_names[i]));
 	return run_hooks(le, LE_RUN, e);
 }
 
@@ -435,7 +441,7 @@ void edits_tick(struct lab_edit *le, long run_ms)
 			continue;
 		t->done = 1;
 		le->current = t->f;
-		err_t e;
+		err_t e = {{0}};
 		if (t->fn(le, t->arg, &e))
 			le_note(le, "%s: a timed action failed: %s", t->f->code, e.msg);
 		le->current = NULL;

@@ -268,8 +268,7 @@ static int start_registrar(struct farside *f, struct lab *lab, const struct scen
 		return rc;
 	snprintf(log, sizeof(log), "%s/registrar.log", f->dir);
 	char seed[24];
-	snprintf(seed, sizeof(seed), "%llu",
-	         (unsigned long long)rng_derive(s->seed.value, "registrar"));
+	rng_seed_arg(s->seed.value, "registrar", seed, sizeof(seed));
 	char *argv[] = {(char *)self, "registrar", cfg, "--seed", seed, NULL};
 	const struct lab_ready ready = {.how = LAB_READY_LINE, .timeout_ms = 10000};
 	return lab_service(lab, "registrar", argv, log, &ready, &f->registrar, e);
@@ -312,8 +311,7 @@ static int start_callees(struct farside *f, struct lab *lab, const struct scenar
 		return rc;
 	snprintf(log, sizeof(log), "%s/callees.log", f->dir);
 	char seed[24];
-	snprintf(seed, sizeof(seed), "%llu",
-	         (unsigned long long)rng_derive(s->seed.value, "callees"));
+	rng_seed_arg(s->seed.value, "callees", seed, sizeof(seed));
 	char *argv[] = {(char *)self, "callees", cfg, "--seed", seed, NULL};
 	/* Ready once every account is registered. */
 	const struct lab_ready ready = {.how = LAB_READY_LINE, .timeout_ms = 10000};

@@ -97,7 +97,7 @@ static int start_workers(struct run_ctx *c, const char *token, err_t *e)
 	char *env[] = {env_token, NULL};
 	for (int i = 0; i < c->s.platform.workers; i++) {
 		char name[32], addr[64], log[PATH_MAX];
-		snprintf(name, sizeof(name), "worker%d", i + 1);
+		topo_worker_name(i, name, sizeof(name));
 		int host = topo_host_index(c->lab.topo, name);
 		if (host < 0 || !topo_host_addr(c->lab.topo, host, addr, sizeof(addr)))
 			return err_set(e, ENOENT, "no host %s in the lab", name);
@@ -107,8 +107,7 @@ static int start_workers(struct run_ctx *c, const char *token, err_t *e)
 		char *region = (char *)(pl->n_regions ? pl->regions[i % pl->n_regions]
 		                                      : pl->worker_region);
 		char seed[24];
-		snprintf(seed, sizeof(seed), "%llu",
-		         (unsigned long long)rng_derive(c->s.seed.value, name));
+		rng_seed_arg(c->s.seed.value, name, seed, sizeof(seed));
 		char *argv[] = {(char *)c->o.worker,
 		                "worker",
 		                "--gateway",
@@ -144,44 +143,56 @@ static int start_workers(struct run_ctx *c, const char *token, err_t *e)
  * why (the lab's directory goes with the lab unless --logs keeps it). */
 static void log_tail(const char *path, char *out, size_t cap)
 {
-	char buf[4096];
-	ssize_t n = sys_read_file(path, buf, sizeof(buf));
+	char tail[1024];
 	out[0] = '\0';
-	if (n <= 0)
+	if (sys_read_tail(path, 5, tail, sizeof(tail)) || !tail[0])
 		return;
-	buf[n] = '\0';
-	char *p = buf + n;
-	for (int lines = 0; p > buf && lines < 5; p--)
-		lines += p[-1] == '\n';
 	size_t len = (size_t)snprintf(out, cap, "\n  its log ends:");
-	for (char *save = NULL, *l = strtok_r(p, "\n", &save); l && len < cap;
+	for (char *save = NULL, *l = strtok_r(tail, "\n", &save); l && len < cap;
 	     l = strtok_r(NULL, "\n", &save))
 		len += (size_t)snprintf(out + len, cap - len, "\n    %s", l);
 }
 
-/* Until every worker said hello (or a few seconds passed). A worker whose
- * process ended before the gateway ever heard of it is the lab's failure,
- * not the platform's: the run is not a test result, and the error says
- * which worker, how it ended and what its log says. */
+static int never_connected(struct run_ctx *c, int i)
+{
+	char name[32];
+	return !platform_worker(&c->pf, topo_worker_name(i, name, sizeof(name)));
+}
+
+static int worker_lab_error(struct run_ctx *c, int i, err_t *e)
+{
+	char name[32], how[96], log[PATH_MAX], tail[1200];
+	topo_worker_name(i, name, sizeof(name));
+	snprintf(log, sizeof(log), "%s/%s.log", c->far.dir, name);
+	log_tail(log, tail, sizeof(tail));
+	const char *where = c->o.logs ? log : "its log is kept with --logs DIR";
+	if (!c->workers[i]->done)
+		return err_set(e, ETIMEDOUT,
+		               "%s's process runs but never reached the gateway (%s)%s", name,
+		               where, tail);
+	return err_set(e, ECHILD, "%s's process %s before it reached the gateway (%s)%s", name,
+	               lab_status_str(&c->workers[i]->st, how, sizeof(how)), where, tail);
+}
+
+/* Until every worker said hello (or a few seconds passed). A worker the
+ * gateway never heard of — its process ended, or it runs but never
+ * connected — is the lab's failure, not the platform's: the run is not a
+ * test result, and the error says which worker, how it ended and what its
+ * log says. */
 static int wait_online(struct run_ctx *c, err_t *e)
 {
 	long long end = sys_now_ns() + 10000000000LL;
 	while (platform_online(&c->pf) < c->n_workers && sys_now_ns() < end) {
 		platform_poll(&c->pf, 50);
 		lab_reap(&c->lab);
-		for (int i = 0; i < c->n_workers; i++) {
-			char name[32], how[96], log[PATH_MAX], tail[640];
-			snprintf(name, sizeof(name), "worker%d", i + 1);
-			if (!c->workers[i]->done || platform_worker(&c->pf, name))
-				continue;
-			snprintf(log, sizeof(log), "%s/%s.log", c->far.dir, name);
-			log_tail(log, tail, sizeof(tail));
-			return err_set(e, ECHILD,
-			               "%s's process %s before it reached the gateway (%s)%s", name,
-			               lab_status_str(&c->workers[i]->st, how, sizeof(how)),
-			               c->o.logs ? log : "its log is kept with --logs DIR", tail);
-		}
+		for (int i = 0; i < c->n_workers; i++)
+			if (c->workers[i]->done && never_connected(c, i))
+				return worker_lab_error(c, i, e);
 	}
+	/* Alive, but it never said hello: the lab's failure too. */
+	for (int i = 0; i < c->n_workers; i++)
+		if (never_connected(c, i))
+			return worker_lab_error(c, i, e);
 	return 0;
 }
 
@@ -190,7 +201,7 @@ static void act(struct run_ctx *c, const struct scn_action *a)
 	int sig = a->kind == SCN_KILL_WORKER ? SIGKILL : SIGTERM;
 	for (int i = 0; i < c->n_workers; i++) {
 		char name[32];
-		snprintf(name, sizeof(name), "worker%d", i + 1);
+		topo_worker_name(i, name, sizeof(name));
 		if (strcmp(a->worker, "all") && strcmp(a->worker, name))
 			continue;
 		char what[96];
@@ -260,7 +271,7 @@ static void check_signals(struct run_ctx *c)
 static void note_worker_exit(struct run_ctx *c, int i, const struct lab_status *st)
 {
 	char name[32], how[96];
-	snprintf(name, sizeof(name), "worker%d", i + 1);
+	topo_worker_name(i, name, sizeof(name));
 	labfile_worker_exit(&c->lf, platform_ms(&c->pf), name, st);
 	if (!c->o.quiet)
 		printf("  [%6.2f s] lab: %s's process %s\n", platform_ms(&c->pf) / 1000.0, name,
@@ -371,8 +382,14 @@ static int run_in_lab(struct run_ctx *c)
 	if (!rc && lfd >= 0 && !(rc = start_workers(c, token, &e)) && !(rc = wait_online(c, &e))) {
 		before_run_actions(c);
 		if (platform_start_run(&c->pf) == RUN_RUNNING) {
-			if (edits_run_start(&c->le, c->workers, c->n_workers, &c->pf, &e))
-				labfile_note(&c->lf, platform_ms(&c->pf), "%s", e.msg);
+			if (edits_run_start(&c->le, c->workers, c->n_workers, &c->pf, &e)) {
+				/* The fault is not in place: the run is not the test it
+				 * claims to be. Stop it, say why, diagnose nothing. */
+				c->lab_error = 1;
+				fprintf(stderr, "siplab run: lab error: %s\n", e.msg);
+				labfile_note(&c->lf, platform_ms(&c->pf), "lab error: %s", e.msg);
+				platform_stop_run(&c->pf);
+			}
 			run_loop(c);
 		}
 		platform_release(&c->pf, 3000);
