@@ -259,12 +259,13 @@ static void worker_facts(const cJSON *w, struct dx_evidence *ev)
 		char said[160];
 		snprintf(said, sizeof(said), "%s from %s at %.0f ms", cause,
 		         *str(s, "peer") ? str(s, "peer") : "?", num(s, "t_ms", 0));
-		if (!strcmp(kind, "transport_error") &&
-		    (!strncmp(cause, "icmp_", 5) || !strcmp(cause, "connection_refused"))) {
+		if (!strcmp(kind, STACK_KIND_TRANSPORT) &&
+		    (!strncmp(cause, STACK_CAUSE_ICMP, strlen(STACK_CAUSE_ICMP)) ||
+		     !strcmp(cause, STACK_CAUSE_REFUSED))) {
 			if (!ev->icmp_events++)
 				snprintf(ev->first_icmp, sizeof(ev->first_icmp), "%s", said);
 		}
-		if (!strcmp(kind, "dns_error")) {
+		if (!strcmp(kind, STACK_KIND_DNS)) {
 			if (!ev->dns_events++)
 				snprintf(ev->first_dns, sizeof(ev->first_dns), "%s", said);
 		}

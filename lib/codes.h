@@ -85,6 +85,16 @@ enum wk_cause {
 };
 
 /* The token of a code ("" for the NONE of each family). */
+/* A worker's SIP stack events (sip/tap.c writes them, the diagnosis reads
+ * them): their kinds, and the causes the rules look for. The tap has more
+ * causes (icmp_* by type and code, errno names); these are the ones a rule
+ * names. */
+#define STACK_KIND_TRANSPORT "transport_error"
+#define STACK_KIND_TLS       "tls_error"
+#define STACK_KIND_DNS       "dns_error"
+#define STACK_CAUSE_ICMP     "icmp_" /* a prefix: icmp_port_unreachable, ... */
+#define STACK_CAUSE_REFUSED  "connection_refused"
+
 const char *run_reason_name(enum run_reason r);
 const char *ep_failure_name(enum ep_failure k);
 const char *fail_source_name(enum fail_source s);

@@ -8,6 +8,8 @@
 #define _GNU_SOURCE
 #include "tap.h"
 
+#include "../lib/codes.h"
+
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -232,7 +234,7 @@ static const struct {
 	int err;
 	const char *cause;
 } errno_causes[] = {
-        {ECONNREFUSED, "connection_refused"},
+        {ECONNREFUSED, STACK_CAUSE_REFUSED},
         {ETIMEDOUT, "timeout"},
         {EHOSTUNREACH, "host_unreachable"},
         {ENETUNREACH, "network_unreachable"},
@@ -325,14 +327,14 @@ static void classify(const char *text, const char **kind, const char **cause, ch
 	*kind = "stack";
 	*cause = "other";
 	if (icmp) {
-		*kind = "transport_error";
+		*kind = STACK_KIND_TRANSPORT;
 		*cause = icmp;
 		if ((p = strstr(text, "reported by [")))
 			copy_until(peer, cap, p + 13, "]");
 	} else if (!strncmp(text, "nta: ", 5) && (p = strstr(text, " with ")) && p < eol) {
 		/* A request the transport could not send: "nta: REGISTER (1): Connection
 		 * refused (111) with tcp/[10.10.2.2]:5060". */
-		*kind = "transport_error";
+		*kind = STACK_KIND_TRANSPORT;
 		*cause = errno_cause(errno_in(strstr(text, "): ") ? strstr(text, "): ") : text, p));
 		copy_until(peer, cap, p + 6, " \n");
 	} else if (!strncmp(text, "sres", 4)) {
@@ -340,10 +342,10 @@ static void classify(const char *text, const char **kind, const char **cause, ch
 		int err = 0;
 		if ((p = strstr(text, "network error ")) && p < eol)
 			err = atoi(p + 14);
-		*kind = "dns_error";
+		*kind = STACK_KIND_DNS;
 		*cause = err ? errno_cause(err) : strcasestr(text, "timeout") ? "timeout" : "other";
 	} else if (strcasestr(text, "tls") || strcasestr(text, "ssl")) {
-		*kind = "tls_error";
+		*kind = STACK_KIND_TLS;
 		if (strcasestr(text, "handshake") || strcasestr(text, "setup failed") ||
 		    strcasestr(text, "certificate") || strcasestr(text, "verif"))
 			*cause = "tls_handshake";
@@ -353,7 +355,7 @@ static void classify(const char *text, const char **kind, const char **cause, ch
 	} else if (!strncmp(text, "tport", 5)) {
 		int err = errno_in(text, eol);
 		if (err) {
-			*kind = "transport_error";
+			*kind = STACK_KIND_TRANSPORT;
 			*cause = errno_cause(err);
 		}
 	}
