@@ -69,7 +69,7 @@ uint64_t rng_fresh_seed(void)
 		clock_gettime(CLOCK_REALTIME, &ts);
 		v = mix((uint64_t)ts.tv_nsec ^ ((uint64_t)ts.tv_sec << 30) ^ (uint64_t)getpid());
 	}
-	return v & RNG_SEED_MAX;
+	return v % (RNG_SEED_MAX + 1);
 }
 
 int rng_parse_seed(const char *s, uint64_t max, uint64_t *out)

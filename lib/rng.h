@@ -13,9 +13,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Seeds the report can hold exactly: a JSON number is a double, so a seed
- * stays below 2^53. */
-#define RNG_SEED_MAX ((1ULL << 53) - 1)
+/* Seeds the report can hold exactly: a JSON number is a double, and cJSON
+ * prints a double with 15 significant digits whenever that reads back within
+ * its tolerance — which a 16-digit seed does, one off. So a seed has at most
+ * 15 digits. */
+#define RNG_SEED_MAX 999999999999999ULL
 
 struct rng {
 	uint64_t state;

@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 
 #include "../lib/jsonv.h"
+#include "../lib/rng.h"
 
 static char workdir[PATH_MAX];
 
@@ -194,11 +195,33 @@ CHILD_TEST(ssrcs_unique)
 CHILD_TEST(same_seed_same_numbers)
 CHILD_TEST(fresh_seed_recorded)
 
+/* Any seed a run can have survives the report's JSON exactly (a 16-digit
+ * one came back one off: cJSON prints 15 digits when they read back close). */
+static void test_seed_survives_json(void **state)
+{
+	(void)state;
+	uint64_t seeds[1002] = {RNG_SEED_MAX, RNG_SEED_MAX - 1};
+	for (int i = 2; i < 1002; i++)
+		seeds[i] = rng_fresh_seed();
+	for (int i = 0; i < 1002; i++) {
+		assert_true(seeds[i] <= RNG_SEED_MAX);
+		cJSON *n = cJSON_CreateNumber((double)seeds[i]);
+		char *text = cJSON_PrintUnformatted(n);
+		cJSON *back = cJSON_Parse(text);
+		if ((uint64_t)back->valuedouble != seeds[i])
+			fail_msg("seed %llu came back as %s", (unsigned long long)seeds[i], text);
+		cJSON_Delete(back);
+		free(text);
+		cJSON_Delete(n);
+	}
+}
+
 int main(void)
 {
 	snprintf(workdir, sizeof(workdir), "/tmp/siplab-test-seed.%d", (int)getpid());
 	mkdir(workdir, 0755);
 	const struct CMUnitTest tests[] = {
+	        cmocka_unit_test(test_seed_survives_json),
 	        cmocka_unit_test(test_ssrcs_unique),
 	        cmocka_unit_test(test_same_seed_same_numbers),
 	        cmocka_unit_test(test_fresh_seed_recorded),

@@ -57,7 +57,7 @@ static const char usage[] =
         "                  --fault reg.rate_limit:per_second=10,mode=drop\n"
         "                  (`siplab run --faults` lists them with their parameters)\n"
         "  --faults        list the faults and exit\n"
-        "  --seed N        the run's seed (0 to 2^53 - 1; replaces the scenario's \"seed\"):\n"
+        "  --seed N        the run's seed (0 to 10^15 - 1; replaces the scenario's \"seed\"):\n"
         "                  SSRCs, SRTP keys, Call-IDs and tags derive from it, so the\n"
         "                  same seed replays them. Default: a fresh one, printed and\n"
         "                  in the report's \"seed\"\n"

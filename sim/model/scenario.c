@@ -418,13 +418,13 @@ static int read_remedy(struct jv *c, const cJSON *v, const char *path, void *dst
 
 /* --- the scenario ------------------------------------------------------------ */
 
-/* A seed is a whole number a JSON reader keeps exactly (below 2^53). */
+/* A seed is a whole number a JSON reader and writer keep exactly (RNG_SEED_MAX). */
 static int read_seed(struct jv *c, const cJSON *v, const char *path, void *dst)
 {
 	struct scn_seed *seed = dst;
 	double d = cJSON_IsNumber(v) ? v->valuedouble : -1;
 	if (d < 0 || d > (double)RNG_SEED_MAX || d != (double)(unsigned long long)d)
-		return jv_bad(c, path, "a whole number from 0 to 9007199254740991 (2^53 - 1)", v);
+		return jv_bad(c, path, "a whole number from 0 to 999999999999999 (15 digits)", v);
 	seed->value = (unsigned long long)d;
 	seed->given = 1;
 	return 0;
