@@ -324,6 +324,8 @@ static void on_message(struct platform *p, struct pf_worker *w, cJSON *m)
 		w->sip_events = ev;
 		const cJSON *dropped = cJSON_GetObjectItemCaseSensitive(m, "events_dropped");
 		w->sip_events_dropped = cJSON_IsNumber(dropped) ? (long)dropped->valuedouble : 0;
+		const cJSON *unparsed = cJSON_GetObjectItemCaseSensitive(m, "sip_unparsed");
+		w->sip_unparsed = cJSON_IsNumber(unparsed) ? (long)unparsed->valuedouble : 0;
 	} else if (!strcmp(type, "dispatch_refused")) {
 		const cJSON *why = cJSON_GetObjectItemCaseSensitive(m, "reason");
 		worker_gone(p, w, WORKER_ERROR, WK_CAUSE_DISPATCH_REFUSED,

@@ -88,6 +88,7 @@ static cJSON *workers_json(const struct platform *p)
 		                                    : cJSON_CreateArray());
 		cJSON_AddNumberToObject(o, "sip_stack_events_dropped",
 		                        (double)w->sip_events_dropped);
+		cJSON_AddNumberToObject(o, "sip_unparsed_messages", (double)w->sip_unparsed);
 		cJSON_AddItemToObject(o, "resources",
 		                      w->resources ? cJSON_Duplicate(w->resources, 1)
 		                                   : cJSON_CreateArray());

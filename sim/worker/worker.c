@@ -125,6 +125,7 @@ struct worker {
 	int keep_first, keep_last;           /* trace limits (lib/limits.h) */
 	cJSON *events;                       /* stack events (ICMP and the like), in order */
 	long events_dropped;                 /* beyond WORKER_MAX_EVENTS */
+	long unparsed; /* SIP messages sofia-sip's parser refused: in no trace, counted */
 };
 
 static void ep_set_phase(struct ep *ep, enum phase p);
@@ -348,6 +349,10 @@ static void trace_free(struct ep *ep)
 static void on_sip_message(void *ctx, const struct sip_tap_msg *m)
 {
 	struct worker *w = ctx;
+	if (!m->parsed) {
+		w->unparsed++; /* whose it is cannot be told: counted, not lost silently */
+		return;
+	}
 	struct ep *ep = trace_owner(w, m);
 	if (!ep || !ep->trace) /* none, or its record has gone to the gateway */
 		return;
@@ -1312,8 +1317,9 @@ static void release(struct worker *w)
 	cJSON_AddStringToObject(m, "type", "released");
 	cJSON_AddItemToObject(m, "events", w->events);
 	cJSON_AddNumberToObject(m, "events_dropped", (double)w->events_dropped);
+	cJSON_AddNumberToObject(m, "sip_unparsed", (double)w->unparsed);
 	w->events = cJSON_CreateArray();
-	w->events_dropped = 0;
+	w->events_dropped = w->unparsed = 0;
 	gw_send(w, m);
 }
 
