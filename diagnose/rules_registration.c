@@ -34,7 +34,8 @@ static void reg_view(const struct dx_evidence *ev, struct reg_view *v)
 		v->failed++;
 		if (!v->first_failed)
 			v->first_failed = e;
-		v->silent += e->reg_sent == 0;
+		/* An answer from the registrar means a REGISTER reached it, traced or not. */
+		v->silent += e->reg_sent == 0 && (!e->code || e->code_local);
 		v->unanswered += e->reg_sent > 0 && e->reg_answered == 0;
 		v->retransmitted += e->reg_sent >= 3 && e->reg_answered == 0;
 		v->refused_icmp += e->code == 503 && e->code_local;

@@ -13,8 +13,8 @@ static int topology(struct lab_edit *le, const struct fault_args *a, err_t *e)
 	const char *workers[SCN_MAX_WORKERS];
 	int n = le_hosts(le, "worker", workers, SCN_MAX_WORKERS), k = (int)a->v[0].num;
 	if (k > n)
-		return err_set(e, EINVAL, "media.firewall_inbound: worker %d, but the lab has %d", k,
-		               n);
+		return err_set(e, EINVAL, "media.firewall_inbound: worker %d, but the lab has %d",
+		               k, n);
 	/* Stateless, as a host firewall that only knows its service ports:
 	 * inbound UDP from anything but DNS and SIP is dropped. */
 	return le_nft(le, workers[k - 1],

@@ -23,17 +23,19 @@ static int far_side(struct lab_edit *le, const struct fault_args *a, err_t *e)
 			continue;
 		int n = (int)a->v[0].num;
 		if (n > count->valueint)
-			return err_set(e, EINVAL,
-			               "reg.accounts_locked: disabled %d, but the pool \"%s\" has %d "
-			               "accounts",
-			               n, prefix->valuestring, count->valueint);
+			return err_set(
+			        e, EINVAL,
+			        "reg.accounts_locked: disabled %d, but the pool \"%s\" has %d "
+			        "accounts",
+			        n, prefix->valuestring, count->valueint);
 		cJSON_DeleteItemFromObjectCaseSensitive(pool, "disabled");
 		cJSON_AddNumberToObject(pool, "disabled", n);
 		le_note(le, "the last %d accounts of pool %s disabled", n, prefix->valuestring);
 		return 0;
 	}
-	return err_set(e, ENOENT, "reg.accounts_locked: the registrar has no account pool of the "
-	                          "test's");
+	return err_set(e, ENOENT,
+	               "reg.accounts_locked: the registrar has no account pool of the "
+	               "test's");
 }
 
 const struct fault fault_reg_accounts_locked = {

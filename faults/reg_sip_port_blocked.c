@@ -16,7 +16,8 @@ static int topology(struct lab_edit *le, const struct fault_args *a, err_t *e)
 	/* One worker's path only (its own address), or every worker's. */
 	int k = (int)a->v[0].num, rc;
 	if (k > 0 && k > le_hosts(le, "worker", workers, SCN_MAX_WORKERS))
-		return err_set(e, EINVAL, "reg.sip_port_blocked: worker %d, but the lab has fewer", k);
+		return err_set(e, EINVAL, "reg.sip_port_blocked: worker %d, but the lab has fewer",
+		               k);
 	rc = k > 0 ? le_host_addr(le, workers[k - 1], from, sizeof(from), e)
 	           : le_sources(le, "worker", from, sizeof(from), e);
 	if (rc)
