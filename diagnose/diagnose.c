@@ -26,18 +26,53 @@ static double num(const cJSON *o, const char *k, double dflt)
 	return cJSON_IsNumber(v) ? v->valuedouble : dflt;
 }
 
-void dx_say(struct dx_finding *f, const char *fmt, ...)
+static void say(struct dx_finding *f, const char *source, const char *fmt, va_list ap)
 {
 	if (f->n_evidence == DX_MAX_EVIDENCE) {
 		f->n_dropped++; /* said in the output, never silently cut */
 		return;
 	}
 	/* Each line as long as it needs: evidence quotes offers of any size. */
+	if (vasprintf(&f->evidence[f->n_evidence], fmt, ap) < 0)
+		return;
+	f->source[f->n_evidence] = source ? strdup(source) : NULL;
+	f->n_evidence++;
+}
+
+void dx_say(struct dx_finding *f, const char *fmt, ...)
+{
 	va_list ap;
 	va_start(ap, fmt);
-	if (vasprintf(&f->evidence[f->n_evidence], fmt, ap) >= 0)
-		f->n_evidence++;
+	say(f, NULL, fmt, ap);
 	va_end(ap);
+}
+
+void dx_say_at(struct dx_finding *f, const char *source, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	say(f, source, fmt, ap);
+	va_end(ap);
+}
+
+const char *dx_at_ep(const struct dx_ep *e, char *buf, size_t cap)
+{
+	snprintf(buf, cap, "/endpoints/%d", e->idx);
+	return buf;
+}
+
+const char *dx_at_msg(const struct dx_ep *e, int msg, char *buf, size_t cap)
+{
+	if (msg < 0)
+		return dx_at_ep(e, buf, cap);
+	snprintf(buf, cap, "/endpoints/%d/trace/%d", e->idx, msg);
+	return buf;
+}
+
+const char *dx_at_field(const struct dx_ep *e, const char *field, char *buf, size_t cap)
+{
+	snprintf(buf, cap, "/endpoints/%d/%s", e->idx, field);
+	return buf;
 }
 
 int dx_count(const struct dx_evidence *ev, const char *outcome)
@@ -134,12 +169,14 @@ static void offer_facts(const sip_t *sip, int sent, struct dx_ep *e)
 	const struct sdp_media *m = sdp_find_media(&d, "audio");
 	if (m && sent && e->offer_sent == no_text) {
 		e->offer_sent = sdp_codecs(m);
+		e->offer_sent_secure = m->secure;
 		const struct sdp_conn *c = sdp_media_conn(&d, m);
 		if (c)
 			snprintf(e->sdp_addr, sizeof(e->sdp_addr), "%s", c->addr);
 	} else if (m && !sent && !e->offer_seen) {
 		e->offer_seen = 1;
 		e->offer_received = sdp_codecs(m);
+		e->offer_received_secure = m->secure;
 	}
 	sdp_free(&d);
 }
@@ -160,7 +197,7 @@ static void via_facts(const sip_via_t *v, struct dx_ep *e)
 
 /* One traced message, read by sofia-sip's own parser (headers in any form,
  * compact or folded; the body as Content-Length says). */
-static void message_facts(const sip_t *sip, int sent, struct dx_ep *e)
+static void message_facts(const sip_t *sip, int sent, int k, struct dx_ep *e)
 {
 	const sip_request_t *rq = sip->sip_request;
 	const sip_status_t *st = sip->sip_status;
@@ -169,38 +206,76 @@ static void message_facts(const sip_t *sip, int sent, struct dx_ep *e)
 		e->reg_sent++;
 	if (!sent && st && register_cseq) {
 		e->reg_answered++;
+		if (st->st_status >= 200)
+			e->reg_answer_at = k;
 		if (sip->sip_retry_after)
 			e->retry_after = (int)sip->sip_retry_after->af_delta;
-		if (st->st_status == 200 && !e->via_host[0])
+		if (st->st_status == 200 && !e->via_host[0]) {
 			via_facts(sip->sip_via, e);
+			e->via_at = k;
+		}
 	}
-	if (rq && rq->rq_method == sip_method_invite)
+	if (rq && rq->rq_method == sip_method_invite) {
+		int seen = e->offer_seen, had = e->offer_sent != no_text;
 		offer_facts(sip, sent, e);
+		if (sent && !had && e->offer_sent != no_text)
+			e->invite_sent_at = k;
+		if (!sent && !seen && e->offer_seen)
+			e->invite_recv_at = k;
+	}
 }
 
 static void trace_facts(const cJSON *trace, struct dx_ep *e)
 {
 	const cJSON *t;
+	int k = -1;
 	cJSON_ArrayForEach (t, trace) {
 		const char *text = str(t, "text");
 		int sent = !strcmp(str(t, "dir"), "send");
+		k++;
+		if (sent && !*e->reg_transport && !strncmp(str(t, "first_line"), "REGISTER ", 9))
+			e->reg_transport = str(t, "transport");
 		e->sent_any |= sent;
 		e->recv_any |= !sent;
 		msg_t *msg = *text ? msg_make(sip_default_mclass(), 0, text, (ssize_t)strlen(text))
 		                   : NULL;
 		const sip_t *sip = msg ? sip_object(msg) : NULL;
 		if (sip)
-			message_facts(sip, sent, e);
+			message_facts(sip, sent, k, e);
 		else
 			e->unreadable++;
 		msg_destroy(msg);
 	}
 }
 
-static void endpoint_facts(const cJSON *rec, struct dx_ep *e)
+/* The endpoint's group as the test configured it (the report's "test"
+ * section, what the customer wrote): the SRTP it requires, its codecs. */
+static void group_facts(const cJSON *test, struct dx_ep *e)
+{
+	const cJSON *g;
+	e->srtp_cfg = "";
+	cJSON_ArrayForEach (g, cJSON_GetObjectItemCaseSensitive(test, "groups")) {
+		if (strcmp(str(g, "name"), e->group))
+			continue;
+		const cJSON *c;
+		size_t n = 0;
+		e->srtp_cfg = *str(g, "srtp") ? str(g, "srtp") : "none";
+		cJSON_ArrayForEach (c, cJSON_GetObjectItemCaseSensitive(g, "codecs"))
+			if (cJSON_IsString(c) && n < sizeof(e->codecs_cfg))
+				n += (size_t)snprintf(e->codecs_cfg + n, sizeof(e->codecs_cfg) - n,
+				                      "%s%s", n ? " " : "", c->valuestring);
+		return;
+	}
+}
+
+static void endpoint_facts(const cJSON *rec, const cJSON *test, int idx, struct dx_ep *e)
 {
 	memset(e, 0, sizeof(*e));
 	e->rec = rec;
+	e->idx = idx;
+	e->reg_answer_at = e->via_at = e->invite_sent_at = e->invite_recv_at = -1;
+	e->offer_sent_secure = e->offer_received_secure = -1;
+	e->reg_transport = "";
 	e->offer_sent = e->offer_received = no_text;
 	e->user = str(rec, "user");
 	e->group = str(rec, "group");
@@ -219,6 +294,7 @@ static void endpoint_facts(const cJSON *rec, struct dx_ep *e)
 	const cJSON *t = cJSON_GetObjectItemCaseSensitive(rec, "times_ms");
 	e->registered = cJSON_GetObjectItemCaseSensitive(t, "registered") != NULL;
 	e->t_register = num(t, "register", -1);
+	group_facts(test, e);
 	trace_facts(cJSON_GetObjectItemCaseSensitive(rec, "trace"), e);
 	const cJSON *m = cJSON_GetObjectItemCaseSensitive(rec, "media");
 	e->media = cJSON_IsObject(m);
@@ -285,8 +361,11 @@ static int evidence_read(const cJSON *rep, struct dx_evidence *ev)
 	ev->eps = calloc((size_t)cJSON_GetArraySize(eps) + 1, sizeof(*ev->eps));
 	if (!ev->eps)
 		return -1;
-	cJSON_ArrayForEach (e, eps)
-		endpoint_facts(e, &ev->eps[ev->n++]);
+	const cJSON *test = cJSON_GetObjectItemCaseSensitive(rep, "test");
+	cJSON_ArrayForEach (e, eps) {
+		endpoint_facts(e, test, ev->n, &ev->eps[ev->n]);
+		ev->n++;
+	}
 	const cJSON *w;
 	cJSON_ArrayForEach (w, cJSON_GetObjectItemCaseSensitive(rep, "workers"))
 		if (ev->n_workers < DX_MAX_WORKERS)
@@ -305,6 +384,163 @@ static void evidence_free(struct dx_evidence *ev)
 			free(ev->eps[i].offer_received);
 	}
 	free(ev->eps);
+}
+
+/* --- scope: where the symptoms are ------------------------------------------------ */
+
+int dx_reg_failed(const struct dx_ep *e)
+{
+	return !strcmp(e->outcome, "REGISTRATION_FAILED");
+}
+
+/* The one value of a field every endpoint with the symptom shares, or NULL;
+ * *spread says whether the test has endpoints with another value. */
+static const char *shared(const struct dx_evidence *ev, dx_symptom has, int worker, int *spread)
+{
+	const char *one = NULL;
+	*spread = 0;
+	for (int i = 0; i < ev->n; i++) {
+		const char *v = worker ? ev->eps[i].worker : ev->eps[i].group;
+		if (!has(&ev->eps[i]))
+			continue;
+		if (one && strcmp(one, v))
+			return NULL;
+		one = v;
+	}
+	for (int i = 0; one && i < ev->n; i++)
+		*spread |= strcmp(worker ? ev->eps[i].worker : ev->eps[i].group, one) != 0;
+	return one;
+}
+
+void dx_scope_of(const struct dx_evidence *ev, dx_symptom has, struct dx_scope *sc)
+{
+	memset(sc, 0, sizeof(*sc));
+	for (int i = 0; i < ev->n; i++)
+		sc->hit += has(&ev->eps[i]) != 0;
+	sc->of = ev->n;
+	if (!sc->hit) {
+		sc->kind = DX_SCOPE_NONE;
+		return;
+	}
+	if (sc->hit == ev->n) {
+		sc->kind = DX_SCOPE_ALL;
+		return;
+	}
+	for (int worker = 0; worker < 2; worker++) {
+		int spread;
+		const char *one = shared(ev, has, worker, &spread);
+		if (!one || !spread)
+			continue;
+		sc->kind = worker ? DX_SCOPE_WORKER : DX_SCOPE_GROUP;
+		sc->name = one;
+		sc->of = 0;
+		for (int i = 0; i < ev->n; i++)
+			sc->of += !strcmp(worker ? ev->eps[i].worker : ev->eps[i].group, one);
+		sc->others = ev->n - sc->of;
+		return;
+	}
+	/* Only after a time: every endpoint with the symptom started at or after
+	 * T, every one without it before T. */
+	double first = -1, last_ok = -1;
+	for (int i = 0; i < ev->n; i++) {
+		double t = ev->eps[i].t_register;
+		if (has(&ev->eps[i]) && t >= 0 && (first < 0 || t < first))
+			first = t;
+		if (!has(&ev->eps[i]) && t > last_ok)
+			last_ok = t;
+	}
+	sc->kind = first >= 0 && last_ok >= 0 && last_ok < first ? DX_SCOPE_AFTER : DX_SCOPE_SOME;
+	sc->after_ms = first;
+}
+
+int dx_in_scope(const struct dx_scope *sc, const struct dx_ep *e)
+{
+	if (sc->kind == DX_SCOPE_GROUP)
+		return !strcmp(e->group, sc->name);
+	if (sc->kind == DX_SCOPE_WORKER)
+		return !strcmp(e->worker, sc->name);
+	return 1;
+}
+
+void dx_say_scope(struct dx_finding *f, const struct dx_scope *sc, const char *symptom)
+{
+	switch (sc->kind) {
+	case DX_SCOPE_ALL:
+		dx_say(f, "scope: all endpoints (%s: %d of %d)", symptom, sc->hit, sc->of);
+		break;
+	case DX_SCOPE_GROUP:
+	case DX_SCOPE_WORKER:
+		dx_say(f, "scope: %s %s (%s: %d of its %d endpoints; none of the %d elsewhere)",
+		       sc->kind == DX_SCOPE_GROUP ? "group" : "worker", sc->name, symptom, sc->hit,
+		       sc->of, sc->others);
+		break;
+	case DX_SCOPE_AFTER:
+		dx_say(f,
+		       "scope: after %.2f s (%s: %d of %d endpoints, every one that started "
+		       "then or later; none before)",
+		       sc->after_ms / 1000, symptom, sc->hit, sc->of);
+		break;
+	case DX_SCOPE_SOME:
+		dx_say(f,
+		       "scope: some endpoints, no pattern by group, worker or time (%s: %d of %d)",
+		       symptom, sc->hit, sc->of);
+		break;
+	case DX_SCOPE_NONE:
+		dx_say(f, "scope: the whole run (%s)", symptom);
+		break;
+	}
+}
+
+/* --- codec lists as sets ------------------------------------------------------------ */
+
+/* Not an audio codec: DTMF events and comfort noise ride along any offer. */
+static int not_audio(const char *name, size_t n)
+{
+	return (n == 15 && !strncasecmp(name, "telephone-event", n)) ||
+	       (n == 2 && !strncasecmp(name, "CN", n));
+}
+
+/* Whether the word w (n characters) is one of list's audio codecs. */
+static int has_codec(const char *list, const char *w, size_t n)
+{
+	for (const char *p = list; *p;) {
+		size_t k = strcspn(p, " ");
+		if (k == n && !strncasecmp(p, w, n))
+			return 1;
+		p += k;
+		p += strspn(p, " ");
+	}
+	return 0;
+}
+
+/* Every audio codec of a is in b. */
+static int within(const char *a, const char *b)
+{
+	for (const char *p = a; *p;) {
+		size_t k = strcspn(p, " ");
+		if (k && !not_audio(p, k) && !has_codec(b, p, k))
+			return 0;
+		p += k;
+		p += strspn(p, " ");
+	}
+	return 1;
+}
+
+int dx_same_codecs(const char *a, const char *b)
+{
+	return within(a, b) && within(b, a);
+}
+
+int dx_codecs_meet(const char *a, const char *b)
+{
+	for (const char *p = a; *p;) {
+		size_t k = strcspn(p, " ");
+		if (k && !not_audio(p, k) && has_codec(b, p, k))
+			return 1;
+		p += k;
+		p += strspn(p, " ");
+	}
+	return 0;
 }
 
 /* --- ranking and output ------------------------------------------------------------ */
@@ -331,33 +567,11 @@ const struct dx_rule *const dx_sections[] = {
 
 static void finding_free(struct dx_finding *f)
 {
-	for (int k = 0; k < f->n_evidence; k++)
+	for (int k = 0; k < f->n_evidence; k++) {
 		free(f->evidence[k]);
+		free(f->source[k]);
+	}
 	f->n_evidence = 0;
-}
-
-/* Every rule that fits, in found[] (room for every rule); returns how many. */
-static int judge(const struct dx_evidence *ev, struct dx_finding *found)
-{
-	int n = 0, order = 0;
-	for (int s = 0; dx_sections[s]; s++)
-		for (const struct dx_rule *r = dx_sections[s]; r->code; r++) {
-			struct dx_finding *f = &found[n];
-			memset(f, 0, sizeof(*f));
-			f->rule = r;
-			f->order = order++;
-			f->score = r->match(ev, f);
-			if (f->score <= 0)
-				finding_free(f); /* what a rule said before it gave up */
-			n += f->score > 0;
-		}
-	return n;
-}
-
-void dx_rank(struct dx_finding *found, int n)
-{
-	if (n > 1)
-		qsort(found, (size_t)n, sizeof(*found), by_score);
 }
 
 static int count_rules(void)
@@ -367,6 +581,122 @@ static int count_rules(void)
 		for (const struct dx_rule *r = dx_sections[s]; r->code; r++)
 			n++;
 	return n;
+}
+
+/* The symptom each section of the guide judges, for the scope its findings
+ * say first when the rule did not say one of its own. */
+static int sym_worker(const struct dx_ep *e)
+{
+	return e->fail == EP_FAIL_WORKER_LOST;
+}
+
+static int sym_negotiation(const struct dx_ep *e)
+{
+	return !strcmp(e->outcome, "NEGOTIATION_FAILED");
+}
+
+static int sym_call(const struct dx_ep *e)
+{
+	return !strcmp(e->outcome, "CALL_FAILED") || !strcmp(e->outcome, "TIMEOUT");
+}
+
+static int sym_media(const struct dx_ep *e)
+{
+	return e->media &&
+	       ((e->rx == 0 && e->tx > 0) || (e->before_pause > 0 && e->since_pause == 0));
+}
+
+static const struct {
+	dx_symptom has;
+	const char *what;
+	int tier; /* the guide's order: run, worker, registration, call setup, media */
+} section_symptom[] = {
+        {NULL, "refused at pre-flight: no endpoint ran", 0},
+        {sym_worker, "lost with their worker", 1},
+        {dx_reg_failed, "REGISTRATION_FAILED", 2},
+        {sym_negotiation, "NEGOTIATION_FAILED", 3},
+        {sym_call, "CALL_FAILED or TIMEOUT", 3},
+        {sym_media, "audio missing while sending", 4},
+};
+
+/* The scope line first, unless the rule said its own. */
+static void default_scope(const struct dx_evidence *ev, int section, struct dx_finding *f)
+{
+	if (f->n_evidence && !strncmp(f->evidence[0], "scope: ", 7))
+		return;
+	struct dx_scope sc;
+	if (section_symptom[section].has)
+		dx_scope_of(ev, section_symptom[section].has, &sc);
+	else
+		memset(&sc, 0, sizeof(sc)); /* DX_SCOPE_NONE: the run itself */
+	struct dx_finding tmp;
+	memset(&tmp, 0, sizeof(tmp));
+	dx_say_scope(&tmp, &sc, section_symptom[section].what);
+	if (f->n_evidence == DX_MAX_EVIDENCE) { /* the last line makes room */
+		free(f->evidence[--f->n_evidence]);
+		free(f->source[f->n_evidence]);
+		f->n_dropped++;
+	}
+	memmove(&f->evidence[1], &f->evidence[0], sizeof(f->evidence[0]) * (size_t)f->n_evidence);
+	memmove(&f->source[1], &f->source[0], sizeof(f->source[0]) * (size_t)f->n_evidence);
+	f->evidence[0] = tmp.evidence[0];
+	f->source[0] = NULL;
+	f->n_evidence++;
+}
+
+/* A failure upstream in the guide's order (a lost worker, registrations)
+ * explains symptoms downstream (calls, media): the consequence ranks below
+ * its cause and says what it follows from. */
+static void causality(struct dx_finding *found, const int *tier, int n)
+{
+	for (int i = 0; i < n; i++) {
+		const struct dx_finding *cause = NULL;
+		for (int j = 0; j < n; j++)
+			if (tier[j] >= 1 && tier[j] < tier[i] && found[j].score >= 60 &&
+			    (!cause || found[j].score > cause->score))
+				cause = &found[j];
+		if (!cause)
+			continue;
+		if (found[i].score >= cause->score)
+			found[i].score = cause->score - 1;
+		dx_say(&found[i],
+		       "this follows from %s (upstream in the guide's order: run, worker, "
+		       "registration, call setup, media), which ranks above it",
+		       cause->rule->code);
+	}
+}
+
+/* Every rule that fits, in found[] (room for every rule); returns how many. */
+static int judge(const struct dx_evidence *ev, struct dx_finding *found)
+{
+	int n = 0, order = 0;
+	int *tier = calloc((size_t)count_rules() + 1, sizeof(*tier));
+	for (int s = 0; dx_sections[s]; s++)
+		for (const struct dx_rule *r = dx_sections[s]; r->code; r++) {
+			struct dx_finding *f = &found[n];
+			memset(f, 0, sizeof(*f));
+			f->rule = r;
+			f->order = order++;
+			f->score = r->match(ev, f);
+			if (f->score <= 0) {
+				finding_free(f); /* what a rule said before it gave up */
+				continue;
+			}
+			default_scope(ev, s, f);
+			if (tier)
+				tier[n] = section_symptom[s].tier;
+			n++;
+		}
+	if (tier)
+		causality(found, tier, n);
+	free(tier);
+	return n;
+}
+
+void dx_rank(struct dx_finding *found, int n)
+{
+	if (n > 1)
+		qsort(found, (size_t)n, sizeof(*found), by_score);
 }
 
 /* What the report shows, for a reader when no rule fits. */
@@ -484,8 +814,13 @@ cJSON *diagnose(const cJSON *report)
 		cJSON_AddNumberToObject(o, "score", found[i].score);
 		cJSON_AddStringToObject(o, "branch", found[i].rule->branch);
 		cJSON *evs = cJSON_AddArrayToObject(o, "evidence");
-		for (int k = 0; k < found[i].n_evidence; k++)
+		cJSON *src = cJSON_AddArrayToObject(o, "sources");
+		for (int k = 0; k < found[i].n_evidence; k++) {
 			cJSON_AddItemToArray(evs, cJSON_CreateString(found[i].evidence[k]));
+			cJSON_AddItemToArray(src, found[i].source[k]
+			                                  ? cJSON_CreateString(found[i].source[k])
+			                                  : cJSON_CreateNull());
+		}
 		if (found[i].n_dropped)
 			cJSON_AddNumberToObject(o, "evidence_dropped", found[i].n_dropped);
 		cJSON_AddStringToObject(o, "resolution", found[i].rule->resolution);
@@ -546,4 +881,56 @@ void diagnose_print(const cJSON *d, FILE *f)
 			        (int)num(x, "evidence_dropped", 0));
 		fprintf(f, "     resolution: %s\n", str(x, "resolution"));
 	}
+}
+
+/* Whether line is among f's evidence. */
+static int said_by(const cJSON *f, const char *line)
+{
+	const cJSON *e;
+	cJSON_ArrayForEach (e, cJSON_GetObjectItemCaseSensitive(f, "evidence"))
+		if (cJSON_IsString(e) && !strcmp(e->valuestring, line))
+			return 1;
+	return 0;
+}
+
+static void explain_one(const cJSON *x, const cJSON *other, int rank, FILE *f)
+{
+	const cJSON *e, *src = cJSON_GetObjectItemCaseSensitive(x, "sources");
+	fprintf(f, "  %d. %s (fit %d/100) — guide: %s\n", rank, str(x, "code"),
+	        (int)num(x, "score", 0), str(x, "branch"));
+	int k = 0, shown = 0;
+	cJSON_ArrayForEach (e, cJSON_GetObjectItemCaseSensitive(x, "evidence")) {
+		const cJSON *at = cJSON_GetArrayItem(src, k++);
+		if (!cJSON_IsString(e) || (other && said_by(other, e->valuestring)))
+			continue;
+		fprintf(f, "     %s %s%s%s%s\n", shown++ ? "-" : "*", e->valuestring,
+		        cJSON_IsString(at) ? "  [" : "", cJSON_IsString(at) ? at->valuestring : "",
+		        cJSON_IsString(at) ? "]" : "");
+	}
+	if (!shown)
+		fprintf(f, "     (no evidence of its own: everything it saw, the other saw too)\n");
+}
+
+void diagnose_explain(const cJSON *d, FILE *f)
+{
+	const cJSON *list = cJSON_GetObjectItemCaseSensitive(d, "findings");
+	const cJSON *a = cJSON_GetArrayItem(list, 0), *b = cJSON_GetArrayItem(list, 1);
+	if (!a) {
+		fprintf(f, "explain: %s — no finding to tell apart\n", diagnose_top(d));
+		return;
+	}
+	if (!b) {
+		fprintf(f, "explain: only %s fits; no other rule matched this evidence\n",
+		        str(a, "code"));
+		explain_one(a, NULL, 1, f);
+		return;
+	}
+	fprintf(f,
+	        "explain: %s ranks above %s (fit %d against %d%s); what each saw that the other "
+	        "did not (the first line of each is its scope; [..] is where in the report):\n",
+	        str(a, "code"), str(b, "code"), (int)num(a, "score", 0), (int)num(b, "score", 0),
+	        num(a, "score", 0) == num(b, "score", 0) ? ", a tie broken by the guide's order"
+	                                                 : "");
+	explain_one(a, b, 1, f);
+	explain_one(b, a, 2, f);
 }

@@ -19,15 +19,26 @@
 /* One endpoint, as its record and trace show it. */
 struct dx_ep {
 	const cJSON *rec;
+	int idx; /* its place in the report's endpoints (for JSON pointers) */
 	const char *user, *group, *worker, *outcome, *phase_reached, *reason;
 	int code, code_local, caller, registered;
 	enum ep_failure fail;     /* failure.kind: how it failed, as a code */
 	enum fail_source fail_by; /* failure.source: who decided it */
 	double t_register;
 	int reg_sent, reg_answered, sent_any, recv_any, retry_after;
+	/* Where in its trace: the last answer to a REGISTER, the 200 whose Via
+	 * was read, the INVITE it sent and the one it received (-1: none). */
+	int reg_answer_at, via_at, invite_sent_at, invite_recv_at;
+	const char *reg_transport; /* "udp", "tcp", "tls" of its REGISTER ("" unknown) */
+	/* Its group's configuration in the report's test section: the SRTP it
+	 * requires ("none", "sdes"; "" unknown) and its codecs ("PCMU PCMA"). */
+	const char *srtp_cfg;
+	char codecs_cfg[128];
 	/* Codec names of the INVITE's SDP, whole however many ("" when none). */
 	char *offer_sent, *offer_received;
-	int offer_seen;    /* an INVITE with SDP was received */
+	int offer_seen; /* an INVITE with SDP was received */
+	/* The profiles of those offers' m=audio: 1 RTP/SAVP(F), 0 RTP/AVP, -1 none. */
+	int offer_sent_secure, offer_received_secure;
 	char sdp_addr[64]; /* the audio's c= address (IPv4 or IPv6) of the INVITE it sent */
 	int unreadable;    /* traced messages sofia-sip's parser could not read */
 	char via_host[64], received[64]; /* Via sent-by, and received= in the reply */
@@ -69,6 +80,9 @@ struct dx_finding {
 	char *evidence[DX_MAX_EVIDENCE]; /* malloc'd lines, whole */
 	int n_evidence;
 	int n_dropped; /* lines beyond DX_MAX_EVIDENCE */
+	/* Where each line came from: a JSON pointer into the report (RFC 6901,
+	 * "/endpoints/3/trace/5"), malloc'd, or NULL. */
+	char *source[DX_MAX_EVIDENCE];
 };
 
 struct dx_rule {
@@ -93,6 +107,46 @@ const struct dx_ep *dx_far_end(const struct dx_evidence *ev, const struct dx_ep 
  * end sent again after its own pause. */
 int dx_lost_after_pause(const struct dx_evidence *ev, const struct dx_ep *e);
 void dx_say(struct dx_finding *f, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* A line with where it came from: a JSON pointer into the report, or NULL. */
+void dx_say_at(struct dx_finding *f, const char *source, const char *fmt, ...)
+        __attribute__((format(printf, 3, 4)));
+/* Pointers into the report: an endpoint ("/endpoints/3"), one message of its
+ * trace ("/endpoints/3/trace/5"; the endpoint when msg < 0), a field of it. */
+const char *dx_at_ep(const struct dx_ep *e, char *buf, size_t cap);
+const char *dx_at_msg(const struct dx_ep *e, int msg, char *buf, size_t cap);
+const char *dx_at_field(const struct dx_ep *e, const char *field, char *buf, size_t cap);
+
+/* --- scope: where the symptoms are ------------------------------------------------- */
+/* The guide's first question, asked of one symptom: all endpoints, one group,
+ * one worker, only after a time, or some with no pattern. */
+enum dx_scope_kind {
+	DX_SCOPE_NONE,
+	DX_SCOPE_ALL,
+	DX_SCOPE_GROUP,
+	DX_SCOPE_WORKER,
+	DX_SCOPE_AFTER,
+	DX_SCOPE_SOME
+};
+struct dx_scope {
+	enum dx_scope_kind kind;
+	const char *name; /* the group or worker */
+	double after_ms;  /* DX_SCOPE_AFTER: every symptom started at or after it */
+	int hit, of;      /* endpoints with the symptom, of those in the scope */
+	int others;       /* endpoints outside the scope (none of them has it) */
+};
+typedef int (*dx_symptom)(const struct dx_ep *e);
+void dx_scope_of(const struct dx_evidence *ev, dx_symptom has, struct dx_scope *sc);
+/* Whether e lies in the scope (all of them for ALL, SOME and AFTER). */
+int dx_in_scope(const struct dx_scope *sc, const struct dx_ep *e);
+/* The scope as the first evidence line: "scope: group callers (10 of 10 ...)". */
+void dx_say_scope(struct dx_finding *f, const struct dx_scope *sc, const char *symptom);
+/* Symptoms the scopes are taken over. */
+int dx_reg_failed(const struct dx_ep *e);
+/* Codec lists as sets ("opus PCMU" = "PCMU opus"); telephone-event and
+ * comfort noise are not audio codecs, and are left out of both. */
+int dx_same_codecs(const char *a, const char *b);
+/* Whether two lists share an audio codec. */
+int dx_codecs_meet(const char *a, const char *b);
 int dx_count(const struct dx_evidence *ev, const char *outcome);
 /* a / b, or 0 when b is 0. */
 double dx_share(int a, int b);
@@ -109,5 +163,8 @@ cJSON *diagnose(const cJSON *report);
 /* The top finding's code, "healthy" when nothing failed, "unexplained". */
 const char *diagnose_top(const cJSON *d);
 void diagnose_print(const cJSON *d, FILE *f);
+/* For the top two findings, what tells them apart: each one's scope, score
+ * and the evidence the other does not have (`siplab diagnose --explain`). */
+void diagnose_explain(const cJSON *d, FILE *f);
 
 #endif

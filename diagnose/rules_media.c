@@ -51,43 +51,67 @@ static int private_addr(const char *a)
 	return (h >> 24) == 10 || (h >> 20) == 0xac1 || (h >> 16) == 0xc0a8;
 }
 
+/* NAT facts taken over the one-way calls themselves, endpoint by endpoint:
+ * a NATed worker elsewhere in the test says nothing about these. */
 struct nat_view {
-	int calls, one_way, none, behind_nat, port_changed;
-	const struct dx_ep *ex;
+	int calls, one_way, none, behind_nat, port_changed, stream_nat, not_nat;
+	const struct dx_ep *ex, *nat_ex, *plain_ex;
 };
+
+/* Over TCP and TLS the source port is the connection's, never the Via's:
+ * a changed port means something only over UDP. */
+static int over_udp(const struct dx_ep *e)
+{
+	return !*e->reg_transport || !strcmp(e->reg_transport, "udp");
+}
 
 static void nat_view(const struct dx_evidence *ev, struct nat_view *v)
 {
 	memset(v, 0, sizeof(*v));
 	for (int i = 0; i < ev->n; i++) {
 		const struct dx_ep *e = &ev->eps[i];
-		if (e->via_host[0] && e->received[0] && strcmp(e->via_host, e->received)) {
-			v->behind_nat++;
-			v->port_changed += e->rport && e->rport != e->via_port;
-		}
 		if (!e->media)
 			continue;
 		v->calls++;
-		if (e->rx == 0 && e->tx > 0) {
-			v->one_way++;
-			if (!v->ex || (e->caller && !v->ex->caller))
-				v->ex = e;
-		}
 		v->none += e->rx == 0 && e->tx == 0;
+		if (e->rx != 0 || e->tx <= 0)
+			continue;
+		v->one_way++;
+		if (!v->ex || (e->caller && !v->ex->caller))
+			v->ex = e;
+		int nat = e->via_host[0] && e->received[0] && strcmp(e->via_host, e->received);
+		if (!nat) {
+			v->not_nat++;
+			v->plain_ex = v->plain_ex ? v->plain_ex : e;
+			continue;
+		}
+		v->behind_nat++;
+		if (!v->nat_ex || (e->caller && !v->nat_ex->caller))
+			v->nat_ex = e;
+		if (!over_udp(e))
+			v->stream_nat++;
+		else
+			v->port_changed += e->rport && e->rport != e->via_port;
 	}
+	if (v->nat_ex && v->behind_nat >= v->not_nat)
+		v->ex = v->nat_ex;
+	else if (v->plain_ex)
+		v->ex = v->plain_ex;
 }
 
 static void nat_evidence(struct dx_finding *f, const struct nat_view *v)
 {
-	dx_say(f,
-	       "%d of %d calls were answered and up, and received no audio while sending "
-	       "(%s sent %.0f packets, received 0)",
-	       v->one_way, v->calls, v->ex->user, v->ex->tx);
-	dx_say(f,
-	       "%s's REGISTER left from %s:%d; the registrar saw it come from %s, port %d: the "
-	       "worker is behind NAT",
-	       v->ex->user, v->ex->via_host, v->ex->via_port,
-	       v->ex->received[0] ? v->ex->received : "?", v->ex->rport);
+	char at[64];
+	dx_say_at(f, dx_at_field(v->ex, "media", at, sizeof(at)),
+	          "%d of %d calls were answered and up, and received no audio while sending "
+	          "(%s sent %.0f packets, received 0)",
+	          v->one_way, v->calls, v->ex->user, v->ex->tx);
+	dx_say_at(f, dx_at_msg(v->ex, v->ex->via_at, at, sizeof(at)),
+	          "%s's REGISTER (%s) left from %s:%d; the registrar saw it come from %s, port %d: "
+	          "the worker is behind NAT (%d of the %d one-way endpoints show it)",
+	          v->ex->user, *v->ex->reg_transport ? v->ex->reg_transport : "?", v->ex->via_host,
+	          v->ex->via_port, v->ex->received[0] ? v->ex->received : "?", v->ex->rport,
+	          v->behind_nat, v->one_way);
 	if (v->ex->sdp_addr[0])
 		dx_say(f, "its SDP offered c=%s%s", v->ex->sdp_addr,
 		       private_addr(v->ex->sdp_addr)
@@ -99,13 +123,15 @@ static int m_symmetric_nat(const struct dx_evidence *ev, struct dx_finding *f)
 {
 	struct nat_view v;
 	nat_view(ev, &v);
-	if (!v.ex || dx_share(v.one_way, v.calls) < 0.3 || !v.behind_nat || !v.port_changed)
+	if (!v.ex || dx_share(v.one_way, v.calls) < 0.3 ||
+	    dx_share(v.behind_nat, v.one_way) < 0.5 || !v.port_changed)
 		return 0;
 	nat_evidence(f, &v);
 	dx_say(f,
-	       "the NAT also changed the source port on %d of %d endpoints: a new port per "
-	       "flow, so no address learnt for one peer holds for another (symmetric NAT)",
-	       v.port_changed, v.behind_nat);
+	       "over UDP the NAT also changed the source port on %d of those %d endpoints: a new "
+	       "port per flow, so no address learnt for one peer holds for another (symmetric "
+	       "NAT)",
+	       v.port_changed, v.behind_nat - v.stream_nat);
 	return 90;
 }
 
@@ -113,9 +139,16 @@ static int m_nat_private_sdp(const struct dx_evidence *ev, struct dx_finding *f)
 {
 	struct nat_view v;
 	nat_view(ev, &v);
-	if (!v.ex || dx_share(v.one_way, v.calls) < 0.3 || !v.behind_nat || v.port_changed)
+	if (!v.ex || dx_share(v.one_way, v.calls) < 0.3 ||
+	    dx_share(v.behind_nat, v.one_way) < 0.5 || v.port_changed)
 		return 0;
 	nat_evidence(f, &v);
+	if (v.stream_nat)
+		dx_say(f,
+		       "%d of them registered over TCP/TLS, where the source port is the "
+		       "connection's and always differs from the Via's: not a sign of symmetric "
+		       "NAT",
+		       v.stream_nat);
 	return 85;
 }
 
@@ -123,11 +156,19 @@ static int m_firewall_inbound(const struct dx_evidence *ev, struct dx_finding *f
 {
 	struct nat_view v;
 	nat_view(ev, &v);
-	if (!v.ex || dx_share(v.one_way, v.calls) < 0.3 || v.behind_nat)
+	if (!v.ex || dx_share(v.one_way, v.calls) < 0.3 || !v.plain_ex ||
+	    dx_share(v.not_nat, v.one_way) < 0.5)
 		return 0;
-	dx_say(f, "%d of %d calls received no audio while sending, with no sign of NAT", v.one_way,
-	       v.calls);
-	return 60;
+	char at[64];
+	dx_say_at(f, dx_at_field(v.plain_ex, "media", at, sizeof(at)),
+	          "%d of %d calls received no audio while sending (%s sent %.0f packets, received "
+	          "0), and %d of those one-way endpoints show no sign of NAT",
+	          v.one_way, v.calls, v.plain_ex->user, v.plain_ex->tx, v.not_nat);
+	dx_say_at(f, dx_at_msg(v.plain_ex, v.plain_ex->via_at, at, sizeof(at)),
+	          "%s's REGISTER left from %s and the registrar saw it from the same address: "
+	          "its media was sent out, and what came back was dropped on the way in",
+	          v.plain_ex->user, v.plain_ex->via_host[0] ? v.plain_ex->via_host : "?");
+	return v.behind_nat ? 70 : 80;
 }
 
 const struct dx_rule dx_rules_media[] = {

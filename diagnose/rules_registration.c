@@ -8,7 +8,11 @@
 
 #include "diagnose.h"
 
+/* The registrations judged: those in the scope of the failures (the whole
+ * test, or the one group or worker they are confined to). */
 struct reg_view {
+	struct dx_scope sc;
+	int n; /* endpoints in the scope */
 	int failed, registered, silent, unanswered, refused_icmp, retransmitted;
 	int by_code[700], local_408;
 	int retry_after;
@@ -18,15 +22,20 @@ struct reg_view {
 static void reg_view(const struct dx_evidence *ev, struct reg_view *v)
 {
 	memset(v, 0, sizeof(*v));
+	dx_scope_of(ev, dx_reg_failed, &v->sc);
 	for (int i = 0; i < ev->n; i++) {
 		const struct dx_ep *e = &ev->eps[i];
+		if (!dx_in_scope(&v->sc, e))
+			continue;
+		v->n++;
 		v->registered += e->registered;
 		if (strcmp(e->outcome, "REGISTRATION_FAILED"))
 			continue;
 		v->failed++;
 		if (!v->first_failed)
 			v->first_failed = e;
-		v->silent += e->reg_sent == 0;
+		/* An answer from the registrar means a REGISTER reached it, traced or not. */
+		v->silent += e->reg_sent == 0 && (!e->code || e->code_local);
 		v->unanswered += e->reg_sent > 0 && e->reg_answered == 0;
 		v->retransmitted += e->reg_sent >= 3 && e->reg_answered == 0;
 		v->refused_icmp += e->code == 503 && e->code_local;
@@ -40,7 +49,8 @@ static void reg_view(const struct dx_evidence *ev, struct reg_view *v)
 
 static int all_failed_to_register(const struct dx_evidence *ev, const struct reg_view *v)
 {
-	return v->failed && dx_share(v->failed, ev->n) >= 0.9 && v->registered == 0;
+	(void)ev;
+	return v->failed && dx_share(v->failed, v->n) >= 0.9 && v->registered == 0;
 }
 
 /* The transport and address a REGISTER went to, from its trace. */
@@ -164,8 +174,10 @@ static int by_code(const struct dx_evidence *ev, struct dx_finding *f, int code,
 	reg_view(ev, &v);
 	if (!v.failed || dx_share(v.by_code[code], v.failed) < 0.9)
 		return 0;
-	dx_say(f, "%d of %d endpoints REGISTRATION_FAILED with %d from the registrar: %s",
-	       v.by_code[code], ev->n, code, what);
+	char at[64];
+	dx_say_at(f, dx_at_msg(v.first_failed, v.first_failed->reg_answer_at, at, sizeof(at)),
+	          "%d of %d endpoints REGISTRATION_FAILED with %d from the registrar: %s",
+	          v.by_code[code], v.n, code, what);
 	return 85;
 }
 
@@ -182,49 +194,84 @@ static int m_not_found(const struct dx_evidence *ev, struct dx_finding *f)
 	return by_code(ev, f, 404, "domain or user unknown");
 }
 
-static int cmp_double(const void *a, const void *b)
+/* The registrations in the scope, in the order they started. */
+static int by_start(const void *a, const void *b)
 {
-	double x = *(const double *)a, y = *(const double *)b;
-	return (x > y) - (x < y);
+	const struct dx_ep *x = *(const struct dx_ep *const *)a,
+	                   *y = *(const struct dx_ep *const *)b;
+	return (x->t_register > y->t_register) - (x->t_register < y->t_register);
+}
+
+/* The time order of successes and failures: how many registered before the
+ * first failure, and how many runs of failures each came after successes.
+ * A limiter lets the first REGISTERs of each window through and refuses the
+ * rest, so in a burst the failures come in runs that start again as each
+ * window opens; accounts refused for who they are do not follow the clock. */
+struct burst {
+	int early_ok, renewed; /* runs of failures after successes */
+	double span_s, first_fail_s;
+	int n;
+	const struct dx_ep *first_fail;
+};
+
+static void burst_of(const struct dx_evidence *ev, const struct reg_view *v, struct burst *b)
+{
+	memset(b, 0, sizeof(*b));
+	const struct dx_ep **t = calloc((size_t)ev->n + 1, sizeof(*t));
+	for (int i = 0; t && i < ev->n; i++)
+		if (ev->eps[i].t_register >= 0 && dx_in_scope(&v->sc, &ev->eps[i]))
+			t[b->n++] = &ev->eps[i];
+	if (!t || !b->n) {
+		free(t);
+		return;
+	}
+	qsort(t, (size_t)b->n, sizeof(*t), by_start);
+	b->span_s = (t[b->n - 1]->t_register - t[0]->t_register) / 1000;
+	int ok_before = 0;
+	for (int i = 0; i < b->n; i++) {
+		int failed = dx_reg_failed(t[i]);
+		if (!failed) {
+			ok_before = 1;
+			b->early_ok += !b->first_fail && t[i]->registered;
+			continue;
+		}
+		if (!b->first_fail)
+			b->first_fail = t[i];
+		b->renewed += ok_before;
+		ok_before = 0;
+	}
+	b->first_fail_s = b->first_fail ? b->first_fail->t_register / 1000 : 0;
+	free(t);
 }
 
 /* Some endpoints registered, the rest failed with the signatures of a rate
- * limit: 503 (with Retry-After), 429, 403, or silence ending in 408. */
+ * limit: an answer that names a rate (429, 503 with Retry-After), or 403s
+ * and timeouts in the time order of a burst meeting a limit. */
 static int m_rate_limit(const struct dx_evidence *ev, struct dx_finding *f)
 {
 	struct reg_view v;
 	reg_view(ev, &v);
+	/* A limiter at the registrar does not pick one worker's endpoints. */
+	if (!v.failed || v.sc.kind == DX_SCOPE_WORKER)
+		return 0;
 	int limited =
 	        v.by_code[503] - v.refused_icmp + v.by_code[429] + v.by_code[403] + v.local_408;
-	/* Nobody got through: only an answer that names a rate (429, or 503
-	 * with Retry-After) still says "rate limit". */
 	int rate_said = v.by_code[429] + (v.retry_after ? v.by_code[503] - v.refused_icmp : 0);
-	if (!v.failed || dx_share(limited, v.failed) < 0.8 ||
-	    (!v.registered && dx_share(rate_said, v.failed) < 0.8))
+	struct burst b;
+	burst_of(ev, &v, &b);
+	int named = dx_share(rate_said, v.failed) >= 0.8;
+	int clocked = b.early_ok > 0 && b.renewed >= 2;
+	if (dx_share(limited, v.failed) < 0.8 || (!named && !clocked) || (!v.registered && !named))
 		return 0;
-	double *t = malloc(sizeof(double) * (size_t)ev->n);
-	int n = 0, early_ok = 0;
-	for (int i = 0; t && i < ev->n; i++)
-		if (ev->eps[i].t_register >= 0)
-			t[n++] = ev->eps[i].t_register;
-	if (t)
-		qsort(t, (size_t)n, sizeof(*t), cmp_double);
-	double span = n > 1 ? (t[n - 1] - t[0]) / 1000 : 0;
-	/* Where did the failures sit in the burst? */
-	double first_fail = 1e18;
-	for (int i = 0; i < ev->n; i++)
-		if (!strcmp(ev->eps[i].outcome, "REGISTRATION_FAILED") &&
-		    ev->eps[i].t_register >= 0 && ev->eps[i].t_register < first_fail)
-			first_fail = ev->eps[i].t_register;
-	for (int i = 0; i < ev->n; i++)
-		early_ok += ev->eps[i].registered && ev->eps[i].t_register < first_fail;
-	free(t);
-	dx_say(f, "%d of %d endpoints REGISTRATION_FAILED; %d registered", v.failed, ev->n,
+	char at[64];
+	dx_say(f, "%d of %d endpoints REGISTRATION_FAILED; %d registered", v.failed, v.n,
 	       v.registered);
-	dx_say(f,
-	       "the REGISTERs went out over %.1f s (about %.0f per second); "
-	       "the first %d registered before any failure, the first failure came at %.2f s",
-	       span, span > 0 ? n / span : (double)n, early_ok, first_fail / 1000);
+	dx_say_at(f, b.first_fail ? dx_at_ep(b.first_fail, at, sizeof(at)) : NULL,
+	          "the REGISTERs went out over %.1f s (about %.0f per second); the first %d "
+	          "registered before any failure, the first failure came at %.2f s; %d runs of "
+	          "failures each came after successes (the limit's window opening again)",
+	          b.span_s, b.span_s > 0 ? b.n / b.span_s : (double)b.n, b.early_ok, b.first_fail_s,
+	          b.renewed);
 	char codes[160] = "";
 	size_t k = 0;
 	static const int list[] = {503, 429, 403, 408};
@@ -237,14 +284,102 @@ static int m_rate_limit(const struct dx_evidence *ev, struct dx_finding *f)
 			                      k ? ", " : "", c, list[i],
 			                      list[i] == 408 ? " (timed out, no answer)" : "");
 	}
-	dx_say(f, "the failures: %s%s", codes, v.retry_after ? "" : "");
+	dx_say_at(f,
+	          b.first_fail
+	                  ? dx_at_msg(b.first_fail, b.first_fail->reg_answer_at, at, sizeof(at))
+	                  : NULL,
+	          "the failures: %s", codes);
 	if (v.retry_after)
 		dx_say(f, "the registrar's 503 carried Retry-After: %d", v.retry_after);
 	if (!v.registered) {
 		dx_say(f, "no endpoint got through this burst, but the answers name a rate limit");
 		return 70;
 	}
-	return limited == v.local_408 ? 75 : 85;
+	if (named)
+		return 88;
+	return limited == v.local_408 ? 75 : 78;
+}
+
+/* 403 for some accounts while the others register, with no burst to blame:
+ * the registrar refuses those accounts for who they are. */
+static int m_accounts_locked(const struct dx_evidence *ev, struct dx_finding *f)
+{
+	struct reg_view v;
+	reg_view(ev, &v);
+	int wire403 = 0;
+	const struct dx_ep *ex = NULL;
+	for (int i = 0; i < ev->n; i++) {
+		const struct dx_ep *e = &ev->eps[i];
+		if (dx_in_scope(&v.sc, e) && dx_reg_failed(e) && e->code == 403 && !e->code_local) {
+			wire403++;
+			ex = ex ? ex : e;
+		}
+	}
+	if (!v.registered || !ex || dx_share(wire403, v.failed) < 0.9)
+		return 0;
+	struct burst b;
+	burst_of(ev, &v, &b);
+	char at[64];
+	dx_say_at(f, dx_at_msg(ex, ex->reg_answer_at, at, sizeof(at)),
+	          "%d endpoints got 403 from the registrar to their REGISTER (%s first), while %d "
+	          "others registered with the same registrar",
+	          wire403, ex->user, v.registered);
+	dx_say(f, "%d run(s) of failures came after successes: %s", b.renewed,
+	       b.renewed >= 2 ? "a pattern a rate limit's windows also make (reg.rate_limit fits)"
+	                      : "no burst signature — the refusals did not come and go with the "
+	                        "rate of REGISTERs, they stayed with those accounts");
+	return b.renewed >= 2 ? 60 : 82;
+}
+
+/* The name of a group's registrar as the test configured it. */
+static const char *group_registrar(const struct dx_evidence *ev, const char *group)
+{
+	const cJSON *g;
+	cJSON_ArrayForEach (
+	        g, cJSON_GetObjectItemCaseSensitive(
+	                   cJSON_GetObjectItemCaseSensitive(ev->report, "test"), "groups")) {
+		const cJSON *n = cJSON_GetObjectItemCaseSensitive(g, "name");
+		const cJSON *r = cJSON_GetObjectItemCaseSensitive(g, "registrar");
+		if (cJSON_IsString(n) && !strcmp(n->valuestring, group) && cJSON_IsString(r))
+			return r->valuestring;
+	}
+	return "?";
+}
+
+/* Failures confined to one group or one worker, when no more specific
+ * cause shows: the guide's "Per-group issue" and "Worker capacity". Scored
+ * low, so a cause the evidence names ranks above. */
+static int confined(const struct dx_evidence *ev, struct dx_finding *f, enum dx_scope_kind kind)
+{
+	struct reg_view v;
+	reg_view(ev, &v);
+	if (v.sc.kind != kind)
+		return 0;
+	char at[64];
+	dx_say_at(f, dx_at_msg(v.first_failed, v.first_failed->reg_answer_at, at, sizeof(at)),
+	          "%d of the %d endpoints of %s %s failed to register (%s first: SIP %d, %s); "
+	          "the %d endpoints elsewhere registered",
+	          v.failed, v.n, kind == DX_SCOPE_GROUP ? "group" : "worker", v.sc.name,
+	          v.first_failed->user, v.first_failed->code,
+	          v.first_failed->code_local ? "made up locally" : "from the registrar",
+	          v.sc.others);
+	if (kind == DX_SCOPE_GROUP)
+		dx_say(f, "the group registers with \"%s\"%s", group_registrar(ev, v.sc.name),
+		       strcmp(group_registrar(ev, v.sc.name), "?")
+		               ? ": check that group's registrar "
+		                 "settings against the others'"
+		               : "");
+	return 55;
+}
+
+static int m_group_misconfig(const struct dx_evidence *ev, struct dx_finding *f)
+{
+	return confined(ev, f, DX_SCOPE_GROUP);
+}
+
+static int m_worker_overloaded(const struct dx_evidence *ev, struct dx_finding *f)
+{
+	return confined(ev, f, DX_SCOPE_WORKER);
 }
 
 const struct dx_rule dx_rules_registration[] = {
@@ -273,5 +408,17 @@ const struct dx_rule dx_rules_registration[] = {
          "Lengthen the buildup so REGISTERs stay under the registrar's rate (or raise its "
          "limit).",
          m_rate_limit},
+        {"reg.accounts_locked", "Registration Failures > Step 4: accounts locked or disabled",
+         "Unlock (enable) the refused accounts at the registrar, or take them out of the "
+         "test's pool.",
+         m_accounts_locked},
+        {"reg.group_misconfig", "Some Endpoints Failed > Per-group issue",
+         "Fix that group's registrar settings (name, transport, domain, accounts): the other "
+         "groups show what works.",
+         m_group_misconfig},
+        {"reg.worker_overloaded", "Some Endpoints Failed > Worker capacity",
+         "Spread the endpoints over more workers, and check that worker's resources and its "
+         "network path to the registrar.",
+         m_worker_overloaded},
         {NULL},
 };

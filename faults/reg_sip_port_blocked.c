@@ -8,13 +8,18 @@
 
 static int topology(struct lab_edit *le, const struct fault_args *a, err_t *e)
 {
-	(void)a;
-	const char *reg[1];
+	const char *reg[1], *workers[SCN_MAX_WORKERS];
 	/* Every worker's network, or the NAT router's address, as a set. */
 	char from[SCN_MAX_WORKERS * 24 + 16], rules[sizeof(from) + 256];
 	if (le_hosts(le, "registrar", reg, 1) < 1)
 		return err_set(e, ENOENT, "reg.sip_port_blocked: the lab has no registrar host");
-	int rc = le_sources(le, "worker", from, sizeof(from), e);
+	/* One worker's path only (its own address), or every worker's. */
+	int k = (int)a->v[0].num, rc;
+	if (k > 0 && k > le_hosts(le, "worker", workers, SCN_MAX_WORKERS))
+		return err_set(e, EINVAL, "reg.sip_port_blocked: worker %d, but the lab has fewer",
+		               k);
+	rc = k > 0 ? le_host_addr(le, workers[k - 1], from, sizeof(from), e)
+	           : le_sources(le, "worker", from, sizeof(from), e);
 	if (rc)
 		return rc;
 	/* Silently, as most firewalls do: no ICMP, no reset. */
@@ -31,5 +36,7 @@ const struct fault fault_reg_sip_port_blocked = {
         .summary = "a firewall drops SIP from the workers to the registrar",
         .applied = "before the run: nftables on the registrar host",
         .reverted = "the next lab's registrar host has no firewall",
+        .params = {{"worker", FP_INT, "0", 0, SCN_MAX_WORKERS, NULL,
+                    "only this worker's path (1 is the first); 0: every worker's", NULL}},
         .topology = topology,
 };

@@ -304,8 +304,7 @@ static void test_big_sdp_stripped(void **state)
 	assert_true(strlen(cJSON_GetObjectItem(inv, "text")->valuestring) > 3072);
 	cJSON_AddItemToArray(ta, inv);
 	cJSON_AddItemToArray(tb, big_invite("recv", "a", "b", got, 30));
-	expect_top(rep, "neg.sbc_codec_stripping",
-	           "X-CODEC-124 X-CODEC-125 PCMU]; as received by b");
+	expect_top(rep, "neg.sbc_codec_stripping", "X-CODEC-124 X-CODEC-125 PCMU]");
 }
 
 int main(void)

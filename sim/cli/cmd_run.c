@@ -632,7 +632,7 @@ int cmd_run(int argc, char **argv)
 /* --- siplab diagnose ---------------------------------------------------------------------- */
 
 static const char diagnose_usage[] =
-        "usage: siplab diagnose REPORT.json [--json]\n"
+        "usage: siplab diagnose REPORT.json [--json] [--explain]\n"
         "\n"
         "Reads a run's report — only the report, never what was injected (that is in\n"
         "lab.json beside it, the answer key, which this command refuses) — and walks the\n"
@@ -642,18 +642,23 @@ static const char diagnose_usage[] =
         "ranked, each with its evidence, the branch of the guide and the resolution; or,\n"
         "when nothing it knows fits, says so and shows what it saw.\n"
         "\n"
-        "  --json   the same as JSON\n"
+        "  --json     the same as JSON; each finding's \"sources\" says where each line of\n"
+        "             its evidence came from, as a JSON pointer into the report\n"
+        "             (RFC 6901: \"/endpoints/3/trace/5\"), or null\n"
+        "  --explain  after the diagnosis, what tells the top two findings apart\n"
         "\n"
         "exit codes: 0 a diagnosis (or nothing failed), 1 no known failure fits,\n"
         "2 the report cannot be read.\n";
 
 int cmd_diagnose(int argc, char **argv)
 {
-	int json = 0;
+	int json = 0, explain = 0;
 	const char *path = NULL;
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--json"))
 			json = 1;
+		else if (!strcmp(argv[i], "--explain"))
+			explain = 1;
 		else if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h"))
 			return fputs(diagnose_usage, stdout), EXIT_OK;
 		else if (!path)
@@ -687,6 +692,8 @@ int cmd_diagnose(int argc, char **argv)
 	} else {
 		diagnose_print(d, stdout);
 	}
+	if (explain)
+		diagnose_explain(d, json ? stderr : stdout);
 	int unexplained = !strcmp(diagnose_top(d), "unexplained");
 	cJSON_Delete(d);
 	cJSON_Delete(rep);
