@@ -1,22 +1,39 @@
-/* reg.sip_port_blocked — a firewall in front of the registrar drops SIP from
- * the workers' networks. Mechanism: nftables on the registrar host drops UDP
- * and TCP to ports 5060 and 5061 from the worker subnets, silently: REGISTERs
- * are retransmitted and time out. The remedy is the port opened. */
+/* reg.sip_port_blocked — a firewall drops SIP from the workers to the
+ * registrar, silently: no ICMP, no reset. Mechanism (nftables), by `drop`:
+ * "all" drops UDP and TCP to ports 5060 and 5061 from the worker subnets on
+ * the registrar host (REGISTERs are retransmitted and time out); "tcp_syn"
+ * drops only the TCP SYNs to those ports on the core router, on the way to
+ * the registrar (a TCP or TLS connection never opens, UDP still passes). The
+ * remedy is the port opened. */
 #include <stdio.h>
+#include <string.h>
 
 #include "fault.h"
 
+static const char *const drops[] = {"all", "tcp_syn", NULL};
+
 static int topology(struct lab_edit *le, const struct fault_args *a, err_t *e)
 {
-	(void)a;
-	const char *reg[1];
+	const char *reg[1], *router[1];
 	/* Every worker's network, or the NAT router's address, as a set. */
-	char from[SCN_MAX_WORKERS * 24 + 16], rules[sizeof(from) + 256];
+	char from[SCN_MAX_WORKERS * 24 + 16], rules[sizeof(from) + 320], to[64];
 	if (le_hosts(le, "registrar", reg, 1) < 1)
 		return err_set(e, ENOENT, "reg.sip_port_blocked: the lab has no registrar host");
 	int rc = le_sources(le, "worker", from, sizeof(from), e);
 	if (rc)
 		return rc;
+	if (!strcmp(a->v[0].text, "tcp_syn")) {
+		if (le_hosts(le, "router", router, 1) < 1)
+			return err_set(e, ENOENT, "reg.sip_port_blocked: the lab has no router");
+		if ((rc = le_host_addr(le, reg[0], to, sizeof(to), e)))
+			return rc;
+		(void)snprintf(rules, sizeof(rules), /* sized above: from fits whole */
+		               "table inet lab_block {\n  chain forward { type filter hook forward "
+		               "priority filter; ip saddr %s ip daddr %s tcp dport { 5060, 5061 } "
+		               "tcp flags & (syn | ack) == syn drop; }\n}",
+		               from, to);
+		return le_nft(le, router[0], rules, e);
+	}
 	/* Silently, as most firewalls do: no ICMP, no reset. */
 	(void)snprintf(
 	        rules, sizeof(rules), /* sized above: from fits whole */
@@ -29,7 +46,10 @@ static int topology(struct lab_edit *le, const struct fault_args *a, err_t *e)
 const struct fault fault_reg_sip_port_blocked = {
         .code = "reg.sip_port_blocked",
         .summary = "a firewall drops SIP from the workers to the registrar",
-        .applied = "before the run: nftables on the registrar host",
-        .reverted = "the next lab's registrar host has no firewall",
+        .applied = "before the run: nftables on the registrar host (or, for TCP SYNs, the "
+                   "core router)",
+        .reverted = "the next lab has no such firewall",
+        .params = {{"drop", FP_ENUM, "all", 0, 0, NULL,
+                    "what is dropped: all SIP (UDP and TCP), or only TCP SYNs", drops}},
         .topology = topology,
 };

@@ -35,6 +35,7 @@ struct pf_worker {
 
 	/* SIP stack events beyond what the worker keeps (sip_events). */
 	long sip_events_dropped;
+	cJSON *probes; /* the registrar probes it ran when registrations failed, or NULL */
 };
 
 struct pf_ep {
