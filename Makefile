@@ -3,7 +3,8 @@
 
 CC      ?= cc
 BUILD   ?= build
-PKGS    := sofia-sip-ua libsrtp2 opus spandsp libnl-3.0 libnl-route-3.0 libcjson libnftables
+PKGS    := sofia-sip-ua libsrtp2 opus spandsp libnl-3.0 libnl-route-3.0 libcjson libnftables \
+           openssl
 CFLAGS  ?= -O2 -g
 # Truncation of bounded paths and messages is handled where it matters.
 WARN    := -Wall -Wextra -Wshadow -Wno-unused-parameter -Wno-format-truncation

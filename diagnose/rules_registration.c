@@ -3,6 +3,7 @@
  * 404, rate limiting) — the guide's "Registration Failures".
  * Each rule is one row of the table at the end, in the guide's order. */
 #define _GNU_SOURCE
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -65,13 +66,171 @@ static const char *reg_peer(const struct dx_ep *e)
 	return "?";
 }
 
+/* --- the workers' registrar probes (report: workers[].probes) -------------------- */
+
+enum { PV_UDP, PV_TCP, PV_TLS, PV_N };
+static const char *const pv_names[PV_N] = {"udp", "tcp", "tls"};
+
+/* What the probes found, over every worker that probed: a transport counts
+ * as answering when any worker got an answer on it; otherwise the first
+ * worker's result stands for it. */
+struct probe_view {
+	int n;    /* workers that probed */
+	int conf; /* the test's transport, PV_* */
+	const char *host, *dns_server;
+	const char *res[PV_N], *connect[PV_N];
+	int status[PV_N];
+	const char *handshake, *verify, *verify_text, *alert;
+	const char *a_rcode; /* the A question's rcode, or "no_answer"; NULL: none asked */
+	int a_addrs;
+};
+
+static const char *pv_str(const cJSON *o, const char *key)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+	return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+static int pv_index(const char *name)
+{
+	for (int i = 0; name && i < PV_N; i++)
+		if (!strcmp(name, pv_names[i]))
+			return i;
+	return -1;
+}
+
+static void pv_read_one(struct probe_view *v, const cJSON *p)
+{
+	const cJSON *q, *s;
+	if (!v->n++) {
+		int c = pv_index(
+		        pv_str(cJSON_GetObjectItemCaseSensitive(p, "target"), "transport"));
+		v->conf = c < 0 ? PV_UDP : c;
+		v->host = pv_str(cJSON_GetObjectItemCaseSensitive(p, "target"), "host");
+		v->dns_server = pv_str(cJSON_GetObjectItemCaseSensitive(p, "dns"), "server");
+		cJSON_ArrayForEach (
+		        q, cJSON_GetObjectItemCaseSensitive(
+		                   cJSON_GetObjectItemCaseSensitive(p, "dns"), "questions")) {
+			const char *type = pv_str(q, "type");
+			if (!v->a_rcode && type && !strcmp(type, "A")) {
+				v->a_rcode = pv_str(q, "rcode");
+				v->a_addrs = cJSON_GetArraySize(
+				        cJSON_GetObjectItemCaseSensitive(q, "addresses"));
+			}
+		}
+	}
+	cJSON_ArrayForEach (s, cJSON_GetObjectItemCaseSensitive(p, "sip")) {
+		int i = pv_index(pv_str(s, "transport"));
+		const char *res = pv_str(s, "result");
+		/* The first worker's result, unless a later one got an answer. */
+		if (i < 0 || !res ||
+		    (v->res[i] && (strcmp(res, RP_ANSWERED) || !strcmp(v->res[i], RP_ANSWERED))))
+			continue;
+		v->res[i] = res;
+		v->connect[i] = pv_str(s, "connect");
+		const cJSON *st = cJSON_GetObjectItemCaseSensitive(s, "status");
+		v->status[i] = cJSON_IsNumber(st) ? st->valueint : 0;
+		const cJSON *tls = cJSON_GetObjectItemCaseSensitive(s, "tls");
+		if (i == PV_TLS && tls) {
+			v->handshake = pv_str(tls, "handshake");
+			v->verify = pv_str(tls, "verify");
+			v->verify_text = pv_str(tls, "verify_text");
+			v->alert = pv_str(tls, "alert");
+		}
+	}
+}
+
+static void pv_read(const struct dx_evidence *ev, struct probe_view *v)
+{
+	const cJSON *w;
+	memset(v, 0, sizeof(*v));
+	cJSON_ArrayForEach (w, cJSON_GetObjectItemCaseSensitive(ev->report, "workers")) {
+		const cJSON *p = cJSON_GetObjectItemCaseSensitive(w, "probes");
+		if (cJSON_IsObject(p))
+			pv_read_one(v, p);
+	}
+}
+
+static int pv_is(const struct probe_view *v, int i, const char *token)
+{
+	return v->res[i] && !strcmp(v->res[i], token);
+}
+
+/* Nothing listens: an ICMP error, or a refused connection. */
+static int pv_closed(const struct probe_view *v, int i)
+{
+	return pv_is(v, i, RP_ICMP) || pv_is(v, i, RP_REFUSED);
+}
+
+/* The registrar's name did not resolve: an error rcode, no address, or no
+ * answer from the DNS server at all. */
+static int pv_dns_failed(const struct probe_view *v)
+{
+	return v->a_rcode && (strcmp(v->a_rcode, "NOERROR") || v->a_addrs == 0);
+}
+
+/* "udp: silent, tcp: refused, tls: answered 200" */
+static void pv_summary(const struct probe_view *v, char *buf, size_t cap)
+{
+	size_t k = 0;
+	buf[0] = '\0';
+	for (int i = 0; i < PV_N; i++) {
+		if (!v->res[i])
+			continue;
+		k += (size_t)snprintf(buf + k, k < cap ? cap - k : 0, "%s%s: %s", k ? ", " : "",
+		                      pv_names[i], v->res[i]);
+		if (v->status[i])
+			k += (size_t)snprintf(buf + k, k < cap ? cap - k : 0, " %d", v->status[i]);
+	}
+}
+
+static void say_probes(struct dx_finding *f, const struct probe_view *v)
+{
+	char sum[160];
+	pv_summary(v, sum, sizeof(sum));
+	dx_say(f, "the workers' OPTIONS probes to %s (test transport %s): %s",
+	       v->host ? v->host : "the registrar", pv_names[v->conf], sum);
+}
+
+static void say_dns_ok(struct dx_finding *f, const struct probe_view *v)
+{
+	if (v->a_rcode)
+		dx_say(f,
+		       "the name %s resolves: the DNS server answered its A question %s with %d "
+		       "address%s",
+		       v->host ? v->host : "?", v->a_rcode, v->a_addrs,
+		       v->a_addrs == 1 ? "" : "es");
+}
+
 static int m_dns(const struct dx_evidence *ev, struct dx_finding *f)
 {
 	struct reg_view v;
 	reg_view(ev, &v);
+	struct probe_view pv;
+	pv_read(ev, &pv);
+	if (!all_failed_to_register(ev, &v))
+		return 0;
+	/* The probes asked the DNS server themselves: only its answer (or its
+	 * silence) says DNS; a name that resolves is another branch. */
+	if (pv.n && pv.a_rcode) {
+		if (!pv_dns_failed(&pv))
+			return 0;
+		dx_say(f, "%d of %d endpoints REGISTRATION_FAILED", v.failed, ev->n);
+		if (!strcmp(pv.a_rcode, RP_DNS_NO_ANSWER))
+			dx_say(f, "the workers asked the DNS server (%s) for %s: no answer came",
+			       pv.dns_server ? pv.dns_server : "none found",
+			       pv.host ? pv.host : "?");
+		else
+			dx_say(f,
+			       "the workers asked the DNS server (%s) for %s: A → %s, %d address%s",
+			       pv.dns_server ? pv.dns_server : "?", pv.host ? pv.host : "?",
+			       pv.a_rcode, pv.a_addrs, pv.a_addrs == 1 ? "" : "es");
+		if (ev->dns_events)
+			dx_say(f, "the resolver reported: %s", ev->first_dns);
+		return 95;
+	}
 	/* A refused connection means the name resolved: that is another branch. */
-	if (!all_failed_to_register(ev, &v) || dx_share(v.silent, v.failed) < 0.9 ||
-	    ev->icmp_events)
+	if (dx_share(v.silent, v.failed) < 0.9 || ev->icmp_events)
 		return 0;
 	int dns_said = 0;
 	for (int i = 0; i < ev->n; i++)
@@ -115,7 +274,32 @@ static int no_answer_common(const struct dx_evidence *ev, struct dx_finding *f,
 static int m_wrong_transport(const struct dx_evidence *ev, struct dx_finding *f)
 {
 	struct reg_view v;
+	struct probe_view pv;
 	reg_view(ev, &v);
+	pv_read(ev, &pv);
+	if (pv.n) {
+		/* The test's transport is closed (the kernel's ICMP rate limit may
+		 * have hidden UDP's from the probe, not from the REGISTERs), and
+		 * another one answers. */
+		int c = pv.conf, other = -1;
+		for (int i = 0; i < PV_N; i++)
+			if (i != c && pv_is(&pv, i, RP_ANSWERED) && other < 0)
+				other = i;
+		int closed = pv_closed(&pv, c) || (c == PV_UDP && pv_is(&pv, c, RP_SILENT) &&
+		                                   (ev->icmp_events || v.refused_icmp));
+		if (!all_failed_to_register(ev, &v) || pv_dns_failed(&pv) || !closed || other < 0)
+			return 0;
+		dx_say(f, "%d of %d endpoints REGISTRATION_FAILED over %s", v.failed, ev->n,
+		       pv_names[c]);
+		say_probes(f, &pv);
+		dx_say(f,
+		       "nothing listens on %s, but the registrar answers over %s: it runs, on "
+		       "another transport",
+		       pv_names[c], pv_names[other]);
+		if (ev->icmp_events)
+			dx_say(f, "the network refused the REGISTERs: %s", ev->first_icmp);
+		return 90;
+	}
 	if (!no_answer_common(ev, f, &v) || (!ev->icmp_events && !v.refused_icmp))
 		return 0;
 	if (ev->icmp_events)
@@ -132,7 +316,26 @@ static int m_wrong_transport(const struct dx_evidence *ev, struct dx_finding *f)
 static int m_registrar_down(const struct dx_evidence *ev, struct dx_finding *f)
 {
 	struct reg_view v;
+	struct probe_view pv;
 	reg_view(ev, &v);
+	pv_read(ev, &pv);
+	if (pv.n) {
+		/* No transport answers, none is silently dropped but UDP (whose
+		 * ICMP the kernel rate-limits), and at least one is refused. */
+		int closed = 0, other = 0;
+		for (int i = 0; i < PV_N; i++) {
+			closed += pv_closed(&pv, i);
+			other += !pv_closed(&pv, i) && !(i == PV_UDP && pv_is(&pv, i, RP_SILENT));
+		}
+		if (!all_failed_to_register(ev, &v) || pv_dns_failed(&pv) || !closed || other)
+			return 0;
+		dx_say(f, "%d of %d endpoints REGISTRATION_FAILED", v.failed, ev->n);
+		say_probes(f, &pv);
+		dx_say(f, "no transport answers and the connections are refused: nothing listens "
+		          "at the registrar's address, on any transport");
+		say_dns_ok(f, &pv);
+		return 92;
+	}
 	if (!no_answer_common(ev, f, &v) || (!ev->icmp_events && !v.refused_icmp))
 		return 0;
 	dx_say(f, "port unreachable or connection refused on the registrar's address");
@@ -142,7 +345,30 @@ static int m_registrar_down(const struct dx_evidence *ev, struct dx_finding *f)
 static int m_port_blocked(const struct dx_evidence *ev, struct dx_finding *f)
 {
 	struct reg_view v;
+	struct probe_view pv;
 	reg_view(ev, &v);
+	pv_read(ev, &pv);
+	if (pv.n) {
+		/* The test's transport gets silence: no answer, no ICMP, no reset. */
+		int c = pv.conf;
+		if (!all_failed_to_register(ev, &v) || pv_dns_failed(&pv) ||
+		    !pv_is(&pv, c, RP_SILENT) ||
+		    (c == PV_UDP && (ev->icmp_events || v.refused_icmp)))
+			return 0;
+		dx_say(f, "%d of %d endpoints REGISTRATION_FAILED over %s", v.failed, ev->n,
+		       pv_names[c]);
+		say_probes(f, &pv);
+		if (c != PV_UDP && pv.connect[c] && !strcmp(pv.connect[c], RP_SILENT))
+			dx_say(f, "the TCP connection to the registrar never opened: its SYN got "
+			          "neither an answer nor a reset — something drops it on the way");
+		else
+			dx_say(f,
+			       "%d of them retransmitted REGISTER and timed out; no ICMP error "
+			       "came back: something drops the packets",
+			       v.retransmitted);
+		say_dns_ok(f, &pv);
+		return 90;
+	}
 	if (!no_answer_common(ev, f, &v) || ev->icmp_events || v.refused_icmp)
 		return 0;
 	dx_say(f,
@@ -150,6 +376,32 @@ static int m_port_blocked(const struct dx_evidence *ev, struct dx_finding *f)
 	       "no ICMP error came back: something drops the packets",
 	       v.retransmitted);
 	return 80;
+}
+
+/* The test uses TLS, and the handshake with the registrar fails: an alert,
+ * or a certificate the workers cannot verify. */
+static int m_tls_failure(const struct dx_evidence *ev, struct dx_finding *f)
+{
+	struct reg_view v;
+	struct probe_view pv;
+	reg_view(ev, &v);
+	pv_read(ev, &pv);
+	if (!pv.n || pv.conf != PV_TLS || !all_failed_to_register(ev, &v) ||
+	    !pv_is(&pv, PV_TLS, RP_TLS_FAILED))
+		return 0;
+	dx_say(f, "%d of %d endpoints REGISTRATION_FAILED over TLS", v.failed, ev->n);
+	say_probes(f, &pv);
+	if (pv.verify && strcmp(pv.verify, RP_VERIFY_OK))
+		dx_say(f,
+		       "the TLS handshake with the registrar completed, but its certificate does "
+		       "not verify: %s (%s)",
+		       pv.verify, pv.verify_text ? pv.verify_text : "?");
+	else
+		dx_say(f, "the TLS handshake with the registrar failed (%s)%s%s",
+		       pv.handshake ? pv.handshake : "?", pv.alert ? ": alert " : "",
+		       pv.alert ? pv.alert : "");
+	say_dns_ok(f, &pv);
+	return 93;
 }
 
 static int m_bad_credentials(const struct dx_evidence *ev, struct dx_finding *f)
@@ -398,6 +650,12 @@ const struct dx_rule dx_rules_registration[] = {
         {"reg.sip_port_blocked", "Registration Failures > Step 3: no response > Firewall rules",
          "Open the registrar's SIP port on every firewall between the workers and it.",
          m_port_blocked},
+        {"reg.tls_failure",
+         "Registration Failures > Step 3: no response > Transport protocol (TLS: the "
+         "handshake or the certificate)",
+         "Serve a certificate for the registrar's name from a CA the workers trust (and a TLS "
+         "version they accept); check it with an OPTIONS over TLS from the workers' network.",
+         m_tls_failure},
         {"reg.bad_credentials", "Registration Failures > Step 1: 401 Unauthorized",
          "Correct the accounts' passwords (try one endpoint first).", m_bad_credentials},
         {"reg.forbidden", "Registration Failures > Step 1: 403 Forbidden",

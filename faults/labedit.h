@@ -8,7 +8,7 @@
  *
  * Which calls are allowed depends on the hook: le_nat in shape; le_hosts,
  * le_host_net, le_sources, le_nft and le_sysctl in topology (addresses
- * exist from then on); le_config in far_side; le_worker_* and le_at in
+ * exist from then on); le_config in far_side; le_worker_*, le_stop_service and le_at in
  * run_start (and in what le_at calls). A call that takes an err_t fails out
  * of its phase with an error that says so; the lookups without one (le_hosts,
  * le_workers, le_worker_*) find nothing then (0, -1, "?"). */
@@ -77,6 +77,10 @@ int le_worker_endpoints(const struct lab_edit *le, int i);
 /* Memory worker i's cgroup uses now, in bytes; -1 without a cgroup. */
 long long le_worker_memory(const struct lab_edit *le, int i);
 int le_worker_memory_limit(struct lab_edit *le, int i, long long bytes, err_t *e);
+/* Stop a far-side service ("registrar", "dns", "callee") now, as a process
+ * that crashed or was never started: nothing listens on its ports from then
+ * on. For run_start (and what le_at calls). */
+int le_stop_service(struct lab_edit *le, const char *service, err_t *e);
 /* Call fn at ms of run time (from the run's start). */
 typedef int (*le_action)(struct lab_edit *le, const void *arg, err_t *e);
 int le_at(struct lab_edit *le, long ms, le_action fn, const void *arg, err_t *e);

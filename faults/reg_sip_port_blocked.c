@@ -1,27 +1,59 @@
-/* reg.sip_port_blocked — a firewall in front of the registrar drops SIP from
- * the workers' networks. Mechanism: nftables on the registrar host drops UDP
- * and TCP to ports 5060 and 5061 from the worker subnets, silently: REGISTERs
- * are retransmitted and time out. The remedy is the port opened. */
+/* reg.sip_port_blocked — a firewall drops SIP from the workers to the
+ * registrar, silently: no ICMP, no reset. Mechanism (nftables), by `drop`:
+ * "all" drops UDP and TCP to ports 5060 and 5061 from the workers on the
+ * registrar host (REGISTERs are retransmitted and time out); "tcp_syn" drops
+ * only the TCP SYNs to those ports on the core router, on the way to the
+ * registrar (a TCP or TLS connection never opens, UDP still passes). `worker`
+ * narrows it to one worker's path. The remedy is the port opened. */
 #include <stdio.h>
+#include <string.h>
 
 #include "fault.h"
 
+static const char *const drops[] = {"all", "tcp_syn", NULL};
+
+/* Where the blocked traffic comes from: one worker's address, or every
+ * worker's network (or the NAT router's address) as a set. */
+static int blocked_sources(struct lab_edit *le, int k, char *from, size_t cap, err_t *e)
+{
+	const char *workers[SCN_MAX_WORKERS];
+	if (k <= 0)
+		return le_sources(le, "worker", from, cap, e);
+	if (k > le_hosts(le, "worker", workers, SCN_MAX_WORKERS))
+		return err_set(e, EINVAL, "reg.sip_port_blocked: worker %d, but the lab has fewer",
+		               k);
+	return le_host_addr(le, workers[k - 1], from, cap, e);
+}
+
+/* TCP SYNs to the registrar dropped on the router: connections never open. */
+static int drop_syns(struct lab_edit *le, const char *reg, const char *from, err_t *e)
+{
+	const char *router[1];
+	char to[64], rules[SCN_MAX_WORKERS * 24 + 400];
+	if (le_hosts(le, "router", router, 1) < 1)
+		return err_set(e, ENOENT, "reg.sip_port_blocked: the lab has no router");
+	int rc = le_host_addr(le, reg, to, sizeof(to), e);
+	if (rc)
+		return rc;
+	(void)snprintf(rules, sizeof(rules), /* sized for every worker's network */
+	               "table inet lab_block {\n  chain forward { type filter hook forward "
+	               "priority filter; ip saddr %s ip daddr %s tcp dport { 5060, 5061 } "
+	               "tcp flags & (syn | ack) == syn drop; }\n}",
+	               from, to);
+	return le_nft(le, router[0], rules, e);
+}
+
 static int topology(struct lab_edit *le, const struct fault_args *a, err_t *e)
 {
-	const char *reg[1], *workers[SCN_MAX_WORKERS];
-	/* Every worker's network, or the NAT router's address, as a set. */
+	const char *reg[1];
 	char from[SCN_MAX_WORKERS * 24 + 16], rules[sizeof(from) + 256];
 	if (le_hosts(le, "registrar", reg, 1) < 1)
 		return err_set(e, ENOENT, "reg.sip_port_blocked: the lab has no registrar host");
-	/* One worker's path only (its own address), or every worker's. */
-	int k = (int)a->v[0].num, rc;
-	if (k > 0 && k > le_hosts(le, "worker", workers, SCN_MAX_WORKERS))
-		return err_set(e, EINVAL, "reg.sip_port_blocked: worker %d, but the lab has fewer",
-		               k);
-	rc = k > 0 ? le_host_addr(le, workers[k - 1], from, sizeof(from), e)
-	           : le_sources(le, "worker", from, sizeof(from), e);
+	int rc = blocked_sources(le, (int)a->v[1].num, from, sizeof(from), e);
 	if (rc)
 		return rc;
+	if (!strcmp(a->v[0].text, "tcp_syn"))
+		return drop_syns(le, reg[0], from, e);
 	/* Silently, as most firewalls do: no ICMP, no reset. */
 	(void)snprintf(
 	        rules, sizeof(rules), /* sized above: from fits whole */
@@ -34,9 +66,12 @@ static int topology(struct lab_edit *le, const struct fault_args *a, err_t *e)
 const struct fault fault_reg_sip_port_blocked = {
         .code = "reg.sip_port_blocked",
         .summary = "a firewall drops SIP from the workers to the registrar",
-        .applied = "before the run: nftables on the registrar host",
-        .reverted = "the next lab's registrar host has no firewall",
-        .params = {{"worker", FP_INT, "0", 0, SCN_MAX_WORKERS, NULL,
+        .applied = "before the run: nftables on the registrar host (or, for TCP SYNs, the "
+                   "core router)",
+        .reverted = "the next lab has no such firewall",
+        .params = {{"drop", FP_ENUM, "all", 0, 0, NULL,
+                    "what is dropped: all SIP (UDP and TCP), or only TCP SYNs", drops},
+                   {"worker", FP_INT, "0", 0, SCN_MAX_WORKERS, NULL,
                     "only this worker's path (1 is the first); 0: every worker's", NULL}},
         .topology = topology,
 };

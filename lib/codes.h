@@ -95,6 +95,30 @@ enum wk_cause {
 #define STACK_CAUSE_ICMP     "icmp_" /* a prefix: icmp_port_unreachable, ... */
 #define STACK_CAUSE_REFUSED  "connection_refused"
 
+/* workers[].probes (sim/worker/regprobe.c writes them, the registration
+ * rules read them): what an OPTIONS to the registrar got, per transport... */
+#define RP_ANSWERED   "answered"   /* a SIP response came (any status) */
+#define RP_ICMP       "icmp"       /* an ICMP error came back (UDP: port unreachable) */
+#define RP_REFUSED    "refused"    /* TCP/TLS: the connection was refused (RST) */
+#define RP_SILENT     "silent"     /* nothing came back in the budget */
+#define RP_TLS_FAILED "tls_failed" /* TLS: the handshake failed, or the certificate */
+#define RP_NO_ADDRESS "no_address" /* the name did not resolve: nothing to probe */
+#define RP_ERROR      "error"      /* a local error (no socket): says nothing of the path */
+/* ... the TCP (and TLS) connection on the way ... */
+#define RP_CONNECTED "connected"
+/* ... the TLS handshake, and the verify result of the registrar's certificate ... */
+#define RP_HANDSHAKE_OK     "ok"
+#define RP_HANDSHAKE_FAILED "failed" /* an alert, or the peer closed, mid-handshake */
+#define RP_VERIFY_OK        "ok"
+#define RP_VERIFY_UNTRUSTED "untrusted_issuer" /* signed by a CA the worker does not trust */
+#define RP_VERIFY_NAME      "name_mismatch"    /* not for the registrar's name */
+#define RP_VERIFY_EXPIRED   "expired"
+#define RP_VERIFY_NOT_YET   "not_yet_valid"
+#define RP_VERIFY_INVALID   "invalid" /* any other verify error (verify_text says which) */
+/* ... and the DNS questions: an rcode's name ("NOERROR", "NXDOMAIN",
+ * "SERVFAIL", ...), or this when the DNS server never answered. */
+#define RP_DNS_NO_ANSWER "no_answer"
+
 const char *run_reason_name(enum run_reason r);
 const char *ep_failure_name(enum ep_failure k);
 const char *fail_source_name(enum fail_source s);

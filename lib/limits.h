@@ -57,6 +57,16 @@
  * per run; more are counted in events_dropped. */
 #define WORKER_MAX_EVENTS 200
 
+/* --- the registrar probes (sim/worker/regprobe.c) ---------------------------
+ * DNS questions one probe asks (A, NAPTR, and SRV for udp, tcp, tls), the A
+ * records of an answer it keeps (the rest are counted in addresses_dropped),
+ * OPTIONS sent over UDP (the first and its retransmissions), and the most
+ * time the probes of one worker take, however long T1 is. */
+#define RP_MAX_QUERIES 5
+#define RP_MAX_ADDRS   4
+#define RP_UDP_SENDS   4
+#define RP_MAX_MS      10000
+
 /* --- the platform and its report -------------------------------------------- */
 #define PF_MAX_WORKERS  64
 #define DX_MAX_EVIDENCE 8              /* lines of one finding's evidence; more are counted */

@@ -14,6 +14,7 @@ libs=(
   "libnl-route-3.0:libnl-route-3-dev"
   "libcjson:libcjson-dev"
   "libnftables:libnftables-dev"
+  "openssl:libssl-dev"
   "cmocka:libcmocka-dev"
 )
 # command -> Debian package (tools the lab and its tests run)

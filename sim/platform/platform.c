@@ -86,6 +86,7 @@ void platform_free(struct platform *p)
 		cJSON_Delete(w->events);
 		cJSON_Delete(w->sip_events);
 		cJSON_Delete(w->resources);
+		cJSON_Delete(w->probes);
 	}
 	for (int i = 0; i < p->run.n_eps; i++)
 		cJSON_Delete(p->run.eps[i].record);
@@ -326,6 +327,11 @@ static void on_message(struct platform *p, struct pf_worker *w, cJSON *m)
 		w->sip_events_dropped = cJSON_IsNumber(dropped) ? (long)dropped->valuedouble : 0;
 		const cJSON *unparsed = cJSON_GetObjectItemCaseSensitive(m, "sip_unparsed");
 		w->sip_unparsed = cJSON_IsNumber(unparsed) ? (long)unparsed->valuedouble : 0;
+	} else if (!strcmp(type, "probes")) {
+		cJSON_Delete(w->probes);
+		w->probes = cJSON_DetachItemFromObjectCaseSensitive(m, "probes");
+		if (w->probes)
+			cJSON_AddNumberToObject(w->probes, "t_ms", (double)platform_ms(p));
 	} else if (!strcmp(type, "dispatch_refused")) {
 		const cJSON *why = cJSON_GetObjectItemCaseSensitive(m, "reason");
 		worker_gone(p, w, WORKER_ERROR, WK_CAUSE_DISPATCH_REFUSED,
@@ -373,6 +379,7 @@ static void merge_reconnect(struct platform *p, struct pf_worker *w)
 		cJSON_Delete(w->events);
 		cJSON_Delete(w->sip_events);
 		cJSON_Delete(w->resources);
+		cJSON_Delete(w->probes);
 		*w = p->workers[--p->n_workers];
 		return;
 	}

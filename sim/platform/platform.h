@@ -36,6 +36,7 @@ struct pf_worker {
 	/* SIP stack events beyond what the worker keeps (sip_events). */
 	long sip_events_dropped;
 	long sip_unparsed; /* SIP messages its stack logged that did not parse */
+	cJSON *probes;     /* the registrar probes it ran when registrations failed, or NULL */
 };
 
 struct pf_ep {

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "../../netns/topo.h"
+#include "farside.h"
 
 static const char *const phase_names[] = {"shape", "topology", "far_side", "run_start"};
 
@@ -332,6 +333,19 @@ int le_worker_memory_limit(struct lab_edit *le, int i, long long bytes, err_t *e
 	if (i < 0 || i >= le->n_workers || !le->workers[i]->has_cg)
 		return err_set(e, ENOENT, "worker %d has no memory cgroup (le_worker_cgroups)", i);
 	return cgroup_set_memory_limit(&le->workers[i]->cg, bytes, e);
+}
+
+int le_stop_service(struct lab_edit *le, const char *service, err_t *e)
+{
+	int rc = in_phase(le, LE_RUN, 0, "le_stop_service", e);
+	if (rc)
+		return rc;
+	if (!le->far || farside_stop_service(le->far, le->lab, service))
+		return err_set(e, ENOENT, "%s: the far side has no %s running",
+		               le->current ? le->current->code : "a fault", service);
+	le_note(le, "%s: the %s stopped (nothing listens on its ports now)",
+	        le->current ? le->current->code : "a fault", service);
+	return 0;
 }
 
 int le_at(struct lab_edit *le, long ms, le_action fn, const void *arg, err_t *e)

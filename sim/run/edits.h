@@ -12,6 +12,8 @@
 #include "../platform/platform.h"
 #include "labfile.h"
 
+struct farside;
+
 enum le_phase { LE_SHAPE, LE_TOPOLOGY, LE_FAR_SIDE, LE_RUN };
 
 struct le_timer {
@@ -45,6 +47,8 @@ struct lab_edit {
 	char worker_names[PF_MAX_WORKERS][32];
 	int n_workers;
 	struct platform *pf;
+	struct farside *far; /* the far side's processes, for le_stop_service */
+	struct lab *lab;
 	struct le_timer timers[FAULT_MAX_TIMERS];
 	int n_timers;
 };

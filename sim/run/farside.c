@@ -373,6 +373,8 @@ int farside_start(struct farside *f, struct lab *lab, const struct scenario *s, 
 	rc = edits_far_side(le, reg, dns, e);
 	if (!rc)
 		rc = start_services(f, lab, s, reg, dns, self, e);
+	le->far = f; /* a fault may stop a service as the run starts */
+	le->lab = lab;
 	cJSON_Delete(reg);
 	cJSON_Delete(dns);
 	return rc;
@@ -396,4 +398,16 @@ void farside_stop(struct farside *f, struct lab *lab)
 	stop(lab, &f->callees);
 	stop(lab, &f->registrar);
 	stop(lab, &f->dns);
+}
+
+int farside_stop_service(struct farside *f, struct lab *lab, const char *service)
+{
+	struct lab_proc **p = !strcmp(service, "registrar") ? &f->registrar
+	                      : !strcmp(service, "dns")     ? &f->dns
+	                      : !strcmp(service, "callee")  ? &f->callees
+	                                                    : NULL;
+	if (!p || !*p)
+		return -1;
+	stop(lab, p);
+	return 0;
 }

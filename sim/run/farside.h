@@ -24,5 +24,8 @@ struct farside {
 int farside_start(struct farside *f, struct lab *lab, const struct scenario *s, struct lab_edit *le,
                   const char *self, const char *dir, err_t *e);
 void farside_stop(struct farside *f, struct lab *lab);
+/* Stop one service ("registrar", "dns", "callee") before the others, for a
+ * fault; -1 when it is not running. */
+int farside_stop_service(struct farside *f, struct lab *lab, const char *service);
 
 #endif

@@ -92,6 +92,11 @@ static cJSON *workers_json(const struct platform *p)
 		cJSON_AddItemToObject(o, "resources",
 		                      w->resources ? cJSON_Duplicate(w->resources, 1)
 		                                   : cJSON_CreateArray());
+		/* What the worker's registrar probes found (regprobe.c), null when
+		 * everything registered. */
+		cJSON_AddItemToObject(o, "probes",
+		                      w->probes ? cJSON_Duplicate(w->probes, 1)
+		                                : cJSON_CreateNull());
 		cJSON_AddItemToArray(a, o);
 	}
 	return a;
@@ -166,6 +171,7 @@ static void stretch_worker(cJSON *w, double k)
 	stretch_each(cJSON_GetObjectItemCaseSensitive(w, "events"), "t_ms", k);
 	stretch_each(cJSON_GetObjectItemCaseSensitive(w, "resources"), "t_ms", k);
 	stretch_each(cJSON_GetObjectItemCaseSensitive(w, "sip_stack_events"), "t_ms", k);
+	stretch(cJSON_GetObjectItemCaseSensitive(w, "probes"), "t_ms", k);
 }
 
 cJSON *report_build(const struct platform *p, const char *scenario_json)

@@ -42,6 +42,7 @@ struct ep;
 #include "../model/scenario.h"
 #include "../model/vocab.h"
 #include "../platform/wire.h"
+#include "regprobe.h"
 
 /* Call-IDs the trace knows, hashed (see trace_owner). */
 #define OWNER_BUCKETS 4096
@@ -126,6 +127,7 @@ struct worker {
 	cJSON *events;                       /* stack events (ICMP and the like), in order */
 	long events_dropped;                 /* beyond WORKER_MAX_EVENTS */
 	long unparsed; /* SIP messages sofia-sip's parser refused: in no trace, counted */
+	int probed;    /* the registrar probes ran this run */
 };
 
 static void ep_set_phase(struct ep *ep, enum phase p);
@@ -658,6 +660,43 @@ static void stop_stream(struct ep *ep, struct stream_metrics *m)
 		}
 }
 
+/* --- the registrar probes (regprobe.c) ------------------------------------------------- */
+
+/* Once this worker's last endpoint is done, and only if some failed to
+ * register: probe the registrar of the first of them, as the guide tells a
+ * person to, and send the result before that endpoint's own (so the run
+ * cannot end without it). It blocks for the probes' budget, when no
+ * endpoint of this worker has anything left to do. */
+static void maybe_probe(struct worker *w)
+{
+	const struct ep *failed = NULL;
+	if (w->probed || w->stopping || w->n_final < w->n_eps)
+		return;
+	for (int i = 0; i < w->n_eps && !failed; i++)
+		if (w->eps[i].outcome == OUTCOME_REGISTRATION_FAILED)
+			failed = &w->eps[i];
+	struct rp_target t;
+	if (!failed || regprobe_target(failed->registrar, &t))
+		return;
+	w->probed = 1;
+	snprintf(t.bind, sizeof(t.bind), "%s", w->o->bind);
+	snprintf(t.resolv, sizeof(t.resolv), "/etc/resolv.conf");
+	if (w->tls_dir[0])
+		snprintf(t.cafile, sizeof(t.cafile), "%s/cafile.pem", w->tls_dir);
+	snprintf(t.from_domain, sizeof(t.from_domain), "%s", failed->domain);
+	t.t1_ms = w->t1_ms;
+	struct rp_result *r = malloc(sizeof(*r));
+	if (!r)
+		return;
+	regprobe_run(&t, r);
+	cJSON *m = cJSON_CreateObject();
+	cJSON_AddStringToObject(m, "type", "probes");
+	cJSON_AddNumberToObject(m, "t_ms", (double)rel_ms(w));
+	cJSON_AddItemToObject(m, "probes", regprobe_json(r));
+	free(r);
+	gw_send(w, m);
+}
+
 /* The endpoint is done: close its stream, judge the media, report. */
 static void ep_finish(struct ep *ep)
 {
@@ -687,6 +726,7 @@ static void ep_finish(struct ep *ep)
 	w->n_final++;
 	ep->phase_reached = ep->phase;
 	ep_set_phase(ep, PHASE_CLOSED);
+	maybe_probe(w);
 	cJSON *msg = cJSON_CreateObject();
 	cJSON_AddStringToObject(msg, "type", "result");
 	cJSON_AddItemToObject(msg, "endpoint", ep_record(ep, media));
@@ -1143,7 +1183,10 @@ static int make_nua(struct worker *w, int tls)
 	snprintf(url, sizeof(url), "sip:%s:*", w->o->bind);
 	snprintf(sips, sizeof(sips), "sips:%s:*", w->o->bind);
 	w->nua = nua_create(w->root, on_event, w, NUTAG_URL(url), TAG_IF(tls, NUTAG_SIPS_URL(sips)),
-	                    TAG_IF(tls, TPTAG_CERTIFICATE(w->tls_dir)), TPTAG_LOG(1),
+	                    TAG_IF(tls, TPTAG_CERTIFICATE(w->tls_dir)),
+	                    /* Check the registrar's certificate against the lab's
+	                     * CA, as a real worker must (reg.tls_failure). */
+	                    TAG_IF(tls, TPTAG_TLS_VERIFY_POLICY(TPTLS_VERIFY_OUT)), TPTAG_LOG(1),
 	                    NUTAG_MEDIA_ENABLE(0), NUTAG_AUTOANSWER(0), NUTAG_AUTOACK(1),
 	                    NUTAG_OUTBOUND("no-options-keepalive, no-validate"),
 	                    SIPTAG_USER_AGENT_STR("siplab-worker"),
@@ -1180,7 +1223,7 @@ static void dispatch(struct worker *w, const cJSON *m)
 	sip_tap_set_t0(&w->tap, cJSON_IsNumber(t0) ? (long long)t0->valuedouble : w->t0_wall_us);
 	w->eps = calloc((size_t)n, sizeof(*w->eps));
 	w->n_eps = w->n_final = 0;
-	w->stopping = 0;
+	w->stopping = w->probed = 0;
 	memset(w->hash, 0, sizeof(w->hash));
 	cJSON_ArrayForEach (o, list) {
 		if (!w->eps || ep_from_json(w, &w->eps[w->n_eps], o)) {
