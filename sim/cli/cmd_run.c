@@ -516,11 +516,18 @@ static pid_t start_flow(const char *file, const char *dir, const struct run_opts
 
 static void print_table(struct flow_result *r, int n, double wall, FILE *f)
 {
-	fprintf(f, "\n%-28s %-24s %-50s %-24s %-9s %6s\n", "SCENARIO", "FAULT", "SYMPTOMS",
+	/* Columns as wide as their longest cell, so long names stay aligned. */
+	int ws = 8, wf = 5, wd = 9;
+	for (int i = 0; i < n; i++) {
+		ws = (int)strlen(r[i].scenario) > ws ? (int)strlen(r[i].scenario) : ws;
+		wf = (int)strlen(r[i].fault) > wf ? (int)strlen(r[i].fault) : wf;
+		wd = (int)strlen(r[i].diagnosis) > wd ? (int)strlen(r[i].diagnosis) : wd;
+	}
+	fprintf(f, "\n%-*s %-*s %-50s %-*s %-9s %6s\n", ws, "SCENARIO", wf, "FAULT", "SYMPTOMS", wd,
 	        "DIAGNOSIS", "REMEDY", "TIME");
 	for (int i = 0; i < n; i++)
-		fprintf(f, "%-28s %-24s %-50.50s %-24s %-9s %5.1fs %s\n", r[i].scenario, r[i].fault,
-		        r[i].symptoms, r[i].diagnosis, r[i].remedy, r[i].secs,
+		fprintf(f, "%-*s %-*s %-50.50s %-*s %-9s %5.1fs %s\n", ws, r[i].scenario, wf,
+		        r[i].fault, r[i].symptoms, wd, r[i].diagnosis, r[i].remedy, r[i].secs,
 		        r[i].pass ? "PASS" : "FAIL");
 	int pass = 0, gaps = 0;
 	for (int i = 0; i < n; i++) {
