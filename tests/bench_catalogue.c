@@ -5,7 +5,67 @@
 #define _GNU_SOURCE
 #include "labrun.h"
 
+#include <cJSON.h>
+#include <dirent.h>
 #include <sys/stat.h>
+
+#include "../diagnose/diagnose.h"
+#include "../lib/jsonv.h"
+
+/* The scenario's expected top code ("healthy" without expectation). */
+static void expected_code(const char *scenario, char *out, size_t cap)
+{
+	char path[PATH_MAX];
+	snprintf(path, sizeof(path), "scenarios/%s", scenario);
+	cJSON *root = jv_read_tree(path);
+	const cJSON *d = cJSON_GetObjectItemCaseSensitive(
+	        cJSON_GetObjectItemCaseSensitive(root, "expect"), "diagnosis");
+	snprintf(out, cap, "%s", cJSON_IsString(d) ? d->valuestring : "healthy");
+	cJSON_Delete(root);
+}
+
+/* Diagnosis accuracy over the catalogue's fault runs: each report diagnosed
+ * alone, its top code against what the scenario expects (a known gap counts
+ * as wrong: it is one). */
+static void accuracy(const char *dir)
+{
+	int runs = 0, right = 0, wrong = 0, unexplained = 0;
+	char wrongs[2048] = "";
+	size_t wl = 0;
+	DIR *d = opendir("scenarios");
+	struct dirent *de;
+	while (d && (de = readdir(d))) {
+		size_t len = strlen(de->d_name);
+		if (len < 6 || strcmp(de->d_name + len - 5, ".json"))
+			continue;
+		char report[PATH_MAX], want[64];
+		snprintf(report, sizeof(report), "%s/%.*s.report.json", dir, (int)(len - 5),
+		         de->d_name);
+		cJSON *rep = jv_read_tree(report);
+		if (!rep)
+			continue;
+		expected_code(de->d_name, want, sizeof(want));
+		cJSON *dx = diagnose(rep);
+		const char *top = diagnose_top(dx);
+		runs++;
+		if (!strcmp(top, want)) {
+			right++;
+		} else {
+			unexplained += !strcmp(top, "unexplained");
+			wrong += !!strcmp(top, "unexplained");
+			wl += (size_t)snprintf(
+			        wrongs + wl, wl < sizeof(wrongs) ? sizeof(wrongs) - wl : 0,
+			        "    %s: expected %s, diagnosed %s\n", de->d_name, want, top);
+		}
+		cJSON_Delete(dx);
+		cJSON_Delete(rep);
+	}
+	if (d)
+		closedir(d);
+	printf("  diagnosis accuracy over %d fault runs (each report alone): %d right (%.0f %%), "
+	       "%d wrong, %d unexplained (target: 100 %% right)\n%s",
+	       runs, right, runs ? 100.0 * right / runs : 0, wrong, unexplained, wrongs);
+}
 
 int main(void)
 {
@@ -19,7 +79,6 @@ int main(void)
 	int rc = p ? pclose(p) : -1;
 	double wall = (double)(sys_now_ns() - t0) / 1e9;
 	out[n] = '\0';
-	sys_rm_tree(dir);
 	const char *table = strstr(out, "\nSCENARIO");
 	printf("bench: the scenario catalogue, `siplab run scenarios/` (3 at a time, "
 	       "time-compressed)\n");
@@ -27,5 +86,7 @@ int main(void)
 	printf("  catalogue wall time: %.1f s for every scenario's runs, diagnoses and remedies "
 	       "(target < 60 s)\n",
 	       wall);
+	accuracy(dir);
+	sys_rm_tree(dir);
 	return rc == 0 && wall < 60 ? 0 : 1;
 }
