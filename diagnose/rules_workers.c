@@ -41,7 +41,7 @@ struct mem_trend {
  * share of the limit, not by noise. */
 #define OOM_NEAR_LIMIT 0.85
 #define OOM_HALF_WAY   0.5
-#define OOM_CLIMB      0.05
+#define OOM_CLIMB      0.02
 
 static void mem_trend(const cJSON *worker, double until_t, struct mem_trend *m)
 {
