@@ -15,30 +15,134 @@ static int lost_endpoints(const struct dx_evidence *ev, const char *worker)
 	return n;
 }
 
-/* How a worker's process ended is known to the lab, its parent (lab.json),
- * not to a hosted platform: the platform sees the connection close or the
- * heartbeats stop, and the memory each heartbeat reported before. A worker
- * lost while its memory was still growing fits an OOM kill, but a crash or a
- * kill under load look the same from here, so this scores below a plain
- * disconnect until the report carries more evidence. */
+/* The worker's object in the report, or in its host section, by name. */
+static const cJSON *named(const cJSON *array, const char *name)
+{
+	const cJSON *o;
+	cJSON_ArrayForEach (o, array) {
+		const cJSON *n = cJSON_GetObjectItemCaseSensitive(o, "name");
+		if (cJSON_IsString(n) && !strcmp(n->valuestring, name))
+			return o;
+	}
+	return NULL;
+}
+
+/* What a worker's heartbeats said of its memory cgroup until it was lost:
+ * usage and limit in kB, first and last of the samples that carry a limit. */
+struct mem_trend {
+	int samples;
+	double first_kb, last_kb, limit_kb, first_t, last_t;
+};
+
+/* The kernel's OOM killer acts at the limit, and the last heartbeat comes up
+ * to a heartbeat's worth of growth before it: near the limit is 85 % of it,
+ * or half of it when the climb, kept up at its pace until the worker was
+ * lost, reaches the limit. Climbing: the last sample above the first by a
+ * share of the limit, not by noise. */
+#define OOM_NEAR_LIMIT 0.85
+#define OOM_HALF_WAY   0.5
+#define OOM_CLIMB      0.02
+
+static void mem_trend(const cJSON *worker, double until_t, struct mem_trend *m)
+{
+	const cJSON *s;
+	memset(m, 0, sizeof(*m));
+	cJSON_ArrayForEach (s, cJSON_GetObjectItemCaseSensitive(worker, "resources")) {
+		const cJSON *t = cJSON_GetObjectItemCaseSensitive(s, "t_ms");
+		const cJSON *use = cJSON_GetObjectItemCaseSensitive(s, "cgroup_usage_kb");
+		const cJSON *lim = cJSON_GetObjectItemCaseSensitive(s, "cgroup_limit_kb");
+		if (!cJSON_IsNumber(t) || t->valuedouble > until_t || !cJSON_IsNumber(use) ||
+		    !cJSON_IsNumber(lim) || lim->valuedouble <= 0)
+			continue;
+		if (!m->samples++) {
+			m->first_kb = use->valuedouble;
+			m->first_t = t->valuedouble;
+		}
+		m->last_kb = use->valuedouble;
+		m->limit_kb = lim->valuedouble;
+		m->last_t = t->valuedouble;
+	}
+}
+
+/* The usage the climb would have reached at time t, at its pace so far. */
+static double mem_reach(const struct mem_trend *m, double t)
+{
+	if (m->samples < 2 || m->last_t <= m->first_t)
+		return m->last_kb;
+	double pace = (m->last_kb - m->first_kb) / (m->last_t - m->first_t);
+	return m->last_kb + pace * (t - m->last_t);
+}
+
+/* Climbing towards the limit: the heartbeat trend of an OOM kill. */
+static int mem_exhausted(const struct mem_trend *m, double lost_t)
+{
+	double near = m->samples ? m->last_kb / m->limit_kb : 0;
+	if (m->samples < 2 || m->last_kb - m->first_kb < OOM_CLIMB * m->limit_kb)
+		return 0;
+	return near >= OOM_NEAR_LIMIT ||
+	       (near >= OOM_HALF_WAY && mem_reach(m, lost_t) >= m->limit_kb);
+}
+
+/* The platform sees a worker's connection close and, before that, what its
+ * heartbeats said: its memory cgroup's usage and limit, as the worker reads
+ * them in its container. Usage climbing to its limit, then the connection
+ * lost, is the kernel's OOM killer at work; a crash or a kill at low memory
+ * does not look like that. What the customer's host shows of the container's
+ * end (the report's host section, like docker inspect's OOMKilled) is not the
+ * platform's evidence: it only corroborates, and says so — or, when it says
+ * the container was not OOM-killed, it lowers the finding below a plain
+ * disconnection. */
 static int m_oom(const struct dx_evidence *ev, struct dx_finding *f)
 {
 	int score = 0;
+	const cJSON *workers = cJSON_GetObjectItemCaseSensitive(ev->report, "workers");
+	const cJSON *host = cJSON_GetObjectItemCaseSensitive(
+	        cJSON_GetObjectItemCaseSensitive(ev->report, "host"), "workers");
 	for (int i = 0; i < ev->n_workers; i++) {
 		const struct dx_worker *w = &ev->workers[i];
 		int lost = lost_endpoints(ev, w->name);
-		if (!w->lost || !lost || w->samples < 2 || w->first_rss_kb <= 0 ||
-		    w->last_rss_kb < w->first_rss_kb * 1.1)
+		struct mem_trend m;
+		if (!w->lost || !lost)
+			continue;
+		mem_trend(named(workers, w->name), w->lost_t, &m);
+		if (!mem_exhausted(&m, w->lost_t))
 			continue;
 		dx_say(f,
 		       "%s went OFFLINE at %.1f s; %d of its %.0f endpoints were closed with "
 		       "OSERROR at that instant",
 		       w->name, w->lost_t / 1000, lost, w->endpoints);
 		dx_say(f,
-		       "its heartbeats reported its memory growing from %.1f MB to %.1f MB "
-		       "(%d samples) until it went silent",
-		       w->first_rss_kb / 1024, w->last_rss_kb / 1024, w->samples);
-		score = 60;
+		       "its heartbeats reported its memory cgroup's usage climbing from %.1f MB to "
+		       "%.1f MB, %.0f %% of its %.1f MB limit, at %.1f s (%d samples); then it was "
+		       "lost",
+		       m.first_kb / 1024, m.last_kb / 1024, 100 * m.last_kb / m.limit_kb,
+		       m.limit_kb / 1024, m.last_t / 1000, m.samples);
+		if (m.last_kb < OOM_NEAR_LIMIT * m.limit_kb)
+			dx_say(f,
+			       "at that pace it would have used %.1f MB when it was lost, %.1f s "
+			       "later: its limit",
+			       mem_reach(&m, w->lost_t) / 1024, (w->lost_t - m.last_t) / 1000);
+		int fit = 90;
+		const cJSON *h = named(host, w->name);
+		const cJSON *oom = cJSON_GetObjectItemCaseSensitive(h, "oom_killed");
+		const cJSON *code = cJSON_GetObjectItemCaseSensitive(h, "exit_code");
+		char exit[32] = "";
+		if (cJSON_IsNumber(code))
+			snprintf(exit, sizeof(exit), ", exit code %d", code->valueint);
+		if (cJSON_IsTrue(oom)) {
+			dx_say(f,
+			       "corroborated by the host: OOMKilled%s (the container's end as its "
+			       "host shows it, not the platform's evidence)",
+			       exit);
+			fit = 97;
+		} else if (cJSON_IsFalse(oom)) {
+			dx_say(f,
+			       "the host does not corroborate it: not OOMKilled%s (the container's "
+			       "end as its host shows it)",
+			       exit);
+			fit = 70;
+		}
+		score = fit > score ? fit : score;
 	}
 	return score;
 }
@@ -46,6 +150,7 @@ static int m_oom(const struct dx_evidence *ev, struct dx_finding *f)
 static int m_disconnect(const struct dx_evidence *ev, struct dx_finding *f)
 {
 	int score = 0;
+	const cJSON *workers = cJSON_GetObjectItemCaseSensitive(ev->report, "workers");
 	for (int i = 0; i < ev->n_workers; i++) {
 		const struct dx_worker *w = &ev->workers[i];
 		int lost = lost_endpoints(ev, w->name);
@@ -55,6 +160,15 @@ static int m_disconnect(const struct dx_evidence *ev, struct dx_finding *f)
 		       "%s went OFFLINE at %.1f s during the run; %d of its endpoints were closed "
 		       "with OSERROR at once",
 		       w->name, w->lost_t / 1000, lost);
+		/* Memory far from its limit rules the OOM killer out. */
+		struct mem_trend m;
+		mem_trend(named(workers, w->name), w->lost_t, &m);
+		if (m.samples && !mem_exhausted(&m, w->lost_t))
+			dx_say(f,
+			       "its last heartbeat (%.1f s) showed its memory cgroup at %.1f MB of "
+			       "its %.1f MB limit (%.0f %%): not running out of memory",
+			       m.last_t / 1000, m.last_kb / 1024, m.limit_kb / 1024,
+			       100 * m.last_kb / m.limit_kb);
 		score = 85;
 	}
 	return score;

@@ -20,6 +20,11 @@
 #define FAULT_ITEM       24
 #define FAULT_MAX_TIMERS 16 /* actions one run's faults schedule */
 
+/* --- a worker's memory ("platform.worker_memory_mb") ----------------------------
+ * Every worker runs in a memory cgroup of its own, limited by the scenario or,
+ * by default, not at all (a normal run never meets a limit). */
+#define WORKER_MEMORY_MB_MAX (1 << 20) /* 1 TB */
+
 /* --- the lab network --------------------------------------------------------- */
 #define TOPO_MAX_HOSTS  64
 #define TOPO_MAX_LINKS  128

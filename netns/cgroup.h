@@ -34,7 +34,7 @@ void cgroup_probe(struct cgroup_root *r, pid_t owner_pid);
 int cgroup_prepare(struct cgroup_root *r, err_t *e);
 
 /* Create a cgroup for one process under the lab's base, with a memory limit in
- * bytes (0: none) and a CPU limit in percent of one core (0: none). */
+ * bytes (0 or less: none) and a CPU limit in percent of one core (0: none). */
 int cgroup_create(struct cgroup_root *r, const char *name, long long mem_bytes, int cpu_pct,
                   struct cgroup *cg, err_t *e);
 /* Move the calling process into cg (used in a child between fork and exec). */

@@ -236,7 +236,17 @@ static void child_setup(struct lab *lab, int h, const struct lab_spawn_opts *o,
 	/* /proc for the lab's PID namespace and /sys for this host's network
 	 * namespace; tools still work without them, so failures are not fatal. */
 	(void)mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL);
+	/* The fresh /sys hides the cgroup hierarchies under it, where a process
+	 * in a container reads its own memory limit and usage (the worker's
+	 * heartbeats do): held before, bound back after. */
+	int cgfd = open("/sys/fs/cgroup", O_PATH | O_DIRECTORY | O_CLOEXEC);
 	(void)mount("sysfs", "/sys", "sysfs", MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_RDONLY, NULL);
+	if (cgfd >= 0) {
+		char held[64];
+		snprintf(held, sizeof(held), "/proc/self/fd/%d", cgfd);
+		(void)mount(held, "/sys/fs/cgroup", NULL, MS_BIND | MS_REC, NULL);
+		close(cgfd);
+	}
 	if (mount(lh->resolv, "/etc/resolv.conf", NULL, MS_BIND, NULL) < 0)
 		child_fail(errfd, "cannot bind the host's /etc/resolv.conf", errno);
 	if (mount(lh->hosts, "/etc/hosts", NULL, MS_BIND, NULL) < 0)
@@ -275,7 +285,7 @@ static int spawn(struct lab *lab, const char *host, char *const argv[], int (*fn
 	p->host = h;
 	p->pidfd = -1;
 	int rc = 0;
-	if (o->mem_limit > 0 || o->cpu_pct > 0) {
+	if (o->mem_limit > 0 || o->mem_limit == LAB_MEM_NO_LIMIT || o->cpu_pct > 0) {
 		char name[64];
 		snprintf(name, sizeof(name), "%s.%d", host, ++lab->seq);
 		rc = cgroup_create(&lab->sb.cg, name, o->mem_limit, o->cpu_pct, &p->cg, e);

@@ -43,7 +43,9 @@ struct lab_proc {
 };
 
 struct lab_spawn_opts {
-	long long mem_limit;       /* bytes; 0 = no limit */
+	/* bytes; 0 = no limit; LAB_MEM_NO_LIMIT = a memory cgroup of its own
+	 * without a limit (its usage can be read, a limit set later) */
+	long long mem_limit;
 	int cpu_pct;               /* percent of one core; 0 = no limit */
 	int fd_in, fd_out, fd_err; /* -1 = inherit the lab's own */
 	int fd_pass;               /* -1, or a descriptor the child gets as its fd 3 */
@@ -51,6 +53,7 @@ struct lab_spawn_opts {
 	 * environment only: the lab's own stays as it is. */
 	char *const *env;
 };
+#define LAB_MEM_NO_LIMIT (-1LL)
 #define LAB_SPAWN_OPTS_INIT                                            \
 	{                                                              \
 		.fd_in = -1, .fd_out = -1, .fd_err = -1, .fd_pass = -1 \

@@ -268,7 +268,8 @@ static int body_worker_killed(void)
 	CHECK(oserror == n && n == 25, "%d of %d CLOSED/OSERROR", oserror, n);
 	CHECK(!strcmp(wstatus, "OFFLINE"), "worker %s", wstatus);
 	CHECK(rc == 1, "exit %d", rc);
-	/* How the process ended is the lab's to know: in lab.json, not the report. */
+	/* How the process ended is the lab's to know, in its words in lab.json;
+	 * the report has at most the host's facts (exit code, OOMKilled). */
 	char path[PATH_MAX];
 	snprintf(path, sizeof(path), "%s/killed.report.json", workdir);
 	char *text = NULL;

@@ -166,6 +166,10 @@ static const struct field platform_fields[] = {
                  "seconds between a worker's heartbeats"),
         F_NUMBER(struct scn_platform, heartbeat_timeout_s, "heartbeat_timeout_s", 0.5, 3600, 0,
                  "60", "seconds without a heartbeat before a worker is offline"),
+        F_INT(struct scn_platform, worker_memory_mb, "worker_memory_mb", 0, WORKER_MEMORY_MB_MAX, 0,
+              "0",
+              "MB of memory each worker's container may use before the kernel kills it (0: no "
+              "limit)"),
         F_STRINGS(struct scn_platform, regions, n_regions, "worker_regions", 1, FF_NONEMPTY, NULL,
                   "region names, one per worker in turn (instead of worker_region)"),
         F_END,

@@ -64,6 +64,7 @@ struct scn_platform {
 	int n_regions;
 	int capacity; /* endpoints one worker takes */
 	double heartbeat_s, heartbeat_timeout_s;
+	int worker_memory_mb; /* each worker's memory cgroup limit; 0: the lab's default (none) */
 };
 
 enum scn_registrar_impl { SCN_REG_SIPLAB, SCN_REG_KAMAILIO };

@@ -232,6 +232,40 @@ cJSON *report_build(const struct platform *p, const char *scenario_json)
 	return rep;
 }
 
+/* What the customer's host shows of each worker's container once it ended,
+ * the way `docker inspect` shows State.ExitCode and State.OOMKilled: the
+ * exit code (128 + the signal when killed), the signal, and whether the
+ * kernel's OOM killer did it. A hosted platform does not see this; a customer
+ * who runs the worker can look it up, so it is kept apart from the platform's
+ * evidence, and the diagnosis takes it as corroboration only. */
+void report_add_host(cJSON *rep, const struct platform *p, const struct report_host_end *ends,
+                     int n)
+{
+	cJSON *host = cJSON_AddObjectToObject(rep, "host");
+	cJSON *ws = cJSON_AddArrayToObject(host, "workers");
+	double k = scenario_stretch(p->s);
+	for (int i = 0; i < n; i++) {
+		const struct report_host_end *x = &ends[i];
+		if (!x->name[0])
+			continue;
+		cJSON *o = cJSON_CreateObject();
+		cJSON_AddStringToObject(o, "name", x->name);
+		cJSON_AddNumberToObject(o, "t_ms", (double)x->lab_ms);
+		stretch(o, "t_ms", k);
+		if (x->st.exited || x->st.signaled)
+			cJSON_AddNumberToObject(o, "exit_code",
+			                        x->st.exited ? x->st.code : 128 + x->st.sig);
+		else
+			cJSON_AddNullToObject(o, "exit_code");
+		if (x->st.signaled)
+			cJSON_AddNumberToObject(o, "signal", x->st.sig);
+		else
+			cJSON_AddNullToObject(o, "signal");
+		cJSON_AddBoolToObject(o, "oom_killed", x->st.oom_killed);
+		cJSON_AddItemToArray(ws, o);
+	}
+}
+
 int report_write(const cJSON *report, const char *path, err_t *e)
 {
 	return jv_write_tree(report, path, e);

@@ -8,6 +8,7 @@
 
 #include <stdio.h>
 
+#include "../../netns/lab.h"
 #include "../platform/platform.h"
 
 /* The whole report: what the hosted platform knows of the run (the test as
@@ -16,6 +17,17 @@
  * is the scenario's text: only the customer's test configuration is taken
  * from it. */
 cJSON *report_build(const struct platform *p, const char *scenario_json);
+/* How one worker's process ended, as the customer's host shows its
+ * container's end (docker inspect: exit code, OOMKilled). */
+struct report_host_end {
+	char name[32]; /* "" when that slot's worker never ran */
+	long long lab_ms;
+	struct lab_status st;
+};
+/* The report's host section, from the n ends given: apart from what the
+ * platform knows, for the diagnosis to use as corroboration only. */
+void report_add_host(cJSON *report, const struct platform *p, const struct report_host_end *ends,
+                     int n);
 int report_write(const cJSON *report, const char *path, err_t *e);
 /* A report for a run that never started (no lab): FAILED, why, and the
  * reason_code infrastructure_failed. */

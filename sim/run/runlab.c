@@ -50,6 +50,7 @@ struct run_ctx {
 	struct lab_proc *workers[64];
 	int n_workers;
 	int exit_noted[64];
+	struct report_host_end ends[64]; /* how each worker's process ended: the host section */
 	int sfd;
 	int actions_done[SCN_MAX_ACTIONS];
 	int lab_error; /* the lab failed, not the test: exit EXIT_ENV */
@@ -85,6 +86,21 @@ static int gateway_socket(struct lab *lab, err_t *e)
 	return rc ? rc : fd;
 }
 
+/* Every worker runs in a memory cgroup of its own, as in a container: with
+ * the scenario's limit, else with none (a normal run never meets one; the
+ * worker still reads its usage, and a fault may set a limit when the run
+ * starts). A lab with no cgroups to give runs the workers without one when
+ * nothing asks for a limit, and lab.json says so. */
+static long long worker_memory(struct run_ctx *c)
+{
+	if (c->s.platform.worker_memory_mb > 0)
+		return (long long)c->s.platform.worker_memory_mb << 20;
+	if (c->le.worker_cgroups || c->lab.sb.cg.version)
+		return LAB_MEM_NO_LIMIT;
+	labfile_note(&c->lf, 0, "the workers run without a memory cgroup: %s", c->lab.sb.cg.why);
+	return 0;
+}
+
 static int start_workers(struct run_ctx *c, const char *token, err_t *e)
 {
 	char gw[64], cap[16];
@@ -95,6 +111,7 @@ static int start_workers(struct run_ctx *c, const char *token, err_t *e)
 	char env_token[96];
 	snprintf(env_token, sizeof(env_token), "SIPLAB_WORKER_TOKEN=%s", token);
 	char *env[] = {env_token, NULL};
+	long long memory = worker_memory(c);
 	for (int i = 0; i < c->s.platform.workers; i++) {
 		char name[32], addr[64], log[PATH_MAX];
 		topo_worker_name(i, name, sizeof(name));
@@ -127,8 +144,7 @@ static int start_workers(struct run_ctx *c, const char *token, err_t *e)
 		struct lab_spawn_opts so = LAB_SPAWN_OPTS_INIT;
 		so.fd_out = so.fd_err = fd;
 		so.env = env;
-		/* A cgroup of its own, so its limit can be set when the run starts. */
-		so.mem_limit = c->le.worker_cgroups ? 64LL << 30 : 0;
+		so.mem_limit = memory;
 		int rc = lab_spawn(&c->lab, name, argv, &so, &c->workers[c->n_workers], e);
 		if (fd >= 0)
 			close(fd);
@@ -266,13 +282,17 @@ static void check_signals(struct run_ctx *c)
 }
 
 /* How a worker's process ended (the kernel's OOM killer shows here) is the
- * lab's knowledge, as its parent: it goes to lab.json, not to the report. A
- * hosted platform sees only the connection close or the heartbeats stop. */
+ * lab's knowledge, as its parent: it goes to lab.json. A hosted platform sees
+ * only the connection close or the heartbeats stop; the customer's host sees
+ * the container's end (docker inspect's exit code and OOMKilled), which the
+ * report keeps apart in its host section. */
 static void note_worker_exit(struct run_ctx *c, int i, const struct lab_status *st)
 {
 	char name[32], how[96];
 	topo_worker_name(i, name, sizeof(name));
 	labfile_worker_exit(&c->lf, platform_ms(&c->pf), name, st);
+	c->ends[i] = (struct report_host_end){.lab_ms = platform_ms(&c->pf), .st = *st};
+	snprintf(c->ends[i].name, sizeof(c->ends[i].name), "%s", name);
 	if (!c->o.quiet)
 		printf("  [%6.2f s] lab: %s's process %s\n", platform_ms(&c->pf) / 1000.0, name,
 		       lab_status_str(st, how, sizeof(how)));
@@ -341,6 +361,7 @@ static int finish(struct run_ctx *c)
 {
 	err_t e;
 	cJSON *rep = report_build(&c->pf, c->scenario_text);
+	report_add_host(rep, &c->pf, c->ends, (int)(sizeof(c->ends) / sizeof(*c->ends)));
 	int rc = report_write(rep, c->o.report, &e);
 	report_summary(rep, c->s.name, stdout);
 	if (rc)

@@ -42,6 +42,7 @@ struct ep;
 #include "../model/scenario.h"
 #include "../model/vocab.h"
 #include "../platform/wire.h"
+#include "cgmem.h"
 #include "regprobe.h"
 
 /* Call-IDs the trace knows, hashed (see trace_owner). */
@@ -1378,6 +1379,23 @@ static long rss_kb(void)
 	return resident * (sysconf(_SC_PAGESIZE) / 1024);
 }
 
+/* What its memory cgroup says, as a containerised worker reads it: the
+ * memory charged to it and its limit (null: none). The kernel kills the
+ * worker when the usage reaches the limit, so a platform that sees the one
+ * climb towards the other knows why a worker it loses was lost. Nothing is
+ * added when the worker has no readable memory cgroup. */
+static void add_cgroup_memory(cJSON *m)
+{
+	struct cgmem cg;
+	if (cgmem_read("", &cg))
+		return;
+	cJSON_AddNumberToObject(m, "cgroup_usage_kb", (double)(cg.usage / 1024));
+	if (cg.limit < 0)
+		cJSON_AddNullToObject(m, "cgroup_limit_kb");
+	else
+		cJSON_AddNumberToObject(m, "cgroup_limit_kb", (double)(cg.limit / 1024));
+}
+
 /* The heartbeat carries what the worker is doing and what it costs, so the
  * platform can show load and memory over time. */
 static void on_heartbeat(struct worker *w, su_timer_t *t, void *arg)
@@ -1394,6 +1412,7 @@ static void on_heartbeat(struct worker *w, su_timer_t *t, void *arg)
 	cJSON_AddNumberToObject(m, "in_call", w->n_active);
 	cJSON_AddNumberToObject(m, "final", w->n_final);
 	cJSON_AddNumberToObject(m, "rss_kb", (double)rss_kb());
+	add_cgroup_memory(m);
 	cJSON_AddNumberToObject(m, "cpu_ms",
 	                        (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1000 +
 	                                (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1000);
