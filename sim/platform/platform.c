@@ -621,6 +621,21 @@ static cJSON *ep_json(struct platform *p, int id, int gi, int k, long reg_at, lo
 	return o;
 }
 
+/* Workers in the order of their names, not of their connecting: the same
+ * scenario and seed then put each endpoint on the same worker in every run,
+ * so what it derives from its worker's seed is the same (a replay). */
+static void sort_by_name(const struct platform *p, int *list, int n)
+{
+	for (int i = 1; i < n; i++)
+		for (int k = i;
+		     k > 0 && strcmp(p->workers[list[k - 1]].name, p->workers[list[k]].name) > 0;
+		     k--) {
+			int t = list[k];
+			list[k] = list[k - 1];
+			list[k - 1] = t;
+		}
+}
+
 /* The buildup spreads registrations and calls: receivers register in its
  * first 30 % (all of them before anyone dials), callers register over the
  * rest and each dials once registered. With calls shorter than the buildup,
@@ -647,6 +662,7 @@ static int allocate(struct platform *p, cJSON **per_worker)
 					list[n++] = k;
 			if (!n)
 				return -1;
+			sort_by_name(p, list, n);
 			for (int k = 0; k < g->endpoints; k++, id++, nth++) {
 				int wi = list[k % n];
 				long reg_at = pass == 0 ? recv_window * nth / n_recv
