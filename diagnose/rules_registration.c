@@ -271,12 +271,42 @@ static int no_answer_common(const struct dx_evidence *ev, struct dx_finding *f,
 	return 0;
 }
 
+/* The length of a trace peer without its port: "udp/[10.10.2.2]:5070" →
+ * "udp/[10.10.2.2]", the transport and the address. */
+static size_t peer_path_len(const char *peer)
+{
+	const char *b = strrchr(peer, ']');
+	return b ? (size_t)(b - peer) + 1 : strlen(peer);
+}
+
+/* Failures confined to a group or a worker, while an endpoint elsewhere
+ * registered over the same transport with the same address (on any port):
+ * that transport works, so a wrong one is not what failed. */
+static const struct dx_ep *registered_same_path(const struct dx_evidence *ev,
+                                                const struct reg_view *v)
+{
+	if ((v->sc.kind != DX_SCOPE_GROUP && v->sc.kind != DX_SCOPE_WORKER) || !v->first_failed)
+		return NULL;
+	const char *peer = reg_peer(v->first_failed);
+	size_t n = peer_path_len(peer);
+	for (int i = 0; strcmp(peer, "?") && i < ev->n; i++) {
+		const struct dx_ep *e = &ev->eps[i];
+		const char *p = reg_peer(e);
+		if (!dx_in_scope(&v->sc, e) && e->registered && peer_path_len(p) == n &&
+		    !strncmp(p, peer, n))
+			return e;
+	}
+	return NULL;
+}
+
 static int m_wrong_transport(const struct dx_evidence *ev, struct dx_finding *f)
 {
 	struct reg_view v;
 	struct probe_view pv;
 	reg_view(ev, &v);
 	pv_read(ev, &pv);
+	if (registered_same_path(ev, &v))
+		return 0;
 	if (pv.n) {
 		/* The test's transport is closed (the kernel's ICMP rate limit may
 		 * have hidden UDP's from the probe, not from the REGISTERs), and
@@ -621,6 +651,12 @@ static int confined(const struct dx_evidence *ev, struct dx_finding *f, enum dx_
 		               ? ": check that group's registrar "
 		                 "settings against the others'"
 		               : "");
+	const struct dx_ep *ok = registered_same_path(ev, &v);
+	if (ok)
+		dx_say(f,
+		       "its REGISTERs went to %s; %s (group %s) registered through %s: the same "
+		       "transport and address work",
+		       reg_peer(v.first_failed), ok->user, ok->group, reg_peer(ok));
 	return 55;
 }
 
