@@ -261,8 +261,11 @@ static void ask_dns(struct rp_result *r, long ms)
 	                       {"_sip._tcp.", DNS_SRV},
 	                       {"_sips._tcp.", DNS_SRV}};
 	r->n_dns = RP_MAX_QUERIES;
+	/* A copy: the names are written into the same result the host is in. */
+	char host[sizeof(t->host)];
+	snprintf(host, sizeof(host), "%s", t->host);
 	for (int i = 0; i < r->n_dns; i++) {
-		snprintf(r->dns[i].name, sizeof(r->dns[i].name), "%s%s", q[i].prefix, t->host);
+		snprintf(r->dns[i].name, sizeof(r->dns[i].name), "%s%s", q[i].prefix, host);
 		r->dns[i].type = q[i].type;
 	}
 	if (dns_server(t->resolv, r->dns_server, sizeof(r->dns_server)))
