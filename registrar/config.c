@@ -178,6 +178,8 @@ static const struct field sbc_fields[] = {
                  "an IPv4 address written into the c= line of offers"),
         F_BOOL(struct reg_config, sbc.relay, "relay", 0, "false",
                "relay media through the registrar, latching to where it comes from"),
+        F_BOOL(struct reg_config, sbc.reorder, "reorder", 0, "false",
+               "reverse the order of the codecs in offers (re-prioritise; remove nothing)"),
         F_END,
 };
 

@@ -353,7 +353,7 @@ static void sbc_sdp(struct registrar *r, msg_t *msg, sip_t *sip, int side)
 			port = sbc_relay_port((*pp)->relay, !side);
 		}
 	}
-	char *out = sbc_rewrite_sdp(body, len, c, side == 0 && c->n_strip > 0, addr, port);
+	char *out = sbc_rewrite_sdp(body, len, c, side == 0, addr, port);
 	if (out)
 		set_body(msg, sip, out);
 	free(out);

@@ -31,7 +31,18 @@ static int stripped(const struct sbc_config *c, const struct sdp_media *m, int p
 	return 0;
 }
 
-char *sbc_rewrite_sdp(const char *sdp_in, size_t len, const struct sbc_config *c, int strip,
+/* An SBC that re-prioritises: the offer's payload types in reverse order
+ * (their rtpmap and fmtp lines stay; only the m= line's order says it). */
+static void reverse_pts(struct sdp_media *m)
+{
+	for (int a = 0, b = m->n_pts - 1; a < b; a++, b--) {
+		int t = m->pts[a];
+		m->pts[a] = m->pts[b];
+		m->pts[b] = t;
+	}
+}
+
+char *sbc_rewrite_sdp(const char *sdp_in, size_t len, const struct sbc_config *c, int offer,
                       const char *addr, int port)
 {
 	struct sdp s;
@@ -52,9 +63,11 @@ char *sbc_rewrite_sdp(const char *sdp_in, size_t len, const struct sbc_config *c
 			continue;
 		if (port > 0)
 			m->port = port;
-		for (int k = m->n_pts - 1; strip && k >= 0; k--)
+		for (int k = m->n_pts - 1; offer && c->n_strip && k >= 0; k--)
 			if (stripped(c, m, m->pts[k]))
 				sdp_drop_pt(m, m->pts[k]);
+		if (offer && c->reorder)
+			reverse_pts(m);
 	}
 	char *out = sdp_format(&s);
 	sdp_free(&s);

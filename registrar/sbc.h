@@ -16,6 +16,7 @@ struct sbc_config {
 	int n_strip;
 	char rewrite_address[64]; /* c= address to write into offers, or "" */
 	int relay;                /* relay media (and latch) */
+	int reorder;              /* offers' codecs in reverse order (nothing removed) */
 	char relay_address[64];   /* where the relay listens: the registrar's address */
 };
 
@@ -24,7 +25,7 @@ struct sbc_config {
  * when strip is set, and set the IPv4 c= addresses and the m=audio port when
  * addr/port are given. Returns a malloc'd body, or NULL when the SDP cannot
  * be read or has no audio stream (it is then forwarded as it came). */
-char *sbc_rewrite_sdp(const char *sdp, size_t len, const struct sbc_config *c, int strip,
+char *sbc_rewrite_sdp(const char *sdp, size_t len, const struct sbc_config *c, int offer,
                       const char *addr, int port);
 
 /* The audio address (IPv4) and port an SDP body announces; -1 when none. */

@@ -920,9 +920,15 @@ static void test_sbc_rewrite(void **state)
 	assert_string_equal(addr, "192.0.2.9");
 	assert_int_equal(port, 7000);
 	free(out);
-	/* Without strip, nothing is removed. */
+	/* Not an offer (an answer): nothing is removed. */
 	out = sbc_rewrite_sdp(body, n, &c, 0, NULL, 0);
 	assert_non_null(strstr(out, "m=audio 4000 RTP/AVP 96 0 8 101\r\n"));
+	free(out);
+	/* Reordering: the offer's codecs reversed, every one kept, rtpmaps too. */
+	struct sbc_config r = {.enabled = 1, .reorder = 1};
+	out = sbc_rewrite_sdp(body, n, &r, 1, NULL, 0);
+	assert_non_null(strstr(out, "m=audio 4000 RTP/AVP 101 8 0 96\r\n"));
+	assert_non_null(strstr(out, "a=rtpmap:96 opus/48000/2\r\n"));
 	free(out);
 	assert_null(sbc_rewrite_sdp("garbage", 7, &c, 1, NULL, 0));
 	assert_int_equal(sbc_sdp_media("garbage", 7, addr, sizeof(addr), &port), -1);

@@ -188,6 +188,8 @@ static const struct field far_callees[] = {
 static const struct field far_sbc[] = {
         F_BOOL(struct scenario, sbc_relay, "relay", 0, "false",
                "the registrar relays media, latching to where it comes from"),
+        F_BOOL(struct scenario, sbc_reorder, "reorder", 0, "false",
+               "the registrar reverses the order of the codecs in offers (removes none)"),
         F_END,
 };
 
@@ -481,11 +483,12 @@ static int check_fault_needs(struct jv *c, const struct scenario *s)
 	if (f &&
 	    fault_check_needs(f, s->far.registrar == SCN_REG_KAMAILIO ? "kamailio" : "siplab", &fe))
 		return err_set(c->e, ENOTSUP, "%s: fault: %s", c->origin, fe.msg);
-	if (s->sbc_relay && s->far.registrar == SCN_REG_KAMAILIO)
-		return err_set(c->e, ENOTSUP,
-		               "%s: far_side.sbc.relay: the media relay is siplab's registrar's; "
-		               "this scenario's far side uses kamailio",
-		               c->origin);
+	if ((s->sbc_relay || s->sbc_reorder) && s->far.registrar == SCN_REG_KAMAILIO)
+		return err_set(
+		        c->e, ENOTSUP,
+		        "%s: far_side.sbc: the SBC (relay, reorder) is siplab's registrar's; "
+		        "this scenario's far side uses kamailio",
+		        c->origin);
 	return 0;
 }
 
