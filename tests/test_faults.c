@@ -128,10 +128,6 @@ static const struct {
 } no_real_run[] = {
         {"alloc.workers_busy", "needs a second run holding every worker while the test's "
                                "pre-flight runs; the lab runs one test at a time"},
-        {"call.callee_not_found",
-         "the platform dials the target group's own accounts, which the one registrar must "
-         "know for that group to register: a 404 to the INVITE needs a second registrar or "
-         "a fault"},
         {"call.callee_offline",
          "the platform registers the receivers first and each caller dials 100 ms (lab "
          "time) after it starts: callees late to register need a fault that delays them"},

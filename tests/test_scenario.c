@@ -71,6 +71,15 @@ static void test_errors(void **state)
 	bad(G(",\"endpoints\":1,\"role\":\"caller\""), "groups[0].target", "for a caller group");
 	bad(G(",\"endpoints\":1,\"role\":\"caller\",\"target\":\"nobody\""), "groups[0].target",
 	    "\"nobody\"");
+	/* A SIP URI is dialled as is (a number outside the test); a bare name
+	 * that is no group is still refused above. */
+	if (scenario_parse(G(",\"endpoints\":1,\"role\":\"caller\",\"target\":\"sip:nobody@lab\""),
+	                   "uri.json", &s, &e))
+		fail_msg("%s", e.msg);
+	assert_true(scenario_target_is_uri(s.groups[0].target));
+	assert_false(scenario_target_is_uri("callee-pool"));
+	bad(G(",\"endpoints\":1,\"role\":\"caller\",\"target\":\"sipnobody\""), "groups[0].target",
+	    "a SIP URI");
 	bad(G(",\"endpoints\":0,\"role\":\"callee\""), "groups[0].endpoints", "from 1 to 100000");
 	bad("{\"groups\":[{\"registrar\":\"lab\",\"endpoints\":1}]}", "groups[0].accounts",
 	    "\"prefix\"");

@@ -90,8 +90,8 @@ static int group_check(struct jv *c, const cJSON *o, const char *path, void *ele
 	const struct scn_group *g = elem;
 	if (g->role == SCN_CALLER && !g->target[0])
 		return err_set(c->e, EINVAL,
-		               "%s: %s.target: expected \"callee-pool\" or the name of another "
-		               "group for a caller group, got nothing",
+		               "%s: %s.target: expected \"callee-pool\", the name of another "
+		               "group or a SIP URI for a caller group, got nothing",
 		               c->origin, path);
 	return 0;
 }
@@ -114,7 +114,8 @@ static const struct field group_fields[] = {
         F_CHOICE(struct scn_group, role, "role", roles, FF_ANYCASE, "caller",
                  "what the endpoints do: call, answer, or only receive"),
         F_STRING(struct scn_group, target, "target", 0, NULL,
-                 "\"callee-pool\" or the name of another group (whom callers call)"),
+                 "\"callee-pool\", the name of another group, or a SIP URI dialled as is "
+                 "(\"sip:someone@lab\", whom callers call)"),
         F_STRING(struct scn_group, region, "region", FF_DERIVED, "the test's region",
                  "a region name"),
         F_OBJECT(struct scn_group, pause, "silence", silence_fields, FF_GIVEN,
@@ -123,19 +124,25 @@ static const struct field group_fields[] = {
         F_END,
 };
 
+int scenario_target_is_uri(const char *target)
+{
+	return !strncmp(target, "sip:", 4) || !strncmp(target, "sips:", 5);
+}
+
 /* Cross-checks that need every group: targets exist, names differ. */
 static int check_groups(struct jv *c, struct scenario *s)
 {
 	for (int i = 0; i < s->n_groups; i++) {
 		struct scn_group *g = &s->groups[i];
-		int found = !g->target[0] || !strcmp(g->target, "callee-pool");
+		int found = !g->target[0] || !strcmp(g->target, "callee-pool") ||
+		            scenario_target_is_uri(g->target);
 		for (int k = 0; k < s->n_groups && !found; k++)
 			found = k != i && !strcmp(s->groups[k].name, g->target);
 		if (!found)
 			return err_set(
 			        c->e, EINVAL,
-			        "%s: groups[%d].target: expected \"callee-pool\" or the name of "
-			        "another group, got \"%s\"",
+			        "%s: groups[%d].target: expected \"callee-pool\", the name of "
+			        "another group or a SIP URI, got \"%s\"",
 			        c->origin, i, g->target);
 		for (int k = 0; k < i; k++)
 			if (!strcmp(s->groups[k].name, g->name))

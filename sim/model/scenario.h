@@ -44,7 +44,8 @@ struct scn_group {
 	enum media_keying srtp;
 	int endpoints;
 	enum scn_role role;
-	char target[64]; /* "callee-pool", another group's name, or "" (receive-only) */
+	char target[64]; /* "callee-pool", another group's name, a SIP URI dialled as
+	                  * is ("sip:someone@lab"), or "" (receive-only) */
 	char region[32];
 	int has_pause; /* its own silence, instead of the test's */
 	struct scn_silence pause;
@@ -138,6 +139,10 @@ char *scenario_remedied(const char *json, const char *origin, err_t *e);
 
 /* The scenario file's fields, for reading and for `siplab run --help`. */
 extern const struct field scenario_fields[];
+
+/* Whether a group's target is a SIP URI, dialled as it is rather than
+ * made from a group's accounts (a number outside the test). */
+int scenario_target_is_uri(const char *target);
 
 int scenario_parse(const char *json, const char *origin, struct scenario *s, err_t *e);
 int scenario_load(const char *path, struct scenario *s, err_t *e);
