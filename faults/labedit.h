@@ -61,10 +61,10 @@ int le_add_host(struct lab_edit *le, const char *name, const char *role, err_t *
 int le_worker_cgroups(struct lab_edit *le, err_t *e);
 
 /* --- far side: its configuration, before it starts ------------------------------ */
-/* The configuration tree of a far-side service ("registrar", "dns"), to edit
- * in place; NULL (and e set) when that service has none — Kamailio's
- * configuration is not ours to edit, which is why faults declare
- * FAULT_NEEDS_SIPLAB_REGISTRAR. */
+/* The configuration tree of a far-side service ("registrar", "dns",
+ * "callees": the callee pool, when a group dials it), to edit in place; NULL
+ * (and e set) when that service has none — Kamailio's configuration is not
+ * ours to edit, which is why faults declare FAULT_NEEDS_SIPLAB_REGISTRAR. */
 cJSON *le_config(struct lab_edit *le, const char *service, err_t *e);
 /* The account prefix of the callee pool (the far side's own accounts, which
  * a fault on the test's accounts leaves alone). */

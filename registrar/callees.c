@@ -124,6 +124,9 @@ const struct field callees_config_fields[] = {
         F_INT(struct callees_config, first, "first", 0, 999999, 0, "1",
               "the number of the first account"),
         F_INT(struct callees_config, count, "count", 1, 10000, 0, "1", "how many callees"),
+        F_INT(struct callees_config, offline, "offline", 0, 10000, 0, "0",
+              "how many of the last members never register: the registrar knows them "
+              "and has no binding (480 to a call)"),
         F_STRING(struct callees_config, password, "password", FF_REQUIRED, NULL,
                  "the accounts' password"),
         F_STRING(struct callees_config, codecs, "codecs", 0, "PCMU,PCMA",
@@ -147,7 +150,29 @@ int callees_config_load(const char *path, struct callees_config *c, err_t *e)
 {
 	struct jv j = {path, e, c};
 	memset(c, 0, sizeof(*c));
-	return fields_load(&j, callees_config_fields, c);
+	int rc = fields_load(&j, callees_config_fields, c);
+	if (!rc && c->offline > c->count)
+		rc = err_set(e, EINVAL, "%s: offline: %d members offline, but the pool has %d",
+		             path, c->offline, c->count);
+	return rc;
+}
+
+/* The members meant to register: all but the offline ones. */
+static int members_online(const struct callees_config *c)
+{
+	return c->count - c->offline;
+}
+
+/* The readiness line: every member meant to register has. */
+static void say_ready(const struct pool *p)
+{
+	char what[160], off[48] = "";
+	if (p->c->offline)
+		snprintf(off, sizeof(off), ", %d offline", p->c->offline);
+	snprintf(what, sizeof(what), "%d accounts registered (%s%04d ...)%s", p->n_registered,
+	         p->c->prefix, p->c->first, off);
+	fprintf(stderr, "siplab callees: %s\n", what);
+	ready_notify(what);
 }
 
 /* 20 ms of a 400 Hz tone at 8 kHz: a frame whose samples line up, so it
@@ -416,13 +441,8 @@ static void on_event(nua_event_t event, int status, char const *phrase, nua_t *n
 			nua_authenticate(nh, NUTAG_AUTH(auth), TAG_END());
 		} else if (status == 200 && c && !c->registered) {
 			c->registered = 1;
-			if (++p->n_registered == p->c->count) {
-				char what[128];
-				snprintf(what, sizeof(what), "%d accounts registered (%s%04d ...)",
-				         p->n_registered, p->c->prefix, p->c->first);
-				fprintf(stderr, "siplab callees: %s\n", what);
-				ready_notify(what);
-			}
+			if (++p->n_registered == members_online(p->c))
+				say_ready(p);
 		} else if (status >= 300 && status != 401 && status != 407) {
 			fprintf(stderr, "siplab callees: REGISTER failed: %d %s\n", status, phrase);
 		}
@@ -465,9 +485,13 @@ static int on_signal(struct pool *p, su_wait_t *w, struct call *arg)
 	return 0;
 }
 
+/* Register every member but the offline ones (the last members): those stay
+ * accounts without a binding, as phones that are switched off. */
 static void register_all(struct pool *p)
 {
-	for (int i = 0; i < p->c->count; i++) {
+	if (!members_online(p->c))
+		say_ready(p); /* nothing to wait for */
+	for (int i = 0; i < members_online(p->c); i++) {
 		char user[64], aor[160];
 		struct call *m = &p->members[i];
 		snprintf(user, sizeof(user), "%s%04d", p->c->prefix, p->c->first + i);

@@ -18,6 +18,7 @@ struct callees_config {
 	int sip_port;
 	char prefix[32]; /* accounts PREFIX0001 ... */
 	int first, count;
+	int offline; /* the last members that never register (known, not reachable) */
 	char password[64];
 	char codecs[64]; /* "PCMU,PCMA" */
 	int ring_ms;
@@ -35,7 +36,8 @@ struct callees_config {
 extern const struct field callees_config_fields[];
 
 int callees_config_load(const char *path, struct callees_config *c, err_t *e);
-/* Run until SIGTERM; prints a line when every account is registered. */
+/* Run until SIGTERM; prints a line when every account meant to register
+ * (all but the offline ones) is registered. */
 int callees_run(const struct callees_config *c, err_t *e);
 
 #endif

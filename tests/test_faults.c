@@ -128,9 +128,6 @@ static const struct {
 } no_real_run[] = {
         {"alloc.workers_busy", "needs a second run holding every worker while the test's "
                                "pre-flight runs; the lab runs one test at a time"},
-        {"call.callee_offline",
-         "the platform registers the receivers first and each caller dials 100 ms (lab "
-         "time) after it starts: callees late to register need a fault that delays them"},
         {"reg.worker_overloaded", "needs a CPU (or socket) quota on one worker while the "
                                   "others have room: a fault of its own"},
 };
@@ -439,7 +436,7 @@ static void test_edits_far_side(void **state)
 	        cJSON_Parse("{\"transports\":[\"udp\"],\"account_pool\":[{\"prefix\":\"callee\","
 	                    "\"password\":\"c\"},{\"prefix\":\"caller\",\"password\":\"p\"}]}");
 	cJSON *dns = cJSON_Parse("{\"faults\":[]}");
-	assert_int_equal(edits_far_side(&x.le, reg, dns, &e), 0);
+	assert_int_equal(edits_far_side(&x.le, reg, dns, NULL, &e), 0);
 	const cJSON *rl = cJSON_GetObjectItemCaseSensitive(reg, "rate_limit");
 	assert_int_equal(cJSON_GetObjectItemCaseSensitive(rl, "per_second")->valueint, 7);
 	assert_string_equal(cJSON_GetObjectItemCaseSensitive(rl, "mode")->valuestring, "drop");
@@ -451,7 +448,7 @@ static void test_edits_far_side(void **state)
 	edited_free(&x);
 	/* Wrong passwords for the test's accounts, not for the far side's own. */
 	edit(&x, "{\"fault\":{\"code\":\"reg.bad_credentials\"}}");
-	assert_int_equal(edits_far_side(&x.le, reg, dns, &e), 0);
+	assert_int_equal(edits_far_side(&x.le, reg, dns, NULL, &e), 0);
 	const cJSON *pools = cJSON_GetObjectItemCaseSensitive(reg, "account_pool");
 	assert_string_equal(
 	        cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(pools, 0), "password")
@@ -464,14 +461,27 @@ static void test_edits_far_side(void **state)
 	edited_free(&x);
 	/* A DNS failure is one more answer in the DNS server's faults. */
 	edit(&x, "{\"fault\":{\"code\":\"reg.dns_failure\",\"params\":{\"mode\":\"servfail\"}}}");
-	assert_int_equal(edits_far_side(&x.le, NULL, dns, &e), 0);
+	assert_int_equal(edits_far_side(&x.le, NULL, dns, NULL, &e), 0);
 	char *faults = cJSON_PrintUnformatted(cJSON_GetObjectItemCaseSensitive(dns, "faults"));
 	assert_string_equal(faults, "[{\"name\":\"registrar.lab\",\"mode\":\"servfail\"}]");
 	free(faults);
+	/* Offline callees: the callee pool's own configuration, within its size. */
+	edited_free(&x);
+	edit(&x, "{\"fault\":{\"code\":\"call.callee_offline\",\"params\":{\"offline\":3}}}");
+	cJSON *pool = cJSON_Parse("{\"prefix\":\"callee\",\"count\":4}");
+	assert_int_equal(edits_far_side(&x.le, reg, dns, pool, &e), 0);
+	assert_int_equal(cJSON_GetObjectItemCaseSensitive(pool, "offline")->valueint, 3);
+	cJSON_SetNumberValue(cJSON_GetObjectItemCaseSensitive(pool, "count"), 2);
+	assert_int_not_equal(edits_far_side(&x.le, reg, dns, pool, &e), 0);
+	assert_non_null(strstr(e.msg, "the callee pool has 2 members"));
+	cJSON_Delete(pool);
+	/* No group dials the callee pool: it has no configuration to edit. */
+	assert_int_not_equal(edits_far_side(&x.le, reg, dns, NULL, &e), 0);
+	assert_non_null(strstr(e.msg, "no callees configuration"));
 	/* Without siplab's registrar, a fault that needs it gets a clear error. */
 	edited_free(&x);
 	edit(&x, "{\"fault\":{\"code\":\"reg.wrong_transport\"}}");
-	assert_int_not_equal(edits_far_side(&x.le, NULL, dns, &e), 0);
+	assert_int_not_equal(edits_far_side(&x.le, NULL, dns, NULL, &e), 0);
 	assert_non_null(strstr(e.msg, "no registrar configuration"));
 	edited_free(&x);
 	cJSON_Delete(reg);

@@ -423,12 +423,14 @@ int edits_topology(struct lab_edit *le, char **json, err_t *e)
 	return *json ? 0 : err_set(e, ENOMEM, "out of memory printing the topology");
 }
 
-int edits_far_side(struct lab_edit *le, cJSON *registrar, cJSON *dns, err_t *e)
+int edits_far_side(struct lab_edit *le, cJSON *registrar, cJSON *dns, cJSON *callees, err_t *e)
 {
 	le->n_configs = 0;
 	if (registrar)
 		le->configs[le->n_configs++] = (typeof(le->configs[0])){"registrar", registrar};
 	le->configs[le->n_configs++] = (typeof(le->configs[0])){"dns", dns};
+	if (callees)
+		le->configs[le->n_configs++] = (typeof(le->configs[0])){"callees", callees};
 	int rc = run_hooks(le, LE_FAR_SIDE, e);
 	le->n_configs = 0; /* the trees stay the caller's */
 	return rc;

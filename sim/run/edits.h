@@ -58,8 +58,9 @@ void edits_free(struct lab_edit *le);
 /* The topology JSON text the faults shaped and edited; malloc'd. */
 int edits_topology(struct lab_edit *le, char **json, err_t *e);
 /* Hand the far side's configuration of a service to the faults; the tree
- * stays the caller's. registrar may be NULL (Kamailio). */
-int edits_far_side(struct lab_edit *le, cJSON *registrar, cJSON *dns, err_t *e);
+ * stays the caller's. registrar may be NULL (Kamailio), callees NULL (no
+ * group dials the callee pool, so it does not run). */
+int edits_far_side(struct lab_edit *le, cJSON *registrar, cJSON *dns, cJSON *callees, err_t *e);
 /* As the run starts: the workers' processes and the platform that runs them. */
 int edits_run_start(struct lab_edit *le, struct lab_proc **workers, int n, struct platform *pf,
                     err_t *e);

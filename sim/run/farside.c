@@ -293,12 +293,11 @@ static void callee_registrar(const struct scenario *s, const cJSON *reg, cJSON *
 	cJSON_AddStringToObject(cfg, "registrar", uri);
 }
 
-static int start_callees(struct farside *f, struct lab *lab, const struct scenario *s,
-                         const cJSON *reg, const char *self, err_t *e)
+/* The callee pool as the scenario describes it; the faults edit it. Where
+ * it registers is added once the registrar's configuration is final. */
+static cJSON *callees_config(const struct farside *f, const struct scenario *s)
 {
-	char cfg[PATH_MAX], log[PATH_MAX];
 	cJSON *c = cJSON_CreateObject();
-	callee_registrar(s, reg, c, f->tls_dir);
 	cJSON_AddStringToObject(c, "domain", f->callee_domain);
 	cJSON_AddStringToObject(c, "bind", CALLEE_ADDR);
 	cJSON_AddStringToObject(c, "prefix", s->far.callee_prefix);
@@ -306,15 +305,22 @@ static int start_callees(struct farside *f, struct lab *lab, const struct scenar
 	cJSON_AddStringToObject(c, "password", f->callee_password);
 	cJSON_AddStringToObject(c, "behaviour", s->far.callee_behaviour);
 	add_sip_timers(c, s);
+	return c;
+}
+
+static int start_callees(struct farside *f, struct lab *lab, const struct scenario *s,
+                         const cJSON *reg, cJSON *c, const char *self, err_t *e)
+{
+	char cfg[PATH_MAX], log[PATH_MAX];
+	callee_registrar(s, reg, c, f->tls_dir);
 	int rc = write_json(f->dir, "callees.json", c, cfg, sizeof(cfg), e);
-	cJSON_Delete(c);
 	if (rc)
 		return rc;
 	snprintf(log, sizeof(log), "%s/callees.log", f->dir);
 	char seed[24];
 	rng_seed_arg(s->seed.value, "callees", seed, sizeof(seed));
 	char *argv[] = {(char *)self, "callees", cfg, "--seed", seed, NULL};
-	/* Ready once every account is registered. */
+	/* Ready once every account meant to register is registered. */
 	const struct lab_ready ready = {.how = LAB_READY_LINE, .timeout_ms = 10000};
 	return lab_service(lab, "callee", argv, log, &ready, &f->callees, e);
 }
@@ -337,7 +343,8 @@ static int make_certs(const struct farside *f, err_t *e)
 }
 
 static int start_services(struct farside *f, struct lab *lab, const struct scenario *s,
-                          const cJSON *reg, const cJSON *dns, const char *self, err_t *e)
+                          const cJSON *reg, const cJSON *dns, cJSON *callees, const char *self,
+                          err_t *e)
 {
 	char cfg[PATH_MAX], log[PATH_MAX];
 	int rc = write_json(f->dir, "dns.json", dns, cfg, sizeof(cfg), e);
@@ -350,7 +357,7 @@ static int start_services(struct farside *f, struct lab *lab, const struct scena
 		return err_wrap(e, rc, "the lab's DNS server");
 	if ((rc = start_registrar(f, lab, s, reg, self, e)))
 		return err_wrap(e, rc, "the registrar");
-	if (uses_callee_pool(s) && (rc = start_callees(f, lab, s, reg, self, e)))
+	if (callees && (rc = start_callees(f, lab, s, reg, callees, self, e)))
 		return err_wrap(e, rc, "the callee pool");
 	return 0;
 }
@@ -371,13 +378,16 @@ int farside_start(struct farside *f, struct lab *lab, const struct scenario *s, 
 	/* Kamailio's configuration is its own template, not a tree to edit. */
 	cJSON *reg = s->far.registrar == SCN_REG_KAMAILIO ? NULL : registrar_config(f, s);
 	cJSON *dns = dns_config();
-	rc = edits_far_side(le, reg, dns, e);
+	/* The callee pool runs only when a group dials it. */
+	cJSON *callees = uses_callee_pool(s) ? callees_config(f, s) : NULL;
+	rc = edits_far_side(le, reg, dns, callees, e);
 	if (!rc)
-		rc = start_services(f, lab, s, reg, dns, self, e);
+		rc = start_services(f, lab, s, reg, dns, callees, self, e);
 	le->far = f; /* a fault may stop a service as the run starts */
 	le->lab = lab;
 	cJSON_Delete(reg);
 	cJSON_Delete(dns);
+	cJSON_Delete(callees);
 	return rc;
 }
 
