@@ -973,6 +973,34 @@ static void test_callee_codecs(void **state)
 	}
 }
 
+/* The callee pool's offline members are some of its own: no more than it has. */
+static void test_callee_offline_config(void **state)
+{
+	(void)state;
+	static const struct {
+		int count, offline, ok;
+	} cases[] = {{4, 0, 1}, {4, 2, 1}, {4, 4, 1}, {4, 5, 0}};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(*cases); i++) {
+		char path[] = "/tmp/siplab-callees-XXXXXX";
+		int fd = mkstemp(path);
+		assert_true(fd >= 0);
+		dprintf(fd,
+		        "{\"registrar\":\"sip:10.10.2.2\",\"bind\":\"10.10.3.2\",\"prefix\":\"ep\","
+		        "\"password\":\"pw\",\"count\":%d,\"offline\":%d}",
+		        cases[i].count, cases[i].offline);
+		close(fd);
+		struct callees_config c;
+		err_t e;
+		int rc = callees_config_load(path, &c, &e);
+		unlink(path);
+		if ((rc == 0) != cases[i].ok)
+			fail_msg("count %d, offline %d: %d (%s)", cases[i].count, cases[i].offline,
+			         rc, e.msg);
+		if (rc)
+			assert_non_null(strstr(e.msg, "offline"));
+	}
+}
+
 static int body_sipsak(void)
 {
 	/* sipsak's usrloc mode registers with digest auth (and fails on a wrong
@@ -1097,6 +1125,7 @@ int main(void)
 	        cmocka_unit_test(test_sbc_strip),
 	        cmocka_unit_test(test_sbc_rewrite),
 	        cmocka_unit_test(test_callee_codecs),
+	        cmocka_unit_test(test_callee_offline_config),
 	        cmocka_unit_test(test_cancel_and_unregister),
 	        cmocka_unit_test(test_callee_reject),
 	};
