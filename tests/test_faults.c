@@ -135,8 +135,6 @@ static const struct {
         {"call.callee_offline",
          "the platform registers the receivers first and each caller dials 100 ms (lab "
          "time) after it starts: callees late to register need a fault that delays them"},
-        {"reg.worker_overloaded", "needs a CPU (or socket) quota on one worker while the "
-                                  "others have room: a fault of its own"},
 };
 
 static const char *no_run_reason(const char *code)
