@@ -706,10 +706,10 @@ static double heartbeat_gap(const struct dx_evidence *ev, const char *name, int 
 static int m_worker_overloaded(const struct dx_evidence *ev, struct dx_finding *f)
 {
 	int score = confined(ev, f, DX_SCOPE_WORKER);
-	struct reg_view v;
-	reg_view(ev, &v);
 	if (!score)
 		return 0;
+	struct reg_view v;
+	reg_view(ev, &v);
 	double mine = heartbeat_gap(ev, v.sc.name, 0), others = heartbeat_gap(ev, v.sc.name, 1);
 	if (mine <= 0 || others <= 0 || mine < HEARTBEAT_LATE * others)
 		return score;

@@ -56,8 +56,9 @@ int le_sysctl(struct lab_edit *le, const char *host, const char *key, long value
  * its address is then known to le_host_addr. */
 int le_add_host(struct lab_edit *le, const char *name, const char *role, err_t *e);
 /* Give every worker process a memory cgroup of its own (no limit yet, unless
- * the scenario's platform.worker_memory_mb sets one), and a CPU one. Every worker has one
- * wherever the lab can give it; this makes it required. */
+ * the scenario's platform.worker_memory_mb sets one), and a CPU one without a
+ * quota. Every worker has the memory one wherever the lab can give it; this
+ * makes it required. */
 int le_worker_cgroups(struct lab_edit *le, err_t *e);
 
 /* --- far side: its configuration, before it starts ------------------------------ */
