@@ -628,6 +628,17 @@ static const char *group_registrar(const struct dx_evidence *ev, const char *gro
 	return "?";
 }
 
+/* What the first failed REGISTER got: a code and where it came from, or none. */
+static const char *first_answer(const struct dx_ep *e, char *buf, size_t cap)
+{
+	if (!e->code)
+		snprintf(buf, cap, "no final answer");
+	else
+		snprintf(buf, cap, "SIP %d, %s", e->code,
+		         e->code_local ? "made up locally" : "from the registrar");
+	return buf;
+}
+
 /* Failures confined to one group or one worker, when no more specific
  * cause shows: the guide's "Per-group issue" and "Worker capacity". Scored
  * low, so a cause the evidence names ranks above. */
@@ -637,13 +648,12 @@ static int confined(const struct dx_evidence *ev, struct dx_finding *f, enum dx_
 	reg_view(ev, &v);
 	if (v.sc.kind != kind)
 		return 0;
-	char at[64];
+	char at[64], how[64];
 	dx_say_at(f, dx_at_msg(v.first_failed, v.first_failed->reg_answer_at, at, sizeof(at)),
-	          "%d of the %d endpoints of %s %s failed to register (%s first: SIP %d, %s); "
+	          "%d of the %d endpoints of %s %s failed to register (%s first: %s); "
 	          "the %d endpoints elsewhere registered",
 	          v.failed, v.n, kind == DX_SCOPE_GROUP ? "group" : "worker", v.sc.name,
-	          v.first_failed->user, v.first_failed->code,
-	          v.first_failed->code_local ? "made up locally" : "from the registrar",
+	          v.first_failed->user, first_answer(v.first_failed, how, sizeof(how)),
 	          v.sc.others);
 	if (kind == DX_SCOPE_GROUP)
 		dx_say(f, "the group registers with \"%s\"%s", group_registrar(ev, v.sc.name),
@@ -665,9 +675,49 @@ static int m_group_misconfig(const struct dx_evidence *ev, struct dx_finding *f)
 	return confined(ev, f, DX_SCOPE_GROUP);
 }
 
+/* The longest wait between two heartbeats of a worker (ms), or of every
+ * other worker when others is set; -1 without two of them. */
+static double heartbeat_gap(const struct dx_evidence *ev, const char *name, int others)
+{
+	double gap = -1;
+	const cJSON *w, *s;
+	cJSON_ArrayForEach (w, cJSON_GetObjectItemCaseSensitive(ev->report, "workers")) {
+		const cJSON *n = cJSON_GetObjectItemCaseSensitive(w, "name");
+		if (!cJSON_IsString(n) || !strcmp(n->valuestring, name) != !others)
+			continue;
+		double last = -1;
+		cJSON_ArrayForEach (s, cJSON_GetObjectItemCaseSensitive(w, "resources")) {
+			const cJSON *t = cJSON_GetObjectItemCaseSensitive(s, "t_ms");
+			if (!cJSON_IsNumber(t))
+				continue;
+			if (last >= 0 && t->valuedouble - last > gap)
+				gap = t->valuedouble - last;
+			last = t->valuedouble;
+		}
+	}
+	return gap;
+}
+
+/* A worker whose heartbeats come late, while it stays connected, runs its
+ * event loop late: it is starved (of CPU), not cut off. Late is more than
+ * twice the longest wait between the other workers' heartbeats. */
+#define HEARTBEAT_LATE 2.0
+
 static int m_worker_overloaded(const struct dx_evidence *ev, struct dx_finding *f)
 {
-	return confined(ev, f, DX_SCOPE_WORKER);
+	int score = confined(ev, f, DX_SCOPE_WORKER);
+	if (!score)
+		return 0;
+	struct reg_view v;
+	reg_view(ev, &v);
+	double mine = heartbeat_gap(ev, v.sc.name, 0), others = heartbeat_gap(ev, v.sc.name, 1);
+	if (mine <= 0 || others <= 0 || mine < HEARTBEAT_LATE * others)
+		return score;
+	dx_say(f,
+	       "its heartbeats came up to %.1f s apart, the other workers' at most %.1f s: it "
+	       "stayed connected but ran late — overloaded, not disconnected",
+	       mine / 1000, others / 1000);
+	return 65;
 }
 
 const struct dx_rule dx_rules_registration[] = {

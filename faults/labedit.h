@@ -56,8 +56,9 @@ int le_sysctl(struct lab_edit *le, const char *host, const char *key, long value
  * its address is then known to le_host_addr. */
 int le_add_host(struct lab_edit *le, const char *name, const char *role, err_t *e);
 /* Give every worker process a memory cgroup of its own (no limit yet, unless
- * the scenario's platform.worker_memory_mb sets one). Every worker has one
- * wherever the lab can give it; this makes it required. */
+ * the scenario's platform.worker_memory_mb sets one), and a CPU one without a
+ * quota. Every worker has the memory one wherever the lab can give it; this
+ * makes it required. */
 int le_worker_cgroups(struct lab_edit *le, err_t *e);
 
 /* --- far side: its configuration, before it starts ------------------------------ */
@@ -79,6 +80,9 @@ int le_worker_endpoints(const struct lab_edit *le, int i);
 /* Memory worker i's cgroup uses now, in bytes; -1 without a cgroup. */
 long long le_worker_memory(const struct lab_edit *le, int i);
 int le_worker_memory_limit(struct lab_edit *le, int i, long long bytes, err_t *e);
+/* Worker i's CPU quota from now on, in percent of one core (0: none); its
+ * cgroup has the cpu controller where the lab has one (le_worker_cgroups). */
+int le_worker_cpu_limit(struct lab_edit *le, int i, double pct, err_t *e);
 /* Stop a far-side service ("registrar", "dns", "callee") now, as a process
  * that crashed or was never started: nothing listens on its ports from then
  * on. For run_start (and what le_at calls). */

@@ -4,6 +4,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <math.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -174,19 +175,21 @@ int cgroup_create(struct cgroup_root *r, const char *name, long long mem_bytes, 
 		if (!rc && r->version == 2)
 			(void)set_knob(cg->mem, "memory.swap.max", "0", NULL);
 	}
+	if (!rc && cpu_pct == CGROUP_CPU_NO_LIMIT && r->version == 1 && r->cpu[0]) {
+		snprintf(cg->cpu, sizeof(cg->cpu), "%s/%s", r->cpu, name);
+		if (mkdir(cg->cpu, 0755) < 0 && errno != EEXIST)
+			cg->cpu[0] = '\0'; /* optional: a later quota then says so */
+	}
 	if (!rc && cpu_pct > 0) {
-		long period = 100000, quota = period * cpu_pct / 100;
 		if (r->version == 2) {
-			snprintf(v, sizeof(v), "%ld %ld", quota, period);
-			rc = set_knob(cg->mem, "cpu.max", v, e);
+			rc = cgroup_set_cpu_limit(cg, cpu_pct, e);
 		} else if (r->cpu[0]) {
 			snprintf(cg->cpu, sizeof(cg->cpu), "%s/%s", r->cpu, name);
 			if (mkdir(cg->cpu, 0755) < 0 && errno != EEXIST)
 				rc = err_set(e, errno, "cannot create cgroup %s: %s", cg->cpu,
 				             strerror(errno));
-			snprintf(v, sizeof(v), "%ld", quota);
 			if (!rc)
-				rc = set_knob(cg->cpu, "cpu.cfs_quota_us", v, e);
+				rc = cgroup_set_cpu_limit(cg, cpu_pct, e);
 		} else {
 			rc = err_set(e, ENOTSUP,
 			             "a CPU limit was asked for, but the cgroup v1 cpu "
@@ -230,6 +233,35 @@ int cgroup_set_memory_limit(const struct cgroup *cg, long long bytes, err_t *e)
 	char v[64];
 	snprintf(v, sizeof(v), "%lld", bytes);
 	return set_knob(cg->mem, cg->version == 2 ? "memory.max" : "memory.limit_in_bytes", v, e);
+}
+
+/* The quota is per 100 ms period (pct of one core is pct ms of it); below
+ * the kernel's least quota of 1 ms the period grows instead, up to 1 s, so
+ * shares down to 0.1 % can be given. */
+int cgroup_set_cpu_limit(const struct cgroup *cg, double pct, err_t *e)
+{
+	long period = 100000, quota = lround(period * pct / 100);
+	if (pct > 0 && quota < 1000) {
+		quota = 1000;
+		period = lround(quota * 100 / pct);
+		period = period > 1000000 ? 1000000 : period;
+	}
+	char v[64];
+	if (cg->version == 2) {
+		if (pct > 0)
+			snprintf(v, sizeof(v), "%ld %ld", quota, period);
+		else
+			snprintf(v, sizeof(v), "max %ld", period);
+		return set_knob(cg->mem, "cpu.max", v, e);
+	}
+	if (!cg->cpu[0])
+		return err_set(e, ENOTSUP,
+		               "a CPU limit was asked for, but the cgroup v1 cpu controller is "
+		               "not available to us");
+	snprintf(v, sizeof(v), "%ld", pct > 0 ? quota : -1L);
+	int rc = set_knob(cg->cpu, "cpu.cfs_quota_us", v, e);
+	snprintf(v, sizeof(v), "%ld", period);
+	return rc ? rc : set_knob(cg->cpu, "cpu.cfs_period_us", v, e);
 }
 
 /* SIGKILL every process listed in dir/cgroup.procs; returns how many. */

@@ -33,8 +33,13 @@ void cgroup_probe(struct cgroup_root *r, pid_t owner_pid);
 /* Create the lab's base directories now (also done lazily by cgroup_create). */
 int cgroup_prepare(struct cgroup_root *r, err_t *e);
 
+/* cpu_pct for a cgroup of the cpu controller without a quota yet (one can be
+ * set later); left out, without an error, where that controller is missing. */
+#define CGROUP_CPU_NO_LIMIT (-1)
+
 /* Create a cgroup for one process under the lab's base, with a memory limit in
- * bytes (0 or less: none) and a CPU limit in percent of one core (0: none). */
+ * bytes (0 or less: none) and a CPU limit in percent of one core (0: none;
+ * CGROUP_CPU_NO_LIMIT: none yet). */
 int cgroup_create(struct cgroup_root *r, const char *name, long long mem_bytes, int cpu_pct,
                   struct cgroup *cg, err_t *e);
 /* Move the calling process into cg (used in a child between fork and exec). */
@@ -45,6 +50,9 @@ int cgroup_oom_kills(const struct cgroup *cg);
 long long cgroup_memory_usage(const struct cgroup *cg);
 /* Change the memory limit of a cgroup whose processes are running. */
 int cgroup_set_memory_limit(const struct cgroup *cg, long long bytes, err_t *e);
+/* Change the CPU quota of a cgroup whose processes are running: pct percent
+ * of one core (0: none; at least 0.1); ENOTSUP when it has no cpu controller. */
+int cgroup_set_cpu_limit(const struct cgroup *cg, double pct, err_t *e);
 /* Kill what is left in cg and remove it. */
 void cgroup_destroy(struct cgroup *cg);
 /* Remove the lab's whole base (every cgroup in it), killing stragglers;

@@ -285,7 +285,7 @@ static int spawn(struct lab *lab, const char *host, char *const argv[], int (*fn
 	p->host = h;
 	p->pidfd = -1;
 	int rc = 0;
-	if (o->mem_limit > 0 || o->mem_limit == LAB_MEM_NO_LIMIT || o->cpu_pct > 0) {
+	if (o->mem_limit > 0 || o->mem_limit == LAB_MEM_NO_LIMIT || o->cpu_pct != 0) {
 		char name[64];
 		snprintf(name, sizeof(name), "%s.%d", host, ++lab->seq);
 		rc = cgroup_create(&lab->sb.cg, name, o->mem_limit, o->cpu_pct, &p->cg, e);

@@ -46,7 +46,7 @@ struct lab_spawn_opts {
 	/* bytes; 0 = no limit; LAB_MEM_NO_LIMIT = a memory cgroup of its own
 	 * without a limit (its usage can be read, a limit set later) */
 	long long mem_limit;
-	int cpu_pct;               /* percent of one core; 0 = no limit */
+	int cpu_pct; /* percent of one core; 0 = no limit; CGROUP_CPU_NO_LIMIT = none yet */
 	int fd_in, fd_out, fd_err; /* -1 = inherit the lab's own */
 	int fd_pass;               /* -1, or a descriptor the child gets as its fd 3 */
 	/* NULL, or "NAME=value" strings (NULL-terminated) added to the child's

@@ -128,8 +128,6 @@ static const struct {
 } no_real_run[] = {
         {"alloc.workers_busy", "needs a second run holding every worker while the test's "
                                "pre-flight runs; the lab runs one test at a time"},
-        {"reg.worker_overloaded", "needs a CPU (or socket) quota on one worker while the "
-                                  "others have room: a fault of its own"},
 };
 
 static const char *no_run_reason(const char *code)

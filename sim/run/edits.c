@@ -335,6 +335,16 @@ int le_worker_memory_limit(struct lab_edit *le, int i, long long bytes, err_t *e
 	return cgroup_set_memory_limit(&le->workers[i]->cg, bytes, e);
 }
 
+int le_worker_cpu_limit(struct lab_edit *le, int i, double pct, err_t *e)
+{
+	int rc = in_phase(le, LE_RUN, 1, "le_worker_cpu_limit", e);
+	if (rc)
+		return rc;
+	if (i < 0 || i >= le->n_workers || !le->workers[i]->has_cg)
+		return err_set(e, ENOENT, "worker %d has no cgroup (le_worker_cgroups)", i);
+	return cgroup_set_cpu_limit(&le->workers[i]->cg, pct, e);
+}
+
 int le_stop_service(struct lab_edit *le, const char *service, err_t *e)
 {
 	int rc = in_phase(le, LE_RUN, 0, "le_stop_service", e);

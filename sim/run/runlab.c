@@ -145,6 +145,8 @@ static int start_workers(struct run_ctx *c, const char *token, err_t *e)
 		so.fd_out = so.fd_err = fd;
 		so.env = env;
 		so.mem_limit = memory;
+		/* A fault that asked for the workers' cgroups may set a CPU quota. */
+		so.cpu_pct = c->le.worker_cgroups ? CGROUP_CPU_NO_LIMIT : 0;
 		int rc = lab_spawn(&c->lab, name, argv, &so, &c->workers[c->n_workers], e);
 		if (fd >= 0)
 			close(fd);
