@@ -192,31 +192,40 @@ int le_sources(const struct lab_edit *le, const char *role, char *buf, size_t ca
 	return len < cap ? 0 : err_set(e, ENOSPC, "the sources of role %s do not fit", role);
 }
 
-int le_nft(struct lab_edit *le, const char *host, const char *ruleset, err_t *e)
+/* A host's member `key` (an array or an object, made when missing) into
+ * *out, for a topology edit named `call`: refused out of phase or without
+ * the host. */
+static int host_member(struct lab_edit *le, const char *host, const char *key, int array,
+                       const char *call, cJSON **out, err_t *e)
 {
-	int rc = in_phase(le, LE_TOPOLOGY, 1, "le_nft", e);
+	int rc = in_phase(le, LE_TOPOLOGY, 1, call, e);
 	cJSON *h = rc ? NULL : host_json(le, host);
 	if (rc || !h)
-		return rc ? rc : err_set(e, ENOENT, "le_nft: no host %s", host);
-	cJSON *rules = cJSON_GetObjectItemCaseSensitive(h, "nftables");
-	if (!rules)
-		rules = cJSON_AddArrayToObject(h, "nftables");
-	cJSON_AddItemToArray(rules, cJSON_CreateString(ruleset));
+		return rc ? rc : err_set(e, ENOENT, "%s: no host %s", call, host);
+	*out = cJSON_GetObjectItemCaseSensitive(h, key);
+	if (!*out)
+		*out = array ? cJSON_AddArrayToObject(h, key) : cJSON_AddObjectToObject(h, key);
 	return 0;
+}
+
+int le_nft(struct lab_edit *le, const char *host, const char *ruleset, err_t *e)
+{
+	cJSON *rules;
+	int rc = host_member(le, host, "nftables", 1, "le_nft", &rules, e);
+	if (!rc)
+		cJSON_AddItemToArray(rules, cJSON_CreateString(ruleset));
+	return rc;
 }
 
 int le_sysctl(struct lab_edit *le, const char *host, const char *key, long value, err_t *e)
 {
-	int rc = in_phase(le, LE_TOPOLOGY, 1, "le_sysctl", e);
-	cJSON *h = rc ? NULL : host_json(le, host);
-	if (rc || !h)
-		return rc ? rc : err_set(e, ENOENT, "le_sysctl: no host %s", host);
-	cJSON *sys = cJSON_GetObjectItemCaseSensitive(h, "sysctls");
-	if (!sys)
-		sys = cJSON_AddObjectToObject(h, "sysctls");
-	cJSON_DeleteItemFromObjectCaseSensitive(sys, key);
-	cJSON_AddNumberToObject(sys, key, (double)value);
-	return 0;
+	cJSON *sys;
+	int rc = host_member(le, host, "sysctls", 0, "le_sysctl", &sys, e);
+	if (!rc) {
+		cJSON_DeleteItemFromObjectCaseSensitive(sys, key);
+		cJSON_AddNumberToObject(sys, key, (double)value);
+	}
+	return rc;
 }
 
 /* Added hosts take 10.10.N.0/24 from N = 30 up (the standard topology uses 1
