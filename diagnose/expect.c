@@ -2,6 +2,8 @@
 #define _GNU_SOURCE
 #include "expect.h"
 
+#include "diagnose.h"
+
 #include <stdio.h>
 #include <string.h>
 
@@ -45,8 +47,57 @@ static int check_outcome(const cJSON *rule, const char *name, const cJSON *repor
 	return 1;
 }
 
-int expectation_check(const char *expect_json, const cJSON *report, const char *diagnosis,
-                      char *why, size_t cap, char *what, size_t wcap)
+/* The code of the diagnosis's i-th finding (the first is "healthy" or
+ * "unexplained" when it has none), or "" past the last. */
+static const char *ranked(const cJSON *dx, int i)
+{
+	const cJSON *f = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(dx, "findings"), i);
+	const cJSON *code = cJSON_GetObjectItemCaseSensitive(f, "code");
+	if (cJSON_IsString(code))
+		return code->valuestring;
+	return i ? "" : diagnose_top(dx);
+}
+
+/* Whether the diagnosis names what "diagnosis" expects: a code (the first
+ * finding), a list of codes (the first findings, in any order), or
+ * {"ranked": [...]} (the first findings, in that order). The expected codes,
+ * as words, go to want. */
+static int names_expected(const cJSON *x, const cJSON *dx, char *want, size_t cap)
+{
+	const cJSON *list = cJSON_IsObject(x) ? cJSON_GetObjectItemCaseSensitive(x, "ranked") : x;
+	int in_order = cJSON_IsObject(x), n = cJSON_GetArraySize(list), ok = 1;
+	size_t w = 0;
+	if (cJSON_IsString(x)) {
+		snprintf(want, cap, "%s", x->valuestring);
+		return !strcmp(ranked(dx, 0), x->valuestring);
+	}
+	for (int i = 0; i < n; i++) {
+		const char *code = cJSON_GetArrayItem(list, i)->valuestring;
+		int seen = 0;
+		for (int k = 0; k < n && !seen; k++)
+			seen = (!in_order || k == i) && !strcmp(ranked(dx, k), code);
+		ok &= seen;
+		w += (size_t)snprintf(want + w, w < cap ? cap - w : 0, "%s%s",
+		                      i ? in_order ? " > " : " + " : "", code);
+	}
+	if (!in_order && n > 1)
+		snprintf(want + w, w < cap ? cap - w : 0, " (any order)");
+	return ok;
+}
+
+/* The diagnosis's first findings as words: "a > b". */
+static const char *got_codes(const cJSON *dx, int n, char *buf, size_t cap)
+{
+	size_t w = 0;
+	buf[0] = '\0';
+	for (int i = 0; i < (n > 0 ? n : 1) && *ranked(dx, i); i++)
+		w += (size_t)snprintf(buf + w, w < cap ? cap - w : 0, "%s%s", i ? " > " : "",
+		                      ranked(dx, i));
+	return buf;
+}
+
+int expectation_check(const char *expect_json, const cJSON *report, const cJSON *dxr, char *why,
+                      size_t cap, char *what, size_t wcap)
 {
 	char scratch[256], wscratch[256];
 	why = why ? why : scratch;
@@ -73,10 +124,15 @@ int expectation_check(const char *expect_json, const cJSON *report, const char *
 		if (strcmp(got, st->valuestring) && ok)
 			ok = 0, snprintf(why, cap, "status %s, expected %s", got, st->valuestring);
 	}
-	if (cJSON_IsString(dx)) {
+	if (dx) {
+		char want[192], gotbuf[192];
+		int right = names_expected(dx, dxr, want, sizeof(want));
+		const cJSON *list = cJSON_IsObject(dx) ? cJSON_GetObjectItem(dx, "ranked") : dx;
+		const char *diagnosis =
+		        got_codes(dxr, cJSON_IsString(dx) ? 1 : cJSON_GetArraySize(list), gotbuf,
+		                  sizeof(gotbuf));
 		w += (size_t)snprintf(what + w, w < wcap ? wcap - w : 0, "%sdiagnosis %s",
-		                      w ? ", " : "", dx->valuestring);
-		int right = !strcmp(diagnosis, dx->valuestring);
+		                      w ? ", " : "", want);
 		if (cJSON_IsString(gap) && ok) {
 			/* A known gap must stay a gap: the day the diagnosis gets it
 			 * right, the expectation says so and known_gap goes. */
@@ -90,14 +146,13 @@ int expectation_check(const char *expect_json, const cJSON *report, const char *
 				snprintf(why, cap,
 				         "diagnosis %s: neither %s nor, while the gap lasts, "
 				         "%s",
-				         diagnosis, dx->valuestring, today->valuestring);
+				         diagnosis, want, today->valuestring);
 			else
 				gapped = 1,
 				snprintf(why, cap, "diagnosis %s, not %s: known gap: %s", diagnosis,
-				         dx->valuestring, gap->valuestring);
+				         want, gap->valuestring);
 		} else if (!right && ok) {
-			ok = 0,
-			snprintf(why, cap, "diagnosis %s, expected %s", diagnosis, dx->valuestring);
+			ok = 0, snprintf(why, cap, "diagnosis %s, expected %s", diagnosis, want);
 		}
 	}
 	if (cJSON_IsTrue(all)) {

@@ -1,5 +1,7 @@
 /* expect.h — what a scenario expects of its run, checked against the report
- * and the diagnosis: {"status", "diagnosis", "all_success", "outcomes":
+ * and the diagnosis (dx: what diagnose() returned): {"status", "diagnosis"
+ * (a code: the first finding; a list: the first findings in any order;
+ * {"ranked": [...]}: in that order), "all_success", "outcomes":
  * {"REGISTRATION_FAILED": {"min", "max", "min_share"}}, "known_gap",
  * "diagnosis_today"}. No expectation means
  * a healthy run: COMPLETED, every endpoint SUCCESS, nothing to diagnose. */
@@ -17,7 +19,7 @@
  * did not in why. A right diagnosis under a known_gap does not hold: the gap
  * is gone and the scenario must say so. A summary of what was checked goes to
  * what (both may be NULL). */
-int expectation_check(const char *expect_json, const cJSON *report, const char *diagnosis,
-                      char *why, size_t cap, char *what, size_t wcap);
+int expectation_check(const char *expect_json, const cJSON *report, const cJSON *dx, char *why,
+                      size_t cap, char *what, size_t wcap);
 
 #endif

@@ -59,6 +59,25 @@ enum fault_needs {
 	FAULT_NEEDS_SIPLAB_REGISTRAR = 1 << 0, /* acts on siplab's registrar, not Kamailio */
 };
 
+/* Where a fault can be aimed (scenario "scope"), by what its mechanism
+ * reaches: the hosts of some workers, one group's registrar name and port,
+ * or one name. */
+enum fault_scope {
+	FAULT_SCOPE_WORKER = 1 << 0, /* scope.workers: through le_hosts/le_sources("worker") */
+	FAULT_SCOPE_GROUP = 1 << 1,  /* scope.group: through le_scope_name/le_scope_port */
+	FAULT_SCOPE_NAME = 1 << 2,   /* scope.name: through le_scope_name */
+};
+
+/* When a fault can strike (scenario "at_s", "until_s"). Edits made in the
+ * topology hook (nftables rulesets, sysctls) are then held back and made on
+ * the running lab at at_s, and undone at until_s; the run_start hook is
+ * called at at_s and run_stop at until_s. */
+enum fault_timing {
+	FAULT_TIMING_AT = 1 << 0,       /* switched on mid-run */
+	FAULT_TIMING_UNTIL = 1 << 1,    /* switched off mid-run */
+	FAULT_TIMING_NEEDS_AT = 1 << 2, /* only mid-run: at_s is required */
+};
+
 struct fault {
 	const char *code;
 	const char *summary;
@@ -75,7 +94,11 @@ struct fault {
 	int (*far_side)(struct lab_edit *le, const struct fault_args *a,
 	                err_t *e); /* the far side's configuration */
 	int (*run_start)(struct lab_edit *le, const struct fault_args *a,
-	                 err_t *e); /* as the run starts */
+	                 err_t *e); /* as the run starts, or at at_s */
+	unsigned scopes;            /* enum fault_scope */
+	unsigned timing;            /* enum fault_timing */
+	int (*run_stop)(struct lab_edit *le, const struct fault_args *a,
+	                err_t *e); /* at until_s: undo what run_start did */
 };
 
 /* Every fault, NULL-terminated (generated from this folder). */
@@ -98,5 +121,9 @@ void fault_param_describe(const struct fault_param *p, char *buf, size_t cap);
 /* Whether the scenario's far side has what the fault needs; the error says
  * what is missing. registrar is "siplab" or "kamailio". */
 int fault_check_needs(const struct fault *f, const char *registrar, err_t *e);
+/* What a fault's scope and timing support is, in words ("workers, group;
+ * at_s, until_s", or "none"), for --faults and errors. */
+void fault_describe_reach(const struct fault *f, char *scope, size_t scap, char *timing,
+                          size_t tcap);
 
 #endif

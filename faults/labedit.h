@@ -3,8 +3,8 @@
  * (sim/run/edits.c); a fault sees only these calls, so it names hosts by
  * role ("worker", "registrar", "router", "nat", "dns", "callee",
  * "platform") and never by a literal address, and its edits add to the lab
- * rather than replace it (a scenario has one fault today; the API is made so
- * that several can edit one lab).
+ * rather than replace it (a scenario may compose several faults: each one's
+ * nftables tables are renamed NAME_f<k> so they never merge).
  *
  * Which calls are allowed depends on the hook: le_nat in shape; le_hosts,
  * le_host_net, le_sources, le_nft and le_sysctl in topology (addresses
@@ -28,6 +28,19 @@ long le_ms(const struct lab_edit *le, double seconds);
 /* The scenario's time scale (1 = real time). */
 double le_time_scale(const struct lab_edit *le);
 
+/* --- where the fault is aimed (the scenario's "scope") ---------------------------- *
+ * A fault aimed at some workers sees only those in le_hosts and le_sources
+ * for the role "worker" (and le_nat puts only those behind the NAT router);
+ * these say the rest. */
+/* The name the fault is aimed at: scope.name, or the registrar name the
+ * scope's group uses; NULL when it is not aimed at a name. */
+const char *le_scope_name(struct lab_edit *le);
+/* The registrar port the scope's group uses (its transport's default when
+ * it names none); 0 when the fault is not aimed at a group. */
+int le_scope_port(const struct lab_edit *le);
+/* Whether worker i (of le_workers) is one the fault is aimed at. */
+int le_worker_aimed(const struct lab_edit *le, int i);
+
 /* --- shape: before the topology exists ------------------------------------------ */
 /* Put the workers behind a NAT router; masquerade_flags are nftables'
  * ("" for a plain port-keeping masquerade, "random,fully-random" for a
@@ -47,9 +60,11 @@ int le_host_addr(const struct lab_edit *le, const char *host, char *buf, size_t 
  * router's outside address when they are behind it). */
 int le_sources(const struct lab_edit *le, const char *role, char *buf, size_t cap, err_t *e);
 /* Add an nftables ruleset (complete text: "table inet NAME { ... }") to a
- * host, loaded as it comes up. */
+ * host, loaded as it comes up — or, for a timed fault, at its at_s, and its
+ * tables deleted at until_s. */
 int le_nft(struct lab_edit *le, const char *host, const char *ruleset, err_t *e);
-/* Set a sysctl in a host's namespace as it comes up. */
+/* Set a sysctl in a host's namespace as it comes up (a timed fault's: at
+ * at_s, and back to its old value at until_s). */
 int le_sysctl(struct lab_edit *le, const char *host, const char *key, long value, err_t *e);
 /* Add a host with this role on a network of its own off the core router
  * (the far side's side of the lab: a second registrar, an impairing hop);

@@ -15,7 +15,9 @@ static int shape(struct lab_edit *le, const struct fault_args *a, err_t *e)
 const struct fault fault_media_nat_private_sdp = {
         .code = "media.nat_private_sdp",
         .summary = "workers behind a port-keeping NAT advertise their private address in SDP",
-        .applied = "before the run: the NAT router's masquerade rule",
+        .applied = "before the run: the NAT router's masquerade rule, for the aimed workers (all "
+                   "by default)",
         .reverted = "the next lab has no NAT router",
         .shape = shape,
+        .scopes = FAULT_SCOPE_WORKER,
 };

@@ -14,7 +14,9 @@ static int shape(struct lab_edit *le, const struct fault_args *a, err_t *e)
 const struct fault fault_media_symmetric_nat = {
         .code = "media.symmetric_nat",
         .summary = "workers behind a symmetric NAT (a new random port per destination)",
-        .applied = "before the run: the NAT router's masquerade rule",
+        .applied = "before the run: the NAT router's masquerade rule, for the aimed workers (all "
+                   "by default)",
         .reverted = "the next lab has no NAT router",
         .shape = shape,
+        .scopes = FAULT_SCOPE_WORKER,
 };

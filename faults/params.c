@@ -211,3 +211,25 @@ int fault_check_needs(const struct fault *f, const char *registrar, err_t *e)
 		               f->code, f->applied, registrar);
 	return 0;
 }
+
+/* Words joined by ", " into buf, or "none". */
+static void join_words(char *buf, size_t cap, const char *const *words, unsigned mask, int n)
+{
+	size_t len = 0;
+	buf[0] = '\0';
+	for (int i = 0; i < n; i++)
+		if (mask & (1u << i))
+			len += (size_t)snprintf(buf + len, len < cap ? cap - len : 0, "%s%s",
+			                        len ? ", " : "", words[i]);
+	if (!len)
+		snprintf(buf, cap, "none");
+}
+
+void fault_describe_reach(const struct fault *f, char *scope, size_t scap, char *timing,
+                          size_t tcap)
+{
+	static const char *const scopes[] = {"workers", "group", "name"};
+	static const char *const times[] = {"at_s", "until_s", "at_s required"};
+	join_words(scope, scap, scopes, f->scopes, 3);
+	join_words(timing, tcap, times, f->timing, 3);
+}

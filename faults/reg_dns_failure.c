@@ -1,6 +1,7 @@
 /* reg.dns_failure — the registrar's name does not resolve from the worker's
  * network. Mechanism: the lab's DNS server answers that name with NXDOMAIN or
- * SERVFAIL, or not at all. The remedy is the record restored. */
+ * SERVFAIL, or not at all — `name`, or the name of scope.name, or the one
+ * scope.group's registrar uses. The remedy is the record restored. */
 #include "fault.h"
 
 static const char *const modes[] = {"nxdomain", "servfail", "drop", NULL};
@@ -14,7 +15,9 @@ static int far_side(struct lab_edit *le, const struct fault_args *a, err_t *e)
 	if (!faults)
 		faults = cJSON_AddArrayToObject(dns, "faults");
 	cJSON *f = cJSON_CreateObject();
-	cJSON_AddStringToObject(f, "name", a->v[0].text);
+	/* Aimed at a group, the name that group's registrar uses. */
+	const char *name = le_scope_name(le);
+	cJSON_AddStringToObject(f, "name", name ? name : a->v[0].text);
 	cJSON_AddStringToObject(f, "mode", a->v[1].text);
 	cJSON_AddItemToArray(faults, f);
 	return 0;
@@ -28,4 +31,5 @@ const struct fault fault_reg_dns_failure = {
         .params = {{"name", FP_NAME, "registrar.lab", 0, 0, NULL, "the name that fails", NULL},
                    {"mode", FP_ENUM, "nxdomain", 0, 0, NULL, "how it fails", modes}},
         .far_side = far_side,
+        .scopes = FAULT_SCOPE_GROUP | FAULT_SCOPE_NAME,
 };

@@ -3,27 +3,15 @@
  * "all" drops UDP and TCP to ports 5060 and 5061 from the workers on the
  * registrar host (REGISTERs are retransmitted and time out); "tcp_syn" drops
  * only the TCP SYNs to those ports on the core router, on the way to the
- * registrar (a TCP or TLS connection never opens, UDP still passes). `worker`
- * narrows it to one worker's path. The remedy is the port opened. */
+ * registrar (a TCP or TLS connection never opens, UDP still passes).
+ * scope.workers narrows it to those workers' paths; at_s/until_s switch it
+ * mid-run. The remedy is the port opened. */
 #include <stdio.h>
 #include <string.h>
 
 #include "fault.h"
 
 static const char *const drops[] = {"all", "tcp_syn", NULL};
-
-/* Where the blocked traffic comes from: one worker's address, or every
- * worker's network (or the NAT router's address) as a set. */
-static int blocked_sources(struct lab_edit *le, int k, char *from, size_t cap, err_t *e)
-{
-	const char *workers[SCN_MAX_WORKERS];
-	if (k <= 0)
-		return le_sources(le, "worker", from, cap, e);
-	if (k > le_hosts(le, "worker", workers, SCN_MAX_WORKERS))
-		return err_set(e, EINVAL, "reg.sip_port_blocked: worker %d, but the lab has fewer",
-		               k);
-	return le_host_addr(le, workers[k - 1], from, cap, e);
-}
 
 /* TCP SYNs to the registrar dropped on the router: connections never open. */
 static int drop_syns(struct lab_edit *le, const char *reg, const char *from, err_t *e)
@@ -49,7 +37,9 @@ static int topology(struct lab_edit *le, const struct fault_args *a, err_t *e)
 	char from[SCN_MAX_WORKERS * 24 + 16], rules[sizeof(from) + 256];
 	if (le_hosts(le, "registrar", reg, 1) < 1)
 		return err_set(e, ENOENT, "reg.sip_port_blocked: the lab has no registrar host");
-	int rc = blocked_sources(le, (int)a->v[1].num, from, sizeof(from), e);
+	/* Every worker's network (or the NAT router's address) the fault is
+	 * aimed at, as a set. */
+	int rc = le_sources(le, "worker", from, sizeof(from), e);
 	if (rc)
 		return rc;
 	if (!strcmp(a->v[0].text, "tcp_syn"))
@@ -70,8 +60,8 @@ const struct fault fault_reg_sip_port_blocked = {
                    "core router)",
         .reverted = "the next lab has no such firewall",
         .params = {{"drop", FP_ENUM, "all", 0, 0, NULL,
-                    "what is dropped: all SIP (UDP and TCP), or only TCP SYNs", drops},
-                   {"worker", FP_INT, "0", 0, SCN_MAX_WORKERS, NULL,
-                    "only this worker's path (1 is the first); 0: every worker's", NULL}},
+                    "what is dropped: all SIP (UDP and TCP), or only TCP SYNs", drops}},
         .topology = topology,
+        .scopes = FAULT_SCOPE_WORKER,
+        .timing = FAULT_TIMING_AT | FAULT_TIMING_UNTIL,
 };

@@ -146,6 +146,48 @@ static int build_link(struct lab *lab, const struct topo_link *l, struct nlh *nl
 	return rc;
 }
 
+/* --- changing a running host (a fault that strikes mid-run) ---------------------- */
+
+static int host_by_name(const struct lab *lab, const char *host, err_t *e)
+{
+	int h = topo_host_index(lab->topo, host);
+	return h >= 0 ? h : err_set(e, ENOENT, "the lab has no host %s", host);
+}
+
+int lab_host_nft(struct lab *lab, const char *host, const char *cmds, err_t *e)
+{
+	int h = host_by_name(lab, host, e), rc;
+	if (h < 0)
+		return h;
+	if ((rc = enter_host(lab, h, e)))
+		return rc;
+	rc = apply_nftables(cmds, e);
+	leave_host(lab);
+	return rc ? err_wrap(e, rc, "host %s", host) : 0;
+}
+
+int lab_host_sysctl(struct lab *lab, const char *host, const char *key, const char *val, char *old,
+                    size_t cap, err_t *e)
+{
+	int h = host_by_name(lab, host, e), rc;
+	if (h < 0)
+		return h;
+	if ((rc = enter_host(lab, h, e)))
+		return rc;
+	if (old) {
+		char path[256] = "/proc/sys/";
+		size_t n = strlen(path);
+		for (const char *p = key; *p && n + 1 < sizeof(path); p++)
+			path[n++] = *p == '.' ? '/' : *p;
+		path[n] = '\0';
+		ssize_t got = sys_read_file(path, old, cap);
+		old[got > 0 ? strcspn(old, "\n") : 0] = '\0';
+	}
+	rc = write_sysctl(key, val, e);
+	leave_host(lab);
+	return rc ? err_wrap(e, rc, "host %s", host) : 0;
+}
+
 /* Rules and sysctls last: conntrack sysctls only exist once a ruleset that
  * uses conntrack has been loaded in that namespace. */
 static int finish_host(struct lab *lab, int h, struct nlh *nl, err_t *e)

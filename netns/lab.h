@@ -112,6 +112,14 @@ int lab_reap(struct lab *lab);
 /* Forget a finished process (frees it). */
 void lab_release(struct lab *lab, struct lab_proc *p);
 
+/* Run nftables commands (a ruleset, or "delete table inet x") in a running
+ * host: a fault switched on or off mid-run. */
+int lab_host_nft(struct lab *lab, const char *host, const char *cmds, err_t *e);
+/* Set a sysctl in a running host; its value before goes to old (cap bytes)
+ * unless old is NULL. */
+int lab_host_sysctl(struct lab *lab, const char *host, const char *key, const char *val, char *old,
+                    size_t cap, err_t *e);
+
 /* A sentence for a status: "exited with 0", "killed by SIGKILL (OOM kill)". */
 const char *lab_status_str(const struct lab_status *st, char *buf, size_t cap);
 

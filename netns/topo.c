@@ -379,10 +379,20 @@ char *topo_standard_json(int workers, int nat)
 
 char *topo_standard_json_masq(int workers, int nat, const char *masquerade_flags)
 {
+	return topo_standard_json_nat(workers, nat ? ~0ULL : 0, masquerade_flags);
+}
+
+char *topo_standard_json_nat(int workers, unsigned long long nat_workers,
+                             const char *masquerade_flags)
+{
+	int nat = 0;
+	for (int i = 0; i < workers && i < 64; i++)
+		nat |= (nat_workers >> i) & 1;
 	/* Addressing plan: every service host sits on its own /24 off the core
 	 * router (10.10.N.0/24, router .1, host .2); workers get 10.20.N.0/24, or
-	 * 192.168.N.0/24 behind the NAT router, which reaches the core on
-	 * 10.10.9.0/24. DNS is 10.10.4.2 for every host. */
+	 * 192.168.N.0/24 behind the NAT router (those of nat_workers, bit i for
+	 * worker i+1), which reaches the core on 10.10.9.0/24. DNS is 10.10.4.2
+	 * for every host. */
 	static const char *const svc[][2] = {{"platform", "platform"},
 	                                     {"registrar", "registrar"},
 	                                     {"callee", "callee"},
@@ -405,7 +415,6 @@ char *topo_standard_json_masq(int workers, int nat, const char *masquerade_flags
 		snprintf(b, sizeof(b), "10.10.%d.2/24", i + 1);
 		std_link(links, "core", ifa, a, svc[i][0], "eth0", b);
 	}
-	const char *wgw_host = "core";
 	if (nat) {
 		cJSON *h = std_host(hosts, "nat", "nat", "10.10.9.1");
 		cJSON *rules = cJSON_AddArrayToObject(h, "nftables");
@@ -418,17 +427,17 @@ char *topo_standard_json_masq(int workers, int nat, const char *masquerade_flags
 		cJSON_AddItemToArray(rules, cJSON_CreateString(rule));
 		cJSON_AddItemToArray(rules, cJSON_CreateString("}"));
 		std_link(links, "core", "eth9", "10.10.9.1/24", "nat", "eth0", "10.10.9.2/24");
-		wgw_host = "nat";
 	}
 	for (int i = 1; i <= workers; i++) {
-		const char *net = nat ? "192.168" : "10.20";
+		int behind = i <= 64 && ((nat_workers >> (i - 1)) & 1);
+		const char *net = behind ? "192.168" : "10.20";
 		topo_worker_name(i - 1, name, sizeof(name));
 		snprintf(gw, sizeof(gw), "%s.%d.1", net, i);
 		std_host(hosts, name, "worker", gw);
-		snprintf(ifa, sizeof(ifa), nat ? "eth%d" : "eth%d", nat ? i : 10 + i);
+		snprintf(ifa, sizeof(ifa), "eth%d", behind ? i : 10 + i);
 		snprintf(a, sizeof(a), "%s.%d.1/24", net, i);
 		snprintf(b, sizeof(b), "%s.%d.2/24", net, i);
-		std_link(links, wgw_host, ifa, a, name, "eth0", b);
+		std_link(links, behind ? "nat" : "core", ifa, a, name, "eth0", b);
 	}
 	char *txt = cJSON_Print(root);
 	cJSON_Delete(root);

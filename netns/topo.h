@@ -74,6 +74,10 @@ char *topo_standard_json(int workers, int nat);
 /* The same, with the NAT router's nftables masquerade flags ("" for a
  * port-keeping NAT, "random,fully-random" for a symmetric one). */
 char *topo_standard_json_masq(int workers, int nat, const char *masquerade_flags);
+/* The same with only some workers behind the NAT router: bit i of
+ * nat_workers for worker i+1 (none: no NAT router). */
+char *topo_standard_json_nat(int workers, unsigned long long nat_workers,
+                             const char *masquerade_flags);
 
 /* The name of the standard topology's worker i (from 0): "worker<i+1>" — the
  * host, the process and the name it gives the gateway. Returns buf. */

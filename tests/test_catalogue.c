@@ -23,8 +23,8 @@ static char workdir[PATH_MAX];
 /* --- the honesty boundary: the report holds only what a platform knows ----------------- */
 
 /* Keys only the lab's answer key may hold. */
-static const char *const answer_keys[] = {"fault",     "expect",      "remedy", "time_scale",
-                                          "known_gap", "description", NULL};
+static const char *const answer_keys[] = {"fault",      "faults",    "expect",      "remedy",
+                                          "time_scale", "known_gap", "description", NULL};
 
 static const char *answer_key_in(const cJSON *node)
 {

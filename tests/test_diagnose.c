@@ -198,6 +198,28 @@ static void test_equal_fits(void **state)
 	           "call.callee_offline", "call.callee_busy");
 }
 
+/* expectation_check against a diagnosis whose findings are these codes, in
+ * order ("a b c"; "healthy": none). */
+static int check_against(const char *expect, const cJSON *rep, const char *codes, char *why,
+                         size_t cap)
+{
+	cJSON *dx = cJSON_CreateObject(), *f = cJSON_AddArrayToObject(dx, "findings");
+	char list[256];
+	snprintf(list, sizeof(list), "%s", codes);
+	for (char *save = NULL, *c = strtok_r(list, " ", &save); c;
+	     c = strtok_r(NULL, " ", &save)) {
+		cJSON *o = cJSON_CreateObject();
+		cJSON_AddStringToObject(o, "code", c);
+		if (strcmp(c, "healthy"))
+			cJSON_AddItemToArray(f, o);
+		else
+			cJSON_Delete(o);
+	}
+	int rc = expectation_check(expect, rep, dx, why, cap, NULL, 0);
+	cJSON_Delete(dx);
+	return rc;
+}
+
 /* known_gap: a wrong diagnosis is a known gap (everything else still must
  * hold); a right one means the gap is closed and the scenario must say so. */
 static void test_known_gap(void **state)
@@ -211,21 +233,52 @@ static void test_known_gap(void **state)
 	                          "\"known_gap\":\"x\",\"outcomes\":{\"SUCCESS\":{\"min\":1}}}";
 	const char *plain = "{\"status\":\"FAILED\",\"diagnosis\":\"worker.oom\"}";
 	char why[256];
-	assert_int_equal(
-	        expectation_check(gap, rep, "worker.disconnect", why, sizeof(why), NULL, 0),
-	        EXPECT_KNOWN_GAP);
+	assert_int_equal(check_against(gap, rep, "worker.disconnect", why, sizeof(why)),
+	                 EXPECT_KNOWN_GAP);
 	assert_non_null(strstr(why, "known gap: not in the report"));
-	assert_int_equal(expectation_check(gap, rep, "worker.oom", why, sizeof(why), NULL, 0), 0);
+	assert_int_equal(check_against(gap, rep, "worker.oom", why, sizeof(why)), 0);
 	assert_non_null(strstr(why, "remove known_gap"));
 	/* The gap moved (or the diagnosis broke): not excused. */
-	assert_int_equal(expectation_check(gap, rep, "healthy", why, sizeof(why), NULL, 0), 0);
+	assert_int_equal(check_against(gap, rep, "healthy", why, sizeof(why)), 0);
 	assert_non_null(strstr(why, "neither worker.oom nor"));
+	assert_int_equal(check_against(gap_outcome, rep, "worker.disconnect", why, sizeof(why)), 0);
+	assert_int_equal(check_against(plain, rep, "worker.disconnect", why, sizeof(why)), 0);
+	assert_int_equal(check_against(plain, rep, "worker.oom", why, sizeof(why)), 1);
+	cJSON_Delete(rep);
+}
+
+/* Several causes at once: a list names the first findings in any order,
+ * {"ranked": [...]} in that order; a code missing from the top is named. */
+static void test_expect_several(void **state)
+{
+	(void)state;
+	cJSON *rep = cJSON_Parse("{\"run\":{\"status\":\"COMPLETED\"},\"totals\":{\"endpoints\":"
+	                         "2,\"outcomes\":{\"REGISTRATION_FAILED\":2}}}");
+	const char *set = "{\"diagnosis\":[\"reg.dns_failure\",\"media.symmetric_nat\"]}";
+	const char *order = "{\"diagnosis\":{\"ranked\":[\"reg.dns_failure\","
+	                    "\"media.symmetric_nat\"]}}";
+	char why[256];
 	assert_int_equal(
-	        expectation_check(gap_outcome, rep, "worker.disconnect", why, sizeof(why), NULL, 0),
+	        check_against(set, rep, "reg.dns_failure media.symmetric_nat", why, sizeof(why)),
+	        1);
+	assert_int_equal(
+	        check_against(set, rep, "media.symmetric_nat reg.dns_failure", why, sizeof(why)),
+	        1);
+	/* Third is not among the first two. */
+	assert_int_equal(check_against(set, rep,
+	                               "reg.dns_failure reg.rate_limit media.symmetric_nat", why,
+	                               sizeof(why)),
+	                 0);
+	assert_non_null(strstr(why, "expected reg.dns_failure + media.symmetric_nat (any order)"));
+	assert_int_equal(
+	        check_against(order, rep, "reg.dns_failure media.symmetric_nat", why, sizeof(why)),
+	        1);
+	assert_int_equal(
+	        check_against(order, rep, "media.symmetric_nat reg.dns_failure", why, sizeof(why)),
 	        0);
-	assert_int_equal(
-	        expectation_check(plain, rep, "worker.disconnect", why, sizeof(why), NULL, 0), 0);
-	assert_int_equal(expectation_check(plain, rep, "worker.oom", why, sizeof(why), NULL, 0), 1);
+	assert_non_null(strstr(why, "diagnosis media.symmetric_nat > reg.dns_failure, expected "
+	                            "reg.dns_failure > media.symmetric_nat"));
+	assert_int_equal(check_against(set, rep, "reg.dns_failure", why, sizeof(why)), 0);
 	cJSON_Delete(rep);
 }
 
@@ -320,6 +373,7 @@ int main(void)
 	        cmocka_unit_test(test_ties_in_guide_order),
 	        cmocka_unit_test(test_equal_fits),
 	        cmocka_unit_test(test_known_gap),
+	        cmocka_unit_test(test_expect_several),
 	        cmocka_unit_test(test_big_sdp_stripped),
 	};
 	return cmocka_run_group_tests_name("diagnosis", tests, NULL, NULL);

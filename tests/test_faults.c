@@ -35,26 +35,37 @@ static int rule_exists(const char *code)
 
 /* Each scenario file: its fault's code, and every code its expectations name. */
 struct scn_file {
-	char name[64], fault[48];
-	char codes[4][48];
+	char name[64];
+	char faults[SCN_MAX_FAULTS][48];
+	int n_faults;
+	char codes[8][48];
 	int n_codes;
 	/* The codes a run must name as they are (no known_gap): what it exercises. */
-	char firm[2][48];
+	char firm[8][48];
 	int n_firm;
 };
 
+/* Every code of "diagnosis" (a code, a list, or {"ranked": [...]}) and
+ * "diagnosis_today"; firm ones (no known_gap) also to firm. */
 static void expected_codes(const cJSON *expect, struct scn_file *f)
 {
 	static const char *const keys[] = {"diagnosis", "diagnosis_today", NULL};
+	int firm = !cJSON_GetObjectItemCaseSensitive(expect, "known_gap");
 	for (int k = 0; keys[k]; k++) {
-		const cJSON *v = cJSON_GetObjectItemCaseSensitive(expect, keys[k]);
-		if (cJSON_IsString(v) && f->n_codes < 4)
-			snprintf(f->codes[f->n_codes++], sizeof(f->codes[0]), "%s", v->valuestring);
+		const cJSON *v = cJSON_GetObjectItemCaseSensitive(expect, keys[k]), *it;
+		const cJSON *list = cJSON_IsObject(v) ? cJSON_GetObjectItem(v, "ranked") : v;
+		if (cJSON_IsString(v))
+			list = NULL;
+		for (int i = 0; cJSON_IsString(v) ? i < 1 : i < cJSON_GetArraySize(list); i++) {
+			it = cJSON_IsString(v) ? v : cJSON_GetArrayItem(list, i);
+			if (f->n_codes < 8)
+				snprintf(f->codes[f->n_codes++], sizeof(f->codes[0]), "%s",
+				         it->valuestring);
+			if (firm && k == 0 && f->n_firm < 8)
+				snprintf(f->firm[f->n_firm++], sizeof(f->firm[0]), "%s",
+				         it->valuestring);
+		}
 	}
-	const cJSON *d = cJSON_GetObjectItemCaseSensitive(expect, "diagnosis");
-	if (cJSON_IsString(d) && !cJSON_GetObjectItemCaseSensitive(expect, "known_gap") &&
-	    f->n_firm < 2)
-		snprintf(f->firm[f->n_firm++], sizeof(f->firm[0]), "%s", d->valuestring);
 }
 
 static int read_scenarios(struct scn_file *out, int cap)
@@ -77,7 +88,9 @@ static int read_scenarios(struct scn_file *out, int cap)
 		struct scn_file *f = &out[n++];
 		memset(f, 0, sizeof(*f));
 		snprintf(f->name, sizeof(f->name), "%s", de->d_name);
-		snprintf(f->fault, sizeof(f->fault), "%s", s->has_fault ? s->fault.code : "");
+		for (int k = 0; k < s->n_faults; k++)
+			snprintf(f->faults[f->n_faults++], sizeof(f->faults[0]), "%s",
+			         s->faults[k].code);
 		free(s);
 		assert_int_equal(jv_read_file(path, &text, &e), 0);
 		cJSON *root = cJSON_Parse(text);
@@ -114,7 +127,8 @@ static void test_catalogue_crossed(void **state)
 			fail_msg("fault %s: no hook, so no mechanism", f->code);
 		int scenario = 0;
 		for (int k = 0; k < n; k++)
-			scenario |= !strcmp(files[k].fault, f->code);
+			for (int j = 0; j < files[k].n_faults; j++)
+				scenario |= !strcmp(files[k].faults[j], f->code);
 		if (!scenario)
 			fail_msg("fault %s: no scenario in scenarios/ injects it", f->code);
 	}
@@ -518,6 +532,129 @@ static void test_edits_timed(void **state)
 	edited_free(&x);
 }
 
+/* Aimed at worker1: only its host is seen by role, only it goes behind the
+ * NAT router, only its network is in the sources. */
+static void test_edits_scoped(void **state)
+{
+	(void)state;
+	static struct edited x;
+	char buf[256];
+	err_t e;
+	edit(&x, "{\"faults\":[{\"code\":\"media.symmetric_nat\",\"scope\":{\"workers\":"
+	         "[\"worker1\"]}},{\"code\":\"media.firewall_inbound\",\"scope\":{"
+	         "\"workers\":[\"worker2\"]}}]}");
+	/* worker1 hangs off the NAT router with a private network; worker2
+	 * stays on the core router with its own. */
+	const cJSON *l;
+	int behind = 0, open = 0;
+	cJSON_ArrayForEach (l, cJSON_GetObjectItemCaseSensitive(x.topo, "links")) {
+		char *link = cJSON_PrintUnformatted(l);
+		behind += strstr(link, "\"nat\"") && strstr(link, "\"worker1\"") &&
+		          strstr(link, "192.168.1.2/24");
+		open += strstr(link, "\"core\"") && strstr(link, "\"worker2\"") &&
+		        strstr(link, "10.20.2.2/24");
+		free(link);
+	}
+	assert_int_equal(behind, 1);
+	assert_int_equal(open, 1);
+	/* The firewall is on worker2's host only, its table named for fault 1. */
+	char *nft = nft_of(x.topo, "worker2");
+	assert_non_null(strstr(nft, "table inet lab_inbound_f1 {"));
+	free(nft);
+	assert_null(cJSON_GetObjectItemCaseSensitive(host(x.topo, "worker1"), "nftables"));
+	/* Unscoped, le_sources sees both: one through its NAT router. */
+	assert_int_equal(le_sources(&x.le, "worker", buf, sizeof(buf), &e), 0);
+	assert_string_equal(buf, "{ 10.10.9.2, 10.20.2.0/24 }");
+	edited_free(&x);
+	/* The SIP path of worker2 only: the registrar drops its network alone. */
+	edit(&x, "{\"fault\":{\"code\":\"reg.sip_port_blocked\",\"scope\":{\"workers\":["
+	         "\"worker2\"]}}}");
+	nft = nft_of(x.topo, "registrar");
+	assert_non_null(strstr(nft, "ip saddr { 10.20.2.0/24 } th dport"));
+	free(nft);
+	edited_free(&x);
+}
+
+/* A timed fault's edits are held back from the build, made at at_s and
+ * undone at until_s; a group's scope names its registrar. */
+static void test_edits_held_back(void **state)
+{
+	(void)state;
+	static struct edited x;
+	err_t e;
+	edit(&x, "{\"fault\":{\"code\":\"worker.disconnect\",\"at_s\":12,\"until_s\":15}}");
+	assert_null(cJSON_GetObjectItemCaseSensitive(host(x.topo, "core"), "nftables"));
+	assert_int_equal(x.le.n_deferred, 1);
+	assert_string_equal(x.le.deferred[0].host, "core");
+	assert_non_null(strstr(x.le.deferred[0].ruleset, "table inet lab_cut_f0 {"));
+	assert_non_null(strstr(x.le.deferred[0].ruleset, "ip daddr 10.10.1.2 drop"));
+	assert_string_equal(x.le.deferred[0].undo, "delete table inet lab_cut_f0\n");
+	/* Scheduled as the run starts: on at 1.2 s, off at 1.5 s (scale 0.1). */
+	assert_int_equal(edits_run_start(&x.le, NULL, 0, NULL, &e), 0);
+	assert_int_equal(x.le.n_timers, 2);
+	assert_int_equal(x.le.timers[0].ms, 1200);
+	assert_int_equal(x.le.timers[1].ms, 1500);
+	edited_free(&x);
+	/* A DNS failure aimed at group b: the name b's registrar uses. */
+	static struct scenario s;
+	assert_int_equal(
+	        healthy_with(
+	                "{\"groups\":[{\"name\":\"b\",\"registrar\":"
+	                "\"reg-b.lab:5070\",\"endpoints\":1,\"accounts\":{"
+	                "\"prefix\":\"b\",\"count\":1,\"password\":\"p\"},\"role\":\"callee\"}],"
+	                "\"fault\":{\"code\":"
+	                "\"reg.dns_failure\",\"scope\":{\"group\":\"b\"}}}",
+	                &s, &e),
+	        0);
+	struct lab_edit le;
+	edits_init(&le, &s, NULL, 1);
+	le.current = fault_find("reg.dns_failure");
+	assert_string_equal(le_scope_name(&le), "reg-b.lab");
+	assert_int_equal(le_scope_port(&le), 5070);
+	edits_free(&le);
+}
+
+/* Scope and timing only where the fault's mechanism allows them, each error
+ * naming the field and what the fault supports. */
+static void test_scope_timing_refused(void **state)
+{
+	(void)state;
+	static struct scenario s;
+	static const struct {
+		const char *patch, *says;
+	} bad[] = {
+	        {"{\"fault\":{\"code\":\"reg.rate_limit\",\"scope\":{\"workers\":[\"worker1\"]}}}",
+	         "fault.scope: expected nothing here: reg.rate_limit can be aimed by none"},
+	        {"{\"fault\":{\"code\":\"reg.dns_failure\",\"at_s\":3}}",
+	         "fault.at_s: expected nothing here: reg.dns_failure can be timed by none"},
+	        {"{\"fault\":{\"code\":\"reg.registrar_down\",\"at_s\":3,\"until_s\":5}}",
+	         "can be timed by at_s, got 5"},
+	        {"{\"fault\":{\"code\":\"media.firewall_inbound\",\"at_s\":5,\"until_s\":5}}",
+	         "fault.until_s: expected a time after at_s"},
+	        {"{\"fault\":{\"code\":\"worker.disconnect\"}}",
+	         "fault.at_s: expected seconds into the run: this fault only strikes mid-run"},
+	        {"{\"fault\":{\"code\":\"media.firewall_inbound\",\"scope\":{\"workers\":["
+	         "\"worker3\"]}}}",
+	         "faults[0].scope.workers[0]: expected a worker of this lab: worker1 to worker2"},
+	        {"{\"fault\":{\"code\":\"reg.dns_failure\",\"scope\":{\"group\":\"nope\"}}}",
+	         "faults[0].scope.group: expected a group's name"},
+	        {"{\"fault\":{\"code\":\"reg.dns_failure\",\"scope\":{\"group\":\"callers\","
+	         "\"name\":\"x.lab\"}}}",
+	         "expected one of scope.workers, scope.group, scope.name"},
+	        {"{\"fault\":{\"code\":\"reg.dns_failure\"},\"faults\":[{\"code\":"
+	         "\"reg.rate_limit\"}]}",
+	         "fault: expected either \"fault\" or \"faults\", not both"},
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		err_t e = {{0}};
+		if (!healthy_with(bad[i].patch, &s, &e))
+			fail_msg("accepted: %s", bad[i].patch);
+		if (!strstr(e.msg, bad[i].says))
+			fail_msg("%s\n  said: %s\n  expected: %s", bad[i].patch, e.msg,
+			         bad[i].says);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -530,6 +667,9 @@ int main(void)
 	        cmocka_unit_test(test_edits_keep_their_phase),
 	        cmocka_unit_test(test_edits_far_side),
 	        cmocka_unit_test(test_edits_timed),
+	        cmocka_unit_test(test_edits_scoped),
+	        cmocka_unit_test(test_edits_held_back),
+	        cmocka_unit_test(test_scope_timing_refused),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -63,7 +63,7 @@ static void test_contents(void **state)
 	cJSON *lab = jv_read_tree(path);
 	unlink(path);
 	assert_non_null(lab);
-	const cJSON *f = cJSON_GetObjectItem(lab, "fault");
+	const cJSON *f = cJSON_GetArrayItem(cJSON_GetObjectItem(lab, "faults"), 0);
 	assert_string_equal(cJSON_GetObjectItem(f, "code")->valuestring, "reg.rate_limit");
 	const cJSON *params = cJSON_GetObjectItem(f, "params");
 	assert_int_equal(cJSON_GetObjectItem(params, "per_second")->valueint, 3);

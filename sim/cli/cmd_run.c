@@ -95,7 +95,7 @@ struct run_opts {
 
 /* What one scenario's steps came to, for the catalogue's table. */
 struct flow_result {
-	char scenario[64], fault[48], symptoms[96], diagnosis[48], remedy[24];
+	char scenario[64], fault[112], symptoms[96], diagnosis[48], remedy[24];
 	double secs;
 	int pass;
 	int gap;       /* passed with a known gap in its diagnosis (expect.known_gap) */
@@ -128,13 +128,17 @@ static void fault_when(const struct fault *f, char *buf, size_t cap)
 
 static void list_faults(void)
 {
-	printf("faults (`--fault CODE[:k=v,...]`, or \"fault\" in a scenario):\n");
+	printf("faults (`--fault CODE[:k=v,...]`, or \"fault\" / \"faults\": [...] in a "
+	       "scenario;\neach entry {\"code\", \"params\", \"scope\": {\"workers\" | \"group\" | "
+	       "\"name\"}, \"at_s\", \"until_s\"}\nwhere the fault supports them):\n");
 	for (int i = 0; fault_catalogue[i]; i++) {
 		const struct fault *f = fault_catalogue[i];
-		char when[96], type[320];
+		char when[96], type[320], scope[64], timing[64];
 		fault_when(f, when, sizeof(when));
-		printf("\n  %s\n      %s\n      applied %s\n      reverted: %s\n      acts on:%s\n",
-		       f->code, f->summary, f->applied, f->reverted, when);
+		fault_describe_reach(f, scope, sizeof(scope), timing, sizeof(timing));
+		printf("\n  %s\n      %s\n      applied %s\n      reverted: %s\n      acts on:%s\n"
+		       "      scope: %s; timing: %s\n",
+		       f->code, f->summary, f->applied, f->reverted, when, scope, timing);
 		if (f->needs & FAULT_NEEDS_SIPLAB_REGISTRAR)
 			printf("      needs: siplab's registrar (far_side.registrar \"siplab\")\n");
 		for (int k = 0; k < FAULT_MAX_PARAMS && f->params[k].name; k++) {
@@ -229,7 +233,8 @@ static int parse_opts(int argc, char **argv, struct run_opts *o)
 	return 0;
 }
 
-/* --fault CODE[:k=v,...] becomes the scenario's "fault" member. */
+/* --fault CODE[:k=v,...] becomes the scenario's only fault (its "fault"
+ * member, in place of its own "fault" or "faults"). */
 static int with_fault(char **text, const char *arg, err_t *e)
 {
 	char code[64];
@@ -256,6 +261,7 @@ static int with_fault(char **text, const char *arg, err_t *e)
 		cJSON_AddStringToObject(params, p, eq + 1);
 	}
 	cJSON_DeleteItemFromObjectCaseSensitive(root, "fault");
+	cJSON_DeleteItemFromObjectCaseSensitive(root, "faults");
 	cJSON_AddItemToObject(root, "fault", f);
 	free(*text);
 	*text = cJSON_Print(root);
@@ -362,7 +368,7 @@ static int run_and_check(const struct scenario *s, const char *path, const char 
 	        cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(first, "evidence"), 0);
 	fprintf(out, "  %d diagnose     %s%s%s\n", step + 1, top, ev0 ? " — " : "",
 	        ev0 ? ev0->valuestring : "");
-	int held = expectation_check(s->expect, rep, top, why, sizeof(why), what, sizeof(what));
+	int held = expectation_check(s->expect, rep, d, why, sizeof(why), what, sizeof(what));
 	fprintf(out, "  %d expectation  %s (%s)%s%s\n", step + 2,
 	        held == EXPECT_KNOWN_GAP ? "held, but for a KNOWN GAP"
 	        : held                   ? "held"
@@ -378,6 +384,16 @@ static int run_and_check(const struct scenario *s, const char *path, const char 
 	cJSON_Delete(d);
 	cJSON_Delete(rep);
 	return held && !interrupted;
+}
+
+/* The scenario's fault codes, "a + b", or "-". */
+static void fault_codes(const struct scenario *s, char *buf, size_t cap)
+{
+	size_t n = 0;
+	snprintf(buf, cap, "-");
+	for (int k = 0; k < s->n_faults; k++)
+		n += (size_t)snprintf(buf + n, n < cap ? cap - n : 0, "%s%s", k ? " + " : "",
+		                      s->faults[k].code);
 }
 
 /* The steps of one scenario file. Returns 1 when every step held, 0 when
@@ -410,9 +426,12 @@ static int flow(const char *path, const char *report, const struct run_opts *o,
 		free(fixed);
 		return -1;
 	}
-	snprintf(r->fault, sizeof(r->fault), "%s", s.has_fault ? s.fault.code : "-");
-	fprintf(out, "%s — %s%s\n", path, s.has_fault ? "fault " : "no fault",
-	        s.has_fault ? s.fault.code : "");
+	fault_codes(&s, r->fault, sizeof(r->fault));
+	fprintf(out, "%s — %s%s\n", path,
+	        s.n_faults > 1 ? "faults "
+	        : s.n_faults   ? "fault "
+	                       : "no fault",
+	        s.n_faults ? r->fault : "");
 	int ok = run_and_check(&s, path, text, report, o, 1, r, out);
 	if (o->once && fixed) {
 		free(fixed);

@@ -291,13 +291,99 @@ static int read_fault_params(struct jv *c, const cJSON *v, const char *path, voi
 	return 0;
 }
 
+static const struct field scope_fields[] = {
+        F_STRINGS(struct scn_scope, workers, n_workers, "workers", 1, 0, NULL,
+                  "worker host names such as \"worker1\": the fault reaches only these"),
+        F_STRING(struct scn_scope, group, "group", FF_NONEMPTY, NULL,
+                 "a group's name: the fault reaches the registrar name and port it uses"),
+        F_STRING(struct scn_scope, name, "name", FF_NONEMPTY, NULL,
+                 "a name (such as a DNS name) the fault reaches"),
+        F_END,
+};
+
+/* What the fault supports, for an error that names the field. */
+static int reach_refused(struct jv *c, const char *path, const char *key, const struct fault *f,
+                         int timing, const cJSON *v)
+{
+	char sc[64], tm[64], want[224];
+	fault_describe_reach(f, sc, sizeof(sc), tm, sizeof(tm));
+	snprintf(want, sizeof(want), "nothing here: %s %s %s", f->code,
+	         timing ? "can be timed by" : "can be aimed by", timing ? tm : sc);
+	char field[160];
+	snprintf(field, sizeof(field), "%s.%s", path, key);
+	return jv_bad(c, field, want, v);
+}
+
+/* Scope and timing only where the fault's mechanism allows them. */
+static int fault_check(struct jv *c, const cJSON *o, const char *path, void *obj)
+{
+	struct scn_fault *sf = obj;
+	const struct fault *f = fault_find(sf->code);
+	const cJSON *scope = cJSON_GetObjectItemCaseSensitive(o, "scope");
+	static const struct {
+		const char *key;
+		unsigned flag;
+	} scopes[] = {{"workers", FAULT_SCOPE_WORKER},
+	              {"group", FAULT_SCOPE_GROUP},
+	              {"name", FAULT_SCOPE_NAME}};
+	int aims = 0;
+	for (size_t i = 0; i < sizeof(scopes) / sizeof(scopes[0]); i++) {
+		const cJSON *v = cJSON_GetObjectItemCaseSensitive(scope, scopes[i].key);
+		if (v && !(f->scopes & scopes[i].flag))
+			return reach_refused(c, path, "scope", f, 0, v);
+		aims += v != NULL;
+	}
+	if (aims > 1)
+		return jv_bad(c, path, "one of scope.workers, scope.group, scope.name", scope);
+	sf->has_at = cJSON_GetObjectItemCaseSensitive(o, "at_s") != NULL;
+	sf->has_until = cJSON_GetObjectItemCaseSensitive(o, "until_s") != NULL;
+	if (!sf->has_at && (f->timing & FAULT_TIMING_NEEDS_AT)) {
+		char field[160];
+		snprintf(field, sizeof(field), "%s.at_s", path);
+		return jv_bad(c, field, "seconds into the run: this fault only strikes mid-run",
+		              NULL);
+	}
+	if (sf->has_at && !(f->timing & FAULT_TIMING_AT))
+		return reach_refused(c, path, "at_s", f, 1, cJSON_GetObjectItem(o, "at_s"));
+	if (sf->has_until && !(f->timing & FAULT_TIMING_UNTIL))
+		return reach_refused(c, path, "until_s", f, 1, cJSON_GetObjectItem(o, "until_s"));
+	if (sf->has_until && sf->until_s <= (sf->has_at ? sf->at_s : 0)) {
+		char field[160];
+		snprintf(field, sizeof(field), "%s.until_s", path);
+		return jv_bad(c, field, "a time after at_s (the fault must be on for a while)",
+		              cJSON_GetObjectItem(o, "until_s"));
+	}
+	return 0;
+}
+
 static const struct field fault_fields[] = {
         F_CUSTOM("code", read_fault_code, "string", FF_REQUIRED,
                  "a fault code such as \"reg.rate_limit\" (`siplab run --faults` lists them)"),
         F_CUSTOM("params", read_fault_params, "object", 0,
                  "the fault's parameters by name; the others keep their defaults"),
+        F_OBJECT(struct scn_fault, scope, "scope", scope_fields, 0,
+                 "where the fault is aimed (default: everywhere its mechanism reaches)"),
+        F_NUMBER(struct scn_fault, at_s, "at_s", 0, 86400, 0, NULL,
+                 "seconds into the run when the fault strikes (default: from the start)"),
+        F_NUMBER(struct scn_fault, until_s, "until_s", 0, 86400, 0, NULL,
+                 "seconds into the run when it is undone (default: never)"),
         F_END,
 };
+
+/* "fault": the shorthand for a list of one. */
+static int read_one_fault(struct jv *c, const cJSON *v, const char *path, void *dst)
+{
+	struct scenario *s = dst;
+	if (cJSON_IsNull(v))
+		return 0;
+	if (s->n_faults)
+		return jv_bad(c, path, "either \"fault\" or \"faults\", not both", v);
+	int rc = fields_read(c, fault_fields, v, path, &s->faults[0]);
+	if (!rc)
+		rc = fault_check(c, v, path, &s->faults[0]);
+	s->n_faults = !rc;
+	return rc;
+}
 
 /* "expect" is kept as text for the check after the run (diagnose/expect.c);
  * here its shape is checked, through these tables, into a scratch struct. */
@@ -342,6 +428,33 @@ static int read_outcomes(struct jv *c, const cJSON *v, const char *path, void *d
 	return 0;
 }
 
+/* A code (the first finding), a list of codes (the first findings, any
+ * order) or {"ranked": [codes]} (in that order); the first code goes to
+ * dst for the checks across fields. */
+static int read_dx_expect(struct jv *c, const cJSON *v, const char *path, void *dst)
+{
+	static const char want[] = "a diagnosis code, a list of distinct codes, or "
+	                           "{\"ranked\": [codes]}";
+	const cJSON *list = cJSON_IsObject(v) ? cJSON_GetObjectItemCaseSensitive(v, "ranked") : v;
+	int n = cJSON_IsArray(list) ? cJSON_GetArraySize(list) : 0;
+	if (cJSON_IsString(v) && *v->valuestring) {
+		snprintf(dst, 128, "%s", v->valuestring);
+		return 0;
+	}
+	if (n < 1 || (cJSON_IsObject(v) && cJSON_GetArraySize(v) != 1))
+		return jv_bad(c, path, want, v);
+	for (int i = 0; i < n; i++) {
+		const cJSON *a = cJSON_GetArrayItem(list, i);
+		if (!cJSON_IsString(a) || !*a->valuestring)
+			return jv_bad(c, path, want, a);
+		for (int k = 0; k < i; k++)
+			if (!strcmp(cJSON_GetArrayItem(list, k)->valuestring, a->valuestring))
+				return jv_bad(c, path, want, a);
+	}
+	snprintf(dst, 128, "%s", cJSON_GetArrayItem(list, 0)->valuestring);
+	return 0;
+}
+
 static int is_run_status(const char *s)
 {
 	return run_status_from_name(s) >= 0;
@@ -350,8 +463,10 @@ static int is_run_status(const char *s)
 static const struct field expect_fields[] = {
         F_STRING(struct expect_shape, status, "status", 0, NULL,
                  "a run status such as \"COMPLETED\"", .valid = is_run_status),
-        F_STRING(struct expect_shape, diagnosis, "diagnosis", 0, NULL,
-                 "the diagnosis's code, e.g. \"reg.rate_limit\", or \"healthy\""),
+        F_CUSTOM("diagnosis", read_dx_expect, "code|[codes]|{\"ranked\": [codes]}", 0,
+                 "the diagnosis's first finding, e.g. \"reg.rate_limit\" or \"healthy\"; a "
+                 "list: its first findings in any order; {\"ranked\": [...]}: in that order",
+                 .off = offsetof(struct expect_shape, diagnosis)),
         F_BOOL(struct expect_shape, all_success, "all_success", 0, NULL,
                "every endpoint ends SUCCESS"),
         F_CUSTOM("outcomes", read_outcomes, "object OUTCOME: {...}", 0,
@@ -470,8 +585,10 @@ const struct field scenario_fields[] = {
                "what is done to the workers during (or before) the run"),
         F_OBJECT(struct scenario, pause, "silence", silence_fields, 0,
                  "every endpoint stops sending for a while"),
-        F_OBJECT(struct scenario, fault, "fault", fault_fields, FF_NULLABLE | FF_GIVEN,
-                 "the fault the run injects", .n_off = offsetof(struct scenario, has_fault)),
+        F_LIST(struct scenario, faults, n_faults, "faults", fault_fields, 0, 0,
+               "the faults the run injects, together", .check = fault_check),
+        F_CUSTOM("fault", read_one_fault, "object", 0,
+                 "one fault: the shorthand for \"faults\": [it]", .sub = fault_fields),
         F_CUSTOM("expect", read_expect, "object", 0,
                  "what the run must show (default: a healthy run); kept as text",
                  .off = offsetof(struct scenario, expect), .sub = expect_fields),
@@ -483,13 +600,46 @@ const struct field scenario_fields[] = {
 
 /* A fault says what it needs of the far side; the scenario is refused here,
  * before anything starts, in the fault's own words. */
+/* A fault's scope names workers and groups the scenario has. */
+static int check_scope(struct jv *c, const struct scenario *s, int k)
+{
+	const struct scn_scope *sc = &s->faults[k].scope;
+	char path[64];
+	for (int i = 0; i < sc->n_workers; i++) {
+		int n = 0, used = 0;
+		if (sscanf(sc->workers[i], "worker%d%n", &n, &used) != 1 || sc->workers[i][used] ||
+		    n < 1 || n > s->platform.workers) {
+			char want[96];
+			snprintf(path, sizeof(path), "faults[%d].scope.workers[%d]", k, i);
+			snprintf(want, sizeof(want), "a worker of this lab: worker1 to worker%d",
+			         s->platform.workers);
+			return err_set(c->e, EINVAL, "%s: %s: expected %s, got \"%s\"", c->origin,
+			               path, want, sc->workers[i]);
+		}
+	}
+	int found = !sc->group[0];
+	for (int g = 0; g < s->n_groups && !found; g++)
+		found = !strcmp(s->groups[g].name, sc->group);
+	if (!found)
+		return err_set(c->e, EINVAL,
+		               "%s: faults[%d].scope.group: expected a group's name, got \"%s\"",
+		               c->origin, k, sc->group);
+	return 0;
+}
+
 static int check_fault_needs(struct jv *c, const struct scenario *s)
 {
-	const struct fault *f = s->has_fault ? fault_find(s->fault.code) : NULL;
 	err_t fe;
-	if (f &&
-	    fault_check_needs(f, s->far.registrar == SCN_REG_KAMAILIO ? "kamailio" : "siplab", &fe))
-		return err_set(c->e, ENOTSUP, "%s: fault: %s", c->origin, fe.msg);
+	for (int k = 0; k < s->n_faults; k++) {
+		const struct fault *f = fault_find(s->faults[k].code);
+		if (f &&
+		    fault_check_needs(
+		            f, s->far.registrar == SCN_REG_KAMAILIO ? "kamailio" : "siplab", &fe))
+			return err_set(c->e, ENOTSUP, "%s: faults[%d]: %s", c->origin, k, fe.msg);
+		int rc = check_scope(c, s, k);
+		if (rc)
+			return rc;
+	}
 	if ((s->sbc_relay || s->sbc_reorder) && s->far.registrar == SCN_REG_KAMAILIO)
 		return err_set(
 		        c->e, ENOTSUP,

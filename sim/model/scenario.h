@@ -93,11 +93,26 @@ struct scn_action {
 	double at_s; /* seconds after the run starts (scaled) */
 };
 
-/* The fault a scenario injects: its code and every parameter's value (given
- * or default), in the order of the fault's parameters. */
+/* Where a fault is aimed: some workers (their hosts), one group (through the
+ * registrar name and port it uses), or one name. Empty: everywhere its
+ * mechanism reaches. */
+struct scn_scope {
+	char workers[SCN_MAX_WORKERS][16];
+	int n_workers;
+	char group[32];
+	char name[128];
+};
+
+/* A fault a scenario injects: its code, every parameter's value (given or
+ * default) in the order of the fault's parameters, its scope, and when it
+ * is on: from at_s (scenario seconds into the run) until until_s, or for
+ * the whole run when neither is given. */
 struct scn_fault {
 	char code[48];
 	struct fault_args args;
+	struct scn_scope scope;
+	double at_s, until_s;
+	int has_at, has_until;
 };
 
 struct scenario {
@@ -113,9 +128,9 @@ struct scenario {
 	struct scn_far far;
 	struct scn_action actions[SCN_MAX_ACTIONS];
 	int n_actions;
-	struct scn_silence pause; /* every endpoint stops sending */
-	int has_fault;
-	struct scn_fault fault;
+	struct scn_silence pause;                /* every endpoint stops sending */
+	struct scn_fault faults[SCN_MAX_FAULTS]; /* "faults", or the shorthand "fault" */
+	int n_faults;
 	char expect[1024]; /* the "expect" object as JSON text, "" when none */
 	char remedy[4096]; /* the "remedy" object as JSON text, "" when none */
 	int sbc_relay;     /* far_side.sbc.relay: the registrar relays media (latching) */

@@ -52,6 +52,78 @@ void le_note(struct lab_edit *le, const char *fmt, ...)
 		printf("  [%6.2f s] %s\n", ms / 1000.0, what);
 }
 
+/* --- scope and timing of the fault whose hook runs ------------------------------- */
+
+static const struct scn_fault *entry(const struct lab_edit *le)
+{
+	return le->current ? &le->s->faults[le->k] : NULL;
+}
+
+static int timed(const struct scn_fault *f)
+{
+	return f && (f->has_at || f->has_until);
+}
+
+/* Worker n's bit (worker1 is bit 0), 0 for a name that is not a worker's. */
+static unsigned long long worker_bit(const char *name)
+{
+	int n = 0, used = 0;
+	if (sscanf(name, "worker%d%n", &n, &used) != 1 || name[used] || n < 1 || n > 64)
+		return 0;
+	return 1ULL << (n - 1);
+}
+
+/* The workers the running fault reaches: its scope's, or every one. */
+static unsigned long long aimed_workers(const struct lab_edit *le)
+{
+	const struct scn_fault *f = entry(le);
+	unsigned long long mask = 0;
+	for (int i = 0; f && i < f->scope.n_workers; i++)
+		mask |= worker_bit(f->scope.workers[i]);
+	return mask ? mask : ~0ULL;
+}
+
+int le_worker_aimed(const struct lab_edit *le, int i)
+{
+	return i >= 0 && i < 64 && ((aimed_workers(le) >> i) & 1);
+}
+
+/* The group the running fault is aimed at, or NULL. */
+static const struct scn_group *aimed_group(const struct lab_edit *le)
+{
+	const struct scn_fault *f = entry(le);
+	for (int g = 0; f && f->scope.group[0] && g < le->s->n_groups; g++)
+		if (!strcmp(le->s->groups[g].name, f->scope.group))
+			return &le->s->groups[g];
+	return NULL;
+}
+
+const char *le_scope_name(struct lab_edit *le)
+{
+	const struct scn_fault *f = entry(le);
+	const struct scn_group *g = aimed_group(le);
+	if (f && f->scope.name[0])
+		return f->scope.name;
+	if (!g)
+		return NULL;
+	/* The group's registrar: "name", "name:port" (an IPv6 literal in []). */
+	const char *r = g->registrar, *colon = strrchr(r, ':');
+	size_t n = colon && !strchr(r, ']') ? (size_t)(colon - r) : strlen(r);
+	snprintf(le->scope_name, sizeof(le->scope_name), "%.*s", (int)n, r);
+	return le->scope_name;
+}
+
+int le_scope_port(const struct lab_edit *le)
+{
+	const struct scn_group *g = aimed_group(le);
+	const char *colon = g ? strrchr(g->registrar, ':') : NULL;
+	if (!g)
+		return 0;
+	if (colon && !strchr(colon, ']'))
+		return atoi(colon + 1);
+	return g->transport == SCN_TLS ? 5061 : 5060;
+}
+
 /* --- shape --------------------------------------------------------------------- */
 
 int le_nat(struct lab_edit *le, const char *masquerade_flags, err_t *e)
@@ -63,6 +135,7 @@ int le_nat(struct lab_edit *le, const char *masquerade_flags, err_t *e)
 		return err_set(e, EINVAL, "two faults want different NAT routers (\"%s\", \"%s\")",
 		               le->masquerade, masquerade_flags);
 	le->nat = 1;
+	le->nat_workers |= aimed_workers(le);
 	snprintf(le->masquerade, sizeof(le->masquerade), "%s", masquerade_flags);
 	return 0;
 }
@@ -86,12 +159,21 @@ static const char *str_of(const cJSON *o, const char *key)
 	return cJSON_IsString(v) ? v->valuestring : "";
 }
 
+/* A host's bit among the workers; every bit for a host that is not one. */
+static unsigned long long worker_bit_or_all(const cJSON *h)
+{
+	unsigned long long bit = worker_bit(str_of(h, "name"));
+	return bit ? bit : ~0ULL;
+}
+
 int le_hosts(const struct lab_edit *le, const char *role, const char **names, int cap)
 {
 	int n = 0;
 	const cJSON *h;
+	/* A fault aimed at some workers sees only those. */
+	unsigned long long aimed = strcmp(role, "worker") ? ~0ULL : aimed_workers(le);
 	cJSON_ArrayForEach (h, cJSON_GetObjectItemCaseSensitive(le->topo, "hosts"))
-		if (!strcmp(str_of(h, "role"), role)) {
+		if (!strcmp(str_of(h, "role"), role) && (aimed & worker_bit_or_all(h))) {
 			if (n < cap)
 				names[n] = str_of(h, "name");
 			n++;
@@ -208,20 +290,104 @@ static int host_member(struct lab_edit *le, const char *host, const char *key, i
 	return 0;
 }
 
+/* The ruleset with each table renamed NAME_f<k> (k: the scenario's fault),
+ * so two faults' tables never merge and a timed fault's can be deleted
+ * alone; the commands that delete them go to undo. malloc'd, or NULL. */
+static char *own_tables(const char *ruleset, int k, char *undo, size_t ucap, err_t *e)
+{
+	size_t cap = strlen(ruleset) + 256, len = 0, ulen = 0;
+	char *out = malloc(cap);
+	const char *p = ruleset;
+	if (!out)
+		return err_set(e, ENOMEM, "out of memory"), NULL;
+	undo[0] = '\0';
+	while (*p) {
+		char fam[16], name[48];
+		int used = 0;
+		const char *line = p + strspn(p, " \t");
+		if (!strncmp(line, "table ", 6) &&
+		    sscanf(line, "table %15s %47[A-Za-z0-9_-]%n", fam, name, &used) == 2 &&
+		    len + (size_t)used + 16 < cap) {
+			len += (size_t)snprintf(out + len, cap - len, "%.*s%s_f%d",
+			                        (int)(line - p) + used - (int)strlen(name), p, name,
+			                        k);
+			ulen += (size_t)snprintf(undo + ulen, ulen < ucap ? ucap - ulen : 0,
+			                         "delete table %s %s_f%d\n", fam, name, k);
+			p = line + used;
+		}
+		size_t n = strcspn(p, "\n");
+		n += p[n] == '\n';
+		if (len + n + 1 > cap) {
+			char *bigger = realloc(out, cap += n + 256);
+			if (!bigger)
+				return free(out), err_set(e, ENOMEM, "out of memory"), NULL;
+			out = bigger;
+		}
+		memcpy(out + len, p, n);
+		len += n;
+		p += n;
+	}
+	out[len] = '\0';
+	if (ulen >= ucap)
+		return free(out), err_set(e, ENOSPC, "too many tables in one ruleset"), NULL;
+	return out;
+}
+
+/* A timed fault's edit, kept for the running lab. */
+static struct le_deferred *defer(struct lab_edit *le, const char *host, err_t *e)
+{
+	if (le->n_deferred == FAULT_MAX_DEFERRED)
+		return err_set(e, ENOSPC, "%s: more than %d timed edits in one run",
+		               le->current->code, FAULT_MAX_DEFERRED),
+		       NULL;
+	struct le_deferred *d = &le->deferred[le->n_deferred++];
+	memset(d, 0, sizeof(*d));
+	d->k = le->k;
+	snprintf(d->host, sizeof(d->host), "%s", host);
+	return d;
+}
+
 int le_nft(struct lab_edit *le, const char *host, const char *ruleset, err_t *e)
 {
 	cJSON *rules;
-	int rc = host_member(le, host, "nftables", 1, "le_nft", &rules, e);
-	if (!rc)
-		cJSON_AddItemToArray(rules, cJSON_CreateString(ruleset));
-	return rc;
+	char undo[160];
+	int held = timed(entry(le));
+	/* A held-back ruleset goes on no host's list, but the host must exist. */
+	int rc = held ? in_phase(le, LE_TOPOLOGY, 1, "le_nft", e)
+	              : host_member(le, host, "nftables", 1, "le_nft", &rules, e);
+	if (!rc && held && !host_json(le, host))
+		rc = err_set(e, ENOENT, "le_nft: no host %s", host);
+	char *own = rc ? NULL : own_tables(ruleset, le->k, undo, sizeof(undo), e);
+	if (!own)
+		return rc ? rc : -ENOMEM;
+	if (!held) {
+		cJSON_AddItemToArray(rules, cJSON_CreateString(own));
+		free(own);
+		return 0;
+	}
+	struct le_deferred *d = defer(le, host, e);
+	if (!d)
+		return free(own), -ENOSPC;
+	d->ruleset = own;
+	snprintf(d->undo, sizeof(d->undo), "%s", undo);
+	return 0;
 }
 
 int le_sysctl(struct lab_edit *le, const char *host, const char *key, long value, err_t *e)
 {
-	cJSON *sys;
-	int rc = host_member(le, host, "sysctls", 0, "le_sysctl", &sys, e);
-	if (!rc) {
+	cJSON *sys = NULL;
+	int held = timed(entry(le));
+	int rc = held ? in_phase(le, LE_TOPOLOGY, 1, "le_sysctl", e)
+	              : host_member(le, host, "sysctls", 0, "le_sysctl", &sys, e);
+	if (!rc && held && !host_json(le, host))
+		rc = err_set(e, ENOENT, "le_sysctl: no host %s", host);
+	if (!rc && held) {
+		struct le_deferred *d = defer(le, host, e);
+		if (!d)
+			return -ENOSPC;
+		snprintf(d->key, sizeof(d->key), "%s", key);
+		d->value = value;
+	} else if (!rc) {
 		cJSON_DeleteItemFromObjectCaseSensitive(sys, key);
 		cJSON_AddNumberToObject(sys, key, (double)value);
 	}
@@ -375,7 +541,7 @@ int le_at(struct lab_edit *le, long ms, le_action fn, const void *arg, err_t *e)
 	if (le->n_timers == FAULT_MAX_TIMERS)
 		return err_set(e, ENOSPC, "%s: more than %d timed actions in one run",
 		               le->current ? le->current->code : "a fault", FAULT_MAX_TIMERS);
-	le->timers[le->n_timers++] = (struct le_timer){ms, fn, arg, le->current, 0};
+	le->timers[le->n_timers++] = (struct le_timer){ms, fn, arg, le->k, 0};
 	return 0;
 }
 
@@ -393,6 +559,9 @@ void edits_free(struct lab_edit *le)
 {
 	cJSON_Delete(le->topo);
 	le->topo = NULL;
+	for (int i = 0; i < le->n_deferred; i++)
+		free(le->deferred[i].ruleset);
+	le->n_deferred = 0;
 }
 
 typedef int (*hook_fn)(struct lab_edit *, const struct fault_args *, err_t *);
@@ -412,18 +581,79 @@ static hook_fn hook_of(const struct fault *f, enum le_phase p)
 	return NULL;
 }
 
-/* Every fault of the scenario, through the hook of this phase. */
+/* Make (or, undoing, unmake) fault k's held-back edits on the running lab. */
+static int switch_edits(struct lab_edit *le, int k, int on, err_t *e)
+{
+	int rc = 0;
+	for (int i = 0; !rc && i < le->n_deferred; i++) {
+		struct le_deferred *d = &le->deferred[i];
+		char val[32];
+		if (d->k != k || d->applied == on)
+			continue;
+		snprintf(val, sizeof(val), "%ld", d->value);
+		if (d->ruleset)
+			rc = lab_host_nft(le->lab, d->host, on ? d->ruleset : d->undo, e);
+		else if (on)
+			rc = lab_host_sysctl(le->lab, d->host, d->key, val, d->old, sizeof(d->old),
+			                     e);
+		else if (d->old[0])
+			rc = lab_host_sysctl(le->lab, d->host, d->key, d->old, NULL, 0, e);
+		d->applied = on && !rc;
+	}
+	return rc;
+}
+
+static int strike(struct lab_edit *le, const void *arg, err_t *e)
+{
+	const struct scn_fault *sf = arg;
+	int rc = switch_edits(le, le->k, 1, e);
+	if (!rc && le->current->run_start)
+		rc = le->current->run_start(le, &sf->args, e);
+	if (!rc)
+		le_note(le, "%s: switched on", sf->code);
+	return rc;
+}
+
+static int lift(struct lab_edit *le, const void *arg, err_t *e)
+{
+	const struct scn_fault *sf = arg;
+	int rc = switch_edits(le, le->k, 0, e);
+	if (!rc && le->current->run_stop)
+		rc = le->current->run_stop(le, &sf->args, e);
+	if (!rc)
+		le_note(le, "%s: switched off", sf->code);
+	return rc;
+}
+
+/* A timed fault's run_start is its strike at at_s (0: as the run starts),
+ * which also makes its held-back edits; at until_s they are undone. */
+static int schedule(struct lab_edit *le, const struct scn_fault *sf, err_t *e)
+{
+	int rc = le_at(le, le_ms(le, sf->has_at ? sf->at_s : 0), strike, sf, e);
+	if (!rc && sf->has_until)
+		rc = le_at(le, le_ms(le, sf->until_s), lift, sf, e);
+	return rc;
+}
+
+/* Every fault of the scenario, in order, through the hook of this phase. */
 static int run_hooks(struct lab_edit *le, enum le_phase p, err_t *e)
 {
 	le->phase = p;
-	const struct fault *f = le->s->has_fault ? fault_find(le->s->fault.code) : NULL;
-	hook_fn h = f ? hook_of(f, p) : NULL;
-	if (!h)
-		return 0;
-	le->current = f;
-	int rc = h(le, &le->s->fault.args, e);
-	le->current = NULL;
-	return rc ? err_wrap(e, rc, "fault %s (%s hook)", f->code, phase_names[p]) : 0;
+	for (int k = 0; k < le->s->n_faults; k++) {
+		const struct scn_fault *sf = &le->s->faults[k];
+		const struct fault *f = fault_find(sf->code);
+		hook_fn h = f ? hook_of(f, p) : NULL;
+		int at_run = p == LE_RUN && timed(sf);
+		if (!h && !at_run)
+			continue;
+		le->current = f;
+		le->k = k;
+		int rc = at_run ? schedule(le, sf, e) : h(le, &sf->args, e);
+		le->current = NULL;
+		if (rc)
+			return err_wrap(e, rc, "fault %s (%s hook)", f->code, phase_names[p]);
+	}
+	return 0;
 }
 
 int edits_topology(struct lab_edit *le, char **json, err_t *e)
@@ -431,7 +661,8 @@ int edits_topology(struct lab_edit *le, char **json, err_t *e)
 	int rc = run_hooks(le, LE_SHAPE, e);
 	if (rc)
 		return rc;
-	char *base = topo_standard_json_masq(le->s->platform.workers, le->nat, le->masquerade);
+	char *base = topo_standard_json_nat(le->s->platform.workers, le->nat ? le->nat_workers : 0,
+	                                    le->masquerade);
 	le->topo = base ? cJSON_Parse(base) : NULL;
 	free(base);
 	if (!le->topo)
@@ -475,10 +706,12 @@ void edits_tick(struct lab_edit *le, long run_ms)
 		if (t->done || run_ms < t->ms)
 			continue;
 		t->done = 1;
-		le->current = t->f;
+		le->k = t->k;
+		le->current = t->k < le->s->n_faults ? fault_find(le->s->faults[t->k].code) : NULL;
 		err_t e = {{0}};
 		if (t->fn(le, t->arg, &e))
-			le_note(le, "%s: a timed action failed: %s", t->f->code, e.msg);
+			le_note(le, "%s: a timed action failed: %s",
+			        le->current ? le->current->code : "a fault", e.msg);
 		le->current = NULL;
 	}
 }

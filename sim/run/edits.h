@@ -20,8 +20,21 @@ struct le_timer {
 	long ms;
 	le_action fn;
 	const void *arg;
-	const struct fault *f;
+	int k; /* the scenario's fault that set it */
 	int done;
+};
+
+/* An edit of a timed fault, held back from the lab's build and made on the
+ * running lab at at_s, undone at until_s. */
+struct le_deferred {
+	int k; /* the scenario's fault */
+	char host[32];
+	char *ruleset;  /* nftables, its tables already renamed; or NULL for a sysctl */
+	char undo[160]; /* "delete table inet lab_block_f0; ..." */
+	char key[96];   /* a sysctl */
+	long value;
+	char old[32]; /* the sysctl's value before */
+	int applied;
 };
 
 struct lab_edit {
@@ -30,8 +43,11 @@ struct lab_edit {
 	struct labfile *lf;
 	int quiet;
 	const struct fault *current; /* whose hook runs: for notes and errors */
+	int k;                       /* and its index in the scenario's faults */
 	/* shape */
 	int nat;
+	unsigned long long nat_workers; /* bit i: worker i+1 behind the NAT router */
+	char scope_name[128];           /* le_scope_name's answer for a group */
 	char masquerade[48];
 	int worker_cgroups;
 	int n_added; /* hosts added by le_add_host */
@@ -51,6 +67,8 @@ struct lab_edit {
 	struct lab *lab;
 	struct le_timer timers[FAULT_MAX_TIMERS];
 	int n_timers;
+	struct le_deferred deferred[FAULT_MAX_DEFERRED];
+	int n_deferred;
 };
 
 void edits_init(struct lab_edit *le, const struct scenario *s, struct labfile *lf, int quiet);

@@ -32,11 +32,28 @@ static cJSON *param_json(const struct fault_param *p, const struct fault_value *
 	return a;
 }
 
-static cJSON *fault_json(const struct scenario *s)
+/* Where a fault was aimed and when it was on, as the scenario said. */
+static void reach_json(cJSON *o, const struct scn_fault *sf)
 {
-	const struct fault *f = s->has_fault ? fault_find(s->fault.code) : NULL;
-	if (!f)
-		return cJSON_CreateNull();
+	cJSON *scope = cJSON_AddObjectToObject(o, "scope");
+	if (sf->scope.n_workers) {
+		cJSON *w = cJSON_AddArrayToObject(scope, "workers");
+		for (int i = 0; i < sf->scope.n_workers; i++)
+			cJSON_AddItemToArray(w, cJSON_CreateString(sf->scope.workers[i]));
+	}
+	if (sf->scope.group[0])
+		cJSON_AddStringToObject(scope, "group", sf->scope.group);
+	if (sf->scope.name[0])
+		cJSON_AddStringToObject(scope, "name", sf->scope.name);
+	if (sf->has_at)
+		cJSON_AddNumberToObject(o, "at_s", sf->at_s);
+	if (sf->has_until)
+		cJSON_AddNumberToObject(o, "until_s", sf->until_s);
+}
+
+static cJSON *fault_json(const struct scn_fault *sf)
+{
+	const struct fault *f = fault_find(sf->code);
 	cJSON *o = cJSON_CreateObject();
 	cJSON_AddStringToObject(o, "code", f->code);
 	cJSON_AddStringToObject(o, "summary", f->summary);
@@ -45,8 +62,17 @@ static cJSON *fault_json(const struct scenario *s)
 	cJSON *params = cJSON_AddObjectToObject(o, "params");
 	for (int i = 0; i < FAULT_MAX_PARAMS && f->params[i].name; i++)
 		cJSON_AddItemToObject(params, f->params[i].name,
-		                      param_json(&f->params[i], &s->fault.args.v[i]));
+		                      param_json(&f->params[i], &sf->args.v[i]));
+	reach_json(o, sf);
 	return o;
+}
+
+static cJSON *faults_json(const struct scenario *s)
+{
+	cJSON *a = cJSON_CreateArray();
+	for (int k = 0; k < s->n_faults; k++)
+		cJSON_AddItemToArray(a, fault_json(&s->faults[k]));
+	return a;
 }
 
 void labfile_init(struct labfile *l, const struct scenario *s, const char *path, const char *text)
@@ -62,7 +88,7 @@ void labfile_init(struct labfile *l, const struct scenario *s, const char *path,
 	cJSON_AddStringToObject(sc, "name", s->name);
 	cJSON_AddNumberToObject(sc, "time_scale", s->time_scale);
 	cJSON_AddItemToObject(sc, "text", parsed_or_null(text));
-	cJSON_AddItemToObject(l->root, "fault", fault_json(s));
+	cJSON_AddItemToObject(l->root, "faults", faults_json(s));
 	cJSON_AddItemToObject(l->root, "expect", parsed_or_null(s->expect));
 	cJSON_AddItemToObject(l->root, "remedy", parsed_or_null(s->remedy));
 	l->observed = cJSON_AddArrayToObject(l->root, "observed");

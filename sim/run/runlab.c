@@ -475,10 +475,18 @@ int runlab(const struct scenario *s, const char *path, const char *text,
 		labfile_free(&c.lf);
 		return EXIT_ENV; /* the lab failed, not the test */
 	}
-	const struct fault *f = s->has_fault ? fault_find(s->fault.code) : NULL;
-	if (f)
-		labfile_note(&c.lf, 0, "fault %s in place as the lab was built (%s)", f->code,
-		             f->applied);
+	for (int k = 0; k < s->n_faults; k++) {
+		const struct fault *f = fault_find(s->faults[k].code);
+		const struct scn_fault *sf = &s->faults[k];
+		if (sf->has_at || sf->has_until)
+			labfile_note(&c.lf, 0, "fault %s set to strike at %g s%s%g%s (%s)", f->code,
+			             sf->has_at ? sf->at_s : 0, sf->has_until ? ", until " : "",
+			             sf->has_until ? sf->until_s : 0, sf->has_until ? " s" : "",
+			             f->applied);
+		else
+			labfile_note(&c.lf, 0, "fault %s in place as the lab was built (%s)",
+			             f->code, f->applied);
+	}
 	if (!c.o.quiet)
 		printf("siplab run: \"%s\" — %d endpoints in %d groups, %d worker%s, time scale "
 		       "%g, seed %llu\n",
