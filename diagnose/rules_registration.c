@@ -343,6 +343,35 @@ static int m_wrong_transport(const struct dx_evidence *ev, struct dx_finding *f)
 	return 85;
 }
 
+/* The registrar worked, then stopped: every endpoint that failed to register
+ * started after every one that registered ("it worked, then it stopped"). */
+static int stopped_answering(const struct reg_view *v)
+{
+	return v->failed && v->registered && v->sc.kind == DX_SCOPE_AFTER;
+}
+
+/* What the run shows of a registrar that stopped: the time, and the
+ * failures of the endpoints registered before it, which follow from it. */
+static void say_stopped(const struct dx_evidence *ev, struct dx_finding *f,
+                        const struct reg_view *v)
+{
+	int later = 0;
+	for (int i = 0; i < ev->n; i++)
+		later += ev->eps[i].registered && dx_failed(&ev->eps[i]) && ev->eps[i].code_local &&
+		         ev->eps[i].code == 503;
+	dx_say_scope(f, &v->sc, "REGISTRATION_FAILED");
+	dx_say(f,
+	       "the %d endpoints that started before %.1f s registered; all %d that started "
+	       "then or later REGISTRATION_FAILED: the registrar answered, then stopped",
+	       v->registered, v->sc.after_ms / 1000, v->failed);
+	if (later)
+		dx_say(f,
+		       "%d endpoints registered before that failed later with a 503 made up by "
+		       "their own stack (no transport to the registrar): a consequence, not a "
+		       "second cause",
+		       later);
+}
+
 static int m_registrar_down(const struct dx_evidence *ev, struct dx_finding *f)
 {
 	struct reg_view v;
@@ -357,9 +386,14 @@ static int m_registrar_down(const struct dx_evidence *ev, struct dx_finding *f)
 			closed += pv_closed(&pv, i);
 			other += !pv_closed(&pv, i) && !(i == PV_UDP && pv_is(&pv, i, RP_SILENT));
 		}
-		if (!all_failed_to_register(ev, &v) || pv_dns_failed(&pv) || !closed || other)
+		int stopped = stopped_answering(&v);
+		if ((!all_failed_to_register(ev, &v) && !stopped) || pv_dns_failed(&pv) ||
+		    !closed || other)
 			return 0;
-		dx_say(f, "%d of %d endpoints REGISTRATION_FAILED", v.failed, ev->n);
+		if (stopped)
+			say_stopped(ev, f, &v);
+		else
+			dx_say(f, "%d of %d endpoints REGISTRATION_FAILED", v.failed, ev->n);
 		say_probes(f, &pv);
 		dx_say(f, "no transport answers and the connections are refused: nothing listens "
 		          "at the registrar's address, on any transport");

@@ -478,11 +478,12 @@ int runlab(const struct scenario *s, const char *path, const char *text,
 	for (int k = 0; k < s->n_faults; k++) {
 		const struct fault *f = fault_find(s->faults[k].code);
 		const struct scn_fault *sf = &s->faults[k];
+		char until[48] = "";
+		if (sf->has_until)
+			snprintf(until, sizeof(until), ", until %g s", sf->until_s);
 		if (sf->has_at || sf->has_until)
-			labfile_note(&c.lf, 0, "fault %s set to strike at %g s%s%g%s (%s)", f->code,
-			             sf->has_at ? sf->at_s : 0, sf->has_until ? ", until " : "",
-			             sf->has_until ? sf->until_s : 0, sf->has_until ? " s" : "",
-			             f->applied);
+			labfile_note(&c.lf, 0, "fault %s set to strike at %g s%s (%s)", f->code,
+			             sf->has_at ? sf->at_s : 0, until, f->applied);
 		else
 			labfile_note(&c.lf, 0, "fault %s in place as the lab was built (%s)",
 			             f->code, f->applied);
