@@ -65,6 +65,37 @@ static int over_udp(const struct dx_ep *e)
 	return !*e->reg_transport || !strcmp(e->reg_transport, "udp");
 }
 
+/* Its REGISTER came from another address than its Via says. */
+static int shows_nat(const struct dx_ep *e)
+{
+	return e->via_host[0] && e->received[0] && strcmp(e->via_host, e->received);
+}
+
+static int one_way(const struct dx_ep *e)
+{
+	return e->media && e->rx == 0 && e->tx > 0;
+}
+
+static int one_way_nat(const struct dx_ep *e)
+{
+	return one_way(e) && shows_nat(e);
+}
+
+static int one_way_open(const struct dx_ep *e)
+{
+	return one_way(e) && !shows_nat(e);
+}
+
+/* When one-way calls are both behind NAT and not, each cause's scope is
+ * where its own kind is (the first evidence line), not every one-way call. */
+static void say_own_scope(const struct dx_evidence *ev, struct dx_finding *f, dx_symptom has,
+                          const char *what)
+{
+	struct dx_scope sc;
+	dx_scope_of(ev, has, &sc);
+	dx_say_scope(f, &sc, what);
+}
+
 static void nat_view(const struct dx_evidence *ev, struct nat_view *v)
 {
 	memset(v, 0, sizeof(*v));
@@ -79,8 +110,7 @@ static void nat_view(const struct dx_evidence *ev, struct nat_view *v)
 		v->one_way++;
 		if (!v->ex || (e->caller && !v->ex->caller))
 			v->ex = e;
-		int nat = e->via_host[0] && e->received[0] && strcmp(e->via_host, e->received);
-		if (!nat) {
+		if (!shows_nat(e)) {
 			v->not_nat++;
 			v->plain_ex = v->plain_ex ? v->plain_ex : e;
 			continue;
@@ -99,9 +129,12 @@ static void nat_view(const struct dx_evidence *ev, struct nat_view *v)
 		v->ex = v->plain_ex;
 }
 
-static void nat_evidence(struct dx_finding *f, const struct nat_view *v)
+static void nat_evidence(const struct dx_evidence *ev, struct dx_finding *f,
+                         const struct nat_view *v)
 {
 	char at[64];
+	if (v->not_nat)
+		say_own_scope(ev, f, one_way_nat, "audio missing while sending, behind NAT");
 	dx_say_at(f, dx_at_field(v->ex, "media", at, sizeof(at)),
 	          "%d of %d calls were answered and up, and received no audio while sending "
 	          "(%s sent %.0f packets, received 0)",
@@ -126,7 +159,7 @@ static int m_symmetric_nat(const struct dx_evidence *ev, struct dx_finding *f)
 	if (!v.ex || dx_share(v.one_way, v.calls) < 0.3 ||
 	    dx_share(v.behind_nat, v.one_way) < 0.5 || !v.port_changed)
 		return 0;
-	nat_evidence(f, &v);
+	nat_evidence(ev, f, &v);
 	dx_say(f,
 	       "over UDP the NAT also changed the source port on %d of those %d endpoints: a new "
 	       "port per flow, so no address learnt for one peer holds for another (symmetric "
@@ -142,7 +175,7 @@ static int m_nat_private_sdp(const struct dx_evidence *ev, struct dx_finding *f)
 	if (!v.ex || dx_share(v.one_way, v.calls) < 0.3 ||
 	    dx_share(v.behind_nat, v.one_way) < 0.5 || v.port_changed)
 		return 0;
-	nat_evidence(f, &v);
+	nat_evidence(ev, f, &v);
 	if (v.stream_nat)
 		dx_say(f,
 		       "%d of them registered over TCP/TLS, where the source port is the "
@@ -160,6 +193,8 @@ static int m_firewall_inbound(const struct dx_evidence *ev, struct dx_finding *f
 	    dx_share(v.not_nat, v.one_way) < 0.5)
 		return 0;
 	char at[64];
+	if (v.behind_nat)
+		say_own_scope(ev, f, one_way_open, "audio missing while sending, no NAT");
 	dx_say_at(f, dx_at_field(v.plain_ex, "media", at, sizeof(at)),
 	          "%d of %d calls received no audio while sending (%s sent %.0f packets, received "
 	          "0), and %d of those one-way endpoints show no sign of NAT",
