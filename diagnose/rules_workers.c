@@ -1,5 +1,6 @@
 /* rules_workers.c — the run failed because a worker was lost while it ran
- * (the guide's "Worker Disconnection During Test").
+ * (the guide's "Worker Disconnection During Test"), or came back from a
+ * restart as a new session.
  * Each rule is one row of the table at the end, in the guide's order. */
 #define _GNU_SOURCE
 #include <stdlib.h>
@@ -174,11 +175,89 @@ static int m_disconnect(const struct dx_evidence *ev, struct dx_finding *f)
 	return score;
 }
 
+/* The session a lost worker came back with: the gateway's first RECONNECTED
+ * event for it after it was lost, from a process of another pid than the
+ * session it lost (the same process coming back after a network cut is not
+ * a restart). The run's end bounds it: a worker restarted by the lab after
+ * the run is not evidence. Returns the event, or NULL. */
+static const cJSON *new_session(const cJSON *worker, double lost_t, double run_end_t)
+{
+	const cJSON *e;
+	cJSON_ArrayForEach (e, cJSON_GetObjectItemCaseSensitive(worker, "events")) {
+		const cJSON *kind = cJSON_GetObjectItemCaseSensitive(e, "kind");
+		const cJSON *t = cJSON_GetObjectItemCaseSensitive(e, "t_ms");
+		const cJSON *pid = cJSON_GetObjectItemCaseSensitive(e, "pid");
+		const cJSON *before = cJSON_GetObjectItemCaseSensitive(e, "previous_pid");
+		if (!cJSON_IsString(kind) ||
+		    wk_event_from_name(kind->valuestring) != WK_EVENT_RECONNECTED ||
+		    !cJSON_IsNumber(t) || t->valuedouble < lost_t || t->valuedouble > run_end_t)
+			continue;
+		if (cJSON_IsNumber(pid) && cJSON_IsNumber(before) &&
+		    pid->valuedouble != before->valuedouble)
+			return e;
+	}
+	return NULL;
+}
+
+/* When the run reached its last status (its timeline's last entry). */
+static double run_end_t(const cJSON *report)
+{
+	const cJSON *tl = cJSON_GetObjectItemCaseSensitive(
+	        cJSON_GetObjectItemCaseSensitive(report, "run"), "timeline");
+	const cJSON *last = cJSON_GetArrayItem(tl, cJSON_GetArraySize(tl) - 1);
+	const cJSON *t = cJSON_GetObjectItemCaseSensitive(last, "t_ms");
+	return cJSON_IsNumber(t) ? t->valuedouble : 1e18;
+}
+
+/* The guide: "if the container orchestration system restarted the worker,
+ * it will reconnect as a new session". The worker's connection was lost
+ * with its endpoints, and during the run the same worker (its name and
+ * token) said hello again from another process. Its lost endpoints stay
+ * lost: the new session starts empty. Ranked above a plain disconnection,
+ * which the same loss also fits. */
+static int m_restart(const struct dx_evidence *ev, struct dx_finding *f)
+{
+	int score = 0;
+	const cJSON *workers = cJSON_GetObjectItemCaseSensitive(ev->report, "workers");
+	double end = run_end_t(ev->report);
+	for (int i = 0; i < ev->n_workers; i++) {
+		const struct dx_worker *w = &ev->workers[i];
+		int lost = lost_endpoints(ev, w->name);
+		if (!w->lost || !lost)
+			continue;
+		const cJSON *e = new_session(named(workers, w->name), w->lost_t, end);
+		if (!e)
+			continue;
+		const cJSON *sess = cJSON_GetObjectItemCaseSensitive(e, "session");
+		dx_say(f,
+		       "%s went OFFLINE at %.1f s during the run; %d of its endpoints were closed "
+		       "with OSERROR at once",
+		       w->name, w->lost_t / 1000, lost);
+		dx_say(f,
+		       "%.1f s later, at %.1f s, %s connected again as a new session%s%.0f from "
+		       "another process (pid %.0f, the lost session's was %.0f): the worker was "
+		       "restarted, and its old session's endpoints stay lost",
+		       (cJSON_GetObjectItemCaseSensitive(e, "t_ms")->valuedouble - w->lost_t) /
+		               1000,
+		       cJSON_GetObjectItemCaseSensitive(e, "t_ms")->valuedouble / 1000, w->name,
+		       cJSON_IsNumber(sess) ? " " : "",
+		       cJSON_IsNumber(sess) ? sess->valuedouble : 0,
+		       cJSON_GetObjectItemCaseSensitive(e, "pid")->valuedouble,
+		       cJSON_GetObjectItemCaseSensitive(e, "previous_pid")->valuedouble);
+		score = 90;
+	}
+	return score;
+}
+
 const struct dx_rule dx_rules_workers[] = {
         {"worker.oom", "Worker Disconnection During Test > Resource exhaustion (OOM)",
          "Give the worker more memory, or fewer endpoints per worker (spread them over more "
          "workers).",
          m_oom},
+        {"worker.restart", "Worker Disconnection During Test > Container restart",
+         "Nothing to change in the test: find why the orchestrator restarted the worker (its "
+         "container's lifecycle logs) and run again.",
+         m_restart},
         {"worker.disconnect", "Worker Disconnection During Test > Network failure",
          "Restore the worker's path to the gateway; run several workers so one loss does not "
          "fail the run.",

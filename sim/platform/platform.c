@@ -38,6 +38,8 @@ static void worker_event(struct platform *p, struct pf_worker *w, enum wk_event 
 	cJSON_AddStringToObject(e, "kind", wk_event_name(kind));
 	if (cause != WK_CAUSE_NONE)
 		cJSON_AddStringToObject(e, "cause", wk_cause_name(cause));
+	if (w->session > 0)
+		cJSON_AddNumberToObject(e, "session", w->session);
 	cJSON_AddItemToArray(w->events, e);
 	if (p->progress)
 		fprintf(p->progress, "  [%6.2f s] %s: %s\n", platform_ms(p) / 1000.0, w->name, buf);
@@ -271,6 +273,7 @@ static void on_hello(struct platform *p, struct pf_worker *w, const cJSON *m)
 	                      : 0;
 	w->pid = cJSON_IsNumber(v = cJSON_GetObjectItemCaseSensitive(m, "pid")) ? v->valueint : 0;
 	w->status = WORKER_ONLINE;
+	w->session++;
 	w->last_heartbeat = sys_now_ns();
 	w->rss_idle_kb = cJSON_IsNumber(v = cJSON_GetObjectItemCaseSensitive(m, "rss_kb"))
 	                         ? (long)v->valuedouble
@@ -379,8 +382,17 @@ static void merge_reconnect(struct platform *p, struct pf_worker *w)
 		old->connected = 1;
 		old->status = w->status;
 		old->last_heartbeat = w->last_heartbeat;
+		/* A new session; another pid than the last session's is another
+		 * process: the worker was restarted, not only reconnected. */
+		int before = old->pid;
 		old->pid = w->pid;
-		worker_event(p, old, WK_EVENT_RECONNECTED, WK_CAUSE_NONE, "connected again");
+		old->session++;
+		worker_event(p, old, WK_EVENT_RECONNECTED, WK_CAUSE_NONE,
+		             "connected again: session %d, pid %d (session %d had pid %d)",
+		             old->session, old->pid, old->session - 1, before);
+		cJSON *ev = cJSON_GetArrayItem(old->events, cJSON_GetArraySize(old->events) - 1);
+		cJSON_AddNumberToObject(ev, "pid", old->pid);
+		cJSON_AddNumberToObject(ev, "previous_pid", before);
 		cJSON_Delete(w->events);
 		cJSON_Delete(w->sip_events);
 		cJSON_Delete(w->resources);
