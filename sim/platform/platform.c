@@ -298,14 +298,16 @@ static void on_heartbeat(struct platform *p, struct pf_worker *w, const cJSON *m
 	cJSON_AddNumberToObject(s, "t_ms", (double)platform_ms(p));
 	/* The memory cgroup's usage and limit as the worker read them; a limit
 	 * of null (none) is kept as null. */
-	static const char *const keys[] = {"endpoints",       "registered", "in_call",
-	                                   "final",           "rss_kb",     "cgroup_usage_kb",
-	                                   "cgroup_limit_kb", "cpu_ms"};
+	static const char *const keys[] = {"endpoints",       "registered",       "in_call",
+	                                   "final",           "rss_kb",           "cgroup_usage_kb",
+	                                   "cgroup_limit_kb", "cpu_ms",           "cpu_pct",
+	                                   "cpu_limit_pct",   "cpu_throttled_pct"};
 	for (size_t i = 0; i < sizeof(keys) / sizeof(*keys); i++) {
 		const cJSON *v = cJSON_GetObjectItemCaseSensitive(m, keys[i]);
 		if (cJSON_IsNumber(v))
 			cJSON_AddNumberToObject(s, keys[i], v->valuedouble);
-		else if (cJSON_IsNull(v) && !strcmp(keys[i], "cgroup_limit_kb"))
+		else if (cJSON_IsNull(v) &&
+		         (!strcmp(keys[i], "cgroup_limit_kb") || !strcmp(keys[i], "cpu_limit_pct")))
 			cJSON_AddNullToObject(s, keys[i]);
 	}
 	cJSON_AddItemToArray(w->resources, s);
