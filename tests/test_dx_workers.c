@@ -1,5 +1,7 @@
 /* test_dx_workers.c — the worker rules on the real reports of tests/golden/,
- * edited: the OOM is named from the platform's evidence (the heartbeats'
+ * edited: a restart is a new session of another process during the run;
+ * CPU saturation needs the heartbeats at a quota and jitter on that worker
+ * only; the OOM is named from the platform's evidence (the heartbeats'
  * memory cgroup usage climbing to its limit, then the connection lost), and
  * the host section only corroborates it — it never names an OOM by itself,
  * and an OOM it does not corroborate ranks below a plain disconnection.
@@ -165,6 +167,151 @@ static void test_no_climb_no_limit(void **state)
 	assert_string_equal(code, "worker.disconnect");
 }
 
+/* --- worker.restart ------------------------------------------------------------------ */
+
+/* The gateway's RECONNECTED event of a worker in the report (NULL: none). */
+static cJSON *reconnected(cJSON *rep, const char *name)
+{
+	cJSON *w, *e;
+	cJSON_ArrayForEach (w, cJSON_GetObjectItem(rep, "workers")) {
+		if (strcmp(cJSON_GetObjectItem(w, "name")->valuestring, name))
+			continue;
+		cJSON_ArrayForEach (e, cJSON_GetObjectItem(w, "events"))
+			if (!strcmp(cJSON_GetObjectItem(e, "kind")->valuestring, "reconnected"))
+				return e;
+	}
+	return NULL;
+}
+
+/* Killed and started again during the run: a new session of another
+ * process, ranked above the plain disconnection the same loss also fits. */
+static void test_restart_new_session(void **state)
+{
+	cJSON *rep = golden("worker_restart.report.json");
+	char code[64];
+	int score, says;
+	top(rep, code, sizeof(code), &score, "as a new session", &says);
+	cJSON_Delete(rep);
+	assert_string_equal(code, "worker.restart");
+	assert_true(says);
+}
+
+/* The same process coming back (a network cut healed): the same pid, not a
+ * restart; a disconnection. */
+static void test_reconnect_same_process(void **state)
+{
+	cJSON *rep = golden("worker_restart.report.json");
+	cJSON *e = reconnected(rep, "worker1");
+	assert_non_null(e);
+	cJSON_ReplaceItemInObject(
+	        e, "pid", cJSON_CreateNumber(cJSON_GetObjectItem(e, "previous_pid")->valuedouble));
+	char code[64];
+	int score, says;
+	top(rep, code, sizeof(code), &score, NULL, &says);
+	cJSON_Delete(rep);
+	assert_string_equal(code, "worker.disconnect");
+}
+
+/* Back only after the run ended: not evidence of the run's failure. */
+static void test_restart_after_run(void **state)
+{
+	cJSON *rep = golden("worker_restart.report.json");
+	cJSON *e = reconnected(rep, "worker1");
+	assert_non_null(e);
+	cJSON_ReplaceItemInObject(e, "t_ms", cJSON_CreateNumber(1e9));
+	char code[64];
+	int score, says;
+	top(rep, code, sizeof(code), &score, NULL, &says);
+	cJSON_Delete(rep);
+	assert_string_equal(code, "worker.disconnect");
+}
+
+/* --- worker.cpu_saturation ------------------------------------------------------------ */
+
+/* Each heartbeat of a worker, a field set to v (or removed when v < -1). */
+static void set_samples(cJSON *rep, int w, const char *field, double v)
+{
+	cJSON *s;
+	cJSON_ArrayForEach (s, cJSON_GetObjectItem(worker(rep, w), "resources")) {
+		cJSON_DeleteItemFromObject(s, field);
+		if (v >= -1)
+			cJSON_AddNumberToObject(s, field, v);
+	}
+}
+
+static const char *worker_name(cJSON *rep, int w)
+{
+	return cJSON_GetObjectItem(worker(rep, w), "name")->valuestring;
+}
+
+/* Every endpoint on the named worker: received jitter set to ms. */
+static void set_jitter(cJSON *rep, const char *name, double ms)
+{
+	cJSON *e;
+	cJSON_ArrayForEach (e, cJSON_GetObjectItem(rep, "endpoints")) {
+		cJSON *rx = cJSON_GetObjectItem(cJSON_GetObjectItem(e, "media"), "received");
+		if (rx && !strcmp(cJSON_GetObjectItem(e, "worker")->valuestring, name))
+			cJSON_ReplaceItemInObject(rx, "jitter_ms", cJSON_CreateNumber(ms));
+	}
+}
+
+/* The saturated worker: its heartbeats at its quota, its calls jittery,
+ * the other worker's clean. */
+static int saturated_worker(cJSON *rep)
+{
+	const cJSON *s = cJSON_GetArrayItem(cJSON_GetObjectItem(worker(rep, 0), "resources"), 1);
+	return cJSON_IsNumber(cJSON_GetObjectItem(s, "cpu_limit_pct")) ? 0 : 1;
+}
+
+static void test_cpu_saturation(void **state)
+{
+	cJSON *rep = golden("worker_cpu_saturation.report.json");
+	char code[64];
+	int score, says;
+	top(rep, code, sizeof(code), &score, "against a quota of", &says);
+	cJSON_Delete(rep);
+	assert_string_equal(code, "worker.cpu_saturation");
+	assert_true(says);
+}
+
+/* No quota in its heartbeats (no CPU signature): jitter on one worker is
+ * not named a CPU saturation. */
+static void test_cpu_no_quota(void **state)
+{
+	cJSON *rep = golden("worker_cpu_saturation.report.json");
+	set_samples(rep, saturated_worker(rep), "cpu_limit_pct", -2);
+	char code[64];
+	int score, says;
+	top(rep, code, sizeof(code), &score, NULL, &says);
+	cJSON_Delete(rep);
+	assert_string_not_equal(code, "worker.cpu_saturation");
+}
+
+/* Its CPU far under its quota: not saturated. */
+static void test_cpu_under_quota(void **state)
+{
+	cJSON *rep = golden("worker_cpu_saturation.report.json");
+	int w = saturated_worker(rep);
+	set_samples(rep, w, "cpu_pct", 0.1);
+	char code[64];
+	int score, says;
+	top(rep, code, sizeof(code), &score, NULL, &says);
+	cJSON_Delete(rep);
+	assert_string_not_equal(code, "worker.cpu_saturation");
+}
+
+/* Every worker's calls as jittery: the network, not one worker's CPU. */
+static void test_cpu_every_worker_jittery(void **state)
+{
+	cJSON *rep = golden("worker_cpu_saturation.report.json");
+	set_jitter(rep, worker_name(rep, 1 - saturated_worker(rep)), 25);
+	char code[64];
+	int score, says;
+	top(rep, code, sizeof(code), &score, NULL, &says);
+	cJSON_Delete(rep);
+	assert_string_not_equal(code, "worker.cpu_saturation");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -174,6 +321,13 @@ int main(void)
 	        cmocka_unit_test(test_host_contradicts),
 	        cmocka_unit_test(test_kill_at_low_memory),
 	        cmocka_unit_test(test_no_climb_no_limit),
+	        cmocka_unit_test(test_restart_new_session),
+	        cmocka_unit_test(test_reconnect_same_process),
+	        cmocka_unit_test(test_restart_after_run),
+	        cmocka_unit_test(test_cpu_saturation),
+	        cmocka_unit_test(test_cpu_no_quota),
+	        cmocka_unit_test(test_cpu_under_quota),
+	        cmocka_unit_test(test_cpu_every_worker_jittery),
 	};
 	return cmocka_run_group_tests_name("worker rules", tests, NULL, NULL);
 }

@@ -22,7 +22,7 @@ static const char *const roles[] = {"caller", "callee", "receive-only", NULL};
 static const char *const registrars[] = {"siplab", "kamailio", NULL};
 static const char *const far_transports[] = {"udp", "tcp", "tls", NULL};
 static const char *const behaviours[] = {"answer", "busy", "reject", "noanswer", NULL};
-static const char *const action_kinds[] = {"kill_worker", "stop_worker", NULL};
+static const char *const action_kinds[] = {"kill_worker", "stop_worker", "restart_worker", NULL};
 
 /* The transports are one flag each, in the order of far_transports. */
 _Static_assert(offsetof(struct scn_far, tls) == offsetof(struct scn_far, udp) + 2 * sizeof(int),
@@ -227,11 +227,14 @@ static int read_at(struct jv *c, const cJSON *v, const char *path, void *dst)
 
 static const struct field action_fields[] = {
         F_CHOICE(struct scn_action, kind, "do", action_kinds, FF_REQUIRED | FF_ANYCASE, NULL,
-                 "kill_worker (SIGKILL) or stop_worker (SIGTERM)"),
+                 "kill_worker (SIGKILL), stop_worker (SIGTERM), or restart_worker (SIGKILL, "
+                 "then the same worker started again after after_s)"),
         F_STRING(struct scn_action, worker, "worker", 0, "all",
                  "a worker host name such as \"worker1\", or \"all\""),
         F_CUSTOM("at_s", read_at, "number|\"before_run\"", FF_REQUIRED,
                  "seconds after the run starts, or \"before_run\""),
+        F_NUMBER(struct scn_action, after_s, "after_s", 0, 3600, 0, "2",
+                 "restart_worker: seconds from the kill until the worker is started again"),
         F_END,
 };
 

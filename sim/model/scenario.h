@@ -83,7 +83,7 @@ struct scn_far {
 	int n_pools;
 };
 
-enum scn_action_kind { SCN_KILL_WORKER, SCN_STOP_WORKER };
+enum scn_action_kind { SCN_KILL_WORKER, SCN_STOP_WORKER, SCN_RESTART_WORKER };
 
 /* Something done to the lab during (or before) the run. */
 struct scn_action {
@@ -91,6 +91,9 @@ struct scn_action {
 	char worker[32]; /* a worker host name, or "all" */
 	int before_run;
 	double at_s; /* seconds after the run starts (scaled) */
+	/* restart_worker: seconds between the kill and the new process (scaled),
+	 * as an orchestrator brings a container back. */
+	double after_s;
 };
 
 /* Where a fault is aimed: some workers (their hosts), one group (through the

@@ -38,6 +38,8 @@ static void worker_event(struct platform *p, struct pf_worker *w, enum wk_event 
 	cJSON_AddStringToObject(e, "kind", wk_event_name(kind));
 	if (cause != WK_CAUSE_NONE)
 		cJSON_AddStringToObject(e, "cause", wk_cause_name(cause));
+	if (w->session > 0)
+		cJSON_AddNumberToObject(e, "session", w->session);
 	cJSON_AddItemToArray(w->events, e);
 	if (p->progress)
 		fprintf(p->progress, "  [%6.2f s] %s: %s\n", platform_ms(p) / 1000.0, w->name, buf);
@@ -271,6 +273,7 @@ static void on_hello(struct platform *p, struct pf_worker *w, const cJSON *m)
 	                      : 0;
 	w->pid = cJSON_IsNumber(v = cJSON_GetObjectItemCaseSensitive(m, "pid")) ? v->valueint : 0;
 	w->status = WORKER_ONLINE;
+	w->session++;
 	w->last_heartbeat = sys_now_ns();
 	w->rss_idle_kb = cJSON_IsNumber(v = cJSON_GetObjectItemCaseSensitive(m, "rss_kb"))
 	                         ? (long)v->valuedouble
@@ -295,14 +298,16 @@ static void on_heartbeat(struct platform *p, struct pf_worker *w, const cJSON *m
 	cJSON_AddNumberToObject(s, "t_ms", (double)platform_ms(p));
 	/* The memory cgroup's usage and limit as the worker read them; a limit
 	 * of null (none) is kept as null. */
-	static const char *const keys[] = {"endpoints",       "registered", "in_call",
-	                                   "final",           "rss_kb",     "cgroup_usage_kb",
-	                                   "cgroup_limit_kb", "cpu_ms"};
+	static const char *const keys[] = {"endpoints",       "registered",       "in_call",
+	                                   "final",           "rss_kb",           "cgroup_usage_kb",
+	                                   "cgroup_limit_kb", "cpu_ms",           "cpu_pct",
+	                                   "cpu_limit_pct",   "cpu_throttled_pct"};
 	for (size_t i = 0; i < sizeof(keys) / sizeof(*keys); i++) {
 		const cJSON *v = cJSON_GetObjectItemCaseSensitive(m, keys[i]);
 		if (cJSON_IsNumber(v))
 			cJSON_AddNumberToObject(s, keys[i], v->valuedouble);
-		else if (cJSON_IsNull(v) && !strcmp(keys[i], "cgroup_limit_kb"))
+		else if (cJSON_IsNull(v) &&
+		         (!strcmp(keys[i], "cgroup_limit_kb") || !strcmp(keys[i], "cpu_limit_pct")))
 			cJSON_AddNullToObject(s, keys[i]);
 	}
 	cJSON_AddItemToArray(w->resources, s);
@@ -379,8 +384,17 @@ static void merge_reconnect(struct platform *p, struct pf_worker *w)
 		old->connected = 1;
 		old->status = w->status;
 		old->last_heartbeat = w->last_heartbeat;
+		/* A new session; another pid than the last session's is another
+		 * process: the worker was restarted, not only reconnected. */
+		int before = old->pid;
 		old->pid = w->pid;
-		worker_event(p, old, WK_EVENT_RECONNECTED, WK_CAUSE_NONE, "connected again");
+		old->session++;
+		worker_event(p, old, WK_EVENT_RECONNECTED, WK_CAUSE_NONE,
+		             "connected again: session %d, pid %d (session %d had pid %d)",
+		             old->session, old->pid, old->session - 1, before);
+		cJSON *ev = cJSON_GetArrayItem(old->events, cJSON_GetArraySize(old->events) - 1);
+		cJSON_AddNumberToObject(ev, "pid", old->pid);
+		cJSON_AddNumberToObject(ev, "previous_pid", before);
 		cJSON_Delete(w->events);
 		cJSON_Delete(w->sip_events);
 		cJSON_Delete(w->resources);

@@ -37,6 +37,7 @@ struct pf_worker {
 	long sip_events_dropped;
 	long sip_unparsed; /* SIP messages its stack logged that did not parse */
 	cJSON *probes;     /* the registrar probes it ran when registrations failed, or NULL */
+	int session;       /* its connections that said hello: each is a session (1, 2...) */
 };
 
 struct pf_ep {

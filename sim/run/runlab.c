@@ -53,7 +53,10 @@ struct run_ctx {
 	struct report_host_end ends[64]; /* how each worker's process ended: the host section */
 	int sfd;
 	int actions_done[SCN_MAX_ACTIONS];
-	int lab_error; /* the lab failed, not the test: exit EXIT_ENV */
+	int lab_error;  /* the lab failed, not the test: exit EXIT_ENV */
+	char token[69]; /* the workers' token: a restarted worker presents it again */
+	/* restart_worker: when (platform ms) each killed worker comes back; 0 = not due. */
+	long long restart_at[64];
 };
 
 /* The gateway's socket lives in the platform host's network namespace:
@@ -101,7 +104,10 @@ static long long worker_memory(struct run_ctx *c)
 	return 0;
 }
 
-static int start_workers(struct run_ctx *c, const char *token, err_t *e)
+/* Worker i's process in its host: its name, address and region, the
+ * token in its environment. A restart appends to the log of the process
+ * before it, as a container's log keeps its earlier runs. */
+static int spawn_worker(struct run_ctx *c, int i, int restart, struct lab_proc **out, err_t *e)
 {
 	char gw[64], cap[16];
 	snprintf(gw, sizeof(gw), "%s:%d", GATEWAY_ADDR, GATEWAY_PORT);
@@ -109,47 +115,39 @@ static int start_workers(struct run_ctx *c, const char *token, err_t *e)
 	/* The token in the worker's environment only: not in its argv (the
 	 * process list), not in ours. */
 	char env_token[96];
-	snprintf(env_token, sizeof(env_token), "SIPLAB_WORKER_TOKEN=%s", token);
+	snprintf(env_token, sizeof(env_token), "SIPLAB_WORKER_TOKEN=%s", c->token);
 	char *env[] = {env_token, NULL};
-	long long memory = worker_memory(c);
+	char name[32], addr[64], log[PATH_MAX];
+	topo_worker_name(i, name, sizeof(name));
+	int host = topo_host_index(c->lab.topo, name);
+	if (host < 0 || !topo_host_addr(c->lab.topo, host, addr, sizeof(addr)))
+		return err_set(e, ENOENT, "no host %s in the lab", name);
+	snprintf(log, sizeof(log), "%s/%s.log", c->far.dir, name);
+	/* Workers take the listed regions in turn, or all the same one. */
+	const struct scn_platform *pl = &c->s.platform;
+	char *region = (char *)(pl->n_regions ? pl->regions[i % pl->n_regions] : pl->worker_region);
+	char seed[24];
+	rng_seed_arg(c->s.seed.value, name, seed, sizeof(seed));
+	char *argv[] = {
+	        (char *)c->o.worker, "worker", "--gateway",  gw,  "--bind", addr, "--name", name,
+	        "--region",          region,   "--capacity", cap, "--seed", seed, NULL};
+	int fd = open(log, O_WRONLY | O_CREAT | (restart ? O_APPEND : O_TRUNC) | O_CLOEXEC, 0644);
+	struct lab_spawn_opts so = LAB_SPAWN_OPTS_INIT;
+	so.fd_out = so.fd_err = fd;
+	so.env = env;
+	so.mem_limit = worker_memory(c);
+	/* A fault that asked for the workers' cgroups may set a CPU quota. */
+	so.cpu_pct = c->le.worker_cgroups ? CGROUP_CPU_NO_LIMIT : 0;
+	int rc = lab_spawn(&c->lab, name, argv, &so, out, e);
+	if (fd >= 0)
+		close(fd);
+	return rc;
+}
+
+static int start_workers(struct run_ctx *c, err_t *e)
+{
 	for (int i = 0; i < c->s.platform.workers; i++) {
-		char name[32], addr[64], log[PATH_MAX];
-		topo_worker_name(i, name, sizeof(name));
-		int host = topo_host_index(c->lab.topo, name);
-		if (host < 0 || !topo_host_addr(c->lab.topo, host, addr, sizeof(addr)))
-			return err_set(e, ENOENT, "no host %s in the lab", name);
-		snprintf(log, sizeof(log), "%s/%s.log", c->far.dir, name);
-		/* Workers take the listed regions in turn, or all the same one. */
-		const struct scn_platform *pl = &c->s.platform;
-		char *region = (char *)(pl->n_regions ? pl->regions[i % pl->n_regions]
-		                                      : pl->worker_region);
-		char seed[24];
-		rng_seed_arg(c->s.seed.value, name, seed, sizeof(seed));
-		char *argv[] = {(char *)c->o.worker,
-		                "worker",
-		                "--gateway",
-		                gw,
-		                "--bind",
-		                addr,
-		                "--name",
-		                name,
-		                "--region",
-		                region,
-		                "--capacity",
-		                cap,
-		                "--seed",
-		                seed,
-		                NULL};
-		int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-		struct lab_spawn_opts so = LAB_SPAWN_OPTS_INIT;
-		so.fd_out = so.fd_err = fd;
-		so.env = env;
-		so.mem_limit = memory;
-		/* A fault that asked for the workers' cgroups may set a CPU quota. */
-		so.cpu_pct = c->le.worker_cgroups ? CGROUP_CPU_NO_LIMIT : 0;
-		int rc = lab_spawn(&c->lab, name, argv, &so, &c->workers[c->n_workers], e);
-		if (fd >= 0)
-			close(fd);
+		int rc = spawn_worker(c, i, 0, &c->workers[i], e);
 		if (rc)
 			return rc;
 		c->n_workers++;
@@ -214,18 +212,29 @@ static int wait_online(struct run_ctx *c, err_t *e)
 	return 0;
 }
 
+static const char *action_verb(enum scn_action_kind k)
+{
+	return k == SCN_KILL_WORKER ? "kill" : k == SCN_STOP_WORKER ? "stop" : "restart";
+}
+
 static void act(struct run_ctx *c, const struct scn_action *a)
 {
-	int sig = a->kind == SCN_KILL_WORKER ? SIGKILL : SIGTERM;
+	int sig = a->kind == SCN_STOP_WORKER ? SIGTERM : SIGKILL;
 	for (int i = 0; i < c->n_workers; i++) {
 		char name[32];
 		topo_worker_name(i, name, sizeof(name));
 		if (strcmp(a->worker, "all") && strcmp(a->worker, name))
 			continue;
-		char what[96];
-		snprintf(what, sizeof(what), "action: %s %s (%s)",
-		         a->kind == SCN_KILL_WORKER ? "kill" : "stop", name,
+		char what[128];
+		snprintf(what, sizeof(what), "action: %s %s (%s)", action_verb(a->kind), name,
 		         sig == SIGKILL ? "SIGKILL" : "SIGTERM");
+		if (a->kind == SCN_RESTART_WORKER) {
+			/* Started again after_s later, as an orchestrator would. */
+			long long back = scenario_ms(&c->s, a->after_s);
+			c->restart_at[i] = platform_ms(&c->pf) + (back > 0 ? back : 1);
+			snprintf(what + strlen(what), sizeof(what) - strlen(what),
+			         ", started again %g s later", a->after_s);
+		}
 		labfile_note(&c->lf, platform_ms(&c->pf), "%s", what);
 		if (!c->o.quiet)
 			printf("  [%6.2f s] %s\n", platform_ms(&c->pf) / 1000.0, what);
@@ -258,6 +267,44 @@ static void before_run_actions(struct run_ctx *c)
 	}
 }
 
+static void note_worker_exit(struct run_ctx *c, int i, const struct lab_status *st);
+
+/* A killed worker due back: once its old process is reaped, the same
+ * program again, with the same name and token — a new process that the
+ * gateway sees connect as a new session. A spawn that fails is the lab's
+ * error, said in lab.json. */
+static void restart_due(struct run_ctx *c)
+{
+	lab_reap(&c->lab);
+	for (int i = 0; i < c->n_workers; i++) {
+		if (!c->restart_at[i] || platform_ms(&c->pf) < c->restart_at[i] ||
+		    !c->workers[i]->done)
+			continue;
+		c->restart_at[i] = 0;
+		if (!c->exit_noted[i])
+			note_worker_exit(c, i, &c->workers[i]->st);
+		err_t e;
+		char name[32];
+		struct lab_proc *next = NULL;
+		topo_worker_name(i, name, sizeof(name));
+		if (spawn_worker(c, i, 1, &next, &e)) {
+			c->lab_error = 1;
+			labfile_note(&c->lf, platform_ms(&c->pf), "lab error: restarting %s: %s",
+			             name, e.msg);
+			fprintf(stderr, "siplab run: lab error: restarting %s: %s\n", name, e.msg);
+			continue;
+		}
+		lab_release(&c->lab, c->workers[i]);
+		c->workers[i] = next;
+		c->exit_noted[i] = 0;
+		labfile_note(&c->lf, platform_ms(&c->pf), "%s started again (pid %d)", name,
+		             (int)c->workers[i]->pid);
+		if (!c->o.quiet)
+			printf("  [%6.2f s] lab: %s started again\n", platform_ms(&c->pf) / 1000.0,
+			       name);
+	}
+}
+
 static void timed_actions(struct run_ctx *c)
 {
 	long long run_ms = (sys_now_ns() - c->pf.run.t0) / 1000000;
@@ -267,6 +314,7 @@ static void timed_actions(struct run_ctx *c)
 			act(c, &c->s.actions[i]);
 			c->actions_done[i] = 1;
 		}
+	restart_due(c);
 }
 
 /* One Ctrl-C stops the run gracefully; a second gives up waiting. */
@@ -385,7 +433,7 @@ static int finish(struct run_ctx *c)
 static int run_in_lab(struct run_ctx *c)
 {
 	err_t e;
-	char dir[PATH_MAX], token[69];
+	char dir[PATH_MAX];
 	if (c->o.logs)
 		snprintf(dir, sizeof(dir), "%s", c->o.logs);
 	else
@@ -398,11 +446,11 @@ static int run_in_lab(struct run_ctx *c)
 	snprintf(env.callee_domain, sizeof(env.callee_domain), "%s", c->far.callee_domain);
 	snprintf(env.tls_dir, sizeof(env.tls_dir), "%s", c->far.tls_dir);
 	int lfd = rc ? -1 : gateway_socket(&c->lab, &e);
-	wire_token_make(token);
-	platform_init(&c->pf, lfd, token, &c->s, &env);
+	wire_token_make(c->token);
+	platform_init(&c->pf, lfd, c->token, &c->s, &env);
 	c->pf.progress = c->o.quiet ? NULL : stdout;
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	if (!rc && lfd >= 0 && !(rc = start_workers(c, token, &e)) && !(rc = wait_online(c, &e))) {
+	if (!rc && lfd >= 0 && !(rc = start_workers(c, &e)) && !(rc = wait_online(c, &e))) {
 		before_run_actions(c);
 		if (platform_start_run(&c->pf) == RUN_RUNNING) {
 			if (edits_run_start(&c->le, c->workers, c->n_workers, &c->pf, &e)) {

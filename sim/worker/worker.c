@@ -42,6 +42,7 @@ struct ep;
 #include "../model/scenario.h"
 #include "../model/vocab.h"
 #include "../platform/wire.h"
+#include "cgcpu.h"
 #include "cgmem.h"
 #include "regprobe.h"
 
@@ -129,6 +130,10 @@ struct worker {
 	long events_dropped;                 /* beyond WORKER_MAX_EVENTS */
 	long unparsed; /* SIP messages sofia-sip's parser refused: in no trace, counted */
 	int probed;    /* the registrar probes ran this run */
+	/* The last heartbeat's CPU time, clock and cpu.stat counters, to say
+	 * what the worker used since: cpu_pct. */
+	double hb_cpu_ms;
+	long long hb_ns, hb_periods, hb_throttled;
 };
 
 static void ep_set_phase(struct ep *ep, enum phase p);
@@ -1396,6 +1401,34 @@ static void add_cgroup_memory(cJSON *m)
 		cJSON_AddNumberToObject(m, "cgroup_limit_kb", (double)(cg.limit / 1024));
 }
 
+/* What its CPU cost since the last heartbeat, as a container reads it: its
+ * CPU time against the clock (cpu_pct, % of one core), its cgroup's quota
+ * (cpu_limit_pct, null: none) and the share of the quota's periods in which
+ * the kernel held it back (cpu_throttled_pct). A worker whose use sits at its
+ * quota, throttled in most periods, is saturated: it does its work late. */
+static void add_cpu_share(struct worker *w, cJSON *m, double cpu_ms)
+{
+	long long now = sys_now_ns();
+	struct cgcpu cg;
+	int have = !cgcpu_read("", &cg);
+	if (w->hb_ns && now > w->hb_ns)
+		cJSON_AddNumberToObject(m, "cpu_pct",
+		                        100.0 * (cpu_ms - w->hb_cpu_ms) / ((now - w->hb_ns) / 1e6));
+	if (have && cg.limit_pct > 0)
+		cJSON_AddNumberToObject(m, "cpu_limit_pct", cg.limit_pct);
+	else if (have)
+		cJSON_AddNullToObject(m, "cpu_limit_pct");
+	if (have && w->hb_ns && cg.periods > w->hb_periods && w->hb_periods >= 0 &&
+	    cg.throttled >= w->hb_throttled && w->hb_throttled >= 0)
+		cJSON_AddNumberToObject(m, "cpu_throttled_pct",
+		                        100.0 * (double)(cg.throttled - w->hb_throttled) /
+		                                (double)(cg.periods - w->hb_periods));
+	w->hb_cpu_ms = cpu_ms;
+	w->hb_ns = now;
+	w->hb_periods = have ? cg.periods : -1;
+	w->hb_throttled = have ? cg.throttled : -1;
+}
+
 /* The heartbeat carries what the worker is doing and what it costs, so the
  * platform can show load and memory over time. */
 static void on_heartbeat(struct worker *w, su_timer_t *t, void *arg)
@@ -1413,9 +1446,10 @@ static void on_heartbeat(struct worker *w, su_timer_t *t, void *arg)
 	cJSON_AddNumberToObject(m, "final", w->n_final);
 	cJSON_AddNumberToObject(m, "rss_kb", (double)rss_kb());
 	add_cgroup_memory(m);
-	cJSON_AddNumberToObject(m, "cpu_ms",
-	                        (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1000 +
-	                                (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1000);
+	double cpu_ms = (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1000 +
+	                (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1000;
+	cJSON_AddNumberToObject(m, "cpu_ms", cpu_ms);
+	add_cpu_share(w, m, cpu_ms);
 	gw_send(w, m);
 }
 
