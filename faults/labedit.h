@@ -98,6 +98,10 @@ int le_worker_memory_limit(struct lab_edit *le, int i, long long bytes, err_t *e
 /* Worker i's CPU quota from now on, in percent of one core (0: none); its
  * cgroup has the cpu controller where the lab has one (le_worker_cgroups). */
 int le_worker_cpu_limit(struct lab_edit *le, int i, double pct, err_t *e);
+/* The CPU quota of every worker the fault is aimed at (its scope.workers;
+ * every worker by default), in percent of one core (0: none), noted in the
+ * answer key. */
+int le_aimed_cpu_limit(struct lab_edit *le, double pct, err_t *e);
 /* Stop a far-side service ("registrar", "dns", "callee") now, as a process
  * that crashed or was never started: nothing listens on its ports from then
  * on. For run_start (and what le_at calls). */

@@ -520,6 +520,26 @@ int le_worker_cpu_limit(struct lab_edit *le, int i, double pct, err_t *e)
 	return cgroup_set_cpu_limit(&le->workers[i]->cg, pct, e);
 }
 
+int le_aimed_cpu_limit(struct lab_edit *le, double pct, err_t *e)
+{
+	int rc = 0;
+	for (int i = 0; !rc && i < le_workers(le); i++) {
+		if (!le_worker_aimed(le, i))
+			continue;
+		rc = le_worker_cpu_limit(le, i, pct, e);
+		if (rc)
+			break;
+		if (pct > 0)
+			le_note(le, "%s: %s's CPU limited to %g%% of one core (%d endpoints on it)",
+			        le->current ? le->current->code : "a fault", le_worker_name(le, i),
+			        pct, le_worker_endpoints(le, i));
+		else
+			le_note(le, "%s: %s's CPU quota lifted",
+			        le->current ? le->current->code : "a fault", le_worker_name(le, i));
+	}
+	return rc;
+}
+
 int le_stop_service(struct lab_edit *le, const char *service, err_t *e)
 {
 	int rc = in_phase(le, LE_RUN, 0, "le_stop_service", e);
