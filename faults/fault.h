@@ -76,6 +76,9 @@ struct fault {
 	                err_t *e); /* the far side's configuration */
 	int (*run_start)(struct lab_edit *le, const struct fault_args *a,
 	                 err_t *e); /* as the run starts */
+	/* The fault means the workers never reach the gateway: the run goes on
+	 * to pre-flight after a short wait instead of calling it a lab error. */
+	int keeps_workers_offline;
 };
 
 /* Every fault, NULL-terminated (generated from this folder). */

@@ -2,6 +2,7 @@
 #define _GNU_SOURCE
 #include "platform.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <math.h>
 #include <poll.h>
@@ -111,6 +112,16 @@ struct pf_worker *platform_worker(struct platform *p, const char *name)
 		if (!strcmp(p->workers[i].name, name))
 			return &p->workers[i];
 	return NULL;
+}
+
+void platform_provision(struct platform *p, const char *name, const char *region)
+{
+	if (p->n_provisioned == PF_MAX_WORKERS)
+		return; /* no more workers than the gateway can hold */
+	snprintf(p->provisioned[p->n_provisioned].name, sizeof(p->provisioned[0].name), "%s", name);
+	snprintf(p->provisioned[p->n_provisioned].region, sizeof(p->provisioned[0].region), "%s",
+	         region);
+	p->n_provisioned++;
 }
 
 /* --- endpoints ------------------------------------------------------------------------ */
@@ -255,9 +266,15 @@ static void on_hello(struct platform *p, struct pf_worker *w, const cJSON *m)
 	else if (!cJSON_IsString(name) || !*name->valuestring)
 		why = "hello without a worker name", cause = WK_CAUSE_NO_NAME;
 	if (why) {
+		/* The name it claimed is not to be trusted, but it is what the
+		 * gateway's log can show of who tried. */
+		char said[192];
+		snprintf(said, sizeof(said), "%s (a hello from %s, calling itself %.31s)", why,
+		         w->address[0] ? w->address : "?",
+		         cJSON_IsString(name) ? name->valuestring : "?");
 		wire_send_type(&w->w, "refused", "reason", why);
 		snprintf(w->name, sizeof(w->name), "(refused)");
-		worker_gone(p, w, WORKER_ERROR, cause, why);
+		worker_gone(p, w, WORKER_ERROR, cause, said);
 		return;
 	}
 	const cJSON *v;
@@ -350,7 +367,9 @@ static void on_message(struct platform *p, struct pf_worker *w, cJSON *m)
 
 static void accept_worker(struct platform *p)
 {
-	int fd = accept4(p->lfd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+	struct sockaddr_in peer;
+	socklen_t plen = sizeof(peer);
+	int fd = accept4(p->lfd, (struct sockaddr *)&peer, &plen, SOCK_CLOEXEC | SOCK_NONBLOCK);
 	if (fd < 0)
 		return;
 	/* A slot of a worker that is gone is reused once the new one says
@@ -365,6 +384,9 @@ static void accept_worker(struct platform *p)
 	w->connected = 1;
 	w->status = WORKER_OFFLINE; /* until its hello is accepted */
 	snprintf(w->name, sizeof(w->name), "(connecting)");
+	/* Where it connects from, until its hello says its address. */
+	if (peer.sin_family == AF_INET)
+		inet_ntop(AF_INET, &peer.sin_addr, w->address, sizeof(w->address));
 	w->events = cJSON_CreateArray();
 }
 

@@ -84,6 +84,13 @@ struct platform {
 	struct pf_run run;
 	FILE *progress; /* a line every second while running; NULL = quiet */
 	int bad_messages;
+	/* The workers whose tokens were issued for this account: a platform
+	 * lists them on its Workers page even before (or without) their first
+	 * connection. */
+	struct {
+		char name[32], region[32];
+	} provisioned[PF_MAX_WORKERS];
+	int n_provisioned;
 };
 
 /* Take a listening TCP socket; workers must present token. */
@@ -95,6 +102,10 @@ void platform_poll(struct platform *p, int timeout_ms);
 /* Workers currently ONLINE. */
 int platform_online(const struct platform *p);
 struct pf_worker *platform_worker(struct platform *p, const char *name);
+/* A worker provisioned for the account (its token issued), by name and
+ * region: listed in the report as OFFLINE and never seen until it says
+ * hello. */
+void platform_provision(struct platform *p, const char *name, const char *region);
 
 /* Create the run: PENDING, pre-flight, then QUEUED and RUNNING with the
  * endpoints dispatched — or CANNOT_RUN_FOR_NOW. Returns the status reached. */

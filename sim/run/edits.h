@@ -51,6 +51,7 @@ struct lab_edit {
 	struct lab *lab;
 	struct le_timer timers[FAULT_MAX_TIMERS];
 	int n_timers;
+	int token_revoked; /* le_worker_token_revoked: the workers get another token */
 };
 
 void edits_init(struct lab_edit *le, const struct scenario *s, struct labfile *lf, int quiet);

@@ -29,6 +29,9 @@
 #include "report.h"
 
 #define GATEWAY_ADDR "10.10.1.2"
+/* The workers reach the gateway by name, through the lab DNS, as a
+ * customer's workers reach the platform's (farside.c serves the name). */
+#define GATEWAY_NAME "platform.lab"
 
 /* What the report says when the lab itself failed: a platform knows that its
  * infrastructure failed, not why in the lab's terms (which may name the
@@ -104,11 +107,13 @@ static long long worker_memory(struct run_ctx *c)
 static int start_workers(struct run_ctx *c, const char *token, err_t *e)
 {
 	char gw[64], cap[16];
-	snprintf(gw, sizeof(gw), "%s:%d", GATEWAY_ADDR, GATEWAY_PORT);
+	snprintf(gw, sizeof(gw), "%s:%d", GATEWAY_NAME, GATEWAY_PORT);
 	snprintf(cap, sizeof(cap), "%d", c->s.platform.capacity);
 	/* The token in the worker's environment only: not in its argv (the
 	 * process list), not in ours. */
-	char env_token[96];
+	char env_token[96], other[69];
+	if (c->le.token_revoked) /* a fault's: a token the platform did not issue */
+		wire_token_make(other), token = other;
 	snprintf(env_token, sizeof(env_token), "SIPLAB_WORKER_TOKEN=%s", token);
 	char *env[] = {env_token, NULL};
 	long long memory = worker_memory(c);
@@ -125,6 +130,7 @@ static int start_workers(struct run_ctx *c, const char *token, err_t *e)
 		                                      : pl->worker_region);
 		char seed[24];
 		rng_seed_arg(c->s.seed.value, name, seed, sizeof(seed));
+		platform_provision(&c->pf, name, region); /* its token was issued */
 		char *argv[] = {(char *)c->o.worker,
 		                "worker",
 		                "--gateway",
@@ -192,6 +198,35 @@ static int worker_lab_error(struct run_ctx *c, int i, err_t *e)
 	               lab_status_str(&c->workers[i]->st, how, sizeof(how)), where, tail);
 }
 
+/* The scenario's fault keeps the workers from the gateway (a refused token,
+ * a blocked port, a name that does not resolve): their staying away is the
+ * test, not a lab failure. */
+static int workers_meant_offline(const struct run_ctx *c)
+{
+	const struct fault *f = c->s.has_fault ? fault_find(c->s.fault.code) : NULL;
+	return f && f->keeps_workers_offline;
+}
+
+/* For workers that will not come: a bounded wait (2 s of the scenario at
+ * time scale 0.1, 20 s at 1), shorter when every worker process has ended
+ * (refused), then on to pre-flight, which finds them OFFLINE. */
+static int wait_offline(struct run_ctx *c)
+{
+	long long end = sys_now_ns() + scenario_ms(&c->s, 20) * 1000000LL;
+	while (platform_online(&c->pf) < c->n_workers && sys_now_ns() < end) {
+		platform_poll(&c->pf, 50);
+		lab_reap(&c->lab);
+		int running = 0;
+		for (int i = 0; i < c->n_workers; i++)
+			running += !c->workers[i]->done;
+		if (!running)
+			break;
+	}
+	labfile_note(&c->lf, platform_ms(&c->pf), "%d of %d workers ONLINE before pre-flight",
+	             platform_online(&c->pf), c->n_workers);
+	return 0;
+}
+
 /* Until every worker said hello (or a few seconds passed). A worker the
  * gateway never heard of — its process ended, or it runs but never
  * connected — is the lab's failure, not the platform's: the run is not a
@@ -199,6 +234,8 @@ static int worker_lab_error(struct run_ctx *c, int i, err_t *e)
  * log says. */
 static int wait_online(struct run_ctx *c, err_t *e)
 {
+	if (workers_meant_offline(c))
+		return wait_offline(c);
 	long long end = sys_now_ns() + 10000000000LL;
 	while (platform_online(&c->pf) < c->n_workers && sys_now_ns() < end) {
 		platform_poll(&c->pf, 50);
@@ -324,6 +361,10 @@ static void run_loop(struct run_ctx *c)
 static void stop_workers(struct run_ctx *c)
 {
 	platform_shutdown(&c->pf);
+	/* One still trying to reach the gateway hears no shutdown. */
+	for (int i = 0; i < c->n_workers; i++)
+		if (!c->workers[i]->done && never_connected(c, i))
+			kill(c->workers[i]->pid, SIGTERM);
 	for (int i = 0; i < c->n_workers; i++) {
 		struct lab_status st;
 		if (lab_wait(&c->lab, c->workers[i], 3000, &st)) {
