@@ -1,0 +1,104 @@
+/* test_alloc.c — workers that never reach the platform, by real runs: a token
+ * the gateway refuses, outbound TCP to the gateway dropped on the worker's
+ * host, the gateway's name answered NXDOMAIN. Each run must reach pre-flight
+ * (not a lab error), its report must list the provisioned worker as never
+ * seen (and the refusal when there is one), the worker's own log must show
+ * the mechanism acted, and the diagnosis must be alloc.worker_cannot_connect. */
+#define _GNU_SOURCE
+#include "labrun.h"
+
+#include <cJSON.h>
+#include <sys/stat.h>
+
+#include "../lib/jsonv.h"
+#include "../lib/siplab.h"
+#include "../lib/sys.h"
+
+static char workdir[PATH_MAX];
+
+/* The report's worker entries: whether worker1 is listed never seen, and
+ * whether some entry carries an event with this cause (NULL: none may). */
+static int check_workers(const char *report, const char *cause)
+{
+	cJSON *rep = jv_read_tree(report);
+	CHECK(rep, "no report at %s", report);
+	int never_seen = 0, with_cause = 0;
+	const cJSON *w, *ev;
+	cJSON_ArrayForEach (w, cJSON_GetObjectItemCaseSensitive(rep, "workers")) {
+		const cJSON *name = cJSON_GetObjectItemCaseSensitive(w, "name");
+		if (cJSON_IsString(name) && !strcmp(name->valuestring, "worker1") &&
+		    cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(w, "never_seen")))
+			never_seen = 1;
+		cJSON_ArrayForEach (ev, cJSON_GetObjectItemCaseSensitive(w, "events")) {
+			const cJSON *c = cJSON_GetObjectItemCaseSensitive(ev, "cause");
+			with_cause |= cJSON_IsString(c) && cause && !strcmp(c->valuestring, cause);
+		}
+	}
+	const cJSON *run = cJSON_GetObjectItemCaseSensitive(rep, "run");
+	const cJSON *st = cJSON_GetObjectItemCaseSensitive(run, "status");
+	int cannot = cJSON_IsString(st) && !strcmp(st->valuestring, "CANNOT_RUN_FOR_NOW");
+	cJSON_Delete(rep);
+	CHECK(cannot, "the run is not CANNOT_RUN_FOR_NOW");
+	CHECK(never_seen, "worker1 is not listed as never seen");
+	CHECK(!cause || with_cause, "no worker event with cause %s", cause);
+	return 0;
+}
+
+/* One variant: run its fault alone (no remedy), keep the logs. */
+static int run_variant(const char *scenario, const char *tag, const char *cause,
+                       const char *log_says)
+{
+	static char out[65536];
+	char report[PATH_MAX], logs[PATH_MAX], log[PATH_MAX], text[4096];
+	snprintf(report, sizeof(report), "%s/%s.report.json", workdir, tag);
+	snprintf(logs, sizeof(logs), "%s/%s.logs", workdir, tag);
+	char *argv[] = {"siplab", "run", (char *)scenario, "--report", report,
+	                "--logs", logs,  "--once",         NULL};
+	int rc = siplab_capture(argv, out, sizeof(out));
+	CHECK(rc != EXIT_ENV, "a lab error, not a pre-flight refusal:\n%s", out);
+	CHECK(strstr(out, "diagnose     alloc.worker_cannot_connect"), "diagnosed otherwise:\n%s",
+	      out);
+	if (check_workers(report, cause))
+		return -1;
+	/* The worker's side: the mechanism, not a flag, kept it away. */
+	snprintf(log, sizeof(log), "%s/worker1.log", logs);
+	CHECK(sys_read_tail(log, 20, text, sizeof(text)) == 0, "no worker log at %s", log);
+	CHECK(strstr(text, log_says), "worker1's log does not say \"%s\":\n%s", log_says, text);
+	return 0;
+}
+
+static int body_token(void)
+{
+	return run_variant("scenarios/alloc_worker_cannot_connect.json", "token", "unknown_token",
+	                   "the gateway refused us");
+}
+
+static int body_port_blocked(void)
+{
+	return run_variant("scenarios/alloc_worker_cannot_connect_port_blocked.json", "port", NULL,
+	                   "Connection timed out");
+}
+
+static int body_dns(void)
+{
+	return run_variant("scenarios/alloc_worker_cannot_connect_dns.json", "dns", NULL,
+	                   "resolving platform.lab");
+}
+
+CHILD_TEST(token)
+CHILD_TEST(port_blocked)
+CHILD_TEST(dns)
+
+int main(void)
+{
+	snprintf(workdir, sizeof(workdir), "/tmp/siplab-test-alloc.%d", (int)getpid());
+	mkdir(workdir, 0755);
+	const struct CMUnitTest tests[] = {
+	        cmocka_unit_test(test_token),
+	        cmocka_unit_test(test_port_blocked),
+	        cmocka_unit_test(test_dns),
+	};
+	int rc = cmocka_run_group_tests(tests, NULL, NULL);
+	sys_rm_tree(workdir);
+	return rc;
+}
