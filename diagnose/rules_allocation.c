@@ -30,9 +30,26 @@ static int m_credits(const struct dx_evidence *ev, struct dx_finding *f)
 	return preflight(ev, f, RUN_REASON_CREDITS);
 }
 
+/* As the Workers page shows it: ONLINE, allocated to another run (the run,
+ * never its endpoints, which are another test's). */
 static int m_busy(const struct dx_evidence *ev, struct dx_finding *f)
 {
-	return preflight(ev, f, RUN_REASON_WORKERS_BUSY);
+	if (!preflight(ev, f, RUN_REASON_WORKERS_BUSY))
+		return 0;
+	const cJSON *w;
+	int i = 0;
+	cJSON_ArrayForEach (w, cJSON_GetObjectItemCaseSensitive(ev->report, "workers")) {
+		const cJSON *run = cJSON_GetObjectItemCaseSensitive(w, "allocated_to");
+		const cJSON *name = cJSON_GetObjectItemCaseSensitive(w, "name");
+		const cJSON *st = cJSON_GetObjectItemCaseSensitive(w, "status");
+		char at[48];
+		snprintf(at, sizeof(at), "/workers/%d/allocated_to", i++);
+		if (cJSON_IsString(run) && cJSON_IsString(name) && cJSON_IsString(st))
+			dx_say_at(f, at,
+			          "%s was %s, allocated to run %s when this run reached pre-flight",
+			          name->valuestring, st->valuestring, run->valuestring);
+	}
+	return 95;
 }
 
 static int m_accounts(const struct dx_evidence *ev, struct dx_finding *f)
@@ -168,7 +185,9 @@ const struct dx_rule dx_rules_allocation[] = {
          "Add credits, or wait for the next billing cycle.", m_credits},
         {"alloc.workers_busy",
          "Test Stuck in CANNOT_RUN_FOR_NOW > Workers are busy with other tests",
-         "Run again when the other run has finished, or add workers.", m_busy},
+         "Wait for the other run to complete, then run again; if tests often need to run at "
+         "once, add workers.",
+         m_busy},
         {"reg.account_shortage", "Test Stuck in CANNOT_RUN_FOR_NOW > SIP account availability",
          "Give the group at least as many SIP accounts as endpoints, or fewer endpoints.",
          m_accounts},

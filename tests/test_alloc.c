@@ -1,4 +1,5 @@
-/* test_alloc.c — workers that never reach the platform, by real runs: a token
+/* test_alloc.c — workers the test cannot have, by real runs. Busy: another
+ * tenant's run on the same gateway holds them. Never reaching the platform: a token
  * the gateway refuses, outbound TCP to the gateway dropped on the worker's
  * host, the gateway's name answered NXDOMAIN. Each run must reach pre-flight
  * (not a lab error), its report must list the provisioned worker as never
@@ -85,6 +86,49 @@ static int body_dns(void)
 	                   "resolving platform.lab");
 }
 
+/* Another tenant's run holds the only worker: its endpoints really run
+ * (their REGISTERs reach the registrar from the worker's host), and the
+ * report shows the worker ONLINE and allocated to that run, with none of its
+ * endpoints. */
+static int body_workers_busy(void)
+{
+	static char out[65536];
+	char report[PATH_MAX], logs[PATH_MAX], wire[PATH_MAX];
+	snprintf(report, sizeof(report), "%s/busy.report.json", workdir);
+	snprintf(logs, sizeof(logs), "%s/busy.logs", workdir);
+	char *argv[] = {"siplab",   "run",    "scenarios/alloc_workers_busy.json",
+	                "--report", report,   "--logs",
+	                logs,       "--once", NULL};
+	int rc = siplab_capture(argv, out, sizeof(out));
+	CHECK(rc != EXIT_ENV, "a lab error:\n%s", out);
+	CHECK(strstr(out, "diagnose     alloc.workers_busy"), "diagnosed otherwise:\n%s", out);
+	cJSON *rep = jv_read_tree(report);
+	CHECK(rep, "no report at %s", report);
+	const cJSON *run = cJSON_GetObjectItemCaseSensitive(rep, "run");
+	const char *id = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(run, "id"));
+	const char *code =
+	        cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(run, "reason_code"));
+	const cJSON *w = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(rep, "workers"), 0);
+	const char *held =
+	        cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(w, "allocated_to"));
+	const char *st = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(w, "status"));
+	int ok_code = code && !strcmp(code, "workers_busy");
+	int ok_held = held && id && strcmp(held, id) && st && !strcmp(st, "ONLINE");
+	int n_eps = cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(rep, "endpoints"));
+	cJSON_Delete(rep);
+	CHECK(ok_code, "reason_code is not workers_busy");
+	CHECK(ok_held, "worker1 is not ONLINE and allocated to another run");
+	CHECK(n_eps == 0, "the report has %d endpoints: the other run's are not its own", n_eps);
+	/* The other run's endpoints registered for real, from the worker. */
+	static char text[1 << 18];
+	snprintf(wire, sizeof(wire), "%s/registrar-wire.log", logs);
+	CHECK(sys_read_file(wire, text, sizeof(text)) > 0, "no %s", wire);
+	CHECK(strstr(text, "recv udp/[10.20.1.2]") && strstr(text, "REGISTER sip:registrar.lab"),
+	      "no REGISTER from the worker reached the registrar:\n%.2000s", text);
+	return 0;
+}
+
+CHILD_TEST(workers_busy)
 CHILD_TEST(token)
 CHILD_TEST(port_blocked)
 CHILD_TEST(dns)
@@ -97,6 +141,7 @@ int main(void)
 	        cmocka_unit_test(test_token),
 	        cmocka_unit_test(test_port_blocked),
 	        cmocka_unit_test(test_dns),
+	        cmocka_unit_test(test_workers_busy),
 	};
 	int rc = cmocka_run_group_tests(tests, NULL, NULL);
 	sys_rm_tree(workdir);

@@ -35,8 +35,9 @@ struct pf_worker {
 
 	/* SIP stack events beyond what the worker keeps (sip_events). */
 	long sip_events_dropped;
-	long sip_unparsed; /* SIP messages its stack logged that did not parse */
-	cJSON *probes;     /* the registrar probes it ran when registrations failed, or NULL */
+	long sip_unparsed;     /* SIP messages its stack logged that did not parse */
+	cJSON *probes;         /* the registrar probes it ran when registrations failed, or NULL */
+	char allocated_to[32]; /* the run whose endpoints it holds, "" when none */
 };
 
 struct pf_ep {
@@ -91,6 +92,9 @@ struct platform {
 		char name[32], region[32];
 	} provisioned[PF_MAX_WORKERS];
 	int n_provisioned;
+	/* Another tenant's run on this gateway (platform_start_other_run): its
+	 * endpoints are tracked here, never in run, and never reported. */
+	struct pf_run other;
 };
 
 /* Take a listening TCP socket; workers must present token. */
@@ -110,6 +114,12 @@ void platform_provision(struct platform *p, const char *name, const char *region
 /* Create the run: PENDING, pre-flight, then QUEUED and RUNNING with the
  * endpoints dispatched — or CANNOT_RUN_FOR_NOW. Returns the status reached. */
 enum run_status platform_start_run(struct platform *p);
+/* Start another tenant's run, described by other (its own scenario, which
+ * must outlive the platform), before the test's: pre-flight, then its
+ * endpoints dispatched to the workers it takes, which it holds from then on.
+ * Returns the status it reached (RUNNING, or why not). */
+enum run_status platform_start_other_run(struct platform *p, const struct scenario *other);
+
 /* Has the run ended (every endpoint final, or its deadline passed)? Moves it
  * to its terminal status when so. */
 int platform_run_over(struct platform *p);

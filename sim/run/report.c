@@ -108,6 +108,10 @@ static cJSON *workers_json(const struct platform *p)
 		cJSON_AddStringToObject(o, "region", w->region);
 		cJSON_AddStringToObject(o, "address", w->address);
 		cJSON_AddStringToObject(o, "status", worker_status_name(w->status));
+		/* Held by another run of the account when this one came, as the
+		 * Workers page shows it: the run, not its endpoints. */
+		if (w->allocated_to[0] && strcmp(w->allocated_to, p->run.id))
+			cJSON_AddStringToObject(o, "allocated_to", w->allocated_to);
 		cJSON_AddNumberToObject(o, "endpoints", w->n_assigned);
 		cJSON_AddNumberToObject(o, "rss_idle_kb", (double)w->rss_idle_kb);
 		cJSON_AddItemToObject(o, "events", cJSON_Duplicate(w->events, 1));

@@ -56,7 +56,8 @@ struct run_ctx {
 	struct report_host_end ends[64]; /* how each worker's process ended: the host section */
 	int sfd;
 	int actions_done[SCN_MAX_ACTIONS];
-	int lab_error; /* the lab failed, not the test: exit EXIT_ENV */
+	int lab_error;         /* the lab failed, not the test: exit EXIT_ENV */
+	struct scenario other; /* platform.other_run: another tenant's test */
 };
 
 /* The gateway's socket lives in the platform host's network namespace:
@@ -249,6 +250,32 @@ static int wait_online(struct run_ctx *c, err_t *e)
 		if (never_connected(c, i))
 			return worker_lab_error(c, i, e);
 	return 0;
+}
+
+/* platform.other_run: another tenant's run, submitted to the same gateway
+ * first. The test's run goes to pre-flight once the other's calls are up
+ * (or a second plus 5 s of the scenario passed); how far it got is the
+ * lab's knowledge (lab.json), not the report's. */
+static void start_other_run(struct run_ctx *c)
+{
+	if (c->s.platform.other_run.endpoints <= 0)
+		return;
+	scenario_other_run(&c->s, &c->other);
+	enum run_status st = platform_start_other_run(&c->pf, &c->other);
+	long long end = sys_now_ns() + (scenario_ms(&c->s, 5) + 1000) * 1000000LL;
+	while (st == RUN_RUNNING && c->pf.other.n_in_call < 1 && sys_now_ns() < end) {
+		platform_poll(&c->pf, 50);
+		lab_reap(&c->lab);
+	}
+	const struct pf_run *o = &c->pf.other;
+	char what[200];
+	snprintf(what, sizeof(what),
+	         "another tenant's run %s: %s, %d endpoints, %d registered, %d in call as the "
+	         "test's run starts",
+	         o->id, run_status_name(o->status), o->n_eps, o->n_registered, o->n_in_call);
+	labfile_note(&c->lf, platform_ms(&c->pf), "%s", what);
+	if (!c->o.quiet)
+		printf("  [%6.2f s] lab: %s\n", platform_ms(&c->pf) / 1000.0, what);
 }
 
 static void act(struct run_ctx *c, const struct scn_action *a)
@@ -445,6 +472,7 @@ static int run_in_lab(struct run_ctx *c)
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	if (!rc && lfd >= 0 && !(rc = start_workers(c, token, &e)) && !(rc = wait_online(c, &e))) {
 		before_run_actions(c);
+		start_other_run(c);
 		if (platform_start_run(&c->pf) == RUN_RUNNING) {
 			if (edits_run_start(&c->le, c->workers, c->n_workers, &c->pf, &e)) {
 				/* The fault is not in place: the run is not the test it
