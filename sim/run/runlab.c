@@ -208,12 +208,12 @@ static int workers_meant_offline(const struct run_ctx *c)
 	return f && f->keeps_workers_offline;
 }
 
-/* For workers that will not come: a bounded wait (2 s of the scenario at
- * time scale 0.1, 20 s at 1), shorter when every worker process has ended
+/* For workers that will not come: a bounded wait (10 s of the scenario: 1 s
+ * at time scale 0.1), shorter when every worker process has ended
  * (refused), then on to pre-flight, which finds them OFFLINE. */
 static int wait_offline(struct run_ctx *c)
 {
-	long long end = sys_now_ns() + scenario_ms(&c->s, 20) * 1000000LL;
+	long long end = sys_now_ns() + scenario_ms(&c->s, 10) * 1000000LL;
 	while (platform_online(&c->pf) < c->n_workers && sys_now_ns() < end) {
 		platform_poll(&c->pf, 50);
 		lab_reap(&c->lab);
