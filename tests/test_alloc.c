@@ -11,6 +11,7 @@
 #include <cJSON.h>
 #include <sys/stat.h>
 
+#include "../diagnose/diagnose.h"
 #include "../lib/jsonv.h"
 #include "../lib/siplab.h"
 #include "../lib/sys.h"
@@ -128,6 +129,54 @@ static int body_workers_busy(void)
 	return 0;
 }
 
+/* --- the rule on hand-built reports: what tells the two apart -------------------- */
+
+/* A pre-flight refusal for no ONLINE worker, with these workers. */
+static const char *top_for(const char *workers)
+{
+	static char code[64];
+	char text[2048];
+	snprintf(text, sizeof(text),
+	         "{\"schema_version\": 2, \"run\": {\"status\": \"CANNOT_RUN_FOR_NOW\", "
+	         "\"reason\": \"no ONLINE worker in region \\\"lab\\\"\", "
+	         "\"reason_code\": \"no_online_workers\"}, \"endpoints\": [], "
+	         "\"workers\": [%s]}",
+	         workers);
+	cJSON *rep = cJSON_Parse(text);
+	assert_non_null(rep);
+	cJSON *d = diagnose(rep);
+	snprintf(code, sizeof(code), "%s", diagnose_top(d));
+	cJSON_Delete(d);
+	cJSON_Delete(rep);
+	return code;
+}
+
+#define NEVER_SEEN                                                                \
+	"{\"name\": \"worker1\", \"status\": \"OFFLINE\", \"never_seen\": true, " \
+	"\"events\": []}"
+#define WENT_AWAY                                                                      \
+	"{\"name\": \"worker2\", \"status\": \"OFFLINE\", \"events\": [{\"t_ms\": 1, " \
+	"\"kind\": \"online\"}, {\"t_ms\": 2, \"kind\": \"offline\", \"cause\": "      \
+	"\"connection_closed\"}]}"
+#define REFUSED                                                                         \
+	"{\"name\": \"(refused)\", \"status\": \"ERROR\", \"address\": \"10.20.1.2\", " \
+	"\"events\": [{\"t_ms\": 1, \"kind\": \"error\", \"cause\": \"unknown_token\"}]}"
+
+static void test_rule_tells_them_apart(void **state)
+{
+	(void)state;
+	/* Never seen, or refused, and none ever ONLINE: cannot connect. */
+	assert_string_equal(top_for(NEVER_SEEN), "alloc.worker_cannot_connect");
+	assert_string_equal(top_for(REFUSED), "alloc.worker_cannot_connect");
+	assert_string_equal(top_for(REFUSED "," NEVER_SEEN), "alloc.worker_cannot_connect");
+	/* Workers that were ONLINE and went: no online workers, even beside one
+	 * never seen (start the stopped ones first). */
+	assert_string_equal(top_for(WENT_AWAY), "alloc.no_online_workers");
+	assert_string_equal(top_for(WENT_AWAY "," NEVER_SEEN), "alloc.no_online_workers");
+	/* No worker known at all: nothing says the platform was told of one. */
+	assert_string_equal(top_for(""), "alloc.no_online_workers");
+}
+
 CHILD_TEST(workers_busy)
 CHILD_TEST(token)
 CHILD_TEST(port_blocked)
@@ -138,9 +187,8 @@ int main(void)
 	snprintf(workdir, sizeof(workdir), "/tmp/siplab-test-alloc.%d", (int)getpid());
 	mkdir(workdir, 0755);
 	const struct CMUnitTest tests[] = {
-	        cmocka_unit_test(test_token),
-	        cmocka_unit_test(test_port_blocked),
-	        cmocka_unit_test(test_dns),
+	        cmocka_unit_test(test_rule_tells_them_apart), cmocka_unit_test(test_token),
+	        cmocka_unit_test(test_port_blocked),          cmocka_unit_test(test_dns),
 	        cmocka_unit_test(test_workers_busy),
 	};
 	int rc = cmocka_run_group_tests(tests, NULL, NULL);
