@@ -99,6 +99,9 @@ struct fault {
 	unsigned timing;            /* enum fault_timing */
 	int (*run_stop)(struct lab_edit *le, const struct fault_args *a,
 	                err_t *e); /* at until_s: undo what run_start did */
+	/* The fault means the workers never reach the gateway: the run goes on
+	 * to pre-flight after a short wait instead of calling it a lab error. */
+	int keeps_workers_offline;
 };
 
 /* Every fault, NULL-terminated (generated from this folder). */

@@ -114,4 +114,9 @@ int le_at(struct lab_edit *le, long ms, le_action fn, const void *arg, err_t *e)
 /* A line in lab.json (the answer key) and on the terminal. */
 void le_note(struct lab_edit *le, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* --- the workers' tokens -------------------------------------------------------- */
+/* Start every worker with a well-formed token the platform did not issue (a
+ * revoked or mistyped one): the gateway refuses it. In topology. */
+int le_worker_token_revoked(struct lab_edit *le, err_t *e);
+
 #endif

@@ -79,6 +79,11 @@
 #define DX_MAX_EVIDENCE 8              /* lines of one finding's evidence; more are counted */
 #define DX_MAX_WORKERS  PF_MAX_WORKERS /* workers of one report the diagnosis reads */
 
+/* --- another tenant's run on the same gateway (platform.other_run) --------------- */
+/* Its endpoints, refused above this when the scenario is read: it is there to
+ * hold the workers, not to load them. */
+#define OTHER_RUN_MAX_ENDPOINTS 200
+
 _Static_assert(SCN_MAX_WORKERS <= PF_MAX_WORKERS,
                "the gateway must hold every worker a scenario asks for");
 _Static_assert(SCN_MAX_WORKERS + TOPO_FAR_HOSTS <= TOPO_MAX_HOSTS,

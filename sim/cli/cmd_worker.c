@@ -12,7 +12,7 @@
 #include "../worker/worker.h"
 
 static const char usage[] =
-        "usage: siplab worker --gateway ADDR[:PORT] --bind ADDR [OPTIONS]\n"
+        "usage: siplab worker --gateway HOST[:PORT] --bind ADDR [OPTIONS]\n"
         "\n"
         "A platform worker: connects to the platform gateway (inside a lab, `siplab run`\n"
         "starts one per worker host), authenticates with a worker token, sends\n"
@@ -21,7 +21,9 @@ static const char usage[] =
         "the trace of every SIP message, media metrics) streamed back to the gateway.\n"
         "\n"
         "options:\n"
-        "  --gateway ADDR[:PORT]  the gateway (port 7000 if not given)\n"
+        "  --gateway HOST[:PORT]  the gateway, an address or a name resolved through\n"
+        "                         the host's DNS (port 7000 if not given); retried\n"
+        "                         for a minute while unreachable\n"
         "  --bind ADDR            this host's address, for SIP and RTP\n"
         "  --name NAME            the worker's name (default: worker)\n"
         "  --region REGION        its region (default: lab)\n"
@@ -99,7 +101,7 @@ static int parse(int argc, char **argv, struct worker_opts *o)
 		}
 	}
 	if (!o->gateway[0] || !o->bind[0] || o->port < 1 || o->port > 65535) {
-		fprintf(stderr, "siplab worker: --gateway ADDR[:PORT] and --bind ADDR are needed "
+		fprintf(stderr, "siplab worker: --gateway HOST[:PORT] and --bind ADDR are needed "
 		                "(see `siplab worker --help`)\n");
 		return -1;
 	}

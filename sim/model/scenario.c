@@ -162,6 +162,14 @@ static const struct field plan_fields[] = {
         F_END,
 };
 
+static const struct field other_run_fields[] = {
+        F_INT(struct scn_other_run, endpoints, "endpoints", 0, OTHER_RUN_MAX_ENDPOINTS, 0, "0",
+              "endpoints of the other run (callers to the callee pool)"),
+        F_NUMBER(struct scn_other_run, duration_s, "duration_s", 1, 86400, 0, "60",
+                 "seconds each of its calls lasts"),
+        F_END,
+};
+
 static const struct field platform_fields[] = {
         F_INT(struct scn_platform, workers, "workers", 1, SCN_MAX_WORKERS, 0, "1",
               "worker hosts the lab starts"),
@@ -179,6 +187,9 @@ static const struct field platform_fields[] = {
               "limit)"),
         F_STRINGS(struct scn_platform, regions, n_regions, "worker_regions", 1, FF_NONEMPTY, NULL,
                   "region names, one per worker in turn (instead of worker_region)"),
+        F_OBJECT(struct scn_platform, other_run, "other_run", other_run_fields, FF_NULLABLE,
+                 "another tenant's run on the same gateway, started first: its endpoints hold "
+                 "the workers while the test's run reaches pre-flight"),
         F_END,
 };
 
@@ -757,4 +768,40 @@ int scenario_endpoints(const struct scenario *s)
 	for (int i = 0; i < s->n_groups; i++)
 		n += s->groups[i].endpoints;
 	return n;
+}
+
+/* The other tenant's run (platform.other_run): one group of callers on
+ * accounts of its own, over UDP with PCMU, to the callee pool, registering
+ * within a second of the scenario and calling for duration_s. Its region is
+ * the test's first group's, so it takes the same workers. */
+void scenario_other_run(const struct scenario *s, struct scenario *out)
+{
+	*out = *s;
+	out->n_faults = 0;
+	out->n_actions = 0;
+	out->expect[0] = out->remedy[0] = '\0';
+	snprintf(out->name, sizeof(out->name), "another tenant's test");
+	out->buildup_s = 1;
+	out->call_duration_s = s->platform.other_run.duration_s;
+	out->plan.max_endpoints = OTHER_RUN_MAX_ENDPOINTS;
+	out->plan.credits = 1e12;
+	out->platform.other_run.endpoints = 0;
+	out->n_groups = 1;
+	struct scn_group *g = &out->groups[0];
+	memset(g, 0, sizeof(*g));
+	snprintf(g->name, sizeof(g->name), "tenant-b");
+	snprintf(g->registrar, sizeof(g->registrar), "registrar.lab");
+	g->transport = SCN_UDP;
+	snprintf(g->accounts.prefix, sizeof(g->accounts.prefix), "tenant-b");
+	g->accounts.first = 1;
+	g->accounts.count = s->platform.other_run.endpoints;
+	snprintf(g->accounts.password, sizeof(g->accounts.password), "tenant-b-pw");
+	snprintf(g->accounts.domain, sizeof(g->accounts.domain), "lab");
+	g->codecs[0] = (enum media_codec)codec_by_name("PCMU");
+	g->n_codecs = 1;
+	g->srtp = KEYING_NONE;
+	g->endpoints = s->platform.other_run.endpoints;
+	g->role = SCN_CALLER;
+	snprintf(g->target, sizeof(g->target), "callee-pool");
+	snprintf(g->region, sizeof(g->region), "%s", s->n_groups ? s->groups[0].region : s->region);
 }

@@ -66,6 +66,13 @@ struct scn_platform {
 	int capacity; /* endpoints one worker takes */
 	double heartbeat_s, heartbeat_timeout_s;
 	int worker_memory_mb; /* each worker's memory cgroup limit; 0: the lab's default (none) */
+	/* Another tenant's run on the same gateway, started before the test's:
+	 * its endpoints (callers to the callee pool) hold the workers while the
+	 * test's run reaches pre-flight. 0 endpoints: none. */
+	struct scn_other_run {
+		int endpoints;
+		double duration_s;
+	} other_run;
 };
 
 enum scn_registrar_impl { SCN_REG_SIPLAB, SCN_REG_KAMAILIO };
@@ -173,5 +180,8 @@ long scenario_ms(const struct scenario *s, double seconds);
 double scenario_stretch(const struct scenario *s);
 /* Total endpoints of the test. */
 int scenario_endpoints(const struct scenario *s);
+/* The other tenant's run of platform.other_run, as a scenario of its own
+ * (its accounts are known to the registrar as the test's are). */
+void scenario_other_run(const struct scenario *s, struct scenario *out);
 
 #endif

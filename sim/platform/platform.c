@@ -2,6 +2,7 @@
 #define _GNU_SOURCE
 #include "platform.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <math.h>
 #include <poll.h>
@@ -90,10 +91,13 @@ void platform_free(struct platform *p)
 		cJSON_Delete(w->resources);
 		cJSON_Delete(w->probes);
 	}
-	for (int i = 0; i < p->run.n_eps; i++)
-		cJSON_Delete(p->run.eps[i].record);
-	free(p->run.eps);
-	cJSON_Delete(p->run.timeline);
+	struct pf_run *runs[] = {&p->run, &p->other};
+	for (int k = 0; k < 2; k++) {
+		for (int i = 0; i < runs[k]->n_eps; i++)
+			cJSON_Delete(runs[k]->eps[i].record);
+		free(runs[k]->eps);
+		cJSON_Delete(runs[k]->timeline);
+	}
 	if (p->lfd >= 0)
 		close(p->lfd);
 	p->lfd = -1;
@@ -115,6 +119,16 @@ struct pf_worker *platform_worker(struct platform *p, const char *name)
 	return NULL;
 }
 
+void platform_provision(struct platform *p, const char *name, const char *region)
+{
+	if (p->n_provisioned == PF_MAX_WORKERS)
+		return; /* no more workers than the gateway can hold */
+	snprintf(p->provisioned[p->n_provisioned].name, sizeof(p->provisioned[0].name), "%s", name);
+	snprintf(p->provisioned[p->n_provisioned].region, sizeof(p->provisioned[0].region), "%s",
+	         region);
+	p->n_provisioned++;
+}
+
 /* --- endpoints ------------------------------------------------------------------------ */
 
 static int worker_index(const struct platform *p, const struct pf_worker *w)
@@ -127,9 +141,8 @@ static int failed(enum outcome o)
 	return outcome_severity(o) >= 10;
 }
 
-static void ep_final(struct platform *p, struct pf_ep *ep, cJSON *record)
+static void ep_final(struct pf_run *r, struct pf_ep *ep, cJSON *record)
 {
-	struct pf_run *r = &p->run;
 	if (ep->final) {
 		cJSON_Delete(record);
 		return;
@@ -168,12 +181,11 @@ static void ep_lost(struct platform *p, struct pf_ep *ep, int id, enum ep_failur
 	cJSON_AddNullToObject(rec, "media");
 	cJSON_AddItemToObject(rec, "warnings", cJSON_CreateArray());
 	cJSON_AddItemToObject(rec, "trace", cJSON_CreateArray());
-	ep_final(p, ep, rec);
+	ep_final(&p->run, ep, rec);
 }
 
-static void on_phase(struct platform *p, const cJSON *m)
+static void on_phase(struct pf_run *r, const cJSON *m)
 {
-	struct pf_run *r = &p->run;
 	const cJSON *id = cJSON_GetObjectItemCaseSensitive(m, "id");
 	const cJSON *ph = cJSON_GetObjectItemCaseSensitive(m, "phase");
 	if (!cJSON_IsNumber(id) || id->valueint < 0 || id->valueint >= r->n_eps ||
@@ -193,9 +205,8 @@ static void on_phase(struct platform *p, const cJSON *m)
 		r->n_in_call--;
 }
 
-static void on_result(struct platform *p, cJSON *m)
+static void on_result(struct platform *p, struct pf_run *r, cJSON *m)
 {
-	struct pf_run *r = &p->run;
 	cJSON *rec = cJSON_DetachItemFromObjectCaseSensitive(m, "endpoint");
 	const cJSON *id = cJSON_GetObjectItemCaseSensitive(rec, "id");
 	if (!cJSON_IsNumber(id) || id->valueint < 0 || id->valueint >= r->n_eps) {
@@ -208,7 +219,7 @@ static void on_result(struct platform *p, cJSON *m)
 	const cJSON *t = cJSON_GetObjectItemCaseSensitive(rec, "times_ms");
 	if (ep->phase < PHASE_REGISTERED && cJSON_GetObjectItemCaseSensitive(t, "registered"))
 		r->n_registered++;
-	ep_final(p, ep, rec);
+	ep_final(r, ep, rec);
 }
 
 /* --- workers -------------------------------------------------------------------------- */
@@ -257,9 +268,15 @@ static void on_hello(struct platform *p, struct pf_worker *w, const cJSON *m)
 	else if (!cJSON_IsString(name) || !*name->valuestring)
 		why = "hello without a worker name", cause = WK_CAUSE_NO_NAME;
 	if (why) {
+		/* The name it claimed is not to be trusted, but it is what the
+		 * gateway's log can show of who tried. */
+		char said[192];
+		snprintf(said, sizeof(said), "%s (a hello from %s, calling itself %.31s)", why,
+		         w->address[0] ? w->address : "?",
+		         cJSON_IsString(name) ? name->valuestring : "?");
 		wire_send_type(&w->w, "refused", "reason", why);
 		snprintf(w->name, sizeof(w->name), "(refused)");
-		worker_gone(p, w, WORKER_ERROR, cause, why);
+		worker_gone(p, w, WORKER_ERROR, cause, said);
 		return;
 	}
 	const cJSON *v;
@@ -313,6 +330,15 @@ static void on_heartbeat(struct platform *p, struct pf_worker *w, const cJSON *m
 	cJSON_AddItemToArray(w->resources, s);
 }
 
+/* Which run a worker's messages are about: the other tenant's while the
+ * worker holds its endpoints, else this one. */
+static struct pf_run *run_of(struct platform *p, const struct pf_worker *w)
+{
+	return w->allocated_to[0] && p->other.id[0] && !strcmp(w->allocated_to, p->other.id)
+	               ? &p->other
+	               : &p->run;
+}
+
 static void on_message(struct platform *p, struct pf_worker *w, cJSON *m)
 {
 	const cJSON *t = cJSON_GetObjectItemCaseSensitive(m, "type");
@@ -325,9 +351,11 @@ static void on_message(struct platform *p, struct pf_worker *w, cJSON *m)
 	if (!strcmp(type, "hello")) {
 		on_hello(p, w, m);
 	} else if (!strcmp(type, "phase")) {
-		on_phase(p, m);
+		on_phase(run_of(p, w), m);
 	} else if (!strcmp(type, "result")) {
-		on_result(p, m);
+		on_result(p, run_of(p, w), m);
+	} else if (!strcmp(type, "released") && run_of(p, w) == &p->other) {
+		w->busy = 0; /* the other tenant's stack events are not this report's */
 	} else if (!strcmp(type, "released")) {
 		w->busy = 0;
 		cJSON *ev = cJSON_DetachItemFromObjectCaseSensitive(m, "events");
@@ -355,7 +383,9 @@ static void on_message(struct platform *p, struct pf_worker *w, cJSON *m)
 
 static void accept_worker(struct platform *p)
 {
-	int fd = accept4(p->lfd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+	struct sockaddr_in peer;
+	socklen_t plen = sizeof(peer);
+	int fd = accept4(p->lfd, (struct sockaddr *)&peer, &plen, SOCK_CLOEXEC | SOCK_NONBLOCK);
 	if (fd < 0)
 		return;
 	/* A slot of a worker that is gone is reused once the new one says
@@ -370,6 +400,9 @@ static void accept_worker(struct platform *p)
 	w->connected = 1;
 	w->status = WORKER_OFFLINE; /* until its hello is accepted */
 	snprintf(w->name, sizeof(w->name), "(connecting)");
+	/* Where it connects from, until its hello says its address. */
+	if (peer.sin_family == AF_INET)
+		inet_ntop(AF_INET, &peer.sin_addr, w->address, sizeof(w->address));
 	w->events = cJSON_CreateArray();
 }
 
@@ -721,10 +754,13 @@ static cJSON *dispatch_message(struct platform *p)
 	return m;
 }
 
-enum run_status platform_start_run(struct platform *p)
+/* other: the run is another tenant's (platform_start_other_run), whose
+ * allocation the workers' events show without its endpoints. */
+static enum run_status start_run(struct platform *p, int other)
 {
 	struct pf_run *r = &p->run;
-	snprintf(r->id, sizeof(r->id), "run-%d", (int)getpid());
+	if (!r->id[0])
+		snprintf(r->id, sizeof(r->id), "run-%d", (int)getpid());
 	r->t0 = sys_now_ns();
 	r->t0_us = sys_wall_us();
 	set_status(p, RUN_PENDING, "pre-flight checks");
@@ -752,9 +788,13 @@ enum run_status platform_start_run(struct platform *p)
 			if (!w->n_assigned)
 				continue;
 			w->busy = 1;
+			snprintf(w->allocated_to, sizeof(w->allocated_to), "%s", r->id);
 			if (wire_send(&w->w, per_worker[i]))
 				worker_gone(p, w, WORKER_ERROR, WK_CAUSE_DISPATCH_UNSENT,
 				            "the dispatch could not be sent");
+			else if (other)
+				worker_event(p, w, WK_EVENT_DISPATCHED, WK_CAUSE_NONE,
+				             "allocated to run %s (another test run)", r->id);
 			else
 				worker_event(p, w, WK_EVENT_DISPATCHED, WK_CAUSE_NONE,
 				             "dispatched %d endpoints", w->n_assigned);
@@ -764,6 +804,37 @@ enum run_status platform_start_run(struct platform *p)
 	for (int i = 0; i < p->n_workers; i++)
 		cJSON_Delete(per_worker[i]);
 	return r->status;
+}
+
+enum run_status platform_start_run(struct platform *p)
+{
+	return start_run(p, 0);
+}
+
+/* The other run goes through the same pre-flight and allocation as any, on
+ * the run slot, which is then handed to p->other; the test's run (still
+ * PENDING, untouched) comes back. Its statuses go to its own timeline, not
+ * the terminal. */
+enum run_status platform_start_other_run(struct platform *p, const struct scenario *other)
+{
+	const struct scenario *mine = p->s;
+	struct pf_run keep = p->run;
+	FILE *progress = p->progress;
+	memset(&p->run, 0, sizeof(p->run));
+	p->run.timeline = cJSON_CreateArray();
+	p->run.status = RUN_PENDING;
+	snprintf(p->run.id, sizeof(p->run.id), "run-%d-other", (int)getpid());
+	p->s = other;
+	p->progress = NULL;
+	enum run_status st = start_run(p, 1);
+	p->other = p->run;
+	p->run = keep;
+	p->s = mine;
+	p->progress = progress;
+	/* What the workers were given is the other run's, not the test's. */
+	for (int i = 0; i < p->n_workers; i++)
+		p->workers[i].n_assigned = 0;
+	return st;
 }
 
 /* Once every caller is done no INVITE can come any more: receivers still

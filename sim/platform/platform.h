@@ -35,9 +35,10 @@ struct pf_worker {
 
 	/* SIP stack events beyond what the worker keeps (sip_events). */
 	long sip_events_dropped;
-	long sip_unparsed; /* SIP messages its stack logged that did not parse */
-	cJSON *probes;     /* the registrar probes it ran when registrations failed, or NULL */
-	int session;       /* its connections that said hello: each is a session (1, 2...) */
+	long sip_unparsed;     /* SIP messages its stack logged that did not parse */
+	cJSON *probes;         /* the registrar probes it ran when registrations failed, or NULL */
+	int session;           /* its connections that said hello: each is a session (1, 2...) */
+	char allocated_to[32]; /* the run whose endpoints it holds, "" when none */
 };
 
 struct pf_ep {
@@ -85,6 +86,16 @@ struct platform {
 	struct pf_run run;
 	FILE *progress; /* a line every second while running; NULL = quiet */
 	int bad_messages;
+	/* The workers whose tokens were issued for this account: a platform
+	 * lists them on its Workers page even before (or without) their first
+	 * connection. */
+	struct {
+		char name[32], region[32];
+	} provisioned[PF_MAX_WORKERS];
+	int n_provisioned;
+	/* Another tenant's run on this gateway (platform_start_other_run): its
+	 * endpoints are tracked here, never in run, and never reported. */
+	struct pf_run other;
 };
 
 /* Take a listening TCP socket; workers must present token. */
@@ -96,10 +107,20 @@ void platform_poll(struct platform *p, int timeout_ms);
 /* Workers currently ONLINE. */
 int platform_online(const struct platform *p);
 struct pf_worker *platform_worker(struct platform *p, const char *name);
+/* A worker provisioned for the account (its token issued), by name and
+ * region: listed in the report as OFFLINE and never seen until it says
+ * hello. */
+void platform_provision(struct platform *p, const char *name, const char *region);
 
 /* Create the run: PENDING, pre-flight, then QUEUED and RUNNING with the
  * endpoints dispatched — or CANNOT_RUN_FOR_NOW. Returns the status reached. */
 enum run_status platform_start_run(struct platform *p);
+/* Start another tenant's run, described by other (its own scenario, which
+ * must outlive the platform), before the test's: pre-flight, then its
+ * endpoints dispatched to the workers it takes, which it holds from then on.
+ * Returns the status it reached (RUNNING, or why not). */
+enum run_status platform_start_other_run(struct platform *p, const struct scenario *other);
+
 /* Has the run ended (every endpoint final, or its deadline passed)? Moves it
  * to its terminal status when so. */
 int platform_run_over(struct platform *p);

@@ -735,3 +735,13 @@ void edits_tick(struct lab_edit *le, long run_ms)
 		le->current = NULL;
 	}
 }
+
+int le_worker_token_revoked(struct lab_edit *le, err_t *e)
+{
+	int rc = in_phase(le, LE_TOPOLOGY, 1, "le_worker_token_revoked", e);
+	if (!rc) {
+		le->token_revoked = 1;
+		le_note(le, "the workers get a token the platform did not issue");
+	}
+	return rc;
+}

@@ -69,6 +69,7 @@ struct lab_edit {
 	int n_timers;
 	struct le_deferred deferred[FAULT_MAX_DEFERRED];
 	int n_deferred;
+	int token_revoked; /* le_worker_token_revoked: the workers get another token */
 };
 
 void edits_init(struct lab_edit *le, const struct scenario *s, struct labfile *lf, int quiet);

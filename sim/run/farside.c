@@ -156,6 +156,13 @@ static cJSON *registrar_config(const struct farside *f, const struct scenario *s
 		                     pool_json(a->prefix, a->first, a->count > 0 ? a->count : 1,
 		                               a->password, a->domain));
 	}
+	if (s->platform.other_run.endpoints > 0) { /* another tenant's accounts */
+		static struct scenario other;
+		scenario_other_run(s, &other);
+		const struct scn_accounts *a = &other.groups[0].accounts;
+		cJSON_AddItemToArray(
+		        pools, pool_json(a->prefix, a->first, a->count, a->password, a->domain));
+	}
 	return r;
 }
 
@@ -327,6 +334,8 @@ static int start_callees(struct farside *f, struct lab *lab, const struct scenar
 
 static int uses_callee_pool(const struct scenario *s)
 {
+	if (s->platform.other_run.endpoints > 0) /* the other tenant's callers dial it */
+		return 1;
 	for (int i = 0; i < s->n_groups; i++)
 		if (!strcmp(s->groups[i].target, "callee-pool"))
 			return 1;

@@ -70,6 +70,34 @@ static cJSON *media_totals(const cJSON *endpoints)
 	return t;
 }
 
+/* The workers provisioned for the account (their tokens issued) that never
+ * said hello: the Workers page lists them OFFLINE, never seen. */
+static void add_never_seen(const struct platform *p, cJSON *a)
+{
+	for (int i = 0; i < p->n_provisioned; i++) {
+		int seen = 0;
+		for (int k = 0; k < p->n_workers && !seen; k++)
+			seen = !strcmp(p->workers[k].name, p->provisioned[i].name);
+		if (seen)
+			continue;
+		cJSON *o = cJSON_CreateObject();
+		cJSON_AddStringToObject(o, "name", p->provisioned[i].name);
+		cJSON_AddStringToObject(o, "region", p->provisioned[i].region);
+		cJSON_AddStringToObject(o, "address", "");
+		cJSON_AddStringToObject(o, "status", worker_status_name(WORKER_OFFLINE));
+		cJSON_AddBoolToObject(o, "never_seen", 1);
+		cJSON_AddNumberToObject(o, "endpoints", 0);
+		cJSON_AddNumberToObject(o, "rss_idle_kb", 0);
+		cJSON_AddItemToObject(o, "events", cJSON_CreateArray());
+		cJSON_AddItemToObject(o, "sip_stack_events", cJSON_CreateArray());
+		cJSON_AddNumberToObject(o, "sip_stack_events_dropped", 0);
+		cJSON_AddNumberToObject(o, "sip_unparsed_messages", 0);
+		cJSON_AddItemToObject(o, "resources", cJSON_CreateArray());
+		cJSON_AddItemToObject(o, "probes", cJSON_CreateNull());
+		cJSON_AddItemToArray(a, o);
+	}
+}
+
 static cJSON *workers_json(const struct platform *p)
 {
 	cJSON *a = cJSON_CreateArray();
@@ -80,6 +108,10 @@ static cJSON *workers_json(const struct platform *p)
 		cJSON_AddStringToObject(o, "region", w->region);
 		cJSON_AddStringToObject(o, "address", w->address);
 		cJSON_AddStringToObject(o, "status", worker_status_name(w->status));
+		/* Held by another run of the account when this one came, as the
+		 * Workers page shows it: the run, not its endpoints. */
+		if (w->allocated_to[0] && strcmp(w->allocated_to, p->run.id))
+			cJSON_AddStringToObject(o, "allocated_to", w->allocated_to);
 		cJSON_AddNumberToObject(o, "endpoints", w->n_assigned);
 		cJSON_AddNumberToObject(o, "rss_idle_kb", (double)w->rss_idle_kb);
 		cJSON_AddItemToObject(o, "events", cJSON_Duplicate(w->events, 1));
@@ -99,6 +131,7 @@ static cJSON *workers_json(const struct platform *p)
 		                                : cJSON_CreateNull());
 		cJSON_AddItemToArray(a, o);
 	}
+	add_never_seen(p, a);
 	return a;
 }
 

@@ -29,6 +29,9 @@
 #include "report.h"
 
 #define GATEWAY_ADDR "10.10.1.2"
+/* The workers reach the gateway by name, through the lab DNS, as a
+ * customer's workers reach the platform's (farside.c serves the name). */
+#define GATEWAY_NAME "platform.lab"
 
 /* What the report says when the lab itself failed: a platform knows that its
  * infrastructure failed, not why in the lab's terms (which may name the
@@ -57,6 +60,7 @@ struct run_ctx {
 	char token[69]; /* the workers' token: a restarted worker presents it again */
 	/* restart_worker: when (platform ms) each killed worker comes back; 0 = not due. */
 	long long restart_at[64];
+	struct scenario other; /* platform.other_run: another tenant's test */
 };
 
 /* The gateway's socket lives in the platform host's network namespace:
@@ -110,12 +114,15 @@ static long long worker_memory(struct run_ctx *c)
 static int spawn_worker(struct run_ctx *c, int i, int restart, struct lab_proc **out, err_t *e)
 {
 	char gw[64], cap[16];
-	snprintf(gw, sizeof(gw), "%s:%d", GATEWAY_ADDR, GATEWAY_PORT);
+	snprintf(gw, sizeof(gw), "%s:%d", GATEWAY_NAME, GATEWAY_PORT);
 	snprintf(cap, sizeof(cap), "%d", c->s.platform.capacity);
 	/* The token in the worker's environment only: not in its argv (the
 	 * process list), not in ours. */
-	char env_token[96];
-	snprintf(env_token, sizeof(env_token), "SIPLAB_WORKER_TOKEN=%s", c->token);
+	char env_token[96], other[69];
+	const char *token = c->token;
+	if (c->le.token_revoked) /* a fault's: a token the platform did not issue */
+		wire_token_make(other), token = other;
+	snprintf(env_token, sizeof(env_token), "SIPLAB_WORKER_TOKEN=%s", token);
 	char *env[] = {env_token, NULL};
 	char name[32], addr[64], log[PATH_MAX];
 	topo_worker_name(i, name, sizeof(name));
@@ -128,6 +135,8 @@ static int spawn_worker(struct run_ctx *c, int i, int restart, struct lab_proc *
 	char *region = (char *)(pl->n_regions ? pl->regions[i % pl->n_regions] : pl->worker_region);
 	char seed[24];
 	rng_seed_arg(c->s.seed.value, name, seed, sizeof(seed));
+	if (!restart)
+		platform_provision(&c->pf, name, region); /* its token was issued */
 	char *argv[] = {
 	        (char *)c->o.worker, "worker", "--gateway",  gw,  "--bind", addr, "--name", name,
 	        "--region",          region,   "--capacity", cap, "--seed", seed, NULL};
@@ -190,6 +199,37 @@ static int worker_lab_error(struct run_ctx *c, int i, err_t *e)
 	               lab_status_str(&c->workers[i]->st, how, sizeof(how)), where, tail);
 }
 
+/* The scenario's fault keeps the workers from the gateway (a refused token,
+ * a blocked port, a name that does not resolve): their staying away is the
+ * test, not a lab failure. */
+static int workers_meant_offline(const struct run_ctx *c)
+{
+	int offline = 0;
+	for (int k = 0; k < c->s.n_faults; k++)
+		offline |= fault_find(c->s.faults[k].code)->keeps_workers_offline;
+	return offline;
+}
+
+/* For workers that will not come: a bounded wait (10 s of the scenario: 1 s
+ * at time scale 0.1), shorter when every worker process has ended
+ * (refused), then on to pre-flight, which finds them OFFLINE. */
+static int wait_offline(struct run_ctx *c)
+{
+	long long end = sys_now_ns() + scenario_ms(&c->s, 10) * 1000000LL;
+	while (platform_online(&c->pf) < c->n_workers && sys_now_ns() < end) {
+		platform_poll(&c->pf, 50);
+		lab_reap(&c->lab);
+		int running = 0;
+		for (int i = 0; i < c->n_workers; i++)
+			running += !c->workers[i]->done;
+		if (!running)
+			break;
+	}
+	labfile_note(&c->lf, platform_ms(&c->pf), "%d of %d workers ONLINE before pre-flight",
+	             platform_online(&c->pf), c->n_workers);
+	return 0;
+}
+
 /* Until every worker said hello (or a few seconds passed). A worker the
  * gateway never heard of — its process ended, or it runs but never
  * connected — is the lab's failure, not the platform's: the run is not a
@@ -197,6 +237,8 @@ static int worker_lab_error(struct run_ctx *c, int i, err_t *e)
  * log says. */
 static int wait_online(struct run_ctx *c, err_t *e)
 {
+	if (workers_meant_offline(c))
+		return wait_offline(c);
 	long long end = sys_now_ns() + 10000000000LL;
 	while (platform_online(&c->pf) < c->n_workers && sys_now_ns() < end) {
 		platform_poll(&c->pf, 50);
@@ -210,6 +252,32 @@ static int wait_online(struct run_ctx *c, err_t *e)
 		if (never_connected(c, i))
 			return worker_lab_error(c, i, e);
 	return 0;
+}
+
+/* platform.other_run: another tenant's run, submitted to the same gateway
+ * first. The test's run goes to pre-flight once the other's calls are up
+ * (or a second plus 5 s of the scenario passed); how far it got is the
+ * lab's knowledge (lab.json), not the report's. */
+static void start_other_run(struct run_ctx *c)
+{
+	if (c->s.platform.other_run.endpoints <= 0)
+		return;
+	scenario_other_run(&c->s, &c->other);
+	enum run_status st = platform_start_other_run(&c->pf, &c->other);
+	long long end = sys_now_ns() + (scenario_ms(&c->s, 5) + 1000) * 1000000LL;
+	while (st == RUN_RUNNING && c->pf.other.n_in_call < 1 && sys_now_ns() < end) {
+		platform_poll(&c->pf, 50);
+		lab_reap(&c->lab);
+	}
+	const struct pf_run *o = &c->pf.other;
+	char what[200];
+	snprintf(what, sizeof(what),
+	         "another tenant's run %s: %s, %d endpoints, %d registered, %d in call as the "
+	         "test's run starts",
+	         o->id, run_status_name(o->status), o->n_eps, o->n_registered, o->n_in_call);
+	labfile_note(&c->lf, platform_ms(&c->pf), "%s", what);
+	if (!c->o.quiet)
+		printf("  [%6.2f s] lab: %s\n", platform_ms(&c->pf) / 1000.0, what);
 }
 
 static const char *action_verb(enum scn_action_kind k)
@@ -372,6 +440,10 @@ static void run_loop(struct run_ctx *c)
 static void stop_workers(struct run_ctx *c)
 {
 	platform_shutdown(&c->pf);
+	/* One still trying to reach the gateway hears no shutdown. */
+	for (int i = 0; i < c->n_workers; i++)
+		if (!c->workers[i]->done && never_connected(c, i))
+			kill(c->workers[i]->pid, SIGTERM);
 	for (int i = 0; i < c->n_workers; i++) {
 		struct lab_status st;
 		if (lab_wait(&c->lab, c->workers[i], 3000, &st)) {
@@ -452,6 +524,7 @@ static int run_in_lab(struct run_ctx *c)
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	if (!rc && lfd >= 0 && !(rc = start_workers(c, &e)) && !(rc = wait_online(c, &e))) {
 		before_run_actions(c);
+		start_other_run(c);
 		if (platform_start_run(&c->pf) == RUN_RUNNING) {
 			if (edits_run_start(&c->le, c->workers, c->n_workers, &c->pf, &e)) {
 				/* The fault is not in place: the run is not the test it

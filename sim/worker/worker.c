@@ -11,6 +11,9 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <poll.h>
 #include <netinet/in.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -1514,30 +1517,68 @@ static int on_gateway(struct worker *w, su_wait_t *wt, void *arg)
 	return 0;
 }
 
+/* One attempt to reach the gateway: resolve its name (or take its address)
+ * and connect, giving up after timeout_ms — a firewall that drops the SYNs
+ * would otherwise hold connect() for the kernel's two minutes. 0 and the
+ * socket in *fd, or -1 with what went wrong in why. */
+static int gateway_try(const struct worker *w, int timeout_ms, int *fd, char *why, size_t cap)
+{
+	struct addrinfo hints = {.ai_family = AF_INET, .ai_socktype = SOCK_STREAM}, *ai = NULL;
+	char port[8];
+	snprintf(port, sizeof(port), "%d", w->o->port);
+	int g = getaddrinfo(w->o->gateway, port, &hints, &ai);
+	if (g) {
+		snprintf(why, cap, "resolving %s: %s", w->o->gateway, gai_strerror(g));
+		return -1;
+	}
+	int s = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0), err = 0;
+	if (s < 0) {
+		err = errno;
+	} else if (connect(s, ai->ai_addr, ai->ai_addrlen) < 0) {
+		err = errno;
+		struct pollfd pf = {.fd = s, .events = POLLOUT};
+		socklen_t len = sizeof(err);
+		if (err == EINPROGRESS)
+			err = poll(&pf, 1, timeout_ms) == 1 &&
+			                      !getsockopt(s, SOL_SOCKET, SO_ERROR, &err, &len)
+			              ? err
+			              : ETIMEDOUT;
+	}
+	freeaddrinfo(ai);
+	if (err) {
+		snprintf(why, cap, "connecting to %s:%d: %s", w->o->gateway, w->o->port,
+		         strerror(err));
+		if (s >= 0)
+			close(s);
+		return -1;
+	}
+	/* The wire is read and written blocking, as before. */
+	fcntl(s, F_SETFL, fcntl(s, F_GETFL) & ~O_NONBLOCK);
+	*fd = s;
+	return 0;
+}
+
+/* The gateway may still be starting, its name may not resolve yet, or the
+ * way to it may be blocked: a worker keeps trying, as a deployed one does,
+ * saying why on its log now and then, for CONNECT_TRIES attempts about half
+ * a second apart (a minute), and ends when SIGTERM comes. */
+#define CONNECT_TRIES 120
 static int connect_gateway(struct worker *w, err_t *e)
 {
-	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)w->o->port)};
-	if (inet_pton(AF_INET, w->o->gateway, &sa.sin_addr) != 1)
-		return err_set(e, EINVAL, "gateway \"%s\": expected an IPv4 address",
-		               w->o->gateway);
-	/* The gateway may still be starting: try for a few seconds. */
-	for (int i = 0; i < 50; i++) {
-		int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-		if (fd < 0)
-			return err_set(e, errno, "socket: %s", strerror(errno));
-		if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0) {
+	char why[200] = "";
+	for (int i = 0; i < CONNECT_TRIES; i++) {
+		int fd;
+		if (gateway_try(w, 500, &fd, why, sizeof(why)) == 0) {
 			wire_init(&w->gw, fd);
 			return 0;
 		}
-		int err = errno;
-		close(fd);
-		if (err != ECONNREFUSED && err != ENETUNREACH && err != EHOSTUNREACH)
-			return err_set(e, err, "gateway %s:%d: %s", w->o->gateway, w->o->port,
-			               strerror(err));
-		usleep(100000);
+		if (i % 10 == 0)
+			fprintf(stderr, "siplab worker %s: gateway not reached (try %d): %s\n",
+			        w->o->name, i + 1, why);
+		usleep(200000);
 	}
-	return err_set(e, ECONNREFUSED, "gateway %s:%d: connection refused for 5 s", w->o->gateway,
-	               w->o->port);
+	return err_set(e, ETIMEDOUT, "gateway %s:%d not reached in %d tries: %s", w->o->gateway,
+	               w->o->port, CONNECT_TRIES, why);
 }
 
 static int on_signal(struct worker *w, su_wait_t *wt, void *arg)

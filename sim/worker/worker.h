@@ -10,7 +10,7 @@
 #include "../../lib/sys.h"
 
 struct worker_opts {
-	char gateway[64]; /* address of the platform gateway */
+	char gateway[64]; /* the platform gateway: an address, or a name to resolve */
 	int port;
 	char token[80]; /* cmw_ + 64 hex */
 	char name[32];
