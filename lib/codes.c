@@ -42,6 +42,7 @@ static const char *const ep_failures[EP_FAIL_COUNT] = {
         [EP_FAIL_OS_ERROR] = "os_error",
         [EP_FAIL_WORKER_LOST] = "worker_lost",
         [EP_FAIL_NO_RESULT] = "no_result",
+        [EP_FAIL_NO_ACCOUNT] = "no_account",
 };
 
 static const char *const fail_sources[FAIL_SOURCE_COUNT] = {

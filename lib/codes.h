@@ -49,6 +49,7 @@ enum ep_failure {
 	EP_FAIL_OS_ERROR,      /* the worker's own resources (sockets, memory) */
 	EP_FAIL_WORKER_LOST,   /* the platform closed it: its worker was lost */
 	EP_FAIL_NO_RESULT,     /* the platform closed it: no result by the deadline */
+	EP_FAIL_NO_ACCOUNT,    /* the platform had no SIP account left for it */
 	EP_FAIL_COUNT
 };
 

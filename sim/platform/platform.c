@@ -161,8 +161,10 @@ static void ep_final(struct pf_run *r, struct pf_ep *ep, cJSON *record)
 
 /* The platform's own record for an endpoint whose worker is gone (kind
  * EP_FAIL_WORKER_LOST) or never reported (EP_FAIL_NO_RESULT). */
-static void ep_lost(struct platform *p, struct pf_ep *ep, int id, enum ep_failure kind,
-                    const char *why)
+/* The platform's own record of an endpoint that ended without a worker's
+ * word: outcome and failure kind, decided by the platform. */
+static cJSON *platform_record(struct platform *p, const struct pf_ep *ep, int id,
+                             enum outcome outcome, enum ep_failure kind, const char *why)
 {
 	cJSON *rec = cJSON_CreateObject();
 	cJSON_AddNumberToObject(rec, "id", id);
@@ -171,7 +173,7 @@ static void ep_lost(struct platform *p, struct pf_ep *ep, int id, enum ep_failur
 	cJSON_AddStringToObject(rec, "worker", p->workers[ep->worker].name);
 	cJSON_AddStringToObject(rec, "phase", phase_name(PHASE_CLOSED));
 	cJSON_AddStringToObject(rec, "phase_reached", phase_name(ep->phase));
-	cJSON_AddStringToObject(rec, "outcome", outcome_name(OUTCOME_OSERROR));
+	cJSON_AddStringToObject(rec, "outcome", outcome_name(outcome));
 	cJSON_AddNullToObject(rec, "sip_code");
 	cJSON_AddStringToObject(rec, "reason", why);
 	cJSON *f = cJSON_AddObjectToObject(rec, "failure");
@@ -181,7 +183,13 @@ static void ep_lost(struct platform *p, struct pf_ep *ep, int id, enum ep_failur
 	cJSON_AddNullToObject(rec, "media");
 	cJSON_AddItemToObject(rec, "warnings", cJSON_CreateArray());
 	cJSON_AddItemToObject(rec, "trace", cJSON_CreateArray());
-	ep_final(&p->run, ep, rec);
+	return rec;
+}
+
+static void ep_lost(struct platform *p, struct pf_ep *ep, int id, enum ep_failure kind,
+                    const char *why)
+{
+	ep_final(&p->run, ep, platform_record(p, ep, id, OUTCOME_OSERROR, kind, why));
 }
 
 static void on_phase(struct pf_run *r, const cJSON *m)
@@ -556,14 +564,6 @@ static enum run_reason preflight(struct platform *p, char *why, size_t cap)
 		              "left",
 		              needed, s->plan.credits);
 	for (int i = 0; i < s->n_groups; i++) {
-		const struct scn_group *g = &s->groups[i];
-		if (g->accounts.count < g->endpoints)
-			return refuse(RUN_REASON_ACCOUNTS, why, cap,
-			              "not enough SIP accounts: group \"%s\" has %d endpoints and "
-			              "%d accounts",
-			              g->name, g->endpoints, g->accounts.count);
-	}
-	for (int i = 0; i < s->n_groups; i++) {
 		const char *region = s->groups[i].region;
 		int avail = 0, busy = 0, capacity = 0, need = 0;
 		for (int k = 0; k < p->n_workers; k++) {
@@ -721,6 +721,12 @@ static int allocate(struct platform *p, cJSON **per_worker)
 				r->eps[id].worker = wi;
 				r->eps[id].group = gi;
 				r->eps[id].phase = PHASE_INITIALIZING;
+				/* The pool assigns accounts in turn; past its last one an
+				 * endpoint has no credentials and is not dispatched. */
+				if (k >= g->accounts.count) {
+					r->eps[id].no_account = 1;
+					continue;
+				}
 				cJSON *list_json = cJSON_GetObjectItemCaseSensitive(per_worker[wi],
 				                                                    "endpoints");
 				cJSON_AddItemToArray(list_json,
@@ -730,6 +736,29 @@ static int allocate(struct platform *p, cJSON **per_worker)
 		}
 	}
 	return 0;
+}
+
+/* Endpoints the account pool had no SIP account for fail at once, as the
+ * guide says: REGISTRATION_FAILED without a REGISTER, decided by the
+ * platform. */
+static void fail_unassigned(struct platform *p)
+{
+	struct pf_run *r = &p->run;
+	for (int i = 0; i < r->n_eps; i++) {
+		struct pf_ep *ep = &r->eps[i];
+		const struct scn_group *g = &p->s->groups[ep->group];
+		if (!ep->no_account || ep->final)
+			continue;
+		char why[160];
+		snprintf(why, sizeof(why),
+		         "no SIP account for this endpoint: group \"%s\" has %d accounts for %d "
+		         "endpoints",
+		         g->name, g->accounts.count, g->endpoints);
+		snprintf(ep->user, sizeof(ep->user), "(no account)");
+		cJSON *rec = platform_record(p, ep, i, OUTCOME_REGISTRATION_FAILED,
+		                             EP_FAIL_NO_ACCOUNT, why);
+		ep_final(r, ep, rec);
+	}
 }
 
 static cJSON *dispatch_message(struct platform *p)
@@ -800,6 +829,7 @@ static enum run_status start_run(struct platform *p, int other)
 				             "dispatched %d endpoints", w->n_assigned);
 		}
 		set_status(p, RUN_RUNNING, NULL);
+		fail_unassigned(p);
 	}
 	for (int i = 0; i < p->n_workers; i++)
 		cJSON_Delete(per_worker[i]);

@@ -49,6 +49,7 @@ struct pf_ep {
 	enum outcome outcome;
 	int final;
 	cJSON *record; /* the worker's final record (or the platform's, if lost) */
+	int no_account; /* the group's pool had no SIP account left for it */
 };
 
 /* Where the far side is, for building dispatches. */
