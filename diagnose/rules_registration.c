@@ -895,6 +895,76 @@ static int m_intermittent_network(const struct dx_evidence *ev, struct dx_findin
 	return dx_share(t.resent_ok, t.ok) >= 0.2 ? 82 : 68;
 }
 
+/* Whether the registrar's answers came late on every worker that had some:
+ * a slow registrar keeps every worker waiting, while a worker starved of CPU
+ * reads its own answers late and the others' come at once. */
+static int late_on_every_worker(const struct dx_evidence *ev, const struct reg_view *all)
+{
+	int judged = 0;
+	for (int w = 0; w < ev->n_workers; w++) {
+		struct reg_timing t = {0};
+		for (int i = 0; i < ev->n; i++)
+			if (ev->eps[i].worker && ev->workers[w].name &&
+			    !strcmp(ev->eps[i].worker, ev->workers[w].name) &&
+			    dx_in_scope(&all->sc, &ev->eps[i]))
+				reg_timing_add(&ev->eps[i], &t);
+		if (t.transactions < 3)
+			continue;
+		judged++;
+		if (dx_share(t.late, t.transactions) < 0.2)
+			return 0;
+	}
+	return judged > 0;
+}
+
+/* The guide's Step 2 (408: server overloaded): REGISTERs time out while the
+ * registrar answers the others late — long after the last send, after
+ * retransmissions — on every worker, and no answer names a rate. A limiter
+ * (reg.rate_limit) answers or drops at once; a lossy path
+ * (reg.intermittent_network) loses requests, and the ones that get through
+ * are answered at once. */
+static int m_registrar_overloaded(const struct dx_evidence *ev, struct dx_finding *f)
+{
+	struct reg_view v;
+	memset(&v, 0, sizeof(v));
+	/* The registrar serves every endpoint: judged over all of them. */
+	dx_scope_of(ev, dx_reg_failed, &v.sc);
+	struct dx_scope narrow = v.sc;
+	v.sc = (struct dx_scope){.kind = DX_SCOPE_SOME, .hit = narrow.hit, .of = ev->n};
+	reg_count(ev, &v);
+	if (!v.failed || !v.registered)
+		return 0;
+	int timeouts = timed_out(ev, &v) + v.by_code[408] - v.local_408;
+	int rate_said = v.by_code[429] + (v.retry_after ? v.by_code[503] - v.refused_icmp : 0);
+	struct reg_timing t;
+	reg_timing_of(ev, &v, &t);
+	if (dx_share(timeouts, v.failed) < 0.8 || rate_said || !t.transactions ||
+	    dx_share(t.late, t.transactions) < 0.3 ||
+	    dx_share(t.after_resend, t.transactions) < 0.3 || !late_on_every_worker(ev, &v))
+		return 0;
+	dx_say(f,
+	       "%d of %d endpoints REGISTRATION_FAILED, %d of them by a timeout (408); %d "
+	       "registered",
+	       v.failed, v.n, timeouts, v.registered);
+	dx_say(f,
+	       "the registrar answered late: of %d answered REGISTER transactions, %d came %.0f ms "
+	       "or more after the last send of their request (the request had reached it: it was "
+	       "slow to answer), %d only after retransmissions; REGISTER to final answer took "
+	       "%.2f s on average, up to %.2f s",
+	       t.transactions, t.late, REG_LATE_MS, t.after_resend,
+	       t.wait_sum_ms / t.transactions / 1000, t.wait_max_ms / 1000);
+	dx_say(f, "the answers came late on every worker, and none named a rate (no 429, no "
+	          "Retry-After): a registrar short of capacity, not a limit");
+	if (narrow.kind == DX_SCOPE_GROUP || narrow.kind == DX_SCOPE_WORKER ||
+	    narrow.kind == DX_SCOPE_AFTER)
+		dx_say(f,
+		       "the failures sit %s%s: the registrations that came when the registrar was "
+		       "furthest behind",
+		       narrow.kind == DX_SCOPE_AFTER ? "at the end of the buildup" : "in ",
+		       narrow.kind == DX_SCOPE_AFTER ? "" : narrow.name);
+	return dx_share(t.late, t.transactions) >= 0.5 ? 86 : 84;
+}
+
 const struct dx_rule dx_rules_registration[] = {
         {"reg.dns_failure", "Registration Failures > All endpoints failed > DNS failure",
          "Make the registrar's name resolve from the workers' network (restore the record, or "
@@ -919,6 +989,11 @@ const struct dx_rule dx_rules_registration[] = {
          m_tls_failure},
         {"reg.bad_credentials", "Registration Failures > Step 1: 401 Unauthorized",
          "Correct the accounts' passwords (try one endpoint first).", m_bad_credentials},
+        {"reg.registrar_overloaded",
+         "Registration Failures > Step 2: 408 (server overloaded or unreachable)",
+         "Give the registrar the capacity the registrations need (its CPU, its workers); "
+         "meanwhile a longer buildup or fewer endpoints keeps it within what it can answer.",
+         m_registrar_overloaded},
         {"reg.forbidden", "Registration Failures > Step 1: 403 Forbidden",
          "Check the accounts' permissions at the registrar.", m_forbidden},
         {"reg.not_found", "Registration Failures > Step 1: 404 Not Found",

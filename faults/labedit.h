@@ -95,4 +95,9 @@ int le_at(struct lab_edit *le, long ms, le_action fn, const void *arg, err_t *e)
 /* A line in lab.json (the answer key) and on the terminal. */
 void le_note(struct lab_edit *le, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* A far-side service's CPU quota from now on ("registrar", "dns",
+ * "callee"), in percent of one core (0: none): its process is moved into a
+ * CPU cgroup of its own. For run_start (and what le_at calls). */
+int le_service_cpu_limit(struct lab_edit *le, const char *service, double pct, err_t *e);
+
 #endif

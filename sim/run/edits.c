@@ -482,3 +482,15 @@ void edits_tick(struct lab_edit *le, long run_ms)
 		le->current = NULL;
 	}
 }
+
+int le_service_cpu_limit(struct lab_edit *le, const char *service, double pct, err_t *e)
+{
+	int rc = in_phase(le, LE_RUN, 0, "le_service_cpu_limit", e);
+	if (rc)
+		return rc;
+	rc = le->far ? farside_cpu_limit(le->far, le->lab, service, pct, e) : -1;
+	if (rc == -1)
+		return err_set(e, ENOENT, "%s: the far side has no %s running",
+		               le->current ? le->current->code : "a fault", service);
+	return rc;
+}
