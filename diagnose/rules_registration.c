@@ -427,7 +427,16 @@ static int m_tls_failure(const struct dx_evidence *ev, struct dx_finding *f)
 		return 0;
 	dx_say(f, "%d of %d endpoints REGISTRATION_FAILED over TLS", v.failed, ev->n);
 	say_probes(f, &pv);
-	if (pv.verify && strcmp(pv.verify, RP_VERIFY_OK))
+	/* A version refused ends the handshake before any certificate is sent:
+	 * the fix is the TLS versions, not the certificate. */
+	if (pv.alert && strstr(pv.alert, "version"))
+		dx_say(f,
+		       "the TLS handshake with the registrar failed on the version: it answered "
+		       "the workers' hello (TLS 1.2 and later) with the alert %s, before any "
+		       "certificate was exchanged — the registrar's TLS versions, not its "
+		       "certificate",
+		       pv.alert);
+	else if (pv.verify && strcmp(pv.verify, RP_VERIFY_OK))
 		dx_say(f,
 		       "the TLS handshake with the registrar completed, but its certificate does "
 		       "not verify: %s (%s)",
