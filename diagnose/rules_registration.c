@@ -939,6 +939,11 @@ static int m_registrar_overloaded(const struct dx_evidence *ev, struct dx_findin
 	/* The registrar serves every endpoint: judged over all of them. */
 	dx_scope_of(ev, dx_reg_failed, &v.sc);
 	struct dx_scope narrow = v.sc;
+	/* Most of one worker's endpoints failing, none elsewhere: that worker
+	 * (reg.worker_overloaded) — a starved worker reads its answers late too,
+	 * and on a loaded machine the other's may come late as well. */
+	if (narrow.kind == DX_SCOPE_WORKER && dx_share(narrow.hit, narrow.of) >= 0.5)
+		return 0;
 	v.sc = (struct dx_scope){.kind = DX_SCOPE_SOME, .hit = narrow.hit, .of = ev->n};
 	reg_count(ev, &v);
 	if (!v.failed || !v.registered)

@@ -3,7 +3,8 @@
  * losses at random on the path (timeouts scattered, the retransmitted
  * requests answered at once) against a registrar too slow to answer (late
  * answers on every worker, the tail of the buildup timing out), a few losses
- * that fall on one worker by chance, and a TLS handshake refused on the
+ * that fall on one worker by chance, one worker's failures that are not the
+ * registrar's, and a TLS handshake refused on the
  * version rather than the certificate. (The same from real runs: the
  * scenarios reg_intermittent_network, reg_registrar_overloaded and
  * reg_tls_failure_version.) */
@@ -179,6 +180,26 @@ static void test_prompt_answers_neither(void **state)
 	cJSON_Delete(r);
 }
 
+static int on_worker2(int i)
+{
+	return i % 2;
+}
+
+/* Every endpoint of worker2 failed, worker1's answered late: that worker's
+ * trouble (a starved worker, a loaded machine), not the registrar's. */
+static void test_one_worker_not_the_registrar(void **state)
+{
+	(void)state;
+	cJSON *r = registrations(on_worker2, 3, 2000);
+	cJSON *d = diagnose(r);
+	char *text = cJSON_PrintUnformatted(d);
+	if (strstr(text, "reg.registrar_overloaded"))
+		fail_msg("one worker's failures blamed on the registrar: %s", text);
+	free(text);
+	cJSON_Delete(d);
+	cJSON_Delete(r);
+}
+
 static int two_on_worker2(int i)
 {
 	return i == 5 || i == 13;
@@ -244,6 +265,7 @@ int main(void)
 	        cmocka_unit_test(test_overloaded_tail),
 	        cmocka_unit_test(test_prompt_answers_neither),
 	        cmocka_unit_test(test_losses_on_one_worker_by_chance),
+	        cmocka_unit_test(test_one_worker_not_the_registrar),
 	        cmocka_unit_test(test_tls_version),
 	        cmocka_unit_test(test_tls_certificate),
 	};
