@@ -1,6 +1,8 @@
 /* rules_allocation.c — the run did not start: pre-flight refused it with
  * CANNOT_RUN_FOR_NOW (the guide's "Test Stuck in CANNOT_RUN_FOR_NOW": plan
- * limits, credits, busy or missing workers, regions, SIP accounts).
+ * limits, credits, busy or missing workers, regions). A shortage of SIP
+ * accounts is not among them: the guide has it fail the endpoints without an
+ * account and run the others (rules_registration.c).
  * Each rule is one row of the table at the end, in the guide's order. */
 #define _GNU_SOURCE
 #include <stdio.h>
@@ -50,11 +52,6 @@ static int m_busy(const struct dx_evidence *ev, struct dx_finding *f)
 			          name->valuestring, st->valuestring, run->valuestring);
 	}
 	return 95;
-}
-
-static int m_accounts(const struct dx_evidence *ev, struct dx_finding *f)
-{
-	return preflight(ev, f, RUN_REASON_ACCOUNTS);
 }
 
 /* What the report's workers show of how each came to the gateway: workers
@@ -188,9 +185,6 @@ const struct dx_rule dx_rules_allocation[] = {
          "Wait for the other run to complete, then run again; if tests often need to run at "
          "once, add workers.",
          m_busy},
-        {"reg.account_shortage", "Test Stuck in CANNOT_RUN_FOR_NOW > SIP account availability",
-         "Give the group at least as many SIP accounts as endpoints, or fewer endpoints.",
-         m_accounts},
         {"alloc.no_online_workers",
          "Test Stuck in CANNOT_RUN_FOR_NOW > No online workers available",
          "Start a worker (or bring the stopped ones back) and check it shows ONLINE.",

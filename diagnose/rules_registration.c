@@ -20,10 +20,9 @@ struct reg_view {
 	const struct dx_ep *first_failed;
 };
 
-static void reg_view(const struct dx_evidence *ev, struct reg_view *v)
+/* The counts of the endpoints in v->sc. */
+static void reg_count(const struct dx_evidence *ev, struct reg_view *v)
 {
-	memset(v, 0, sizeof(*v));
-	dx_scope_of(ev, dx_reg_failed, &v->sc);
 	for (int i = 0; i < ev->n; i++) {
 		const struct dx_ep *e = &ev->eps[i];
 		if (!dx_in_scope(&v->sc, e))
@@ -46,6 +45,13 @@ static void reg_view(const struct dx_evidence *ev, struct reg_view *v)
 		if (e->retry_after)
 			v->retry_after = e->retry_after;
 	}
+}
+
+static void reg_view(const struct dx_evidence *ev, struct reg_view *v)
+{
+	memset(v, 0, sizeof(*v));
+	dx_scope_of(ev, dx_reg_failed, &v->sc);
+	reg_count(ev, v);
 }
 
 static int all_failed_to_register(const struct dx_evidence *ev, const struct reg_view *v)
@@ -455,7 +461,16 @@ static int m_tls_failure(const struct dx_evidence *ev, struct dx_finding *f)
 		return 0;
 	dx_say(f, "%d of %d endpoints REGISTRATION_FAILED over TLS", v.failed, ev->n);
 	say_probes(f, &pv);
-	if (pv.verify && strcmp(pv.verify, RP_VERIFY_OK))
+	/* A version refused ends the handshake before any certificate is sent:
+	 * the fix is the TLS versions, not the certificate. */
+	if (pv.alert && strstr(pv.alert, "version"))
+		dx_say(f,
+		       "the TLS handshake with the registrar failed on the version: it answered "
+		       "the workers' hello (TLS 1.2 and later) with the alert %s, before any "
+		       "certificate was exchanged — the registrar's TLS versions, not its "
+		       "certificate",
+		       pv.alert);
+	else if (pv.verify && strcmp(pv.verify, RP_VERIFY_OK))
 		dx_say(f,
 		       "the TLS handshake with the registrar completed, but its certificate does "
 		       "not verify: %s (%s)",
@@ -754,6 +769,304 @@ static int m_worker_overloaded(const struct dx_evidence *ev, struct dx_finding *
 	return 65;
 }
 
+/* --- when the registrar answered: the REGISTER transactions in the traces --------- */
+
+/* An answer that came this long (scenario time) after the last send of its
+ * request was held by the registrar, not lost on the way: a request that
+ * got through is answered within a round trip, and the lab's round trip, and
+ * a real path's, is far shorter than half a T1. */
+#define REG_LATE_MS 250.0
+
+/* How the REGISTER transactions of some endpoints went: each request's sends
+ * (the first and its retransmissions, same CSeq) and its final answer. */
+struct reg_timing {
+	int transactions; /* answered with a final response */
+	int late;         /* of them: answered REG_LATE_MS or more after the last send */
+	int after_resend; /* of them: answered after a retransmission */
+	int resent_ok;    /* registered endpoints that retransmitted a REGISTER */
+	int ok;           /* registered endpoints */
+	double wait_sum_ms, wait_max_ms; /* first send to final answer */
+};
+
+static unsigned long trace_cseq(const cJSON *t, const char **method)
+{
+	const char *text = pv_str(t, "text"), *c = text ? strcasestr(text, "\nCSeq:") : NULL;
+	char *end = NULL;
+	unsigned long n = c ? strtoul(c + 6, &end, 10) : 0;
+	*method = end ? end + strspn(end, " ") : "";
+	return n;
+}
+
+/* One endpoint's REGISTER transactions, added to t. */
+static void reg_timing_add(const struct dx_ep *e, struct reg_timing *t)
+{
+	unsigned long cur = 0;
+	double first = 0, last = 0;
+	int sends = 0, answered = 0;
+	const cJSON *m;
+	cJSON_ArrayForEach (m, cJSON_GetObjectItemCaseSensitive(e->rec, "trace")) {
+		const char *line = pv_str(m, "first_line"), *dir = pv_str(m, "dir"), *method;
+		const cJSON *ms = cJSON_GetObjectItemCaseSensitive(m, "t_ms");
+		if (!line || !dir || !cJSON_IsNumber(ms))
+			continue;
+		unsigned long cseq = trace_cseq(m, &method);
+		if (strncmp(method, "REGISTER", 8))
+			continue;
+		if (!strcmp(dir, "send") && !strncmp(line, "REGISTER ", 9)) {
+			if (cseq != cur || !sends)
+				first = ms->valuedouble, sends = 0, answered = 0, cur = cseq;
+			last = ms->valuedouble;
+			sends++;
+			continue;
+		}
+		/* The first final answer to the request in flight. */
+		if (strcmp(dir, "recv") || strncmp(line, "SIP/2.0 ", 8) || atoi(line + 8) < 200 ||
+		    cseq != cur || !sends || answered)
+			continue;
+		answered = 1;
+		t->transactions++;
+		t->late += ms->valuedouble - last >= REG_LATE_MS;
+		t->after_resend += sends > 1;
+		double wait = ms->valuedouble - first;
+		t->wait_sum_ms += wait;
+		if (wait > t->wait_max_ms)
+			t->wait_max_ms = wait;
+	}
+}
+
+static void reg_timing_of(const struct dx_evidence *ev, const struct reg_view *v,
+                          struct reg_timing *t)
+{
+	memset(t, 0, sizeof(*t));
+	for (int i = 0; i < ev->n; i++) {
+		const struct dx_ep *e = &ev->eps[i];
+		if (!dx_in_scope(&v->sc, e))
+			continue;
+		int before = t->after_resend;
+		reg_timing_add(e, t);
+		if (e->registered) {
+			t->ok++;
+			t->resent_ok += t->after_resend > before;
+		}
+	}
+}
+
+/* The failures in the order the registrations started: the longest run of
+ * them with no success between. A limiter refuses the tail of each window,
+ * so in a burst its failures come in runs as long as the burst's excess;
+ * losses at random seldom meet (at one in six, four in a row come once in
+ * some 1300 registrations). */
+#define RUN_OF_A_BURST 4
+
+static int longest_failure_run(const struct dx_evidence *ev, const struct reg_view *v)
+{
+	const struct dx_ep **t = calloc((size_t)ev->n + 1, sizeof(*t));
+	int n = 0, run = 0, longest = 0;
+	for (int i = 0; t && i < ev->n; i++)
+		if (ev->eps[i].t_register >= 0 && dx_in_scope(&v->sc, &ev->eps[i]))
+			t[n++] = &ev->eps[i];
+	if (t)
+		qsort(t, (size_t)n, sizeof(*t), by_start);
+	for (int i = 0; i < n; i++) {
+		run = dx_reg_failed(t[i]) ? run + 1 : 0;
+		longest = run > longest ? run : longest;
+	}
+	free(t);
+	return longest;
+}
+
+/* Failures that timed out: no final answer, or the stack's own 408. */
+static int timed_out(const struct dx_evidence *ev, const struct reg_view *v)
+{
+	int n = 0;
+	for (int i = 0; i < ev->n; i++) {
+		const struct dx_ep *e = &ev->eps[i];
+		n += dx_in_scope(&v->sc, e) && dx_reg_failed(e) && e->reg_sent > 0 &&
+		     (!e->code || (e->code == 408 && e->code_local));
+	}
+	return n;
+}
+
+/* Some registrations time out with no pattern by group, worker or time,
+ * while most get through, and the successes' traces show retransmitted
+ * REGISTERs answered as soon as one got through: packets lost on the way,
+ * at random. A registrar that is slow (reg.registrar_overloaded) answers
+ * late; a limiter (reg.rate_limit) refuses in runs. */
+static int m_intermittent_network(const struct dx_evidence *ev, struct dx_finding *f)
+{
+	struct reg_view v;
+	reg_view(ev, &v);
+	/* A few losses may all land on one group's or one worker's endpoints by
+	 * chance; a cause of that group or worker fails most of them. */
+	struct dx_scope narrow = v.sc;
+	int by_chance = (v.sc.kind == DX_SCOPE_GROUP || v.sc.kind == DX_SCOPE_WORKER) &&
+	                dx_share(v.failed, v.n) < 0.5;
+	if (by_chance) {
+		memset(&v, 0, sizeof(v));
+		v.sc = (struct dx_scope){.kind = DX_SCOPE_SOME, .hit = narrow.hit, .of = ev->n};
+		reg_count(ev, &v);
+	}
+	if (v.sc.kind != DX_SCOPE_SOME || !v.failed || dx_share(v.registered, v.n) < 0.5)
+		return 0;
+	int timeouts = timed_out(ev, &v), run = longest_failure_run(ev, &v);
+	struct reg_timing t;
+	reg_timing_of(ev, &v, &t);
+	if (dx_share(timeouts, v.failed) < 0.9 || !t.resent_ok || !t.transactions ||
+	    dx_share(t.late, t.transactions) >= 0.2 || run >= RUN_OF_A_BURST)
+		return 0;
+	/* (The scope line itself the diagnosis adds, as for every rule.) */
+	if (by_chance)
+		dx_say(f,
+		       "the failures all fell on %s %s, but only %d of its %d endpoints: too few "
+		       "for a cause of that %s, which would fail most of them",
+		       narrow.kind == DX_SCOPE_GROUP ? "group" : "worker", narrow.name, narrow.hit,
+		       narrow.of, narrow.kind == DX_SCOPE_GROUP ? "group" : "worker");
+	dx_say(f,
+	       "%d of %d endpoints REGISTRATION_FAILED, %d of them timed out (no answer after "
+	       "the retransmissions, no error code from the registrar); %d registered",
+	       v.failed, v.n, timeouts, v.registered);
+	dx_say(f,
+	       "%d of the %d that registered retransmitted a REGISTER on the way; of %d answered "
+	       "REGISTER transactions, %d were answered only after a retransmission, and %d came "
+	       "late (%.0f ms or more after the last send): the requests that got through were "
+	       "answered at once",
+	       t.resent_ok, t.ok, t.transactions, t.after_resend, t.late, REG_LATE_MS);
+	dx_say(f,
+	       "in the order the registrations started, at most %d failure%s came in a row: no "
+	       "burst signature — they did not come in runs as a rate limit's do",
+	       run, run == 1 ? "" : "s");
+	return dx_share(t.resent_ok, t.ok) >= 0.2 ? 82 : 68;
+}
+
+/* Whether the registrar's answers came late on every worker that had some:
+ * a slow registrar keeps every worker waiting, while a worker starved of CPU
+ * reads its own answers late and the others' come at once. */
+static int late_on_every_worker(const struct dx_evidence *ev, const struct reg_view *all)
+{
+	int judged = 0;
+	for (int w = 0; w < ev->n_workers; w++) {
+		struct reg_timing t = {0};
+		for (int i = 0; i < ev->n; i++)
+			if (ev->eps[i].worker && ev->workers[w].name &&
+			    !strcmp(ev->eps[i].worker, ev->workers[w].name) &&
+			    dx_in_scope(&all->sc, &ev->eps[i]))
+				reg_timing_add(&ev->eps[i], &t);
+		if (t.transactions < 3)
+			continue;
+		judged++;
+		if (dx_share(t.late, t.transactions) < 0.2)
+			return 0;
+	}
+	return judged > 0;
+}
+
+/* The guide's Step 2 (408: server overloaded): REGISTERs time out while the
+ * registrar answers the others late — long after the last send, after
+ * retransmissions — on every worker, and no answer names a rate. A limiter
+ * (reg.rate_limit) answers or drops at once; a lossy path
+ * (reg.intermittent_network) loses requests, and the ones that get through
+ * are answered at once. */
+static int m_registrar_overloaded(const struct dx_evidence *ev, struct dx_finding *f)
+{
+	struct reg_view v;
+	memset(&v, 0, sizeof(v));
+	/* The registrar serves every endpoint: judged over all of them. */
+	dx_scope_of(ev, dx_reg_failed, &v.sc);
+	struct dx_scope narrow = v.sc;
+	/* Most of one worker's endpoints failing, none elsewhere: that worker
+	 * (reg.worker_overloaded) — a starved worker reads its answers late too,
+	 * and on a loaded machine the other's may come late as well. */
+	if (narrow.kind == DX_SCOPE_WORKER && dx_share(narrow.hit, narrow.of) >= 0.5)
+		return 0;
+	v.sc = (struct dx_scope){.kind = DX_SCOPE_SOME, .hit = narrow.hit, .of = ev->n};
+	reg_count(ev, &v);
+	if (!v.failed || !v.registered)
+		return 0;
+	int timeouts = timed_out(ev, &v) + v.by_code[408] - v.local_408;
+	int rate_said = v.by_code[429] + (v.retry_after ? v.by_code[503] - v.refused_icmp : 0);
+	struct reg_timing t;
+	reg_timing_of(ev, &v, &t);
+	if (dx_share(timeouts, v.failed) < 0.8 || rate_said || !t.transactions ||
+	    dx_share(t.late, t.transactions) < 0.3 ||
+	    dx_share(t.after_resend, t.transactions) < 0.3 || !late_on_every_worker(ev, &v))
+		return 0;
+	dx_say(f,
+	       "%d of %d endpoints REGISTRATION_FAILED, %d of them by a timeout (408); %d "
+	       "registered",
+	       v.failed, v.n, timeouts, v.registered);
+	dx_say(f,
+	       "the registrar answered late: of %d answered REGISTER transactions, %d came %.0f ms "
+	       "or more after the last send of their request (the request had reached it: it was "
+	       "slow to answer), %d only after retransmissions; REGISTER to final answer took "
+	       "%.2f s on average, up to %.2f s",
+	       t.transactions, t.late, REG_LATE_MS, t.after_resend,
+	       t.wait_sum_ms / t.transactions / 1000, t.wait_max_ms / 1000);
+	dx_say(f, "the answers came late on every worker, and none named a rate (no 429, no "
+	          "Retry-After): a registrar short of capacity, not a limit");
+	if (narrow.kind == DX_SCOPE_GROUP || narrow.kind == DX_SCOPE_WORKER ||
+	    narrow.kind == DX_SCOPE_AFTER)
+		dx_say(f,
+		       "the failures sit %s%s: the registrations that came when the registrar was "
+		       "furthest behind",
+		       narrow.kind == DX_SCOPE_AFTER ? "at the end of the buildup" : "in ",
+		       narrow.kind == DX_SCOPE_AFTER ? "" : narrow.name);
+	return dx_share(t.late, t.transactions) >= 0.5 ? 86 : 84;
+}
+
+static int no_account(const struct dx_ep *e)
+{
+	return e->fail == EP_FAIL_NO_ACCOUNT;
+}
+
+/* The groups whose pools are smaller than their endpoints, as the test
+ * section of the report configures them. */
+static void say_pools(const struct dx_evidence *ev, struct dx_finding *f)
+{
+	const cJSON *g;
+	int i = 0;
+	cJSON_ArrayForEach (
+	        g, cJSON_GetObjectItemCaseSensitive(
+	                   cJSON_GetObjectItemCaseSensitive(ev->report, "test"), "groups")) {
+		const cJSON *n = cJSON_GetObjectItemCaseSensitive(g, "endpoints");
+		const cJSON *acc = cJSON_GetObjectItemCaseSensitive(
+		        cJSON_GetObjectItemCaseSensitive(g, "accounts"), "count");
+		const cJSON *name = cJSON_GetObjectItemCaseSensitive(g, "name");
+		char at[64];
+		snprintf(at, sizeof(at), "/test/groups/%d/accounts/count", i++);
+		if (cJSON_IsNumber(n) && cJSON_IsNumber(acc) && acc->valueint < n->valueint)
+			dx_say_at(f, at, "group %s: %d endpoints, %d SIP accounts in its pool",
+			          cJSON_IsString(name) ? name->valuestring : "?", n->valueint,
+			          acc->valueint);
+	}
+}
+
+/* The guide: endpoints without an assigned account fail immediately, the
+ * others run. The platform says which (failure.kind no_account): no
+ * REGISTER left for them. */
+static int m_account_shortage(const struct dx_evidence *ev, struct dx_finding *f)
+{
+	struct dx_scope sc;
+	const struct dx_ep *ex = NULL;
+	int none = 0, sent = 0;
+	for (int i = 0; i < ev->n; i++)
+		if (no_account(&ev->eps[i])) {
+			none++;
+			sent += ev->eps[i].reg_sent > 0;
+			ex = ex ? ex : &ev->eps[i];
+		}
+	if (!none || sent)
+		return 0;
+	dx_scope_of(ev, no_account, &sc);
+	dx_say_scope(f, &sc, "no SIP account");
+	char at[64];
+	dx_say_at(f, dx_at_field(ex, "failure", at, sizeof(at)),
+	          "%d endpoints failed at once, before any REGISTER: the platform had no SIP "
+	          "account left for them (failure no_account)",
+	          none);
+	say_pools(ev, f);
+	return 95;
+}
+
 const struct dx_rule dx_rules_registration[] = {
         {"reg.dns_failure", "Registration Failures > All endpoints failed > DNS failure",
          "Make the registrar's name resolve from the workers' network (restore the record, or "
@@ -778,10 +1091,19 @@ const struct dx_rule dx_rules_registration[] = {
          m_tls_failure},
         {"reg.bad_credentials", "Registration Failures > Step 1: 401 Unauthorized",
          "Correct the accounts' passwords (try one endpoint first).", m_bad_credentials},
+        {"reg.registrar_overloaded",
+         "Registration Failures > Step 2: 408 (server overloaded or unreachable)",
+         "Give the registrar the capacity the registrations need (its CPU, its workers); "
+         "meanwhile a longer buildup or fewer endpoints keeps it within what it can answer.",
+         m_registrar_overloaded},
         {"reg.forbidden", "Registration Failures > Step 1: 403 Forbidden",
          "Check the accounts' permissions at the registrar.", m_forbidden},
         {"reg.not_found", "Registration Failures > Step 1: 404 Not Found",
          "Correct the domain or the user names.", m_not_found},
+        {"reg.account_shortage",
+         "Some Endpoints Failed > SIP account shortage (Step 4: SIP account availability)",
+         "Give the group at least as many SIP accounts as endpoints, or fewer endpoints.",
+         m_account_shortage},
         {"reg.rate_limit", "Some Endpoints Failed > Rate limiting (Registration Burst Load)",
          "Lengthen the buildup so REGISTERs stay under the registrar's rate (or raise its "
          "limit).",
@@ -798,5 +1120,9 @@ const struct dx_rule dx_rules_registration[] = {
          "Spread the endpoints over more workers, and check that worker's resources and its "
          "network path to the registrar.",
          m_worker_overloaded},
+        {"reg.intermittent_network", "Some Endpoints Failed > Intermittent network",
+         "Fix the path between the workers and the registrar: find where packets are lost "
+         "(retransmissions in the traces show it) and repair that link or device.",
+         m_intermittent_network},
         {NULL},
 };

@@ -118,5 +118,9 @@ void le_note(struct lab_edit *le, const char *fmt, ...) __attribute__((format(pr
 /* Start every worker with a well-formed token the platform did not issue (a
  * revoked or mistyped one): the gateway refuses it. In topology. */
 int le_worker_token_revoked(struct lab_edit *le, err_t *e);
+/* A far-side service's CPU quota from now on ("registrar", "dns",
+ * "callee"), in percent of one core (0: none): its process is moved into a
+ * CPU cgroup of its own. For run_start (and what le_at calls). */
+int le_service_cpu_limit(struct lab_edit *le, const char *service, double pct, err_t *e);
 
 #endif

@@ -9,7 +9,6 @@ static const char *const run_reasons[RUN_REASON_COUNT] = {
         [RUN_REASON_NONE] = "",
         [RUN_REASON_ENDPOINT_LIMIT] = "endpoint_limit",
         [RUN_REASON_CREDITS] = "credits",
-        [RUN_REASON_ACCOUNTS] = "accounts",
         [RUN_REASON_WORKERS_BUSY] = "workers_busy",
         [RUN_REASON_NO_ONLINE_WORKERS] = "no_online_workers",
         [RUN_REASON_REGION_MISMATCH] = "region_mismatch",

@@ -14,7 +14,6 @@ enum run_reason {
 	RUN_REASON_NONE, /* no reason: the run completed */
 	RUN_REASON_ENDPOINT_LIMIT,
 	RUN_REASON_CREDITS,
-	RUN_REASON_ACCOUNTS,
 	RUN_REASON_WORKERS_BUSY,
 	RUN_REASON_NO_ONLINE_WORKERS, /* no worker ONLINE anywhere */
 	RUN_REASON_REGION_MISMATCH,   /* workers ONLINE, none in the test's region */

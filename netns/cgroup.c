@@ -368,3 +368,13 @@ int cgroup_sweep_stale(const struct cgroup_root *r)
 		n += sweep_dir(r->cpu);
 	return n;
 }
+
+int cgroup_attach(const struct cgroup *cg, pid_t pid, err_t *e)
+{
+	char v[32];
+	snprintf(v, sizeof(v), "%d", (int)pid);
+	int rc = set_knob(cg->mem, "cgroup.procs", v, e);
+	if (!rc && cg->cpu[0])
+		rc = set_knob(cg->cpu, "cgroup.procs", v, e);
+	return rc;
+}

@@ -62,4 +62,8 @@ int cgroup_root_destroy(struct cgroup_root *r, int timeout_ms);
  * the lab and its reaper). Returns how many were removed. */
 int cgroup_sweep_stale(const struct cgroup_root *r);
 
+/* Move a running process (the whole of it, every thread) into cg: for a
+ * service started without a cgroup that a fault later limits. */
+int cgroup_attach(const struct cgroup *cg, pid_t pid, err_t *e);
+
 #endif

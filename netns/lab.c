@@ -716,3 +716,20 @@ void lab_down(struct lab *lab)
 	topo_free(lab->topo);
 	lab->topo = NULL;
 }
+
+int lab_proc_cpu_limit(struct lab *lab, struct lab_proc *p, double pct, err_t *e)
+{
+	if (!p->has_cg) {
+		char name[64];
+		snprintf(name, sizeof(name), "%s.%d", lab->topo->hosts[p->host].name, ++lab->seq);
+		int rc = cgroup_create(&lab->sb.cg, name, 0, CGROUP_CPU_NO_LIMIT, &p->cg, e);
+		if (!rc)
+			rc = cgroup_attach(&p->cg, p->pid, e);
+		if (rc) {
+			cgroup_destroy(&p->cg);
+			return rc;
+		}
+		p->has_cg = 1;
+	}
+	return cgroup_set_cpu_limit(&p->cg, pct, e);
+}

@@ -123,4 +123,9 @@ int lab_host_sysctl(struct lab *lab, const char *host, const char *key, const ch
 /* A sentence for a status: "exited with 0", "killed by SIGKILL (OOM kill)". */
 const char *lab_status_str(const struct lab_status *st, char *buf, size_t cap);
 
+/* A running process's CPU quota from now on, in percent of one core (0:
+ * none): a process started without a cgroup is moved into a CPU cgroup of
+ * its own first (removed with it). ENOTSUP without a cpu controller. */
+int lab_proc_cpu_limit(struct lab *lab, struct lab_proc *p, double pct, err_t *e);
+
 #endif

@@ -13,6 +13,7 @@
 #include "../media/codec.h"
 
 static const char *const transports[] = {"udp", "tcp", "tls", NULL};
+static const char *const tls_versions[] = {"any", "1.0-1.1", "1.3", NULL};
 static const char *const limit_modes[] = {"503", "drop", "403", "429", NULL};
 static const int limit_values[] = {REG_LIMIT_503, REG_LIMIT_DROP, REG_LIMIT_403, REG_LIMIT_429};
 
@@ -212,6 +213,8 @@ const struct field reg_config_fields[] = {
               "SIP timer T1, ms, for time-compressed runs"),
         F_INT(struct reg_config, t1x64_ms, "t1x64_ms", 1, 3840000, FF_DERIVED, "64 times T1",
               "SIP's transaction timeout, ms"),
+        F_CHOICE(struct reg_config, tls_versions, "tls_versions", tls_versions, 0, "any",
+                 "the TLS versions offered: any, only 1.0 and 1.1, or only 1.3"),
         F_SECTION("sbc", sbc_fields, FF_GIVEN, "SDP rewriting and media relay on the call path",
                   .n_off = offsetof(struct reg_config, sbc.enabled), .check = sbc_check),
         F_END,

@@ -30,6 +30,10 @@ struct reg_peer {
 	char uri[128];   /* ... go to this registrar, e.g. sip:10.10.5.2:5060 */
 };
 
+/* The TLS versions the registrar offers: any its OpenSSL has, only the old
+ * ones (a legacy server that modern clients refuse), or only 1.3. */
+enum reg_tls_versions { REG_TLS_ANY, REG_TLS_LEGACY, REG_TLS_13 };
+
 struct reg_config {
 	char listen[64]; /* address to bind, e.g. 10.10.2.2 or 0.0.0.0 */
 	int port;        /* UDP and TCP */
@@ -59,6 +63,7 @@ struct reg_config {
 	char tls_dir[256];     /* agent.pem + cafile.pem; "" = make a lab CA at start */
 	int t1_ms, t1x64_ms;   /* SIP timers (time-compressed runs); 0 = defaults */
 	struct sbc_config sbc; /* SDP rewriting and media relay on the call path */
+	int tls_versions;      /* enum reg_tls_versions: what its TLS offers */
 };
 
 /* The configuration file's fields, for reading and for --help. */

@@ -19,6 +19,8 @@ struct fwd;
 #define NTA_INCOMING_MAGIC_T struct fwd
 #define NTA_OUTGOING_MAGIC_T struct fwd
 
+#include <openssl/conf.h>
+#include <openssl/err.h>
 #include <sofia-sip/msg_addr.h>
 #include <sofia-sip/nta.h>
 #include <sofia-sip/nta_stateless.h>
@@ -616,6 +618,38 @@ static int on_signal(struct registrar *r, su_wait_t *w, su_wakeup_arg_t *arg)
 	return 0;
 }
 
+/* Limit the TLS versions of every TLS context made from now on (sofia's
+ * tport makes its own, so OpenSSL's system default is the knob): an OpenSSL
+ * configuration loaded by hand. The old versions need security level 0 to
+ * be offered at all by OpenSSL 3. */
+static int limit_tls_versions(int which, err_t *e)
+{
+	static const char *const ranges[] = {
+	        [REG_TLS_LEGACY] = "MinProtocol = TLSv1\nMaxProtocol = TLSv1.1\n"
+	                           "CipherString = DEFAULT@SECLEVEL=0\n",
+	        [REG_TLS_13] = "MinProtocol = TLSv1.3\n",
+	};
+	char path[] = "/tmp/siplab-registrar-ssl.XXXXXX";
+	int fd = mkstemp(path);
+	if (fd < 0)
+		return err_set(e, errno, "%s: %s", path, strerror(errno));
+	FILE *f = fdopen(fd, "w");
+	if (!f) {
+		close(fd);
+		unlink(path);
+		return err_set(e, errno, "%s: %s", path, strerror(errno));
+	}
+	fprintf(f,
+	        "openssl_conf = siplab_init\n[siplab_init]\nssl_conf = siplab_ssl\n"
+	        "[siplab_ssl]\nsystem_default = siplab_versions\n[siplab_versions]\n%s",
+	        ranges[which]);
+	fclose(f);
+	int ok = CONF_modules_load_file(path, NULL, 0) > 0;
+	unlink(path);
+	ERR_clear_error();
+	return ok ? 0 : err_set(e, EINVAL, "OpenSSL did not take the TLS version limits");
+}
+
 static int add_transports(struct registrar *r, err_t *e)
 {
 	struct reg_config *c = r->cfg;
@@ -639,6 +673,11 @@ static int add_transports(struct registrar *r, err_t *e)
 			return err_set(e, errno ? errno : EADDRNOTAVAIL, "cannot listen on %s: %s",
 			               url, strerror(errno ? errno : EADDRNOTAVAIL));
 		first = 0;
+	}
+	if (c->tls && c->tls_versions != REG_TLS_ANY) {
+		int rc = limit_tls_versions(c->tls_versions, e);
+		if (rc)
+			return rc;
 	}
 	if (c->tls) {
 		snprintf(url, sizeof(url), "sips:%s:%d", c->listen, c->tls_port);

@@ -1,7 +1,8 @@
 /* test_cgcpu.c — a running cgroup's CPU quota (cgroup_set_cpu_limit), on a
  * folder of plain files standing for the cgroup's knobs: v2's cpu.max, v1's
  * cpu.cfs_quota_us and cpu.cfs_period_us; shares under the kernel's least
- * quota (1 ms) lengthen the period instead. */
+ * quota (1 ms) lengthen the period instead; and a running process moved into
+ * a cgroup (cgroup_attach: its pid in cgroup.procs of each controller). */
 #include "harness.h"
 
 #include <stdio.h>
@@ -45,14 +46,15 @@ static int setup(void **state)
 	touch("cpu.max");
 	touch("cpu.cfs_quota_us");
 	touch("cpu.cfs_period_us");
+	touch("cgroup.procs");
 	return 0;
 }
 
 static int teardown(void **state)
 {
 	(void)state;
-	const char *k[] = {"cpu.max", "cpu.cfs_quota_us", "cpu.cfs_period_us"};
-	for (size_t i = 0; i < 3; i++) {
+	const char *k[] = {"cpu.max", "cpu.cfs_quota_us", "cpu.cfs_period_us", "cgroup.procs"};
+	for (size_t i = 0; i < 4; i++) {
 		char f[128];
 		snprintf(f, sizeof(f), "%s/%s", dir, k[i]);
 		unlink(f);
@@ -95,12 +97,30 @@ static void test_v1_without_cpu(void **state)
 	assert_non_null(strstr(e.msg, "cpu controller"));
 }
 
+/* A v1 process is moved in both controllers (here: the same folder, whose
+ * cgroup.procs is written twice, the pid each time); without a cpu
+ * directory, only the memory one. */
+static void test_attach(void **state)
+{
+	struct cgroup cg = {.version = 1};
+	snprintf(cg.mem, sizeof(cg.mem), "%s", dir);
+	assert_int_equal(cgroup_attach(&cg, 4242, NULL), 0);
+	assert_string_equal(knob("cgroup.procs"), "4242");
+	snprintf(cg.cpu, sizeof(cg.cpu), "%s", dir);
+	assert_int_equal(cgroup_attach(&cg, 77, NULL), 0);
+	assert_string_equal(knob("cgroup.procs"), "77");
+	snprintf(cg.mem, sizeof(cg.mem), "%s/missing", dir);
+	err_t e = {0};
+	assert_int_not_equal(cgroup_attach(&cg, 77, &e), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	        cmocka_unit_test(test_v2),
 	        cmocka_unit_test(test_v1),
 	        cmocka_unit_test(test_v1_without_cpu),
+	        cmocka_unit_test(test_attach),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -164,7 +164,7 @@ static void ep_final(struct pf_run *r, struct pf_ep *ep, cJSON *record)
 /* The platform's own record of an endpoint that ended without a worker's
  * word: outcome and failure kind, decided by the platform. */
 static cJSON *platform_record(struct platform *p, const struct pf_ep *ep, int id,
-                             enum outcome outcome, enum ep_failure kind, const char *why)
+                              enum outcome outcome, enum ep_failure kind, const char *why)
 {
 	cJSON *rec = cJSON_CreateObject();
 	cJSON_AddNumberToObject(rec, "id", id);

@@ -48,7 +48,7 @@ struct pf_ep {
 	enum phase phase;
 	enum outcome outcome;
 	int final;
-	cJSON *record; /* the worker's final record (or the platform's, if lost) */
+	cJSON *record;  /* the worker's final record (or the platform's, if lost) */
 	int no_account; /* the group's pool had no SIP account left for it */
 };
 

@@ -649,7 +649,7 @@ static int lift(struct lab_edit *le, const void *arg, err_t *e)
  * which also makes its held-back edits; at until_s they are undone. */
 static int schedule(struct lab_edit *le, const struct scn_fault *sf, err_t *e)
 {
-	int rc = le_at(le, le_ms(le, sf->has_at ? sf->at_s : 0), strike, sf, e);
+	int rc = sf->has_at ? le_at(le, le_ms(le, sf->at_s), strike, sf, e) : strike(le, sf, e);
 	if (!rc && sf->has_until)
 		rc = le_at(le, le_ms(le, sf->until_s), lift, sf, e);
 	return rc;
@@ -743,5 +743,17 @@ int le_worker_token_revoked(struct lab_edit *le, err_t *e)
 		le->token_revoked = 1;
 		le_note(le, "the workers get a token the platform did not issue");
 	}
+	return rc;
+}
+
+int le_service_cpu_limit(struct lab_edit *le, const char *service, double pct, err_t *e)
+{
+	int rc = in_phase(le, LE_RUN, 0, "le_service_cpu_limit", e);
+	if (rc)
+		return rc;
+	rc = le->far ? farside_cpu_limit(le->far, le->lab, service, pct, e) : -1;
+	if (rc == -1)
+		return err_set(e, ENOENT, "%s: the far side has no %s running",
+		               le->current ? le->current->code : "a fault", service);
 	return rc;
 }

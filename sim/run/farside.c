@@ -431,3 +431,12 @@ int farside_stop_service(struct farside *f, struct lab *lab, const char *service
 	stop(lab, p);
 	return 0;
 }
+
+int farside_cpu_limit(struct farside *f, struct lab *lab, const char *service, double pct, err_t *e)
+{
+	struct lab_proc *p = !strcmp(service, "registrar") ? f->registrar
+	                     : !strcmp(service, "dns")     ? f->dns
+	                     : !strcmp(service, "callee")  ? f->callees
+	                                                   : NULL;
+	return p ? lab_proc_cpu_limit(lab, p, pct, e) : -1;
+}

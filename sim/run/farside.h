@@ -28,4 +28,9 @@ void farside_stop(struct farside *f, struct lab *lab);
  * fault; -1 when it is not running. */
 int farside_stop_service(struct farside *f, struct lab *lab, const char *service);
 
+/* A far-side service's CPU quota from now on, in percent of one core (0:
+ * none); -1 when it is not running, else lab_proc_cpu_limit's result. */
+int farside_cpu_limit(struct farside *f, struct lab *lab, const char *service, double pct,
+                      err_t *e);
+
 #endif

@@ -593,6 +593,10 @@ static SSL_CTX *tls_context(const char *cafile)
 	/* Finish the handshake whatever the certificate, to report the verify
 	 * result; the probe then stops as a checking worker would. */
 	SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, NULL);
+	/* TLS 1.2 and later, as a current client accepts: a registrar that offers
+	 * only older versions is refused on the version (reg.tls_failure's
+	 * version cause), whatever its certificate. */
+	(void)SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
 	if (cafile[0])
 		(void)SSL_CTX_load_verify_locations(ctx, cafile, NULL);
 	return ctx;
