@@ -208,20 +208,54 @@ static void say_dns_ok(struct dx_finding *f, const struct probe_view *v)
 		       v->a_addrs == 1 ? "" : "es");
 }
 
+/* It worked, then it stopped: every endpoint that failed to register started
+ * after every one that registered. */
+static int stopped_answering(const struct reg_view *v)
+{
+	return v->failed && v->registered && v->sc.kind == DX_SCOPE_AFTER;
+}
+
+/* What the run shows of something that stopped (what: "the registrar
+ * answered, then stopped"): the time, and the failures of the endpoints
+ * registered before it, which follow from it. */
+static void say_stopped(const struct dx_evidence *ev, struct dx_finding *f,
+                        const struct reg_view *v, const char *what)
+{
+	int later = 0;
+	for (int i = 0; i < ev->n; i++)
+		later += ev->eps[i].registered && dx_failed(&ev->eps[i]) && ev->eps[i].code_local &&
+		         ev->eps[i].code == 503;
+	dx_say_scope(f, &v->sc, "REGISTRATION_FAILED");
+	dx_say(f,
+	       "the %d endpoints that started before %.1f s registered; all %d that started "
+	       "then or later REGISTRATION_FAILED: %s",
+	       v->registered, v->sc.after_ms / 1000, v->failed, what);
+	if (later)
+		dx_say(f,
+		       "%d endpoints registered before that failed later with a 503 made up by "
+		       "their own stack (no transport to the registrar): a consequence, not a "
+		       "second cause",
+		       later);
+}
+
 static int m_dns(const struct dx_evidence *ev, struct dx_finding *f)
 {
 	struct reg_view v;
 	reg_view(ev, &v);
 	struct probe_view pv;
 	pv_read(ev, &pv);
-	if (!all_failed_to_register(ev, &v))
+	int stopped = stopped_answering(&v);
+	if (!all_failed_to_register(ev, &v) && !stopped)
 		return 0;
 	/* The probes asked the DNS server themselves: only its answer (or its
 	 * silence) says DNS; a name that resolves is another branch. */
 	if (pv.n && pv.a_rcode) {
 		if (!pv_dns_failed(&pv))
 			return 0;
-		dx_say(f, "%d of %d endpoints REGISTRATION_FAILED", v.failed, ev->n);
+		if (stopped)
+			say_stopped(ev, f, &v, "the name resolved, then stopped resolving");
+		else
+			dx_say(f, "%d of %d endpoints REGISTRATION_FAILED", v.failed, ev->n);
 		if (!strcmp(pv.a_rcode, RP_DNS_NO_ANSWER))
 			dx_say(f, "the workers asked the DNS server (%s) for %s: no answer came",
 			       pv.dns_server ? pv.dns_server : "none found",
@@ -349,35 +383,6 @@ static int m_wrong_transport(const struct dx_evidence *ev, struct dx_finding *f)
 	return 85;
 }
 
-/* The registrar worked, then stopped: every endpoint that failed to register
- * started after every one that registered ("it worked, then it stopped"). */
-static int stopped_answering(const struct reg_view *v)
-{
-	return v->failed && v->registered && v->sc.kind == DX_SCOPE_AFTER;
-}
-
-/* What the run shows of a registrar that stopped: the time, and the
- * failures of the endpoints registered before it, which follow from it. */
-static void say_stopped(const struct dx_evidence *ev, struct dx_finding *f,
-                        const struct reg_view *v)
-{
-	int later = 0;
-	for (int i = 0; i < ev->n; i++)
-		later += ev->eps[i].registered && dx_failed(&ev->eps[i]) && ev->eps[i].code_local &&
-		         ev->eps[i].code == 503;
-	dx_say_scope(f, &v->sc, "REGISTRATION_FAILED");
-	dx_say(f,
-	       "the %d endpoints that started before %.1f s registered; all %d that started "
-	       "then or later REGISTRATION_FAILED: the registrar answered, then stopped",
-	       v->registered, v->sc.after_ms / 1000, v->failed);
-	if (later)
-		dx_say(f,
-		       "%d endpoints registered before that failed later with a 503 made up by "
-		       "their own stack (no transport to the registrar): a consequence, not a "
-		       "second cause",
-		       later);
-}
-
 static int m_registrar_down(const struct dx_evidence *ev, struct dx_finding *f)
 {
 	struct reg_view v;
@@ -397,7 +402,7 @@ static int m_registrar_down(const struct dx_evidence *ev, struct dx_finding *f)
 		    !closed || other)
 			return 0;
 		if (stopped)
-			say_stopped(ev, f, &v);
+			say_stopped(ev, f, &v, "the registrar answered, then stopped");
 		else
 			dx_say(f, "%d of %d endpoints REGISTRATION_FAILED", v.failed, ev->n);
 		say_probes(f, &pv);

@@ -1,7 +1,9 @@
 /* reg.dns_failure — the registrar's name does not resolve from the worker's
  * network. Mechanism: the lab's DNS server answers that name with NXDOMAIN or
  * SERVFAIL, or not at all — `name`, or the name of scope.name, or the one
- * scope.group's registrar uses. The remedy is the record restored. */
+ * scope.group's registrar uses. With at_s/until_s the DNS server gets the
+ * changed answers mid-run (its configuration rewritten, then SIGHUP) and
+ * the old ones back. The remedy is the record restored. */
 #include "fault.h"
 
 static const char *const modes[] = {"nxdomain", "servfail", "drop", NULL};
@@ -26,10 +28,12 @@ static int far_side(struct lab_edit *le, const struct fault_args *a, err_t *e)
 const struct fault fault_reg_dns_failure = {
         .code = "reg.dns_failure",
         .summary = "the registrar's name does not resolve (NXDOMAIN, SERVFAIL or no answer)",
-        .applied = "before the run: the lab DNS server's answer for the name",
+        .applied =
+                "before the run (or at at_s, by SIGHUP): the lab DNS server's answer for the name",
         .reverted = "the next lab's DNS server answers the name",
         .params = {{"name", FP_NAME, "registrar.lab", 0, 0, NULL, "the name that fails", NULL},
                    {"mode", FP_ENUM, "nxdomain", 0, 0, NULL, "how it fails", modes}},
         .far_side = far_side,
         .scopes = FAULT_SCOPE_GROUP | FAULT_SCOPE_NAME,
+        .timing = FAULT_TIMING_AT | FAULT_TIMING_UNTIL,
 };

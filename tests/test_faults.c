@@ -614,6 +614,55 @@ static void test_edits_held_back(void **state)
 	edits_free(&le);
 }
 
+/* A timed DNS failure leaves the DNS server's configuration as it starts
+ * and keeps the changed one for its strike; a timed edit of a service that
+ * cannot reload is refused. */
+static void test_far_side_held_back(void **state)
+{
+	(void)state;
+	static struct edited x;
+	err_t e;
+	edit(&x, "{\"fault\":{\"code\":\"reg.dns_failure\",\"at_s\":12}}");
+	cJSON *dns = cJSON_Parse("{\"faults\":[]}");
+	assert_int_equal(edits_far_side(&x.le, NULL, dns, NULL, &e), 0);
+	assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(dns, "faults")), 0);
+	assert_int_equal(x.le.n_timed_cfg, 1);
+	assert_string_equal(x.le.timed_cfg[0].service, "dns");
+	char *on = cJSON_PrintUnformatted(cJSON_GetObjectItem(x.le.timed_cfg[0].on, "faults"));
+	assert_string_equal(on, "[{\"name\":\"registrar.lab\",\"mode\":\"nxdomain\"}]");
+	free(on);
+	assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(x.le.timed_cfg[0].off, "faults")),
+	                 0);
+	edited_free(&x);
+	cJSON_Delete(dns);
+	/* The registrar does not reload: a timed rate limit would change nothing. */
+	static struct scn_fault sf;
+	static struct scenario s;
+	struct lab_edit le;
+	assert_int_equal(healthy_with("{}", &s, &e), 0);
+	snprintf(sf.code, sizeof(sf.code), "reg.rate_limit");
+	assert_int_equal(fault_defaults(fault_find(sf.code), &sf.args, &e), 0);
+	sf.has_at = 1;
+	s.faults[0] = sf;
+	s.n_faults = 1;
+	struct labfile lf;
+	char *topo = NULL;
+	labfile_init(&lf, &s, "healthy", "{}");
+	edits_init(&le, &s, &lf, 1);
+	assert_int_equal(edits_topology(&le, &topo, &e), 0);
+	free(topo);
+	cJSON *reg = cJSON_Parse("{\"transports\":[\"udp\"]}");
+	dns = cJSON_Parse("{\"faults\":[]}");
+	assert_int_not_equal(edits_far_side(&le, reg, dns, NULL, &e), 0);
+	if (!strstr(e.msg, "the registrar cannot take a new configuration mid-run"))
+		fail_msg("%s", e.msg);
+	assert_null(cJSON_GetObjectItem(reg, "rate_limit"));
+	edits_free(&le);
+	labfile_free(&lf);
+	cJSON_Delete(reg);
+	cJSON_Delete(dns);
+}
+
 /* Scope and timing only where the fault's mechanism allows them, each error
  * naming the field and what the fault supports. */
 static void test_scope_timing_refused(void **state)
@@ -625,8 +674,8 @@ static void test_scope_timing_refused(void **state)
 	} bad[] = {
 	        {"{\"fault\":{\"code\":\"reg.rate_limit\",\"scope\":{\"workers\":[\"worker1\"]}}}",
 	         "fault.scope: expected nothing here: reg.rate_limit can be aimed by none"},
-	        {"{\"fault\":{\"code\":\"reg.dns_failure\",\"at_s\":3}}",
-	         "fault.at_s: expected nothing here: reg.dns_failure can be timed by none"},
+	        {"{\"fault\":{\"code\":\"reg.rate_limit\",\"at_s\":3}}",
+	         "fault.at_s: expected nothing here: reg.rate_limit can be timed by none"},
 	        {"{\"fault\":{\"code\":\"reg.registrar_down\",\"at_s\":3,\"until_s\":5}}",
 	         "can be timed by at_s, got 5"},
 	        {"{\"fault\":{\"code\":\"media.firewall_inbound\",\"at_s\":5,\"until_s\":5}}",
@@ -670,6 +719,7 @@ int main(void)
 	        cmocka_unit_test(test_edits_scoped),
 	        cmocka_unit_test(test_edits_held_back),
 	        cmocka_unit_test(test_scope_timing_refused),
+	        cmocka_unit_test(test_far_side_held_back),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

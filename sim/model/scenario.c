@@ -220,6 +220,9 @@ static const struct field far_fields[] = {
         F_LIST(struct scenario, far.pools, far.n_pools, "accounts", account_fields, 0, 0,
                "the registrar's account pools (none: the groups' accounts)"),
         F_SECTION("sbc", far_sbc, 0, "the registrar as an SBC on the call path"),
+        F_NUMBER(struct scenario, far.dns_ttl_s, "dns_ttl_s", 1, 86400, 0, "60",
+                 "the TTL of the lab DNS server's answers, in scenario seconds (scaled; at "
+                 "least one real second): how long a change of record takes to be seen"),
         F_END,
 };
 

@@ -88,6 +88,7 @@ struct scn_far {
 	/* The registrar's own account pools; none = what the groups use. */
 	struct scn_accounts pools[SCN_MAX_GROUPS];
 	int n_pools;
+	double dns_ttl_s; /* the lab DNS server's TTL, scenario seconds */
 };
 
 enum scn_action_kind { SCN_KILL_WORKER, SCN_STOP_WORKER, SCN_RESTART_WORKER };

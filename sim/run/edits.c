@@ -582,6 +582,11 @@ void edits_free(struct lab_edit *le)
 	for (int i = 0; i < le->n_deferred; i++)
 		free(le->deferred[i].ruleset);
 	le->n_deferred = 0;
+	for (int i = 0; i < le->n_timed_cfg; i++) {
+		cJSON_Delete(le->timed_cfg[i].on);
+		cJSON_Delete(le->timed_cfg[i].off);
+	}
+	le->n_timed_cfg = 0;
 }
 
 typedef int (*hook_fn)(struct lab_edit *, const struct fault_args *, err_t *);
@@ -619,6 +624,45 @@ static int switch_edits(struct lab_edit *le, int k, int on, err_t *e)
 		else if (d->old[0])
 			rc = lab_host_sysctl(le->lab, d->host, d->key, d->old, NULL, 0, e);
 		d->applied = on && !rc;
+	}
+	for (int i = 0; !rc && i < le->n_timed_cfg; i++) {
+		const struct le_timed_config *t = &le->timed_cfg[i];
+		if (t->k == k)
+			rc = farside_reload(le->far, t->service, on ? t->on : t->off, e);
+	}
+	return rc;
+}
+
+/* A timed fault's far_side hook edits copies of the configurations; the
+ * ones it changed are kept for its strike (and the originals for its
+ * lift), the services start without them. */
+static int held_back_far_side(struct lab_edit *le, hook_fn h, const struct scn_fault *sf, err_t *e)
+{
+	cJSON *live[4];
+	int rc = 0;
+	for (int i = 0; i < le->n_configs; i++) {
+		live[i] = le->configs[i].tree;
+		le->configs[i].tree = cJSON_Duplicate(live[i], 1);
+	}
+	rc = h(le, &sf->args, e);
+	for (int i = 0; i < le->n_configs; i++) {
+		cJSON *copy = le->configs[i].tree;
+		le->configs[i].tree = live[i];
+		if (rc || cJSON_Compare(copy, live[i], 1)) {
+			cJSON_Delete(copy);
+			continue;
+		}
+		if (strcmp(le->configs[i].service, "dns") ||
+		    le->n_timed_cfg == (int)(sizeof(le->timed_cfg) / sizeof(le->timed_cfg[0]))) {
+			cJSON_Delete(copy);
+			rc = err_set(e, ENOTSUP,
+			             "%s: at_s/until_s: the %s cannot take a new configuration "
+			             "mid-run (only the DNS server reloads, on SIGHUP)",
+			             sf->code, le->configs[i].service);
+			continue;
+		}
+		le->timed_cfg[le->n_timed_cfg++] = (struct le_timed_config){
+		        le->k, le->configs[i].service, copy, cJSON_Duplicate(live[i], 1)};
 	}
 	return rc;
 }
@@ -668,7 +712,9 @@ static int run_hooks(struct lab_edit *le, enum le_phase p, err_t *e)
 			continue;
 		le->current = f;
 		le->k = k;
-		int rc = at_run ? schedule(le, sf, e) : h(le, &sf->args, e);
+		int rc = at_run                          ? schedule(le, sf, e)
+		         : p == LE_FAR_SIDE && timed(sf) ? held_back_far_side(le, h, sf, e)
+		                                         : h(le, &sf->args, e);
 		le->current = NULL;
 		if (rc)
 			return err_wrap(e, rc, "fault %s (%s hook)", f->code, phase_names[p]);

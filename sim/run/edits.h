@@ -69,6 +69,15 @@ struct lab_edit {
 	int n_timers;
 	struct le_deferred deferred[FAULT_MAX_DEFERRED];
 	int n_deferred;
+	/* A timed fault's edits of a far-side configuration: the tree with them
+	 * (on) and without (off), given to the running service at at_s and
+	 * until_s (farside_reload). */
+	struct le_timed_config {
+		int k;
+		const char *service;
+		cJSON *on, *off;
+	} timed_cfg[4];
+	int n_timed_cfg;
 	int token_revoked; /* le_worker_token_revoked: the workers get another token */
 };
 

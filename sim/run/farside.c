@@ -52,10 +52,14 @@ static void add_srv(cJSON *records, const char *name, int port)
 
 /* Names as a customer's would be: the registrar by name, and the domain
  * "lab" discoverable by NAPTR and SRV (RFC 3263) for transport "auto". */
-static cJSON *dns_config(void)
+static cJSON *dns_config(const struct scenario *s)
 {
 	cJSON *d = cJSON_CreateObject();
 	cJSON_AddStringToObject(d, "listen", DNS_ADDR);
+	/* Resolvers cache for the TTL: scaled like every duration, so a record
+	 * changed mid-run is seen as soon, in scenario time, as it would be. */
+	long ttl = (scenario_ms(s, s->far.dns_ttl_s) + 999) / 1000;
+	cJSON_AddNumberToObject(d, "ttl", (double)(ttl < 1 ? 1 : ttl));
 	cJSON_AddArrayToObject(d, "faults");
 	cJSON *r = cJSON_AddArrayToObject(d, "records");
 	add_record(r, "registrar.lab", "A", REGISTRAR_ADDR);
@@ -386,7 +390,7 @@ int farside_start(struct farside *f, struct lab *lab, const struct scenario *s, 
 		return rc;
 	/* Kamailio's configuration is its own template, not a tree to edit. */
 	cJSON *reg = s->far.registrar == SCN_REG_KAMAILIO ? NULL : registrar_config(f, s);
-	cJSON *dns = dns_config();
+	cJSON *dns = dns_config(s);
 	/* The callee pool runs only when a group dials it. */
 	cJSON *callees = uses_callee_pool(s) ? callees_config(f, s) : NULL;
 	rc = edits_far_side(le, reg, dns, callees, e);
@@ -439,4 +443,20 @@ int farside_cpu_limit(struct farside *f, struct lab *lab, const char *service, d
 	                     : !strcmp(service, "callee")  ? f->callees
 	                                                   : NULL;
 	return p ? lab_proc_cpu_limit(lab, p, pct, e) : -1;
+}
+
+int farside_reload(struct farside *f, const char *service, const cJSON *tree, err_t *e)
+{
+	char path[PATH_MAX];
+	if (strcmp(service, "dns"))
+		return err_set(e, ENOTSUP,
+		               "the %s cannot take a new configuration while it runs (only the DNS "
+		               "server reloads, on SIGHUP)",
+		               service);
+	if (!f->dns)
+		return err_set(e, ENOENT, "the DNS server is not running");
+	int rc = write_json(f->dir, "dns.json", tree, path, sizeof(path), e);
+	if (!rc && kill(f->dns->pid, SIGHUP) < 0)
+		rc = err_set(e, errno, "SIGHUP to the DNS server: %s", strerror(errno));
+	return rc;
 }

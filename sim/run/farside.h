@@ -6,6 +6,7 @@
 #ifndef SIPLAB_FARSIDE_H
 #define SIPLAB_FARSIDE_H
 
+#include <cJSON.h>
 #include "../../netns/lab.h"
 #include "../model/scenario.h"
 #include "edits.h"
@@ -28,6 +29,10 @@ void farside_stop(struct farside *f, struct lab *lab);
  * fault; -1 when it is not running. */
 int farside_stop_service(struct farside *f, struct lab *lab, const char *service);
 
+/* Give a running far-side service a new configuration tree: written over
+ * its file, then SIGHUP. Only the DNS server reloads; the others are
+ * refused (ENOTSUP). */
+int farside_reload(struct farside *f, const char *service, const cJSON *tree, err_t *e);
 /* A far-side service's CPU quota from now on, in percent of one core (0:
  * none); -1 when it is not running, else lab_proc_cpu_limit's result. */
 int farside_cpu_limit(struct farside *f, struct lab *lab, const char *service, double pct,
