@@ -184,6 +184,16 @@ static int never_connected(struct run_ctx *c, int i)
 	return !platform_worker(&c->pf, topo_worker_name(i, name, sizeof(name)));
 }
 
+/* Whether worker i is connected to the gateway now (and so hears its
+ * shutdown). */
+static int gateway_holds(struct run_ctx *c, int i)
+{
+	char name[32];
+	const struct pf_worker *w =
+	        platform_worker(&c->pf, topo_worker_name(i, name, sizeof(name)));
+	return w && w->connected;
+}
+
 static int worker_lab_error(struct run_ctx *c, int i, err_t *e)
 {
 	char name[32], how[96], log[PATH_MAX], tail[1200];
@@ -440,9 +450,10 @@ static void run_loop(struct run_ctx *c)
 static void stop_workers(struct run_ctx *c)
 {
 	platform_shutdown(&c->pf);
-	/* One still trying to reach the gateway hears no shutdown. */
+	/* One still trying to reach the gateway, or cut off from it, hears no
+	 * shutdown. */
 	for (int i = 0; i < c->n_workers; i++)
-		if (!c->workers[i]->done && never_connected(c, i))
+		if (!c->workers[i]->done && !gateway_holds(c, i))
 			kill(c->workers[i]->pid, SIGTERM);
 	for (int i = 0; i < c->n_workers; i++) {
 		struct lab_status st;
