@@ -673,11 +673,13 @@ static void test_scope_timing_refused(void **state)
 		const char *patch, *says;
 	} bad[] = {
 	        {"{\"fault\":{\"code\":\"reg.rate_limit\",\"scope\":{\"workers\":[\"worker1\"]}}}",
-	         "fault.scope: expected nothing here: reg.rate_limit can be aimed by none"},
+	         "fault.scope: expected nothing here: reg.rate_limit cannot be aimed this way "
+	         "(what it supports: none)"},
 	        {"{\"fault\":{\"code\":\"reg.rate_limit\",\"at_s\":3}}",
-	         "fault.at_s: expected nothing here: reg.rate_limit can be timed by none"},
+	         "fault.at_s: expected nothing here: reg.rate_limit cannot be switched on or off "
+	         "mid-run this way (what it supports: none)"},
 	        {"{\"fault\":{\"code\":\"reg.registrar_down\",\"at_s\":3,\"until_s\":5}}",
-	         "can be timed by at_s, got 5"},
+	         "(what it supports: at_s), got 5"},
 	        {"{\"fault\":{\"code\":\"media.firewall_inbound\",\"at_s\":5,\"until_s\":5}}",
 	         "fault.until_s: expected a time after at_s"},
 	        {"{\"fault\":{\"code\":\"worker.disconnect\"}}",

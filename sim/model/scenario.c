@@ -324,8 +324,10 @@ static int reach_refused(struct jv *c, const char *path, const char *key, const 
 {
 	char sc[64], tm[64], want[224];
 	fault_describe_reach(f, sc, sizeof(sc), tm, sizeof(tm));
-	snprintf(want, sizeof(want), "nothing here: %s %s %s", f->code,
-	         timing ? "can be timed by" : "can be aimed by", timing ? tm : sc);
+	snprintf(want, sizeof(want), "nothing here: %s %s (what it supports: %s)", f->code,
+	         timing ? "cannot be switched on or off mid-run this way"
+	                : "cannot be aimed this way",
+	         timing ? tm : sc);
 	char field[160];
 	snprintf(field, sizeof(field), "%s.%s", path, key);
 	return jv_bad(c, field, want, v);
