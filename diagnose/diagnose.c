@@ -556,13 +556,8 @@ static int by_score(const void *a, const void *b)
 }
 
 const struct dx_rule *const dx_sections[] = {
-        dx_rules_allocation,
-        dx_rules_workers,
-        dx_rules_registration,
-        dx_rules_negotiation,
-        dx_rules_call,
-        dx_rules_media,
-        NULL,
+        dx_rules_allocation, dx_rules_workers, dx_rules_registration, dx_rules_negotiation,
+        dx_rules_call,       dx_rules_media,   dx_rules_quality,      NULL,
 };
 
 static void finding_free(struct dx_finding *f)
@@ -606,10 +601,20 @@ static int sym_media(const struct dx_ep *e)
 	       ((e->rx == 0 && e->tx > 0) || (e->before_pause > 0 && e->since_pause == 0));
 }
 
+/* Quality: a call with audio whose received direction is past "good". */
+static int sym_quality(const struct dx_ep *e)
+{
+	const cJSON *m = cJSON_GetObjectItemCaseSensitive(e->rec, "media");
+	const cJSON *rx = cJSON_GetObjectItemCaseSensitive(m, "received");
+	const cJSON *q = cJSON_GetObjectItemCaseSensitive(rx, "quality");
+	return e->media && e->rx > 0 && cJSON_IsString(q) &&
+	       (!strcmp(q->valuestring, "warning") || !strcmp(q->valuestring, "critical"));
+}
+
 static const struct {
 	dx_symptom has;
 	const char *what;
-	int tier; /* the guide's order: run, worker, registration, call setup, media */
+	int tier; /* the guide's order: run, worker, registration, call setup, media, quality */
 } section_symptom[] = {
         {NULL, "refused at pre-flight: no endpoint ran", 0},
         {sym_worker, "lost with their worker", 1},
@@ -617,6 +622,7 @@ static const struct {
         {sym_negotiation, "NEGOTIATION_FAILED", 3},
         {sym_call, "CALL_FAILED or TIMEOUT", 3},
         {sym_media, "audio missing while sending", 4},
+        {sym_quality, "media past the good tier", 5},
 };
 
 /* The scope line first, unless the rule said its own. */

@@ -98,7 +98,11 @@ struct dx_rule {
  * order, which is also the order that breaks ties in the ranking. */
 extern const struct dx_rule dx_rules_allocation[], dx_rules_workers[], dx_rules_registration[],
         dx_rules_negotiation[], dx_rules_call[], dx_rules_media[];
+extern const struct dx_rule dx_rules_quality[];
 extern const struct dx_rule *const dx_sections[];
+/* The address every call with audio sent its media to when it is one and no
+ * endpoint's own: a media relay between the ends (rules_quality.c). */
+int dx_media_relay(const struct dx_evidence *ev, char *relay, size_t cap);
 
 /* Evidence helpers for the rules. */
 /* The other end of an endpoint's call, when it is in the test too. */

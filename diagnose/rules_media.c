@@ -206,6 +206,51 @@ static int m_firewall_inbound(const struct dx_evidence *ev, struct dx_finding *f
 	return v.behind_nat ? 70 : 80;
 }
 
+/* One-way calls through a media relay: both ends of every call sent their
+ * audio to one address that is neither's own (the SDP's c= was the relay's),
+ * and the silent side is always the same one (every one-way end a callee, or
+ * every one a caller) while its far end heard it fine — the relay forwards
+ * one direction only. A firewall or a NAT on a worker's host would leave
+ * calls' media addressed to the far end itself. */
+static int m_relay_broken(const struct dx_evidence *ev, struct dx_finding *f)
+{
+	char relay[64];
+	if (!dx_media_relay(ev, relay, sizeof(relay)))
+		return 0;
+	int calls = 0, oneway = 0, callers = 0, heard = 0;
+	const struct dx_ep *ex = NULL;
+	for (int i = 0; i < ev->n; i++) {
+		const struct dx_ep *e = &ev->eps[i];
+		if (!e->media)
+			continue;
+		calls++;
+		if (!one_way(e))
+			continue;
+		oneway++;
+		callers += e->caller;
+		const struct dx_ep *far = dx_far_end(ev, e);
+		heard += far && far->rx > 0;
+		ex = ex ? ex : e;
+	}
+	if (!ex || dx_share(oneway, calls) < 0.3 || (callers && callers != oneway))
+		return 0;
+	char at[64];
+	dx_say(f,
+	       "scope: %d of %d ends with a call heard nothing while sending: every one of them "
+	       "a %s",
+	       oneway, calls, callers ? "caller" : "callee");
+	dx_say_at(f, dx_at_field(ex, "media", at, sizeof(at)),
+	          "%s sent %.0f packets and received 0; %d of the %d one-way ends' far ends "
+	          "received their audio: the media flowed %s only",
+	          ex->user, ex->tx, heard, oneway,
+	          callers ? "caller to callee" : "callee to caller");
+	dx_say(f,
+	       "both ends of every call sent their audio to %s, neither end's own address: the "
+	       "SDP's c= was a media relay's (an SBC), and it forwarded only what the %s sent",
+	       relay, callers ? "callers" : "callees");
+	return 90;
+}
+
 const struct dx_rule dx_rules_media[] = {
         {"media.conntrack_expiry", "Firewall and NAT Troubleshooting > Conntrack timeouts",
          "Set the firewall's UDP conntrack timeout to at least 120 s (or keep media flowing "
@@ -220,5 +265,9 @@ const struct dx_rule dx_rules_media[] = {
          m_nat_private_sdp},
         {"media.firewall_inbound", "One-Way Audio/Video > Firewall rules",
          "Allow UDP media in both directions.", m_firewall_inbound},
+        {"media.relay_broken", "One-Way Audio/Video > Media relay",
+         "Fix the media relay (SBC): it must forward both directions of every call it "
+         "anchors.",
+         m_relay_broken},
         {NULL},
 };

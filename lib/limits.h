@@ -43,6 +43,11 @@
 #define LOC_MAX_BINDINGS 8
 #define DNS_MAX_RECORDS  256
 #define SBC_MAX_STRIP    8 /* codecs one SBC removes */
+/* --- the SBC's impairing media relay (registrar/sbc.c) ------------------------ *
+ * Packets one relayed call holds back at once for delay and jitter (a
+ * second of both directions' audio at 400 ms of delay is 100); one more is
+ * dropped and counted in the relay's log line. */
+#define RELAY_MAX_HELD 512
 /* Calls the callee pool holds at once; one more is answered 486 Busy Here
  * and counted in its calls_refused. */
 #define CALLEE_MAX_CALLS 1024

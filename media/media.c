@@ -265,6 +265,12 @@ void rx_stats_update(struct rx_stats *s, const uint8_t *pkt, size_t len, uint32_
 			if (seq < (uint16_t)s->max_seq)
 				s->cycles += 0x10000;
 			s->max_seq = seq;
+			if (delta > 1) {
+				s->loss_gaps++;
+				s->gap_packets += delta - 1u;
+			}
+		} else {
+			s->reordered++;
 		}
 	}
 	s->packets++;

@@ -52,6 +52,10 @@ struct rx_stats {
 	uint64_t packets, bytes;
 	uint32_t base_seq, max_seq, cycles; /* RFC 3550 A.1 extended sequence numbers */
 	int started;
+	/* Holes in the sequence (a run of missing numbers each) and the numbers
+	 * they held, for the mean burst of loss; packets older than the highest
+	 * seen (reordered on the path). */
+	uint64_t loss_gaps, gap_packets, reordered;
 	struct jitter jitter;
 };
 

@@ -476,6 +476,11 @@ void stream_metrics(const struct stream *s, struct stream_metrics *m)
 	m->rx.mos = s->rx.packets && ci
 	                    ? emodel_mos_metrics(ci, m->rx.loss_pct, m->rx.jitter_ms, rtt, NULL)
 	                    : -1;
+	m->rx.burst_mean =
+	        s->rx.loss_gaps ? (double)s->rx.gap_packets / (double)s->rx.loss_gaps : 0;
+	m->rx.reordered = (int64_t)s->rx.reordered;
+	m->tx.burst_mean = -1;
+	m->tx.reordered = -1;
 	m->tx.packets = s->tx_packets;
 	m->tx.bytes = s->tx_bytes;
 	m->tx.loss_pct = s->peer_loss_pct;

@@ -25,6 +25,11 @@ void stream_clips_free(struct stream_clips *c);
 struct stream_dir {
 	uint64_t packets, bytes;
 	double loss_pct, jitter_ms, rtt_ms, mos;
+	/* Received only (-1 sent): the mean length of a run of missing
+	 * sequence numbers (1: isolated losses), and packets that came out of
+	 * order. */
+	double burst_mean;
+	int64_t reordered;
 };
 
 struct stream_metrics {

@@ -171,6 +171,33 @@ static int sbc_check(struct jv *c, const cJSON *o, const char *path, void *dst)
 	return 0;
 }
 
+/* What the relay does to one direction of the media it forwards. */
+#define IMPAIR_FIELDS(i)                                                                           \
+	F_NUMBER(struct reg_config, sbc.impair[i].loss_pct, "loss_pct", 0, 100, 0, "0",            \
+	         "packets lost, percent of those forwarded"),                                      \
+	        F_NUMBER(struct reg_config, sbc.impair[i].burst, "burst", 1, 1000, 0, "1",         \
+	                 "mean length of a loss burst, packets (Gilbert-Elliott); 1: random "      \
+	                 "loss"),                                                                  \
+	        F_NUMBER(struct reg_config, sbc.impair[i].delay_ms, "delay_ms", 0, 5000, 0, "0",   \
+	                 "one-way delay added to every packet, ms"),                               \
+	        F_NUMBER(struct reg_config, sbc.impair[i].jitter_ms, "jitter_ms", 0, 1000, 0, "0", \
+	                 "interarrival jitter added, ms (a random extra delay of 0 to 3 times "    \
+	                 "it: packets overtake each other)"),                                      \
+	        F_END
+
+static const struct field impair_c2c_fields[] = {IMPAIR_FIELDS(0)};
+static const struct field impair_c2e_fields[] = {IMPAIR_FIELDS(1)};
+
+static const struct field impair_fields[] = {
+        F_SECTION("caller_to_callee", impair_c2c_fields, 0,
+                  "what the media the caller sends meets on its way"),
+        F_SECTION("callee_to_caller", impair_c2e_fields, 0,
+                  "what the media the callee sends meets on its way"),
+        F_END,
+};
+
+static const char *const relay_drops[] = {"none", "caller_to_callee", "callee_to_caller", NULL};
+
 static const struct field sbc_fields[] = {
         F_STRINGS(struct reg_config, sbc.strip, sbc.n_strip, "strip", 0, FF_ANYCASE, NULL,
                   "codec names removed from offers, such as \"PCMA\" or \"opus\"",
@@ -181,6 +208,10 @@ static const struct field sbc_fields[] = {
                "relay media through the registrar, latching to where it comes from"),
         F_BOOL(struct reg_config, sbc.reorder, "reorder", 0, "false",
                "reverse the order of the codecs in offers (re-prioritise; remove nothing)"),
+        F_SECTION("impair", impair_fields, 0,
+                  "an impairing hop: loss, delay and jitter on the media the relay forwards"),
+        F_CHOICE(struct reg_config, sbc.relay_drop, "drop", relay_drops, 0, "none",
+                 "a broken relay: the direction it does not forward"),
         F_END,
 };
 

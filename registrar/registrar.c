@@ -307,6 +307,13 @@ static void sbc_end(struct registrar *r, const char *call_id)
 	        "sbc relay %s: %lu packets caller->callee, %lu callee->caller; latched caller %s, "
 	        "callee %s\n",
 	        c->call_id, fwd[0], fwd[1], latched[0] ? "yes" : "no", latched[1] ? "yes" : "no");
+	unsigned long lost[2], full[2];
+	sbc_relay_impaired(c->relay, lost, full);
+	if (lost[0] + lost[1] + full[0] + full[1])
+		fprintf(r->log.out ? r->log.out : stderr,
+		        "sbc relay %s: impaired: lost %lu caller->callee, %lu callee->caller; hold "
+		        "queue full %lu, %lu\n",
+		        c->call_id, lost[0], lost[1], full[0], full[1]);
 	*pp = c->next;
 	sbc_relay_destroy(c->relay);
 	free(c);
@@ -344,6 +351,9 @@ static void sbc_sdp(struct registrar *r, msg_t *msg, sip_t *sip, int side)
 			if (!(*pp)->relay) {
 				free(*pp);
 				*pp = NULL;
+			} else { /* each call's draws its own, from the run's seed */
+				sbc_relay_impair((*pp)->relay, c,
+				                 rng_derive(r->cfg->seed, sip->sip_call_id->i_id));
 			}
 		}
 		if (*pp) {

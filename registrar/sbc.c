@@ -7,13 +7,16 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 struct sbc_relay;
 #define SU_ROOT_MAGIC_T void
 #define SU_WAKEUP_ARG_T struct sbc_relay
+#define SU_TIMER_ARG_T  struct sbc_relay
 #include <sofia-sip/su_wait.h>
 
+#include "../lib/rng.h"
 #include "../media/sdp.h"
 #include "sbc.h"
 
@@ -91,13 +94,96 @@ int sbc_sdp_media(const char *sdp, size_t len, char *addr, size_t cap, int *port
 
 /* --- the relay ------------------------------------------------------------------- */
 
+/* A packet the relay holds back (delay, jitter) until due. */
+struct held {
+	long long due_ns;
+	int out; /* the side it leaves by */
+	size_t len;
+	char buf[];
+};
+
 struct sbc_relay {
 	su_root_t *root;
 	int fd[2], reg[2];
 	struct sockaddr_in peer[2]; /* where packets for side i go */
 	int latched[2];
 	unsigned long fwd[2]; /* packets forwarded from side i */
+	/* The impairing hop: what it does to side i's packets, the ones it
+	 * holds (earliest due first), and what it dropped. */
+	struct impair impair[2];
+	int impaired[2], drop[2];
+	struct held *held[RELAY_MAX_HELD];
+	int n_held;
+	su_timer_t *timer;
+	unsigned long lost[2], full[2];
 };
+
+static long long mono_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+static void send_out(struct sbc_relay *r, int o, const char *buf, size_t n)
+{
+	if (r->peer[o].sin_port &&
+	    sendto(r->fd[o], buf, n, 0, (struct sockaddr *)&r->peer[o], sizeof(r->peer[o])) > 0)
+		r->fwd[!o]++;
+}
+
+static void on_timer(void *magic, su_timer_t *t, struct sbc_relay *r);
+
+/* The timer, set for the earliest held packet (sofia's timers have
+ * millisecond resolution: a packet leaves within a millisecond of due). */
+static void arm(struct sbc_relay *r, long long now)
+{
+	if (!r->n_held || !r->timer)
+		return;
+	long long wait = r->held[0]->due_ns - now;
+	su_duration_t ms = wait <= 0 ? 0 : (su_duration_t)((wait + 999999) / 1000000);
+	su_timer_set_interval(r->timer, on_timer, r, ms);
+}
+
+static void on_timer(void *magic, su_timer_t *t, struct sbc_relay *r)
+{
+	(void)magic;
+	(void)t;
+	long long now = mono_ns();
+	int k = 0;
+	/* Due within half a millisecond counts as due: the timer is no finer. */
+	while (k < r->n_held && r->held[k]->due_ns <= now + 500000) {
+		send_out(r, r->held[k]->out, r->held[k]->buf, r->held[k]->len);
+		free(r->held[k]);
+		k++;
+	}
+	memmove(r->held, r->held + k, sizeof(r->held[0]) * (size_t)(r->n_held - k));
+	r->n_held -= k;
+	arm(r, now);
+}
+
+/* Hold a packet until due, in order of due time: a later packet with less
+ * jitter overtakes it, as on a real path. */
+static void hold(struct sbc_relay *r, int o, const char *buf, size_t n, long long due)
+{
+	struct held *h;
+	if (r->n_held == RELAY_MAX_HELD || !(h = malloc(sizeof(*h) + n))) {
+		r->full[!o]++;
+		return;
+	}
+	h->due_ns = due;
+	h->out = o;
+	h->len = n;
+	memcpy(h->buf, buf, n);
+	int at = r->n_held;
+	while (at > 0 && r->held[at - 1]->due_ns > due)
+		at--;
+	memmove(r->held + at + 1, r->held + at, sizeof(r->held[0]) * (size_t)(r->n_held - at));
+	r->held[at] = h;
+	r->n_held++;
+	if (at == 0)
+		arm(r, mono_ns());
+}
 
 /* A packet on side i goes out of the other side's port to the other peer;
  * the first packet from side i also tells where side i really is. */
@@ -115,9 +201,17 @@ static int on_packet(void *magic, su_wait_t *w, struct sbc_relay *r)
 		r->peer[i] = from;
 		r->latched[i] = 1;
 	}
-	if (r->peer[o].sin_port && sendto(r->fd[o], buf, (size_t)n, 0,
-	                                  (struct sockaddr *)&r->peer[o], sizeof(r->peer[o])) > 0)
-		r->fwd[i]++;
+	if (r->drop[i])
+		return 0; /* a broken relay: this leg is never forwarded */
+	double delay_ms = 0;
+	if (r->impaired[i] && impair_packet(&r->impair[i], &delay_ms)) {
+		r->lost[i]++;
+		return 0;
+	}
+	if (delay_ms > 0)
+		hold(r, o, buf, (size_t)n, mono_ns() + (long long)(delay_ms * 1e6));
+	else
+		send_out(r, o, buf, (size_t)n);
 	return 0;
 }
 
@@ -170,8 +264,34 @@ void sbc_relay_stats(const struct sbc_relay *r, unsigned long fwd[2], int latche
 	}
 }
 
+void sbc_relay_impair(struct sbc_relay *r, const struct sbc_config *c, uint64_t seed)
+{
+	for (int i = 0; i < 2; i++) {
+		r->impaired[i] = impair_active(&c->impair[i]);
+		impair_init(&r->impair[i], &c->impair[i],
+		            rng_derive_n(seed, "impair", (uint64_t)i));
+		r->drop[i] = c->relay_drop == i + 1;
+	}
+	if ((r->impaired[0] || r->impaired[1]) && !r->timer)
+		r->timer = su_timer_create(su_root_task(r->root), 0);
+}
+
+void sbc_relay_impaired(const struct sbc_relay *r, unsigned long lost[2], unsigned long full[2])
+{
+	for (int i = 0; i < 2; i++) {
+		lost[i] = r->lost[i];
+		full[i] = r->full[i];
+	}
+}
+
 void sbc_relay_destroy(struct sbc_relay *r)
 {
+	if (r) {
+		if (r->timer)
+			su_timer_destroy(r->timer);
+		for (int k = 0; k < r->n_held; k++)
+			free(r->held[k]);
+	}
 	for (int i = 0; r && i < 2; i++)
 		if (r->fd[i] >= 0) {
 			if (r->reg[i] >= 0)

@@ -7,6 +7,7 @@
 #define SIPLAB_SBC_H
 
 #include "../lib/limits.h"
+#include "../media/impair.h"
 
 #include <stddef.h>
 
@@ -18,6 +19,12 @@ struct sbc_config {
 	int relay;                /* relay media (and latch) */
 	int reorder;              /* offers' codecs in reverse order (nothing removed) */
 	char relay_address[64];   /* where the relay listens: the registrar's address */
+	/* What the relay does to the media it forwards, per direction: [0]
+	 * caller to callee, [1] callee to caller (the quality.* faults). */
+	struct impair_params impair[2];
+	/* A broken relay (media.relay_broken): 0 forwards both ways; 1 drops
+	 * what the caller sends, 2 what the callee sends. */
+	int relay_drop;
 };
 
 /* Rewrite an SDP body (read with media/sdp.h, of any size): drop the payload
@@ -42,6 +49,14 @@ struct sbc_relay *sbc_relay_create(struct su_root_s *root, const char *addr);
 int sbc_relay_port(const struct sbc_relay *r, int side);
 void sbc_relay_set_peer(struct sbc_relay *r, int side, const char *addr, int port);
 void sbc_relay_stats(const struct sbc_relay *r, unsigned long fwd[2], int latched[2]);
+/* Impair what the relay forwards from side i by c->impair[i] (and drop it
+ * all when c->relay_drop names side i), the draws seeded by seed. Held
+ * packets wait on a timer of root's; more than RELAY_MAX_HELD at once are
+ * dropped and counted. */
+void sbc_relay_impair(struct sbc_relay *r, const struct sbc_config *c, uint64_t seed);
+/* What the impairment did per side: packets it dropped as lost, and those
+ * dropped because the hold queue was full. */
+void sbc_relay_impaired(const struct sbc_relay *r, unsigned long lost[2], unsigned long full[2]);
 void sbc_relay_destroy(struct sbc_relay *r);
 
 #endif

@@ -40,6 +40,7 @@ struct ep;
 
 #include "../../lib/rng.h"
 #include "../../sip/sofia_seed.h"
+#include "../../media/quality.h"
 #include "../../media/stream.h"
 #include "../../sip/tap.h"
 #include "../model/scenario.h"
@@ -452,8 +453,19 @@ static void warn(struct ep *ep, const char *fmt, ...)
 	cJSON_AddItemToArray(ep->warnings, cJSON_CreateString(buf));
 }
 
-/* The media verdict of a call that ended normally, by the thresholds of the
- * vocabulary: a metric beyond "good" is a warning. */
+/* One metric of one direction past "good": a warning that names its tier
+ * and the boundary it crossed. */
+static void warn_tier(struct ep *ep, enum q_tier t, const char *what, double v, int prec,
+                      const char *unit, const char *good)
+{
+	if (t >= Q_WARNING)
+		warn(ep, "%s %.*f%s (%s; good: %s)", what, prec, v, unit, q_tier_name(t), good);
+}
+
+/* The media verdict of a call that ended normally, by the tiers of the
+ * vocabulary (media/quality.h): a metric past "good" in either direction is
+ * a warning. The received direction is measured here; the sent one is what
+ * the far end's RTCP reports said (unknown without them). */
 static enum outcome media_outcome(struct ep *ep, const struct stream_metrics *m)
 {
 	if (!m->rx.packets)
@@ -461,17 +473,33 @@ static enum outcome media_outcome(struct ep *ep, const struct stream_metrics *m)
 		     (unsigned long long)m->tx.packets);
 	if (!m->tx.packets)
 		warn(ep, "no audio sent");
-	if (m->rx.loss_pct > 1)
-		warn(ep, "received packet loss %.1f %% (good: <= 1 %%)", m->rx.loss_pct);
-	if (m->rx.jitter_ms >= 20)
-		warn(ep, "received jitter %.1f ms (good: < 20 ms)", m->rx.jitter_ms);
-	if (m->rx.rtt_ms >= 100)
-		warn(ep, "RTT %.0f ms (good: < 100 ms)", m->rx.rtt_ms);
-	if (m->rx.mos >= 0 && m->rx.mos < 4.0)
-		warn(ep, "received MOS %.2f (good: >= 4.0)", m->rx.mos);
-	if (m->tx.mos >= 0 && m->tx.mos < 4.0)
-		warn(ep, "sent-direction MOS %.2f as the peer reports (good: >= 4.0)", m->tx.mos);
+	warn_tier(ep, q_loss(m->rx.loss_pct), "received packet loss", m->rx.loss_pct, 1, " %",
+	          "<= 1 %");
+	warn_tier(ep, q_jitter(m->rx.jitter_ms), "received jitter", m->rx.jitter_ms, 1, " ms",
+	          "< 20 ms");
+	warn_tier(ep, q_rtt(m->rx.rtt_ms), "RTT", m->rx.rtt_ms, 0, " ms", "< 100 ms");
+	warn_tier(ep, q_mos(m->rx.mos), "received MOS", m->rx.mos, 2, "", ">= 4.0");
+	warn_tier(ep, q_loss(m->tx.loss_pct), "sent-direction packet loss as the peer reports",
+	          m->tx.loss_pct, 1, " %", "<= 1 %");
+	warn_tier(ep, q_jitter(m->tx.jitter_ms), "sent-direction jitter as the peer reports",
+	          m->tx.jitter_ms, 1, " ms", "< 20 ms");
+	warn_tier(ep, q_mos(m->tx.mos), "sent-direction MOS as the peer reports", m->tx.mos, 2, "",
+	          ">= 4.0");
 	return cJSON_GetArraySize(ep->warnings) ? OUTCOME_COMPLETED_WITH_WARNINGS : OUTCOME_SUCCESS;
+}
+
+static void tiers_json(cJSON *o, const struct stream_dir *d)
+{
+	cJSON *t = cJSON_AddObjectToObject(o, "tiers");
+	enum q_tier loss = q_loss(d->loss_pct), jit = q_jitter(d->jitter_ms),
+	            rtt = q_rtt(d->rtt_ms), mos = q_mos(d->mos);
+	cJSON_AddStringToObject(t, "loss", q_tier_name(loss));
+	cJSON_AddStringToObject(t, "jitter", q_tier_name(jit));
+	cJSON_AddStringToObject(t, "rtt", q_tier_name(rtt));
+	cJSON_AddStringToObject(t, "mos", q_tier_name(mos));
+	/* The direction's quality: its worst measured metric. */
+	cJSON_AddStringToObject(o, "quality",
+	                        q_tier_name(q_worst(q_worst(loss, jit), q_worst(rtt, mos))));
 }
 
 static cJSON *dir_json(const struct stream_dir *d)
@@ -495,6 +523,11 @@ static cJSON *dir_json(const struct stream_dir *d)
 		cJSON_AddNumberToObject(o, "mos", d->mos);
 	else
 		cJSON_AddNullToObject(o, "mos");
+	if (d->burst_mean >= 0)
+		cJSON_AddNumberToObject(o, "loss_burst_mean", d->burst_mean);
+	if (d->reordered >= 0)
+		cJSON_AddNumberToObject(o, "reordered", (double)d->reordered);
+	tiers_json(o, d);
 	return o;
 }
 
