@@ -490,6 +490,42 @@ static int scenario_files(const char *dir, char ***out)
 	return *out ? k : -1;
 }
 
+/* A guess at how long a scenario's flow takes, in lab milliseconds: its
+ * buildup and calls, or the last time a fault acts if later, twice with a
+ * remedy. Only for the order they start in. */
+static long flow_estimate(const char *file)
+{
+	static struct scenario s;
+	err_t e;
+	if (scenario_load(file, &s, &e))
+		return 0;
+	double span = s.buildup_s + s.call_duration_s;
+	for (int k = 0; k < s.n_faults; k++) {
+		span = s.faults[k].has_at && s.faults[k].at_s > span ? s.faults[k].at_s : span;
+		span = s.faults[k].has_until && s.faults[k].until_s > span ? s.faults[k].until_s
+		                                                           : span;
+	}
+	return scenario_ms(&s, span) * (s.remedy[0] ? 2 : 1);
+}
+
+/* The order to start files in: the longest guess first, so a long one does
+ * not run alone at the end (the results keep the files' order). */
+static void longest_first(char **files, int n, int *order)
+{
+	long *est = calloc((size_t)n, sizeof(*est));
+	for (int i = 0; i < n; i++) {
+		order[i] = i;
+		est[i] = est ? flow_estimate(files[i]) : 0;
+	}
+	for (int i = 1; est && i < n; i++)
+		for (int k = i; k > 0 && est[order[k]] > est[order[k - 1]]; k--) {
+			int t = order[k];
+			order[k] = order[k - 1];
+			order[k - 1] = t;
+		}
+	free(est);
+}
+
 /* Run one scenario's flow in a child whose output goes to a log; its result
  * comes back through a pipe. */
 static pid_t start_flow(const char *file, const char *dir, const struct run_opts *o, int *rfd)
@@ -580,14 +616,17 @@ static int catalogue(const struct run_opts *o)
 	struct flow_result *res = calloc((size_t)n, sizeof(*res));
 	pid_t *pids = calloc((size_t)n, sizeof(*pids));
 	int *fds = calloc((size_t)n, sizeof(*fds)), next = 0, running = 0, done = 0;
+	int *order = calloc((size_t)n, sizeof(*order));
+	if (order)
+		longest_first(files, n, order);
 	long long t0 = sys_now_ns();
 	printf("siplab run: %d scenarios from %s, %d at a time; reports and logs in %s/\n", n,
 	       o->target, o->jobs, dir);
-	while (res && pids && fds && done < n) {
+	while (res && pids && fds && order && done < n) {
 		while (running < o->jobs && next < n) {
-			pids[next] = start_flow(files[next], dir, o, &fds[next]);
-			running += pids[next] > 0;
-			next++;
+			int k = order[next++];
+			pids[k] = start_flow(files[k], dir, o, &fds[k]);
+			running += pids[k] > 0;
 		}
 		int st;
 		pid_t pid = wait(&st);
@@ -595,7 +634,7 @@ static int catalogue(const struct run_opts *o)
 			continue;
 		if (pid < 0)
 			break;
-		for (int i = 0; i < next; i++)
+		for (int i = 0; i < n; i++)
 			if (pids[i] == pid) {
 				if (read(fds[i], &res[i], sizeof(res[i])) !=
 				    (ssize_t)sizeof(res[i]))
@@ -620,6 +659,7 @@ static int catalogue(const struct run_opts *o)
 	free(res);
 	free(pids);
 	free(fds);
+	free(order);
 	return lab_error ? EXIT_ENV : all ? EXIT_OK : EXIT_FAIL;
 }
 
