@@ -606,31 +606,80 @@ static hook_fn hook_of(const struct fault *f, enum le_phase p)
 	return NULL;
 }
 
-/* Make (or, undoing, unmake) fault k's held-back edits on the running lab. */
-static int switch_edits(struct lab_edit *le, int k, int on, err_t *e)
+/* Make or undo one held-back edit on the running lab. */
+static int switch_one(struct lab_edit *le, struct le_deferred *d, int on, err_t *e)
 {
-	int rc = 0;
-	for (int i = 0; !rc && i < le->n_deferred; i++) {
+	char val[32];
+	snprintf(val, sizeof(val), "%ld", d->value);
+	if (d->ruleset)
+		return lab_host_nft(le->lab, d->host, on ? d->ruleset : d->undo, e);
+	if (on)
+		return lab_host_sysctl(le->lab, d->host, d->key, val, d->old, sizeof(d->old), e);
+	if (!d->old[0])
+		return err_set(e, EIO, "sysctl %s on %s: its value before is unknown", d->key,
+		               d->host);
+	return lab_host_sysctl(le->lab, d->host, d->key, d->old, NULL, 0, e);
+}
+
+/* Make fault k's held-back edits on the running lab, all or none: a failed
+ * one undoes those made before it. */
+static int switch_on(struct lab_edit *le, int k, err_t *e)
+{
+	int rc = 0, i;
+	if (!le->lab || (le->n_timed_cfg && !le->far))
+		return err_set(e, ENOENT, "no running lab to switch the fault on in");
+	for (i = 0; !rc && i < le->n_deferred; i++) {
 		struct le_deferred *d = &le->deferred[i];
-		char val[32];
-		if (d->k != k || d->applied == on)
-			continue;
-		snprintf(val, sizeof(val), "%ld", d->value);
-		if (d->ruleset)
-			rc = lab_host_nft(le->lab, d->host, on ? d->ruleset : d->undo, e);
-		else if (on)
-			rc = lab_host_sysctl(le->lab, d->host, d->key, val, d->old, sizeof(d->old),
-			                     e);
-		else if (d->old[0])
-			rc = lab_host_sysctl(le->lab, d->host, d->key, d->old, NULL, 0, e);
-		d->applied = on && !rc;
+		if (d->k == k && !d->applied && !(rc = switch_one(le, d, 1, e)))
+			d->applied = 1;
 	}
-	for (int i = 0; !rc && i < le->n_timed_cfg; i++) {
-		const struct le_timed_config *t = &le->timed_cfg[i];
-		if (t->k == k)
-			rc = farside_reload(le->far, t->service, on ? t->on : t->off, e);
+	for (int c = 0; !rc && c < le->n_timed_cfg; c++)
+		if (le->timed_cfg[c].k == k)
+			rc = farside_reload(le->far, le->timed_cfg[c].service, le->timed_cfg[c].on,
+			                    e);
+	for (int j = 0; rc && j < le->n_deferred; j++) {
+		struct le_deferred *d = &le->deferred[j];
+		if (d->k == k && d->applied && !switch_one(le, d, 0, NULL))
+			d->applied = 0;
 	}
 	return rc;
+}
+
+/* Undo fault k's held-back edits, every one that can be: the first error is
+ * returned, the others still tried. */
+static int switch_off(struct lab_edit *le, int k, err_t *e)
+{
+	int rc = 0;
+	if (!le->lab || (le->n_timed_cfg && !le->far))
+		return err_set(e, ENOENT, "no running lab to switch the fault off in");
+	for (int i = 0; i < le->n_deferred; i++) {
+		struct le_deferred *d = &le->deferred[i];
+		if (d->k != k || !d->applied)
+			continue;
+		err_t one;
+		int r = switch_one(le, d, 0, rc ? &one : e);
+		d->applied = r != 0;
+		rc = rc ? rc : r;
+	}
+	for (int c = 0; c < le->n_timed_cfg; c++) {
+		err_t one;
+		if (le->timed_cfg[c].k != k)
+			continue;
+		int r = farside_reload(le->far, le->timed_cfg[c].service, le->timed_cfg[c].off,
+		                       rc ? &one : e);
+		rc = rc ? rc : r;
+	}
+	return rc;
+}
+
+/* The code of the timed fault that changes a service's configuration
+ * mid-run, or NULL. */
+static const char *timed_config_of(const struct lab_edit *le, const char *service)
+{
+	for (int i = 0; i < le->n_timed_cfg; i++)
+		if (!strcmp(le->timed_cfg[i].service, service))
+			return le->s->faults[le->timed_cfg[i].k].code;
+	return NULL;
 }
 
 /* A timed fault's far_side hook edits copies of the configurations; the
@@ -652,13 +701,20 @@ static int held_back_far_side(struct lab_edit *le, hook_fn h, const struct scn_f
 			cJSON_Delete(copy);
 			continue;
 		}
-		if (strcmp(le->configs[i].service, "dns") ||
+		if (strcmp(le->configs[i].service, "dns") || timed_config_of(le, "dns") ||
 		    le->n_timed_cfg == (int)(sizeof(le->timed_cfg) / sizeof(le->timed_cfg[0]))) {
 			cJSON_Delete(copy);
-			rc = err_set(e, ENOTSUP,
-			             "%s: at_s/until_s: the %s cannot take a new configuration "
-			             "mid-run (only the DNS server reloads, on SIGHUP)",
-			             sf->code, le->configs[i].service);
+			rc = timed_config_of(le, "dns")
+			             ? err_set(e, ENOTSUP,
+			                       "%s: at_s/until_s: %s already changes the DNS "
+			                       "server's configuration mid-run; two timed faults "
+			                       "cannot share it",
+			                       sf->code, timed_config_of(le, "dns"))
+			             : err_set(e, ENOTSUP,
+			                       "%s: at_s/until_s: the %s cannot take a new "
+			                       "configuration mid-run (only the DNS server "
+			                       "reloads, on SIGHUP)",
+			                       sf->code, le->configs[i].service);
 			continue;
 		}
 		le->timed_cfg[le->n_timed_cfg++] = (struct le_timed_config){
@@ -670,7 +726,7 @@ static int held_back_far_side(struct lab_edit *le, hook_fn h, const struct scn_f
 static int strike(struct lab_edit *le, const void *arg, err_t *e)
 {
 	const struct scn_fault *sf = arg;
-	int rc = switch_edits(le, le->k, 1, e);
+	int rc = switch_on(le, le->k, e);
 	if (!rc && le->current->run_start)
 		rc = le->current->run_start(le, &sf->args, e);
 	if (!rc)
@@ -678,12 +734,15 @@ static int strike(struct lab_edit *le, const void *arg, err_t *e)
 	return rc;
 }
 
+/* Everything is undone that can be, run_stop included, whatever failed. */
 static int lift(struct lab_edit *le, const void *arg, err_t *e)
 {
 	const struct scn_fault *sf = arg;
-	int rc = switch_edits(le, le->k, 0, e);
-	if (!rc && le->current->run_stop)
-		rc = le->current->run_stop(le, &sf->args, e);
+	err_t later;
+	int rc = switch_off(le, le->k, e);
+	int stop =
+	        le->current->run_stop ? le->current->run_stop(le, &sf->args, rc ? &later : e) : 0;
+	rc = rc ? rc : stop;
 	if (!rc)
 		le_note(le, "%s: switched off", sf->code);
 	return rc;
@@ -699,16 +758,20 @@ static int schedule(struct lab_edit *le, const struct scn_fault *sf, err_t *e)
 	return rc;
 }
 
-/* Every fault of the scenario, in order, through the hook of this phase. */
+/* Every fault of the scenario, in order, through the hook of this phase —
+ * for the far side, the timed ones after every other, so the configuration
+ * a timed fault switches to and from carries all the others' edits. */
 static int run_hooks(struct lab_edit *le, enum le_phase p, err_t *e)
 {
 	le->phase = p;
-	for (int k = 0; k < le->s->n_faults; k++) {
+	int passes = p == LE_FAR_SIDE ? 2 : 1;
+	for (int j = 0; j < passes * le->s->n_faults; j++) {
+		int k = j % le->s->n_faults, pass = j / le->s->n_faults;
 		const struct scn_fault *sf = &le->s->faults[k];
 		const struct fault *f = fault_find(sf->code);
 		hook_fn h = f ? hook_of(f, p) : NULL;
 		int at_run = p == LE_RUN && timed(sf);
-		if (!h && !at_run)
+		if ((!h && !at_run) || (passes == 2 && pass != timed(sf)))
 			continue;
 		le->current = f;
 		le->k = k;
@@ -765,6 +828,12 @@ int edits_run_start(struct lab_edit *le, struct lab_proc **workers, int n, struc
 	return run_hooks(le, LE_RUN, e);
 }
 
+void edits_cancel(struct lab_edit *le)
+{
+	for (int i = 0; i < le->n_timers; i++)
+		le->timers[i].done = 1;
+}
+
 void edits_tick(struct lab_edit *le, long run_ms)
 {
 	for (int i = 0; i < le->n_timers; i++) {
@@ -775,9 +844,11 @@ void edits_tick(struct lab_edit *le, long run_ms)
 		le->k = t->k;
 		le->current = t->k < le->s->n_faults ? fault_find(le->s->faults[t->k].code) : NULL;
 		err_t e = {{0}};
-		if (t->fn(le, t->arg, &e))
-			le_note(le, "%s: a timed action failed: %s",
-			        le->current ? le->current->code : "a fault", e.msg);
+		if (t->fn(le, t->arg, &e)) {
+			snprintf(le->failed, sizeof(le->failed), "%s: a timed action failed: %s",
+			         le->current ? le->current->code : "a fault", e.msg);
+			le_note(le, "%s", le->failed);
+		}
 		le->current = NULL;
 	}
 }

@@ -78,6 +78,7 @@ struct lab_edit {
 		cJSON *on, *off;
 	} timed_cfg[4];
 	int n_timed_cfg;
+	char failed[320];  /* why a timed action failed, "" while none has */
 	int token_revoked; /* le_worker_token_revoked: the workers get another token */
 };
 
@@ -92,7 +93,11 @@ int edits_far_side(struct lab_edit *le, cJSON *registrar, cJSON *dns, cJSON *cal
 /* As the run starts: the workers' processes and the platform that runs them. */
 int edits_run_start(struct lab_edit *le, struct lab_proc **workers, int n, struct platform *pf,
                     err_t *e);
-/* The faults' timed actions now due (run_ms from the run's start). */
+/* The faults' timed actions now due (run_ms from the run's start). One
+ * that fails leaves its reason in le->failed: the fault is not what the
+ * scenario says any more, a lab error. */
 void edits_tick(struct lab_edit *le, long run_ms);
+/* No timed action fires any more (the run is being abandoned). */
+void edits_cancel(struct lab_edit *le);
 
 #endif

@@ -387,6 +387,14 @@ static void timed_actions(struct run_ctx *c)
 {
 	long long run_ms = (sys_now_ns() - c->pf.run.t0) / 1000000;
 	edits_tick(&c->le, (long)run_ms);
+	if (c->le.failed[0] && !c->lab_error) {
+		/* The fault did not strike (or lift) as the scenario says: the run
+		 * is not the test it claims to be. */
+		c->lab_error = 1;
+		fprintf(stderr, "siplab run: lab error: %s\n", c->le.failed);
+		edits_cancel(&c->le);
+		platform_stop_run(&c->pf);
+	}
 	for (int i = 0; i < c->s.n_actions; i++)
 		if (!c->actions_done[i] && run_ms >= scenario_ms(&c->s, c->s.actions[i].at_s)) {
 			act(c, &c->s.actions[i]);
@@ -543,6 +551,7 @@ static int run_in_lab(struct run_ctx *c)
 				c->lab_error = 1;
 				fprintf(stderr, "siplab run: lab error: %s\n", e.msg);
 				labfile_note(&c->lf, platform_ms(&c->pf), "lab error: %s", e.msg);
+				edits_cancel(&c->le);
 				platform_stop_run(&c->pf);
 			}
 			run_loop(c);
