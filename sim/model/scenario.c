@@ -220,6 +220,9 @@ static const struct field far_fields[] = {
         F_LIST(struct scenario, far.pools, far.n_pools, "accounts", account_fields, 0, 0,
                "the registrar's account pools (none: the groups' accounts)"),
         F_SECTION("sbc", far_sbc, 0, "the registrar as an SBC on the call path"),
+        F_STRING(struct scenario, far.peer_domain, "peer_domain", 0, NULL,
+                 "a domain served by a second registrar, registrar2.lab, peered with the "
+                 "first (groups of that domain register there)"),
         F_END,
 };
 
@@ -660,6 +663,11 @@ static int check_fault_needs(struct jv *c, const struct scenario *s)
 		        "%s: far_side.sbc: the SBC (relay, reorder) is siplab's registrar's; "
 		        "this scenario's far side uses kamailio",
 		        c->origin);
+	if (s->far.peer_domain[0] && s->far.registrar == SCN_REG_KAMAILIO)
+		return err_set(c->e, ENOTSUP,
+		               "%s: far_side.peer_domain: the second registrar is siplab's; this "
+		               "scenario's far side uses kamailio",
+		               c->origin);
 	return 0;
 }
 
