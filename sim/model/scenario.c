@@ -663,6 +663,13 @@ static int check_fault_needs(struct jv *c, const struct scenario *s)
 		        "%s: far_side.sbc: the SBC (relay, reorder) is siplab's registrar's; "
 		        "this scenario's far side uses kamailio",
 		        c->origin);
+	if (s->far.peer_domain[0] &&
+	    (!valid_prefix(s->far.peer_domain) || !strcasecmp(s->far.peer_domain, "lab") ||
+	     !strcasecmp(s->far.peer_domain, "registrar.lab")))
+		return err_set(c->e, EINVAL,
+		               "%s: far_side.peer_domain: expected a domain name other than the "
+		               "first registrar's (lab, registrar.lab), got \"%s\"",
+		               c->origin, s->far.peer_domain);
 	if (s->far.peer_domain[0] && s->far.registrar == SCN_REG_KAMAILIO)
 		return err_set(c->e, ENOTSUP,
 		               "%s: far_side.peer_domain: the second registrar is siplab's; this "
