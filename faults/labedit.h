@@ -66,6 +66,10 @@ int le_nft(struct lab_edit *le, const char *host, const char *ruleset, err_t *e)
 /* Set a sysctl in a host's namespace as it comes up (a timed fault's: at
  * at_s, and back to its old value at until_s). */
 int le_sysctl(struct lab_edit *le, const char *host, const char *key, long value, err_t *e);
+/* The host of the scenario's second registrar (far_side.peer_domain; role
+ * "host"), added before the faults' topology hooks; its name in the lab's
+ * DNS is LE_PEER_REGISTRAR ".lab". */
+#define LE_PEER_REGISTRAR "registrar2"
 /* Add a host with this role on a network of its own off the core router
  * (the far side's side of the lab: a second registrar, an impairing hop);
  * its address is then known to le_host_addr. */

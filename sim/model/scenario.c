@@ -223,6 +223,9 @@ static const struct field far_fields[] = {
         F_NUMBER(struct scenario, far.dns_ttl_s, "dns_ttl_s", 1, 86400, 0, "60",
                  "the TTL of the lab DNS server's answers, in scenario seconds (scaled; at "
                  "least one real second): how long a change of record takes to be seen"),
+        F_STRING(struct scenario, far.peer_domain, "peer_domain", 0, NULL,
+                 "a domain served by a second registrar, registrar2.lab, peered with the "
+                 "first (groups of that domain register there)"),
         F_END,
 };
 
@@ -665,6 +668,18 @@ static int check_fault_needs(struct jv *c, const struct scenario *s)
 		        "%s: far_side.sbc: the SBC (relay, reorder) is siplab's registrar's; "
 		        "this scenario's far side uses kamailio",
 		        c->origin);
+	if (s->far.peer_domain[0] &&
+	    (!valid_prefix(s->far.peer_domain) || !strcasecmp(s->far.peer_domain, "lab") ||
+	     !strcasecmp(s->far.peer_domain, "registrar.lab")))
+		return err_set(c->e, EINVAL,
+		               "%s: far_side.peer_domain: expected a domain name other than the "
+		               "first registrar's (lab, registrar.lab), got \"%s\"",
+		               c->origin, s->far.peer_domain);
+	if (s->far.peer_domain[0] && s->far.registrar == SCN_REG_KAMAILIO)
+		return err_set(c->e, ENOTSUP,
+		               "%s: far_side.peer_domain: the second registrar is siplab's; this "
+		               "scenario's far side uses kamailio",
+		               c->origin);
 	return 0;
 }
 

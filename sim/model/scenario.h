@@ -89,6 +89,10 @@ struct scn_far {
 	struct scn_accounts pools[SCN_MAX_GROUPS];
 	int n_pools;
 	double dns_ttl_s; /* the lab DNS server's TTL, scenario seconds */
+	/* A second siplab registrar (registrar2.lab, a host of its own) serving
+	 * this domain ("" none): the first routes requests for it there, and it
+	 * routes the rest back (call.no_route black-holes that route). */
+	char peer_domain[64];
 };
 
 enum scn_action_kind { SCN_KILL_WORKER, SCN_STOP_WORKER, SCN_RESTART_WORKER };

@@ -796,6 +796,11 @@ int edits_topology(struct lab_edit *le, char **json, err_t *e)
 	free(base);
 	if (!le->topo)
 		return err_set(e, ENOMEM, "out of memory building the topology");
+	/* The scenario's second registrar comes before the faults, so they
+	 * find it by its name. */
+	le->phase = LE_TOPOLOGY;
+	if (le->s->far.peer_domain[0] && (rc = le_add_host(le, LE_PEER_REGISTRAR, "host", e)))
+		return rc;
 	if ((rc = run_hooks(le, LE_TOPOLOGY, e)))
 		return rc;
 	*json = cJSON_Print(le->topo);

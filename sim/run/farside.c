@@ -156,6 +156,8 @@ static cJSON *registrar_config(const struct farside *f, const struct scenario *s
 	                                      f->callee_password, NULL));
 	for (int i = 0; i < registrar_pools(s); i++) {
 		const struct scn_accounts *a = registrar_pool(s, i);
+		if (s->far.peer_domain[0] && !strcmp(a->domain, s->far.peer_domain))
+			continue; /* the second registrar's */
 		cJSON_AddItemToArray(pools,
 		                     pool_json(a->prefix, a->first, a->count > 0 ? a->count : 1,
 		                               a->password, a->domain));
@@ -355,6 +357,83 @@ static int make_certs(const struct farside *f, err_t *e)
 	                            "DNS:registrar.lab,DNS:lab,IP:" REGISTRAR_ADDR, e);
 }
 
+/* --- the second registrar (far_side.peer_domain) ------------------------------ */
+
+static void add_peer(cJSON *reg, const char *domain, const char *addr)
+{
+	cJSON *peers = cJSON_GetObjectItemCaseSensitive(reg, "peers");
+	if (!peers)
+		peers = cJSON_AddArrayToObject(reg, "peers");
+	char uri[96];
+	snprintf(uri, sizeof(uri), "sip:%s:5060", addr);
+	cJSON *p = cJSON_CreateObject();
+	cJSON_AddStringToObject(p, "domain", domain);
+	cJSON_AddStringToObject(p, "uri", uri);
+	cJSON_AddItemToArray(peers, p);
+}
+
+/* A registrar of its own for the peer domain, over UDP, with that domain's
+ * account pools; requests for the first registrar's domain go back there,
+ * as two providers' proxies peer. */
+static cJSON *peer_registrar_config(const struct farside *f, const struct scenario *s,
+                                    const char *addr)
+{
+	cJSON *r = cJSON_CreateObject();
+	cJSON_AddStringToObject(r, "listen", addr);
+	cJSON *domains = cJSON_AddArrayToObject(r, "domains");
+	cJSON_AddItemToArray(domains, cJSON_CreateString(s->far.peer_domain));
+	cJSON_AddItemToArray(domains, cJSON_CreateString(LE_PEER_REGISTRAR ".lab"));
+	cJSON_AddItemToArray(cJSON_AddArrayToObject(r, "transports"), cJSON_CreateString("udp"));
+	char log[PATH_MAX + 32];
+	snprintf(log, sizeof(log), "%s/" LE_PEER_REGISTRAR "-wire.log", f->dir);
+	cJSON_AddStringToObject(r, "log", log);
+	cJSON_AddStringToObject(r, "tls_dir", f->tls_dir);
+	add_sip_timers(r, s);
+	cJSON *pools = cJSON_AddArrayToObject(r, "account_pool");
+	for (int i = 0; i < registrar_pools(s); i++) {
+		const struct scn_accounts *a = registrar_pool(s, i);
+		if (!strcmp(a->domain, s->far.peer_domain))
+			cJSON_AddItemToArray(pools, pool_json(a->prefix, a->first,
+			                                      a->count > 0 ? a->count : 1,
+			                                      a->password, a->domain));
+	}
+	add_peer(r, "lab", REGISTRAR_ADDR);
+	return r;
+}
+
+static int start_peer_registrar(struct farside *f, struct lab *lab, const struct scenario *s,
+                                const cJSON *reg, const char *self, err_t *e)
+{
+	char cfg[PATH_MAX], log[PATH_MAX], seed[24];
+	int rc = write_json(f->dir, LE_PEER_REGISTRAR ".json", reg, cfg, sizeof(cfg), e);
+	if (rc)
+		return rc;
+	snprintf(log, sizeof(log), "%s/" LE_PEER_REGISTRAR ".log", f->dir);
+	rng_seed_arg(s->seed.value, LE_PEER_REGISTRAR, seed, sizeof(seed));
+	char *argv[] = {(char *)self, "registrar", cfg, "--seed", seed, NULL};
+	const struct lab_ready ready = {.how = LAB_READY_LINE, .timeout_ms = 10000};
+	return lab_service(lab, LE_PEER_REGISTRAR, argv, log, &ready, &f->registrar2, e);
+}
+
+/* The second registrar's configuration in *peer (NULL when the scenario has
+ * none), its name in the lab's DNS and the first registrar's route to it. */
+static int peer_setup(const struct farside *f, const struct scenario *s, struct lab_edit *le,
+                      cJSON *reg, cJSON *dns, cJSON **peer, err_t *e)
+{
+	char addr[64];
+	*peer = NULL;
+	if (!s->far.peer_domain[0] || !reg)
+		return 0;
+	int rc = le_host_addr(le, LE_PEER_REGISTRAR, addr, sizeof(addr), e);
+	if (rc)
+		return rc;
+	add_record(cJSON_GetObjectItemCaseSensitive(dns, "records"), LE_PEER_REGISTRAR ".lab", "A",
+	           addr);
+	add_peer(reg, s->far.peer_domain, addr);
+	*peer = peer_registrar_config(f, s, addr);
+	return *peer ? 0 : err_set(e, ENOMEM, "out of memory");
+}
+
 static int start_services(struct farside *f, struct lab *lab, const struct scenario *s,
                           const cJSON *reg, const cJSON *dns, cJSON *callees, const char *self,
                           err_t *e)
@@ -393,9 +472,15 @@ int farside_start(struct farside *f, struct lab *lab, const struct scenario *s, 
 	cJSON *dns = dns_config(s);
 	/* The callee pool runs only when a group dials it. */
 	cJSON *callees = uses_callee_pool(s) ? callees_config(f, s) : NULL;
-	rc = edits_far_side(le, reg, dns, callees, e);
+	cJSON *peer;
+	rc = peer_setup(f, s, le, reg, dns, &peer, e);
+	if (!rc)
+		rc = edits_far_side(le, reg, dns, callees, e);
 	if (!rc)
 		rc = start_services(f, lab, s, reg, dns, callees, self, e);
+	if (!rc && peer && (rc = start_peer_registrar(f, lab, s, peer, self, e)))
+		err_wrap(e, rc, "the second registrar (%s)", s->far.peer_domain);
+	cJSON_Delete(peer);
 	le->far = f; /* a fault may stop a service as the run starts */
 	le->lab = lab;
 	cJSON_Delete(reg);
@@ -420,6 +505,7 @@ static void stop(struct lab *lab, struct lab_proc **p)
 void farside_stop(struct farside *f, struct lab *lab)
 {
 	stop(lab, &f->callees);
+	stop(lab, &f->registrar2);
 	stop(lab, &f->registrar);
 	stop(lab, &f->dns);
 }
