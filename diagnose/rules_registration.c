@@ -208,11 +208,35 @@ static void say_dns_ok(struct dx_finding *f, const struct probe_view *v)
 		       v->a_addrs == 1 ? "" : "es");
 }
 
-/* It worked, then it stopped: every endpoint that failed to register started
- * after every one that registered. */
-static int stopped_answering(const struct reg_view *v)
+/* It worked, then it stopped: within the scope (the run, or the one group
+ * or worker the failures are confined to), every endpoint that failed to
+ * register started after every one that registered. The time the first
+ * failure started, or -1. */
+static double stopped_at(const struct dx_evidence *ev, const struct reg_view *v)
 {
-	return v->failed && v->registered && v->sc.kind == DX_SCOPE_AFTER;
+	double first_fail = -1, last_ok = -1;
+	if (!v->failed || !v->registered)
+		return -1;
+	if (v->sc.kind == DX_SCOPE_AFTER)
+		return v->sc.after_ms;
+	if (v->sc.kind != DX_SCOPE_GROUP && v->sc.kind != DX_SCOPE_WORKER)
+		return -1;
+	for (int i = 0; i < ev->n; i++) {
+		const struct dx_ep *e = &ev->eps[i];
+		double t = e->t_register;
+		if (!dx_in_scope(&v->sc, e) || t < 0)
+			continue;
+		if (dx_reg_failed(e) && (first_fail < 0 || t < first_fail))
+			first_fail = t;
+		else if (e->registered && t > last_ok)
+			last_ok = t;
+	}
+	return first_fail >= 0 && last_ok >= 0 && last_ok < first_fail ? first_fail : -1;
+}
+
+static int stopped_answering(const struct dx_evidence *ev, const struct reg_view *v)
+{
+	return stopped_at(ev, v) >= 0;
 }
 
 /* What the run shows of something that stopped (what: "the registrar
@@ -229,7 +253,7 @@ static void say_stopped(const struct dx_evidence *ev, struct dx_finding *f,
 	dx_say(f,
 	       "the %d endpoints that started before %.1f s registered; all %d that started "
 	       "then or later REGISTRATION_FAILED: %s",
-	       v->registered, v->sc.after_ms / 1000, v->failed, what);
+	       v->registered, stopped_at(ev, v) / 1000, v->failed, what);
 	if (later)
 		dx_say(f,
 		       "%d endpoints registered before that failed later with a 503 made up by "
@@ -244,7 +268,7 @@ static int m_dns(const struct dx_evidence *ev, struct dx_finding *f)
 	reg_view(ev, &v);
 	struct probe_view pv;
 	pv_read(ev, &pv);
-	int stopped = stopped_answering(&v);
+	int stopped = stopped_answering(ev, &v);
 	if (!all_failed_to_register(ev, &v) && !stopped)
 		return 0;
 	/* The probes asked the DNS server themselves: only its answer (or its
@@ -397,7 +421,7 @@ static int m_registrar_down(const struct dx_evidence *ev, struct dx_finding *f)
 			closed += pv_closed(&pv, i);
 			other += !pv_closed(&pv, i) && !(i == PV_UDP && pv_is(&pv, i, RP_SILENT));
 		}
-		int stopped = stopped_answering(&v);
+		int stopped = stopped_answering(ev, &v);
 		if ((!all_failed_to_register(ev, &v) && !stopped) || pv_dns_failed(&pv) ||
 		    !closed || other)
 			return 0;

@@ -20,7 +20,7 @@
 #define FAULT_ITEM         24
 #define FAULT_MAX_TIMERS   16 /* actions one run's faults schedule */
 #define SCN_MAX_FAULTS     4  /* "faults": faults one scenario composes */
-#define FAULT_MAX_DEFERRED 16 /* nftables rulesets and sysctls timed faults switch mid-run */
+#define FAULT_MAX_DEFERRED (SCN_MAX_WORKERS + 16) /* rulesets and sysctls timed faults switch (one per worker host, and some) */
 
 /* --- a worker's memory ("platform.worker_memory_mb") ----------------------------
  * Every worker runs in a memory cgroup of its own, limited by the scenario or,

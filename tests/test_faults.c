@@ -566,6 +566,27 @@ static void test_edits_scoped(void **state)
 	assert_int_equal(le_sources(&x.le, "worker", buf, sizeof(buf), &e), 0);
 	assert_string_equal(buf, "{ 10.10.9.2, 10.20.2.0/24 }");
 	edited_free(&x);
+	/* Behind one NAT router, worker1 and worker2 are one source to the far
+	 * side: a firewall aimed at worker1 alone would hit worker2 too. */
+	{
+		static struct scenario s;
+		struct labfile lf;
+		struct lab_edit le;
+		char *topo = NULL;
+		assert_int_equal(healthy_with("{\"faults\":[{\"code\":\"media.nat_private_sdp\"},"
+		                              "{\"code\":\"reg.sip_port_blocked\",\"scope\":{"
+		                              "\"workers\":[\"worker1\"]}}]}",
+		                              &s, &e),
+		                 0);
+		labfile_init(&lf, &s, "healthy", "{}");
+		edits_init(&le, &s, &lf, 1);
+		assert_int_not_equal(edits_topology(&le, &topo, &e), 0);
+		if (!strstr(e.msg, "shares the NAT router's address with worker2"))
+			fail_msg("%s", e.msg);
+		free(topo);
+		edits_free(&le);
+		labfile_free(&lf);
+	}
 	/* The SIP path of worker2 only: the registrar drops its network alone. */
 	edit(&x, "{\"fault\":{\"code\":\"reg.sip_port_blocked\",\"scope\":{\"workers\":["
 	         "\"worker2\"]}}}");
@@ -686,12 +707,15 @@ static void test_scope_timing_refused(void **state)
 	         "fault.at_s: expected seconds into the run: this fault only strikes mid-run"},
 	        {"{\"fault\":{\"code\":\"media.firewall_inbound\",\"scope\":{\"workers\":["
 	         "\"worker3\"]}}}",
-	         "faults[0].scope.workers[0]: expected a worker of this lab: worker1 to worker2"},
+	         "fault.scope.workers[0]: expected a worker of this lab: worker1 to worker2"},
 	        {"{\"fault\":{\"code\":\"reg.dns_failure\",\"scope\":{\"group\":\"nope\"}}}",
-	         "faults[0].scope.group: expected a group's name"},
+	         "fault.scope.group: expected a group's name"},
 	        {"{\"fault\":{\"code\":\"reg.dns_failure\",\"scope\":{\"group\":\"callers\","
 	         "\"name\":\"x.lab\"}}}",
 	         "expected one of scope.workers, scope.group, scope.name"},
+	        {"{\"faults\":[{\"code\":\"reg.dns_failure\",\"scope\":{\"group\":\"callers\"}}]}",
+	         "faults[0].scope.group: groups \"callers\" and \"receivers\" use the same registrar "
+	         "name registrar.lab: a fault aimed at one would reach both"},
 	        {"{\"fault\":{\"code\":\"reg.dns_failure\"},\"faults\":[{\"code\":"
 	         "\"reg.rate_limit\"}]}",
 	         "fault: expected either \"fault\" or \"faults\", not both"},

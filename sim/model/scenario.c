@@ -5,6 +5,7 @@
 #define _GNU_SOURCE
 #include "scenario.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
@@ -404,6 +405,7 @@ static int read_one_fault(struct jv *c, const cJSON *v, const char *path, void *
 	if (!rc)
 		rc = fault_check(c, v, path, &s->faults[0]);
 	s->n_faults = !rc;
+	s->fault_shorthand = !rc;
 	return rc;
 }
 
@@ -623,29 +625,66 @@ const struct field scenario_fields[] = {
 /* A fault says what it needs of the far side; the scenario is refused here,
  * before anything starts, in the fault's own words. */
 /* A fault's scope names workers and groups the scenario has. */
+/* A group's registrar name: "name" of "name" or "name:port"; "" for an
+ * address, which no DNS fault can reach. */
+static void registrar_name(const struct scn_group *g, char *out, size_t cap)
+{
+	struct in6_addr a6;
+	struct in_addr a4;
+	const char *r = g->registrar, *colon = strrchr(r, ':');
+	size_t n = colon && !strchr(r, ']') ? (size_t)(colon - r) : strlen(r);
+	snprintf(out, cap, "%.*s", (int)n, r);
+	if (inet_pton(AF_INET, out, &a4) == 1 || inet_pton(AF_INET6, out, &a6) == 1 || *r == '[')
+		out[0] = '\0';
+}
+
+/* A group scope reaches the group through its registrar's name: it must
+ * have one, of its own (another group with the same name would be hit too). */
+static int check_group_scope(struct jv *c, const struct scenario *s, const char *at,
+                             const struct scn_group *g)
+{
+	char mine[128], other[128];
+	registrar_name(g, mine, sizeof(mine));
+	if (!mine[0])
+		return err_set(c->e, EINVAL,
+		               "%s: %s.scope.group: group \"%s\" reaches its registrar by address "
+		               "(%s), which a fault aimed through its name cannot reach",
+		               c->origin, at, g->name, g->registrar);
+	for (int i = 0; i < s->n_groups; i++) {
+		registrar_name(&s->groups[i], other, sizeof(other));
+		if (&s->groups[i] != g && !strcmp(mine, other))
+			return err_set(c->e, EINVAL,
+			               "%s: %s.scope.group: groups \"%s\" and \"%s\" use the same "
+			               "registrar name %s: a fault aimed at one would reach both",
+			               c->origin, at, g->name, s->groups[i].name, mine);
+	}
+	return 0;
+}
+
 static int check_scope(struct jv *c, const struct scenario *s, int k)
 {
 	const struct scn_scope *sc = &s->faults[k].scope;
-	char path[64];
+	char at[32];
+	/* Errors name the field as the file has it: "fault" or "faults[k]". */
+	if (s->fault_shorthand)
+		snprintf(at, sizeof(at), "fault");
+	else
+		snprintf(at, sizeof(at), "faults[%d]", k);
 	for (int i = 0; i < sc->n_workers; i++) {
 		int n = 0, used = 0;
 		if (sscanf(sc->workers[i], "worker%d%n", &n, &used) != 1 || sc->workers[i][used] ||
-		    n < 1 || n > s->platform.workers) {
-			char want[96];
-			snprintf(path, sizeof(path), "faults[%d].scope.workers[%d]", k, i);
-			snprintf(want, sizeof(want), "a worker of this lab: worker1 to worker%d",
-			         s->platform.workers);
-			return err_set(c->e, EINVAL, "%s: %s: expected %s, got \"%s\"", c->origin,
-			               path, want, sc->workers[i]);
-		}
+		    n < 1 || n > s->platform.workers)
+			return err_set(c->e, EINVAL,
+			               "%s: %s.scope.workers[%d]: expected a worker of this lab: "
+			               "worker1 to worker%d, got \"%s\"",
+			               c->origin, at, i, s->platform.workers, sc->workers[i]);
 	}
-	int found = !sc->group[0];
-	for (int g = 0; g < s->n_groups && !found; g++)
-		found = !strcmp(s->groups[g].name, sc->group);
-	if (!found)
-		return err_set(c->e, EINVAL,
-		               "%s: faults[%d].scope.group: expected a group's name, got \"%s\"",
-		               c->origin, k, sc->group);
+	for (int g = 0; sc->group[0] && g < s->n_groups; g++)
+		if (!strcmp(s->groups[g].name, sc->group))
+			return check_group_scope(c, s, at, &s->groups[g]);
+	if (sc->group[0])
+		return err_set(c->e, EINVAL, "%s: %s.scope.group: expected a group's name, got \"%s\"",
+		               c->origin, at, sc->group);
 	return 0;
 }
 
@@ -657,7 +696,10 @@ static int check_fault_needs(struct jv *c, const struct scenario *s)
 		if (f &&
 		    fault_check_needs(
 		            f, s->far.registrar == SCN_REG_KAMAILIO ? "kamailio" : "siplab", &fe))
-			return err_set(c->e, ENOTSUP, "%s: faults[%d]: %s", c->origin, k, fe.msg);
+			return s->fault_shorthand
+			               ? err_set(c->e, ENOTSUP, "%s: fault: %s", c->origin, fe.msg)
+			               : err_set(c->e, ENOTSUP, "%s: faults[%d]: %s", c->origin, k,
+			                         fe.msg);
 		int rc = check_scope(c, s, k);
 		if (rc)
 			return rc;

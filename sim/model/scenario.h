@@ -146,6 +146,7 @@ struct scenario {
 	struct scn_silence pause;                /* every endpoint stops sending */
 	struct scn_fault faults[SCN_MAX_FAULTS]; /* "faults", or the shorthand "fault" */
 	int n_faults;
+	int fault_shorthand; /* given as "fault", not "faults" (errors say so) */
 	char expect[1024]; /* the "expect" object as JSON text, "" when none */
 	char remedy[4096]; /* the "remedy" object as JSON text, "" when none */
 	int sbc_relay;     /* far_side.sbc.relay: the registrar relays media (latching) */

@@ -247,6 +247,32 @@ static int seen_from(const struct lab_edit *le, const char *host, char *buf, siz
 	return le_host_addr(le, gw, buf, cap, e); /* its first link: the outside */
 }
 
+/* A worker behind the NAT router is seen from the router's address, which
+ * every worker behind it shares: a fault aimed at one of them cannot tell it
+ * from the others there, and would reach them too. */
+static int nat_shared_with_unaimed(const struct lab_edit *le, const char *role, const char *host,
+                                   err_t *e)
+{
+	const cJSON *other, *h;
+	unsigned long long aimed = aimed_workers(le);
+	if (strcmp(role, "worker") || aimed == ~0ULL || !link_end(le, host, &other) ||
+	    strcmp(str_of(host_json(le, str_of(other, "host")), "role"), "nat"))
+		return 0;
+	cJSON_ArrayForEach (h, cJSON_GetObjectItemCaseSensitive(le->topo, "hosts")) {
+		const cJSON *gw;
+		const char *name = str_of(h, "name");
+		if (strcmp(str_of(h, "role"), "worker") || (aimed & worker_bit(name)) ||
+		    !link_end(le, name, &gw) || strcmp(str_of(gw, "host"), str_of(other, "host")))
+			continue;
+		return err_set(e, EINVAL,
+		               "%s: aimed at %s, which shares the NAT router's address with %s: "
+		               "from the far side they are one source (aim at both, or put only "
+		               "%s behind the NAT)",
+		               le->current ? le->current->code : "a fault", host, name, host);
+	}
+	return 0;
+}
+
 int le_sources(const struct lab_edit *le, const char *role, char *buf, size_t cap, err_t *e)
 {
 	const char *names[TOPO_MAX_HOSTS];
@@ -260,6 +286,8 @@ int le_sources(const struct lab_edit *le, const char *role, char *buf, size_t ca
 	int n_seen = 0;
 	for (int i = 0; i < n && i < TOPO_MAX_HOSTS; i++) {
 		if ((rc = seen_from(le, names[i], seen[n_seen], sizeof(seen[0]), e)))
+			return rc;
+		if ((rc = nat_shared_with_unaimed(le, role, names[i], e)))
 			return rc;
 		int dup = 0;
 		for (int k = 0; k < n_seen; k++)
@@ -307,7 +335,7 @@ static char *own_tables(const char *ruleset, int k, char *undo, size_t ucap, err
 		const char *line = p + strspn(p, " \t");
 		if (!strncmp(line, "table ", 6) &&
 		    sscanf(line, "table %15s %47[A-Za-z0-9_-]%n", fam, name, &used) == 2 &&
-		    len + (size_t)used + 16 < cap) {
+		    len + (size_t)(line - p) + (size_t)used + 16 < cap) {
 			len += (size_t)snprintf(out + len, cap - len, "%.*s%s_f%d",
 			                        (int)(line - p) + used - (int)strlen(name), p, name,
 			                        k);
@@ -330,6 +358,12 @@ static char *own_tables(const char *ruleset, int k, char *undo, size_t ucap, err
 	out[len] = '\0';
 	if (ulen >= ucap)
 		return free(out), err_set(e, ENOSPC, "too many tables in one ruleset"), NULL;
+	if (!ulen)
+		return free(out),
+		       err_set(e, EINVAL,
+		               "the ruleset declares no \"table FAMILY NAME\" (a name of at most "
+		               "47 letters, digits, '_' or '-'): it could not be told apart"),
+		       NULL;
 	return out;
 }
 
@@ -873,9 +907,8 @@ int le_service_cpu_limit(struct lab_edit *le, const char *service, double pct, e
 	int rc = in_phase(le, LE_RUN, 0, "le_service_cpu_limit", e);
 	if (rc)
 		return rc;
-	rc = le->far ? farside_cpu_limit(le->far, le->lab, service, pct, e) : -1;
-	if (rc == -1)
-		return err_set(e, ENOENT, "%s: the far side has no %s running",
-		               le->current ? le->current->code : "a fault", service);
-	return rc;
+	if (!le->far)
+		return err_set(e, ENOENT, "%s: the far side is not running",
+		               le->current ? le->current->code : "a fault");
+	return farside_cpu_limit(le->far, le->lab, service, pct, e);
 }

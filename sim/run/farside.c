@@ -510,6 +510,15 @@ void farside_stop(struct farside *f, struct lab *lab)
 	stop(lab, &f->dns);
 }
 
+/* As a crash: SIGKILL, then collect it (no graceful shutdown to wait for). */
+static void kill_now(struct lab *lab, struct lab_proc **p)
+{
+	kill((*p)->pid, SIGKILL);
+	lab_wait(lab, *p, 2000, NULL);
+	lab_release(lab, *p);
+	*p = NULL;
+}
+
 int farside_stop_service(struct farside *f, struct lab *lab, const char *service)
 {
 	struct lab_proc **p = !strcmp(service, "registrar") ? &f->registrar
@@ -518,7 +527,7 @@ int farside_stop_service(struct farside *f, struct lab *lab, const char *service
 	                                                    : NULL;
 	if (!p || !*p)
 		return -1;
-	stop(lab, p);
+	kill_now(lab, p);
 	return 0;
 }
 
@@ -528,7 +537,9 @@ int farside_cpu_limit(struct farside *f, struct lab *lab, const char *service, d
 	                     : !strcmp(service, "dns")     ? f->dns
 	                     : !strcmp(service, "callee")  ? f->callees
 	                                                   : NULL;
-	return p ? lab_proc_cpu_limit(lab, p, pct, e) : -1;
+	if (!p)
+		return err_set(e, ENOENT, "the far side has no %s running", service);
+	return lab_proc_cpu_limit(lab, p, pct, e);
 }
 
 int farside_reload(struct farside *f, const char *service, const cJSON *tree, err_t *e)

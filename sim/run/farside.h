@@ -27,7 +27,7 @@ int farside_start(struct farside *f, struct lab *lab, const struct scenario *s, 
                   const char *self, const char *dir, err_t *e);
 void farside_stop(struct farside *f, struct lab *lab);
 /* Stop one service ("registrar", "dns", "callee") before the others, for a
- * fault; -1 when it is not running. */
+ * fault, as a crash (SIGKILL); -1 when it is not running. */
 int farside_stop_service(struct farside *f, struct lab *lab, const char *service);
 
 /* Give a running far-side service a new configuration tree: written over
@@ -35,7 +35,7 @@ int farside_stop_service(struct farside *f, struct lab *lab, const char *service
  * refused (ENOTSUP). */
 int farside_reload(struct farside *f, const char *service, const cJSON *tree, err_t *e);
 /* A far-side service's CPU quota from now on, in percent of one core (0:
- * none); -1 when it is not running, else lab_proc_cpu_limit's result. */
+ * none); -ENOENT when it is not running, else lab_proc_cpu_limit's result. */
 int farside_cpu_limit(struct farside *f, struct lab *lab, const char *service, double pct,
                       err_t *e);
 
