@@ -181,6 +181,12 @@ static const struct field sbc_fields[] = {
                "relay media through the registrar, latching to where it comes from"),
         F_BOOL(struct reg_config, sbc.reorder, "reorder", 0, "false",
                "reverse the order of the codecs in offers (re-prioritise; remove nothing)"),
+        F_STRING(struct reg_config, sbc.renumber_codec, "renumber_codec", 0, NULL,
+                 "a codec whose payload type offers get renumbered (renumber_pt), and "
+                 "answers get back; the RTP keeps its type",
+                 .choices = codec_names),
+        F_INT(struct reg_config, sbc.renumber_pt, "renumber_pt", 96, 127, 0, "96",
+              "the dynamic payload type renumber_codec gets in offers"),
         F_END,
 };
 

@@ -18,6 +18,12 @@ struct sbc_config {
 	int relay;                /* relay media (and latch) */
 	int reorder;              /* offers' codecs in reverse order (nothing removed) */
 	char relay_address[64];   /* where the relay listens: the registrar's address */
+	/* Renumber one dynamic payload type: the codec named gets renumber_pt in
+	 * the offers forwarded, and its own type back in the answers, while the
+	 * RTP (never seen by the SBC without the relay) keeps the old one.
+	 * "" / 0: off. */
+	char renumber_codec[16];
+	int renumber_pt;
 };
 
 /* Rewrite an SDP body (read with media/sdp.h, of any size): drop the payload
