@@ -263,6 +263,9 @@ int stream_reanswer(struct stream *s, const struct stream_clips *clips, const ch
 	struct sdp d;
 	const struct sdp_media *m = NULL;
 	struct sockaddr_in was = s->remote;
+	int was_mux = s->rtcp_mux;
+	char was_key[sizeof(s->key_remote)];
+	memcpy(was_key, s->key_remote, sizeof(was_key));
 	int rc = read_remote(s, offer, srtp, &d, &m, e);
 	int chosen = -1, pt = -1;
 	if (!rc)
@@ -270,9 +273,18 @@ int stream_reanswer(struct stream *s, const struct stream_clips *clips, const ch
 	sdp_free(&d);
 	if (!rc && !clips->clip[chosen].n)
 		rc = err_set(e, ENOTSUP, "no frames for %s", codec_name((enum media_codec)chosen));
-	if (rc) {
-		s->remote = was; /* a refused offer changes nothing (RFC 3264 8) */
+	if (rc) { /* a refused offer changes nothing (RFC 3264 section 8) */
+		s->remote = was;
+		s->rtcp_mux = was_mux;
+		memcpy(s->key_remote, was_key, sizeof(was_key));
 		return rc;
+	}
+	/* A re-offer may carry a new SDES key: what arrives is keyed with it. */
+	if (s->srtp && s->running && strcmp(was_key, s->key_remote)) {
+		media_srtp_free(&s->rx_srtp);
+		rc = media_srtp_init(&s->rx_srtp, s->key_remote, 0, e);
+		if (rc)
+			return rc;
 	}
 	if (chosen != (int)s->codec || pt != s->pt) {
 		s->codec_changes++;
