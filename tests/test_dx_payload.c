@@ -10,10 +10,13 @@
 #include "harness.h"
 
 #include <arpa/inet.h>
+#include <errno.h>
 #include <sys/socket.h>
 
 #include "../diagnose/diagnose.h"
+#include "../media/sdp.h"
 #include "../media/stream.h"
+#include "../registrar/sbc.h"
 
 static const char groups[] = "{\"name\":\"callers\",\"codecs\":[\"PCMU\",\"PCMA\"]},"
                              "{\"name\":\"receivers\",\"codecs\":[\"PCMU\",\"PCMA\"]}";
@@ -225,6 +228,85 @@ static void test_stream_counts_unexpected(void **state)
 	stream_clips_free(&clips);
 }
 
+/* The SBC's renumbering: opus gets 96 in an offer (rtpmap and m= line), and
+ * back its own 111 in an answer; PCMU is left alone. */
+static void test_sbc_renumbers(void **state)
+{
+	(void)state;
+	struct sbc_config c = {.enabled = 1, .renumber_codec = "opus", .renumber_pt = 96};
+	static const char in[] = "v=0\r\no=- 1 1 IN IP4 10.0.0.1\r\ns=-\r\nc=IN IP4 10.0.0.1\r\n"
+	                         "t=0 0\r\nm=audio 4000 RTP/AVP 111 0\r\n"
+	                         "a=rtpmap:111 opus/48000/2\r\na=rtpmap:0 PCMU/8000\r\n";
+	char *offer = sbc_rewrite_sdp(in, strlen(in), &c, 1, NULL, 0);
+	assert_non_null(offer);
+	assert_non_null(strstr(offer, "m=audio 4000 RTP/AVP 96 0"));
+	assert_non_null(strstr(offer, "a=rtpmap:96 opus/48000/2"));
+	assert_null(strstr(offer, "111"));
+	char *answer = sbc_rewrite_sdp(offer, strlen(offer), &c, 0, NULL, 0);
+	assert_non_null(answer);
+	assert_non_null(strstr(answer, "m=audio 4000 RTP/AVP 111 0"));
+	free(offer);
+	free(answer);
+	c.renumber_codec[0] = '\0'; /* off: the SDP goes on as it came */
+	offer = sbc_rewrite_sdp(in, strlen(in), &c, 1, NULL, 0);
+	assert_non_null(strstr(offer, "RTP/AVP 111 0"));
+	free(offer);
+}
+
+/* A re-offer answered mid-call: the codec and payload type switch, the
+ * change is counted, and the old type is still heard until the far end
+ * switches; a re-offer with nothing of ours changes nothing. */
+static void test_reanswer_switches(void **state)
+{
+	(void)state;
+	struct stream s, far;
+	struct stream_clips clips;
+	err_t e;
+	char offer[1024], answer[1024];
+	enum media_codec both[] = {CODEC_PCMU, CODEC_PCMA}, pcma = CODEC_PCMA, g722 = CODEC_G722;
+	assert_int_equal(stream_clips_make(&clips, &e), 0);
+	assert_int_equal(stream_open(&s, "127.0.0.1", &e), 0);
+	assert_int_equal(stream_open(&far, "127.0.0.1", &e), 0);
+	assert_int_equal(stream_offer(&s, both, 2, KEYING_NONE, offer, sizeof(offer)), 0);
+	assert_int_equal(
+	        stream_answer(&far, offer, both, 2, KEYING_NONE, answer, sizeof(answer), &e), 0);
+	assert_int_equal(stream_take_answer(&s, answer, KEYING_NONE, &e), 0);
+	long long now = sys_now_ns();
+	assert_int_equal(stream_start(&s, &clips, 5000, 0, 0, now, &e), 0);
+	assert_int_equal(stream_start(&far, &clips, 5000, 0, 0, now, &e), 0);
+	/* the far end re-offers G.722 alone: not ours, refused, nothing changes */
+	assert_int_equal(stream_offer(&far, &g722, 1, KEYING_NONE, offer, sizeof(offer)), 0);
+	assert_int_equal(stream_reanswer(&s, &clips, offer, both, 2, KEYING_NONE, answer,
+	                                 sizeof(answer), &e),
+	                 -ENOENT);
+	assert_int_equal(s.codec, CODEC_PCMU);
+	/* then PCMA alone: taken */
+	assert_int_equal(stream_offer(&far, &pcma, 1, KEYING_NONE, offer, sizeof(offer)), 0);
+	assert_int_equal(stream_reanswer(&s, &clips, offer, both, 2, KEYING_NONE, answer,
+	                                 sizeof(answer), &e),
+	                 0);
+	assert_non_null(strstr(answer, "RTP/AVP 8"));
+	assert_non_null(strstr(answer, " 2 IN IP4")); /* the o= version went up */
+	stream_tick(&far, now);                       /* still PCMU (type 0): heard */
+	far.pt = 8;
+	stream_tick(&far, now + 20000000LL); /* PCMA: heard */
+	far.pt = 9;
+	stream_tick(&far, now + 40000000LL); /* neither: counted apart */
+	usleep(20000);
+	stream_receive(&s, now + 60000000LL);
+	struct stream_metrics m;
+	stream_metrics(&s, &m);
+	assert_string_equal(m.codec, "PCMA");
+	assert_string_equal(m.codec_first, "PCMU");
+	assert_int_equal(m.codec_changes, 1);
+	assert_int_equal(m.rx.packets, 2);
+	assert_int_equal(m.pt_unexpected, 1);
+	assert_int_equal(m.rx_since_change, 2);
+	stream_close(&s);
+	stream_close(&far);
+	stream_clips_free(&clips);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -234,6 +316,8 @@ int main(void)
 	        cmocka_unit_test(test_reinvite_recognised),
 	        cmocka_unit_test(test_reinvite_failure),
 	        cmocka_unit_test(test_stream_counts_unexpected),
+	        cmocka_unit_test(test_sbc_renumbers),
+	        cmocka_unit_test(test_reanswer_switches),
 	};
 	return cmocka_run_group_tests_name("payload type and re-INVITE", tests, NULL, NULL);
 }
