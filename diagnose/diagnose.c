@@ -195,6 +195,36 @@ static void via_facts(const sip_via_t *v, struct dx_ep *e)
 		e->rport = atoi(v->v_rport);
 }
 
+/* The codecs of a message's SDP ("" when it has none); malloc'd or no_text. */
+static char *msg_codecs(const sip_t *sip)
+{
+	struct sdp d;
+	char *out = no_text;
+	if (sip->sip_payload &&
+	    !sdp_read(sip->sip_payload->pl_data, sip->sip_payload->pl_len, &d, NULL))
+		out = sdp_codecs(sdp_find_media(&d, "audio"));
+	sdp_free(&d);
+	return out;
+}
+
+/* A later offer in a call: an INVITE received inside the dialog (its To has
+ * a tag: a re-INVITE from the far end, not a retransmission of the first),
+ * and the 200 it was answered with. */
+static void later_offer_facts(const sip_t *sip, int sent, int k, struct dx_ep *e)
+{
+	const sip_request_t *rq = sip->sip_request;
+	const sip_status_t *st = sip->sip_status;
+	if (!sent && rq && rq->rq_method == sip_method_invite && sip->sip_to &&
+	    sip->sip_to->a_tag && e->reoffer_at < 0) {
+		e->reoffer_at = k;
+		e->reoffer = msg_codecs(sip);
+	} else if (sent && st && st->st_status == 200 && e->reoffer_at >= 0 && e->reanswer_at < 0 &&
+	           sip->sip_cseq && sip->sip_cseq->cs_method == sip_method_invite) {
+		e->reanswer_at = k;
+		e->reanswer = msg_codecs(sip);
+	}
+}
+
 /* One traced message, read by sofia-sip's own parser (headers in any form,
  * compact or folded; the body as Content-Length says). */
 static void message_facts(const sip_t *sip, int sent, int k, struct dx_ep *e)
@@ -215,6 +245,7 @@ static void message_facts(const sip_t *sip, int sent, int k, struct dx_ep *e)
 			e->via_at = k;
 		}
 	}
+	later_offer_facts(sip, sent, k, e);
 	if (rq && rq->rq_method == sip_method_invite) {
 		int seen = e->offer_seen, had = e->offer_sent != no_text;
 		offer_facts(sip, sent, e);
@@ -277,6 +308,8 @@ static void endpoint_facts(const cJSON *rec, const cJSON *test, int idx, struct 
 	e->offer_sent_secure = e->offer_received_secure = -1;
 	e->reg_transport = "";
 	e->offer_sent = e->offer_received = no_text;
+	e->reoffer = e->reanswer = no_text;
+	e->reoffer_at = e->reanswer_at = -1;
 	e->user = str(rec, "user");
 	e->group = str(rec, "group");
 	e->worker = str(rec, "worker");
@@ -303,6 +336,13 @@ static void endpoint_facts(const cJSON *rec, const cJSON *test, int idx, struct 
 	e->before_pause = num(m, "received_before_pause", -1);
 	e->since_pause = num(m, "received_since_pause", -1);
 	e->sent_after_pause = num(m, "sent_after_pause", -1);
+	e->pt_expected = (int)num(m, "payload_type", -1);
+	e->pt_unexpected = num(m, "unexpected_pt_packets", 0);
+	e->pt_seen = (int)num(m, "unexpected_pt", -1);
+	e->codec = str(m, "codec");
+	e->codec_first = *str(m, "codec_first") ? str(m, "codec_first") : e->codec;
+	e->codec_changes = (int)num(m, "codec_changes", 0);
+	e->rx_since_change = num(m, "received_since_codec_change", -1);
 }
 
 static void worker_facts(const cJSON *w, struct dx_evidence *ev)
@@ -382,6 +422,10 @@ static void evidence_free(struct dx_evidence *ev)
 			free(ev->eps[i].offer_sent);
 		if (ev->eps[i].offer_received != no_text)
 			free(ev->eps[i].offer_received);
+		if (ev->eps[i].reoffer != no_text)
+			free(ev->eps[i].reoffer);
+		if (ev->eps[i].reanswer != no_text)
+			free(ev->eps[i].reanswer);
 	}
 	free(ev->eps);
 }

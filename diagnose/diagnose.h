@@ -45,6 +45,18 @@ struct dx_ep {
 	int via_port, rport;
 	int media;
 	double rx, tx, before_pause, since_pause, sent_after_pause;
+	/* Its media's payload types: the one its SDP negotiated (-1 unknown),
+	 * the packets that came with another (not counted in rx), the last such
+	 * type (-1 none). A codec changed mid-call: the call's first codec, the
+	 * last, how many changes, audio received since (-1 none). */
+	double pt_unexpected, rx_since_change;
+	int pt_expected, pt_seen, codec_changes;
+	const char *codec, *codec_first;
+	/* A later offer it received once its call was up (a re-INVITE), and
+	 * the answer it sent to it: where in its trace (-1: none), and their
+	 * codecs ("" when none). */
+	int reoffer_at, reanswer_at;
+	char *reoffer, *reanswer;
 };
 
 struct dx_worker {

@@ -9,6 +9,11 @@
 
 #include "diagnose.h"
 
+/* The rows after negotiation, in rules_negotiation.c with the offer/answer
+ * they read. */
+int dx_m_payload_mismatch(const struct dx_evidence *ev, struct dx_finding *f);
+int dx_m_reinvite_codec_change(const struct dx_evidence *ev, struct dx_finding *f);
+
 /* Inbound audio that stopped after a pause and never came back, while the
  * far end sent again after its own pause. */
 static int m_conntrack(const struct dx_evidence *ev, struct dx_finding *f)
@@ -105,7 +110,9 @@ static void nat_view(const struct dx_evidence *ev, struct nat_view *v)
 			continue;
 		v->calls++;
 		v->none += e->rx == 0 && e->tx == 0;
-		if (e->rx != 0 || e->tx <= 0)
+		/* Packets that arrived with a type never negotiated were not
+		 * lost on the way (media.payload_mismatch). */
+		if (e->rx != 0 || e->tx <= 0 || e->pt_unexpected > 0)
 			continue;
 		v->one_way++;
 		if (!v->ex || (e->caller && !v->ex->caller))
@@ -269,5 +276,15 @@ const struct dx_rule dx_rules_media[] = {
          "Fix the media relay (SBC): it must forward both directions of every call it "
          "anchors.",
          m_relay_broken},
+        {"media.payload_mismatch",
+         "Media Failures > Codec Mismatch Post-Negotiation > RTP payload type",
+         "Fix the sender (or the SBC that renumbered the payload type without translating "
+         "the RTP): send each codec with the payload type the receiver's SDP gave it.",
+         dx_m_payload_mismatch},
+        {"media.reinvite_codec_change",
+         "Media Failures > Codec Mismatch Post-Negotiation > re-INVITE",
+         "Nothing to fix when the new codec is in the group's list and audio went on; "
+         "otherwise offer that codec, or stop the far end's mid-call re-offer.",
+         dx_m_reinvite_codec_change},
         {NULL},
 };

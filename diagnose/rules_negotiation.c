@@ -143,6 +143,127 @@ static int m_codec_rejected(const struct dx_evidence *ev, struct dx_finding *f)
 	return 70;
 }
 
+/* --- after negotiation: the media rows (media.payload_mismatch,
+ * media.reinvite_codec_change), listed at the end of rules_media.c's table
+ * (the guide's "Media Failures > Codec Mismatch Post-Negotiation"); they
+ * read what the offer/answer settled against what the media then did. ---- */
+
+/* Packets arrived, and enough of them with a type the SDP never gave the
+ * codec to matter: a few stragglers around a re-INVITE are not this. */
+static int pt_unexpected(const struct dx_ep *e)
+{
+	return e->media && e->pt_unexpected >= 5;
+}
+
+int dx_m_payload_mismatch(const struct dx_evidence *ev, struct dx_finding *f)
+{
+	int calls = 0, hit = 0, deaf = 0;
+	double packets = 0;
+	const struct dx_ep *ex = NULL;
+	for (int i = 0; i < ev->n; i++) {
+		const struct dx_ep *e = &ev->eps[i];
+		calls += e->media;
+		if (!pt_unexpected(e))
+			continue;
+		hit++;
+		deaf += e->rx == 0;
+		packets += e->pt_unexpected;
+		if (!ex || (e->caller && !ex->caller))
+			ex = e;
+	}
+	if (!hit)
+		return 0;
+	struct dx_scope sc;
+	dx_scope_of(ev, pt_unexpected, &sc);
+	dx_say_scope(f, &sc, "RTP with a payload type not negotiated");
+	char at[64];
+	dx_say(f,
+	       "%d of %d calls were up and RTP arrived, but with a payload type their own SDP "
+	       "never gave the codec (%.0f packets in all); %d of them heard no audio at all",
+	       hit, calls, packets, deaf);
+	dx_say_at(f, dx_at_field(ex, "media", at, sizeof(at)),
+	          "%s negotiated %s at payload type %d and received %.0f packets with payload "
+	          "type %d, %.0f with %d: a receiver cannot decode a type its SDP did not "
+	          "give",
+	          ex->user, *ex->codec ? ex->codec : "?", ex->pt_expected, ex->pt_unexpected,
+	          ex->pt_seen, ex->rx, ex->pt_expected);
+	if (ex->caller && ex->invite_sent_at >= 0)
+		dx_say_at(f, dx_at_msg(ex, ex->invite_sent_at, at, sizeof(at)),
+		          "its offer as sent (m=audio [%s]) is where it gave %s its type",
+		          ex->offer_sent, *ex->codec ? ex->codec : "the codec");
+	const struct dx_ep *far = dx_far_end(ev, ex);
+	if (far && far->offer_seen && ex->caller)
+		dx_say_at(f, dx_at_msg(far, far->invite_recv_at, at, sizeof(at)),
+		          "%s received that offer with %s at payload type %d and sent %.0f "
+		          "packets: the SDP was renumbered on the way (%d as sent, %d as "
+		          "received) and the RTP was not",
+		          far->user, *ex->codec ? ex->codec : "the codec", far->pt_expected,
+		          far->tx, ex->pt_expected, far->pt_expected);
+	dx_say(f, "the packets were not lost on the way (no firewall or NAT): they were "
+	          "refused as audio by the receiver");
+	return dx_share(hit, calls) >= 0.3 ? 95 : 75;
+}
+
+static int codec_changed(const struct dx_ep *e)
+{
+	return e->media && (e->codec_changes > 0 || e->reoffer_at >= 0);
+}
+
+int dx_m_reinvite_codec_change(const struct dx_evidence *ev, struct dx_finding *f)
+{
+	int calls = 0, hit = 0, changed = 0, foreign = 0, broke = 0, refused = 0;
+	const struct dx_ep *ex = NULL;
+	for (int i = 0; i < ev->n; i++) {
+		const struct dx_ep *e = &ev->eps[i];
+		calls += e->media;
+		if (!codec_changed(e))
+			continue;
+		hit++;
+		changed += e->codec_changes > 0;
+		refused += e->reoffer_at >= 0 && e->reanswer_at < 0;
+		int off = e->codec_changes && *e->codecs_cfg &&
+		          !dx_codecs_meet(e->codec, e->codecs_cfg);
+		int mute = e->codec_changes && e->rx_since_change == 0;
+		foreign += off;
+		broke += mute;
+		if (!ex || (off || mute) > (ex->codec_changes && ex->rx_since_change == 0))
+			ex = e;
+	}
+	if (!hit)
+		return 0;
+	struct dx_scope sc;
+	dx_scope_of(ev, codec_changed, &sc);
+	dx_say_scope(f, &sc, "a later offer/answer in the call");
+	char at[64];
+	dx_say(f, "%d of %d calls had a later offer/answer once up; on %d the codec changed", hit,
+	       calls, changed);
+	if (ex->reoffer_at >= 0)
+		dx_say_at(f, dx_at_msg(ex, ex->reoffer_at, at, sizeof(at)),
+		          "%s received a re-INVITE in its call offering [%s]", ex->user,
+		          *ex->reoffer ? ex->reoffer : "no SDP");
+	if (ex->reanswer_at >= 0)
+		dx_say_at(f, dx_at_msg(ex, ex->reanswer_at, at, sizeof(at)),
+		          "and answered it with [%s]", ex->reanswer);
+	else if (ex->reoffer_at >= 0)
+		dx_say(f, "and refused it: the call went on with its codec (%d calls so)", refused);
+	if (ex->codec_changes)
+		dx_say_at(f, dx_at_field(ex, "media", at, sizeof(at)),
+		          "its media started with %s and ended with %s; %.0f audio packets were "
+		          "received after the change; its group \"%s\" has [%s]",
+		          ex->codec_first, ex->codec, ex->rx_since_change, ex->group,
+		          ex->codecs_cfg);
+	if (foreign || broke) {
+		dx_say(f,
+		       "that is a failure here: on %d calls the new codec is not in the group's "
+		       "list, on %d the audio stopped after the change",
+		       foreign, broke);
+		return 90;
+	}
+	dx_say(f, "a codec change by a later offer/answer is not itself a failure: the new "
+	          "codec is in the group's list and the audio went on");
+	return 80;
+}
+
 const struct dx_rule dx_rules_negotiation[] = {
         {"neg.sbc_codec_stripping",
          "Call Setup Failures > NEGOTIATION_FAILED > SDP manipulation by intermediate proxies",

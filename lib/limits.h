@@ -9,18 +9,20 @@
 #define SIPLAB_LIMITS_H
 
 /* --- a scenario ------------------------------------------------------------ */
-#define SCN_MAX_WORKERS    50 /* "platform.workers" */
-#define SCN_MAX_GROUPS     16
-#define SCN_MAX_CODECS     4 /* codecs one group offers */
-#define SCN_MAX_ACTIONS    8
-#define SCN_MAX_REGIONS    8 /* "platform.worker_regions" */
-#define FAULT_MAX_PARAMS   6
-#define FAULT_TEXT         64 /* a fault parameter's word or name */
-#define FAULT_MAX_ITEMS    8  /* a fault parameter's list */
-#define FAULT_ITEM         24
-#define FAULT_MAX_TIMERS   16 /* actions one run's faults schedule */
-#define SCN_MAX_FAULTS     4  /* "faults": faults one scenario composes */
-#define FAULT_MAX_DEFERRED (SCN_MAX_WORKERS + 16) /* rulesets and sysctls timed faults switch (one per worker host, and some) */
+#define SCN_MAX_WORKERS  50 /* "platform.workers" */
+#define SCN_MAX_GROUPS   16
+#define SCN_MAX_CODECS   4 /* codecs one group offers */
+#define SCN_MAX_ACTIONS  8
+#define SCN_MAX_REGIONS  8 /* "platform.worker_regions" */
+#define FAULT_MAX_PARAMS 6
+#define FAULT_TEXT       64 /* a fault parameter's word or name */
+#define FAULT_MAX_ITEMS  8  /* a fault parameter's list */
+#define FAULT_ITEM       24
+#define FAULT_MAX_TIMERS 16 /* actions one run's faults schedule */
+#define SCN_MAX_FAULTS   4  /* "faults": faults one scenario composes */
+#define FAULT_MAX_DEFERRED \
+	(SCN_MAX_WORKERS + \
+	 16) /* rulesets and sysctls timed faults switch (one per worker host, and some) */
 
 /* --- a worker's memory ("platform.worker_memory_mb") ----------------------------
  * Every worker runs in a memory cgroup of its own, limited by the scenario or,

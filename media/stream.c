@@ -77,6 +77,8 @@ int stream_open(struct stream *s, const char *addr, err_t *e)
 		s->ssrc = r[0], s->seq = (uint16_t)r[1], s->ts = r[2];
 	s->rtt_ms = s->peer_loss_pct = s->peer_jitter_ms = -1;
 	s->rx_at_pause = s->tx_at_resume = -1;
+	s->rx_pt = s->rx_pt_prev = s->pt_seen = -1;
+	s->sdp_version = 1;
 	return 0;
 }
 
@@ -111,7 +113,8 @@ static int write_sdp(struct stream *s, const enum media_codec *codecs, const int
                      int secure, char *out, size_t cap)
 {
 	char origin[128];
-	snprintf(origin, sizeof(origin), "siplab %u 1 IN IP4 %s", s->ssrc, s->addr);
+	snprintf(origin, sizeof(origin), "siplab %u %d IN IP4 %s", s->ssrc, s->sdp_version,
+	         s->addr);
 	struct sdp d;
 	int rc = sdp_init(&d, origin, "siplab", s->addr, NULL);
 	struct sdp_media *m =
@@ -191,6 +194,22 @@ static int read_remote(struct stream *s, const char *text, enum media_keying srt
 	return 0;
 }
 
+/* The first offered codec we also have, and its payload type in the offer;
+ * -ENOENT (e says so) when none. */
+static int choose_offered(const struct sdp_media *m, const enum media_codec *codecs, int n,
+                          int *codec, int *pt, err_t *e)
+{
+	for (int i = 0; i < m->n_pts; i++) {
+		int c = sdp_codec(m, m->pts[i]);
+		if (c >= 0 && have_codec(codecs, n, c)) {
+			*codec = c;
+			*pt = m->pts[i]; /* the offerer's payload type, dynamic ones too */
+			return 0;
+		}
+	}
+	return err_set(e, ENOENT, "no codec of the offer is ours");
+}
+
 int stream_answer(struct stream *s, const char *offer, const enum media_codec *codecs, int n,
                   enum media_keying srtp, char *sdp, size_t cap, err_t *e)
 {
@@ -198,19 +217,14 @@ int stream_answer(struct stream *s, const char *offer, const enum media_codec *c
 	const struct sdp_media *m = NULL;
 	int rc = read_remote(s, offer, srtp, &d, &m, e);
 	int chosen = -1;
-	for (int i = 0; !rc && i < m->n_pts && chosen < 0; i++) {
-		int c = sdp_codec(m, m->pts[i]);
-		if (c >= 0 && have_codec(codecs, n, c)) {
-			chosen = c;
-			s->pt = m->pts[i]; /* the offerer's payload type, dynamic ones too */
-		}
-	}
-	if (!rc && chosen < 0)
-		rc = err_set(e, ENOENT, "no codec of the offer is ours");
+	if (!rc)
+		rc = choose_offered(m, codecs, n, &chosen, &s->pt, e);
 	sdp_free(&d);
 	if (rc)
 		return rc;
-	s->codec = (enum media_codec)chosen;
+	s->codec = s->codec_first = (enum media_codec)chosen;
+	/* Our answer gives the codec the offerer's type: we hear it on that. */
+	s->rx_pt = s->pt;
 	s->srtp = srtp == KEYING_SDES;
 	if (s->srtp && !s->key_local[0] && srtp_key_generate(s->key_local))
 		return err_set(e, EIO, "cannot make an SRTP key");
@@ -233,9 +247,58 @@ int stream_take_answer(struct stream *s, const char *answer, enum media_keying s
 		rc = err_set(e, ENOENT, "the answer has %s",
 		             chosen < 0 ? "no codec we know" : "its audio refused (port 0)");
 	sdp_free(&d);
-	if (!rc)
-		s->codec = (enum media_codec)chosen;
+	if (!rc) {
+		s->codec = s->codec_first = (enum media_codec)chosen;
+		/* Our offer gave each codec the table's type: we hear it on that,
+		 * whatever type the answer (or something on the way) wrote. */
+		s->rx_pt = codec_info(s->codec)->pt;
+	}
 	return rc;
+}
+
+int stream_reanswer(struct stream *s, const struct stream_clips *clips, const char *offer,
+                    const enum media_codec *codecs, int n, enum media_keying srtp, char *sdp,
+                    size_t cap, err_t *e)
+{
+	struct sdp d;
+	const struct sdp_media *m = NULL;
+	struct sockaddr_in was = s->remote;
+	int was_mux = s->rtcp_mux;
+	char was_key[sizeof(s->key_remote)];
+	memcpy(was_key, s->key_remote, sizeof(was_key));
+	int rc = read_remote(s, offer, srtp, &d, &m, e);
+	int chosen = -1, pt = -1;
+	if (!rc)
+		rc = choose_offered(m, codecs, n, &chosen, &pt, e);
+	sdp_free(&d);
+	if (!rc && !clips->clip[chosen].n)
+		rc = err_set(e, ENOTSUP, "no frames for %s", codec_name((enum media_codec)chosen));
+	if (rc) { /* a refused offer changes nothing (RFC 3264 section 8) */
+		s->remote = was;
+		s->rtcp_mux = was_mux;
+		memcpy(s->key_remote, was_key, sizeof(was_key));
+		return rc;
+	}
+	/* A re-offer may carry a new SDES key: what arrives is keyed with it. */
+	if (s->srtp && s->running && strcmp(was_key, s->key_remote)) {
+		media_srtp_free(&s->rx_srtp);
+		rc = media_srtp_init(&s->rx_srtp, s->key_remote, 0, e);
+		if (rc)
+			return rc;
+	}
+	if (chosen != (int)s->codec || pt != s->pt) {
+		s->codec_changes++;
+		s->rx_at_change = s->rx.packets;
+	}
+	s->rx_pt_prev = s->rx_pt;
+	s->codec = (enum media_codec)chosen;
+	s->pt = s->rx_pt = pt;
+	s->clip = &clips->clip[chosen];
+	s->clip_pos = 0;
+	s->sdp_version++;
+	enum media_codec one = s->codec;
+	rc = write_sdp(s, &one, &s->pt, 1, s->srtp, sdp, cap);
+	return rc ? err_set(e, -rc, "cannot write the answer") : 0;
 }
 
 int stream_start(struct stream *s, const struct stream_clips *clips, long rtcp_interval_ms,
@@ -452,6 +515,13 @@ void stream_receive(struct stream *s, long long now)
 			take_rtcp(s, buf, len, now);
 			continue;
 		}
+		int pt = buf[1] & 0x7f;
+		if (s->rx_pt >= 0 && pt != s->rx_pt && pt != s->rx_pt_prev) {
+			/* Not a type we negotiated: a receiver cannot decode it. */
+			s->pt_unexpected++;
+			s->pt_seen = pt;
+			continue;
+		}
 		s->peer_ssrc = get32(buf + 8);
 		int clock = s->clip ? s->clip->clock : 8000;
 		uint32_t arrival =
@@ -495,4 +565,11 @@ void stream_metrics(const struct stream *s, struct stream_metrics *m)
 	m->rx_before_pause = s->rx_at_pause;
 	m->rx_since_pause = s->rx_at_pause >= 0 ? (int64_t)s->rx.packets - s->rx_at_pause : -1;
 	m->tx_after_pause = s->tx_at_resume >= 0 ? (int64_t)s->tx_packets - s->tx_at_resume : -1;
+	m->pt_unexpected = s->pt_unexpected;
+	m->pt_expected = s->rx_pt;
+	m->pt_seen = s->pt_seen;
+	snprintf(m->codec_first, sizeof(m->codec_first), "%s", codec_name(s->codec_first));
+	m->codec_changes = s->codec_changes;
+	m->rx_since_change =
+	        s->codec_changes ? (int64_t)(s->rx.packets - s->rx_at_change) : (int64_t)-1;
 }

@@ -41,6 +41,17 @@ struct stream_metrics {
 	 * before it began and since it began, and sent after it ended (-1 when
 	 * there was no pause, or it had not ended). */
 	int64_t rx_before_pause, rx_since_pause, tx_after_pause;
+	/* RTP packets whose payload type is none the receiver negotiated (not
+	 * counted as audio above): how many, the type its SDP asked for, and the
+	 * last unexpected one seen (-1: none). */
+	uint64_t pt_unexpected;
+	int pt_expected, pt_seen;
+	/* A codec changed mid-call by a later offer/answer (a re-INVITE): the
+	 * call's first codec, how many changes, and the audio packets received
+	 * since the last one (-1 when none). */
+	char codec_first[8];
+	int codec_changes;
+	int64_t rx_since_change;
 };
 
 struct stream {
@@ -65,6 +76,14 @@ struct stream {
 	long long start_ns, next_rtp_ns, next_rtcp_ns, rtcp_interval_ns;
 	long long pause_from_ns, pause_until_ns; /* 0: no pause */
 	int64_t rx_at_pause, tx_at_resume;
+	/* The payload types this end receives audio on: the one its SDP gave
+	 * the codec, and the previous one for the moment a re-INVITE changes it
+	 * (-1: none; rx_pt -1 accepts any); the rest are counted, not heard. */
+	int rx_pt, rx_pt_prev, pt_seen;
+	uint64_t pt_unexpected;
+	enum media_codec codec_first;
+	int codec_changes, sdp_version;
+	uint64_t rx_at_change;
 };
 
 /* Bind a UDP socket on addr (any port). SSRC, first sequence number and
@@ -92,6 +111,14 @@ int stream_answer(struct stream *s, const char *offer, const enum media_codec *c
 /* The caller takes the answer: the codec, where to send, the peer's key.
  * Errors as stream_answer's. */
 int stream_take_answer(struct stream *s, const char *answer, enum media_keying srtp, err_t *e);
+
+/* Answer a later offer in the same call (a re-INVITE): like stream_answer,
+ * and the stream switches at once to the codec chosen (its clip from clips)
+ * and to the offer's address; the previous payload type is still heard
+ * until the far end switches too. The answer's o= version goes up. */
+int stream_reanswer(struct stream *s, const struct stream_clips *clips, const char *offer,
+                    const enum media_codec *codecs, int n, enum media_keying srtp, char *sdp,
+                    size_t cap, err_t *e);
 
 /* Start sending and measuring; rtcp_interval_ms as the run scales it. A
  * pause (silence suppression): stop sending from pause_at_ms after the start

@@ -53,6 +53,8 @@ struct call {
 	long long last_rx_ns;
 	su_timer_t *ring;
 	char *local_sdp, *remote_sdp; /* kept: nua reports each once, when it changes */
+	su_timer_t *reinvite;         /* the configured re-INVITE, once the call is up */
+	int reinvited;                /* 1: sent, its answer awaited; 2: answered */
 };
 
 struct pool {
@@ -143,6 +145,12 @@ const struct field callees_config_fields[] = {
               "SIP's transaction timeout, ms"),
         F_STRING(struct callees_config, tls_dir, "tls_dir", 0, NULL,
                  "a directory with agent.pem and cafile.pem: register over TLS"),
+        F_STRING(struct callees_config, reinvite_codec, "reinvite_codec", 0, NULL,
+                 "a codec (PCMU, PCMA) that a re-INVITE offers alone, reinvite_ms after "
+                 "each answered call is up: the codec changes mid-call",
+                 .valid = pool_codecs_valid),
+        F_INT(struct callees_config, reinvite_ms, "reinvite_ms", 1, 3600000, 0, "1000",
+              "when the re-INVITE of reinvite_codec goes, ms after the call is up"),
         F_END,
 };
 
@@ -288,6 +296,8 @@ static void close_call(struct pool *p, struct call *c)
 	}
 	if (c->ring)
 		su_timer_destroy(c->ring);
+	if (c->reinvite)
+		su_timer_destroy(c->reinvite);
 	for (int i = 0; i < CALLEE_MAX_CALLS; i++)
 		if (p->calls[i] == c)
 			p->calls[i] = NULL;
@@ -357,6 +367,36 @@ static void answer(struct pool *p, struct call *c)
 	            TAG_END());
 	free(sdp); /* nua copied the tags */
 	p->calls_answered++;
+}
+
+/* The configured re-INVITE: a new offer with one codec on the call's own
+ * RTP port; nua's soa makes it the next version of our SDP. */
+static void on_reinvite(struct pool *p, su_timer_t *t, struct call *c)
+{
+	(void)t;
+	struct sockaddr_in sa;
+	socklen_t sl = sizeof(sa);
+	int codec = pool_codec(p->c->reinvite_codec, strlen(p->c->reinvite_codec));
+	if (!c->in_call || codec < 0 || getsockname(c->fd, (struct sockaddr *)&sa, &sl) < 0)
+		return;
+	char *sdp =
+	        answer_sdp(p, ntohs(sa.sin_port), codec, codec_info((enum media_codec)codec)->pt);
+	if (!sdp)
+		return;
+	c->reinvited = 1;
+	fprintf(stderr, "siplab callees: re-INVITE offering %s\n", p->c->reinvite_codec);
+	nua_invite(c->nh, SOATAG_USER_SDP_STR(sdp), SOATAG_ADDRESS(p->c->bind), TAG_END());
+	free(sdp); /* nua copied the tags */
+}
+
+/* Once the call is up: arm the configured re-INVITE, if any. */
+static void arm_reinvite(struct pool *p, struct call *c)
+{
+	if (!p->c->reinvite_codec[0] || c->reinvite || !c->in_call)
+		return;
+	c->reinvite = su_timer_create(su_root_task(p->root), p->c->reinvite_ms);
+	if (c->reinvite)
+		su_timer_set(c->reinvite, on_reinvite, c);
 }
 
 static void on_ring_done(struct pool *p, su_timer_t *t, struct call *c)
@@ -463,8 +503,14 @@ static void on_event(nua_event_t event, int status, char const *phrase, nua_t *n
 			free(c->remote_sdp);
 			c->remote_sdp = strdup(remote);
 		}
-		if (c && state == nua_callstate_ready && !c->in_call)
+		if (c && state == nua_callstate_ready && !c->in_call) {
 			start_media(c, c->local_sdp, c->remote_sdp);
+			arm_reinvite(p, c);
+		} else if (c && state == nua_callstate_ready && c->reinvited == 1 && remote) {
+			/* The answer to our re-INVITE: its codec from now on. */
+			start_media(c, c->local_sdp, c->remote_sdp);
+			c->reinvited = 2;
+		}
 		if (c && state == nua_callstate_terminated)
 			close_call(p, c);
 		break;

@@ -30,6 +30,10 @@ struct callees_config {
 	unsigned long long seed;
 	int seeded;
 	char tls_dir[256]; /* agent.pem + cafile.pem: register over TLS (a sips: registrar) */
+	/* A re-INVITE reinvite_ms after each answered call is up, offering only
+	 * reinvite_codec: the pool switches to what the caller answers. */
+	char reinvite_codec[16];
+	int reinvite_ms;
 };
 
 /* The configuration file's fields, for reading and for --help. */

@@ -212,6 +212,12 @@ static const struct field sbc_fields[] = {
                   "an impairing hop: loss, delay and jitter on the media the relay forwards"),
         F_CHOICE(struct reg_config, sbc.relay_drop, "drop", relay_drops, 0, "none",
                  "a broken relay: the direction it does not forward"),
+        F_STRING(struct reg_config, sbc.renumber_codec, "renumber_codec", 0, NULL,
+                 "a codec whose payload type offers get renumbered (renumber_pt), and "
+                 "answers get back; the RTP keeps its type",
+                 .choices = codec_names),
+        F_INT(struct reg_config, sbc.renumber_pt, "renumber_pt", 96, 127, 0, "96",
+              "the dynamic payload type renumber_codec gets in offers"),
         F_END,
 };
 

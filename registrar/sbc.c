@@ -17,6 +17,7 @@ struct sbc_relay;
 #include <sofia-sip/su_wait.h>
 
 #include "../lib/rng.h"
+#include "../media/codec.h"
 #include "../media/sdp.h"
 #include "sbc.h"
 
@@ -42,6 +43,31 @@ static void reverse_pts(struct sdp_media *m)
 		int t = m->pts[a];
 		m->pts[a] = m->pts[b];
 		m->pts[b] = t;
+	}
+}
+
+/* An SBC that renumbers a dynamic payload type: the codec's a=rtpmap and its
+ * place on the m= line move to the new number (its a=fmtp, kept as text by
+ * the reader, is dropped with the old number). In an offer the codec gets
+ * the configured type; in an answer it gets back the codec table's, so each
+ * side's SDP reads consistently while the media is never translated. */
+static void renumber_pt(const struct sbc_config *c, struct sdp_media *m, int offer)
+{
+	int codec = codec_by_name(c->renumber_codec);
+	if (!c->renumber_codec[0] || codec < 0)
+		return;
+	int to = offer ? c->renumber_pt : codec_info((enum media_codec)codec)->pt;
+	if (sdp_rtpmap(m, to))
+		return; /* the number is taken: nothing to do without a clash */
+	for (int i = 0; i < m->n_maps; i++) {
+		if (strcasecmp(m->maps[i].name, c->renumber_codec))
+			continue;
+		int from = m->maps[i].pt;
+		m->maps[i].pt = to;
+		for (int k = 0; k < m->n_pts; k++)
+			if (m->pts[k] == from)
+				m->pts[k] = to;
+		return;
 	}
 }
 
@@ -71,6 +97,7 @@ char *sbc_rewrite_sdp(const char *sdp_in, size_t len, const struct sbc_config *c
 				sdp_drop_pt(m, m->pts[k]);
 		if (offer && c->reorder)
 			reverse_pts(m);
+		renumber_pt(c, m, offer);
 	}
 	char *out = sdp_format(&s);
 	sdp_free(&s);

@@ -25,6 +25,12 @@ struct sbc_config {
 	/* A broken relay (media.relay_broken): 0 forwards both ways; 1 drops
 	 * what the caller sends, 2 what the callee sends. */
 	int relay_drop;
+	/* Renumber one dynamic payload type: the codec named gets renumber_pt in
+	 * the offers forwarded, and its own type back in the answers, while the
+	 * RTP (never seen by the SBC without the relay) keeps the old one.
+	 * "" / 0: off. */
+	char renumber_codec[16];
+	int renumber_pt;
 };
 
 /* Rewrite an SDP body (read with media/sdp.h, of any size): drop the payload

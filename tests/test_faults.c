@@ -714,7 +714,8 @@ static void test_scope_timing_refused(void **state)
 	         "\"name\":\"x.lab\"}}}",
 	         "expected one of scope.workers, scope.group, scope.name"},
 	        {"{\"faults\":[{\"code\":\"reg.dns_failure\",\"scope\":{\"group\":\"callers\"}}]}",
-	         "faults[0].scope.group: groups \"callers\" and \"receivers\" use the same registrar "
+	         "faults[0].scope.group: groups \"callers\" and \"receivers\" use the same "
+	         "registrar "
 	         "name registrar.lab: a fault aimed at one would reach both"},
 	        {"{\"fault\":{\"code\":\"reg.dns_failure\"},\"faults\":[{\"code\":"
 	         "\"reg.rate_limit\"}]}",

@@ -683,8 +683,9 @@ static int check_scope(struct jv *c, const struct scenario *s, int k)
 		if (!strcmp(s->groups[g].name, sc->group))
 			return check_group_scope(c, s, at, &s->groups[g]);
 	if (sc->group[0])
-		return err_set(c->e, EINVAL, "%s: %s.scope.group: expected a group's name, got \"%s\"",
-		               c->origin, at, sc->group);
+		return err_set(c->e, EINVAL,
+		               "%s: %s.scope.group: expected a group's name, got \"%s\"", c->origin,
+		               at, sc->group);
 	return 0;
 }
 

@@ -626,8 +626,8 @@ static void target_uri(const struct platform *p, const struct scn_group *g, int 
 		const struct scn_group *t = &p->s->groups[i];
 		if (!strcmp(t->name, g->target)) {
 			/* Only the callees that got an account can be dialled. */
-			int reachable = t->accounts.count < t->endpoints ? t->accounts.count
-			                                                 : t->endpoints;
+			int reachable =
+			        t->accounts.count < t->endpoints ? t->accounts.count : t->endpoints;
 			snprintf(uri, cap, "%s:%s%04d@%s", t->transport == SCN_TLS ? "sips" : "sip",
 			         t->accounts.prefix,
 			         t->accounts.first + k % (reachable > 0 ? reachable : 1),

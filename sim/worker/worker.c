@@ -485,6 +485,12 @@ static enum outcome media_outcome(struct ep *ep, const struct stream_metrics *m)
 	          m->tx.jitter_ms, 1, " ms", "< 20 ms");
 	warn_tier(ep, q_mos(m->tx.mos), "sent-direction MOS as the peer reports", m->tx.mos, 2, "",
 	          ">= 4.0");
+	if (m->pt_unexpected)
+		warn(ep, "%llu RTP packets with payload type %d, not the negotiated %d: not audio",
+		     (unsigned long long)m->pt_unexpected, m->pt_seen, m->pt_expected);
+	if (m->codec_changes)
+		warn(ep, "the codec changed mid-call by a later offer/answer: %s, then %s",
+		     m->codec_first, m->codec);
 	return cJSON_GetArraySize(ep->warnings) ? OUTCOME_COMPLETED_WITH_WARNINGS : OUTCOME_SUCCESS;
 }
 
@@ -531,6 +537,23 @@ static cJSON *dir_json(const struct stream_dir *d)
 	return o;
 }
 
+/* The payload type this end's SDP negotiated, and the packets that came
+ * with another (counted apart from "received"); a codec changed mid-call. */
+static void payload_json(cJSON *o, const struct stream_metrics *m)
+{
+	if (m->pt_expected >= 0)
+		cJSON_AddNumberToObject(o, "payload_type", m->pt_expected);
+	cJSON_AddNumberToObject(o, "unexpected_pt_packets", (double)m->pt_unexpected);
+	if (m->pt_seen >= 0)
+		cJSON_AddNumberToObject(o, "unexpected_pt", m->pt_seen);
+	if (m->codec_changes) {
+		cJSON_AddStringToObject(o, "codec_first", m->codec_first);
+		cJSON_AddNumberToObject(o, "codec_changes", m->codec_changes);
+		cJSON_AddNumberToObject(o, "received_since_codec_change",
+		                        (double)m->rx_since_change);
+	}
+}
+
 static cJSON *media_json(const struct ep *ep, const struct stream_metrics *m)
 {
 	cJSON *o = cJSON_CreateObject();
@@ -556,6 +579,7 @@ static cJSON *media_json(const struct ep *ep, const struct stream_metrics *m)
 		if (m->tx_after_pause >= 0)
 			cJSON_AddNumberToObject(o, "sent_after_pause", (double)m->tx_after_pause);
 	}
+	payload_json(o, m);
 	return o;
 }
 
@@ -1087,6 +1111,31 @@ static void incoming(struct worker *w, nua_handle_t *nh, sip_t const *sip)
 	            SIPTAG_PAYLOAD_STR(sdp), TAG_END());
 }
 
+/* A later offer in a call that is up (a re-INVITE, here from the far end):
+ * answered from the group's codecs, and the stream switches to what was
+ * chosen; an offer with nothing of ours is refused with 488 and the call
+ * goes on as it was (RFC 3264 section 8). */
+static void reinvite(struct ep *ep, nua_handle_t *nh, sip_t const *sip)
+{
+	char sdp[1024];
+	char *offer = sip && sip->sip_payload
+	                      ? strndup(sip->sip_payload->pl_data, sip->sip_payload->pl_len)
+	                      : NULL;
+	err_t why;
+	int rc = offer ? stream_reanswer(&ep->st, &ep->w->clips, offer, ep->codecs, ep->n_codecs,
+	                                 ep->srtp, sdp, sizeof(sdp), &why)
+	               : -ENODATA;
+	free(offer);
+	if (rc) {
+		nua_respond(nh, SIP_488_NOT_ACCEPTABLE, TAG_END());
+		warn(ep, "a re-INVITE was refused (488): %s",
+		     rc == -ENODATA ? "it had no offer" : why.msg);
+		return;
+	}
+	nua_respond(nh, SIP_200_OK, SIPTAG_CONTENT_TYPE_STR("application/sdp"),
+	            SIPTAG_PAYLOAD_STR(sdp), TAG_END());
+}
+
 /* The callee's call is up once the ACK came: media starts. */
 static void callee_in_call(struct ep *ep)
 {
@@ -1111,7 +1160,10 @@ static void on_event(nua_event_t event, int status, char const *phrase, nua_t *n
 			on_invite_answer(ep, status, phrase, sip);
 		break;
 	case nua_i_invite:
-		incoming(w, nh, sip);
+		if (ep && nh == ep->call_nh && ep->in_call && !ep->final && ep->has_stream)
+			reinvite(ep, nh, sip);
+		else
+			incoming(w, nh, sip);
 		break;
 	case nua_i_ack:
 		callee_in_call(ep);
