@@ -277,7 +277,10 @@ static int r_latency(const struct dx_evidence *ev, struct dx_finding *f)
 	          "say which direction holds the delay",
 	          d->ex->user, d->worst, q[C2E].crit + q[E2C].crit);
 	say_hop(ev, f);
-	return score_of(q, which);
+	/* One round trip per end, whichever way it is read: the share is over
+	 * every end, not the worse direction's. */
+	(void)which;
+	return dx_share(q[C2E].warn + q[E2C].warn, q[C2E].n + q[E2C].n) >= 0.6 ? 80 : 65;
 }
 
 const struct dx_rule dx_rules_quality[] = {
