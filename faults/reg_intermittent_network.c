@@ -77,9 +77,10 @@ static int topology(struct lab_edit *le, const struct fault_args *a, err_t *e)
 const struct fault fault_reg_intermittent_network = {
         .code = "reg.intermittent_network",
         .summary = "a flaky path loses SIP packets between the workers and the registrar",
-        .applied = "before the run: nftables on the core router dropping a share of SIP/UDP "
+        .applied = "before the run, or at at_s: nftables on the core router dropping a share of "
+                   "SIP/UDP "
                    "(numgen random, or every n-th packet)",
-        .reverted = "the next lab's path loses nothing",
+        .reverted = "at until_s, or in the next lab: the rule deleted",
         .params = {{"loss_pct", FP_NUMBER, "70", 1, 100, "%",
                     "the share of the chosen packets lost, at random", NULL},
                    {"every", FP_INT, "0", 0, 1000000, NULL,

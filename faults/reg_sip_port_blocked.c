@@ -56,9 +56,10 @@ static int topology(struct lab_edit *le, const struct fault_args *a, err_t *e)
 const struct fault fault_reg_sip_port_blocked = {
         .code = "reg.sip_port_blocked",
         .summary = "a firewall drops SIP from the workers to the registrar",
-        .applied = "before the run: nftables on the registrar host (or, for TCP SYNs, the "
-                   "core router)",
-        .reverted = "the next lab has no such firewall",
+        .applied =
+                "before the run, or at at_s: nftables on the registrar host (or, for TCP SYNs, the "
+                "core router)",
+        .reverted = "at until_s, or in the next lab: the rules deleted",
         .params = {{"drop", FP_ENUM, "all", 0, 0, NULL,
                     "what is dropped: all SIP (UDP and TCP), or only TCP SYNs", drops}},
         .topology = topology,
