@@ -206,6 +206,64 @@ static int m_firewall_inbound(const struct dx_evidence *ev, struct dx_finding *f
 	return v.behind_nat ? 70 : 80;
 }
 
+/* --- media.rtp_blocked: no audio either way -------------------------------------- */
+
+/* Calls up whose audio was lost both ways: the endpoint received nothing
+ * while sending, and so did its far end, in the test too. One-way audio
+ * (NAT, an inbound firewall) leaves one direction working; only with both
+ * ends' counters in the report can "neither way" be told from it. */
+struct dead_view {
+	int calls, dead, nat; /* calls with both ends in the test; dead both ways; behind NAT */
+	const struct dx_ep *ex, *far;
+};
+
+static int dead_one_end(const struct dx_ep *e)
+{
+	return e->media && e->rx == 0 && e->tx > 0;
+}
+
+static void dead_view(const struct dx_evidence *ev, struct dead_view *v)
+{
+	memset(v, 0, sizeof(*v));
+	for (int i = 0; i < ev->n; i++) {
+		const struct dx_ep *e = &ev->eps[i], *far = dx_far_end(ev, e);
+		if (!e->caller || !e->media || !far || !far->media)
+			continue;
+		v->calls++;
+		if (!dead_one_end(e) || !dead_one_end(far))
+			continue;
+		v->dead++;
+		/* A NAT on either end explains it otherwise (symmetric NAT on both). */
+		if (shows_nat(e) || shows_nat(far)) {
+			v->nat++;
+			continue;
+		}
+		if (!v->ex)
+			v->ex = e, v->far = far;
+	}
+}
+
+static int m_rtp_blocked(const struct dx_evidence *ev, struct dx_finding *f)
+{
+	struct dead_view v;
+	dead_view(ev, &v);
+	if (!v.ex || dx_share(v.dead, v.calls) < 0.3 || dx_share(v.nat, v.dead) >= 0.5)
+		return 0;
+	char at[64];
+	dx_say_at(f, dx_at_field(v.ex, "media", at, sizeof(at)),
+	          "%d of %d calls with both ends in the test were up and received no audio in "
+	          "either direction: %s sent %.0f packets and received 0",
+	          v.dead, v.calls, v.ex->user, v.ex->tx);
+	dx_say_at(f, dx_at_field(v.far, "media", at, sizeof(at)),
+	          "its far end %s sent %.0f packets and received 0 as well: not one-way audio",
+	          v.far->user, v.far->tx);
+	dx_say_at(f, dx_at_msg(v.ex, v.ex->via_at, at, sizeof(at)),
+	          "%s's REGISTER left from %s and the registrar saw it from the same address, as "
+	          "for %d of the %d: no NAT in the way; SIP passed, the media ports did not",
+	          v.ex->user, v.ex->via_host[0] ? v.ex->via_host : "?", v.dead - v.nat, v.dead);
+	return 90;
+}
+
 const struct dx_rule dx_rules_media[] = {
         {"media.conntrack_expiry", "Firewall and NAT Troubleshooting > Conntrack timeouts",
          "Set the firewall's UDP conntrack timeout to at least 120 s (or keep media flowing "
@@ -220,5 +278,9 @@ const struct dx_rule dx_rules_media[] = {
          m_nat_private_sdp},
         {"media.firewall_inbound", "One-Way Audio/Video > Firewall rules",
          "Allow UDP media in both directions.", m_firewall_inbound},
+        {"media.rtp_blocked", "Media Failures > No RTP Traffic > Firewall blocking UDP",
+         "Open the RTP port range (UDP, both directions) between the worker and the remote "
+         "media endpoint on every firewall in the path.",
+         m_rtp_blocked},
         {NULL},
 };
