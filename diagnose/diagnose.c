@@ -156,8 +156,8 @@ static char *sdp_codecs(const struct sdp_media *m)
 	return out;
 }
 
-/* What an INVITE's SDP says: the codecs offered and, for one sent, the
- * address its audio is at. */
+/* What an INVITE's SDP says: the codecs offered and the address its audio
+ * is at. */
 static void offer_facts(const sip_t *sip, int sent, struct dx_ep *e)
 {
 	struct sdp d;
@@ -177,6 +177,9 @@ static void offer_facts(const sip_t *sip, int sent, struct dx_ep *e)
 		e->offer_seen = 1;
 		e->offer_received = sdp_codecs(m);
 		e->offer_received_secure = m->secure;
+		const struct sdp_conn *c = sdp_media_conn(&d, m);
+		if (c)
+			snprintf(e->sdp_addr_received, sizeof(e->sdp_addr_received), "%s", c->addr);
 	}
 	sdp_free(&d);
 }

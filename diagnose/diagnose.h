@@ -40,7 +40,8 @@ struct dx_ep {
 	/* The profiles of those offers' m=audio: 1 RTP/SAVP(F), 0 RTP/AVP, -1 none. */
 	int offer_sent_secure, offer_received_secure;
 	char sdp_addr[64]; /* the audio's c= address (IPv4 or IPv6) of the INVITE it sent */
-	int unreadable;    /* traced messages sofia-sip's parser could not read */
+	char sdp_addr_received[64];      /* and of the INVITE it received */
+	int unreadable;                  /* traced messages sofia-sip's parser could not read */
 	char via_host[64], received[64]; /* Via sent-by, and received= in the reply */
 	int via_port, rport;
 	int media;

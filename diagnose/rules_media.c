@@ -264,6 +264,54 @@ static int m_rtp_blocked(const struct dx_evidence *ev, struct dx_finding *f)
 	return 90;
 }
 
+/* --- media.sdp_ip_mismatch: the offer's address changed on the way --------------------- */
+
+/* A caller that heard nothing while its far end (in the test) received its
+ * offer with another c= than it sent — and not the address the registrar
+ * saw it come from, which is what a proxy's NAT fix would write. */
+static int c_rewritten_wrong(const struct dx_evidence *ev, const struct dx_ep *e,
+                             const struct dx_ep **far)
+{
+	*far = e->caller && one_way(e) && e->sdp_addr[0] ? dx_far_end(ev, e) : NULL;
+	if (!*far || !(*far)->sdp_addr_received[0])
+		return 0;
+	const char *got = (*far)->sdp_addr_received;
+	return strcmp(got, e->sdp_addr) && strcmp(got, e->received[0] ? e->received : e->via_host);
+}
+
+static int m_sdp_ip_mismatch(const struct dx_evidence *ev, struct dx_finding *f)
+{
+	int one = 0, wrong = 0;
+	const struct dx_ep *ex = NULL, *far = NULL, *x;
+	for (int i = 0; i < ev->n; i++) {
+		const struct dx_ep *e = &ev->eps[i];
+		if (!e->caller || !one_way(e))
+			continue;
+		one++;
+		if (c_rewritten_wrong(ev, e, &x)) {
+			wrong++;
+			if (!ex)
+				ex = e, far = x;
+		}
+	}
+	if (!ex || dx_share(wrong, one) < 0.5)
+		return 0;
+	char at[64];
+	dx_say_at(f, dx_at_msg(ex, ex->invite_sent_at, at, sizeof(at)),
+	          "%s's INVITE left with its audio at c=%s", ex->user, ex->sdp_addr);
+	dx_say_at(f, dx_at_msg(far, far->invite_recv_at, at, sizeof(at)),
+	          "%s received that offer with c=%s: something on the path rewrote the address "
+	          "(and not to %s, where the registrar saw %s)",
+	          far->user, far->sdp_addr_received, ex->received[0] ? ex->received : ex->via_host,
+	          ex->user);
+	dx_say_at(f, dx_at_field(ex, "media", at, sizeof(at)),
+	          "%d of %d callers with no audio coming in had their offer's c= changed on the "
+	          "way (%s sent %.0f packets and received 0; %s received %.0f): the far end sent "
+	          "its audio to the rewritten address",
+	          wrong, one, ex->user, ex->tx, far->user, far->rx);
+	return 92;
+}
+
 const struct dx_rule dx_rules_media[] = {
         {"media.conntrack_expiry", "Firewall and NAT Troubleshooting > Conntrack timeouts",
          "Set the firewall's UDP conntrack timeout to at least 120 s (or keep media flowing "
@@ -282,5 +330,9 @@ const struct dx_rule dx_rules_media[] = {
          "Open the RTP port range (UDP, both directions) between the worker and the remote "
          "media endpoint on every firewall in the path.",
          m_rtp_blocked},
+        {"media.sdp_ip_mismatch", "Media Failures > No RTP Traffic > SDP IP mismatch",
+         "Fix the proxy (SBC/B2BUA) that rewrites the SDP: its c= must be an address where "
+         "the endpoint receives media (its own, the NAT's public one, or a relay's).",
+         m_sdp_ip_mismatch},
         {NULL},
 };

@@ -162,13 +162,71 @@ static void test_dead_behind_nat_is_not_rtp_blocked(void **state)
 	expect(mp_report(eps, 2), "media.symmetric_nat", "media.rtp_blocked", NULL);
 }
 
+/* --- media.sdp_ip_mismatch ------------------------------------------------------------ */
+
+/* The callee received the caller's offer with another c= than was sent,
+ * and the caller heard nothing: the rewrite, above an inbound firewall. */
+static void test_sdp_rewritten_wrong(void **state)
+{
+	(void)state;
+	char *eps[4];
+	eps[0] = mp_ep("a1", "b1", open_via, "10.20.1.2", "", 0);
+	eps[1] = mp_ep("b1", NULL, open_via, "", "192.0.2.10", 500);
+	eps[2] = mp_ep("a2", "b2", open_via, "10.20.1.2", "", 0);
+	eps[3] = mp_ep("b2", NULL, open_via, "", "192.0.2.10", 500);
+	expect(mp_report(eps, 4), "media.sdp_ip_mismatch", NULL,
+	       "received that offer with c=192.0.2.10");
+}
+
+/* The same one-way calls with the offer unchanged: an inbound firewall, no
+ * mismatch. */
+static void test_sdp_unchanged_is_not_mismatch(void **state)
+{
+	(void)state;
+	char *eps[2];
+	eps[0] = mp_ep("a1", "b1", open_via, "10.20.1.2", "", 0);
+	eps[1] = mp_ep("b1", NULL, open_via, "", "10.20.1.2", 500);
+	expect(mp_report(eps, 2), "media.firewall_inbound", "media.sdp_ip_mismatch", NULL);
+}
+
+/* A proxy's NAT fix: c= rewritten to the address the registrar saw the
+ * caller at (received=) is right, whatever else went wrong. */
+static void test_nat_fix_is_not_mismatch(void **state)
+{
+	(void)state;
+	char *eps[2];
+	eps[0] = mp_ep("a1", "b1", nat_via, "192.168.1.2", "", 0);
+	eps[1] = mp_ep("b1", NULL, open_via, "", "10.10.9.2", 500);
+	cJSON *rep = mp_report(eps, 2);
+	cJSON *d = diagnose(rep);
+	char *text = cJSON_PrintUnformatted(d);
+	if (strstr(text, "media.sdp_ip_mismatch"))
+		fail_msg("a NAT fix taken for a mismatch: %s", text);
+	free(text);
+	cJSON_Delete(d);
+	cJSON_Delete(rep);
+}
+
+/* A relay's address in the offer, audio fine both ways: nothing wrong. */
+static void test_relay_rewrite_is_healthy(void **state)
+{
+	(void)state;
+	char *eps[2];
+	eps[0] = mp_ep("a1", "b1", open_via, "10.20.1.2", "", 500);
+	eps[1] = mp_ep("b1", NULL, open_via, "", "10.10.2.2", 500);
+	expect(mp_report(eps, 2), "healthy", NULL, NULL);
+}
+
 int main(void)
 {
-	(void)nat_via;
 	const struct CMUnitTest tests[] = {
 	        cmocka_unit_test(test_rtp_blocked_both_ways),
 	        cmocka_unit_test(test_one_way_is_not_rtp_blocked),
 	        cmocka_unit_test(test_dead_behind_nat_is_not_rtp_blocked),
+	        cmocka_unit_test(test_sdp_rewritten_wrong),
+	        cmocka_unit_test(test_sdp_unchanged_is_not_mismatch),
+	        cmocka_unit_test(test_nat_fix_is_not_mismatch),
+	        cmocka_unit_test(test_relay_rewrite_is_healthy),
 	};
 	return cmocka_run_group_tests_name("media path", tests, NULL, NULL);
 }
