@@ -312,6 +312,55 @@ static int m_sdp_ip_mismatch(const struct dx_evidence *ev, struct dx_finding *f)
 	return 92;
 }
 
+/* --- media.asymmetric_nat: translated out, not back --------------------------------- */
+
+/* A caller behind a NAT that keeps ports (over UDP), one-way, whose far end
+ * (in the test) got the offer with the NAT's public address — the address
+ * the registrar saw — and heard the caller: the SDP pointed at the right
+ * place and the outbound direction was translated, yet nothing came back
+ * through the NAT. */
+static int asym_nat(const struct dx_evidence *ev, const struct dx_ep *e, const struct dx_ep **far)
+{
+	*far = e->caller && one_way(e) && shows_nat(e) ? dx_far_end(ev, e) : NULL;
+	if (!*far || !over_udp(e) || (e->rport && e->rport != e->via_port))
+		return 0;
+	return !strcmp((*far)->sdp_addr_received, e->received) && (*far)->rx > 0;
+}
+
+static int m_asymmetric_nat(const struct dx_evidence *ev, struct dx_finding *f)
+{
+	int nat_one_way = 0, asym = 0;
+	const struct dx_ep *ex = NULL, *far = NULL, *x;
+	for (int i = 0; i < ev->n; i++) {
+		const struct dx_ep *e = &ev->eps[i];
+		if (!e->caller || !one_way(e) || !shows_nat(e))
+			continue;
+		nat_one_way++;
+		if (asym_nat(ev, e, &x)) {
+			asym++;
+			if (!ex)
+				ex = e, far = x;
+		}
+	}
+	if (!ex || dx_share(asym, nat_one_way) < 0.5)
+		return 0;
+	char at[64];
+	dx_say_at(f, dx_at_msg(ex, ex->via_at, at, sizeof(at)),
+	          "%s's REGISTER (udp) left from %s:%d; the registrar saw it from %s, port %d: "
+	          "behind a NAT that keeps ports (%d of %d one-way callers behind NAT)",
+	          ex->user, ex->via_host, ex->via_port, ex->received, ex->rport, asym, nat_one_way);
+	dx_say_at(f, dx_at_msg(far, far->invite_recv_at, at, sizeof(at)),
+	          "%s received %s's offer with c=%s, the NAT's public address: the SDP sent the "
+	          "far end to the right place (its own c= was %s)",
+	          far->user, ex->user, far->sdp_addr_received, ex->sdp_addr);
+	dx_say_at(
+	        f, dx_at_field(ex, "media", at, sizeof(at)),
+	        "%s received %.0f of %s's packets through the NAT, and %s received 0 of what came "
+	        "back: one direction translated, the other not",
+	        far->user, far->rx, ex->user, ex->user);
+	return 93;
+}
+
 const struct dx_rule dx_rules_media[] = {
         {"media.conntrack_expiry", "Firewall and NAT Troubleshooting > Conntrack timeouts",
          "Set the firewall's UDP conntrack timeout to at least 120 s (or keep media flowing "
@@ -334,5 +383,9 @@ const struct dx_rule dx_rules_media[] = {
          "Fix the proxy (SBC/B2BUA) that rewrites the SDP: its c= must be an address where "
          "the endpoint receives media (its own, the NAT's public one, or a relay's).",
          m_sdp_ip_mismatch},
+        {"media.asymmetric_nat", "One-Way Audio/Video > Asymmetric NAT",
+         "Fix the NAT so that it maps the replies to translated media back to the worker "
+         "(a stateful mapping both ways), or relay the media from outside it.",
+         m_asymmetric_nat},
         {NULL},
 };

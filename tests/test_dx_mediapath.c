@@ -217,6 +217,59 @@ static void test_relay_rewrite_is_healthy(void **state)
 	expect(mp_report(eps, 2), "healthy", NULL, NULL);
 }
 
+/* --- media.asymmetric_nat ------------------------------------------------------------- */
+
+/* Behind a NAT that keeps ports, the far end got the public address and
+ * heard the caller, the caller heard nothing: translated out, not back. */
+static void test_asymmetric_nat(void **state)
+{
+	(void)state;
+	char *eps[2];
+	eps[0] = mp_ep("a1", "b1", nat_via, "192.168.1.2", "", 0);
+	eps[1] = mp_ep("b1", NULL, open_via, "", "10.10.9.2", 500);
+	expect(mp_report(eps, 2), "media.asymmetric_nat", "media.sdp_ip_mismatch",
+	       "one direction translated, the other not");
+}
+
+/* The far end got the private address: the SDP is the cause. */
+static void test_private_sdp_is_not_asymmetric(void **state)
+{
+	(void)state;
+	char *eps[2];
+	eps[0] = mp_ep("a1", "b1", nat_via, "192.168.1.2", "", 0);
+	eps[1] = mp_ep("b1", NULL, open_via, "", "192.168.1.2", 500);
+	expect(mp_report(eps, 2), "media.nat_private_sdp", "media.asymmetric_nat", NULL);
+}
+
+/* The public address in the SDP, but the NAT changed the port: symmetric
+ * NAT, whose port no SDP can know. */
+static void test_port_changed_is_not_asymmetric(void **state)
+{
+	(void)state;
+	char *eps[2];
+	const char *sym = "192.168.1.2:5060;received=10.10.9.2;rport=40001";
+	eps[0] = mp_ep("a1", "b1", sym, "192.168.1.2", "", 0);
+	eps[1] = mp_ep("b1", NULL, open_via, "", "10.10.9.2", 500);
+	expect(mp_report(eps, 2), "media.symmetric_nat", "media.asymmetric_nat", NULL);
+}
+
+/* The far end heard nothing either: not one direction working. */
+static void test_dead_both_ways_is_not_asymmetric(void **state)
+{
+	(void)state;
+	char *eps[2];
+	eps[0] = mp_ep("a1", "b1", nat_via, "192.168.1.2", "", 0);
+	eps[1] = mp_ep("b1", NULL, open_via, "", "10.10.9.2", 0);
+	cJSON *rep = mp_report(eps, 2);
+	cJSON *d = diagnose(rep);
+	char *text = cJSON_PrintUnformatted(d);
+	if (strstr(text, "media.asymmetric_nat"))
+		fail_msg("nothing either way taken for asymmetric NAT: %s", text);
+	free(text);
+	cJSON_Delete(d);
+	cJSON_Delete(rep);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -227,6 +280,10 @@ int main(void)
 	        cmocka_unit_test(test_sdp_unchanged_is_not_mismatch),
 	        cmocka_unit_test(test_nat_fix_is_not_mismatch),
 	        cmocka_unit_test(test_relay_rewrite_is_healthy),
+	        cmocka_unit_test(test_asymmetric_nat),
+	        cmocka_unit_test(test_private_sdp_is_not_asymmetric),
+	        cmocka_unit_test(test_port_changed_is_not_asymmetric),
+	        cmocka_unit_test(test_dead_both_ways_is_not_asymmetric),
 	};
 	return cmocka_run_group_tests_name("media path", tests, NULL, NULL);
 }

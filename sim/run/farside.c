@@ -141,10 +141,12 @@ static cJSON *registrar_config(const struct farside *f, const struct scenario *s
 	cJSON_AddStringToObject(r, "log", log);
 	cJSON_AddStringToObject(r, "tls_dir", f->tls_dir);
 	add_sip_timers(r, s);
-	if (s->sbc_relay || s->sbc_reorder) {
+	if (s->sbc_relay || s->sbc_reorder || s->sbc_rewrite[0]) {
 		cJSON *sbc = cJSON_AddObjectToObject(r, "sbc");
 		cJSON_AddBoolToObject(sbc, "relay", s->sbc_relay);
 		cJSON_AddBoolToObject(sbc, "reorder", s->sbc_reorder);
+		if (s->sbc_rewrite[0])
+			cJSON_AddStringToObject(sbc, "rewrite_address", s->sbc_rewrite);
 		cJSON_AddArrayToObject(sbc, "strip");
 	}
 	cJSON *pools = cJSON_AddArrayToObject(r, "account_pool");
