@@ -43,6 +43,11 @@
 #define LOC_MAX_BINDINGS 8
 #define DNS_MAX_RECORDS  256
 #define SBC_MAX_STRIP    8 /* codecs one SBC removes */
+/* The SIP ALG on the NAT router (registrar/alg.c): inside clients it keeps a
+ * mapping for (a datagram from one more is counted dropped), and the largest
+ * message it rewrites (a larger one is counted dropped, never cut). */
+#define ALG_MAX_CLIENTS 256
+#define ALG_MAX_MSG     8192
 /* Calls the callee pool holds at once; one more is answered 486 Busy Here
  * and counted in its calls_refused. */
 #define CALLEE_MAX_CALLS 1024

@@ -3,7 +3,8 @@
  * apart from their look-alikes on small hand-made reports: one-way audio
  * against none either way, a NAT that keeps ports with the public address
  * in the SDP against one with the private address, a proxy's NAT fix
- * against a wrong rewrite. (The real runs are in scenarios/, run by
+ * against a wrong rewrite, a Via rewritten on the way against wrong
+ * passwords. (The real runs are in scenarios/, run by
  * test_catalogue.) */
 #define _GNU_SOURCE
 #include "harness.h"
@@ -270,6 +271,77 @@ static void test_dead_both_ways_is_not_asymmetric(void **state)
 	cJSON_Delete(rep);
 }
 
+/* --- sip.alg_corruption --------------------------------------------------------------- */
+
+/* An endpoint's registration: REGISTER sent with Via sent-by `via`, the
+ * 401 answered with Via `answered` (sent-by and parameters), then the
+ * credentials, and 401 again (failed) or 200. */
+static char *reg_ep(const char *user, const char *group, const char *via, const char *answered,
+                    int failed)
+{
+	char req[512], resp[512], *s = NULL;
+	cJSON *t = cJSON_CreateArray();
+	for (int k = 0; k < 2; k++) {
+		snprintf(
+		        req, sizeof(req),
+		        "REGISTER sip:registrar.lab SIP/2.0\r\nVia: SIP/2.0/UDP "
+		        "%s;rport;branch=z9hG4bK%d\r\n"
+		        "From: <sip:%s@lab>;tag=1\r\nTo: <sip:%s@lab>\r\nCall-ID: r-%s\r\nCSeq: %d "
+		        "REGISTER\r\nContent-Length: 0\r\n\r\n",
+		        via, k, user, user, user, k + 1);
+		add_msg(t, "send", "REGISTER sip:registrar.lab SIP/2.0", req);
+		int code = k == 0 || failed ? 401 : 200;
+		snprintf(
+		        resp, sizeof(resp),
+		        "SIP/2.0 %d %s\r\nVia: SIP/2.0/UDP %s;branch=z9hG4bK%d\r\nFrom: "
+		        "<sip:%s@lab>;tag=1\r\nTo: <sip:%s@lab>;tag=2\r\nCall-ID: r-%s\r\nCSeq: %d "
+		        "REGISTER\r\nContent-Length: 0\r\n\r\n",
+		        code, code == 200 ? "OK" : "Unauthorized", answered, k, user, user, user,
+		        k + 1);
+		add_msg(t, "recv", code == 200 ? "SIP/2.0 200 OK" : "SIP/2.0 401 Unauthorized",
+		        resp);
+	}
+	char *tr = cJSON_PrintUnformatted(t);
+	cJSON_Delete(t);
+	assert_true(asprintf(&s,
+	                     "{\"user\":\"%s\",\"group\":\"%s\",\"worker\":\"worker1\",\"outcome\":"
+	                     "\"%s\",\"sip_code\":%d,\"sip_code_source\":\"wire\",\"times_ms\":{"
+	                     "\"register\":10%s}%s,\"trace\":%s}",
+	                     user, group, failed ? "REGISTRATION_FAILED" : "SUCCESS",
+	                     failed ? 401 : 200, failed ? "" : ",\"registered\":20",
+	                     failed ? ",\"failure\":{\"kind\":\"auth_failed\",\"source\":\"wire\"}"
+	                            : "",
+	                     tr) > 0);
+	free(tr);
+	return s;
+}
+
+/* 401 after the credentials, and the Via came back rewritten: an ALG. */
+static void test_alg_rewrote_via(void **state)
+{
+	(void)state;
+	char *eps[4];
+	const char *alg = "10.10.9.2:51000;rport=51000";
+	eps[0] = reg_ep("a1", "callers", "192.168.1.2:40000", alg, 1);
+	eps[1] = reg_ep("a2", "callers", "192.168.1.2:40002", alg, 1);
+	eps[2] = reg_ep("b1", "callees", "10.20.2.2:40000", "10.20.2.2:40000;rport=40000", 0);
+	eps[3] = reg_ep("b2", "callees", "10.20.2.2:40002", "10.20.2.2:40002;rport=40002", 0);
+	expect(mp_report(eps, 4), "sip.alg_corruption", NULL,
+	       "answered it with Via sent-by 10.10.9.2:51000");
+}
+
+/* The same 401s with the Via as sent (a NAT's received= and rport= added):
+ * wrong passwords, not an ALG. */
+static void test_plain_401_is_not_alg(void **state)
+{
+	(void)state;
+	char *eps[2];
+	const char *nat = "192.168.1.2:40000;received=10.10.9.2;rport=40000";
+	eps[0] = reg_ep("a1", "callers", "192.168.1.2:40000", nat, 1);
+	eps[1] = reg_ep("a2", "callers", "192.168.1.2:40000", nat, 1);
+	expect(mp_report(eps, 2), "reg.bad_credentials", "sip.alg_corruption", NULL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -284,6 +356,8 @@ int main(void)
 	        cmocka_unit_test(test_private_sdp_is_not_asymmetric),
 	        cmocka_unit_test(test_port_changed_is_not_asymmetric),
 	        cmocka_unit_test(test_dead_both_ways_is_not_asymmetric),
+	        cmocka_unit_test(test_alg_rewrote_via),
+	        cmocka_unit_test(test_plain_401_is_not_alg),
 	};
 	return cmocka_run_group_tests_name("media path", tests, NULL, NULL);
 }

@@ -12,6 +12,7 @@
 
 struct farside {
 	struct lab_proc *dns, *registrar, *callees;
+	struct lab_proc *alg;   /* the NAT router's SIP ALG, when a fault runs one */
 	char dir[PATH_MAX];     /* configurations and logs */
 	char tls_dir[PATH_MAX]; /* the lab CA and the registrar's certificate */
 	char callee_domain[64];
