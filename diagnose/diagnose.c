@@ -156,8 +156,8 @@ static char *sdp_codecs(const struct sdp_media *m)
 	return out;
 }
 
-/* What an INVITE's SDP says: the codecs offered and, for one sent, the
- * address its audio is at. */
+/* What an INVITE's SDP says: the codecs offered and the address its audio
+ * is at. */
 static void offer_facts(const sip_t *sip, int sent, struct dx_ep *e)
 {
 	struct sdp d;
@@ -177,6 +177,9 @@ static void offer_facts(const sip_t *sip, int sent, struct dx_ep *e)
 		e->offer_seen = 1;
 		e->offer_received = sdp_codecs(m);
 		e->offer_received_secure = m->secure;
+		const struct sdp_conn *c = sdp_media_conn(&d, m);
+		if (c)
+			snprintf(e->sdp_addr_received, sizeof(e->sdp_addr_received), "%s", c->addr);
 	}
 	sdp_free(&d);
 }
@@ -225,6 +228,13 @@ static void later_offer_facts(const sip_t *sip, int sent, int k, struct dx_ep *e
 	}
 }
 
+/* A Via's sent-by as "host:port" (the port as written, "" when none). */
+static void sent_by(const sip_via_t *v, char *buf, size_t cap)
+{
+	snprintf(buf, cap, "%s%s%s", v->v_host ? v->v_host : "", v->v_port ? ":" : "",
+	         v->v_port ? v->v_port : "");
+}
+
 /* One traced message, read by sofia-sip's own parser (headers in any form,
  * compact or folded; the body as Content-Length says). */
 static void message_facts(const sip_t *sip, int sent, int k, struct dx_ep *e)
@@ -234,6 +244,15 @@ static void message_facts(const sip_t *sip, int sent, int k, struct dx_ep *e)
 	int register_cseq = sip->sip_cseq && sip->sip_cseq->cs_method == sip_method_register;
 	if (sent && rq && rq->rq_method == sip_method_register)
 		e->reg_sent++;
+	if (sent && rq && rq->rq_method == sip_method_register && sip->sip_via &&
+	    !e->reg_via_sent[0]) {
+		sent_by(sip->sip_via, e->reg_via_sent, sizeof(e->reg_via_sent));
+		e->reg_via_sent_at = k;
+	}
+	if (!sent && st && register_cseq && sip->sip_via && !e->reg_via_answered[0]) {
+		sent_by(sip->sip_via, e->reg_via_answered, sizeof(e->reg_via_answered));
+		e->reg_via_answered_at = k;
+	}
 	if (!sent && st && register_cseq) {
 		e->reg_answered++;
 		if (st->st_status >= 200)
@@ -305,6 +324,7 @@ static void endpoint_facts(const cJSON *rec, const cJSON *test, int idx, struct 
 	e->rec = rec;
 	e->idx = idx;
 	e->reg_answer_at = e->via_at = e->invite_sent_at = e->invite_recv_at = -1;
+	e->reg_via_sent_at = e->reg_via_answered_at = -1;
 	e->offer_sent_secure = e->offer_received_secure = -1;
 	e->reg_transport = "";
 	e->offer_sent = e->offer_received = no_text;

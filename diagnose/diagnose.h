@@ -40,7 +40,12 @@ struct dx_ep {
 	/* The profiles of those offers' m=audio: 1 RTP/SAVP(F), 0 RTP/AVP, -1 none. */
 	int offer_sent_secure, offer_received_secure;
 	char sdp_addr[64]; /* the audio's c= address (IPv4 or IPv6) of the INVITE it sent */
-	int unreadable;    /* traced messages sofia-sip's parser could not read */
+	char sdp_addr_received[64]; /* and of the INVITE it received */
+	/* The top Via's sent-by ("host:port") of its first REGISTER, and of the
+	 * first answer to one: the same unless something on the way rewrote it. */
+	char reg_via_sent[80], reg_via_answered[80];
+	int reg_via_sent_at, reg_via_answered_at;
+	int unreadable;                  /* traced messages sofia-sip's parser could not read */
 	char via_host[64], received[64]; /* Via sent-by, and received= in the reply */
 	int via_port, rport;
 	int media;

@@ -258,6 +258,161 @@ static int m_relay_broken(const struct dx_evidence *ev, struct dx_finding *f)
 	return 90;
 }
 
+/* --- media.rtp_blocked: no audio either way -------------------------------------- */
+
+/* Calls up whose audio was lost both ways: the endpoint received nothing
+ * while sending, and so did its far end, in the test too. One-way audio
+ * (NAT, an inbound firewall) leaves one direction working; only with both
+ * ends' counters in the report can "neither way" be told from it. */
+struct dead_view {
+	int calls, dead, nat; /* calls with both ends in the test; dead both ways; behind NAT */
+	const struct dx_ep *ex, *far;
+};
+
+static int dead_one_end(const struct dx_ep *e)
+{
+	return e->media && e->rx == 0 && e->tx > 0;
+}
+
+static void dead_view(const struct dx_evidence *ev, struct dead_view *v)
+{
+	memset(v, 0, sizeof(*v));
+	for (int i = 0; i < ev->n; i++) {
+		const struct dx_ep *e = &ev->eps[i], *far = dx_far_end(ev, e);
+		if (!e->caller || !e->media || !far || !far->media)
+			continue;
+		v->calls++;
+		if (!dead_one_end(e) || !dead_one_end(far))
+			continue;
+		v->dead++;
+		/* A NAT on either end explains it otherwise (symmetric NAT on both). */
+		if (shows_nat(e) || shows_nat(far)) {
+			v->nat++;
+			continue;
+		}
+		if (!v->ex)
+			v->ex = e, v->far = far;
+	}
+}
+
+static int m_rtp_blocked(const struct dx_evidence *ev, struct dx_finding *f)
+{
+	struct dead_view v;
+	dead_view(ev, &v);
+	if (!v.ex || dx_share(v.dead, v.calls) < 0.3 || dx_share(v.nat, v.dead) >= 0.5)
+		return 0;
+	char at[64];
+	dx_say_at(f, dx_at_field(v.ex, "media", at, sizeof(at)),
+	          "%d of %d calls with both ends in the test were up and received no audio in "
+	          "either direction: %s sent %.0f packets and received 0",
+	          v.dead, v.calls, v.ex->user, v.ex->tx);
+	dx_say_at(f, dx_at_field(v.far, "media", at, sizeof(at)),
+	          "its far end %s sent %.0f packets and received 0 as well: not one-way audio",
+	          v.far->user, v.far->tx);
+	dx_say_at(f, dx_at_msg(v.ex, v.ex->via_at, at, sizeof(at)),
+	          "%s's REGISTER left from %s and the registrar saw it from the same address, as "
+	          "for %d of the %d: no NAT in the way; SIP passed, the media ports did not",
+	          v.ex->user, v.ex->via_host[0] ? v.ex->via_host : "?", v.dead - v.nat, v.dead);
+	return 90;
+}
+
+/* --- media.sdp_ip_mismatch: the offer's address changed on the way --------------------- */
+
+/* A caller that heard nothing while its far end (in the test) received its
+ * offer with another c= than it sent — and not the address the registrar
+ * saw it come from, which is what a proxy's NAT fix would write. */
+static int c_rewritten_wrong(const struct dx_evidence *ev, const struct dx_ep *e,
+                             const struct dx_ep **far)
+{
+	*far = e->caller && one_way(e) && e->sdp_addr[0] ? dx_far_end(ev, e) : NULL;
+	if (!*far || !(*far)->sdp_addr_received[0])
+		return 0;
+	const char *got = (*far)->sdp_addr_received;
+	return strcmp(got, e->sdp_addr) && strcmp(got, e->received[0] ? e->received : e->via_host);
+}
+
+static int m_sdp_ip_mismatch(const struct dx_evidence *ev, struct dx_finding *f)
+{
+	int one = 0, wrong = 0;
+	const struct dx_ep *ex = NULL, *far = NULL, *x;
+	for (int i = 0; i < ev->n; i++) {
+		const struct dx_ep *e = &ev->eps[i];
+		if (!e->caller || !one_way(e))
+			continue;
+		one++;
+		if (c_rewritten_wrong(ev, e, &x)) {
+			wrong++;
+			if (!ex)
+				ex = e, far = x;
+		}
+	}
+	if (!ex || dx_share(wrong, one) < 0.5)
+		return 0;
+	char at[64];
+	dx_say_at(f, dx_at_msg(ex, ex->invite_sent_at, at, sizeof(at)),
+	          "%s's INVITE left with its audio at c=%s", ex->user, ex->sdp_addr);
+	dx_say_at(f, dx_at_msg(far, far->invite_recv_at, at, sizeof(at)),
+	          "%s received that offer with c=%s: something on the path rewrote the address "
+	          "(and not to %s, where the registrar saw %s)",
+	          far->user, far->sdp_addr_received, ex->received[0] ? ex->received : ex->via_host,
+	          ex->user);
+	dx_say_at(f, dx_at_field(ex, "media", at, sizeof(at)),
+	          "%d of %d callers with no audio coming in had their offer's c= changed on the "
+	          "way (%s sent %.0f packets and received 0; %s received %.0f): the far end sent "
+	          "its audio to the rewritten address",
+	          wrong, one, ex->user, ex->tx, far->user, far->rx);
+	return 92;
+}
+
+/* --- media.asymmetric_nat: translated out, not back --------------------------------- */
+
+/* A caller behind a NAT that keeps ports (over UDP), one-way, whose far end
+ * (in the test) got the offer with the NAT's public address — the address
+ * the registrar saw — and heard the caller: the SDP pointed at the right
+ * place and the outbound direction was translated, yet nothing came back
+ * through the NAT. */
+static int asym_nat(const struct dx_evidence *ev, const struct dx_ep *e, const struct dx_ep **far)
+{
+	*far = e->caller && one_way(e) && shows_nat(e) ? dx_far_end(ev, e) : NULL;
+	if (!*far || !over_udp(e) || (e->rport && e->rport != e->via_port))
+		return 0;
+	return !strcmp((*far)->sdp_addr_received, e->received) && (*far)->rx > 0;
+}
+
+static int m_asymmetric_nat(const struct dx_evidence *ev, struct dx_finding *f)
+{
+	int nat_one_way = 0, asym = 0;
+	const struct dx_ep *ex = NULL, *far = NULL, *x;
+	for (int i = 0; i < ev->n; i++) {
+		const struct dx_ep *e = &ev->eps[i];
+		if (!e->caller || !one_way(e) || !shows_nat(e))
+			continue;
+		nat_one_way++;
+		if (asym_nat(ev, e, &x)) {
+			asym++;
+			if (!ex)
+				ex = e, far = x;
+		}
+	}
+	if (!ex || dx_share(asym, nat_one_way) < 0.5)
+		return 0;
+	char at[64];
+	dx_say_at(f, dx_at_msg(ex, ex->via_at, at, sizeof(at)),
+	          "%s's REGISTER (udp) left from %s:%d; the registrar saw it from %s, port %d: "
+	          "behind a NAT that keeps ports (%d of %d one-way callers behind NAT)",
+	          ex->user, ex->via_host, ex->via_port, ex->received, ex->rport, asym, nat_one_way);
+	dx_say_at(f, dx_at_msg(far, far->invite_recv_at, at, sizeof(at)),
+	          "%s received %s's offer with c=%s, the NAT's public address: the SDP sent the "
+	          "far end to the right place (its own c= was %s)",
+	          far->user, ex->user, far->sdp_addr_received, ex->sdp_addr);
+	dx_say_at(
+	        f, dx_at_field(ex, "media", at, sizeof(at)),
+	        "%s received %.0f of %s's packets through the NAT, and %s received 0 of what came "
+	        "back: one direction translated, the other not",
+	        far->user, far->rx, ex->user, ex->user);
+	return 93;
+}
+
 const struct dx_rule dx_rules_media[] = {
         {"media.conntrack_expiry", "Firewall and NAT Troubleshooting > Conntrack timeouts",
          "Set the firewall's UDP conntrack timeout to at least 120 s (or keep media flowing "
@@ -286,5 +441,17 @@ const struct dx_rule dx_rules_media[] = {
          "Nothing to fix when the new codec is in the group's list and audio went on; "
          "otherwise offer that codec, or stop the far end's mid-call re-offer.",
          dx_m_reinvite_codec_change},
+        {"media.rtp_blocked", "Media Failures > No RTP Traffic > Firewall blocking UDP",
+         "Open the RTP port range (UDP, both directions) between the worker and the remote "
+         "media endpoint on every firewall in the path.",
+         m_rtp_blocked},
+        {"media.sdp_ip_mismatch", "Media Failures > No RTP Traffic > SDP IP mismatch",
+         "Fix the proxy (SBC/B2BUA) that rewrites the SDP: its c= must be an address where "
+         "the endpoint receives media (its own, the NAT's public one, or a relay's).",
+         m_sdp_ip_mismatch},
+        {"media.asymmetric_nat", "One-Way Audio/Video > Asymmetric NAT",
+         "Fix the NAT so that it maps the replies to translated media back to the worker "
+         "(a stateful mapping both ways), or relay the media from outside it.",
+         m_asymmetric_nat},
         {NULL},
 };

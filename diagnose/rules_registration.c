@@ -1096,6 +1096,53 @@ static int m_account_shortage(const struct dx_evidence *ev, struct dx_finding *f
 	return 95;
 }
 
+/* --- sip.alg_corruption: the message changed on the way ----------------------------- */
+
+/* The registrar answers with the Via it received; a NAT adds received= and
+ * rport= to it but never changes the sent-by. A sent-by that came back
+ * changed was rewritten on the way, by an ALG. */
+static int via_rewritten(const struct dx_ep *e)
+{
+	return e->reg_via_sent[0] && e->reg_via_answered[0] &&
+	       strcmp(e->reg_via_sent, e->reg_via_answered);
+}
+
+static int m_alg_corruption(const struct dx_evidence *ev, struct dx_finding *f)
+{
+	int failed = 0, rejected = 0, rewritten = 0;
+	const struct dx_ep *ex = NULL;
+	for (int i = 0; i < ev->n; i++) {
+		const struct dx_ep *e = &ev->eps[i];
+		if (!dx_reg_failed(e))
+			continue;
+		failed++;
+		rejected += e->fail == EP_FAIL_AUTH_FAILED;
+		if (e->fail == EP_FAIL_AUTH_FAILED && via_rewritten(e)) {
+			rewritten++;
+			ex = ex ? ex : e;
+		}
+	}
+	if (!ex || dx_share(rewritten, failed) < 0.5)
+		return 0;
+	struct dx_scope sc;
+	dx_scope_of(ev, dx_reg_failed, &sc);
+	dx_say_scope(f, &sc, "REGISTRATION_FAILED");
+	char at[64];
+	dx_say_at(f, dx_at_msg(ex, ex->reg_via_sent_at, at, sizeof(at)),
+	          "%s's REGISTER left with Via sent-by %s", ex->user, ex->reg_via_sent);
+	dx_say_at(f, dx_at_msg(ex, ex->reg_via_answered_at, at, sizeof(at)),
+	          "the registrar answered it with Via sent-by %s: the message as received was not "
+	          "the message as sent (a NAT adds received=/rport=, it does not rewrite the Via; "
+	          "a SIP ALG does)",
+	          ex->reg_via_answered);
+	dx_say_at(f, dx_at_field(ex, "failure", at, sizeof(at)),
+	          "%d of %d failed endpoints were challenged again (401) after sending their "
+	          "credentials, %d of them with the Via rewritten on the way: the ALG changed "
+	          "what the digest response covers",
+	          rejected, failed, rewritten);
+	return 95;
+}
+
 const struct dx_rule dx_rules_registration[] = {
         {"reg.dns_failure", "Registration Failures > All endpoints failed > DNS failure",
          "Make the registrar's name resolve from the workers' network (restore the record, or "
@@ -1153,5 +1200,9 @@ const struct dx_rule dx_rules_registration[] = {
          "Fix the path between the workers and the registrar: find where packets are lost "
          "(retransmissions in the traces show it) and repair that link or device.",
          m_intermittent_network},
+        {"sip.alg_corruption", "Firewall and NAT Troubleshooting > SIP ALG Can Cause Problems",
+         "Disable SIP ALG on the router in front of the workers (it rewrites the messages "
+         "and breaks digest authentication); NAT needs no help from it.",
+         m_alg_corruption},
         {NULL},
 };

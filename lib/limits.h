@@ -50,6 +50,12 @@
  * second of both directions' audio at 400 ms of delay is 100); one more is
  * dropped and counted in the relay's log line. */
 #define RELAY_MAX_HELD 512
+
+/* The SIP ALG on the NAT router (registrar/alg.c): inside clients it keeps a
+ * mapping for (a datagram from one more is counted dropped), and the largest
+ * message it rewrites (a larger one is counted dropped, never cut). */
+#define ALG_MAX_CLIENTS 256
+#define ALG_MAX_MSG     8192
 /* Calls the callee pool holds at once; one more is answered 486 Busy Here
  * and counted in its calls_refused. */
 #define CALLEE_MAX_CALLS 1024

@@ -340,7 +340,9 @@ static void sbc_sdp(struct registrar *r, msg_t *msg, sip_t *sip, int side)
 		return;
 	const char *body = sip->sip_payload->pl_data;
 	size_t len = sip->sip_payload->pl_len;
-	const char *addr = c->rewrite_address[0] ? c->rewrite_address : NULL;
+	/* The c= rewrite is for offers, as configured ("the c= line of offers"):
+	 * the answer's address is the callee's own. */
+	const char *addr = c->rewrite_address[0] && side == 0 ? c->rewrite_address : NULL;
 	int port = 0;
 	if (c->relay) {
 		struct sbc_call **pp = sbc_find(r, sip->sip_call_id->i_id);

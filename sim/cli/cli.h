@@ -8,6 +8,7 @@ int cmd_lab(int argc, char **argv);
 int cmd_registrar(int argc, char **argv);
 int cmd_dns(int argc, char **argv);
 int cmd_stun(int argc, char **argv);
+int cmd_alg(int argc, char **argv);
 int cmd_callees(int argc, char **argv);
 int cmd_run(int argc, char **argv);
 int cmd_diagnose(int argc, char **argv);

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "../../registrar/alg.h"
 #include "../../registrar/callees.h"
 #include "../../registrar/dns.h"
 #include "../../registrar/registrar.h"
@@ -174,6 +175,42 @@ int cmd_stun(int argc, char **argv)
 	int rc = stun_run(addr, port, &e);
 	if (rc)
 		fprintf(stderr, "siplab stun: %s\n", e.msg);
+	return rc == -EINVAL ? EXIT_USAGE : rc ? EXIT_FAIL : EXIT_OK;
+}
+
+/* "ADDRESS:PORT" into its parts; 0 when well-formed. */
+static int addr_port(const char *arg, char *addr, size_t cap, int *port)
+{
+	const char *colon = strrchr(arg, ':');
+	if (!colon || (size_t)(colon - arg) >= cap)
+		return -1;
+	snprintf(addr, cap, "%.*s", (int)(colon - arg), arg);
+	*port = atoi(colon + 1);
+	return *port > 0 && *port <= 65535 ? 0 : -1;
+}
+
+int cmd_alg(int argc, char **argv)
+{
+	char listen[64], up[64];
+	int lport, uport;
+	int help = argc == 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"));
+	if (help || argc != 4 || addr_port(argv[1], listen, sizeof(listen), &lport) ||
+	    addr_port(argv[2], up, sizeof(up), &uport)) {
+		fputs("usage: siplab alg LISTEN:PORT UPSTREAM:PORT OUTSIDE\n\n"
+		      "Runs a SIP ALG (inside the lab's NAT router, where nftables redirect the\n"
+		      "inside clients' SIP/UDP to LISTEN:PORT) until SIGTERM. Each client gets a\n"
+		      "socket on the OUTSIDE address; what it sends goes to UPSTREAM:PORT with "
+		      "the\n"
+		      "top Via and the Contact rewritten to that socket, the SDP's c= and o= to\n"
+		      "OUTSIDE, and (its bug) the Authorization's uri= host to UPSTREAM, which\n"
+		      "breaks the digest response. Replies go back as they came.\n",
+		      help ? stdout : stderr);
+		return help ? EXIT_OK : EXIT_USAGE;
+	}
+	err_t e;
+	int rc = alg_run(listen, lport, up, uport, argv[3], &e);
+	if (rc)
+		fprintf(stderr, "siplab alg: %s\n", e.msg);
 	return rc == -EINVAL ? EXIT_USAGE : rc ? EXIT_FAIL : EXIT_OK;
 }
 

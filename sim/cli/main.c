@@ -17,6 +17,7 @@ static const struct command commands[] = {
         {"registrar", cmd_registrar, "run the lab's registrar and proxy (inside a lab host)"},
         {"dns", cmd_dns, "run the lab's DNS server (inside a lab host)"},
         {"stun", cmd_stun, "run the lab's STUN server (inside a lab host)"},
+        {"alg", cmd_alg, "run a SIP ALG on the lab's NAT router (inside a lab host)"},
         {"callees", cmd_callees, "run the callee pool: answering UAs with RTP (inside a lab host)"},
         {"worker", cmd_worker, "run a platform worker and its endpoints (inside a lab host)"},
         {NULL, NULL, NULL},

@@ -209,6 +209,8 @@ static const struct field far_sbc[] = {
                "the registrar relays media, latching to where it comes from"),
         F_BOOL(struct scenario, sbc_reorder, "reorder", 0, "false",
                "the registrar reverses the order of the codecs in offers (removes none)"),
+        F_STRING(struct scenario, sbc_rewrite, "rewrite_address", 0, NULL,
+                 "an IPv4 address the registrar writes into the c= of offers (a NAT fix)"),
         F_END,
 };
 
@@ -705,12 +707,13 @@ static int check_fault_needs(struct jv *c, const struct scenario *s)
 		if (rc)
 			return rc;
 	}
-	if ((s->sbc_relay || s->sbc_reorder) && s->far.registrar == SCN_REG_KAMAILIO)
-		return err_set(
-		        c->e, ENOTSUP,
-		        "%s: far_side.sbc: the SBC (relay, reorder) is siplab's registrar's; "
-		        "this scenario's far side uses kamailio",
-		        c->origin);
+	if ((s->sbc_relay || s->sbc_reorder || s->sbc_rewrite[0]) &&
+	    s->far.registrar == SCN_REG_KAMAILIO)
+		return err_set(c->e, ENOTSUP,
+		               "%s: far_side.sbc: the SBC (relay, reorder, rewrite_address) is "
+		               "siplab's registrar's; "
+		               "this scenario's far side uses kamailio",
+		               c->origin);
 	if (s->far.peer_domain[0] &&
 	    (!valid_prefix(s->far.peer_domain) || !strcasecmp(s->far.peer_domain, "lab") ||
 	     !strcasecmp(s->far.peer_domain, "registrar.lab")))

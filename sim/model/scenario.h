@@ -146,11 +146,12 @@ struct scenario {
 	struct scn_silence pause;                /* every endpoint stops sending */
 	struct scn_fault faults[SCN_MAX_FAULTS]; /* "faults", or the shorthand "fault" */
 	int n_faults;
-	int fault_shorthand; /* given as "fault", not "faults" (errors say so) */
-	char expect[1024];   /* the "expect" object as JSON text, "" when none */
-	char remedy[4096];   /* the "remedy" object as JSON text, "" when none */
-	int sbc_relay;       /* far_side.sbc.relay: the registrar relays media (latching) */
-	int sbc_reorder;     /* far_side.sbc.reorder: it reverses offers' codec order */
+	int fault_shorthand;  /* given as "fault", not "faults" (errors say so) */
+	char expect[1024];    /* the "expect" object as JSON text, "" when none */
+	char remedy[4096];    /* the "remedy" object as JSON text, "" when none */
+	int sbc_relay;        /* far_side.sbc.relay: the registrar relays media (latching) */
+	int sbc_reorder;      /* far_side.sbc.reorder: it reverses offers' codec order */
+	char sbc_rewrite[64]; /* far_side.sbc.rewrite_address: c= written into offers ("") */
 	/* The run's seed: everything random in the run derives from it. Given by
 	 * "seed" (or `siplab run --seed`), else drawn when the run starts. */
 	struct scn_seed {

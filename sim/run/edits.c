@@ -849,6 +849,8 @@ int edits_far_side(struct lab_edit *le, cJSON *registrar, cJSON *dns, cJSON *cal
 	le->configs[le->n_configs++] = (typeof(le->configs[0])){"dns", dns};
 	if (callees)
 		le->configs[le->n_configs++] = (typeof(le->configs[0])){"callees", callees};
+	if (le->alg_config)
+		le->configs[le->n_configs++] = (typeof(le->configs[0])){"alg", le->alg_config};
 	int rc = run_hooks(le, LE_FAR_SIDE, e);
 	le->n_configs = 0; /* the trees stay the caller's */
 	return rc;

@@ -56,8 +56,11 @@ struct lab_edit {
 	struct {
 		const char *service;
 		cJSON *tree; /* the caller's */
-	} configs[4];
+	} configs[5];
 	int n_configs;
+	/* The NAT router's SIP ALG ("alg"), empty unless a fault configures it:
+	 * {"listen", "upstream", "outside"} (registrar/alg.h). The caller's. */
+	cJSON *alg_config;
 	/* the running lab */
 	struct lab_proc **workers;
 	char worker_names[PF_MAX_WORKERS][32];

@@ -145,10 +145,12 @@ static cJSON *registrar_config(const struct farside *f, const struct scenario *s
 	cJSON_AddStringToObject(r, "log", log);
 	cJSON_AddStringToObject(r, "tls_dir", f->tls_dir);
 	add_sip_timers(r, s);
-	if (s->sbc_relay || s->sbc_reorder) {
+	if (s->sbc_relay || s->sbc_reorder || s->sbc_rewrite[0]) {
 		cJSON *sbc = cJSON_AddObjectToObject(r, "sbc");
 		cJSON_AddBoolToObject(sbc, "relay", s->sbc_relay);
 		cJSON_AddBoolToObject(sbc, "reorder", s->sbc_reorder);
+		if (s->sbc_rewrite[0])
+			cJSON_AddStringToObject(sbc, "rewrite_address", s->sbc_rewrite);
 		cJSON_AddArrayToObject(sbc, "strip");
 	}
 	cJSON *pools = cJSON_AddArrayToObject(r, "account_pool");
@@ -454,6 +456,23 @@ static int start_services(struct farside *f, struct lab *lab, const struct scena
 	return 0;
 }
 
+/* The NAT router's SIP ALG, as a fault configured it (registrar/alg.h). */
+static int start_alg(struct farside *f, struct lab *lab, const cJSON *alg, const char *self,
+                     err_t *e)
+{
+	const cJSON *l = cJSON_GetObjectItemCaseSensitive(alg, "listen");
+	const cJSON *u = cJSON_GetObjectItemCaseSensitive(alg, "upstream");
+	const cJSON *o = cJSON_GetObjectItemCaseSensitive(alg, "outside");
+	if (!cJSON_IsString(l) || !cJSON_IsString(u) || !cJSON_IsString(o))
+		return err_set(e, EINVAL, "the SIP ALG needs listen, upstream and outside");
+	char log[PATH_MAX];
+	snprintf(log, sizeof(log), "%s/alg.log", f->dir);
+	char *argv[] = {(char *)self, "alg", l->valuestring, u->valuestring, o->valuestring, NULL};
+	const struct lab_ready ready = {.how = LAB_READY_LINE, .timeout_ms = 5000};
+	int rc = lab_service(lab, "nat", argv, log, &ready, &f->alg, e);
+	return rc ? err_wrap(e, rc, "the SIP ALG on the NAT router") : 0;
+}
+
 int farside_start(struct farside *f, struct lab *lab, const struct scenario *s, struct lab_edit *le,
                   const char *self, const char *dir, err_t *e)
 {
@@ -472,15 +491,20 @@ int farside_start(struct farside *f, struct lab *lab, const struct scenario *s, 
 	cJSON *dns = dns_config(s);
 	/* The callee pool runs only when a group dials it. */
 	cJSON *callees = uses_callee_pool(s) ? callees_config(f, s) : NULL;
-	cJSON *peer;
+	cJSON *peer, *alg = cJSON_CreateObject();
 	rc = peer_setup(f, s, le, reg, dns, &peer, e);
+	le->alg_config = alg;
 	if (!rc)
 		rc = edits_far_side(le, reg, dns, callees, e);
+	le->alg_config = NULL;
 	if (!rc)
 		rc = start_services(f, lab, s, reg, dns, callees, self, e);
 	if (!rc && peer && (rc = start_peer_registrar(f, lab, s, peer, self, e)))
 		err_wrap(e, rc, "the second registrar (%s)", s->far.peer_domain);
+	if (!rc && cJSON_GetObjectItemCaseSensitive(alg, "upstream"))
+		rc = start_alg(f, lab, alg, self, e);
 	cJSON_Delete(peer);
+	cJSON_Delete(alg);
 	le->far = f; /* a fault may stop a service as the run starts */
 	le->lab = lab;
 	cJSON_Delete(reg);
@@ -504,6 +528,7 @@ static void stop(struct lab *lab, struct lab_proc **p)
 
 void farside_stop(struct farside *f, struct lab *lab)
 {
+	stop(lab, &f->alg);
 	stop(lab, &f->callees);
 	stop(lab, &f->registrar2);
 	stop(lab, &f->registrar);

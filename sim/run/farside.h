@@ -16,6 +16,7 @@ struct farside {
 	struct lab_proc *registrar2; /* far_side.peer_domain's registrar, or NULL */
 	char dir[PATH_MAX];          /* configurations and logs */
 	char tls_dir[PATH_MAX];      /* the lab CA and the registrar's certificate */
+	struct lab_proc *alg;        /* the NAT router's SIP ALG, when a fault runs one */
 	char callee_domain[64];
 	char callee_password[32];
 };
