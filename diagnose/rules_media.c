@@ -269,9 +269,11 @@ struct dead_view {
 	const struct dx_ep *ex, *far;
 };
 
+/* Nothing arrived: packets of an unexpected payload type did arrive (a
+ * payload mismatch, not a blocked path). */
 static int dead_one_end(const struct dx_ep *e)
 {
-	return e->media && e->rx == 0 && e->tx > 0;
+	return e->media && e->rx == 0 && e->tx > 0 && e->pt_unexpected <= 0;
 }
 
 static void dead_view(const struct dx_evidence *ev, struct dead_view *v)

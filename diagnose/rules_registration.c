@@ -883,9 +883,18 @@ static void reg_timing_of(const struct dx_evidence *ev, const struct reg_view *v
 /* The failures in the order the registrations started: the longest run of
  * them with no success between. A limiter refuses the tail of each window,
  * so in a burst its failures come in runs as long as the burst's excess;
- * losses at random seldom meet (at one in six, four in a row come once in
- * some 1300 registrations). */
-#define RUN_OF_A_BURST 4
+ * losses at random meet only as often as their rate allows: a run of L
+ * among n registrations failing at rate p comes about n·p^L times, so one
+ * that chance would give less than once in a hundred runs is a burst's. */
+#define RUN_CHANCE_FLOOR 0.01
+
+static int run_is_chance(int run, int failed, int n)
+{
+	double p = n ? (double)failed / n : 1, expected = n;
+	for (int i = 0; i < run; i++)
+		expected *= p;
+	return run <= 1 || expected >= RUN_CHANCE_FLOOR;
+}
 
 static int longest_failure_run(const struct dx_evidence *ev, const struct reg_view *v)
 {
@@ -941,7 +950,7 @@ static int m_intermittent_network(const struct dx_evidence *ev, struct dx_findin
 	struct reg_timing t;
 	reg_timing_of(ev, &v, &t);
 	if (dx_share(timeouts, v.failed) < 0.9 || !t.resent_ok || !t.transactions ||
-	    dx_share(t.late, t.transactions) >= 0.2 || run >= RUN_OF_A_BURST)
+	    dx_share(t.late, t.transactions) >= 0.2 || !run_is_chance(run, v.failed, v.n))
 		return 0;
 	/* (The scope line itself the diagnosis adds, as for every rule.) */
 	if (by_chance)
@@ -961,8 +970,9 @@ static int m_intermittent_network(const struct dx_evidence *ev, struct dx_findin
 	       "answered at once",
 	       t.resent_ok, t.ok, t.transactions, t.after_resend, t.late, REG_LATE_MS);
 	dx_say(f,
-	       "in the order the registrations started, at most %d failure%s came in a row: no "
-	       "burst signature — they did not come in runs as a rate limit's do",
+	       "in the order the registrations started, at most %d failure%s came in a row, as "
+	       "often as losses at random at this rate do: no burst signature — they did not "
+	       "come in the long runs of a rate limit's",
 	       run, run == 1 ? "" : "s");
 	return dx_share(t.resent_ok, t.ok) >= 0.2 ? 82 : 68;
 }
