@@ -91,7 +91,7 @@ static void accuracy(const char *dir)
 int main(void)
 {
 	char dir[PATH_MAX], cmd[2 * PATH_MAX];
-	static char out[65536];
+	static char out[262144];
 	snprintf(dir, sizeof(dir), "/tmp/siplab-bench-catalogue.%d", (int)getpid());
 	snprintf(cmd, sizeof(cmd), "%s run scenarios/ --report %s 2>&1", siplab_bin(), dir);
 	long long t0 = sys_now_ns();

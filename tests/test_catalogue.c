@@ -188,9 +188,11 @@ static int check_reports(const char *dir, int *gaps)
 
 /* What scenarios/ holds, counted from the files: a new scenario needs no
  * edit here. */
+#define CENSUS_MAX 256
+
 struct census {
-	int scenarios, remedies, gaps;
-	char names[64][64];
+	int scenarios, remedies, gaps, too_many;
+	char names[CENSUS_MAX][64];
 };
 
 static int take_census(struct census *c)
@@ -200,8 +202,12 @@ static int take_census(struct census *c)
 	struct dirent *de;
 	while (d && (de = readdir(d))) {
 		size_t n = strlen(de->d_name);
-		if (n < 6 || strcmp(de->d_name + n - 5, ".json") || c->scenarios == 64)
+		if (n < 6 || strcmp(de->d_name + n - 5, ".json"))
 			continue;
+		if (c->scenarios == CENSUS_MAX) {
+			c->too_many = 1; /* said by the caller, never a silent cut */
+			continue;
+		}
 		char path[PATH_MAX], *text = NULL;
 		snprintf(path, sizeof(path), "scenarios/%s", de->d_name);
 		cJSON *root = jv_read_file(path, &text, NULL) ? NULL : cJSON_Parse(text);
@@ -222,10 +228,11 @@ static int take_census(struct census *c)
 /* Every scenario of the catalogue passes every step. */
 static int body_catalogue(void)
 {
-	static char out[65536];
+	static char out[262144];
 	static struct census c;
 	char reports[PATH_MAX], passed[64];
 	CHECK(take_census(&c) > 0, "no scenarios in scenarios/");
+	CHECK(!c.too_many, "more than %d scenarios: raise CENSUS_MAX", CENSUS_MAX);
 	snprintf(reports, sizeof(reports), "%s/catalogue", workdir);
 	char *argv[] = {"siplab", "run", "scenarios/", "--report", reports, NULL};
 	int rc = siplab_capture(argv, out, sizeof(out));
@@ -287,7 +294,7 @@ static int variant(const char *dir, const char *name, const char *from, const ch
  * and the diagnosis names the same failure. */
 static int body_variants(void)
 {
-	static char out[65536];
+	static char out[262144];
 	char dir[PATH_MAX], reports[PATH_MAX];
 	snprintf(dir, sizeof(dir), "%s/variants", workdir);
 	snprintf(reports, sizeof(reports), "%s/variant-reports", workdir);
