@@ -101,7 +101,7 @@ int main(void)
 	double wall = (double)(sys_now_ns() - t0) / 1e9;
 	out[n] = '\0';
 	const char *table = strstr(out, "\nSCENARIO");
-	printf("bench: the scenario catalogue, `siplab run scenarios/` (3 at a time, "
+	printf("bench: the scenario catalogue, `siplab run scenarios/` (4 at a time, "
 	       "time-compressed)\n");
 	printf("%s\n", table ? table + 1 : out);
 	int scenarios = 0;

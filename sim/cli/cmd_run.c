@@ -63,7 +63,8 @@ static const char usage[] =
         "                  in the report's \"seed\"\n"
         "  --logs DIR      keep every service's log, the registrar's wire log and the\n"
         "                  configurations there (default: dropped with the lab)\n"
-        "  --jobs N        scenarios run at once for a directory (default 3)\n"
+        "  --jobs N        scenarios run at once for a directory (default 4: a run\n"
+        "                  mostly waits on the clock, not the CPU)\n"
         "  --once          stop after the first run and its diagnosis (no remedy)\n"
         "  --quiet         no progress lines\n"
         "  --worker-program PATH\n"
@@ -163,7 +164,7 @@ static int parse_opts(int argc, char **argv, struct run_opts *o)
 	                                         {"help", no_argument, NULL, 'h'},
 	                                         {NULL, 0, NULL, 0}};
 	memset(o, 0, sizeof(*o));
-	o->jobs = 3;
+	o->jobs = 4;
 	optind = 1;
 	int c;
 	while ((c = getopt_long(argc, argv, "hq", longopts, NULL)) != -1) {
