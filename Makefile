@@ -80,7 +80,8 @@ bench: $(BUILD)/siplab $(BENCHES)
 
 # The same suite built with AddressSanitizer and UBSan, in its own tree.
 asan: | $(DEPS_OK)
-	LSAN_OPTIONS=suppressions=$(CURDIR)/mk/lsan.supp:fast_unwind_on_malloc=0 $(MAKE) BUILD=$(BUILD)/asan CC=gcc \
+	LSAN_OPTIONS=suppressions=$(CURDIR)/mk/lsan.supp:fast_unwind_on_malloc=0 SIPLAB_CATALOGUE_JOBS=3 \
+		$(MAKE) BUILD=$(BUILD)/asan CC=gcc \
 		CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" \
 		test
 

@@ -604,6 +604,8 @@ static void burst_of(const struct dx_evidence *ev, const struct reg_view *v, str
 	free(t);
 }
 
+static int answers_mostly_late(const struct dx_evidence *ev, const struct reg_view *v);
+
 /* Some endpoints registered, the rest failed with the signatures of a rate
  * limit: an answer that names a rate (429, 503 with Retry-After), or 403s
  * and timeouts in the time order of a burst meeting a limit. */
@@ -620,7 +622,13 @@ static int m_rate_limit(const struct dx_evidence *ev, struct dx_finding *f)
 	struct burst b;
 	burst_of(ev, &v, &b);
 	int named = dx_share(rate_said, v.failed) >= 0.8;
-	int clocked = b.early_ok > 0 && b.renewed >= 2;
+	/* A limiter lets its rate through in every window: a burst that gets
+	 * one in ten or fewer through is not windows opening again. */
+	int clocked = b.early_ok > 0 && b.renewed >= 2 && dx_share(v.registered, v.n) > 0.1;
+	/* What a limiter lets through it answers at once; answers that come
+	 * late are a registrar short of capacity (reg.registrar_overloaded). */
+	if (!named && answers_mostly_late(ev, &v))
+		return 0;
 	if (dx_share(limited, v.failed) < 0.8 || (!named && !clocked) || (!v.registered && !named))
 		return 0;
 	char at[64];
@@ -980,6 +988,13 @@ static int m_intermittent_network(const struct dx_evidence *ev, struct dx_findin
 /* Whether the registrar's answers came late on every worker that had some:
  * a slow registrar keeps every worker waiting, while a worker starved of CPU
  * reads its own answers late and the others' come at once. */
+static int answers_mostly_late(const struct dx_evidence *ev, const struct reg_view *v)
+{
+	struct reg_timing t;
+	reg_timing_of(ev, v, &t);
+	return t.transactions && dx_share(t.late, t.transactions) >= 0.3;
+}
+
 static int late_on_every_worker(const struct dx_evidence *ev, const struct reg_view *all)
 {
 	int judged = 0;
