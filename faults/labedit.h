@@ -59,6 +59,10 @@ int le_host_addr(const struct lab_edit *le, const char *host, char *buf, size_t 
  * it, as an nftables set ("{ 10.20.1.0/24, 10.20.2.0/24 }", or the NAT
  * router's outside address when they are behind it). */
 int le_sources(const struct lab_edit *le, const char *role, char *buf, size_t cap, err_t *e);
+/* The own networks of every host of a role (the aimed ones, for "worker"),
+ * as an nftables set ("{ 192.168.1.0/24, 192.168.2.0/24 }"): behind a NAT
+ * router, the addresses before it translates them. */
+int le_host_nets(const struct lab_edit *le, const char *role, char *buf, size_t cap, err_t *e);
 /* Add an nftables ruleset (complete text: "table inet NAME { ... }") to a
  * host, loaded as it comes up — or, for a timed fault, at its at_s, and its
  * tables deleted at until_s. */

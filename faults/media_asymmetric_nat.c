@@ -29,24 +29,6 @@ static int shape(struct lab_edit *le, const struct fault_args *a, err_t *e)
 	return le_nat(le, "", e);
 }
 
-/* The aimed workers' own networks, behind the NAT, as an nftables set. */
-static int inside_nets(struct lab_edit *le, char *buf, size_t cap, err_t *e)
-{
-	const char *workers[SCN_MAX_WORKERS];
-	int n = le_hosts(le, "worker", workers, SCN_MAX_WORKERS);
-	size_t len = (size_t)snprintf(buf, cap, "{ ");
-	for (int i = 0; i < n && i < SCN_MAX_WORKERS; i++) {
-		char net[64];
-		int rc = le_host_net(le, workers[i], net, sizeof(net), e);
-		if (rc)
-			return rc;
-		len += (size_t)snprintf(buf + len, len < cap ? cap - len : 0, "%s%s", i ? ", " : "",
-		                        net);
-	}
-	len += (size_t)snprintf(buf + len, len < cap ? cap - len : 0, " }");
-	return len < cap ? 0 : err_set(e, ENOSPC, "media.asymmetric_nat: too many networks");
-}
-
 static int topology(struct lab_edit *le, const struct fault_args *a, err_t *e)
 {
 	(void)a;
@@ -56,7 +38,7 @@ static int topology(struct lab_edit *le, const struct fault_args *a, err_t *e)
 		return err_set(e, ENOENT, "media.asymmetric_nat: the lab has no NAT router");
 	int rc = le_host_addr(le, nat[0], outside, sizeof(outside), e);
 	if (!rc)
-		rc = inside_nets(le, nets, sizeof(nets), e);
+		rc = le_host_nets(le, "worker", nets, sizeof(nets), e);
 	if (rc)
 		return rc;
 	(void)snprintf(rules, sizeof(rules), /* sized for every worker's network, twice */

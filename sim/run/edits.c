@@ -247,6 +247,26 @@ static int seen_from(const struct lab_edit *le, const char *host, char *buf, siz
 	return le_host_addr(le, gw, buf, cap, e); /* its first link: the outside */
 }
 
+int le_host_nets(const struct lab_edit *le, const char *role, char *buf, size_t cap, err_t *e)
+{
+	const char *names[TOPO_MAX_HOSTS];
+	int n = le_hosts(le, role, names, TOPO_MAX_HOSTS), rc;
+	if ((rc = in_phase(le, LE_TOPOLOGY, 0, "le_host_nets", e)))
+		return rc;
+	if (n < 1)
+		return err_set(e, ENOENT, "the lab has no host with role %s", role);
+	size_t len = (size_t)snprintf(buf, cap, "{ ");
+	for (int i = 0; i < n && i < TOPO_MAX_HOSTS; i++) {
+		char net[64];
+		if ((rc = le_host_net(le, names[i], net, sizeof(net), e)))
+			return rc;
+		len += (size_t)snprintf(buf + len, len < cap ? cap - len : 0, "%s%s", i ? ", " : "",
+		                        net);
+	}
+	len += (size_t)snprintf(buf + len, len < cap ? cap - len : 0, " }");
+	return len < cap ? 0 : err_set(e, ENOSPC, "the networks of role %s do not fit", role);
+}
+
 /* A worker behind the NAT router is seen from the router's address, which
  * every worker behind it shares: a fault aimed at one of them cannot tell it
  * from the others there, and would reach them too. */
