@@ -79,8 +79,16 @@ bench: $(BUILD)/siplab $(BENCHES)
 	@for b in $(BENCHES); do $$b || exit 1; done
 
 # The same suite built with AddressSanitizer and UBSan, in its own tree.
+# The sanitizer run leaves out of its catalogue the scenarios calibrated in
+# CPU time or kernel timers for the normal build, where a process three times
+# slower changes what they show (a starved registrar lets almost nothing
+# through; a conntrack entry outlives the pause): make test runs them.
+ASAN_SKIP := reg_registrar_overloaded.json reg_worker_overloaded.json \
+	worker_cpu_saturation.json media_conntrack_expiry.json
+
 asan: | $(DEPS_OK)
 	LSAN_OPTIONS=suppressions=$(CURDIR)/mk/lsan.supp:fast_unwind_on_malloc=0 SIPLAB_CATALOGUE_JOBS=3 \
+		SIPLAB_CATALOGUE_SKIP="$(ASAN_SKIP)" \
 		$(MAKE) BUILD=$(BUILD)/asan CC=gcc \
 		CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" \
 		test
