@@ -26,24 +26,7 @@
  * stays ONLINE. The quota is lifted at 150 s: after the worker's deadline
  * (90 s), and 2.2 s (real) before the gateway's (172 s) for the worker to
  * send its results. */
-#include "fault.h"
-
-static int topology(struct lab_edit *le, const struct fault_args *a, err_t *e)
-{
-	(void)a;
-	return le_worker_cgroups(le, e);
-}
-
-static int run_start(struct lab_edit *le, const struct fault_args *a, err_t *e)
-{
-	return le_aimed_cpu_limit(le, a->v[0].num, e);
-}
-
-static int run_stop(struct lab_edit *le, const struct fault_args *a, err_t *e)
-{
-	(void)a;
-	return le_aimed_cpu_limit(le, 0, e);
-}
+#include "cpu_quota.h"
 
 const struct fault fault_reg_worker_overloaded = {
         .code = "reg.worker_overloaded",
@@ -53,9 +36,9 @@ const struct fault fault_reg_worker_overloaded = {
         .reverted = "at until_s, or in the next lab: the quota lifted",
         .params = {{"cpu_pct", FP_NUMBER, "0.1", 0.1, 100, "% of one core",
                     "the CPU share each aimed worker keeps", NULL}},
-        .topology = topology,
-        .run_start = run_start,
-        .run_stop = run_stop,
+        .topology = cpu_quota_topology,
+        .run_start = cpu_quota_on,
+        .run_stop = cpu_quota_off,
         .scopes = FAULT_SCOPE_WORKER,
         .timing = FAULT_TIMING_AT | FAULT_TIMING_UNTIL,
 };

@@ -23,24 +23,7 @@
  * near the 20 ms warning; 20 or 30 calls at 1 %, the same 25-35 ms. The
  * quota from the run's start slowed the worker's registrations too (under
  * the sanitizer build its run took 14 s instead of 4): hence at_s. */
-#include "fault.h"
-
-static int topology(struct lab_edit *le, const struct fault_args *a, err_t *e)
-{
-	(void)a;
-	return le_worker_cgroups(le, e);
-}
-
-static int run_start(struct lab_edit *le, const struct fault_args *a, err_t *e)
-{
-	return le_aimed_cpu_limit(le, a->v[0].num, e);
-}
-
-static int run_stop(struct lab_edit *le, const struct fault_args *a, err_t *e)
-{
-	(void)a;
-	return le_aimed_cpu_limit(le, 0, e);
-}
+#include "cpu_quota.h"
 
 const struct fault fault_worker_cpu_saturation = {
         .code = "worker.cpu_saturation",
@@ -49,9 +32,9 @@ const struct fault fault_worker_cpu_saturation = {
         .reverted = "at until_s, or in the next lab: the quota lifted",
         .params = {{"cpu_pct", FP_NUMBER, "2", 0.1, 100, "% of one core",
                     "the CPU share each aimed worker keeps", NULL}},
-        .topology = topology,
-        .run_start = run_start,
-        .run_stop = run_stop,
+        .topology = cpu_quota_topology,
+        .run_start = cpu_quota_on,
+        .run_stop = cpu_quota_off,
         .scopes = FAULT_SCOPE_WORKER,
         .timing = FAULT_TIMING_AT | FAULT_TIMING_UNTIL,
 };
