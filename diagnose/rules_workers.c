@@ -260,11 +260,23 @@ static double rx_jitter(const struct dx_ep *e)
 	return cJSON_IsNumber(j) ? j->valuedouble : -1;
 }
 
+/* A received-direction number of an endpoint's media (-1 when absent). */
+static double rx_num(const struct dx_ep *e, const char *key)
+{
+	const cJSON *rx = cJSON_GetObjectItemCaseSensitive(
+	        cJSON_GetObjectItemCaseSensitive(e->rec, "media"), "received");
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(rx, key);
+	return cJSON_IsNumber(v) ? v->valuedouble : -1;
+}
+
 /* Media of one worker's endpoints: how many had any, and their received
- * jitter, median and worst. */
+ * jitter, median and worst; the packets they received and those that came
+ * too late for the jitter buffer (-1: the report does not say); the lowest
+ * received MOS. */
 struct media_on {
 	int eps, with_media;
 	double median, worst;
+	double packets, late, mos_low;
 };
 
 static int cmp_double(const void *a, const void *b)
@@ -277,7 +289,7 @@ static void media_on(const struct dx_evidence *ev, const char *worker, struct me
 {
 	double *j = calloc((size_t)ev->n + 1, sizeof(*j));
 	memset(m, 0, sizeof(*m));
-	m->median = m->worst = -1;
+	m->median = m->worst = m->late = m->mos_low = -1;
 	for (int i = 0; j && i < ev->n; i++) {
 		if (strcmp(ev->eps[i].worker, worker))
 			continue;
@@ -285,6 +297,13 @@ static void media_on(const struct dx_evidence *ev, const char *worker, struct me
 		double x = rx_jitter(&ev->eps[i]);
 		if (x >= 0)
 			j[m->with_media++] = x;
+		double late = rx_num(&ev->eps[i], "late_packets"), mos = rx_num(&ev->eps[i], "mos");
+		if (late >= 0) {
+			m->late = (m->late < 0 ? 0 : m->late) + late;
+			m->packets += rx_num(&ev->eps[i], "packets");
+		}
+		if (mos >= 0 && (m->mos_low < 0 || mos < m->mos_low))
+			m->mos_low = mos;
 	}
 	if (j && m->with_media) {
 		qsort(j, (size_t)m->with_media, sizeof(*j), cmp_double);
@@ -391,6 +410,12 @@ static int m_cpu_saturation(const struct dx_evidence *ev, struct dx_finding *f)
 		       "%d of its %d endpoints had audio; their received jitter: median %.1f ms, "
 		       "worst %.1f ms",
 		       m.with_media, m.eps, m.median, m.worst);
+		if (m.late > 0 && m.packets > 0)
+			dx_say(f,
+			       "%.0f of the %.0f packets they received (%.1f %%) came too late for "
+			       "the jitter buffer and were concealed (PLC); their lowest received "
+			       "MOS: %.2f",
+			       m.late, m.packets, 100 * m.late / m.packets, m.mos_low);
 		if (others >= 0)
 			dx_say(f,
 			       "the other workers' calls are clean: their median received jitter "

@@ -54,11 +54,15 @@ double emodel_mos(double r)
 	return 1 + 0.035 * r + r * (r - 60) * (100 - r) * 7e-6;
 }
 
+double emodel_jbuf_depth_ms(double jitter_ms)
+{
+	return 3 * jitter_ms > 60 ? 3 * jitter_ms : 60;
+}
+
 double emodel_mos_metrics(const struct codec_impairment *c, double loss_pct, double jitter_ms,
                           double rtt_ms, double *r_out)
 {
-	double buffer = 2 * jitter_ms > 20 ? 2 * jitter_ms : 20;
-	double ta = rtt_ms / 2 + buffer + 20;
+	double ta = rtt_ms / 2 + emodel_jbuf_depth_ms(jitter_ms) + 20;
 	double r = emodel_r(emodel_idd(ta), emodel_ie_eff(c->ie, c->bpl, loss_pct, 1));
 	if (r_out)
 		*r_out = r;

@@ -4,8 +4,10 @@
  *
  * R = 93.2 - Idd - Ie,eff (every other term at its default). Delay uses the
  * G.107 Idd formula (not the Cole-Rosenbluth simplification). From measured
- * metrics, the one-way delay Ta is RTT/2 plus the jitter buffer (twice the
- * jitter, at least 20 ms) plus one 20 ms packet. Codec values are G.113's;
+ * metrics, the one-way delay Ta is RTT/2 plus the jitter buffer's depth
+ * (emodel_jbuf_depth_ms) plus one 20 ms packet; the packets that arrive later
+ * than that depth allows are the receiver's to count as lost (media.h's
+ * rx_stats.late), which the caller adds to the loss it passes. Codec values are G.113's;
  * Opus has none published, so this project uses Ie = 0 and Bpl = 30 (its
  * concealment is at least as good as G.711's with PLC) — our own choice. */
 #ifndef SIPLAB_EMODEL_H
@@ -31,6 +33,14 @@ double emodel_ie_eff(double ie, double bpl, double ppl, double burst_r);
 double emodel_r(double idd, double ie_eff);
 /* MOS (1 to 4.5) from R. */
 double emodel_mos(double r);
+/* The receiver's jitter buffer: it adapts to the RFC 3550 estimate J, at
+ * 3 J, never below 60 ms. A delay spread whose mean difference is J (a
+ * uniform spread of width 3 J has exactly that) fits in it, so steady
+ * network jitter costs delay, not audio; what does not fit is delay that
+ * comes in stalls longer than the estimate follows, e.g. a CPU-starved
+ * process reading 100 ms of audio at once. The 60 ms floor is the depth
+ * common softphones start with (three 20 ms frames); our own choice. */
+double emodel_jbuf_depth_ms(double jitter_ms);
 /* MOS for measured metrics; *r_out (if not NULL) gets R. */
 double emodel_mos_metrics(const struct codec_impairment *c, double loss_pct, double jitter_ms,
                           double rtt_ms, double *r_out);

@@ -249,6 +249,19 @@ void media_srtp_free(struct media_srtp *s)
 
 /* --- receive statistics --------------------------------------------------------------- */
 
+/* Against the jitter buffer as it stood when the packet came (the estimate
+ * before this packet): late if its transit exceeds the least one by more
+ * than the buffer's depth. */
+static void rx_stats_playout(struct rx_stats *s, uint32_t arrival, uint32_t ts)
+{
+	int clock = s->clock > 0 ? s->clock : 8000;
+	int64_t transit = (int32_t)(arrival - ts);
+	if (s->packets == 1 || transit < s->min_transit)
+		s->min_transit = transit;
+	double depth = emodel_jbuf_depth_ms(jitter_ms(&s->jitter, clock)) * clock / 1000;
+	s->late += (double)(transit - s->min_transit) > depth;
+}
+
 void rx_stats_update(struct rx_stats *s, const uint8_t *pkt, size_t len, uint32_t arrival)
 {
 	if (len < 12 || (pkt[0] & 0xc0) != 0x80)
@@ -275,6 +288,7 @@ void rx_stats_update(struct rx_stats *s, const uint8_t *pkt, size_t len, uint32_
 	}
 	s->packets++;
 	s->bytes += len;
+	rx_stats_playout(s, arrival, ts);
 	jitter_update(&s->jitter, arrival, ts);
 }
 
@@ -289,4 +303,11 @@ double rx_stats_loss_pct(const struct rx_stats *s)
 	if (!exp || s->packets >= exp)
 		return 0;
 	return 100.0 * (double)(exp - s->packets) / (double)exp;
+}
+
+double rx_stats_concealed_pct(const struct rx_stats *s)
+{
+	uint64_t exp = rx_stats_expected(s);
+	double pct = exp ? rx_stats_loss_pct(s) + 100.0 * (double)s->late / (double)exp : 0;
+	return pct > 100 ? 100 : pct;
 }

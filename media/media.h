@@ -57,6 +57,13 @@ struct rx_stats {
 	 * seen (reordered on the path). */
 	uint64_t loss_gaps, gap_packets, reordered;
 	struct jitter jitter;
+	/* The jitter buffer (emodel_jbuf_depth_ms): packets that arrived more
+	 * than its depth after the quickest one (the least transit seen) came
+	 * too late to play; they are concealed like lost ones. clock: the RTP
+	 * clock rate (0: 8000). */
+	uint64_t late;
+	int64_t min_transit;
+	int clock;
 };
 
 /* Account one RTP packet received at `arrival` (in RTP clock units). */
@@ -64,6 +71,8 @@ void rx_stats_update(struct rx_stats *s, const uint8_t *pkt, size_t len, uint32_
 /* Packets expected from the sequence numbers, and lost (never negative). */
 uint64_t rx_stats_expected(const struct rx_stats *s);
 double rx_stats_loss_pct(const struct rx_stats *s);
+/* Lost and late together: the share of the audio the receiver concealed. */
+double rx_stats_concealed_pct(const struct rx_stats *s);
 
 /* Base64 (RFC 4648) for SDES keys; return the output length or -1. */
 int base64_encode(const uint8_t *in, size_t len, char *out, size_t cap);

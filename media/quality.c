@@ -34,6 +34,13 @@ enum q_tier q_mos(double mos)
 	return mos >= 4.0 ? Q_GOOD : mos >= 3.5 ? Q_WARNING : Q_CRITICAL;
 }
 
+enum q_tier q_plc(double ms_per_s)
+{
+	if (ms_per_s < 0)
+		return Q_UNKNOWN;
+	return ms_per_s <= 50 ? Q_GOOD : ms_per_s <= 150 ? Q_WARNING : Q_CRITICAL;
+}
+
 const char *q_tier_name(enum q_tier t)
 {
 	switch (t) {

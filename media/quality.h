@@ -21,7 +21,10 @@ enum q_tier q_jitter(double ms);
 enum q_tier q_rtt(double ms);
 /* MOS: good >= 4.0, warning down to 3.5, critical below. */
 enum q_tier q_mos(double mos);
-/* A negative value is "not measured" for all four. */
+/* PLC duration, the audio concealed per second of call (Opus only in the
+ * vocabulary): good <= 50 ms/s, warning to 150 ms/s, critical above. */
+enum q_tier q_plc(double ms_per_s);
+/* A negative value is "not measured" for all five. */
 
 /* "good", "warning", "critical", or "unknown". */
 const char *q_tier_name(enum q_tier t);

@@ -526,6 +526,7 @@ void stream_receive(struct stream *s, long long now)
 		int clock = s->clip ? s->clip->clock : 8000;
 		uint32_t arrival =
 		        (uint32_t)((unsigned long long)now * (unsigned)clock / 1000000000ULL);
+		s->rx.clock = clock;
 		rx_stats_update(&s->rx, buf, (size_t)len, arrival);
 	}
 }
@@ -543,14 +544,20 @@ void stream_metrics(const struct stream *s, struct stream_metrics *m)
 	m->rx.loss_pct = rx_stats_loss_pct(&s->rx);
 	m->rx.jitter_ms = jitter_ms(&s->rx.jitter, clock);
 	m->rx.rtt_ms = s->rtt_ms;
+	/* Late packets are concealed like lost ones: the MOS counts both. */
+	double concealed = rx_stats_concealed_pct(&s->rx);
 	m->rx.mos = s->rx.packets && ci
-	                    ? emodel_mos_metrics(ci, m->rx.loss_pct, m->rx.jitter_ms, rtt, NULL)
+	                    ? emodel_mos_metrics(ci, concealed, m->rx.jitter_ms, rtt, NULL)
 	                    : -1;
+	m->rx.late = (int64_t)s->rx.late;
+	m->rx.plc_ms_per_s = s->rx.packets ? 10 * concealed : -1; /* % of 1000 ms */
 	m->rx.burst_mean =
 	        s->rx.loss_gaps ? (double)s->rx.gap_packets / (double)s->rx.loss_gaps : 0;
 	m->rx.reordered = (int64_t)s->rx.reordered;
 	m->tx.burst_mean = -1;
 	m->tx.reordered = -1;
+	m->tx.late = -1;
+	m->tx.plc_ms_per_s = -1;
 	m->tx.packets = s->tx_packets;
 	m->tx.bytes = s->tx_bytes;
 	m->tx.loss_pct = s->peer_loss_pct;

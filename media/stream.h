@@ -30,6 +30,12 @@ struct stream_dir {
 	 * order. */
 	double burst_mean;
 	int64_t reordered;
+	/* Received only (-1 sent): packets that came too late for the jitter
+	 * buffer, and the audio concealed (lost or late) in ms per second of
+	 * call — the platform's "PLC duration", which it shows for Opus. The
+	 * MOS counts the late ones as lost (emodel.md). */
+	int64_t late;
+	double plc_ms_per_s;
 };
 
 struct stream_metrics {

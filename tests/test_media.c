@@ -165,6 +165,42 @@ static void test_rx_stats(void **state)
 	assert_int_equal((int)s.packets, 190);
 }
 
+/* The jitter buffer: steady arrivals and a spread it holds lose nothing;
+ * a receiver that reads only every 200 ms (a CPU-starved process) gets
+ * most of its audio later than the buffer allows, and the MOS counts those
+ * packets as lost. */
+static void test_jitter_buffer(void **state)
+{
+	(void)state;
+	uint8_t p[172];
+	struct rx_stats steady = {0}, starved = {0}, spread = {0};
+	uint32_t lcg = 1;
+	for (uint32_t i = 0; i < 1000; i++) {
+		rtp(p, (uint16_t)i, i * 160);
+		rx_stats_update(&steady, p, sizeof(p), 500 + i * 160);
+		/* Read at the end of each 200 ms period: up to 200 ms late. */
+		uint32_t sent_ms = i * 20, read_ms = (sent_ms / 200 + 1) * 200;
+		rx_stats_update(&starved, p, sizeof(p), read_ms * 8);
+		/* 0 to 30 ms of extra delay: well inside 60 ms. */
+		lcg = lcg * 1103515245u + 12345u;
+		rx_stats_update(&spread, p, sizeof(p), i * 160 + (lcg >> 16) % 240);
+	}
+	assert_int_equal((int)steady.late, 0);
+	assert_int_equal((int)spread.late, 0);
+	assert_true(fabs(rx_stats_concealed_pct(&steady)) < 1e-9);
+	/* Delays 20 to 200 ms in steps of 20, the least 20: |D| is 20 ms nine
+	 * times and 180 once, J about 36 ms, a 108 ms buffer; the delays of 140
+	 * ms and more, four in ten, are late. */
+	if (starved.late < 350 || starved.late > 450)
+		fail_msg("late %llu of 1000", (unsigned long long)starved.late);
+	double concealed = rx_stats_concealed_pct(&starved);
+	const struct codec_impairment *g711 = emodel_codec("PCMU");
+	double mos = emodel_mos_metrics(g711, concealed, jitter_ms(&starved.jitter, 8000), 0, NULL);
+	if (mos > 3.5)
+		fail_msg("a starved receiver's MOS %.2f (concealed %.1f %%)", mos, concealed);
+	assert_true(emodel_jbuf_depth_ms(0) == 60 && emodel_jbuf_depth_ms(30) == 90);
+}
+
 static void test_base64(void **state)
 {
 	(void)state;
@@ -184,7 +220,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	        cmocka_unit_test(test_g711),      cmocka_unit_test(test_opus_clip),
 	        cmocka_unit_test(test_g722_clip), cmocka_unit_test(test_srtp),
-	        cmocka_unit_test(test_rx_stats),  cmocka_unit_test(test_base64),
+	        cmocka_unit_test(test_rx_stats),  cmocka_unit_test(test_jitter_buffer),
+	        cmocka_unit_test(test_base64),
 	};
 	return cmocka_run_group_tests_name("media", tests, NULL, NULL);
 }

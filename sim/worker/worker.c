@@ -479,6 +479,9 @@ static enum outcome media_outcome(struct ep *ep, const struct stream_metrics *m)
 	          "< 20 ms");
 	warn_tier(ep, q_rtt(m->rx.rtt_ms), "RTT", m->rx.rtt_ms, 0, " ms", "< 100 ms");
 	warn_tier(ep, q_mos(m->rx.mos), "received MOS", m->rx.mos, 2, "", ">= 4.0");
+	if (!strcasecmp(m->codec, "opus"))
+		warn_tier(ep, q_plc(m->rx.plc_ms_per_s), "received PLC duration",
+		          m->rx.plc_ms_per_s, 0, " ms/s", "<= 50 ms/s");
 	warn_tier(ep, q_loss(m->tx.loss_pct), "sent-direction packet loss as the peer reports",
 	          m->tx.loss_pct, 1, " %", "<= 1 %");
 	warn_tier(ep, q_jitter(m->tx.jitter_ms), "sent-direction jitter as the peer reports",
@@ -494,21 +497,29 @@ static enum outcome media_outcome(struct ep *ep, const struct stream_metrics *m)
 	return cJSON_GetArraySize(ep->warnings) ? OUTCOME_COMPLETED_WITH_WARNINGS : OUTCOME_SUCCESS;
 }
 
-static void tiers_json(cJSON *o, const struct stream_dir *d)
+/* PLC duration is the vocabulary's metric for Opus only. */
+static double plc_shown(const struct stream_dir *d, int opus)
+{
+	return opus ? d->plc_ms_per_s : -1;
+}
+
+static void tiers_json(cJSON *o, const struct stream_dir *d, int opus)
 {
 	cJSON *t = cJSON_AddObjectToObject(o, "tiers");
 	enum q_tier loss = q_loss(d->loss_pct), jit = q_jitter(d->jitter_ms),
-	            rtt = q_rtt(d->rtt_ms), mos = q_mos(d->mos);
+	            rtt = q_rtt(d->rtt_ms), mos = q_mos(d->mos), plc = q_plc(plc_shown(d, opus));
 	cJSON_AddStringToObject(t, "loss", q_tier_name(loss));
 	cJSON_AddStringToObject(t, "jitter", q_tier_name(jit));
 	cJSON_AddStringToObject(t, "rtt", q_tier_name(rtt));
 	cJSON_AddStringToObject(t, "mos", q_tier_name(mos));
+	if (plc != Q_UNKNOWN)
+		cJSON_AddStringToObject(t, "plc", q_tier_name(plc));
 	/* The direction's quality: its worst measured metric. */
-	cJSON_AddStringToObject(o, "quality",
-	                        q_tier_name(q_worst(q_worst(loss, jit), q_worst(rtt, mos))));
+	enum q_tier worst = q_worst(q_worst(loss, jit), q_worst(rtt, mos));
+	cJSON_AddStringToObject(o, "quality", q_tier_name(q_worst(worst, plc)));
 }
 
-static cJSON *dir_json(const struct stream_dir *d)
+static cJSON *dir_json(const struct stream_dir *d, int opus)
 {
 	cJSON *o = cJSON_CreateObject();
 	cJSON_AddNumberToObject(o, "packets", (double)d->packets);
@@ -533,7 +544,11 @@ static cJSON *dir_json(const struct stream_dir *d)
 		cJSON_AddNumberToObject(o, "loss_burst_mean", d->burst_mean);
 	if (d->reordered >= 0)
 		cJSON_AddNumberToObject(o, "reordered", (double)d->reordered);
-	tiers_json(o, d);
+	if (d->late >= 0)
+		cJSON_AddNumberToObject(o, "late_packets", (double)d->late);
+	if (plc_shown(d, opus) >= 0)
+		cJSON_AddNumberToObject(o, "plc_ms_per_s", plc_shown(d, opus));
+	tiers_json(o, d, opus);
 	return o;
 }
 
@@ -568,8 +583,9 @@ static cJSON *media_json(const struct ep *ep, const struct stream_metrics *m)
 	/* Drawn from the run's seed: the same seed, the same SSRCs. */
 	cJSON_AddNumberToObject(o, "ssrc", ep->st.ssrc);
 	cJSON_AddNumberToObject(o, "peer_ssrc", ep->st.peer_ssrc);
-	cJSON_AddItemToObject(o, "sent", dir_json(&m->tx));
-	cJSON_AddItemToObject(o, "received", dir_json(&m->rx));
+	int opus = !strcasecmp(m->codec, "opus");
+	cJSON_AddItemToObject(o, "sent", dir_json(&m->tx, opus));
+	cJSON_AddItemToObject(o, "received", dir_json(&m->rx, opus));
 	cJSON_AddNumberToObject(o, "rtcp_sent", (double)m->rtcp_sent);
 	cJSON_AddNumberToObject(o, "rtcp_received", (double)m->rtcp_received);
 	cJSON_AddNumberToObject(o, "srtp_errors", (double)m->srtp_errors);
