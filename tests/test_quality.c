@@ -2,12 +2,14 @@
  * draws the loss, bursts and jitter it is configured for; the vocabulary's
  * tiers (media/quality.c) at their boundaries; and a real run of
  * scenarios/quality_packet_loss.json through the SBC's relay, whose report
- * must show the configured loss rate, the tiers, and the diagnosis. No
+ * must show the configured loss rate, the MOS the E-model gives it, the
+ * tiers, and the diagnosis. No
  * timing is asserted: only counts and rates. */
 #define _GNU_SOURCE
 #include "labrun.h"
 
 #include <cJSON.h>
+#include <math.h>
 
 #include "../lib/jsonv.h"
 #include "../media/impair.h"
@@ -130,8 +132,8 @@ static void test_loss_run(void **state)
 	free(text);
 	assert_non_null(rep);
 	const cJSON *ep;
-	double expected = 0, lost = 0;
-	int n = 0;
+	double expected = 0, lost = 0, mos = 0;
+	int n = 0, eps = 0;
 	cJSON_ArrayForEach (ep, cJSON_GetObjectItemCaseSensitive(rep, "endpoints")) {
 		const cJSON *m = cJSON_GetObjectItemCaseSensitive(ep, "media");
 		const cJSON *rx = cJSON_GetObjectItemCaseSensitive(m, "received");
@@ -144,6 +146,8 @@ static void test_loss_run(void **state)
 		n += !strcmp(lt, "warning") || !strcmp(lt, "critical");
 		assert_string_not_equal(sget(rx, "quality"), "good");
 		assert_true(nget(rx, "loss_burst_mean") < 1.6);
+		mos += nget(rx, "mos");
+		eps++;
 		expected += got / (1 - loss / 100);
 		lost += got / (1 - loss / 100) - got;
 	}
@@ -153,6 +157,10 @@ static void test_loss_run(void **state)
 	        expected);
 	assert_true(expected > 2500);
 	assert_true(rate > 3.5 && rate < 6.5);
+	/* MOS as the E-model says for G.711 with PLC at 5 % (3.92): within
+	 * ±0.15, what ±1.5 points of loss move it by. */
+	fprintf(stderr, "    mean received MOS %.3f (emodel.md: 3.92 at 5 %%)\n", mos / eps);
+	assert_true(eps > 0 && fabs(mos / eps - 3.92) < 0.15);
 	cJSON_Delete(rep);
 	char cmd[PATH_MAX + 64];
 	snprintf(cmd, sizeof(cmd), "%s diagnose %s", siplab_bin(), path);
