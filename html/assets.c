@@ -91,6 +91,9 @@ const char h_js[] =
         " rows.forEach(function(r){if(r.dataset.i!==q[1])r.hidden=true;});rows=[];}\n"
         "if(q&&open(q[1],false)&&k){var g=document.querySelector("
         "'g.msg[data-ep=\"'+q[1]+'\"][data-i=\"'+k[1]+'\"]');if(g)msg(g);}\n"
+        "var p=new URLSearchParams(location.search);\n"
+        "['outcome','group','worker','text'].forEach(function(k){\n"
+        " var e=document.getElementById('f-'+k);if(e&&p.has(k))e.value=p.get(k);});\n"
         "if(rows.length)filter();\n"
         "document.body.setAttribute('data-ready','1');\n"
         "})();\n";

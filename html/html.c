@@ -104,16 +104,15 @@ static void steps(FILE *f, const cJSON *results)
  * endpoint's detail when the page holds it. */
 static void evidence_source(FILE *f, const char *src)
 {
-	int idx;
+	int idx = -1;
 	if (!src)
 		return;
+	int link = sscanf(src, "/endpoints/%d", &idx) == 1 && idx >= 0 && idx < HTML_MAX_ENDPOINTS;
 	fputs(" <span class=\"hint\">", f);
-	if (sscanf(src, "/endpoints/%d", &idx) == 1 && idx >= 0 && idx < HTML_MAX_ENDPOINTS)
+	if (link)
 		fprintf(f, "<a href=\"#ep-%d\">", idx);
 	h_esc(f, src);
-	fputs(strncmp(src, "/endpoints/", 11) || idx >= HTML_MAX_ENDPOINTS ? "</span>"
-	                                                                   : "</a></span>",
-	      f);
+	fputs(link ? "</a></span>" : "</span>", f);
 }
 
 static void finding(FILE *f, const cJSON *fd, int rank)
@@ -321,13 +320,18 @@ static void charts(FILE *f, const cJSON *report)
 
 /* --- endpoints -------------------------------------------------------------------------- */
 
-static void select_of(FILE *f, const char *id, const char *label, const cJSON *keys)
+/* A select over the keys of an object (the totals' outcomes, groups,
+ * workers). An outcome's value is its name in the rows' data-outcome, so
+ * the totals' "null" (undecided) selects the undecided rows. */
+static void select_of(FILE *f, const char *id, const char *label, const cJSON *keys, int outcome)
 {
 	const cJSON *k;
 	fprintf(f, "<label>%s <select id=\"%s\"><option value=\"\">all</option>", label, id);
 	cJSON_ArrayForEach (k, keys) {
-		fputs("<option>", f);
-		h_esc(f, k->string);
+		fputs("<option value=\"", f);
+		h_esc(f, outcome ? h_outcome[h_outcome_idx(k->string)] : k->string);
+		fputs("\">", f);
+		h_esc(f, outcome ? h_outcome[h_outcome_idx(k->string)] : k->string);
 		fputs("</option>", f);
 	}
 	fputs("</select></label>", f);
@@ -337,9 +341,9 @@ static void filters(FILE *f, const cJSON *report)
 {
 	const cJSON *totals = cJSON_GetObjectItem(report, "totals");
 	fputs("<p class=\"filters\">", f);
-	select_of(f, "f-outcome", "outcome", cJSON_GetObjectItem(totals, "outcomes"));
-	select_of(f, "f-group", "group", cJSON_GetObjectItem(totals, "by_group"));
-	select_of(f, "f-worker", "worker", cJSON_GetObjectItem(totals, "by_worker"));
+	select_of(f, "f-outcome", "outcome", cJSON_GetObjectItem(totals, "outcomes"), 1);
+	select_of(f, "f-group", "group", cJSON_GetObjectItem(totals, "by_group"), 0);
+	select_of(f, "f-worker", "worker", cJSON_GetObjectItem(totals, "by_worker"), 0);
 	fputs("<label>text <input id=\"f-text\" type=\"search\" placeholder=\"user, reason, "
 	      "code...\"></label><span id=\"f-count\" class=\"hint\"></span></p>",
 	      f);

@@ -3,7 +3,6 @@
  * and placing an endpoint's moments on the run's clock. */
 #include "page.h"
 
-#include <stdarg.h>
 #include <string.h>
 
 void h_escn(FILE *f, const char *s, size_t n)
@@ -36,16 +35,6 @@ void h_escn(FILE *f, const char *s, size_t n)
 void h_esc(FILE *f, const char *s)
 {
 	h_escn(f, s, (size_t)-1);
-}
-
-void h_escf(FILE *f, const char *fmt, ...)
-{
-	char buf[1024];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(buf, sizeof(buf), fmt, ap);
-	va_end(ap);
-	h_esc(f, buf);
 }
 
 const char *j_str(const cJSON *obj, const char *key)

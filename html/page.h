@@ -12,8 +12,6 @@
 void h_esc(FILE *f, const char *s);
 /* At most n bytes of s, escaped. */
 void h_escn(FILE *f, const char *s, size_t n);
-/* printf, the result escaped (for text built from the report's values). */
-void h_escf(FILE *f, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* obj[key] as a string, or NULL. */
 const char *j_str(const cJSON *obj, const char *key);

@@ -294,7 +294,8 @@ static void test_chromium_healthy_run(void **state)
 		skip();
 	char out[512], url[1024], dom[512], err[512];
 	page_of(HEALTHY, NULL, "healthy.html", out, sizeof(out));
-	snprintf(url, sizeof(url), "file://%s", out);
+	/* Filtered from the URL as a person would in the page: one endpoint left. */
+	snprintf(url, sizeof(url), "file://%s?worker=worker1&text=EP0010", out);
 	snprintf(dom, sizeof(dom), "%s/healthy.dom.html", logdir);
 	snprintf(err, sizeof(err), "%s/healthy.chromium.log", logdir);
 	chromium(url, dom, err, NULL);
@@ -303,7 +304,10 @@ static void test_chromium_healthy_run(void **state)
 	assert_non_null(strstr(d, "id=\"dx-code\">healthy</code>"));
 	assert_non_null(strstr(d, "id=\"run-status\">COMPLETED<"));
 	ladder_matches(d, HEALTHY, 9);
-	assert_non_null(strstr(d, "10 shown"));
+	assert_non_null(strstr(d, "<span id=\"f-count\" class=\"hint\">1 shown</span>"));
+	assert_int_equal(count_of(d, "<tr class=\"ep\""), 10);
+	assert_int_equal(count_of(d, "\" hidden=\"\"><td class=\"n\">"), 9); /* rows filtered out */
+	assert_non_null(strstr(d, "data-worker=\"worker1\"><td class=\"n\">9</td>"));
 	free(d);
 }
 
