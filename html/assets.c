@@ -50,7 +50,9 @@ const char h_css[] =
         "white-space:pre-wrap;word-break:break-all;font-size:12px}"
         ".t-good{background:#dff3e4}.t-warning{background:#fff0c2}"
         ".t-critical{background:#fbd5d5}.t-unknown{color:#888}"
-        ".filters label{margin-right:12px}";
+        ".filters label{margin-right:12px}"
+        ".step-failed,.step-fail,.step-error,.step-timeout{color:#d62f2f;font-weight:600}"
+        ".step-passed,.step-pass,.step-ok{color:#2e9d4f;font-weight:600}";
 
 const char h_js[] =
         "(function(){\n"
