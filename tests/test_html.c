@@ -324,5 +324,12 @@ int main(void)
 	        cmocka_unit_test(test_chromium_failed_run),
 	        cmocka_unit_test(test_chromium_healthy_run),
 	};
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	int failed = cmocka_run_group_tests(tests, NULL, NULL);
+	/* Chromium's profile is its own state, not a log: only the pages,
+	 * their DOMs, Chromium's output and the screenshot are kept. */
+	char cmd[512];
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s/chromium-profile'", logdir);
+	if (system(cmd))
+		fprintf(stderr, "test_html: could not remove %s/chromium-profile\n", logdir);
+	return failed;
 }
