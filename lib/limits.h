@@ -97,6 +97,19 @@
  * hold the workers, not to load them. */
 #define OTHER_RUN_MAX_ENDPOINTS 200
 
+/* --- the HTML report of a run (html/) ------------------------------------------------
+ * The page stays one file a browser opens at once, whatever the report: the
+ * endpoints listed with a ladder and their media (the rest are counted in a
+ * note; the counts and the diagnosis still cover them all), the messages drawn
+ * in one endpoint's ladder (a trace is already at most TRACE_KEEP_FIRST +
+ * TRACE_KEEP_LAST), the bytes of one message's text shown (the rest counted
+ * beside it), the worker events in the timeline, and the steps of a results.json. */
+#define HTML_MAX_ENDPOINTS 200
+#define HTML_MAX_LADDER    (TRACE_KEEP_FIRST + TRACE_KEEP_LAST)
+#define HTML_MAX_MSG_TEXT  16384
+#define HTML_MAX_EVENTS    100
+#define HTML_MAX_STEPS     64
+
 _Static_assert(SCN_MAX_WORKERS <= PF_MAX_WORKERS,
                "the gateway must hold every worker a scenario asks for");
 _Static_assert(SCN_MAX_WORKERS + TOPO_FAR_HOSTS <= TOPO_MAX_HOSTS,

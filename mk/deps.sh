@@ -32,6 +32,7 @@ tools=(
   "openssl:openssl"
   "turnutils_stunclient:coturn"
   "kamailio:kamailio"
+  "chromium:chromium"
 )
 if [ "${1:-}" = "--dev" ]; then
   # Only for `make lint` / `make asan`.
