@@ -15,6 +15,7 @@ libs=(
   "libcjson:libcjson-dev"
   "libnftables:libnftables-dev"
   "openssl:libssl-dev"
+  "libpcap:libpcap-dev"
   "cmocka:libcmocka-dev"
 )
 # command -> Debian package (tools the lab and its tests run)
@@ -32,6 +33,7 @@ tools=(
   "openssl:openssl"
   "turnutils_stunclient:coturn"
   "kamailio:kamailio"
+  "tshark:tshark"
 )
 if [ "${1:-}" = "--dev" ]; then
   # Only for `make lint` / `make asan`.
