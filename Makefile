@@ -92,6 +92,7 @@ ASAN_SKIP := reg_registrar_overloaded.json reg_worker_overloaded.json \
 
 asan: | $(DEPS_OK)
 	LSAN_OPTIONS=suppressions=$(CURDIR)/mk/lsan.supp:fast_unwind_on_malloc=0 SIPLAB_CATALOGUE_JOBS=3 \
+		SIPLAB_ASAN=1 \
 		SIPLAB_CATALOGUE_SKIP="$(ASAN_SKIP)" \
 		$(MAKE) BUILD=$(BUILD)/asan CC=gcc \
 		CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" \
