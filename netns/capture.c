@@ -232,7 +232,7 @@ static int capture_loop(struct cap_child *c, int sfd)
 static int capture_main(void *arg)
 {
 	struct cap_child *c = arg;
-	char why[600];
+	char why[600] = "";
 	close(c->status_r);
 	/* Told to stop by SIGTERM (the run's end, or the lab coming down); if
 	 * the lab's process dies outright, the same. */
@@ -335,7 +335,7 @@ int capture_stop(struct lab *lab, struct capture *c, struct capture_summary *s, 
 	    sscanf(line, "DONE %lld %lld %lld %lld %d %d", &s->packets, &s->bytes,
 	           &s->dropped_limit, &s->dropped_kernel, &s->n_ifaces, &s->lost_ifaces) != 6)
 		rc = -EIO;
-	struct lab_status st;
+	struct lab_status st = {0};
 	if (lab_wait(lab, c->proc, 5000, &st)) {
 		kill(c->proc->pid, SIGKILL);
 		(void)lab_wait(lab, c->proc, 2000, &st);

@@ -707,6 +707,12 @@ int cmd_run(int argc, char **argv)
 	}
 	if (o.logs)
 		o.logs = logs;
+	struct stat pst; /* many runs at once would write one file */
+	if (o.pcap && stat(o.target, &pst) == 0 && S_ISDIR(pst.st_mode)) {
+		fprintf(stderr, "siplab run: --pcap is for one scenario; a directory's runs each "
+		                "keep theirs in their logs (NAME.logs/capture.pcapng)\n");
+		return EXIT_USAGE;
+	}
 	struct sigaction sa = {.sa_handler = on_interrupt};
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
