@@ -85,7 +85,10 @@ static int read_msgs(const char *json_path, struct msg **out)
 				continue;
 			if (n == cap) {
 				cap = cap ? 2 * cap : 256;
-				m = realloc(m, (size_t)cap * sizeof(*m));
+				struct msg *more = realloc(m, (size_t)cap * sizeof(*m));
+				if (!more)
+					break;
+				m = more;
 			}
 			struct msg *x = &m[n++];
 			const cJSON *hdr = cJSON_GetObjectItemCaseSensitive(l, "sip.msg_hdr_tree");
