@@ -4,7 +4,7 @@
 CC      ?= cc
 BUILD   ?= build
 PKGS    := sofia-sip-ua libsrtp2 opus spandsp libnl-3.0 libnl-route-3.0 libcjson libnftables \
-           openssl
+           openssl libpcap
 CFLAGS  ?= -O2 -g
 # Truncation of bounded paths and messages is handled where it matters.
 WARN    := -Wall -Wextra -Wshadow -Wno-unused-parameter -Wno-format-truncation
@@ -57,8 +57,12 @@ $(GEN_OBJ): $(BUILD)/gen/fault_registry.c | $(DEPS_OK)
 # farside.c builds sim/run/kamailio.cfg.in into the program (.incbin).
 $(BUILD)/obj/sim/run/farside.o: sim/run/kamailio.cfg.in
 
+# lib/keylog.c defines SSL_CTX_new so sofia-sip's TLS contexts log their keys
+# when a run is captured: the program exports it for libsofia-sip-ua to bind to.
+LINK_EXPORTS := -Wl,--export-dynamic-symbol=SSL_CTX_new
+
 $(BUILD)/siplab: $(MAIN_OBJ) $(LIB_OBJ)
-	$(CC) $(CFLAGS) $^ -o $@ $(shell pkg-config --libs $(PKGS)) -lm
+	$(CC) $(CFLAGS) $(LINK_EXPORTS) $^ -o $@ $(shell pkg-config --libs $(PKGS)) -lm
 
 $(BUILD)/tests/%: tests/%.c tests/harness.h tests/labrun.h $(LIB_OBJ) | $(DEPS_OK)
 	@mkdir -p $(dir $@)

@@ -110,6 +110,19 @@
 #define HTML_MAX_EVENTS    100
 #define HTML_MAX_STEPS     64
 
+/* --- the lab's packet capture (netns/capture.c) ------------------------------
+ * The most one run's capture file holds (a healthy run at time scale 0.1
+ * writes a few MB): packets past it are not written, counted as dropped, and
+ * said on the terminal, in lab.json and in the file's statistics blocks. A
+ * packet is kept whole up to the snap length (the lab's links have an MTU of
+ * 1500; only a TCP segment the kernel coalesced could be longer, and its
+ * real length is kept with it); each end's kernel ring holds a few hundred
+ * ms of a busy worker's traffic, and what overflows it is counted too. */
+#define CAPTURE_MAX_BYTES  (128LL << 20)
+#define CAPTURE_SNAPLEN    65535
+#define CAPTURE_RING_BYTES (2 << 20)
+#define CAPTURE_MAX_IFACES (2 * TOPO_MAX_LINKS) /* each end of each link */
+
 _Static_assert(SCN_MAX_WORKERS <= PF_MAX_WORKERS,
                "the gateway must hold every worker a scenario asks for");
 _Static_assert(SCN_MAX_WORKERS + TOPO_FAR_HOSTS <= TOPO_MAX_HOSTS,

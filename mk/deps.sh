@@ -15,6 +15,7 @@ libs=(
   "libcjson:libcjson-dev"
   "libnftables:libnftables-dev"
   "openssl:libssl-dev"
+  "libpcap:libpcap-dev"
   "cmocka:libcmocka-dev"
 )
 # command -> Debian package (tools the lab and its tests run)
@@ -33,6 +34,7 @@ tools=(
   "turnutils_stunclient:coturn"
   "kamailio:kamailio"
   "chromium:chromium"
+  "tshark:tshark"
 )
 if [ "${1:-}" = "--dev" ]; then
   # Only for `make lint` / `make asan`.

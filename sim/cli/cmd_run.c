@@ -63,6 +63,12 @@ static const char usage[] =
         "                  in the report's \"seed\"\n"
         "  --logs DIR      keep every service's log, the registrar's wire log and the\n"
         "                  configurations there (default: dropped with the lab)\n"
+        "  --pcap FILE     keep a packet capture of the run's lab in FILE (pcapng, one\n"
+        "                  interface per host's end of each link, e.g. nat:eth0) and\n"
+        "                  its TLS session keys beside it (FILE.keys, SSLKEYLOGFILE\n"
+        "                  format); with --logs DIR the capture is always kept there\n"
+        "                  too (capture.pcapng). The remedy run's: FILE with .remedy\n"
+        "                  before .pcapng\n"
         "  --jobs N        scenarios run at once for a directory (default 4: a run\n"
         "                  mostly waits on the clock, not the CPU)\n"
         "  --once          stop after the first run and its diagnosis (no remedy)\n"
@@ -89,6 +95,7 @@ struct run_opts {
 	const char *logs;
 	const char *fault;
 	const char *seed; /* --seed: the scenario's "seed" */
+	const char *pcap; /* --pcap FILE: the run's packet capture */
 	int quiet, jobs, once;
 	char self[PATH_MAX];
 	char worker_program[PATH_MAX]; /* "" = this program's own worker */
@@ -161,6 +168,7 @@ static int parse_opts(int argc, char **argv, struct run_opts *o)
 	                                         {"quiet", no_argument, NULL, 'q'},
 	                                         {"once", no_argument, NULL, 'o'},
 	                                         {"worker-program", required_argument, NULL, 'w'},
+	                                         {"pcap", required_argument, NULL, 'p'},
 	                                         {"help", no_argument, NULL, 'h'},
 	                                         {NULL, 0, NULL, 0}};
 	memset(o, 0, sizeof(*o));
@@ -174,6 +182,9 @@ static int parse_opts(int argc, char **argv, struct run_opts *o)
 			break;
 		case 'l':
 			o->logs = optarg;
+			break;
+		case 'p':
+			o->pcap = optarg;
 			break;
 		case 'f':
 			o->fault = optarg;
@@ -293,8 +304,12 @@ static int run_child(const struct scenario *s, const char *path, const char *tex
 	if (pid < 0)
 		return EXIT_ENV;
 	if (pid == 0) {
-		struct runlab_opts ro = {report, o->logs, o->quiet, o->self,
-		                         o->worker_program[0] ? o->worker_program : o->self};
+		struct runlab_opts ro = {report,
+		                         o->logs,
+		                         o->quiet,
+		                         o->self,
+		                         o->worker_program[0] ? o->worker_program : o->self,
+		                         o->pcap};
 		_exit(runlab(s, path, text, &ro));
 	}
 	running_child = pid;
@@ -451,6 +466,14 @@ static int flow(const char *path, const char *report, const struct run_opts *o,
 		if (o->logs) {
 			snprintf(logs2, sizeof(logs2), "%s.remedy", o->logs);
 			o2.logs = logs2;
+		}
+		char pcap2[PATH_MAX]; /* run.pcapng -> run.remedy.pcapng */
+		if (o->pcap) {
+			size_t n = strlen(o->pcap),
+			       ext = n > 7 && !strcmp(o->pcap + n - 7, ".pcapng");
+			snprintf(pcap2, sizeof(pcap2), "%.*s.remedy%s", (int)(n - 7 * ext), o->pcap,
+			         ext ? ".pcapng" : "");
+			o2.pcap = pcap2;
 		}
 		ok = run_and_check(&fixed_s, path, fixed, report2, &o2, 5, r, out);
 		snprintf(r->remedy, sizeof(r->remedy), "%s", ok ? "verified" : "FAILED");
@@ -684,6 +707,12 @@ int cmd_run(int argc, char **argv)
 	}
 	if (o.logs)
 		o.logs = logs;
+	struct stat pst; /* many runs at once would write one file */
+	if (o.pcap && stat(o.target, &pst) == 0 && S_ISDIR(pst.st_mode)) {
+		fprintf(stderr, "siplab run: --pcap is for one scenario; a directory's runs each "
+		                "keep theirs in their logs (NAME.logs/capture.pcapng)\n");
+		return EXIT_USAGE;
+	}
 	struct sigaction sa = {.sa_handler = on_interrupt};
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);

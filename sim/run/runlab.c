@@ -18,8 +18,10 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "../../netns/capture.h"
 #include "../../netns/ctl.h"
 #include "../../netns/lab.h"
+#include "../../lib/keylog.h"
 #include "../../lib/rng.h"
 #include "../../lib/siplab.h"
 #include "edits.h"
@@ -61,6 +63,8 @@ struct run_ctx {
 	/* restart_worker: when (platform ms) each killed worker comes back; 0 = not due. */
 	long long restart_at[64];
 	struct scenario other; /* platform.other_run: another tenant's test */
+	struct capture cap;    /* the lab's packet capture, when one is kept */
+	char cap_path[PATH_MAX], keys_path[PATH_MAX];
 };
 
 /* The gateway's socket lives in the platform host's network namespace:
@@ -520,6 +524,94 @@ static int finish(struct run_ctx *c)
 	return !rc && all_succeeded(&c->pf) ? EXIT_OK : EXIT_FAIL;
 }
 
+/* --- the packet capture -------------------------------------------------------- */
+
+/* FILE.pcapng -> FILE.keys; any other FILE -> FILE.keys. */
+static void keys_path_for(const char *pcap, char *out, size_t cap)
+{
+	size_t n = strlen(pcap);
+	if (n > 7 && !strcmp(pcap + n - 7, ".pcapng"))
+		snprintf(out, cap, "%.*s.keys", (int)(n - 7), pcap);
+	else
+		snprintf(out, cap, "%s.keys", pcap);
+}
+
+/* The capture starts before the far side and the workers, so it holds the
+ * run from its first packet; the TLS key log is asked of every lab process
+ * started after (they inherit the environment). A capture that cannot start
+ * is said and noted, and the run goes on without it: the test is no less
+ * valid. */
+static void capture_begin(struct run_ctx *c)
+{
+	if (c->o.logs)
+		snprintf(c->cap_path, sizeof(c->cap_path), "%s/capture.pcapng", c->o.logs);
+	else if (c->o.pcap)
+		snprintf(c->cap_path, sizeof(c->cap_path), "%s", c->o.pcap);
+	else
+		return;
+	keys_path_for(c->cap_path, c->keys_path, sizeof(c->keys_path));
+	err_t e;
+	if (c->o.logs)
+		(void)sys_mkdir_p(c->o.logs, 0755, &e); /* the far side would make it later */
+	if (capture_start(&c->lab, c->cap_path, &c->cap, &e)) {
+		fprintf(stderr, "siplab run: %s (the run goes on without it)\n", e.msg);
+		labfile_note(&c->lf, 0, "no packet capture: %s", e.msg);
+		c->cap_path[0] = '\0';
+		return;
+	}
+	if (sys_write_file(c->keys_path, "", 0, 1, &e) == 0)
+		setenv(KEYLOG_ENV, c->keys_path, 1);
+	labfile_note(&c->lf, 0, "packet capture of %d link ends: %s", c->cap.n_ifaces, c->cap_path);
+}
+
+/* A copy of a finished file, for --pcap given with --logs. */
+static int copy_file(const char *from, const char *to, err_t *e)
+{
+	int in = open(from, O_RDONLY | O_CLOEXEC);
+	int out = in < 0 ? -1 : open(to, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	int rc = in < 0 || out < 0 ? -errno : 0;
+	char buf[1 << 16];
+	ssize_t n;
+	while (!rc && (n = read(in, buf, sizeof(buf))) != 0)
+		if (n < 0 ? errno != EINTR : sys_write_all(out, buf, (size_t)n) < 0)
+			rc = -errno;
+	if (in >= 0)
+		close(in);
+	if (out >= 0 && close(out) < 0 && !rc)
+		rc = -errno;
+	return rc ? err_set(e, -rc, "copying %s to %s: %s", from, to, strerror(-rc)) : 0;
+}
+
+/* After the workers have left (their un-REGISTERs are in it): the file is
+ * closed, and what it holds — and what it left out — is said. */
+static void capture_end(struct run_ctx *c)
+{
+	if (!c->cap_path[0])
+		return;
+	struct capture_summary sum;
+	char what[400];
+	err_t e;
+	unsetenv(KEYLOG_ENV);
+	if (capture_stop(&c->lab, &c->cap, &sum, &e)) {
+		fprintf(stderr, "siplab run: %s\n", e.msg);
+		labfile_note(&c->lf, platform_ms(&c->pf), "%s", e.msg);
+		return;
+	}
+	capture_summary_str(&sum, what, sizeof(what));
+	labfile_note(&c->lf, platform_ms(&c->pf), "packet capture: %s", what);
+	if (sum.dropped_limit || sum.dropped_kernel)
+		fprintf(stderr, "siplab run: capture: %s\n", what);
+	if (c->o.logs && c->o.pcap) {
+		char keys[PATH_MAX];
+		keys_path_for(c->o.pcap, keys, sizeof(keys));
+		if (copy_file(c->cap_path, c->o.pcap, &e) || copy_file(c->keys_path, keys, &e))
+			fprintf(stderr, "siplab run: --pcap: %s\n", e.msg);
+	}
+	if (!c->o.quiet)
+		printf("  capture: %s (%s; TLS keys: %s)\n", c->o.pcap ? c->o.pcap : c->cap_path,
+		       what, c->keys_path);
+}
+
 /* Everything after the lab is up; the report is written whatever happens. */
 static int run_in_lab(struct run_ctx *c)
 {
@@ -531,6 +623,7 @@ static int run_in_lab(struct run_ctx *c)
 		snprintf(dir, sizeof(dir), "%s/run", c->lab.sb.rundir);
 	c->sfd = sys_stop_signalfd();
 	fcntl(c->sfd, F_SETFL, O_NONBLOCK); /* polled between gateway rounds */
+	capture_begin(c);
 	struct pf_env env = {.callee_count = c->s.far.callee_count};
 	int rc = farside_start(&c->far, &c->lab, &c->s, &c->le, c->self, dir, &e);
 	snprintf(env.callee_prefix, sizeof(env.callee_prefix), "%s", c->s.far.callee_prefix);
@@ -567,6 +660,7 @@ static int run_in_lab(struct run_ctx *c)
 		c->pf.run.status = RUN_FAILED;
 	}
 	stop_workers(c);
+	capture_end(c);
 	int code = finish(c);
 	farside_stop(&c->far, &c->lab);
 	platform_free(&c->pf);
@@ -583,6 +677,13 @@ int runlab(const struct scenario *s, const char *path, const char *text,
 	if (!c.o.worker)
 		c.o.worker = o->self;
 	c.s = *s;
+	char pcap[PATH_MAX];
+	if (o->pcap && o->pcap[0] != '/') {
+		char cwd[PATH_MAX / 2];
+		snprintf(pcap, sizeof(pcap), "%s/%s", getcwd(cwd, sizeof(cwd)) ? cwd : ".",
+		         o->pcap);
+		c.o.pcap = pcap;
+	}
 	c.scenario_path = path;
 	c.scenario_text = text;
 	if (!c.s.seed.given)

@@ -13,6 +13,10 @@ struct runlab_opts {
 	int quiet;          /* no progress lines */
 	const char *self;   /* this program, for the lab's own processes */
 	const char *worker; /* the program each worker runs (self, or --worker-program) */
+	/* --pcap: the run's packet capture goes here, its TLS keys beside it
+	 * (FILE.keys, or .keys for .pcapng), or NULL. With logs, the capture is
+	 * always kept there too (capture.pcapng, capture.keys). */
+	const char *pcap;
 };
 
 /* Run s. This process enters the lab's namespaces for good: call it in a
