@@ -141,6 +141,13 @@ static int status_is(const cJSON *sc, const char *want)
 	return !strcmp(str(sc, "status"), want);
 }
 
+/* The scenario as the table shows it: its file's name. */
+static const char *file_cell(const cJSON *sc)
+{
+	const char *f = str(sc, "file");
+	return strrchr(f, '/') ? strrchr(f, '/') + 1 : *f ? f : str(sc, "scenario");
+}
+
 /* The diagnosis as the table shows it: the top code, "(gap)" when known. */
 static void dx_cell(const cJSON *sc, char *out, size_t cap)
 {
@@ -164,7 +171,7 @@ void results_table(const cJSON *doc, int failures_only, FILE *f)
 	for (int i = 0; i < n; i++) {
 		const cJSON *sc = results_at(doc, i);
 		dx_cell(sc, dx, sizeof(dx));
-		ws = width(ws, str(sc, "scenario"));
+		ws = width(ws, file_cell(sc));
 		wf = width(wf, str(sc, "fault"));
 		wd = width(wd, dx);
 		pass += status_is(sc, "pass");
@@ -179,7 +186,7 @@ void results_table(const cJSON *doc, int failures_only, FILE *f)
 			fprintf(f, "\n%-*s %-*s %-50s %-*s %-9s %6s\n", ws, "SCENARIO", wf, "FAULT",
 			        "SYMPTOMS", wd, "DIAGNOSIS", "REMEDY", "TIME");
 		dx_cell(sc, dx, sizeof(dx));
-		fprintf(f, "%-*s %-*s %-50.50s %-*s %-9s %5.1fs %s\n", ws, str(sc, "scenario"), wf,
+		fprintf(f, "%-*s %-*s %-50.50s %-*s %-9s %5.1fs %s\n", ws, file_cell(sc), wf,
 		        str(sc, "fault"), str(sc, "symptoms"), wd, dx, str(sc, "remedy"),
 		        num(sc, "duration_s"),
 		        status_is(sc, "pass")    ? "PASS"
