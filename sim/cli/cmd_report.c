@@ -160,7 +160,10 @@ int cmd_report(int argc, char **argv)
 			results_junit(doc, f);
 		else
 			results_table(doc, 0, f);
-		rc = (o.out ? fclose(f) : fflush(f)) ? EXIT_FAIL : EXIT_OK;
+		int werr = ferror(f);
+		if (o.out)
+			werr |= fclose(f);
+		rc = werr ? EXIT_FAIL : EXIT_OK;
 	}
 	cJSON_Delete(doc);
 	return rc;
