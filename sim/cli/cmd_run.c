@@ -4,8 +4,10 @@
  * diagnosis of its report, the check of what the scenario expects; then its
  * remedy applied, a second run, and the check that it is healthy. Each run is
  * a fresh lab in a child process (a lab takes its process into namespaces
- * for good). A directory runs the whole catalogue, several scenarios at once,
- * and ends with a table. */
+ * for good). A directory runs the whole catalogue (or one --shard of it),
+ * several scenarios at once, each flow in a child of its own that writes its
+ * results.json, read back here; the table and the JUnit file are rendered
+ * from those results (results.c). */
 #define _GNU_SOURCE
 #include <dirent.h>
 #include <errno.h>
