@@ -325,9 +325,12 @@ static int body_catalogue(void)
 		snprintf(junit[k], sizeof(junit[k]), "%s/catalogue-%d.xml", workdir, k + 1);
 		snprintf(log[k], sizeof(log[k]), "%s/catalogue-%d.out", workdir, k + 1);
 		snprintf(shard[k], sizeof(shard[k]), "%d/2", k + 1);
-		/* 4 jobs: 2 and 2; 3 (make asan): 2 and 1. */
-		int mine = k ? jobs / 2 : (jobs + 1) / 2;
-		snprintf(j[k], sizeof(j[k]), "%d", mine > 0 ? mine : 1);
+		/* Half the jobs each, rounded up: 4 gives 2 and 2, and make asan's 3
+		 * also 2 and 2 — a shard of one job would run its half of the
+		 * catalogue one scenario after another, half again as long as the
+		 * whole at 3 jobs (measured: about 150 s against 108 s), where
+		 * 2 and 2 took 90 s. */
+		snprintf(j[k], sizeof(j[k]), "%d", (jobs + 1) / 2);
 		char *argv[] = {"siplab", "run",     dir,       "--report", reports[k],
 		                "--jobs", j[k],      "--shard", shard[k],   "--junit",
 		                junit[k], "--quiet", NULL};
