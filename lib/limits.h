@@ -123,6 +123,15 @@
 #define CAPTURE_RING_BYTES (2 << 20)
 #define CAPTURE_MAX_IFACES (2 * TOPO_MAX_LINKS) /* each end of each link */
 
+/* --- siplab run's CI options (sim/cli/cmd_run.c, results.c) -------------------
+ * --shard K/N: the most shards a catalogue is split into; --timeout S: the
+ * longest a scenario's flow may be given (both refused above, naming the
+ * option). A flow stopped by its timeout has this long to hang up and write
+ * its report before it is killed. */
+#define SHARD_MAX          1000
+#define FLOW_TIMEOUT_MAX_S 86400
+#define FLOW_STOP_GRACE_S  15
+
 _Static_assert(SCN_MAX_WORKERS <= PF_MAX_WORKERS,
                "the gateway must hold every worker a scenario asks for");
 _Static_assert(SCN_MAX_WORKERS + TOPO_FAR_HOSTS <= TOPO_MAX_HOSTS,

@@ -29,6 +29,7 @@ tools=(
   "setpriv:util-linux"
   "ping:iputils-ping"
   "tcpdump:tcpdump"
+  "xmllint:libxml2-utils"
   "dig:bind9-dnsutils"
   "openssl:openssl"
   "turnutils_stunclient:coturn"

@@ -12,6 +12,7 @@ int cmd_alg(int argc, char **argv);
 int cmd_callees(int argc, char **argv);
 int cmd_run(int argc, char **argv);
 int cmd_diagnose(int argc, char **argv);
+int cmd_report(int argc, char **argv);
 int cmd_worker(int argc, char **argv);
 
 #endif

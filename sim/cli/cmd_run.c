@@ -4,8 +4,10 @@
  * diagnosis of its report, the check of what the scenario expects; then its
  * remedy applied, a second run, and the check that it is healthy. Each run is
  * a fresh lab in a child process (a lab takes its process into namespaces
- * for good). A directory runs the whole catalogue, several scenarios at once,
- * and ends with a table. */
+ * for good). A directory runs the whole catalogue (or one --shard of it),
+ * several scenarios at once, each flow in a child of its own that writes its
+ * results.json, read back here; the table and the JUnit file are rendered
+ * from those results (results.c). */
 #define _GNU_SOURCE
 #include <dirent.h>
 #include <errno.h>
@@ -15,13 +17,17 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdarg.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "../../lib/jsonv.h"
+#include "../../lib/limits.h"
 #include "../../lib/rng.h"
 #include "cli.h"
+#include "results.h"
 #include "../../diagnose/diagnose.h"
 #include "../../diagnose/expect.h"
 #include "../run/runlab.h"
@@ -48,6 +54,12 @@ static const char usage[] =
         "its own lab), and prints a table: scenario, fault, symptoms, diagnosis,\n"
         "remedy verified, time.\n"
         "\n"
+        "Every scenario's steps are also written as data: results.json (beside the\n"
+        "report: report.json gives report.results.json; in a directory's reports\n"
+        "folder NAME.results.json for each scenario and results.json for all of\n"
+        "them; schema: docs/results.md). The table and the JUnit file are renderings\n"
+        "of it, which `siplab report RESULTS.json` makes again.\n"
+        "\n"
         "options:\n"
         "  --report FILE   the first run's report (default: report.json; the remedy\n"
         "                  run's goes to FILE with .remedy before .json). With a\n"
@@ -72,17 +84,25 @@ static const char usage[] =
         "  --jobs N        scenarios run at once for a directory (default 4: a run\n"
         "                  mostly waits on the clock, not the CPU)\n"
         "  --once          stop after the first run and its diagnosis (no remedy)\n"
-        "  --quiet         no progress lines\n"
+        "  --quiet         no progress lines; for a directory, only the failures (with\n"
+        "                  their steps) and the summary line\n"
+        "  --junit FILE    also write the results as JUnit XML (one testcase per\n"
+        "                  scenario), as CI systems read them (docs/ci.md)\n"
+        "  --shard K/N     run only the K-th of N parts of a directory (K from 1 to N):\n"
+        "                  a scenario's part is a hash of its file name, so N CI jobs\n"
+        "                  run each scenario once, and adding one moves only it\n"
+        "  --timeout S     stop a scenario's flow that runs longer than S seconds (its\n"
+        "                  run hangs up and writes its report; killed "
+        "after a grace\n"
+        "                  period) and report it as timed out\n"
         "  --worker-program PATH\n"
         "                  start PATH as each worker instead of this program (another\n"
         "                  build, or a wrapper that runs it under valgrind or gdb); it is\n"
         "                  called as PATH worker --gateway ... like `siplab worker`\n"
-        "\n"
-        "exit codes: 0 every step held (for a scenario without expectations: the run\n"
-        "COMPLETED and every endpoint succeeded), 1 a step did not hold, 2 bad scenario\n"
-        "or usage (nothing was started), 3 a lab error: the lab could not run the test\n"
-        "(the machine cannot build a lab, or a lab process failed — a worker that exited\n"
-        "at start, a service that never became ready); nothing is diagnosed then.\n"
+        "\n" SIPLAB_EXIT_CODES_HELP
+        "For a scenario, 0 means every step held (without expectations: the run\n"
+        "COMPLETED and every endpoint succeeded); for a directory, every scenario's.\n"
+        "A timed-out scenario is a step that did not hold (1).\n"
         "\n"
         "Scenarios: scenarios/ (one per documented failure, and healthy.json); the\n"
         "report's schema: docs/report.md; diagnosis alone: `siplab diagnose REPORT`.\n"
@@ -97,20 +117,15 @@ struct run_opts {
 	const char *seed; /* --seed: the scenario's "seed" */
 	const char *pcap; /* --pcap FILE: the run's packet capture */
 	int quiet, jobs, once;
+	const char *junit;    /* --junit FILE */
+	double timeout;       /* --timeout S, 0: none */
+	int shard_k, shard_n; /* --shard K/N, 0/0: all */
+	char shard[32];       /* "K/N" or "" */
 	char self[PATH_MAX];
 	char worker_program[PATH_MAX]; /* "" = this program's own worker */
 };
 
-/* What one scenario's steps came to, for the catalogue's table. */
-struct flow_result {
-	char scenario[64], fault[112], symptoms[96], diagnosis[48], remedy[24];
-	double secs;
-	int pass;
-	int gap;       /* passed with a known gap in its diagnosis (expect.known_gap) */
-	int lab_error; /* the lab failed, not the test: nothing was diagnosed */
-};
-
-static volatile sig_atomic_t interrupted;
+static volatile sig_atomic_t interrupted, timed_out;
 static volatile pid_t running_child;
 
 /* Ctrl-C (or SIGTERM) goes on to the run in progress, which stops
@@ -120,6 +135,23 @@ static void on_interrupt(int sig)
 	interrupted = 1;
 	if (running_child > 0)
 		kill(running_child, sig);
+}
+
+/* --timeout: the flow's time is up. The run in progress gets SIGTERM (it
+ * hangs up and writes its report) and, if it is still there after the
+ * grace period, SIGKILL; no further step starts. */
+static void on_timeout(int sig)
+{
+	(void)sig;
+	if (!timed_out) {
+		timed_out = 1;
+		interrupted = 1;
+		if (running_child > 0)
+			kill(running_child, SIGTERM);
+		alarm(FLOW_STOP_GRACE_S);
+	} else if (running_child > 0) {
+		kill(running_child, SIGKILL);
+	}
 }
 
 /* The hooks a fault implements: when it acts. */
@@ -169,6 +201,9 @@ static int parse_opts(int argc, char **argv, struct run_opts *o)
 	                                         {"once", no_argument, NULL, 'o'},
 	                                         {"worker-program", required_argument, NULL, 'w'},
 	                                         {"pcap", required_argument, NULL, 'p'},
+	                                         {"junit", required_argument, NULL, 'J'},
+	                                         {"shard", required_argument, NULL, 'S'},
+	                                         {"timeout", required_argument, NULL, 'T'},
 	                                         {"help", no_argument, NULL, 'h'},
 	                                         {NULL, 0, NULL, 0}};
 	memset(o, 0, sizeof(*o));
@@ -227,6 +262,32 @@ static int parse_opts(int argc, char **argv, struct run_opts *o)
 				return -1;
 			}
 			break;
+		case 'J':
+			o->junit = optarg;
+			break;
+		case 'S': {
+			err_t e;
+			if (shard_parse(optarg, &o->shard_k, &o->shard_n, &e)) {
+				fprintf(stderr, "siplab run: %s\n", e.msg);
+				return -1;
+			}
+			snprintf(o->shard, sizeof(o->shard), "%d/%d", o->shard_k, o->shard_n);
+			break;
+		}
+		case 'T': {
+			char *end;
+			o->timeout = strtod(optarg, &end);
+			if (end == optarg || *end || !(o->timeout > 0) ||
+			    o->timeout > FLOW_TIMEOUT_MAX_S) {
+				fprintf(stderr,
+				        "siplab run: --timeout: expected seconds above 0, up to "
+				        "%d, "
+				        "got \"%s\"\n",
+				        FLOW_TIMEOUT_MAX_S, optarg);
+				return -1;
+			}
+			break;
+		}
 		case 'h':
 			fputs(usage, stdout);
 			fields_help(stdout, scenario_fields, 100);
@@ -346,57 +407,127 @@ static void remedy_report(const char *report, char *out, size_t cap)
 		snprintf(out, cap, "%s.remedy", report);
 }
 
+/* One scenario's flow as it goes: where its lines go and what it came to. */
+struct flow {
+	const struct run_opts *o;
+	FILE *out;
+	cJSON *res;    /* results.json */
+	int gap;       /* passed with a known gap in its diagnosis (expect.known_gap) */
+	int lab_error; /* the lab failed, not the test: nothing was diagnosed */
+};
+
+/* The steps of the test run, then of the remedy run. */
+static const char *const step_names[2][3] = {
+        {"run", "diagnosis", "expectation"},
+        {"remedy_run", "remedy_diagnosis", "remedy_expectation"},
+};
+
+/* Print one step's line and record it, with its start and duration. */
+static void step_done(struct flow *fl, const char *name, const char *status, const char *started,
+                      long long t0, const char *fmt, ...) __attribute__((format(printf, 6, 7)));
+static void step_done(struct flow *fl, const char *name, const char *status, const char *started,
+                      long long t0, const char *fmt, ...)
+{
+	char *line = NULL;
+	va_list ap;
+	va_start(ap, fmt);
+	if (vasprintf(&line, fmt, ap) < 0)
+		line = NULL;
+	va_end(ap);
+	fprintf(fl->out, "  %s\n", line ? line : name);
+	results_step(fl->res, name, status, started, (double)(sys_now_ns() - t0) / 1e9, line);
+	free(line);
+}
+
+static void step_skipped(struct flow *fl, const char *name)
+{
+	results_step(fl->res, name, "skipped", NULL, 0, NULL);
+}
+
+static void set_str(cJSON *obj, const char *key, const char *value)
+{
+	jv_set(obj, key, value ? cJSON_CreateString(value) : cJSON_CreateNull());
+}
+
 /* Run, diagnose and check one scenario text; 1 when the expectation held. */
 static int run_and_check(const struct scenario *s, const char *path, const char *text,
-                         const char *report, const struct run_opts *o, int step,
-                         struct flow_result *r, FILE *out)
+                         const char *report, const struct run_opts *o, int step, struct flow *fl)
 {
+	const char *const *names = step_names[step != 1];
+	char started[32];
+	results_now_iso(started);
 	long long t0 = sys_now_ns();
 	int code = run_child(s, path, text, report, o);
+	cJSON *reports = cJSON_GetObjectItemCaseSensitive(fl->res, "reports");
+	if (timed_out) {
+		step_done(fl, names[0], "fail", started, t0,
+		          "%d run          TIMED OUT after %g s: stopped (its report: %s)", step,
+		          o->timeout, report);
+		set_str(reports, step == 1 ? "run" : "remedy", report);
+		if (step == 1)
+			set_str(fl->res, "symptoms", "TIMED OUT");
+		step_skipped(fl, names[1]);
+		step_skipped(fl, names[2]);
+		return 0;
+	}
 	if (code == EXIT_ENV) {
 		/* The report says only that the infrastructure failed; diagnosing it
 		 * would present the lab's failure as the platform's. */
-		fprintf(out,
-		        "  %d run          LAB ERROR: the lab failed, not the test (see the lines "
-		        "above and lab.json); not diagnosed\n",
-		        step);
-		if (r)
-			r->lab_error = 1;
-		if (r && step == 1) {
-			snprintf(r->symptoms, sizeof(r->symptoms), "LAB ERROR");
-			snprintf(r->diagnosis, sizeof(r->diagnosis), "-");
-		}
+		step_done(fl, names[0], "error", started, t0,
+		          "%d run          LAB ERROR: the lab failed, not the test (see the lines "
+		          "above and lab.json); not diagnosed",
+		          step);
+		fl->lab_error = 1;
+		if (step == 1)
+			set_str(fl->res, "symptoms", "LAB ERROR");
+		step_skipped(fl, names[1]);
+		step_skipped(fl, names[2]);
 		return 0;
 	}
 	cJSON *rep = jv_read_tree(report);
 	if (!rep) {
-		fprintf(out, "  %d run          no report (exit %d)\n", step, code);
+		step_done(fl, names[0], "error", started, t0, "%d run          no report (exit %d)",
+		          step, code);
+		step_skipped(fl, names[1]);
+		step_skipped(fl, names[2]);
 		return 0;
 	}
+	set_str(reports, step == 1 ? "run" : "remedy", report);
 	char sym[256], why[256], what[256];
 	symptoms(rep, sym, sizeof(sym));
-	fprintf(out, "  %d run          %s (%.1f s) — %s\n", step, sym,
-	        (double)(sys_now_ns() - t0) / 1e9, report);
+	step_done(fl, names[0], "pass", started, t0, "%d run          %s (%.1f s) — %s", step, sym,
+	          (double)(sys_now_ns() - t0) / 1e9, report);
+	results_now_iso(started);
+	t0 = sys_now_ns();
 	cJSON *d = diagnose(rep);
 	const char *top = diagnose_top(d);
 	const cJSON *first = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(d, "findings"), 0);
 	const cJSON *ev0 =
 	        cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(first, "evidence"), 0);
-	fprintf(out, "  %d diagnose     %s%s%s\n", step + 1, top, ev0 ? " — " : "",
-	        ev0 ? ev0->valuestring : "");
+	const char *evidence = cJSON_IsString(ev0) ? ev0->valuestring : NULL;
+	step_done(fl, names[1], "pass", started, t0, "%d diagnose     %s%s%s", step + 1, top,
+	          evidence ? " — " : "", evidence ? evidence : "");
+	results_now_iso(started);
+	t0 = sys_now_ns();
 	int held = expectation_check(s->expect, rep, d, why, sizeof(why), what, sizeof(what));
-	fprintf(out, "  %d expectation  %s (%s)%s%s\n", step + 2,
-	        held == EXPECT_KNOWN_GAP ? "held, but for a KNOWN GAP"
-	        : held                   ? "held"
-	                                 : "DID NOT HOLD",
-	        what, held == 1 ? "" : ": ", held == 1 ? "" : why);
-	if (r && step == 1) {
-		snprintf(r->symptoms, sizeof(r->symptoms), "%s", sym);
-		snprintf(r->diagnosis, sizeof(r->diagnosis), "%s%s", top,
-		         held == EXPECT_KNOWN_GAP ? " (gap)" : "");
+	step_done(fl, names[2], held ? "pass" : "fail", started, t0, "%d expectation  %s (%s)%s%s",
+	          step + 2,
+	          held == EXPECT_KNOWN_GAP ? "held, but for a KNOWN GAP"
+	          : held                   ? "held"
+	                                   : "DID NOT HOLD",
+	          what, held == 1 ? "" : ": ", held == 1 ? "" : why);
+	/* The diagnosis of the run the scenario is about; the remedy run's
+	 * beside it, for a remedy that did not hold. */
+	cJSON *dx = cJSON_CreateObject();
+	cJSON_AddStringToObject(dx, "code", top);
+	set_str(dx, "line", evidence);
+	cJSON_AddBoolToObject(dx, "known_gap", held == EXPECT_KNOWN_GAP);
+	jv_set(fl->res, step == 1 ? "diagnosis" : "remedy_diagnosis", dx);
+	if (step == 1) {
+		set_str(fl->res, "symptoms", sym);
+		set_str(fl->res, "expected", what);
+		fl->gap = held == EXPECT_KNOWN_GAP;
 	}
-	if (r && step == 1 && held == EXPECT_KNOWN_GAP)
-		r->gap = 1;
 	cJSON_Delete(d);
 	cJSON_Delete(rep);
 	return held && !interrupted;
@@ -412,19 +543,55 @@ static void fault_codes(const struct scenario *s, char *buf, size_t cap)
 		                      s->faults[k].code);
 }
 
-/* The steps of one scenario file. Returns 1 when every step held, 0 when
- * one did not, -1 when the scenario itself is bad (nothing ran). */
-static int flow(const char *path, const char *report, const struct run_opts *o,
-                struct flow_result *r, FILE *out)
+/* --timeout: a timer for the whole flow (0 stops it). */
+static void flow_timer(double secs)
+{
+	struct itimerval t = {{0, 0}, {(time_t)secs, (suseconds_t)((secs - (long)secs) * 1e6)}};
+	if (secs > 0 && !t.it_value.tv_sec && !t.it_value.tv_usec)
+		t.it_value.tv_usec = 1;
+	setitimer(ITIMER_REAL, &t, NULL);
+}
+
+/* The remedy's steps: applied, then a run, diagnosed and checked, in a new
+ * lab. Returns 1 when it held. */
+static int remedy_steps(const struct scenario *fixed_s, const struct scenario *s, const char *path,
+                        const char *fixed, const char *report, struct flow *fl)
+{
+	char started[32], report2[PATH_MAX], logs2[PATH_MAX];
+	results_now_iso(started);
+	long long t0 = sys_now_ns();
+	cJSON *root = cJSON_Parse(s->remedy);
+	const cJSON *rem = cJSON_GetObjectItemCaseSensitive(root, "description");
+	step_done(fl, "remedy", "pass", started, t0, "4 remedy       %s",
+	          cJSON_IsString(rem) ? rem->valuestring : "(the scenario's remedy)");
+	cJSON_Delete(root);
+	remedy_report(report, report2, sizeof(report2));
+	struct run_opts o2 = *fl->o;
+	if (fl->o->logs) {
+		snprintf(logs2, sizeof(logs2), "%s.remedy", fl->o->logs);
+		o2.logs = logs2;
+	}
+	char pcap2[PATH_MAX]; /* run.pcapng -> run.remedy.pcapng */
+	if (fl->o->pcap) {
+		size_t n = strlen(fl->o->pcap), ext = n > 7 && !strcmp(fl->o->pcap + n - 7, ".pcapng");
+		snprintf(pcap2, sizeof(pcap2), "%.*s.remedy%s", (int)(n - 7 * ext), fl->o->pcap,
+		         ext ? ".pcapng" : "");
+		o2.pcap = pcap2;
+	}
+	return run_and_check(fixed_s, path, fixed, report2, &o2, 5, fl);
+}
+
+/* The steps of one scenario file, recorded in res (results_scenario_new).
+ * Returns 1 when every step held, 0 when one did not, -1 when the scenario
+ * itself is bad (nothing ran). */
+static int flow(const char *path, const char *report, const struct run_opts *o, cJSON *res,
+                FILE *out)
 {
 	static struct scenario s;
 	err_t e;
-	char *text = NULL;
+	char *text = NULL, faults[256];
 	long long t0 = sys_now_ns();
-	memset(r, 0, sizeof(*r));
-	const char *base = strrchr(path, '/');
-	snprintf(r->scenario, sizeof(r->scenario), "%s", base ? base + 1 : path);
-	snprintf(r->remedy, sizeof(r->remedy), "-");
+	struct flow fl = {o, out, res, 0, 0};
 	int rc = jv_read_file(path, &text, &e);
 	if (!rc && o->fault)
 		rc = with_fault(&text, o->fault, &e);
@@ -438,60 +605,70 @@ static int flow(const char *path, const char *report, const struct run_opts *o,
 		rc = -EINVAL;
 	if (rc) {
 		fprintf(stderr, "siplab run: %s\n", e.msg);
+		set_str(res, "symptoms", e.msg);
 		free(text);
 		free(fixed);
 		return -1;
 	}
-	fault_codes(&s, r->fault, sizeof(r->fault));
+	fault_codes(&s, faults, sizeof(faults));
+	set_str(res, "fault", faults);
+	if (o->timeout > 0)
+		jv_set(res, "timeout_s", cJSON_CreateNumber(o->timeout));
 	fprintf(out, "%s — %s%s\n", path,
 	        s.n_faults > 1 ? "faults "
 	        : s.n_faults   ? "fault "
 	                       : "no fault",
-	        s.n_faults ? r->fault : "");
-	int ok = run_and_check(&s, path, text, report, o, 1, r, out);
-	if (o->once && fixed) {
-		free(fixed);
-		fixed = NULL;
-	}
-	if (ok && fixed) {
-		const cJSON *rem = NULL;
-		cJSON *root = cJSON_Parse(s.remedy);
-		rem = cJSON_GetObjectItemCaseSensitive(root, "description");
-		fprintf(out, "  4 remedy       %s\n",
-		        cJSON_IsString(rem) ? rem->valuestring : "(the scenario's remedy)");
-		cJSON_Delete(root);
-		char report2[PATH_MAX], logs2[PATH_MAX];
-		remedy_report(report, report2, sizeof(report2));
-		struct run_opts o2 = *o;
-		if (o->logs) {
-			snprintf(logs2, sizeof(logs2), "%s.remedy", o->logs);
-			o2.logs = logs2;
-		}
-		char pcap2[PATH_MAX]; /* run.pcapng -> run.remedy.pcapng */
-		if (o->pcap) {
-			size_t n = strlen(o->pcap),
-			       ext = n > 7 && !strcmp(o->pcap + n - 7, ".pcapng");
-			snprintf(pcap2, sizeof(pcap2), "%.*s.remedy%s", (int)(n - 7 * ext), o->pcap,
-			         ext ? ".pcapng" : "");
-			o2.pcap = pcap2;
-		}
-		ok = run_and_check(&fixed_s, path, fixed, report2, &o2, 5, r, out);
-		snprintf(r->remedy, sizeof(r->remedy), "%s", ok ? "verified" : "FAILED");
+	        s.n_faults ? faults : "");
+	timed_out = 0;
+	flow_timer(o->timeout);
+	int ok = run_and_check(&s, path, text, report, o, 1, &fl);
+	if (ok && fixed && !o->once) {
+		ok = remedy_steps(&fixed_s, &s, path, fixed, report, &fl);
+		set_str(res, "remedy", ok ? "verified" : "FAILED");
 	} else if (fixed) {
-		snprintf(r->remedy, sizeof(r->remedy), "not tried");
+		set_str(res, "remedy", "not tried");
+		step_skipped(&fl, "remedy");
+		for (int k = 0; k < 3; k++)
+			step_skipped(&fl, step_names[1][k]);
 	}
-	r->secs = (double)(sys_now_ns() - t0) / 1e9;
-	r->pass = ok;
-	fprintf(out, "verdict: %s%s (%.1f s)\n",
-	        ok ? (fixed ? "PASS — reproduced, diagnosed, remedy "
-	                      "verified"
-	                    : "PASS")
-	           : "FAIL",
-	        ok && r->gap ? "; the diagnosis has a known gap (see the expectation)" : "",
-	        r->secs);
+	flow_timer(0);
+	double secs = (double)(sys_now_ns() - t0) / 1e9;
+	jv_set(res, "duration_s", cJSON_CreateNumber(secs));
+	set_str(res, "status", ok ? "pass" : fl.lab_error ? "error" : "fail");
+	jv_set(res, "lab_error", cJSON_CreateBool(fl.lab_error));
+	jv_set(res, "timed_out", cJSON_CreateBool(timed_out));
+	if (timed_out)
+		fprintf(out, "verdict: FAIL — timed out after %g s (%.1f s)\n", o->timeout, secs);
+	else
+		fprintf(out, "verdict: %s%s (%.1f s)\n",
+		        ok ? (fixed ? "PASS — reproduced, diagnosed, remedy "
+		                      "verified"
+		                    : "PASS")
+		           : "FAIL",
+		        ok && fl.gap ? "; the diagnosis has a known gap (see the expectation)" : "",
+		        secs);
 	free(text);
 	free(fixed);
 	return ok;
+}
+
+/* Write results as JSON and, when asked, as JUnit. */
+static int write_results(const cJSON *res, const char *path, const char *junit)
+{
+	err_t e;
+	int rc = jv_write_tree(res, path, &e);
+	if (rc)
+		fprintf(stderr, "siplab run: %s\n", e.msg);
+	FILE *f = junit ? fopen(junit, "w") : NULL;
+	if (junit && !f) {
+		fprintf(stderr, "siplab run: --junit %s: %s\n", junit, strerror(errno));
+		return -1;
+	}
+	if (f) {
+		results_junit(res, f);
+		rc |= fclose(f) ? -1 : 0;
+	}
+	return rc;
 }
 
 /* --- the catalogue ------------------------------------------------------------------------ */
@@ -550,21 +727,16 @@ static void longest_first(char **files, int n, int *order)
 	free(est);
 }
 
-/* Run one scenario's flow in a child whose output goes to a log; its result
- * comes back through a pipe. */
-static pid_t start_flow(const char *file, const char *dir, const struct run_opts *o, int *rfd)
+/* Run one scenario's flow in a child whose output goes to a log; it writes
+ * its results to results (read back by the parent when it ends). */
+static pid_t start_flow(const char *file, const char *dir, const char *results,
+                        const struct run_opts *o)
 {
-	int p[2];
-	if (pipe(p) < 0)
-		return -1;
 	fflush(NULL);
 	pid_t pid = fork();
-	if (pid != 0) {
-		close(p[1]);
-		*rfd = p[0];
+	if (pid != 0)
 		return pid;
-	}
-	close(p[0]);
+	signal(SIGALRM, on_timeout);
 	const char *base = strrchr(file, '/') ? strrchr(file, '/') + 1 : file;
 	char name[256], log[PATH_MAX], report[PATH_MAX];
 	snprintf(name, sizeof(name), "%.*s", (int)(strlen(base) - 5), base);
@@ -585,73 +757,102 @@ static pid_t start_flow(const char *file, const char *dir, const struct run_opts
 		snprintf(logs, sizeof(logs), "%s/%s.logs", abs, name);
 		mine.logs = logs;
 	}
-	struct flow_result r;
-	int ok = flow(file, report, &mine, &r, stdout);
+	cJSON *res = results_scenario_new(file, o->shard[0] ? o->shard : NULL);
+	set_str(res, "log", log);
+	int ok = flow(file, report, &mine, res, stdout);
 	if (ok < 0)
-		snprintf(r.symptoms, sizeof(r.symptoms), "bad scenario (see %s)", log);
-	(void)!write(p[1], &r, sizeof(r));
-	_exit(ok > 0 ? 0 : 1);
+		set_str(res, "symptoms", "bad scenario (see its log)");
+	int wrc = write_results(res, results, NULL);
+	cJSON_Delete(res);
+	_exit(ok > 0 && !wrc ? 0 : 1);
 }
 
-static void print_table(struct flow_result *r, int n, double wall, FILE *f)
+/* A scenario's results as its child left them, or, when it left none (it
+ * died, or was never started), what is known. */
+static cJSON *flow_results(const char *file, const char *results, const char *log,
+                           const char *shard, const char *status, const char *why)
 {
-	/* Columns as wide as their longest cell, so long names stay aligned. */
-	int ws = 8, wf = 5, wd = 9;
-	for (int i = 0; i < n; i++) {
-		ws = (int)strlen(r[i].scenario) > ws ? (int)strlen(r[i].scenario) : ws;
-		wf = (int)strlen(r[i].fault) > wf ? (int)strlen(r[i].fault) : wf;
-		wd = (int)strlen(r[i].diagnosis) > wd ? (int)strlen(r[i].diagnosis) : wd;
-	}
-	fprintf(f, "\n%-*s %-*s %-50s %-*s %-9s %6s\n", ws, "SCENARIO", wf, "FAULT", "SYMPTOMS", wd,
-	        "DIAGNOSIS", "REMEDY", "TIME");
-	for (int i = 0; i < n; i++)
-		fprintf(f, "%-*s %-*s %-50.50s %-*s %-9s %5.1fs %s\n", ws, r[i].scenario, wf,
-		        r[i].fault, r[i].symptoms, wd, r[i].diagnosis, r[i].remedy, r[i].secs,
-		        r[i].pass ? "PASS" : "FAIL");
-	int pass = 0, gaps = 0;
-	for (int i = 0; i < n; i++) {
-		pass += r[i].pass;
-		gaps += r[i].pass && r[i].gap;
-	}
-	fprintf(f, "\n%d of %d scenarios passed; catalogue wall time %.1f s\n", pass, n, wall);
-	if (gaps)
-		fprintf(f,
-		        "%d of them with a known gap in the diagnosis (\"(gap)\" above: the "
-		        "report does not carry the evidence yet; the scenario's known_gap says "
-		        "why)\n",
-		        gaps);
-}
-
-static int catalogue(const struct run_opts *o)
-{
-	char **files = NULL;
-	int n = scenario_files(o->target, &files);
-	if (n <= 0) {
-		fprintf(stderr, "siplab run: %s: no *.json scenarios\n", o->target);
-		free(files);
-		return EXIT_USAGE;
-	}
-	const char *dir = o->report ? o->report : "reports";
+	cJSON *res = jv_read_tree(results);
 	err_t e;
-	if (sys_mkdir_p(dir, 0755, &e)) {
-		fprintf(stderr, "siplab run: %s\n", e.msg);
-		return EXIT_USAGE;
+	if (res && !results_check(res, results, &e))
+		return res;
+	cJSON_Delete(res);
+	res = results_scenario_new(file, shard);
+	set_str(res, "status", status);
+	set_str(res, "symptoms", why);
+	set_str(res, "log", log);
+	return res;
+}
+
+/* The files of the directory in this shard (all without --shard). */
+static int in_shard(char **files, int n, const struct run_opts *o)
+{
+	int k = 0;
+	for (int i = 0; i < n; i++) {
+		if (!o->shard_n || shard_of(files[i], o->shard_n) == o->shard_k)
+			files[k++] = files[i];
+		else
+			free(files[i]);
 	}
-	struct flow_result *res = calloc((size_t)n, sizeof(*res));
-	pid_t *pids = calloc((size_t)n, sizeof(*pids));
-	int *fds = calloc((size_t)n, sizeof(*fds)), next = 0, running = 0, done = 0;
-	int *order = calloc((size_t)n, sizeof(*order));
-	if (order)
-		longest_first(files, n, order);
-	long long t0 = sys_now_ns();
-	printf("siplab run: %d scenarios from %s, %d at a time; reports and logs in %s/\n", n,
-	       o->target, o->jobs, dir);
-	while (res && pids && fds && order && done < n) {
-		while (running < o->jobs && next < n) {
+	files[k] = NULL;
+	return k;
+}
+
+struct slot {
+	pid_t pid;
+	char results[PATH_MAX], log[PATH_MAX];
+	cJSON *res;
+};
+
+static void slot_paths(struct slot *sl, const char *file, const char *dir)
+{
+	const char *base = strrchr(file, '/') ? strrchr(file, '/') + 1 : file;
+	int len = (int)strlen(base) - 5;
+	snprintf(sl->results, sizeof(sl->results), "%s/%.*s.results.json", dir, len, base);
+	snprintf(sl->log, sizeof(sl->log), "%s/%.*s.log", dir, len, base);
+	unlink(sl->results); /* a previous run's must not pass for this one's */
+}
+
+/* The directory's results: every scenario's, in the files' order. */
+static cJSON *catalogue_results(const struct run_opts *o, struct slot *slots, int n,
+                                const char *started, double wall)
+{
+	cJSON *doc = cJSON_CreateObject();
+	cJSON_AddNumberToObject(doc, "siplab_results", RESULTS_SCHEMA);
+	cJSON_AddStringToObject(doc, "kind", "catalogue");
+	cJSON_AddStringToObject(doc, "directory", o->target);
+	set_str(doc, "shard", o->shard[0] ? o->shard : NULL);
+	cJSON_AddNumberToObject(doc, "jobs", o->jobs);
+	cJSON_AddStringToObject(doc, "started", started);
+	cJSON_AddNumberToObject(doc, "wall_s", wall);
+	int pass = 0;
+	cJSON *list = cJSON_AddArrayToObject(doc, "scenarios");
+	for (int i = 0; i < n; i++) {
+		const cJSON *st = cJSON_GetObjectItemCaseSensitive(slots[i].res, "status");
+		pass += cJSON_IsString(st) && !strcmp(st->valuestring, "pass");
+		set_str(slots[i].res, "results", slots[i].results);
+		cJSON_AddItemToArray(list, slots[i].res);
+		slots[i].res = NULL;
+	}
+	cJSON_AddNumberToObject(doc, "scenario_count", n);
+	cJSON_AddNumberToObject(doc, "passed", pass);
+	return doc;
+}
+
+/* Start flows up to --jobs and collect them as they end, until every one
+ * has ended (or, after Ctrl-C, every started one). */
+static void run_slots(const struct run_opts *o, char **files, int n, const char *dir,
+                      struct slot *slots, int *order, long long t0)
+{
+	int next = 0, running = 0;
+	for (;;) {
+		while (running < o->jobs && next < n && !interrupted) {
 			int k = order[next++];
-			pids[k] = start_flow(files[k], dir, o, &fds[k]);
-			running += pids[k] > 0;
+			slots[k].pid = start_flow(files[k], dir, slots[k].results, o);
+			running += slots[k].pid > 0;
 		}
+		if (!running)
+			break;
 		int st;
 		pid_t pid = wait(&st);
 		if (pid < 0 && errno == EINTR)
@@ -659,32 +860,98 @@ static int catalogue(const struct run_opts *o)
 		if (pid < 0)
 			break;
 		for (int i = 0; i < n; i++)
-			if (pids[i] == pid) {
-				if (read(fds[i], &res[i], sizeof(res[i])) !=
-				    (ssize_t)sizeof(res[i]))
-					snprintf(res[i].symptoms, sizeof(res[i].symptoms),
-					         "no result");
-				close(fds[i]);
-				printf("  [%6.1f s] %-28s %s\n", (double)(sys_now_ns() - t0) / 1e9,
-				       res[i].scenario, res[i].pass ? "PASS" : "FAIL");
+			if (slots[i].pid == pid) {
+				slots[i].res =
+				        flow_results(files[i], slots[i].results, slots[i].log,
+				                     o->shard[0] ? o->shard : NULL, "error",
+				                     "no result (its flow died; see its log)");
+				const cJSON *s =
+				        cJSON_GetObjectItemCaseSensitive(slots[i].res, "status");
+				const char *base = strrchr(files[i], '/');
+				if (!o->quiet)
+					printf("  [%6.1f s] %-28s %s\n",
+					       (double)(sys_now_ns() - t0) / 1e9,
+					       base ? base + 1 : files[i],
+					       cJSON_IsString(s) && !strcmp(s->valuestring, "pass")
+					               ? "PASS"
+					               : "FAIL");
 				running--;
-				done++;
 			}
 	}
-	print_table(res, n, (double)(sys_now_ns() - t0) / 1e9, stdout);
-	int all = done == n, lab_error = 0;
-	for (int i = 0; i < n && res; i++) {
-		all &= res[i].pass;
-		lab_error |= res[i].lab_error;
+	/* The ones never started (Ctrl-C). */
+	for (int i = 0; i < n; i++)
+		if (!slots[i].res)
+			slots[i].res = flow_results(files[i], "", slots[i].log,
+			                            o->shard[0] ? o->shard : NULL, "skipped",
+			                            "not started (interrupted)");
+}
+
+static int catalogue(const struct run_opts *o)
+{
+	char **files = NULL;
+	int all_n = scenario_files(o->target, &files);
+	if (all_n <= 0) {
+		fprintf(stderr, "siplab run: %s: no *.json scenarios\n", o->target);
+		free(files);
+		return EXIT_USAGE;
 	}
+	int n = in_shard(files, all_n, o);
+	const char *dir = o->report ? o->report : "reports";
+	err_t e;
+	if (sys_mkdir_p(dir, 0755, &e)) {
+		fprintf(stderr, "siplab run: %s\n", e.msg);
+		return EXIT_USAGE;
+	}
+	struct slot *slots = calloc((size_t)n + 1, sizeof(*slots));
+	int *order = calloc((size_t)n + 1, sizeof(*order));
+	if (!slots || !order) {
+		fprintf(stderr, "siplab run: out of memory\n");
+		return EXIT_ENV;
+	}
+	for (int i = 0; i < n; i++)
+		slot_paths(&slots[i], files[i], dir);
+	longest_first(files, n, order);
+	char started[32];
+	results_now_iso(started);
+	long long t0 = sys_now_ns();
+	if (!o->quiet && o->shard[0])
+		printf("siplab run: shard %s: %d of the %d scenarios from %s, %d at a time; "
+		       "reports and logs in %s/\n",
+		       o->shard, n, all_n, o->target, o->jobs, dir);
+	else if (!o->quiet)
+		printf("siplab run: %d scenarios from %s, %d at a time; reports and logs in %s/\n",
+		       n, o->target, o->jobs, dir);
+	run_slots(o, files, n, dir, slots, order, t0);
+	cJSON *doc = catalogue_results(o, slots, n, started, (double)(sys_now_ns() - t0) / 1e9);
+	char path[PATH_MAX];
+	snprintf(path, sizeof(path), "%s/results.json", dir);
+	int wrc = write_results(doc, path, o->junit);
+	results_table(doc, o->quiet, stdout);
+	int all = 1, lab_error = 0;
+	for (int i = 0; i < n; i++) {
+		const cJSON *sc = results_at(doc, i);
+		const cJSON *st = cJSON_GetObjectItemCaseSensitive(sc, "status");
+		all &= cJSON_IsString(st) && !strcmp(st->valuestring, "pass");
+		lab_error |= cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(sc, "lab_error"));
+	}
+	cJSON_Delete(doc);
 	for (int i = 0; i < n; i++)
 		free(files[i]);
 	free(files);
-	free(res);
-	free(pids);
-	free(fds);
+	free(slots);
 	free(order);
-	return lab_error ? EXIT_ENV : all ? EXIT_OK : EXIT_FAIL;
+	return lab_error ? EXIT_ENV : all && !wrc ? EXIT_OK : EXIT_FAIL;
+}
+
+/* results.json of one scenario: beside its report (report.json gives
+ * report.results.json). */
+static void results_path(const char *report, char *out, size_t cap)
+{
+	size_t n = strlen(report);
+	if (n > 5 && !strcmp(report + n - 5, ".json"))
+		snprintf(out, cap, "%.*s.results.json", (int)(n - 5), report);
+	else
+		snprintf(out, cap, "%s.results.json", report);
 }
 
 int cmd_run(int argc, char **argv)
@@ -698,6 +965,15 @@ int cmd_run(int argc, char **argv)
 		return EXIT_ENV;
 	}
 	o.self[n] = '\0';
+	struct stat st;
+	int is_dir = stat(o.target, &st) == 0 && S_ISDIR(st.st_mode);
+	if (o.shard[0] && !is_dir) {
+		fprintf(stderr,
+		        "siplab run: --shard %s: splits a directory of scenarios; %s is "
+		        "not one\n",
+		        o.shard, o.target);
+		return EXIT_USAGE;
+	}
 	/* The services run in their own mount namespaces: give them a full path. */
 	static char logs[PATH_MAX];
 	err_t e;
@@ -716,13 +992,20 @@ int cmd_run(int argc, char **argv)
 	struct sigaction sa = {.sa_handler = on_interrupt};
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
-	struct stat st;
-	if (stat(o.target, &st) == 0 && S_ISDIR(st.st_mode))
+	if (is_dir)
 		return catalogue(&o);
+	struct sigaction alrm = {.sa_handler = on_timeout};
+	sigaction(SIGALRM, &alrm, NULL);
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	struct flow_result r;
-	int ok = flow(o.target, o.report ? o.report : "report.json", &o, &r, stdout);
-	return ok < 0 ? EXIT_USAGE : r.lab_error ? EXIT_ENV : ok ? EXIT_OK : EXIT_FAIL;
+	const char *report = o.report ? o.report : "report.json";
+	char path[PATH_MAX];
+	results_path(report, path, sizeof(path));
+	cJSON *res = results_scenario_new(o.target, NULL);
+	int ok = flow(o.target, report, &o, res, stdout);
+	int lab_error = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(res, "lab_error"));
+	int wrc = ok < 0 ? 0 : write_results(res, path, o.junit);
+	cJSON_Delete(res);
+	return ok < 0 ? EXIT_USAGE : lab_error ? EXIT_ENV : ok && !wrc ? EXIT_OK : EXIT_FAIL;
 }
 
 /* --- siplab diagnose ---------------------------------------------------------------------- */

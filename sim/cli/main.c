@@ -13,6 +13,7 @@ struct command {
 static const struct command commands[] = {
         {"run", cmd_run, "run a test scenario in a fresh lab and write its report"},
         {"diagnose", cmd_diagnose, "diagnose a run from its report, as the failure guide does"},
+        {"report", cmd_report, "render a run's results.json as a table, JUnit XML or HTML"},
         {"lab", cmd_lab, "build a lab network of hosts and links, and work inside it"},
         {"registrar", cmd_registrar, "run the lab's registrar and proxy (inside a lab host)"},
         {"dns", cmd_dns, "run the lab's DNS server (inside a lab host)"},
@@ -41,8 +42,7 @@ static void usage(FILE *f)
 	           "down\n"
 	           "  siplab lab up             keep a lab running to explore "
 	           "(`siplab lab --help`)\n"
-	           "\nexit codes: 0 ok, 1 a check failed, 2 bad usage or input, 3 the machine "
-	           "cannot run the lab\n");
+	           "\n" SIPLAB_EXIT_CODES_HELP);
 }
 
 int main(int argc, char **argv)
