@@ -26,6 +26,7 @@
 #include "../../lib/jsonv.h"
 #include "../../lib/limits.h"
 #include "../../lib/rng.h"
+#include "../../html/html.h"
 #include "cli.h"
 #include "results.h"
 #include "../../diagnose/diagnose.h"
@@ -86,6 +87,11 @@ static const char usage[] =
         "  --once          stop after the first run and its diagnosis (no remedy)\n"
         "  --quiet         no progress lines; for a directory, only the failures (with\n"
         "                  their steps) and the summary line\n"
+        "  --html FILE     also write the first run's HTML report there: status,\n"
+        "                  timeline, diagnosis with evidence, outcomes, every\n"
+        "                  endpoint's SIP ladder and media (one scenario; the remedy\n"
+        "                  run's goes to FILE with .remedy before .html). For any\n"
+        "                  report later: siplab report REPORT.json --html FILE\n"
         "  --junit FILE    also write the results as JUnit XML (one testcase per\n"
         "                  scenario), as CI systems read them (docs/ci.md)\n"
         "  --shard K/N     run only the K-th of N parts of a directory (K from 1 to N):\n"
@@ -118,6 +124,7 @@ struct run_opts {
 	const char *pcap; /* --pcap FILE: the run's packet capture */
 	int quiet, jobs, once;
 	const char *junit;    /* --junit FILE */
+	const char *html;     /* --html FILE: the first run's HTML report */
 	double timeout;       /* --timeout S, 0: none */
 	int shard_k, shard_n; /* --shard K/N, 0/0: all */
 	char shard[32];       /* "K/N" or "" */
@@ -202,6 +209,7 @@ static int parse_opts(int argc, char **argv, struct run_opts *o)
 	                                         {"worker-program", required_argument, NULL, 'w'},
 	                                         {"pcap", required_argument, NULL, 'p'},
 	                                         {"junit", required_argument, NULL, 'J'},
+	                                         {"html", required_argument, NULL, 'H'},
 	                                         {"shard", required_argument, NULL, 'S'},
 	                                         {"timeout", required_argument, NULL, 'T'},
 	                                         {"help", no_argument, NULL, 'h'},
@@ -264,6 +272,9 @@ static int parse_opts(int argc, char **argv, struct run_opts *o)
 			break;
 		case 'J':
 			o->junit = optarg;
+			break;
+		case 'H':
+			o->html = optarg;
 			break;
 		case 'S': {
 			err_t e;
@@ -573,7 +584,8 @@ static int remedy_steps(const struct scenario *fixed_s, const struct scenario *s
 	}
 	char pcap2[PATH_MAX]; /* run.pcapng -> run.remedy.pcapng */
 	if (fl->o->pcap) {
-		size_t n = strlen(fl->o->pcap), ext = n > 7 && !strcmp(fl->o->pcap + n - 7, ".pcapng");
+		size_t n = strlen(fl->o->pcap),
+		       ext = n > 7 && !strcmp(fl->o->pcap + n - 7, ".pcapng");
 		snprintf(pcap2, sizeof(pcap2), "%.*s.remedy%s", (int)(n - 7 * ext), fl->o->pcap,
 		         ext ? ".pcapng" : "");
 		o2.pcap = pcap2;
@@ -945,6 +957,49 @@ static int catalogue(const struct run_opts *o)
 
 /* results.json of one scenario: beside its report (report.json gives
  * report.results.json). */
+/* The HTML pages of a scenario's runs: the first run's with the steps, and
+ * the remedy run's (when it ran) beside it as FILE.remedy.html. */
+static int write_html(const char *report, const char *results, const char *html, int remedy)
+{
+	err_t e;
+	int rc = 0;
+	if (html_write(report, results, html, &e)) {
+		fprintf(stderr, "siplab run: --html %s: %s\n", html, e.msg);
+		return -1;
+	}
+	printf("  html: %s\n", html);
+	char report2[PATH_MAX], html2[PATH_MAX];
+	remedy_report(report, report2, sizeof(report2));
+	size_t n = strlen(html), ext = n > 5 && !strcmp(html + n - 5, ".html");
+	snprintf(html2, sizeof(html2), "%.*s.remedy.html", (int)(n - 5 * ext), html);
+	if (remedy && access(report2, R_OK) == 0) {
+		rc = html_write(report2, NULL, html2, &e);
+		if (rc)
+			fprintf(stderr, "siplab run: --html %s: %s\n", html2, e.msg);
+		else
+			printf("  html: %s\n", html2);
+	}
+	return rc;
+}
+
+/* The report's folder, made when missing: a run that cannot write its
+ * report would be lost. */
+static int report_dir(const char *report)
+{
+	char dir[PATH_MAX];
+	snprintf(dir, sizeof(dir), "%s", report);
+	char *slash = strrchr(dir, '/');
+	if (!slash || slash == dir)
+		return 0;
+	*slash = '\0';
+	err_t e;
+	if (sys_mkdir_p(dir, 0755, &e)) {
+		fprintf(stderr, "siplab run: --report %s: %s\n", report, e.msg);
+		return -1;
+	}
+	return 0;
+}
+
 static void results_path(const char *report, char *out, size_t cap)
 {
 	size_t n = strlen(report);
@@ -984,6 +1039,11 @@ int cmd_run(int argc, char **argv)
 	if (o.logs)
 		o.logs = logs;
 	struct stat pst; /* many runs at once would write one file */
+	if (o.html && is_dir) {
+		fprintf(stderr, "siplab run: --html is for one scenario; for one of a directory's: "
+		                "siplab report DIR/NAME.results.json --format html -o FILE\n");
+		return EXIT_USAGE;
+	}
 	if (o.pcap && stat(o.target, &pst) == 0 && S_ISDIR(pst.st_mode)) {
 		fprintf(stderr, "siplab run: --pcap is for one scenario; a directory's runs each "
 		                "keep theirs in their logs (NAME.logs/capture.pcapng)\n");
@@ -998,12 +1058,18 @@ int cmd_run(int argc, char **argv)
 	sigaction(SIGALRM, &alrm, NULL);
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	const char *report = o.report ? o.report : "report.json";
+	if (report_dir(report))
+		return EXIT_USAGE;
 	char path[PATH_MAX];
 	results_path(report, path, sizeof(path));
 	cJSON *res = results_scenario_new(o.target, NULL);
 	int ok = flow(o.target, report, &o, res, stdout);
 	int lab_error = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(res, "lab_error"));
 	int wrc = ok < 0 ? 0 : write_results(res, path, o.junit);
+	const cJSON *rem = cJSON_GetObjectItemCaseSensitive(res, "remedy");
+	int remedy_ran = cJSON_IsString(rem) && strcmp(rem->valuestring, "not tried");
+	if (ok >= 0 && o.html)
+		wrc |= write_html(report, path, o.html, remedy_ran);
 	cJSON_Delete(res);
 	return ok < 0 ? EXIT_USAGE : lab_error ? EXIT_ENV : ok && !wrc ? EXIT_OK : EXIT_FAIL;
 }
