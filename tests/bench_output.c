@@ -1,0 +1,122 @@
+/* bench_output.c — what the readers' outputs cost (issue 14):
+ *   - the HTML report of the largest golden report (200 endpoints with
+ *     traces), against the diagnosis of the same report alone (which the
+ *     page includes);
+ *   - a run's packet capture: the same short scenario run with and without
+ *     --pcap, alternately, its wall time compared (the reference is the run
+ *     without it), and what the capture held.
+ * Medians of several rounds; printed, never asserted. */
+#define _GNU_SOURCE
+#include <cJSON.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "../diagnose/diagnose.h"
+#include "../html/html.h"
+#include "../lib/jsonv.h"
+#include "../lib/sys.h"
+
+#define ROUNDS 5
+#define BIG    "tests/golden/reg_worker_overloaded.report.json"
+
+static int cmp(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return (x > y) - (x < y);
+}
+
+static double median(double *v, int n)
+{
+	qsort(v, (size_t)n, sizeof(*v), cmp);
+	return v[n / 2];
+}
+
+static void bench_html(void)
+{
+	double page[ROUNDS], dx[ROUNDS];
+	const char *out = "/tmp/siplab-bench-output.html";
+	for (int i = 0; i < ROUNDS; i++) {
+		err_t e;
+		long long t0 = sys_now_ns();
+		if (html_write(BIG, NULL, out, &e)) {
+			printf("html: %s\n", e.msg);
+			return;
+		}
+		page[i] = (double)(sys_now_ns() - t0) / 1e6;
+		t0 = sys_now_ns();
+		cJSON *rep = jv_read_tree(BIG);
+		cJSON *d = rep ? diagnose(rep) : NULL;
+		dx[i] = (double)(sys_now_ns() - t0) / 1e6;
+		cJSON_Delete(d);
+		cJSON_Delete(rep);
+	}
+	struct stat st = {0}, in = {0};
+	stat(out, &st);
+	stat(BIG, &in);
+	printf("html report of %s (%.1f MB):\n", BIG, (double)in.st_size / 1e6);
+	printf("  html_write          %8.1f ms median of %d, page %.2f MB, one file\n",
+	       median(page, ROUNDS), ROUNDS, (double)st.st_size / 1e6);
+	printf("  reference: read + diagnose alone %8.1f ms\n", median(dx, ROUNDS));
+	unlink(out);
+}
+
+/* One run of the scenario (--once), with a capture when pcap is set: its
+ * wall time in seconds, or -1. */
+static double one_run(const char *pcap)
+{
+	const char *bin = getenv("SIPLAB") ? getenv("SIPLAB") : "build/siplab";
+	fflush(NULL);
+	long long t0 = sys_now_ns();
+	pid_t pid = fork();
+	if (pid == 0) {
+		(void)!freopen("/dev/null", "w", stdout);
+		(void)!freopen("/dev/null", "w", stderr);
+		if (pcap)
+			execl(bin, "siplab", "run", "scenarios/healthy.json", "--once", "--quiet",
+			      "--report", "/tmp/siplab-bench-output/r.json", "--pcap", pcap,
+			      (char *)NULL);
+		else
+			execl(bin, "siplab", "run", "scenarios/healthy.json", "--once", "--quiet",
+			      "--report", "/tmp/siplab-bench-output/r.json", (char *)NULL);
+		_exit(127);
+	}
+	int st;
+	waitpid(pid, &st, 0);
+	return WIFEXITED(st) && WEXITSTATUS(st) == 0 ? (double)(sys_now_ns() - t0) / 1e9 : -1;
+}
+
+static void bench_capture(void)
+{
+	double with[ROUNDS], without[ROUNDS];
+	const char *pcap = "/tmp/siplab-bench-output/c.pcapng";
+	for (int i = 0; i < ROUNDS; i++) {
+		without[i] = one_run(NULL);
+		with[i] = one_run(pcap);
+		if (with[i] < 0 || without[i] < 0) {
+			printf("capture: a run of scenarios/healthy.json failed\n");
+			return;
+		}
+	}
+	struct stat st = {0};
+	stat(pcap, &st);
+	double a = median(with, ROUNDS), b = median(without, ROUNDS);
+	printf("packet capture of scenarios/healthy.json (--once):\n");
+	printf("  with --pcap         %8.3f s median of %d, capture %.1f MB\n", a, ROUNDS,
+	       (double)st.st_size / 1e6);
+	printf("  reference: without  %8.3f s   (the capture adds %.0f ms a run)\n", b,
+	       1000 * (a - b));
+}
+
+int main(void)
+{
+	printf("bench_output: what the HTML report and the packet capture cost\n");
+	bench_html();
+	if (system("mkdir -p /tmp/siplab-bench-output") == 0)
+		bench_capture();
+	(void)!system("rm -rf /tmp/siplab-bench-output");
+	return 0;
+}
