@@ -9,6 +9,7 @@
 #include "labrun.h"
 
 #include <cJSON.h>
+#include <ctype.h>
 #include <dirent.h>
 #include <sys/stat.h>
 
@@ -44,6 +45,22 @@ static const char *answer_key_in(const cJSON *node)
  * notes (lab.json's "observed"). */
 static const char *const lab_words[] = {
         "OOM", "SIGKILL", "SIGTERM", "fault:", "action:", "the lab did not start", NULL};
+
+/* w in text as a word of its own: not inside a longer token, such as a
+ * base64 SRTP key that happens to spell "OOM". */
+static int word_in(const char *text, const char *w)
+{
+	size_t n = strlen(w);
+	for (const char *p = strstr(text, w); p; p = strstr(p + 1, w)) {
+		int before =
+		        p > text && (isalnum((unsigned char)p[-1]) || p[-1] == '+' || p[-1] == '/');
+		int after = isalnum((unsigned char)w[n - 1]) &&
+		            (isalnum((unsigned char)p[n]) || p[n] == '+' || p[n] == '/');
+		if (!before && !after)
+			return 1;
+	}
+	return 0;
+}
 
 /* The report's host section: what the customer's host shows of each
  * worker's container once it ended (docker inspect's exit code and
@@ -96,7 +113,7 @@ static int report_is_platform_only(const char *path)
 			CHECK(0, "%s names the fault %s", path, fault_catalogue[i]->code);
 		}
 	for (int i = 0; lab_words[i]; i++)
-		if (strstr(text, lab_words[i])) {
+		if (word_in(text, lab_words[i])) {
 			free(text);
 			CHECK(0, "%s says \"%s\", which only the lab knows", path, lab_words[i]);
 		}
