@@ -1,0 +1,211 @@
+/* test_pcapdx.c — `siplab diagnose CAPTURE.pcap` on captures siplab did not
+ * write. Catalogue runs whose workers are started through a wrapper that runs
+ * tcpdump in the worker's host (what a customer's worker host would capture):
+ * the capture's diagnosis must be the report's, for three registration
+ * faults and a media-quality fault. Then plain sipp traffic — a REGISTER
+ * storm against a rate-limited registrar — captured with tcpdump in the lab:
+ * reg.rate_limit, from a capture no siplab process took part in but the
+ * registrar. */
+#define _GNU_SOURCE
+#include "labrun.h"
+
+#include <cJSON.h>
+#include <sys/stat.h>
+
+#include "../lib/jsonv.h"
+
+static char workdir[PATH_MAX];
+
+/* The wrapper each worker is started as: tcpdump on every interface of the
+ * worker's host into DIR/NAME.pcap, the real worker, then tcpdump stopped.
+ * The lab gives a worker no PATH. Immediate mode: tcpdump stops at SIGINT
+ * without reading what its ring still holds in a block not yet handed over. */
+static const char wrapper[] =
+        "#!/bin/sh\n"
+        "PATH=/usr/sbin:/usr/bin:/sbin:/bin; export PATH\n"
+        "dir='%s'; name=worker; prev=\n"
+        "for a in \"$@\"; do [ \"$prev\" = --name ] && name=$a; prev=$a; done\n"
+        "tcpdump -i any --immediate-mode -U -s 0 -Z root -w \"$dir/$name.pcap\" "
+        "2>\"$dir/$name.tcpdump.log\" &\n"
+        "tp=$!\n"
+        "i=0; while [ $i -lt 250 ] && ! grep -q listening \"$dir/$name.tcpdump.log\"; do "
+        "sleep 0.02; i=$((i+1)); done\n"
+        "'%s' \"$@\"\n"
+        "rc=$?\n"
+        "kill -INT $tp; wait $tp\n"
+        "exit $rc\n";
+
+static int have(const char *prog)
+{
+	char cmd[128];
+	snprintf(cmd, sizeof(cmd), "command -v %s >/dev/null 2>&1", prog);
+	return system(cmd) == 0;
+}
+
+/* siplab diagnose FILE --json, parsed (NULL when it printed no JSON). */
+static cJSON *diagnosis(const char *file)
+{
+	char *args[] = {"siplab", "diagnose", (char *)file, "--json", NULL};
+	static char out[1 << 20];
+	siplab_capture(args, out, sizeof(out));
+	return cJSON_Parse(out);
+}
+
+static const char *top(const cJSON *d)
+{
+	const cJSON *f = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(d, "findings"), 0);
+	const char *c = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(f, "code"));
+	return c ? c : "(none)";
+}
+
+static double cnum(const cJSON *d, const char *k)
+{
+	return cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(
+	        cJSON_GetObjectItemCaseSensitive(d, "capture"), k));
+}
+
+/* --- catalogue runs, captured on the worker's host ------------------------------------ */
+
+static const char *const cases[] = {"reg_bad_credentials", "reg_rate_limit", "reg_wrong_transport",
+                                    "quality_packet_loss"};
+#define N_CASES (int)(sizeof(cases) / sizeof(*cases))
+
+static pid_t start_run(const char *name)
+{
+	char dir[PATH_MAX], wrap[PATH_MAX + 16], text[4096], scn[PATH_MAX], rep[PATH_MAX + 16];
+	char self[PATH_MAX];
+	snprintf(dir, sizeof(dir), "%s/%s", workdir, name);
+	mkdir(dir, 0755);
+	if (!realpath(siplab_bin(), self))
+		return -1;
+	snprintf(wrap, sizeof(wrap), "%s/wrap.sh", dir);
+	snprintf(text, sizeof(text), wrapper, dir, self);
+	if (sys_write_file(wrap, text, strlen(text), 1, NULL) || chmod(wrap, 0755))
+		return -1;
+	snprintf(scn, sizeof(scn), "scenarios/%s.json", name);
+	snprintf(rep, sizeof(rep), "%s/report.json", dir);
+	fflush(NULL);
+	pid_t pid = fork();
+	if (pid == 0) {
+		int null = open("/dev/null", O_WRONLY);
+		dup2(null, 1);
+		dup2(null, 2);
+		execl(self, "siplab", "run", scn, "--once", "--quiet", "--worker-program", wrap,
+		      "--report", rep, (char *)NULL);
+		_exit(127);
+	}
+	return pid;
+}
+
+static int body_catalogue(void)
+{
+	if (!have("tcpdump"))
+		return CHILD_SKIP;
+	pid_t pid[N_CASES];
+	/* The runs side by side: each mostly waits on its scenario's clock. */
+	for (int i = 0; i < N_CASES; i++)
+		CHECK((pid[i] = start_run(cases[i])) > 0, "%s: not started", cases[i]);
+	for (int i = 0; i < N_CASES; i++)
+		waitpid(pid[i], NULL, 0);
+	for (int i = 0; i < N_CASES; i++) {
+		char rep[PATH_MAX], pcap[PATH_MAX];
+		snprintf(rep, sizeof(rep), "%s/%s/report.json", workdir, cases[i]);
+		snprintf(pcap, sizeof(pcap), "%s/%s/worker1.pcap", workdir, cases[i]);
+		cJSON *dr = diagnosis(rep), *dc = diagnosis(pcap);
+		CHECK(dr && dc, "%s: no diagnosis of the report (%p) or the capture (%p)", cases[i],
+		      (void *)dr, (void *)dc);
+		fprintf(stderr, "    %s: report %s, capture %s\n", cases[i], top(dr), top(dc));
+		char code[64];
+		snprintf(code, sizeof(code), "%s", cases[i]);
+		*strchr(code, '_') = '.'; /* the scenario's file names its code */
+		CHECK(!strcmp(top(dr), code), "%s: the report is diagnosed %s", cases[i], top(dr));
+		CHECK(!strcmp(top(dr), top(dc)), "%s: the report says %s, the capture %s", cases[i],
+		      top(dr), top(dc));
+		/* tcpdump -i any writes Linux cooked frames: not siplab's capture. */
+		const char *lt = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(
+		        cJSON_GetObjectItemCaseSensitive(dc, "capture"), "link_type"));
+		CHECK(lt && !strncmp(lt, "LINUX_SLL", 9), "%s: link type %s", cases[i], lt);
+		CHECK(cnum(dc, "sip_messages") > 0, "%s: no SIP read", cases[i]);
+		CHECK(cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(dr, "endpoints")) ==
+		              cJSON_GetNumberValue(
+		                      cJSON_GetObjectItemCaseSensitive(dc, "endpoints")),
+		      "%s: the report and the capture count different endpoints", cases[i]);
+		CHECK(cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(
+		              cJSON_GetObjectItemCaseSensitive(dc, "capture"), "cannot_show")) > 0,
+		      "%s: the capture section does not say what it cannot show", cases[i]);
+		if (!strcmp(cases[i], "quality_packet_loss"))
+			CHECK(cnum(dc, "rtp_packets") > 1000, "%s: %.0f RTP packets", cases[i],
+			      cnum(dc, "rtp_packets"));
+		cJSON_Delete(dr);
+		cJSON_Delete(dc);
+	}
+	return 0;
+}
+
+/* --- plain sipp traffic -------------------------------------------------------------------- */
+
+#define REG_ADDR "10.10.2.2"
+
+static const char reg_cfg[] =
+        "{\"listen\":\"" REG_ADDR "\",\"domains\":[\"lab\"],\"transports\":[\"udp\"],"
+        "\"account_pool\":{\"prefix\":\"ep\",\"count\":20,\"password\":\"secret\"},"
+        "\"rate_limit\":{\"per_second\":5,\"mode\":\"503\",\"retry_after\":7}}";
+
+static int body_sipp_storm(void)
+{
+	if (!have("tcpdump") || !have("sipp"))
+		return CHILD_SKIP;
+	struct lab lab;
+	CHECK(std_lab_up(&lab) == 0, "no lab");
+	char cfg[PATH_MAX], scen[PATH_MAX], csv[PATH_MAX], pcap[PATH_MAX + 16];
+	char users[2048] = "SEQUENTIAL\n", out[16384], cmd[4 * PATH_MAX];
+	CHECK(lab_file(&lab, "reg.json", reg_cfg, cfg, sizeof(cfg)) == 0, "no config");
+	for (int i = 1; i <= 20; i++)
+		snprintf(users + strlen(users), sizeof(users) - strlen(users),
+		         "ep%04d;[authentication username=ep%04d password=secret]\n", i, i);
+	CHECK(lab_file(&lab, "users.csv", users, csv, sizeof(csv)) == 0, "no csv");
+	CHECK(sipp_scenario(&lab, "register_auth_expect.xml", "200", NULL, scen, sizeof(scen)) == 0,
+	      "no scenario");
+	char *reg[] = {(char *)siplab_bin(), "registrar", cfg, NULL};
+	struct lab_proc *rp = start_service(&lab, "registrar", reg);
+	CHECK(rp, "the registrar did not start");
+	/* 20 accounts register at 20 a second, two REGISTERs each, against a
+	 * limit of 5 a second; tcpdump in worker1 sees what a customer's host would. */
+	snprintf(pcap, sizeof(pcap), "%s/storm.pcap", workdir);
+	snprintf(cmd, sizeof(cmd),
+	         "tcpdump -i any --immediate-mode -U -s 0 -Z root -w '%s' 2>'%s.log' & tp=$!; "
+	         "i=0; while [ $i -lt 250 ] && ! grep -q listening '%s.log'; do sleep 0.02; "
+	         "i=$((i+1)); done; "
+	         "sipp " REG_ADDR ":5060 -t u1 -sf '%s' -inf '%s' -m 20 -r 20 -nostdin "
+	         "-timeout 20s -recv_timeout 2000 >/dev/null 2>&1; "
+	         "sleep 0.1; kill -INT $tp; wait $tp",
+	         pcap, pcap, pcap, scen, csv);
+	char *argv[] = {"/bin/sh", "-c", cmd, NULL};
+	capture(&lab, "worker1", argv, out, sizeof(out));
+	lab_stop_service(&lab, rp, NULL);
+	lab_down(&lab);
+	cJSON *d = diagnosis(pcap);
+	CHECK(d, "no diagnosis of %s", pcap);
+	fprintf(stderr, "    sipp storm: %s, %.0f endpoints, %.0f SIP messages\n", top(d),
+	        cnum(d, "endpoints"), cnum(d, "sip_messages"));
+	CHECK(cnum(d, "endpoints") == 20, "%.0f endpoints in the capture", cnum(d, "endpoints"));
+	CHECK(!strcmp(top(d), "reg.rate_limit"), "diagnosed %s", top(d));
+	cJSON_Delete(d);
+	return 0;
+}
+
+CHILD_TEST(catalogue)
+CHILD_TEST(sipp_storm)
+
+int main(void)
+{
+	snprintf(workdir, sizeof(workdir), "/tmp/siplab-test-pcapdx.%d", (int)getpid());
+	mkdir(workdir, 0755);
+	const struct CMUnitTest tests[] = {
+	        cmocka_unit_test(test_catalogue),
+	        cmocka_unit_test(test_sipp_storm),
+	};
+	int rc = cmocka_run_group_tests(tests, NULL, NULL);
+	sys_rm_tree(workdir);
+	return rc;
+}
