@@ -19,13 +19,15 @@ static char workdir[PATH_MAX];
 /* The wrapper each worker is started as: tcpdump on every interface of the
  * worker's host into DIR/NAME.pcap, the real worker, then tcpdump stopped.
  * The lab gives a worker no PATH. Immediate mode: tcpdump stops at SIGINT
- * without reading what its ring still holds in a block not yet handed over. */
+ * without reading what its ring still holds in a block not yet handed over;
+ * in that mode the ring has one slot per snap length, so a short snap length
+ * and a 16 MB ring (4,000 slots) keep a busy second of RTP without a drop. */
 static const char wrapper[] =
         "#!/bin/sh\n"
         "PATH=/usr/sbin:/usr/bin:/sbin:/bin; export PATH\n"
         "dir='%s'; name=worker; prev=\n"
         "for a in \"$@\"; do [ \"$prev\" = --name ] && name=$a; prev=$a; done\n"
-        "tcpdump -i any --immediate-mode -U -s 0 -Z root -w \"$dir/$name.pcap\" "
+        "tcpdump -i any --immediate-mode -U -s 4096 -B 16384 -Z root -w \"$dir/$name.pcap\" "
         "2>\"$dir/$name.tcpdump.log\" &\n"
         "tp=$!\n"
         "i=0; while [ $i -lt 250 ] && ! grep -q listening \"$dir/$name.tcpdump.log\"; do "
@@ -43,9 +45,11 @@ static int have(const char *prog)
 }
 
 /* siplab diagnose FILE --json, parsed (NULL when it printed no JSON). */
-static cJSON *diagnosis(const char *file)
+static cJSON *diagnosis(const char *file, const char *as_report)
 {
-	char *args[] = {"siplab", "diagnose", (char *)file, "--json", NULL};
+	char *args[] = {"siplab", "diagnose", (char *)file, "--json", NULL, NULL, NULL};
+	if (as_report)
+		args[4] = "--as-report", args[5] = (char *)as_report;
 	static char out[1 << 20];
 	siplab_capture(args, out, sizeof(out));
 	return cJSON_Parse(out);
@@ -97,6 +101,59 @@ static pid_t start_run(const char *name)
 	return pid;
 }
 
+/* An endpoint of a report by its user, or NULL. */
+static const cJSON *ep_by_user(const cJSON *rep, const char *user)
+{
+	const cJSON *e;
+	cJSON_ArrayForEach (e, cJSON_GetObjectItemCaseSensitive(rep, "endpoints")) {
+		const char *u = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(e, "user"));
+		if (u && !strcmp(u, user))
+			return e;
+	}
+	return NULL;
+}
+
+static double media_rx(const cJSON *e, const char *k)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(
+	        cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(e, "media"),
+	                                         "received"),
+	        k);
+	return cJSON_IsNumber(v) ? v->valuedouble : -1;
+}
+
+/* Endpoint by endpoint, the rebuilt report against the run's: the same users,
+ * each registered or not alike, and where audio came, the same loss (both
+ * count sequence numbers on the worker's host). */
+static int same_endpoints(const char *name, const char *rep_path, const char *rebuilt_path)
+{
+	cJSON *rep = jv_read_tree(rep_path), *reb = jv_read_tree(rebuilt_path);
+	const cJSON *e;
+	int bad = !rep || !reb;
+	const cJSON *eps = rep ? cJSON_GetObjectItemCaseSensitive(rep, "endpoints") : NULL;
+	cJSON_ArrayForEach (e, eps) {
+		const char *u = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(e, "user"));
+		const cJSON *x = ep_by_user(reb, u ? u : "");
+		const char *o1 =
+		        cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(e, "outcome"));
+		const char *o2 =
+		        x ? cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(x, "outcome"))
+		          : NULL;
+		int f1 = o1 && !strcmp(o1, "REGISTRATION_FAILED");
+		int f2 = o2 && !strcmp(o2, "REGISTRATION_FAILED");
+		double l1 = media_rx(e, "loss_pct"), l2 = media_rx(x, "loss_pct");
+		if (!x || f1 != f2 || (l1 >= 0 && (l2 < 0 || l2 - l1 > 1.5 || l1 - l2 > 1.5))) {
+			fprintf(stderr,
+			        "    %s: %s: report %s (loss %.1f), capture %s (loss %.1f)\n", name,
+			        u, o1, l1, x ? o2 : "(missing)", l2);
+			bad = 1;
+		}
+	}
+	cJSON_Delete(rep);
+	cJSON_Delete(reb);
+	return bad ? -1 : 0;
+}
+
 static int body_catalogue(void)
 {
 	if (!have("tcpdump"))
@@ -111,7 +168,9 @@ static int body_catalogue(void)
 		char rep[PATH_MAX], pcap[PATH_MAX];
 		snprintf(rep, sizeof(rep), "%s/%s/report.json", workdir, cases[i]);
 		snprintf(pcap, sizeof(pcap), "%s/%s/worker1.pcap", workdir, cases[i]);
-		cJSON *dr = diagnosis(rep), *dc = diagnosis(pcap);
+		char rebuilt[PATH_MAX + 16];
+		snprintf(rebuilt, sizeof(rebuilt), "%s/%s/rebuilt.json", workdir, cases[i]);
+		cJSON *dr = diagnosis(rep, NULL), *dc = diagnosis(pcap, rebuilt);
 		CHECK(dr && dc, "%s: no diagnosis of the report (%p) or the capture (%p)", cases[i],
 		      (void *)dr, (void *)dc);
 		fprintf(stderr, "    %s: report %s, capture %s\n", cases[i], top(dr), top(dc));
@@ -138,6 +197,7 @@ static int body_catalogue(void)
 			      cnum(dc, "rtp_packets"));
 		cJSON_Delete(dr);
 		cJSON_Delete(dc);
+		CHECK(same_endpoints(cases[i], rep, rebuilt) == 0, "%s: see above", cases[i]);
 	}
 	return 0;
 }
@@ -173,7 +233,8 @@ static int body_sipp_storm(void)
 	 * limit of 5 a second; tcpdump in worker1 sees what a customer's host would. */
 	snprintf(pcap, sizeof(pcap), "%s/storm.pcap", workdir);
 	snprintf(cmd, sizeof(cmd),
-	         "tcpdump -i any --immediate-mode -U -s 0 -Z root -w '%s' 2>'%s.log' & tp=$!; "
+	         "tcpdump -i any --immediate-mode -U -s 4096 -B 16384 -Z root -w '%s' 2>'%s.log' & "
+	         "tp=$!; "
 	         "i=0; while [ $i -lt 250 ] && ! grep -q listening '%s.log'; do sleep 0.02; "
 	         "i=$((i+1)); done; "
 	         "sipp " REG_ADDR ":5060 -t u1 -sf '%s' -inf '%s' -m 20 -r 20 -nostdin "
@@ -184,7 +245,7 @@ static int body_sipp_storm(void)
 	capture(&lab, "worker1", argv, out, sizeof(out));
 	lab_stop_service(&lab, rp, NULL);
 	lab_down(&lab);
-	cJSON *d = diagnosis(pcap);
+	cJSON *d = diagnosis(pcap, NULL);
 	CHECK(d, "no diagnosis of %s", pcap);
 	fprintf(stderr, "    sipp storm: %s, %.0f endpoints, %.0f SIP messages\n", top(d),
 	        cnum(d, "endpoints"), cnum(d, "sip_messages"));

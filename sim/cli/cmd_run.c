@@ -1097,6 +1097,8 @@ static const char diagnose_usage[] =
         "             its evidence came from, as a JSON pointer into the report\n"
         "             (RFC 6901: \"/endpoints/3/trace/5\"), or null\n"
         "  --explain  after the diagnosis, what tells the top two findings apart\n"
+        "  --as-report FILE\n"
+        "             a capture: also write the report rebuilt from it to FILE\n"
         "\n"
         "exit codes: 0 a diagnosis (or nothing failed), 1 no known failure fits,\n"
         "2 the report cannot be read.\n";
@@ -1104,12 +1106,14 @@ static const char diagnose_usage[] =
 int cmd_diagnose(int argc, char **argv)
 {
 	int json = 0, explain = 0;
-	const char *path = NULL;
+	const char *path = NULL, *as_report = NULL;
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--json"))
 			json = 1;
 		else if (!strcmp(argv[i], "--explain"))
 			explain = 1;
+		else if (!strcmp(argv[i], "--as-report") && i + 1 < argc)
+			as_report = argv[++i];
 		else if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h"))
 			return fputs(diagnose_usage, stdout), EXIT_OK;
 		else if (!path)
@@ -1125,6 +1129,8 @@ int cmd_diagnose(int argc, char **argv)
 	cJSON *rep = capture ? pcapdx_report(path, &pe) : jv_read_tree(path);
 	if (capture && !rep)
 		return fprintf(stderr, "siplab diagnose: %s\n", pe.msg), EXIT_USAGE;
+	if (capture && as_report && jv_write_tree(rep, as_report, &pe))
+		fprintf(stderr, "siplab diagnose: %s\n", pe.msg);
 	if (rep && cJSON_GetObjectItemCaseSensitive(rep, "worker_processes")) {
 		fprintf(stderr,
 		        "siplab diagnose: %s is a lab.json, the lab's answer key; give the run's "
