@@ -183,7 +183,8 @@ static int body_catalogue(void)
 		/* tcpdump -i any writes Linux cooked frames: not siplab's capture. */
 		const char *lt = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(
 		        cJSON_GetObjectItemCaseSensitive(dc, "capture"), "link_type"));
-		CHECK(lt && !strncmp(lt, "LINUX_SLL", 9), "%s: link type %s", cases[i], lt);
+		CHECK(lt && !strncmp(lt, "LINUX_SLL", 9), "%s: link type %s", cases[i],
+		      lt ? lt : "(none)");
 		CHECK(cnum(dc, "sip_messages") > 0, "%s: no SIP read", cases[i]);
 		CHECK(cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(dr, "endpoints")) ==
 		              cJSON_GetNumberValue(
