@@ -9,7 +9,9 @@
 #define _GNU_SOURCE
 #include "labrun.h"
 
+#include <arpa/inet.h>
 #include <cJSON.h>
+#include <pcap/pcap.h>
 #include <sys/stat.h>
 
 #include "../lib/jsonv.h"
@@ -66,6 +68,98 @@ static double cnum(const cJSON *d, const char *k)
 {
 	return cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(
 	        cJSON_GetObjectItemCaseSensitive(d, "capture"), k));
+}
+
+/* --- a TCP stream written by the test: cut by Content-Length -------------------------- */
+
+/* One Ethernet/IPv4/TCP frame with payload, client 10.0.0.1:5070 <->
+ * registrar 10.0.0.2:5060 (the checksums are not read). */
+static void tcp_frame(pcap_dumper_t *d, int from_client, uint32_t seq, const char *data, size_t n,
+                      int usec)
+{
+	uint8_t f[1600] = {0};
+	size_t len = 14 + 20 + 20 + n;
+	f[12] = 0x08; /* IPv4 */
+	uint8_t *ip = f + 14, *tcp = ip + 20;
+	ip[0] = 0x45;
+	ip[2] = (uint8_t)((20 + 20 + n) >> 8), ip[3] = (uint8_t)(20 + 20 + n);
+	ip[8] = 64, ip[9] = 6;
+	uint8_t a[4] = {10, 0, 0, 1}, b[4] = {10, 0, 0, 2};
+	memcpy(ip + 12, from_client ? a : b, 4);
+	memcpy(ip + 16, from_client ? b : a, 4);
+	uint16_t sp = from_client ? 5070 : 5060, dp = from_client ? 5060 : 5070;
+	tcp[0] = (uint8_t)(sp >> 8), tcp[1] = (uint8_t)sp, tcp[2] = (uint8_t)(dp >> 8),
+	tcp[3] = (uint8_t)dp;
+	tcp[4] = (uint8_t)(seq >> 24), tcp[5] = (uint8_t)(seq >> 16), tcp[6] = (uint8_t)(seq >> 8),
+	tcp[7] = (uint8_t)seq;
+	tcp[12] = 5 << 4, tcp[13] = 0x18; /* PSH ACK */
+	memcpy(tcp + 20, data, n);
+	struct pcap_pkthdr h = {
+	        .ts = {1700000000, usec}, .caplen = (bpf_u_int32)len, .len = (bpf_u_int32)len};
+	pcap_dump((u_char *)d, &h, f);
+}
+
+static const char reg1[] = "REGISTER sip:lab SIP/2.0\r\n"
+                           "Via: SIP/2.0/TCP 10.0.0.1:5070;branch=z9hG4bK1\r\n"
+                           "From: <sip:alice@lab>;tag=1\r\nTo: <sip:alice@lab>\r\n"
+                           "Call-ID: c1\r\nCSeq: 1 REGISTER\r\nContent-Length: 0\r\n\r\n";
+static const char reg2[] = "REGISTER sip:lab SIP/2.0\r\n"
+                           "Via: SIP/2.0/TCP 10.0.0.1:5070;branch=z9hG4bK2\r\n"
+                           "From: <sip:alice@lab>;tag=1\r\nTo: <sip:alice@lab>\r\n"
+                           "Call-ID: c1\r\nCSeq: 2 REGISTER\r\n"
+                           "Authorization: Digest username=\"alice\", realm=\"lab\", "
+                           "nonce=\"n\", uri=\"sip:lab\", response=\"00\"\r\n"
+                           "l: 0\r\n\r\n";
+static const char r401[] = "SIP/2.0 401 Unauthorized\r\n"
+                           "Via: SIP/2.0/TCP 10.0.0.1:5070;branch=z9hG4bK%d\r\n"
+                           "From: <sip:alice@lab>;tag=1\r\nTo: <sip:alice@lab>;tag=r\r\n"
+                           "Call-ID: c1\r\nCSeq: %d REGISTER\r\n"
+                           "WWW-Authenticate: Digest realm=\"lab\", nonce=\"n\"\r\n"
+                           "Content-Length: 0\r\n\r\n";
+
+/* A REGISTER split over two segments, the second sent twice; a CRLF
+ * keep-alive; the 401 and the next REGISTER (compact Content-Length) each
+ * whole; the second 401 split, its last bytes in the same segment as
+ * nothing else. Read right, alice is challenged again after credentials. */
+static int body_tcp_stream(void)
+{
+	char path[PATH_MAX + 16], rebuilt[PATH_MAX + 16], a401[512], b401[512];
+	snprintf(path, sizeof(path), "%s/stream.pcap", workdir);
+	snprintf(rebuilt, sizeof(rebuilt), "%s/stream.json", workdir);
+	pcap_t *p = pcap_open_dead(DLT_EN10MB, 65535);
+	pcap_dumper_t *d = p ? pcap_dump_open(p, path) : NULL;
+	CHECK(d, "cannot write %s", path);
+	size_t n1 = strlen(reg1), half = n1 / 2, n2 = strlen(reg2);
+	int na = snprintf(a401, sizeof(a401), r401, 1, 1);
+	int nb = snprintf(b401, sizeof(b401), r401, 2, 2);
+	uint32_t c = 1000, s = 5000;
+	tcp_frame(d, 1, c, reg1, half, 0);
+	tcp_frame(d, 1, c + (uint32_t)half, reg1 + half, n1 - half, 1000);
+	tcp_frame(d, 1, c + (uint32_t)half, reg1 + half, n1 - half, 2000); /* retransmitted */
+	c += (uint32_t)n1;
+	tcp_frame(d, 1, c, "\r\n\r\n", 4, 3000);
+	c += 4;
+	tcp_frame(d, 0, s, a401, (size_t)na, 4000);
+	s += (uint32_t)na;
+	tcp_frame(d, 1, c, reg2, n2, 5000);
+	tcp_frame(d, 0, s, b401, 40, 6000);
+	tcp_frame(d, 0, s + 40, b401 + 40, (size_t)nb - 40, 7000);
+	pcap_dump_close(d);
+	pcap_close(p);
+	cJSON *dx = diagnosis(path, rebuilt), *r = jv_read_tree(rebuilt);
+	CHECK(dx && r, "no diagnosis of %s", path);
+	const cJSON *e = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(r, "endpoints"), 0);
+	const cJSON *tr = cJSON_GetObjectItemCaseSensitive(e, "trace");
+	const char *kind = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(
+	        cJSON_GetObjectItemCaseSensitive(e, "failure"), "kind"));
+	CHECK(cnum(dx, "sip_messages") == 4, "%.0f SIP messages read, not 4",
+	      cnum(dx, "sip_messages"));
+	CHECK(cJSON_GetArraySize(tr) == 4, "alice's trace has %d messages", cJSON_GetArraySize(tr));
+	CHECK(kind && !strcmp(kind, "auth_failed"), "alice failed as %s", kind ? kind : "(none)");
+	CHECK(!strcmp(top(dx), "reg.bad_credentials"), "diagnosed %s", top(dx));
+	cJSON_Delete(dx);
+	cJSON_Delete(r);
+	return 0;
 }
 
 /* --- catalogue runs, captured on the worker's host ------------------------------------ */
@@ -208,7 +302,7 @@ static int body_catalogue(void)
 #define REG_ADDR "10.10.2.2"
 
 static const char reg_cfg[] =
-        "{\"listen\":\"" REG_ADDR "\",\"domains\":[\"lab\"],\"transports\":[\"udp\"],"
+        "{\"listen\":\"" REG_ADDR "\",\"domains\":[\"lab\"],\"transports\":[\"udp\",\"tcp\"],"
         "\"account_pool\":{\"prefix\":\"ep\",\"count\":20,\"password\":\"secret\"},"
         "\"rate_limit\":{\"per_second\":5,\"mode\":\"503\",\"retry_after\":7}}";
 
@@ -218,7 +312,7 @@ static int body_sipp_storm(void)
 		return CHILD_SKIP;
 	struct lab lab;
 	CHECK(std_lab_up(&lab) == 0, "no lab");
-	char cfg[PATH_MAX], scen[PATH_MAX], csv[PATH_MAX], pcap[PATH_MAX + 16];
+	char cfg[PATH_MAX], scen[PATH_MAX], csv[PATH_MAX];
 	char users[2048] = "SEQUENTIAL\n", out[16384], cmd[4 * PATH_MAX];
 	CHECK(lab_file(&lab, "reg.json", reg_cfg, cfg, sizeof(cfg)) == 0, "no config");
 	for (int i = 1; i <= 20; i++)
@@ -231,31 +325,56 @@ static int body_sipp_storm(void)
 	struct lab_proc *rp = start_service(&lab, "registrar", reg);
 	CHECK(rp, "the registrar did not start");
 	/* 20 accounts register at 20 a second, two REGISTERs each, against a
-	 * limit of 5 a second; tcpdump in worker1 sees what a customer's host would. */
-	snprintf(pcap, sizeof(pcap), "%s/storm.pcap", workdir);
-	snprintf(cmd, sizeof(cmd),
-	         "tcpdump -i any --immediate-mode -U -s 4096 -B 16384 -Z root -w '%s' 2>'%s.log' & "
-	         "tp=$!; "
-	         "i=0; while [ $i -lt 250 ] && ! grep -q listening '%s.log'; do sleep 0.02; "
-	         "i=$((i+1)); done; "
-	         "sipp " REG_ADDR ":5060 -t u1 -sf '%s' -inf '%s' -m 20 -r 20 -nostdin "
-	         "-timeout 20s -recv_timeout 2000 >/dev/null 2>&1; "
-	         "sleep 0.1; kill -INT $tp; wait $tp",
-	         pcap, pcap, pcap, scen, csv);
-	char *argv[] = {"/bin/sh", "-c", cmd, NULL};
-	capture(&lab, "worker1", argv, out, sizeof(out));
+	 * limit of 5 a second, over UDP then over TCP (one connection: the
+	 * messages are cut from the stream); tcpdump in worker1 sees what a
+	 * customer's host would. */
+	static const char *const tp[][2] = {{"u1", "udp"}, {"t1", "tcp"}};
+	char *pcaps[2], *rebuilt[2];
+	for (int k = 0; k < 2; k++) {
+		if (asprintf(&pcaps[k], "%s/storm-%s.pcap", workdir, tp[k][1]) < 0 ||
+		    asprintf(&rebuilt[k], "%s/storm-%s.json", workdir, tp[k][1]) < 0)
+			return 1;
+		snprintf(
+		        cmd, sizeof(cmd),
+		        "tcpdump -i any --immediate-mode -U -s 4096 -B 16384 -Z root -w '%s' "
+		        "2>'%s.log' & tp=$!; "
+		        "i=0; while [ $i -lt 250 ] && ! grep -q listening '%s.log'; do sleep 0.02; "
+		        "i=$((i+1)); done; "
+		        "sipp " REG_ADDR ":5060 -t %s -sf '%s' -inf '%s' -m 20 -r 20 -nostdin "
+		        "-timeout 20s -recv_timeout 2000 >/dev/null 2>&1; "
+		        "sleep 0.1; kill -INT $tp; wait $tp",
+		        pcaps[k], pcaps[k], pcaps[k], tp[k][0], scen, csv);
+		char *argv[] = {"/bin/sh", "-c", cmd, NULL};
+		capture(&lab, "worker1", argv, out, sizeof(out));
+		sleep(1); /* the next storm in a window of its own */
+	}
 	lab_stop_service(&lab, rp, NULL);
 	lab_down(&lab);
-	cJSON *d = diagnosis(pcap, NULL);
-	CHECK(d, "no diagnosis of %s", pcap);
-	fprintf(stderr, "    sipp storm: %s, %.0f endpoints, %.0f SIP messages\n", top(d),
-	        cnum(d, "endpoints"), cnum(d, "sip_messages"));
-	CHECK(cnum(d, "endpoints") == 20, "%.0f endpoints in the capture", cnum(d, "endpoints"));
-	CHECK(!strcmp(top(d), "reg.rate_limit"), "diagnosed %s", top(d));
-	cJSON_Delete(d);
+	for (int k = 0; k < 2; k++) {
+		cJSON *d = diagnosis(pcaps[k], rebuilt[k]), *r = jv_read_tree(rebuilt[k]);
+		CHECK(d && r, "no diagnosis of %s", pcaps[k]);
+		const cJSON *g = cJSON_GetArrayItem(
+		        cJSON_GetObjectItemCaseSensitive(
+		                cJSON_GetObjectItemCaseSensitive(r, "test"), "groups"),
+		        0);
+		const char *t =
+		        cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(g, "transport"));
+		fprintf(stderr, "    sipp storm over %s: %s, %.0f endpoints, %.0f SIP messages\n",
+		        tp[k][1], top(d), cnum(d, "endpoints"), cnum(d, "sip_messages"));
+		CHECK(t && !strcmp(t, tp[k][1]), "over %s: the capture shows %s", tp[k][1],
+		      t ? t : "(none)");
+		CHECK(cnum(d, "endpoints") == 20, "over %s: %.0f endpoints in the capture",
+		      tp[k][1], cnum(d, "endpoints"));
+		CHECK(!strcmp(top(d), "reg.rate_limit"), "over %s: diagnosed %s", tp[k][1], top(d));
+		cJSON_Delete(d);
+		cJSON_Delete(r);
+		free(pcaps[k]);
+		free(rebuilt[k]);
+	}
 	return 0;
 }
 
+CHILD_TEST(tcp_stream)
 CHILD_TEST(catalogue)
 CHILD_TEST(sipp_storm)
 
@@ -264,6 +383,7 @@ int main(void)
 	snprintf(workdir, sizeof(workdir), "/tmp/siplab-test-pcapdx.%d", (int)getpid());
 	mkdir(workdir, 0755);
 	const struct CMUnitTest tests[] = {
+	        cmocka_unit_test(test_tcp_stream),
 	        cmocka_unit_test(test_catalogue),
 	        cmocka_unit_test(test_sipp_storm),
 	};
