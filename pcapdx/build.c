@@ -61,6 +61,11 @@ struct px_build {
 	struct px_ep *eps;
 	int n, dropped;
 	long rtp_packets;
+	/* Lookups that keep a large capture linear: the endpoints sorted by
+	 * user, and by the port of their own RTP (a chain per port). */
+	struct px_ep **by_user;
+	int *port_head; /* 65536 entries, -1: none */
+	int *port_next;
 };
 
 static const char *user_of(const sip_addr_t *a)
@@ -149,24 +154,52 @@ static int owns(const struct px_ep *e, const struct px_msg *m, int *sent)
 	return !strcmp(*sent ? m->src : m->dst, e->ip);
 }
 
-static void gather_traces(struct px_build *b)
+static int by_user(const void *a, const void *b)
 {
-	for (int k = 0; k < b->n; k++) {
-		struct px_ep *e = &b->eps[k];
-		for (int i = 0; i < b->c->n_msgs; i++) {
-			int sent;
-			if (!owns(e, &b->c->msgs[i], &sent))
-				continue;
-			if (e->n_trace % 64 == 0) {
-				struct px_ref *t =
-				        realloc(e->trace, (size_t)(e->n_trace + 64) * sizeof(*t));
-				if (!t)
-					return;
-				e->trace = t;
-			}
-			e->trace[e->n_trace++] = (struct px_ref){i, sent};
-		}
+	return strcmp((*(struct px_ep *const *)a)->user, (*(struct px_ep *const *)b)->user);
+}
+
+static struct px_ep *ep_lookup(const struct px_build *b, const char *user)
+{
+	struct px_ep key, *kp = &key, **hit;
+	snprintf(key.user, sizeof(key.user), "%s", user);
+	hit = bsearch(&kp, b->by_user, (size_t)b->n, sizeof(*b->by_user), by_user);
+	return hit ? *hit : NULL;
+}
+
+static void trace_add(struct px_ep *e, int i, const struct px_msg *m)
+{
+	int sent;
+	if (!owns(e, m, &sent))
+		return;
+	if (e->n_trace % 64 == 0) {
+		struct px_ref *t = realloc(e->trace, (size_t)(e->n_trace + 64) * sizeof(*t));
+		if (!t)
+			return;
+		e->trace = t;
 	}
+	e->trace[e->n_trace++] = (struct px_ref){i, sent};
+}
+
+/* Each message goes to the endpoints its From and To name (once when both
+ * are the same user, as in a REGISTER). */
+static int gather_traces(struct px_build *b)
+{
+	if (!(b->by_user = calloc((size_t)b->n + 1, sizeof(*b->by_user))))
+		return -1;
+	for (int k = 0; k < b->n; k++)
+		b->by_user[k] = &b->eps[k];
+	qsort(b->by_user, (size_t)b->n, sizeof(*b->by_user), by_user);
+	for (int i = 0; i < b->c->n_msgs; i++) {
+		const struct px_msg *m = &b->c->msgs[i];
+		struct px_ep *f = ep_lookup(b, user_of(m->sip->sip_from));
+		struct px_ep *t = ep_lookup(b, user_of(m->sip->sip_to));
+		if (f)
+			trace_add(f, i, m);
+		if (t && t != f)
+			trace_add(t, i, m);
+	}
+	return 0;
 }
 
 /* --- what each endpoint went through ------------------------------------------------ */
@@ -311,6 +344,28 @@ static void call(struct px_build *b, struct px_ep *e)
 
 /* --- media: the second pass ------------------------------------------------------- */
 
+static int rtp_account(struct px_ep *e, double t, const char *src, int sport, const char *dst,
+                       int dport, const uint8_t *p, size_t len, int rtcp, int side);
+
+/* The chains of endpoints by their RTP port. */
+static int port_index(struct px_build *b)
+{
+	b->port_head = malloc(65536 * sizeof(*b->port_head));
+	b->port_next = calloc((size_t)b->n + 1, sizeof(*b->port_next));
+	if (!b->port_head || !b->port_next)
+		return -1;
+	for (int i = 0; i < 65536; i++)
+		b->port_head[i] = -1;
+	for (int k = 0; k < b->n; k++) {
+		if (!b->eps[k].have_media)
+			continue;
+		int port = b->eps[k].m_port & 0xffff;
+		b->port_next[k] = b->port_head[port];
+		b->port_head[port] = k;
+	}
+	return 0;
+}
+
 static void rtp_packet(void *ctx, double t, const char *src, int sport, const char *dst, int dport,
                        const uint8_t *p, size_t len)
 {
@@ -318,36 +373,46 @@ static void rtp_packet(void *ctx, double t, const char *src, int sport, const ch
 	if (len < 8 || (p[0] & 0xc0) != 0x80)
 		return;
 	int rtcp = (p[1] & 0x7f) >= 72 && (p[1] & 0x7f) <= 76; /* types 200-204, muxed */
-	for (int k = 0; k < b->n; k++) {
-		struct px_ep *e = &b->eps[k];
-		if (!e->have_media)
-			continue;
-		if (e->m_port == sport && !strcmp(e->m_ip, src)) {
-			b->rtp_packets++;
-			if (rtcp) {
-				e->rtcp_tx++;
-			} else if (len >= 12) {
-				e->tx_packets++;
-				e->tx_bytes += len;
-				e->ssrc = (uint32_t)p[8] << 24 | (uint32_t)p[9] << 16 |
-				          (uint32_t)p[10] << 8 | p[11];
-			}
+	int at[2] = {b->port_head[sport & 0xffff], b->port_head[dport & 0xffff]};
+	int mine = 0;
+	for (int side = 0; side < 2; side++)
+		for (int k = at[side]; k >= 0; k = b->port_next[k])
+			mine |= rtp_account(&b->eps[k], t, src, sport, dst, dport, p, len, rtcp,
+			                    side);
+	b->rtp_packets += mine; /* once, though both its ends are endpoints here */
+}
+
+/* One datagram against one endpoint whose RTP port it carries: side 0 its
+ * source port, 1 its destination. Returns whether it was the endpoint's. */
+static int rtp_account(struct px_ep *e, double t, const char *src, int sport, const char *dst,
+                       int dport, const uint8_t *p, size_t len, int rtcp, int side)
+{
+	if (side == 0 && e->m_port == sport && !strcmp(e->m_ip, src)) {
+		if (rtcp) {
+			e->rtcp_tx++;
+		} else if (len >= 12) {
+			e->tx_packets++;
+			e->tx_bytes += len;
+			e->ssrc = (uint32_t)p[8] << 24 | (uint32_t)p[9] << 16 |
+			          (uint32_t)p[10] << 8 | p[11];
 		}
-		if (e->m_port == dport && !strcmp(e->m_ip, dst)) {
-			b->rtp_packets++;
-			if (rtcp) {
-				e->rtcp_rx++;
-			} else if (len >= 12 && (e->pt < 0 || (p[1] & 0x7f) == e->pt)) {
-				/* Arrival in the stream's clock units, as a receiver counts it. */
-				rx_stats_update(&e->rx, p, len, (uint32_t)(int64_t)(t * e->clock));
-				e->peer_ssrc = (uint32_t)p[8] << 24 | (uint32_t)p[9] << 16 |
-				               (uint32_t)p[10] << 8 | p[11];
-			} else if (len >= 12) {
-				e->pt_unexpected++;
-				e->pt_seen = p[1] & 0x7f;
-			}
-		}
+		return 1;
 	}
+	if (side == 1 && e->m_port == dport && !strcmp(e->m_ip, dst)) {
+		if (rtcp) {
+			e->rtcp_rx++;
+		} else if (len >= 12 && (e->pt < 0 || (p[1] & 0x7f) == e->pt)) {
+			/* Arrival in the stream's clock units, as a receiver counts it. */
+			rx_stats_update(&e->rx, p, len, (uint32_t)(int64_t)(t * e->clock));
+			e->peer_ssrc = (uint32_t)p[8] << 24 | (uint32_t)p[9] << 16 |
+			               (uint32_t)p[10] << 8 | p[11];
+		} else if (len >= 12) {
+			e->pt_unexpected++;
+			e->pt_seen = p[1] & 0x7f;
+		}
+		return 1;
+	}
+	return 0;
 }
 
 /* --- the report ------------------------------------------------------------------------ */
@@ -854,10 +919,17 @@ cJSON *pcapdx_report(const char *path, err_t *e)
 	if (px_read_signalling(path, c, e))
 		goto out;
 	find_endpoints(&b);
-	gather_traces(&b);
+	if (gather_traces(&b)) {
+		err_set(e, ENOMEM, "out of memory reading %s", path);
+		goto out;
+	}
 	for (int k = 0; k < b.n; k++) {
 		registration(&b, &b.eps[k]);
 		call(&b, &b.eps[k]);
+	}
+	if (port_index(&b)) {
+		err_set(e, ENOMEM, "out of memory reading %s", path);
+		goto out;
 	}
 	if (px_read_udp(path, c, rtp_packet, &b, e))
 		goto out;
@@ -866,6 +938,9 @@ out:
 	for (int k = 0; b.eps && k < b.n; k++)
 		free(b.eps[k].trace);
 	free(b.eps);
+	free(b.by_user);
+	free(b.port_head);
+	free(b.port_next);
 	if (c)
 		px_capture_free(c);
 	free(c);
