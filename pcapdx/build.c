@@ -215,7 +215,7 @@ static int unregisters(const sip_t *sip)
 static void registration(struct px_build *b, struct px_ep *e)
 {
 	uint32_t unreg_cseq = 0, auth_cseq = 0;
-	int unreg = 0;
+	int unreg = 0, decided = 0;
 	for (int i = 0; i < e->n_trace; i++) {
 		const struct px_msg *m = &b->c->msgs[e->trace[i].msg];
 		const sip_t *sip = m->sip;
@@ -237,7 +237,7 @@ static void registration(struct px_build *b, struct px_ep *e)
 			continue;
 		e->reg_answered++;
 		int st = sip->sip_status->st_status;
-		if (st < 200 || (unreg && sip->sip_cseq->cs_seq == unreg_cseq))
+		if (st < 200 || (unreg && sip->sip_cseq->cs_seq == unreg_cseq) || decided)
 			continue;
 		e->last_final = st;
 		e->last_final_auth = auth_cseq && sip->sip_cseq->cs_seq == auth_cseq;
@@ -245,6 +245,11 @@ static void registration(struct px_build *b, struct px_ep *e)
 			e->retry_after = (int)sip->sip_retry_after->af_delta;
 		if (st == 200 && e->t_registered < 0)
 			e->t_registered = m->t;
+		/* The first answer that is not a challenge to come back with
+		 * credentials decides, as the platform's endpoint decides: a stack
+		 * that retries on its own after a 503's Retry-After may register
+		 * later on the wire, after the endpoint has failed. */
+		decided = !((st == 401 || st == 407) && !e->last_final_auth);
 	}
 	e->registered = e->t_registered >= 0;
 }
