@@ -123,6 +123,19 @@
 #define CAPTURE_RING_BYTES (2 << 20)
 #define CAPTURE_MAX_IFACES (2 * TOPO_MAX_LINKS) /* each end of each link */
 
+/* --- a customer's capture read for a diagnosis (pcapdx/) ------------------------
+ * What one capture's reading keeps: SIP messages (the rest counted as
+ * dropped, said in the diagnosis's "capture" section), TCP flows reassembled
+ * at once and the bytes one flow may hold before a message is complete (a
+ * flow past it is dropped, counted), ICMP errors, endpoints (by AOR) and the
+ * Call-IDs of one endpoint. */
+#define PX_MAX_MSGS      200000
+#define PX_MAX_TCP_FLOWS 1024
+#define PX_TCP_BUF       65536
+#define PX_MAX_ICMP      4096
+#define PX_MAX_ENDPOINTS 5000
+#define PX_MAX_CALL_IDS  64
+
 /* --- siplab run's CI options (sim/cli/cmd_run.c, results.c) -------------------
  * --shard K/N: the most shards a catalogue is split into; --timeout S: the
  * longest a scenario's flow may be given (both refused above, naming the

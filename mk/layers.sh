@@ -17,13 +17,14 @@ declare -A may=(
   [registrar]="lib media sip"
   [faults]="lib media"
   [diagnose]="lib media"
+  [pcapdx]="lib media"
   [html]="lib media diagnose"
   [sim/model]="lib media faults"
   [sim/platform]="lib media sim/model"
   [sim/worker]="lib media sip sim/model sim/platform"
   [sim/run]="lib netns media registrar faults sim/model sim/platform"
-  [sim/cli]="lib netns media sip registrar faults diagnose html sim/model sim/platform sim/worker sim/run"
-  [tests]="lib netns media sip registrar faults diagnose html sim/model sim/platform sim/worker sim/run sim/cli"
+  [sim/cli]="lib netns media sip registrar faults diagnose pcapdx html sim/model sim/platform sim/worker sim/run"
+  [tests]="lib netns media sip registrar faults diagnose pcapdx html sim/model sim/platform sim/worker sim/run sim/cli"
 )
 
 bad=0 checked=0

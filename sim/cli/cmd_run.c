@@ -31,6 +31,7 @@
 #include "results.h"
 #include "../../diagnose/diagnose.h"
 #include "../../diagnose/expect.h"
+#include "../../pcapdx/pcapdx.h"
 #include "../run/runlab.h"
 
 static const char usage[] =
@@ -1077,7 +1078,7 @@ int cmd_run(int argc, char **argv)
 /* --- siplab diagnose ---------------------------------------------------------------------- */
 
 static const char diagnose_usage[] =
-        "usage: siplab diagnose REPORT.json [--json] [--explain]\n"
+        "usage: siplab diagnose REPORT.json|CAPTURE.pcap[ng] [--json] [--explain]\n"
         "\n"
         "Reads a run's report — only the report, never what was injected (that is in\n"
         "lab.json beside it, the answer key, which this command refuses) — and walks the\n"
@@ -1087,10 +1088,17 @@ static const char diagnose_usage[] =
         "ranked, each with its evidence, the branch of the guide and the resolution; or,\n"
         "when nothing it knows fits, says so and shows what it saw.\n"
         "\n"
+        "A packet capture (pcap or pcapng, e.g. a customer's tcpdump) is read instead\n"
+        "of a report: SIP over UDP and TCP, ICMP errors and RTP are rebuilt into the\n"
+        "report's evidence and the same rules run; it ends with what a capture cannot\n"
+        "show (heartbeats, probes, resources, allocation). docs/pcapdx.md.\n"
+        "\n"
         "  --json     the same as JSON; each finding's \"sources\" says where each line of\n"
         "             its evidence came from, as a JSON pointer into the report\n"
         "             (RFC 6901: \"/endpoints/3/trace/5\"), or null\n"
         "  --explain  after the diagnosis, what tells the top two findings apart\n"
+        "  --as-report FILE\n"
+        "             a capture: also write the report rebuilt from it to FILE\n"
         "\n"
         "exit codes: 0 a diagnosis (or nothing failed), 1 no known failure fits,\n"
         "2 the report cannot be read.\n";
@@ -1098,12 +1106,14 @@ static const char diagnose_usage[] =
 int cmd_diagnose(int argc, char **argv)
 {
 	int json = 0, explain = 0;
-	const char *path = NULL;
+	const char *path = NULL, *as_report = NULL;
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--json"))
 			json = 1;
 		else if (!strcmp(argv[i], "--explain"))
 			explain = 1;
+		else if (!strcmp(argv[i], "--as-report") && i + 1 < argc)
+			as_report = argv[++i];
 		else if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h"))
 			return fputs(diagnose_usage, stdout), EXIT_OK;
 		else if (!path)
@@ -1113,7 +1123,14 @@ int cmd_diagnose(int argc, char **argv)
 	}
 	if (!path)
 		return fputs(diagnose_usage, stderr), EXIT_USAGE;
-	cJSON *rep = jv_read_tree(path);
+	/* A packet capture (by its magic) is rebuilt into a report first. */
+	err_t pe;
+	int capture = pcapdx_is_capture(path);
+	cJSON *rep = capture ? pcapdx_report(path, &pe) : jv_read_tree(path);
+	if (capture && !rep)
+		return fprintf(stderr, "siplab diagnose: %s\n", pe.msg), EXIT_USAGE;
+	if (capture && as_report && jv_write_tree(rep, as_report, &pe))
+		fprintf(stderr, "siplab diagnose: %s\n", pe.msg);
 	if (rep && cJSON_GetObjectItemCaseSensitive(rep, "worker_processes")) {
 		fprintf(stderr,
 		        "siplab diagnose: %s is a lab.json, the lab's answer key; give the run's "
@@ -1130,12 +1147,17 @@ int cmd_diagnose(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	cJSON *d = diagnose(rep);
+	if (capture)
+		cJSON_AddItemToObject(
+		        d, "capture",
+		        cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(rep, "capture"), 1));
 	if (json) {
 		char *t = cJSON_Print(d);
 		printf("%s\n", t);
 		free(t);
 	} else {
 		diagnose_print(d, stdout);
+		pcapdx_print(rep, stdout);
 	}
 	if (explain)
 		diagnose_explain(d, json ? stderr : stdout);

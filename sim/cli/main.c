@@ -12,7 +12,8 @@ struct command {
 
 static const struct command commands[] = {
         {"run", cmd_run, "run a test scenario in a fresh lab and write its report"},
-        {"diagnose", cmd_diagnose, "diagnose a run from its report, as the failure guide does"},
+        {"diagnose", cmd_diagnose,
+         "diagnose a run from its report (or a packet capture), as the failure guide does"},
         {"report", cmd_report, "render a run's results.json as a table, JUnit XML or HTML"},
         {"lab", cmd_lab, "build a lab network of hosts and links, and work inside it"},
         {"registrar", cmd_registrar, "run the lab's registrar and proxy (inside a lab host)"},
