@@ -149,6 +149,35 @@ static int body_exec_pipe(void)
 }
 CHILD_TEST(exec_pipe)
 
+/* A timed fault (the DNS failing at 6 s) is on as soon as the lab is up,
+ * and stays on; a --fault that is not CODE:k=v is refused before any lab. */
+static int body_timed_fault(void)
+{
+	char name[64], out[8192], status[16384], dig[4096];
+	snprintf(name, sizeof(name), "labup-timed-%d", (int)getpid());
+	int rc = run(out, sizeof(out),
+	             "%s lab up --scenario scenarios/healthy.json --fault "
+	             "reg.rate_limit:per_second --name %s 2>&1",
+	             siplab(), name);
+	CHECK(rc == 2 && strstr(out, "expected k=v"), "a bad --fault accepted (%d): %s", rc, out);
+	rc = run(out, sizeof(out),
+	         "%s lab up --scenario scenarios/reg_dns_failure_mid_run.json --name %s --detach "
+	         "2>&1",
+	         siplab(), name);
+	CHECK(rc == 0, "lab up --scenario failed (%d): %s", rc, out);
+	run(status, sizeof(status), "%s lab status --name %s 2>&1", siplab(), name);
+	run(dig, sizeof(dig),
+	    "%s lab exec --name %s worker1 -- dig +time=1 +tries=1 registrar.lab 2>&1", siplab(),
+	    name);
+	run(out, sizeof(out), "%s lab down --name %s 2>&1", siplab(), name);
+	CHECK(strstr(status, "reg.dns_failure:mode=nxdomain") &&
+	              strstr(status, "timed in the scenario (at 6 s)"),
+	      "the timed fault is not said: %s", status);
+	CHECK(strstr(dig, "status: NXDOMAIN"), "the DNS failure is not on: %s", dig);
+	return 0;
+}
+CHILD_TEST(timed_fault)
+
 /* --- a scenario's lab, and baresip in it --------------------------------------------- */
 
 /* A baresip configuration: one account, G.711, a tone file as the
@@ -348,6 +377,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	        cmocka_unit_test(test_exec_pty),
 	        cmocka_unit_test(test_exec_pipe),
+	        cmocka_unit_test(test_timed_fault),
 	        cmocka_unit_test(test_baresip_healthy),
 	        cmocka_unit_test(test_baresip_wrong_transport),
 	        cmocka_unit_test(test_baresip_symmetric_nat),

@@ -406,13 +406,9 @@ static int with_faults(char **text, const struct lab_opts *o, err_t *e)
 				        p);
 			}
 			*eq = '\0';
-			/* A number stays a number: the fault's parameter table checks it. */
-			char *end;
-			double v = strtod(eq + 1, &end);
-			if (eq[1] && !*end)
-				cJSON_AddNumberToObject(params, p, v);
-			else
-				cJSON_AddStringToObject(params, p, eq + 1);
+			/* As `run --fault` gives them: the fault's parameter table
+			 * reads and checks the text. */
+			cJSON_AddStringToObject(params, p, eq + 1);
 		}
 	}
 	cJSON_DeleteItemFromObjectCaseSensitive(root, "fault");
