@@ -93,8 +93,8 @@ struct lab_opts {
 	char **rest; /* after "--" for exec */
 	int n_rest;
 	const char *host;
-	const char *scenario; /* up --scenario */
-	const char *faults[8];
+	const char *scenario;               /* up --scenario */
+	const char *faults[SCN_MAX_FAULTS]; /* --fault, as many as a scenario composes */
 	int n_faults;
 	int with_workers;
 	const char *logs, *report;
@@ -131,7 +131,11 @@ static int parse_opts(int argc, char **argv, const char *optstring, struct lab_o
 			break;
 		case 'f':
 			if (o->n_faults == (int)(sizeof(o->faults) / sizeof(*o->faults))) {
-				fprintf(stderr, "siplab lab: --fault: at most %d\n", o->n_faults);
+				fprintf(stderr,
+				        "siplab lab: --fault: at most %d (SCN_MAX_FAULTS, the "
+				        "faults "
+				        "one scenario composes)\n",
+				        o->n_faults);
 				return -1;
 			}
 			o->faults[o->n_faults++] = optarg;
