@@ -3,7 +3,9 @@
  * Messages are SOCK_SEQPACKET datagrams: one opcode byte, then text.
  *   client -> lab: 'X' HOST\0ARG0\0ARG1\0...  (with stdin, stdout, stderr as
  *                  SCM_RIGHTS, so the command talks straight to the caller's
- *                  terminal), 'K' SIGNAL, 'S' (status), 'D' (down)
+ *                  terminal), 'T' as 'X' but the three are a pty's slave end
+ *                  (the command gets it as its controlling terminal), 'K'
+ *                  SIGNAL, 'S' (status), 'D' (down)
  *   lab -> client: 'P' PID, 'R' "CODE SIG OOM", 'O' TEXT, 'E' ERROR */
 #define _GNU_SOURCE
 #include "ctl.h"
@@ -16,10 +18,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <termios.h>
 #include <unistd.h>
 
 #define CTL_MSG_MAX     65536
@@ -198,7 +202,8 @@ static void take_fds(struct msghdr *mh, int fds[3])
 	}
 }
 
-static void do_exec(struct lab *lab, struct client *c, char *payload, size_t len, int fds[3])
+static void do_exec(struct lab *lab, struct client *c, char *payload, size_t len, int fds[3],
+                    int ctty)
 {
 	char *argv[256];
 	int argc = 0;
@@ -211,6 +216,7 @@ static void do_exec(struct lab *lab, struct client *c, char *payload, size_t len
 	o.fd_in = fds[0];
 	o.fd_out = fds[1];
 	o.fd_err = fds[2];
+	o.ctty = ctty;
 	err_t e;
 	int rc = c->proc ? err_set(&e, EBUSY, "one command per connection")
 	                 : lab_spawn(lab, host, argv, &o, &c->proc, &e);
@@ -228,7 +234,7 @@ static void do_exec(struct lab *lab, struct client *c, char *payload, size_t len
 }
 
 /* One request from a client. Returns 1 when the lab was asked to go down. */
-static int handle(struct lab *lab, struct client *c)
+static int handle(struct lab *lab, struct client *c, const char *status_extra)
 {
 	static char buf[CTL_MSG_MAX + 1];
 	union {
@@ -253,15 +259,19 @@ static int handle(struct lab *lab, struct client *c)
 	buf[n] = '\0';
 	switch (buf[0]) {
 	case 'X':
-		do_exec(lab, c, buf + 1, (size_t)n - 1, fds);
+	case 'T':
+		do_exec(lab, c, buf + 1, (size_t)n - 1, fds, buf[0] == 'T');
 		return 0;
 	case 'K':
 		if (c->proc)
 			kill(-c->proc->pid, atoi(buf + 1));
 		break;
 	case 'S': {
-		char *d = lab_describe(lab);
-		(void)send_str(c->fd, 'O', d ? d : "out of memory");
+		char *d = lab_describe(lab), *all = NULL;
+		if (d && status_extra && asprintf(&all, "%s%s", d, status_extra) < 0)
+			all = NULL;
+		(void)send_str(c->fd, 'O', all ? all : d ? d : "out of memory");
+		free(all);
 		free(d);
 		break;
 	}
@@ -291,6 +301,11 @@ static void finish_exec(struct lab *lab, struct client *c)
 }
 
 int ctl_serve(struct lab *lab, int lfd)
+{
+	return ctl_serve_status(lab, lfd, NULL);
+}
+
+int ctl_serve_status(struct lab *lab, int lfd, const char *status_extra)
 {
 	sigset_t set;
 	sigemptyset(&set);
@@ -350,7 +365,7 @@ int ctl_serve(struct lab *lab, int lfd)
 				if (c->proc)
 					finish_exec(lab, c);
 			} else if (cl[map[k]].fd >= 0) {
-				done = handle(lab, &cl[map[k]]);
+				done = handle(lab, &cl[map[k]], status_extra);
 			}
 		}
 	}
@@ -462,11 +477,11 @@ int ctl_list(char **text, err_t *e)
 	return out ? 0 : err_set(e, ENOMEM, "out of memory");
 }
 
-static int send_exec(int fd, const char *host, char *const argv[])
+static int send_exec(int fd, char op, const char *host, char *const argv[], const int fds[3])
 {
 	char buf[CTL_MSG_MAX];
 	size_t n = 0;
-	buf[n++] = 'X';
+	buf[n++] = op;
 	const char *parts[258];
 	int k = 0;
 	parts[k++] = host;
@@ -479,9 +494,8 @@ static int send_exec(int fd, const char *host, char *const argv[])
 		memcpy(buf + n, parts[i], l);
 		n += l;
 	}
-	int fds[3] = {0, 1, 2};
 	union {
-		char b[CMSG_SPACE(sizeof(fds))];
+		char b[CMSG_SPACE(3 * sizeof(int))];
 		struct cmsghdr align;
 	} cbuf;
 	struct iovec iov = {buf, n};
@@ -492,42 +506,159 @@ static int send_exec(int fd, const char *host, char *const argv[])
 	struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
 	cm->cmsg_level = SOL_SOCKET;
 	cm->cmsg_type = SCM_RIGHTS;
-	cm->cmsg_len = CMSG_LEN(sizeof(fds));
-	memcpy(CMSG_DATA(cm), fds, sizeof(fds));
+	cm->cmsg_len = CMSG_LEN(3 * sizeof(int));
+	memcpy(CMSG_DATA(cm), fds, 3 * sizeof(int));
 	return sendmsg(fd, &mh, MSG_NOSIGNAL) < 0 ? -errno : 0;
+}
+
+/* The lab's answer to a request of ours: 1 when the command ended (its
+ * status in *exit_code), 0 when there is more to wait for, <0 on error. */
+static int exec_reply(int fd, int *exit_code, err_t *e)
+{
+	char buf[1024];
+	ssize_t n = recv_reply(fd, buf, sizeof(buf));
+	if (n <= 0)
+		return err_set(e, EPIPE, "the lab went down while the command was running");
+	if (buf[0] == 'E')
+		return err_set(e, EINVAL, "%s", buf + 1);
+	if (buf[0] != 'R')
+		return 0;
+	int code = -1, sig = 0, oom = 0;
+	sscanf(buf + 1, "%d %d %d", &code, &sig, &oom);
+	*exit_code = sig ? 128 + sig : code;
+	if (oom)
+		fprintf(stderr, "siplab: the command was OOM-killed\n");
+	return 1;
+}
+
+static void forward_signal(int fd, int sfd)
+{
+	struct signalfd_siginfo si;
+	if (read(sfd, &si, sizeof(si)) == sizeof(si)) {
+		char s[16];
+		snprintf(s, sizeof(s), "%u", si.ssi_signo);
+		(void)send_str(fd, 'K', s);
+	}
 }
 
 static int wait_exec(int fd, int sfd, int *exit_code, err_t *e)
 {
-	char buf[1024];
 	for (;;) {
 		struct pollfd pf[2] = {{fd, POLLIN, 0}, {sfd, POLLIN, 0}};
 		if (poll(pf, 2, -1) < 0 && errno != EINTR)
 			return err_set(e, errno, "poll: %s", strerror(errno));
+		if (pf[1].revents)
+			forward_signal(fd, sfd);
+		int rc = pf[0].revents ? exec_reply(fd, exit_code, e) : 0;
+		if (rc)
+			return rc < 0 ? rc : 0;
+	}
+}
+
+/* --- a command on a terminal: a pty pair ------------------------------------------ */
+
+/* A pty pair made here, on the caller's side: the slave end goes to the
+ * lab as the command's terminal, the master stays, relayed to ours. It
+ * starts with our terminal's settings and window size. */
+static int open_pty(int *master, int *slave, err_t *e)
+{
+	char name[64];
+	int m = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+	if (m < 0 || grantpt(m) < 0 || unlockpt(m) < 0 || ptsname_r(m, name, sizeof(name))) {
+		int rc = err_set(e, errno, "cannot open a pseudo-terminal: %s", strerror(errno));
+		if (m >= 0)
+			close(m);
+		return rc;
+	}
+	int s = open(name, O_RDWR | O_NOCTTY | O_CLOEXEC);
+	if (s < 0) {
+		int rc = err_set(e, errno, "cannot open %s: %s", name, strerror(errno));
+		close(m);
+		return rc;
+	}
+	struct termios t;
+	struct winsize ws;
+	if (tcgetattr(0, &t) == 0)
+		(void)tcsetattr(s, TCSANOW, &t);
+	if (ioctl(0, TIOCGWINSZ, &ws) == 0)
+		(void)ioctl(m, TIOCSWINSZ, &ws);
+	*master = m;
+	*slave = s;
+	return 0;
+}
+
+/* Copy what is readable on `from` to `to`; 0 at its end (a pty master
+ * whose slaves are all closed reads EIO). */
+static int relay(int from, int to)
+{
+	char buf[4096];
+	ssize_t n = read(from, buf, sizeof(buf));
+	if (n < 0 && (errno == EINTR || errno == EAGAIN))
+		return 1;
+	if (n <= 0)
+		return 0;
+	(void)sys_write_all(to, buf, (size_t)n);
+	return 1;
+}
+
+/* What the command wrote just before it ended may still sit in the pty. */
+static void drain(int master)
+{
+	struct pollfd pf = {master, POLLIN, 0};
+	while (poll(&pf, 1, 50) > 0 && relay(master, 1))
+		;
+}
+
+/* Our terminal in raw mode while the command runs (its keys, Ctrl-C and
+ * Ctrl-Z too, go to the command's terminal, whose line discipline makes
+ * the signals there), our window size followed; restored after. */
+static int relay_tty(int fd, int sfd, int master, int *exit_code, err_t *e)
+{
+	struct termios saved, raw;
+	int have = tcgetattr(0, &saved) == 0, in_open = 1, out_open = 1;
+	raw = saved;
+	if (have) {
+		cfmakeraw(&raw);
+		(void)tcsetattr(0, TCSADRAIN, &raw);
+	}
+	int rc = 0;
+	for (;;) {
+		struct pollfd pf[4] = {{fd, POLLIN, 0},
+		                       {sfd, POLLIN, 0},
+		                       {in_open ? 0 : -1, POLLIN, 0},
+		                       {out_open ? master : -1, POLLIN, 0}};
+		if (poll(pf, 4, -1) < 0 && errno != EINTR) {
+			rc = err_set(e, errno, "poll: %s", strerror(errno));
+			break;
+		}
 		if (pf[1].revents) {
 			struct signalfd_siginfo si;
-			if (read(sfd, &si, sizeof(si)) == sizeof(si)) {
+			struct winsize ws;
+			if (read(sfd, &si, sizeof(si)) != sizeof(si))
+				;
+			else if (si.ssi_signo == SIGWINCH)
+				(void)(ioctl(0, TIOCGWINSZ, &ws) == 0 &&
+				       ioctl(master, TIOCSWINSZ, &ws) == 0);
+			else {
 				char s[16];
 				snprintf(s, sizeof(s), "%u", si.ssi_signo);
 				(void)send_str(fd, 'K', s);
 			}
 		}
-		if (!pf[0].revents)
-			continue;
-		ssize_t n = recv_reply(fd, buf, sizeof(buf));
-		if (n <= 0)
-			return err_set(e, EPIPE, "the lab went down while the command was running");
-		if (buf[0] == 'E')
-			return err_set(e, EINVAL, "%s", buf + 1);
-		if (buf[0] == 'R') {
-			int code = -1, sig = 0, oom = 0;
-			sscanf(buf + 1, "%d %d %d", &code, &sig, &oom);
-			*exit_code = sig ? 128 + sig : code;
-			if (oom)
-				fprintf(stderr, "siplab: the command was OOM-killed\n");
-			return 0;
-		}
+		if (pf[2].revents)
+			in_open = relay(0, master);
+		if (pf[3].revents)
+			out_open = relay(master, 1);
+		if (pf[0].revents && (rc = exec_reply(fd, exit_code, e)) != 0)
+			break;
 	}
+	if (rc > 0) {
+		drain(master);
+		rc = 0;
+	}
+	if (have)
+		(void)tcsetattr(0, TCSADRAIN, &saved);
+	return rc;
 }
 
 int ctl_exec(const char *name, const char *host, char *const argv[], int *exit_code, err_t *e)
@@ -542,14 +673,29 @@ int ctl_exec(const char *name, const char *host, char *const argv[], int *exit_c
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGHUP);
 	sigaddset(&set, SIGQUIT);
+	/* On a terminal, the command gets one of its own (a shell with job
+	 * control); otherwise our descriptors themselves, pipes and files. */
+	int tty = isatty(0), master = -1, slave = -1;
+	if (tty)
+		sigaddset(&set, SIGWINCH);
 	sigprocmask(SIG_BLOCK, &set, &old);
 	int sfd = signalfd(-1, &set, SFD_CLOEXEC);
-	int rc = send_exec(fd, host, argv);
-	if (rc)
-		rc = err_set(e, -rc, "cannot send the command to lab \"%s\": %s", name,
-		             strerror(-rc));
-	else
-		rc = wait_exec(fd, sfd, exit_code, e);
+	int rc = tty ? open_pty(&master, &slave, e) : 0;
+	if (!rc) {
+		const int std[3] = {0, 1, 2}, pty[3] = {slave, slave, slave};
+		rc = send_exec(fd, tty ? 'T' : 'X', host, argv, tty ? pty : std);
+		if (slave >= 0)
+			close(slave); /* the lab's copy is the command's */
+		if (rc)
+			rc = err_set(e, -rc, "cannot send the command to lab \"%s\": %s", name,
+			             strerror(-rc));
+		else if (tty)
+			rc = relay_tty(fd, sfd, master, exit_code, e);
+		else
+			rc = wait_exec(fd, sfd, exit_code, e);
+	}
+	if (master >= 0)
+		close(master);
 	close(sfd);
 	close(fd);
 	sigprocmask(SIG_SETMASK, &old, NULL);

@@ -22,6 +22,9 @@ int ctl_listen(const char *rundir, err_t *e);
 /* Serve requests until `lab down`, SIGINT, SIGTERM or SIGHUP. Prints what it
  * does to stderr. Returns 0, or the signal number that ended it. */
 int ctl_serve(struct lab *lab, int lfd);
+/* The same, with status_extra (or NULL) added to the status after the
+ * lab's description: what a kept scenario lab runs, its accounts, faults. */
+int ctl_serve_status(struct lab *lab, int lfd, const char *status_extra);
 
 /* Client side. Each connects to the lab named `name`. */
 int ctl_exec(const char *name, const char *host, char *const argv[], int *exit_code, err_t *e);

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <netinet/in.h>
+#include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
@@ -266,8 +267,12 @@ static void child_setup(struct lab *lab, int h, const struct lab_spawn_opts *o,
 	const struct lab_host *lh = &lab->hosts[h];
 	const char *name = lab->topo->hosts[h].name;
 	err_t e;
-	/* Own process group: Ctrl-C on the lab's terminal is the lab's to handle. */
-	setpgid(0, 0);
+	/* Own process group: Ctrl-C on the lab's terminal is the lab's to handle.
+	 * On a terminal of its own, its own session too (its group is the same). */
+	if (o->ctty)
+		setsid();
+	else
+		setpgid(0, 0);
 	if (p->has_cg && cgroup_enter(&p->cg, &e) < 0)
 		child_fail(errfd, e.msg, EPERM);
 	if (setns(lh->netns, CLONE_NEWNET) < 0)
@@ -297,6 +302,8 @@ static void child_setup(struct lab *lab, int h, const struct lab_spawn_opts *o,
 	for (int i = 0; i < 3; i++)
 		if (fds[i] >= 0 && fds[i] != i && dup2(fds[i], i) < 0)
 			child_fail(errfd, "cannot set up standard streams", errno);
+	if (o->ctty && ioctl(0, TIOCSCTTY, 0) < 0)
+		child_fail(errfd, "cannot take the terminal as the controlling one", errno);
 	/* dup2 clears close-on-exec; a descriptor already at 3 needs it done. */
 	if (o->fd_pass >= 0 && (o->fd_pass == 3 ? fcntl(3, F_SETFD, 0) : dup2(o->fd_pass, 3)) < 0)
 		child_fail(errfd, "cannot pass a descriptor", errno);

@@ -52,6 +52,10 @@ struct lab_spawn_opts {
 	/* NULL, or "NAME=value" strings (NULL-terminated) added to the child's
 	 * environment only: the lab's own stays as it is. */
 	char *const *env;
+	/* 1: fd_in is a terminal (a pty's slave end): the child leads a session
+	 * of its own with it as its controlling terminal, so a shell in it has
+	 * job control. */
+	int ctty;
 };
 #define LAB_MEM_NO_LIMIT (-1LL)
 #define LAB_SPAWN_OPTS_INIT                                            \

@@ -11,6 +11,8 @@ int cmd_stun(int argc, char **argv);
 int cmd_alg(int argc, char **argv);
 int cmd_callees(int argc, char **argv);
 int cmd_run(int argc, char **argv);
+/* `siplab run SCENARIO --keep`: the scenario's lab kept up (cmd_lab.c). */
+int cmd_run_keep(int argc, char **argv);
 int cmd_diagnose(int argc, char **argv);
 int cmd_report(int argc, char **argv);
 int cmd_worker(int argc, char **argv);

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +14,9 @@
 #include "../../netns/lab.h"
 #include "../../netns/probe.h"
 #include "../../netns/topo.h"
+#include "../../lib/jsonv.h"
+#include "../model/scenario.h"
+#include "../run/runlab.h"
 #include "cli.h"
 
 static const char lab_usage[] =
@@ -29,9 +33,16 @@ static const char lab_usage[] =
         "                           pair of hosts, print the matrix, tear it down\n"
         "  up [TOPOLOGY]            build the lab and keep it running until Ctrl-C or\n"
         "                           `siplab lab down` (--detach: return once it is up)\n"
+        "  up --scenario FILE       a scenario's lab: its far side (DNS, registrar/SBC,\n"
+        "                           callee pool, ...) with its fault(s) on, kept up for\n"
+        "                           your own UA; the scenario's workers are not started\n"
+        "                           (`siplab run FILE --keep` does the same)\n"
         "  exec HOST -- CMD [ARG..] run a command inside a host of a running lab, on\n"
-        "                           this terminal; exits with the command's status\n"
-        "  status                   hosts, addresses and processes of a running lab\n"
+        "                           this terminal (a pty of its own when stdin is one:\n"
+        "                           `-- bash` has job control); exits with its status\n"
+        "  status                   hosts, addresses and processes of a running lab; for\n"
+        "                           a scenario's, the services, accounts, numbers to\n"
+        "                           call and the faults on\n"
         "  down                     stop a running lab\n"
         "  list                     the labs running for this user\n"
         "  topology                 print the standard topology as JSON (copy it, edit it,\n"
@@ -43,6 +54,15 @@ static const char lab_usage[] =
         "  --workers N     worker hosts in the standard topology (default 1, max 50)\n"
         "  --nat           put the workers behind a NAT router in the standard topology\n"
         "  --detach        with up: go to the background once the lab is up\n"
+        "  --scenario FILE with up: the scenario's lab instead of a topology\n"
+        "  --fault CODE[:k=v,...]\n"
+        "                  with --scenario: this fault in place of the scenario's own;\n"
+        "                  repeat it for several (`siplab run --faults` lists them).\n"
+        "                  A timed fault (at_s) is switched on at once and left on\n"
+        "  --with-workers  with --scenario: start the workers and run the test first\n"
+        "                  (its report in --report FILE, default report.json), then\n"
+        "                  keep the lab and its far side up\n"
+        "  --logs DIR      with --scenario: the far side's configurations and logs there\n"
         "\n"
         "TOPOLOGY is a JSON file (its fields: `siplab lab topology --help`); without\n"
         "one, the standard topology is used: a core router with the platform,\n"
@@ -53,6 +73,8 @@ static const char lab_usage[] =
         "  siplab lab up --detach\n"
         "  siplab lab exec worker1 -- ping -c1 registrar.lab\n"
         "  siplab lab exec registrar -- tcpdump -ni eth0 udp port 5060\n"
+        "  siplab lab up --scenario scenarios/healthy.json --fault reg.wrong_transport\n"
+        "  siplab lab exec worker1 -- bash\n"
         "  siplab lab down\n";
 
 static const char topology_usage[] =
@@ -71,22 +93,67 @@ struct lab_opts {
 	char **rest; /* after "--" for exec */
 	int n_rest;
 	const char *host;
+	const char *scenario;               /* up --scenario */
+	const char *faults[SCN_MAX_FAULTS]; /* --fault, as many as a scenario composes */
+	int n_faults;
+	int with_workers;
+	const char *logs, *report;
+	int quiet;
 };
 
-static int parse_opts(int argc, char **argv, struct lab_opts *o)
+/* optstring: "+..." for `lab` (a command after "--" is not ours to
+ * parse); without "+" for `run FILE --keep`, whose file comes first. */
+static int parse_opts(int argc, char **argv, const char *optstring, struct lab_opts *o)
 {
-	static const struct option longopts[] = {
-	        {"name", required_argument, NULL, 'n'}, {"workers", required_argument, NULL, 'w'},
-	        {"nat", no_argument, NULL, 'N'},        {"detach", no_argument, NULL, 'd'},
-	        {"help", no_argument, NULL, 'h'},       {NULL, 0, NULL, 0}};
+	static const struct option longopts[] = {{"name", required_argument, NULL, 'n'},
+	                                         {"workers", required_argument, NULL, 'w'},
+	                                         {"nat", no_argument, NULL, 'N'},
+	                                         {"detach", no_argument, NULL, 'd'},
+	                                         {"scenario", required_argument, NULL, 's'},
+	                                         {"fault", required_argument, NULL, 'f'},
+	                                         {"with-workers", no_argument, NULL, 'W'},
+	                                         {"logs", required_argument, NULL, 'l'},
+	                                         {"report", required_argument, NULL, 'r'},
+	                                         {"quiet", no_argument, NULL, 'q'},
+	                                         {"keep", no_argument, NULL, 'K'},
+	                                         {"help", no_argument, NULL, 'h'},
+	                                         {NULL, 0, NULL, 0}};
 	memset(o, 0, sizeof(*o));
 	o->name = "default";
 	o->workers = 1;
 	optind = 1;
 	int c;
-	while ((c = getopt_long(argc, argv, "+hn:w:", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, optstring, longopts, NULL)) != -1) {
 		char *end;
 		switch (c) {
+		case 's':
+			o->scenario = optarg;
+			break;
+		case 'f':
+			if (o->n_faults == (int)(sizeof(o->faults) / sizeof(*o->faults))) {
+				fprintf(stderr,
+				        "siplab lab: --fault: at most %d (SCN_MAX_FAULTS, the "
+				        "faults "
+				        "one scenario composes)\n",
+				        o->n_faults);
+				return -1;
+			}
+			o->faults[o->n_faults++] = optarg;
+			break;
+		case 'W':
+			o->with_workers = 1;
+			break;
+		case 'l':
+			o->logs = optarg;
+			break;
+		case 'r':
+			o->report = optarg;
+			break;
+		case 'q':
+			o->quiet = 1;
+			break;
+		case 'K': /* `run FILE --keep`: what brought us here */
+			break;
 		case 'n':
 			o->name = optarg;
 			break;
@@ -310,6 +377,128 @@ static int lab_up_cmd(const struct lab_opts *o)
 	return EXIT_OK;
 }
 
+/* --- a scenario's lab (up --scenario, run --keep) --------------------------------- */
+
+/* --fault CODE[:k=v,...], one or more: the scenario's faults ("faults",
+ * in place of its own "fault" or "faults"). */
+static int with_faults(char **text, const struct lab_opts *o, err_t *e)
+{
+	cJSON *root = cJSON_Parse(*text);
+	if (!root || !o->n_faults) {
+		cJSON_Delete(root);
+		return 0; /* the scenario's own error, if any, comes later */
+	}
+	cJSON *list = cJSON_CreateArray();
+	for (int i = 0; i < o->n_faults; i++) {
+		const char *arg = o->faults[i], *kv = strchr(arg, ':');
+		cJSON *f = cJSON_CreateObject(), *params;
+		cJSON_AddItemToArray(list, f);
+		char code[64], pairs[512];
+		snprintf(code, sizeof(code), "%.*s", (int)strcspn(arg, ":"), arg);
+		cJSON_AddStringToObject(f, "code", code);
+		params = cJSON_AddObjectToObject(f, "params");
+		snprintf(pairs, sizeof(pairs), "%s", kv ? kv + 1 : "");
+		for (char *save = NULL, *p = strtok_r(pairs, ",", &save); p;
+		     p = strtok_r(NULL, ",", &save)) {
+			char *eq = strchr(p, '=');
+			if (!eq) {
+				cJSON_Delete(root);
+				cJSON_Delete(list);
+				return err_set(
+				        e, EINVAL,
+				        "--fault %s: expected k=v after the code, got \"%s\"", arg,
+				        p);
+			}
+			*eq = '\0';
+			/* As `run --fault` gives them: the fault's parameter table
+			 * reads and checks the text. */
+			cJSON_AddStringToObject(params, p, eq + 1);
+		}
+	}
+	cJSON_DeleteItemFromObjectCaseSensitive(root, "fault");
+	cJSON_DeleteItemFromObjectCaseSensitive(root, "faults");
+	cJSON_AddItemToObject(root, "faults", list);
+	free(*text);
+	*text = cJSON_Print(root);
+	cJSON_Delete(root);
+	return *text ? 0 : err_set(e, ENOMEM, "out of memory");
+}
+
+/* The kept lab is up (text) or failed (NULL): a detached parent hears it
+ * through the pipe, a terminal reads it. */
+static void scenario_up(void *arg, const char *text)
+{
+	int ready = *(int *)arg;
+	if (ready >= 0)
+		detach_done(ready, text, text == NULL);
+	else if (text)
+		fputs(text, stdout), fflush(stdout);
+	*(int *)arg = -1;
+}
+
+static int lab_up_scenario(const struct lab_opts *o)
+{
+	static struct scenario s;
+	err_t e;
+	char *text = NULL, self[PATH_MAX], logs[PATH_MAX];
+	int rc = jv_read_file(o->scenario, &text, &e);
+	if (!rc)
+		rc = with_faults(&text, o, &e);
+	if (!rc)
+		rc = scenario_parse(text, o->scenario, &s, &e);
+	if (rc) {
+		fprintf(stderr, "siplab lab: %s\n", e.msg);
+		free(text);
+		return EXIT_USAGE;
+	}
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	self[n > 0 ? n : 0] = '\0';
+	/* The lab's processes run elsewhere: the log directory by its full name. */
+	if (o->logs && o->logs[0] != '/' && !realpath(".", logs))
+		logs[0] = '\0';
+	else if (o->logs && o->logs[0] != '/')
+		snprintf(logs + strlen(logs), sizeof(logs) - strlen(logs), "/%s", o->logs);
+	int ready = -1;
+	if (o->detach && detach(&ready) < 0) {
+		perror("siplab: fork");
+		free(text);
+		return EXIT_FAIL;
+	}
+	struct runlab_opts ro = {.report = o->report ? o->report : "report.json",
+	                         .logs = !o->logs            ? NULL
+	                                 : o->logs[0] == '/' ? o->logs
+	                                                     : logs,
+	                         .quiet = o->quiet,
+	                         .self = self,
+	                         .worker = self,
+	                         .keep = o->name,
+	                         .with_workers = o->with_workers,
+	                         .kept_up = scenario_up,
+	                         .kept_arg = &ready};
+	rc = runlab(&s, o->scenario, text, &ro);
+	if (ready >= 0) /* it never came up, and said why on stderr */
+		detach_done(ready, NULL, 1);
+	free(text);
+	return rc;
+}
+
+/* `siplab run FILE --keep [--fault ...]`: the same as `lab up --scenario FILE`. */
+int cmd_run_keep(int argc, char **argv)
+{
+	struct lab_opts o;
+	if (parse_opts(argc, argv, "hn:w:", &o) < 0)
+		return EXIT_USAGE;
+	if (!o.topology || o.scenario) {
+		fprintf(stderr,
+		        "usage: siplab run SCENARIO --keep [--fault CODE:k=v] [--name NAME] "
+		        "[--detach] [--with-workers]\n");
+		return EXIT_USAGE;
+	}
+	o.scenario = o.topology;
+	o.topology = NULL;
+	return lab_up_scenario(&o);
+}
+
 static int lab_exec_cmd(const struct lab_opts *o)
 {
 	if (!o->topology || o->n_rest < 1) {
@@ -359,8 +548,10 @@ int cmd_lab(int argc, char **argv)
 	}
 	const char *sub = argv[1];
 	struct lab_opts o;
-	if (parse_opts(argc - 1, argv + 1, &o) < 0)
+	if (parse_opts(argc - 1, argv + 1, "+hn:w:", &o) < 0)
 		return EXIT_USAGE;
+	if (!strcmp(sub, "up") && o.scenario)
+		return lab_up_scenario(&o);
 	if (!strcmp(sub, "check"))
 		return lab_check(&o);
 	if (!strcmp(sub, "up"))

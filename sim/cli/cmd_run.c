@@ -86,6 +86,9 @@ static const char usage[] =
         "  --jobs N        scenarios run at once for a directory (default 4: a run\n"
         "                  mostly waits on the clock, not the CPU)\n"
         "  --once          stop after the first run and its diagnosis (no remedy)\n"
+        "  --keep          no test run: the scenario's lab, far side and fault(s) kept\n"
+        "                  up for your own UA (`siplab lab up --scenario`; see\n"
+        "                  `siplab lab --help` for --name, --detach, --with-workers)\n"
         "  --quiet         no progress lines; for a directory, only the failures (with\n"
         "                  their steps) and the summary line\n"
         "  --html FILE     also write the first run's HTML report there: status,\n"
@@ -382,7 +385,11 @@ static int run_child(const struct scenario *s, const char *path, const char *tex
 		                         o->quiet,
 		                         o->self,
 		                         o->worker_program[0] ? o->worker_program : o->self,
-		                         o->pcap};
+		                         o->pcap,
+		                         NULL,
+		                         0,
+		                         NULL,
+		                         NULL};
 		_exit(runlab(s, path, text, &ro));
 	}
 	running_child = pid;
@@ -1013,6 +1020,9 @@ static void results_path(const char *report, char *out, size_t cap)
 int cmd_run(int argc, char **argv)
 {
 	static struct run_opts o;
+	for (int i = 1; i < argc && strcmp(argv[i], "--"); i++)
+		if (!strcmp(argv[i], "--keep")) /* a lab to walk into, not a test run */
+			return cmd_run_keep(argc, argv);
 	if (parse_opts(argc, argv, &o))
 		return EXIT_USAGE;
 	ssize_t n = readlink("/proc/self/exe", o.self, sizeof(o.self) - 1);

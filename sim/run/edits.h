@@ -83,6 +83,7 @@ struct lab_edit {
 	int n_timed_cfg;
 	char failed[320];  /* why a timed action failed, "" while none has */
 	int token_revoked; /* le_worker_token_revoked: the workers get another token */
+	int keep;          /* a kept lab: the callee pool runs for the developer's own UA */
 };
 
 void edits_init(struct lab_edit *le, const struct scenario *s, struct labfile *lf, int quiet);

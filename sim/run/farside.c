@@ -489,8 +489,8 @@ int farside_start(struct farside *f, struct lab *lab, const struct scenario *s, 
 	/* Kamailio's configuration is its own template, not a tree to edit. */
 	cJSON *reg = s->far.registrar == SCN_REG_KAMAILIO ? NULL : registrar_config(f, s);
 	cJSON *dns = dns_config(s);
-	/* The callee pool runs only when a group dials it. */
-	cJSON *callees = uses_callee_pool(s) ? callees_config(f, s) : NULL;
+	/* The callee pool runs only when a group dials it (or a person may). */
+	cJSON *callees = uses_callee_pool(s) || le->keep ? callees_config(f, s) : NULL;
 	cJSON *peer, *alg = cJSON_CreateObject();
 	rc = peer_setup(f, s, le, reg, dns, &peer, e);
 	le->alg_config = alg;

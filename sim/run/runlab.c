@@ -8,6 +8,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <netinet/in.h>
 #include <sched.h>
 #include <signal.h>
@@ -21,6 +22,7 @@
 #include "../../netns/capture.h"
 #include "../../netns/ctl.h"
 #include "../../netns/lab.h"
+#include "../../lib/jsonv.h"
 #include "../../lib/keylog.h"
 #include "../../lib/rng.h"
 #include "../../lib/siplab.h"
@@ -612,6 +614,207 @@ static void capture_end(struct run_ctx *c)
 		       what, c->keys_path);
 }
 
+/* --- a lab kept up for a person's own tools (lab up --scenario, run --keep) ---------- */
+
+/* The registrar's transports as the faults left them (its configuration
+ * file, as it runs), or Kamailio's. */
+static void registrar_transports(const struct run_ctx *c, char *out, size_t cap)
+{
+	if (c->s.far.registrar == SCN_REG_KAMAILIO) {
+		snprintf(out, cap, "udp 5060, tcp 5060 (Kamailio)");
+		return;
+	}
+	char path[PATH_MAX + 32], *text = NULL;
+	err_t e;
+	snprintf(path, sizeof(path), "%s/registrar.json", c->far.dir);
+	cJSON *reg = jv_read_file(path, &text, &e) ? NULL : cJSON_Parse(text);
+	const cJSON *t;
+	size_t n = 0;
+	out[0] = '\0';
+	cJSON_ArrayForEach (t, cJSON_GetObjectItemCaseSensitive(reg, "transports"))
+		if (cJSON_IsString(t) && n < cap)
+			n += (size_t)snprintf(out + n, cap - n, "%s%s %s", n ? ", " : "",
+			                      t->valuestring,
+			                      strcmp(t->valuestring, "tls") ? "5060" : "5061");
+	if (!n)
+		snprintf(out, cap, "none (see %s)", path);
+	cJSON_Delete(reg);
+	free(text);
+}
+
+/* The scenario's k-th fault as written ("fault", or "faults"[k]), for its
+ * parameters. */
+static const cJSON *fault_json(const cJSON *root, int k)
+{
+	const cJSON *one = cJSON_GetObjectItemCaseSensitive(root, "fault");
+	if (cJSON_IsObject(one))
+		return k == 0 ? one : NULL;
+	return cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(root, "faults"), k);
+}
+
+static void keep_faults(const struct run_ctx *c, FILE *f)
+{
+	fprintf(f, "faults on:\n");
+	if (!c->s.n_faults)
+		fprintf(f, "  none: a healthy lab\n");
+	cJSON *root = cJSON_Parse(c->scenario_text);
+	for (int k = 0; k < c->s.n_faults; k++) {
+		const struct scn_fault *sf = &c->s.faults[k];
+		const struct fault *fl = fault_find(sf->code);
+		fprintf(f, "  %s", sf->code);
+		const cJSON *p,
+		        *params = cJSON_GetObjectItemCaseSensitive(fault_json(root, k), "params");
+		const char *sep = ":";
+		cJSON_ArrayForEach (p, params) {
+			char *v = cJSON_IsString(p) ? NULL : cJSON_PrintUnformatted(p);
+			fprintf(f, "%s%s=%s", sep, p->string, v ? v : p->valuestring);
+			free(v);
+			sep = ",";
+		}
+		fprintf(f, " — %s\n", fl ? fl->summary : "");
+		if (sf->has_at || sf->has_until)
+			fprintf(f,
+			        "    timed in the scenario (at %g s%s): switched on as the lab "
+			        "came "
+			        "up, and left on\n",
+			        sf->has_at ? sf->at_s : 0, sf->has_until ? ", lifted later" : "");
+	}
+	if (c->le.failed[0])
+		fprintf(f, "  NOT as the scenario says: %s\n", c->le.failed);
+	cJSON_Delete(root);
+}
+
+static const char *const transport_names[] = {"udp", "tcp", "tls", "auto"};
+
+/* What `lab status` adds for a scenario's lab: what runs where, the
+ * accounts a person's UA may use, the numbers to call, the faults on. */
+static char *keep_status(const struct run_ctx *c)
+{
+	char *out = NULL, tr[160];
+	size_t len = 0;
+	FILE *f = open_memstream(&out, &len);
+	if (!f)
+		return NULL;
+	const struct scenario *s = &c->s;
+	registrar_transports(c, tr, sizeof(tr));
+	fprintf(f, "scenario \"%s\" (%s), its far side running; %s\n", s->name,
+	        c->scenario_path ? c->scenario_path : "-",
+	        c->o.with_workers ? "its run is over"
+	                          : "its workers not started: bring your own UA");
+	fprintf(f, "services:\n");
+	fprintf(f, "  %-10s %-10s %s\n", "HOST", "ADDRESS", "SERVICE");
+	fprintf(f, "  %-10s %-10s %s\n", "dns", "10.10.4.2",
+	        "DNS on 53: registrar.lab, callee.lab, platform.lab; NAPTR/SRV for \"lab\"");
+	fprintf(f, "  %-10s %-10s %s registrar and proxy (registrar.lab, realm \"lab\"): %s\n",
+	        "registrar", "10.10.2.2",
+	        s->far.registrar == SCN_REG_KAMAILIO ? "Kamailio" : "siplab", tr);
+	if (c->far.callees)
+		fprintf(f, "  %-10s %-10s callee pool (callee.lab), %d UAs that %s\n", "callee",
+		        "10.10.3.2", s->far.callee_count, s->far.callee_behaviour);
+	if (c->far.registrar2)
+		fprintf(f, "  %-10s %-10s second registrar for domain %s\n", "registrar2", "",
+		        s->far.peer_domain);
+	if (c->far.alg)
+		fprintf(f, "  %-10s %-10s SIP ALG on the NAT router\n", "nat", "");
+	fprintf(f, "accounts (register at registrar.lab, digest, realm \"lab\"):\n");
+	for (int g = 0; g < s->n_groups; g++) {
+		const struct scn_accounts *a = &s->groups[g].accounts;
+		int first = a->first > 0 ? a->first : 1, count = a->count > 0 ? a->count : 1;
+		fprintf(f,
+		        "  %-14s user %s%04d..%s%04d password \"%s\" domain %s; the test uses %s\n",
+		        s->groups[g].name, a->prefix, first, a->prefix, first + count - 1,
+		        a->password, a->domain[0] ? a->domain : "lab",
+		        transport_names[s->groups[g].transport]);
+	}
+	if (c->far.callees)
+		fprintf(f, "numbers to call (the callee pool): sip:%s0001@%s .. sip:%s%04d@%s\n",
+		        s->far.callee_prefix, c->far.callee_domain, s->far.callee_prefix,
+		        s->far.callee_count, c->far.callee_domain);
+	fprintf(f, "your UA runs in a worker host:");
+	for (int h = 0; h < c->lab.topo->n_hosts; h++)
+		if (!strncmp(c->lab.topo->hosts[h].name, "worker", 6)) {
+			int i = atoi(c->lab.topo->hosts[h].name + 6) - 1;
+			fprintf(f, " %s%s", c->lab.topo->hosts[h].name,
+			        i >= 0 && i < 64 && (c->le.nat_workers >> i & 1)
+			                ? " (behind the NAT)"
+			                : "");
+		}
+	fputc('\n', f);
+	keep_faults(c, f);
+	fclose(f);
+	return out;
+}
+
+/* A timed fault is switched on now, as at its at_s, and stays on: a
+ * person poking at the lab wants the fault there, not gone again at
+ * until_s. Its other timed actions (a service stopped) happen now too. */
+static void keep_timed_faults(struct run_ctx *c)
+{
+	for (int i = 0; i < c->le.n_timers; i++) {
+		struct le_timer *t = &c->le.timers[i];
+		const struct scn_fault *sf = t->k < c->s.n_faults ? &c->s.faults[t->k] : NULL;
+		if (sf && sf->has_until && t->ms >= scenario_ms(&c->s, sf->until_s))
+			t->done = 1;
+	}
+	edits_tick(&c->le, LONG_MAX);
+}
+
+/* Serve `lab exec/status/down` until Ctrl-C or `lab down`. */
+static int keep_serve(struct run_ctx *c)
+{
+	err_t e;
+	char *text = keep_status(c), *msg = NULL;
+	int lfd = ctl_listen(c->lab.sb.rundir, &e);
+	if (lfd < 0) {
+		fprintf(stderr, "siplab: %s\n", e.msg);
+		free(text);
+		if (c->o.kept_up)
+			c->o.kept_up(c->o.kept_arg, NULL);
+		return EXIT_ENV;
+	}
+	char *d = lab_describe(&c->lab);
+	int named = strcmp(c->o.keep, "default") != 0;
+	if (asprintf(&msg,
+	             "%s%slab \"%s\" is up. Work inside it from another shell:\n"
+	             "  siplab lab exec%s%s worker1 -- bash\n"
+	             "  siplab lab status%s%s\n"
+	             "stop it with Ctrl-C (not when detached) or `siplab lab down%s%s`\n",
+	             d ? d : "", text ? text : "", c->o.keep, named ? " --name " : "",
+	             named ? c->o.keep : "", named ? " --name " : "", named ? c->o.keep : "",
+	             named ? " --name " : "", named ? c->o.keep : "") < 0)
+		msg = NULL;
+	free(d);
+	if (c->o.kept_up)
+		c->o.kept_up(c->o.kept_arg, msg ? msg : "lab is up\n");
+	else if (msg)
+		fputs(msg, stdout), fflush(stdout);
+	free(msg);
+	int sig = ctl_serve_status(&c->lab, lfd, text);
+	fprintf(stderr, "siplab: lab \"%s\" going down%s%s\n", c->o.keep, sig ? " on " : "",
+	        sig ? sigabbrev_np(sig) : "");
+	close(lfd);
+	free(text);
+	return EXIT_OK;
+}
+
+/* The far side is up (rc 0) or not: the faults as a run starts, then the
+ * lab is served, with no workers and no run. */
+static int keep_lab(struct run_ctx *c, int rc, err_t *e)
+{
+	if (!rc)
+		rc = edits_run_start(&c->le, NULL, 0, &c->pf, e);
+	if (rc) {
+		fprintf(stderr, "siplab: lab error: %s\n", e->msg);
+		if (c->o.kept_up)
+			c->o.kept_up(c->o.kept_arg, NULL);
+		return EXIT_ENV;
+	}
+	keep_timed_faults(c);
+	if (c->le.failed[0])
+		fprintf(stderr, "siplab: lab error: %s\n", c->le.failed);
+	return keep_serve(c);
+}
+
 /* Everything after the lab is up; the report is written whatever happens. */
 static int run_in_lab(struct run_ctx *c)
 {
@@ -634,6 +837,14 @@ static int run_in_lab(struct run_ctx *c)
 	platform_init(&c->pf, lfd, c->token, &c->s, &env);
 	c->pf.progress = c->o.quiet ? NULL : stdout;
 	setvbuf(stdout, NULL, _IOLBF, 0);
+	if (c->o.keep && !c->o.with_workers) {
+		int code = keep_lab(c, rc || lfd < 0 ? -1 : 0, &e);
+		capture_end(c);
+		farside_stop(&c->far, &c->lab);
+		platform_free(&c->pf);
+		close(c->sfd);
+		return code;
+	}
 	if (!rc && lfd >= 0 && !(rc = start_workers(c, &e)) && !(rc = wait_online(c, &e))) {
 		before_run_actions(c);
 		start_other_run(c);
@@ -662,6 +873,8 @@ static int run_in_lab(struct run_ctx *c)
 	stop_workers(c);
 	capture_end(c);
 	int code = finish(c);
+	if (c->o.keep && !c->lab_error)
+		(void)keep_serve(c);
 	farside_stop(&c->far, &c->lab);
 	platform_free(&c->pf);
 	close(c->sfd);
@@ -690,7 +903,7 @@ int runlab(const struct scenario *s, const char *path, const char *text,
 		c.s.seed.value = rng_fresh_seed(); /* recorded in the report: replay with --seed */
 	snprintf(c.self, sizeof(c.self), "%s", o->self);
 	labfile_init(&c.lf, s, path, text);
-	edits_init(&c.le, &c.s, &c.lf, o->quiet);
+	edits_init(&c.le, &c.s, &c.lf, o->quiet || (o->keep && !o->with_workers));
 	err_t e;
 	char *json = NULL;
 	int rc = edits_topology(&c.le, &json, &e);
@@ -698,6 +911,10 @@ int runlab(const struct scenario *s, const char *path, const char *text,
 	struct topo *t = NULL;
 	char rundir[PATH_MAX], name[64];
 	snprintf(name, sizeof(name), "run-%d", (int)getpid());
+	if (o->keep) {
+		snprintf(name, sizeof(name), "%s", o->keep);
+		c.le.keep = 1;
+	}
 	if (!rc)
 		rc = topo_parse(json, "standard topology", &t, &e);
 	free(json);
@@ -710,9 +927,13 @@ int runlab(const struct scenario *s, const char *path, const char *text,
 		fprintf(stderr, "siplab run: %s\n", rc == -ENOMEM ? "out of memory" : e.msg);
 		labfile_note(&c.lf, 0, "the lab did not start: %s", e.msg);
 		err_t we;
-		if (report_unstarted(o->report, text, INFRA_FAILED, &we))
+		int reported = !o->keep || o->with_workers; /* a kept lab alone has no report */
+		if (reported && report_unstarted(o->report, text, INFRA_FAILED, &we))
 			fprintf(stderr, "siplab run: %s\n", we.msg);
-		write_labfile(&c.lf, o->report, 1);
+		if (reported)
+			write_labfile(&c.lf, o->report, 1);
+		if (o->kept_up)
+			o->kept_up(o->kept_arg, NULL);
 		edits_free(&c.le);
 		labfile_free(&c.lf);
 		return EXIT_ENV; /* the lab failed, not the test */
@@ -730,7 +951,7 @@ int runlab(const struct scenario *s, const char *path, const char *text,
 			labfile_note(&c.lf, 0, "fault %s in place as the lab was built (%s)",
 			             f->code, f->applied);
 	}
-	if (!c.o.quiet)
+	if (!c.o.quiet && (!o->keep || o->with_workers))
 		printf("siplab run: \"%s\" — %d endpoints in %d groups, %d worker%s, time scale "
 		       "%g, seed %llu\n",
 		       c.s.name, scenario_endpoints(&c.s), c.s.n_groups, c.s.platform.workers,

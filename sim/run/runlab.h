@@ -17,6 +17,18 @@ struct runlab_opts {
 	 * (FILE.keys, or .keys for .pcapng), or NULL. With logs, the capture is
 	 * always kept there too (capture.pcapng, capture.keys). */
 	const char *pcap;
+	/* `siplab lab up --scenario` / `run --keep`: the lab stays up under this
+	 * name (`siplab lab exec/status/down --name`) with its far side and
+	 * faults, until Ctrl-C or `lab down`; NULL for a plain run. The
+	 * scenario's workers are not started, unless with_workers: then the
+	 * run happens first (its report written) and the lab stays up after. */
+	const char *keep;
+	int with_workers;
+	/* Called once a kept lab is up, with what it prints: the lab, where
+	 * things run, the accounts and faults (cmd_lab's --detach answers with
+	 * it); NULL prints it on stdout. */
+	void (*kept_up)(void *arg, const char *text);
+	void *kept_arg;
 };
 
 /* Run s. This process enters the lab's namespaces for good: call it in a
