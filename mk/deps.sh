@@ -36,6 +36,7 @@ tools=(
   "kamailio:kamailio"
   "chromium:chromium"
   "tshark:tshark"
+  "tmux:tmux"
 )
 if [ "${1:-}" = "--dev" ]; then
   # Only for `make lint` / `make asan`.

@@ -86,6 +86,18 @@ static int whole_run(const cJSON *expect, int total)
 	return total > 0 && 2 * failing >= total;
 }
 
+/* Actions on the workers during the run (not "before_run"). */
+static int mid_run_actions(const cJSON *root)
+{
+	const cJSON *a;
+	cJSON_ArrayForEach (a, cJSON_GetObjectItemCaseSensitive(root, "actions")) {
+		const cJSON *at = cJSON_GetObjectItemCaseSensitive(a, "at_s");
+		if (!cJSON_IsString(at) || strcmp(at->valuestring, "before_run"))
+			return 1;
+	}
+	return 0;
+}
+
 /* What makes a case hard, in words ("" when it is easy). */
 static void hardness(const cJSON *root, const cJSON *expect, char *why, size_t cap)
 {
@@ -110,7 +122,7 @@ static void hardness(const cJSON *root, const cJSON *expect, char *why, size_t c
 		snprintf(why, cap, "several faults");
 	else if (!cJSON_IsString(dx))
 		snprintf(why, cap, "confounders: more than one cause fits");
-	else if (timed || cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(root, "actions")))
+	else if (timed || mid_run_actions(root))
 		snprintf(why, cap, "mid-run: it strikes while the run goes on");
 	else if (scoped || cJSON_HasObjectItem(outs, "SUCCESS") ||
 	         !whole_run(expect, endpoints_total(root)))
