@@ -436,8 +436,8 @@ static void show_section(int m)
 	int k = 0;
 	printf("%s:\n", train_section_name(m));
 	for (const struct dx_rule *r = train_section_rules(m); r->code; r++)
-		printf("  %d %-28s %s\n", ++k, r->code, r->branch);
-	printf("  0 back\n");
+		printf("  %2d %-28s %s\n", ++k, r->code, r->branch);
+	printf("   0 back\n");
 }
 
 /* A number of the section's causes, its code; NULL when there is none. */
