@@ -163,14 +163,14 @@ static int json_file(const struct dirent *d)
 static int eligible(const char *dir, enum train_level level, struct train_case **out, err_t *e)
 {
 	struct dirent **names;
-	int n = scandir(dir, &names, json_file, alphasort), k = 0, rc = 0;
-	if (n < 0)
+	int found = scandir(dir, &names, json_file, alphasort), n = found, k = 0, rc = 0;
+	if (found < 0)
 		return err_set(e, errno, "--from %s: %s", dir, strerror(errno));
-	if (n > TRAIN_MAX_CATALOGUE) {
+	if (found > TRAIN_MAX_CATALOGUE) {
 		rc = err_set(e, E2BIG,
 		             "--from %s: %d scenarios, more than a session draws from "
 		             "(TRAIN_MAX_CATALOGUE %d)",
-		             dir, n, TRAIN_MAX_CATALOGUE);
+		             dir, found, TRAIN_MAX_CATALOGUE);
 		n = 0;
 	}
 	*out = calloc((size_t)n + 1, sizeof(**out));
@@ -186,7 +186,7 @@ static int eligible(const char *dir, enum train_level level, struct train_case *
 			memset(c, 0, sizeof(*c));
 		free(text);
 	}
-	for (int i = 0; i < (int)(n > 0 ? n : 0); i++)
+	for (int i = 0; i < found; i++)
 		free(names[i]);
 	free(names);
 	if (!rc && !k)

@@ -26,11 +26,24 @@ double train_points(const struct train_session *s)
 	return p;
 }
 
+static int voided(const struct train_answer *a)
+{
+	return a->note && !strcmp(a->note, "lab error");
+}
+
+int train_counted(const struct train_session *s)
+{
+	int n = 0;
+	for (int k = 0; k < s->n; k++)
+		n += !voided(&s->answers[k]);
+	return n;
+}
+
 static int count(const struct train_session *s, enum train_result r)
 {
 	int n = 0;
 	for (int k = 0; k < s->n; k++)
-		n += s->answers[k].result == r;
+		n += s->answers[k].result == r && !voided(&s->answers[k]);
 	return n;
 }
 
@@ -61,6 +74,7 @@ static cJSON *case_row(const struct train_case *c, const struct train_answer *a,
 		cJSON_AddItemToArray(acc, cJSON_CreateString(c->accepted[i]));
 	cJSON_AddItemToObject(row, "accepted", acc);
 	cJSON_AddStringToObject(row, "result", train_result_name(a->result));
+	cJSON_AddStringToObject(row, "diagnosis", a->diagnosis);
 	if (a->note)
 		cJSON_AddStringToObject(row, "note", a->note);
 	else
@@ -83,7 +97,7 @@ static cJSON *sheet_json(const struct train_session *s)
 	cJSON_AddNumberToObject(score, "branch", count(s, TRAIN_BRANCH));
 	cJSON_AddNumberToObject(score, "wrong", count(s, TRAIN_WRONG));
 	cJSON_AddNumberToObject(score, "points", train_points(s));
-	cJSON_AddNumberToObject(score, "of", s->n);
+	cJSON_AddNumberToObject(score, "of", train_counted(s));
 	return root;
 }
 

@@ -82,8 +82,9 @@ const char *train_result_name(enum train_result r); /* "right", "branch", "wrong
 struct train_answer {
 	char answer[TRAIN_CODE]; /* "" when none */
 	enum train_result result;
-	const char *note; /* "time limit", "no answer", or NULL */
-	double seconds;   /* from the question to the answer */
+	const char *note;           /* "time limit", "no answer", "lab error", or NULL */
+	char diagnosis[TRAIN_CODE]; /* siplab's own top diagnosis of the run ("" none) */
+	double seconds;             /* from the question to the answer */
 };
 
 struct train_session {
@@ -97,6 +98,8 @@ struct train_session {
 
 /* Points: 1 per right answer, 0.5 per right branch. */
 double train_points(const struct train_session *s);
+/* The cases that count: all but those whose lab failed ("lab error"). */
+int train_counted(const struct train_session *s);
 /* The sheet as JSON at path, and as CSV at path with its extension made
  * .csv (sheet.json -> sheet.csv; any other name gets .csv added). */
 int train_sheet_write(const struct train_session *s, const char *path, err_t *e);

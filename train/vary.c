@@ -43,7 +43,6 @@ static const struct vary_rule rules[] = {
         {"reg.rate_limit", "mode", 0, 0, rate_signatures},
         {"reg.dns_failure", "mode", 0, 0, dns_signatures},
         {"reg.tls_failure", "cause", 0, 0, tls_causes},
-        {"reg.accounts_locked", "disabled", 0.67, 1.34, NULL},
         {"reg.intermittent_network", "loss_pct", 0.9, 1.3, NULL},
         /* Impairments only get worse, so they stay beyond the thresholds. */
         {"quality.packet_loss", "loss_pct", 1.0, 1.6, NULL},
@@ -205,7 +204,9 @@ static void relabel_workers(cJSON *root, cJSON **faults, int nf, struct rng *r, 
 /* Counts the scenario ties to the number of endpoints (a plan, a worker's
  * capacity or memory, pools and a callee pool of their own, another run, a
  * fault that counts members) are left alone: scaling them would change the
- * cause, not its look. */
+ * cause, not its look. Accounts locked: all of a pool locked is
+ * reg.forbidden, some of it reg.accounts_locked, so neither its count nor
+ * the pool's moves. */
 static int counts_free(const cJSON *root, cJSON **faults, int nf)
 {
 	static const char *const counted[] = {

@@ -537,9 +537,10 @@ static void show_verdict(int k, const struct train_case *c, const struct train_a
 
 #define SHOW_EVIDENCE 8
 
-static void show_diagnosis(const cJSON *rep)
+static void show_diagnosis(const cJSON *rep, struct train_answer *a)
 {
 	cJSON *d = diagnose(rep);
+	snprintf(a->diagnosis, sizeof(a->diagnosis), "%s", diagnose_top(d));
 	const cJSON *first = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(d, "findings"), 0),
 	            *ev;
 	printf("siplab's diagnosis: %s\n", diagnose_top(d));
@@ -597,11 +598,11 @@ static void show_fault(const struct train_case *c)
 	cJSON_Delete(root);
 }
 
-static void reveal(int k, const struct train_case *c, const struct train_answer *a,
-                   const cJSON *rep, const struct case_files *cf)
+static void reveal(int k, const struct train_case *c, struct train_answer *a, const cJSON *rep,
+                   const struct case_files *cf)
 {
 	show_verdict(k, c, a);
-	show_diagnosis(rep);
+	show_diagnosis(rep, a);
 	const struct dx_rule *r = train_rule(c->expected);
 	if (r) {
 		printf("the guide: %s\n", r->branch);
@@ -629,7 +630,7 @@ static void one_case(const struct train_opts *o, int k, const struct train_case 
 	int code = run_case(o, &cf);
 	cJSON *rep = code == EXIT_ENV ? NULL : jv_read_tree(cf.report);
 	if (!rep) {
-		printf("case %d: the lab failed, not the test (see %s); not scored against you\n",
+		printf("case %d: the lab failed, not the test (see %s); the case does not count\n",
 		       k + 1, cf.log);
 		a->note = "lab error";
 		return;
@@ -676,13 +677,14 @@ int cmd_train(int argc, char **argv)
 	for (int k = 0; k < o.cases; k++)
 		one_case(&o, k, &cases[k], &answers[k]);
 	struct train_session s = {o.trainee, o.seed, o.level, o.cases, cases, answers};
-	int right = 0, branch = 0;
+	int right = 0, branch = 0, counted = train_counted(&s);
 	for (int k = 0; k < o.cases; k++) {
 		right += answers[k].result == TRAIN_RIGHT;
 		branch += answers[k].result == TRAIN_BRANCH;
 	}
-	printf("\nscore: %d right, %d right branch, %d wrong — %g of %d points\n", right, branch,
-	       o.cases - right - branch, train_points(&s), o.cases);
+	printf("\nscore: %d right, %d right branch, %d wrong — %g of %d points%s\n", right, branch,
+	       counted - right - branch, train_points(&s), counted,
+	       counted < o.cases ? " (cases whose lab failed do not count)" : "");
 	int rc = EXIT_OK;
 	if (o.sheet) {
 		char csv[PATH_MAX];
