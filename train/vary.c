@@ -33,7 +33,6 @@ struct vary_rule {
 static const char *const rate_signatures[] = {"503", "429", NULL};
 static const char *const dns_signatures[] = {"nxdomain", "servfail", NULL};
 static const char *const tls_causes[] = {"certificate", "version", NULL};
-static const char *const relay_directions[] = {"caller_to_callee", "callee_to_caller", NULL};
 static const char *const wrong_addresses[] = {"192.0.2.10", "192.0.2.77", "198.51.100.23",
                                               "203.0.113.5", NULL};
 
@@ -48,7 +47,6 @@ static const struct vary_rule rules[] = {
         {"quality.packet_loss", "loss_pct", 1.0, 1.6, NULL},
         {"quality.jitter", "jitter_ms", 1.0, 1.5, NULL},
         {"quality.latency", "delay_ms", 1.0, 1.5, NULL},
-        {"media.relay_broken", "direction", 0, 0, relay_directions},
         {"media.payload_mismatch", "pt", 0.96, 1.3, NULL},
         {"media.sdp_ip_mismatch", "address", 0, 0, wrong_addresses},
 };
