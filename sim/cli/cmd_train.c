@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "../../diagnose/diagnose.h"
+#include "../../faults/fault.h"
 #include "../../html/html.h"
 #include "../../lib/jsonv.h"
 #include "../../lib/limits.h"
@@ -551,20 +552,44 @@ static void show_diagnosis(const cJSON *rep, struct train_answer *a)
 	cJSON_Delete(d);
 }
 
+/* Every parameter the fault declares, as the scenario gives it or at its
+ * default: "per_second=12, mode=429, retry_after=5 (default)". */
+static void fault_params(const cJSON *f, char *buf, size_t cap)
+{
+	const struct fault *decl = fault_find(str(f, "code") ?: "");
+	const cJSON *params = cJSON_GetObjectItemCaseSensitive(f, "params");
+	size_t n = 0;
+	buf[0] = '\0';
+	for (int i = 0; decl && i < FAULT_MAX_PARAMS && decl->params[i].name && n < cap; i++) {
+		const cJSON *v = cJSON_GetObjectItemCaseSensitive(params, decl->params[i].name);
+		char *text = v ? cJSON_PrintUnformatted(v) : NULL;
+		if (text && text[0] == '"') { /* a string: without its quotes */
+			memmove(text, text + 1, strlen(text));
+			text[strlen(text) - 1] = '\0';
+		}
+		n += (size_t)snprintf(buf + n, cap - n, "%s%s=%s%s", n ? ", " : "",
+		                      decl->params[i].name, text ? text : decl->params[i].dflt,
+		                      v ? "" : " (default)");
+		free(text);
+	}
+	if (!buf[0])
+		snprintf(buf, cap, "none");
+}
+
 static void show_one_fault(const cJSON *f)
 {
-	char *p = cJSON_PrintUnformatted(cJSON_GetObjectItemCaseSensitive(f, "params"));
+	char params[512];
+	fault_params(f, params, sizeof(params));
 	char *s = cJSON_PrintUnformatted(cJSON_GetObjectItemCaseSensitive(f, "scope"));
 	const cJSON *at = cJSON_GetObjectItemCaseSensitive(f, "at_s");
 	const cJSON *until = cJSON_GetObjectItemCaseSensitive(f, "until_s");
-	printf("  fault %s, params %s%s%s", str(f, "code") ?: "?", p ? p : "{}",
-	       s ? ", scope " : "", s ? s : "");
+	printf("  fault %s, parameters: %s%s%s", str(f, "code") ?: "?", params, s ? "; scope " : "",
+	       s ? s : "");
 	if (cJSON_IsNumber(at))
 		printf(", from %g s", at->valuedouble);
 	if (cJSON_IsNumber(until))
 		printf(", until %g s", until->valuedouble);
 	putchar('\n');
-	free(p);
 	free(s);
 }
 
