@@ -145,6 +145,16 @@
 #define FLOW_TIMEOUT_MAX_S 86400
 #define FLOW_STOP_GRACE_S  15
 
+/* --- siplab train (train/, sim/cli/cmd_train.c) ----------------------------------
+ * --cases N: the most cases a session holds; a catalogue folder of more
+ * scenarios than TRAIN_MAX_CATALOGUE is refused, naming the limit; the codes
+ * an expectation accepts beyond TRAIN_MAX_ACCEPT are counted as dropped;
+ * --time-limit S at most TRAIN_MAX_TIME_LIMIT_S. */
+#define TRAIN_MAX_CASES        100
+#define TRAIN_MAX_CATALOGUE    512
+#define TRAIN_MAX_ACCEPT       8
+#define TRAIN_MAX_TIME_LIMIT_S 86400
+
 _Static_assert(SCN_MAX_WORKERS <= PF_MAX_WORKERS,
                "the gateway must hold every worker a scenario asks for");
 _Static_assert(SCN_MAX_WORKERS + TOPO_FAR_HOSTS <= TOPO_MAX_HOSTS,

@@ -37,6 +37,7 @@ tools=(
   "chromium:chromium"
   "tshark:tshark"
   "baresip:baresip-core"
+  "tmux:tmux"
 )
 if [ "${1:-}" = "--dev" ]; then
   # Only for `make lint` / `make asan`.

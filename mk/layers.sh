@@ -20,11 +20,12 @@ declare -A may=(
   [pcapdx]="lib media"
   [html]="lib media diagnose"
   [sim/model]="lib media faults"
+  [train]="lib media faults diagnose sim/model"
   [sim/platform]="lib media sim/model"
   [sim/worker]="lib media sip sim/model sim/platform"
   [sim/run]="lib netns media registrar faults sim/model sim/platform"
-  [sim/cli]="lib netns media sip registrar faults diagnose pcapdx html sim/model sim/platform sim/worker sim/run"
-  [tests]="lib netns media sip registrar faults diagnose pcapdx html sim/model sim/platform sim/worker sim/run sim/cli"
+  [sim/cli]="lib netns media sip registrar faults diagnose pcapdx html sim/model sim/platform sim/worker sim/run train"
+  [tests]="lib netns media sip registrar faults diagnose pcapdx html sim/model sim/platform sim/worker sim/run sim/cli train"
 )
 
 bad=0 checked=0
