@@ -132,6 +132,13 @@
 #define FLOW_TIMEOUT_MAX_S 86400
 #define FLOW_STOP_GRACE_S  15
 
+/* --- siplab repro (sim/cli/cmd_repro.c) ---------------------------------------
+ * --tries N: the most causes a repro runs (refused above, naming the option);
+ * the findings it walks for them: the ones beyond are counted in repro.json's
+ * "findings_dropped", never tried. */
+#define REPRO_MAX_TRIES    10
+#define REPRO_MAX_FINDINGS 32
+
 _Static_assert(SCN_MAX_WORKERS <= PF_MAX_WORKERS,
                "the gateway must hold every worker a scenario asks for");
 _Static_assert(SCN_MAX_WORKERS + TOPO_FAR_HOSTS <= TOPO_MAX_HOSTS,

@@ -22,8 +22,9 @@ declare -A may=(
   [sim/platform]="lib media sim/model"
   [sim/worker]="lib media sip sim/model sim/platform"
   [sim/run]="lib netns media registrar faults sim/model sim/platform"
-  [sim/cli]="lib netns media sip registrar faults diagnose html sim/model sim/platform sim/worker sim/run"
-  [tests]="lib netns media sip registrar faults diagnose html sim/model sim/platform sim/worker sim/run sim/cli"
+  [repro]="lib media faults"
+  [sim/cli]="lib netns media sip registrar faults diagnose html sim/model sim/platform sim/worker sim/run repro"
+  [tests]="lib netns media sip registrar faults diagnose html sim/model sim/platform sim/worker sim/run repro sim/cli"
 )
 
 bad=0 checked=0

@@ -13,6 +13,7 @@ int cmd_callees(int argc, char **argv);
 int cmd_run(int argc, char **argv);
 int cmd_diagnose(int argc, char **argv);
 int cmd_report(int argc, char **argv);
+int cmd_repro(int argc, char **argv);
 int cmd_worker(int argc, char **argv);
 
 #endif

@@ -14,6 +14,8 @@ static const struct command commands[] = {
         {"run", cmd_run, "run a test scenario in a fresh lab and write its report"},
         {"diagnose", cmd_diagnose, "diagnose a run from its report, as the failure guide does"},
         {"report", cmd_report, "render a run's results.json as a table, JUnit XML or HTML"},
+        {"repro", cmd_repro,
+         "reproduce a customer's failed run from its report, then prove the fix"},
         {"lab", cmd_lab, "build a lab network of hosts and links, and work inside it"},
         {"registrar", cmd_registrar, "run the lab's registrar and proxy (inside a lab host)"},
         {"dns", cmd_dns, "run the lab's DNS server (inside a lab host)"},
