@@ -200,19 +200,34 @@ static int registers_sent(const cJSON *report, int refusal, int silent, struct r
 	return n;
 }
 
-/* A fixed-window limiter lets per_second REGISTERs through, then refuses
- * the rest of that second: in a burst beyond it, the longest run of
- * REGISTERs let through between refusals is one window's worth. 0 when no
- * REGISTER was refused (the burst never reached the limit). */
+/* The registrar's limiter counts REGISTERs in windows of one second on its
+ * clock and refuses what is beyond per_second until the next window. In a
+ * burst beyond the limit, a run of REGISTERs let through that begins after
+ * a refusal begins a window, and one that also ends in a refusal filled
+ * it: exactly per_second. Without such a run: the longest that begins after
+ * a refusal (the burst may have ended before the window filled), else the
+ * shortest that ends in one (the first run can hold the end of a window
+ * the burst began in, and the whole next). 0 when nothing was refused. */
 static int admitted_per_window(const struct reg_sent *v, int n)
 {
-	int best = 0, run = 0, refused = 0;
-	for (int i = 0; i < n; i++) {
-		run = v[i].admitted ? run + 1 : 0;
-		refused |= !v[i].admitted;
-		best = run > best ? run : best;
+	int both = 0, after = 0, before = 0;
+	for (int i = 0; i < n;) {
+		if (!v[i].admitted) {
+			i++;
+			continue;
+		}
+		int start = i;
+		while (i < n && v[i].admitted)
+			i++;
+		int run = i - start, left = start > 0, right = i < n;
+		if (left && right)
+			both = !both || run < both ? run : both;
+		else if (left)
+			after = run > after ? run : after;
+		else if (right)
+			before = !before || run < before ? run : before;
 	}
-	return refused ? best : 0;
+	return both ? both : after ? after : before;
 }
 
 /* The Retry-After of the first refusal that carried one, or -1. */
@@ -405,4 +420,34 @@ cJSON *repro_remedy(const char *dir, const char *code)
 	cJSON_AddStringToObject(best, "description", "the fault removed");
 	cJSON_AddNullToObject(cJSON_AddObjectToObject(best, "patch"), "fault");
 	return best;
+}
+
+/* The catalogue's remedy was written for the catalogue's numbers. A rate
+ * limit's (a longer buildup) is stretched to this test's: its endpoints'
+ * REGISTERs (two each: the challenge and the answer) at half the rate the
+ * evidence gave, so no window of the limiter fills even when the starts
+ * bunch up. */
+void repro_remedy_fit(cJSON *remedy, const cJSON *scenario)
+{
+	const cJSON *fault = cJSON_GetObjectItemCaseSensitive(scenario, "fault"), *g;
+	cJSON *patch = cJSON_GetObjectItemCaseSensitive(remedy, "patch");
+	const cJSON *buildup = cJSON_GetObjectItemCaseSensitive(patch, "buildup_s");
+	const char *code = str_of(fault, "code");
+	const char *per = str_of(cJSON_GetObjectItemCaseSensitive(fault, "params"), "per_second");
+	if (!code || strcmp(code, "reg.rate_limit") || !cJSON_IsNumber(buildup) || !per ||
+	    atoi(per) <= 0)
+		return;
+	int endpoints = 0;
+	cJSON_ArrayForEach (g, cJSON_GetObjectItemCaseSensitive(scenario, "groups"))
+		endpoints += int_of(g, "endpoints", 0);
+	int need = (4 * endpoints + atoi(per) - 1) / atoi(per);
+	if (need <= buildup->valuedouble)
+		return;
+	jv_set(patch, "buildup_s", cJSON_CreateNumber(need));
+	char desc[256];
+	snprintf(desc, sizeof(desc),
+	         "a %d s buildup: %d endpoints, two REGISTERs each, at half the registrar's %s a "
+	         "second",
+	         need, endpoints, per);
+	jv_set(remedy, "description", cJSON_CreateString(desc));
 }

@@ -40,6 +40,11 @@ cJSON *repro_fault(const cJSON *report, const cJSON *finding, err_t *e);
  * {"fault": null}}. Never NULL. */
 cJSON *repro_remedy(const char *dir, const char *code);
 
+/* The remedy fitted to the scenario's numbers where the catalogue's were
+ * its own: a rate limit's longer buildup stretched to this test's endpoints
+ * and the rate the evidence gave. */
+void repro_remedy_fit(cJSON *remedy, const cJSON *scenario);
+
 /* The customer's worker name as the lab names it: the report's workers in
  * name order become worker1, worker2, ... out gets name itself when it is
  * not one of the report's workers. */

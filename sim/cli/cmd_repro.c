@@ -226,7 +226,9 @@ static int try_cause(const struct repro_opts *o, const cJSON *rep, const cJSON *
 	}
 	cJSON_AddItemToObject(entry, "fault", cJSON_Duplicate(fault, 1));
 	cJSON_AddItemToObject(sc, "fault", fault);
-	cJSON_AddItemToObject(sc, "remedy", repro_remedy(o->catalogue, t->code));
+	cJSON *remedy = repro_remedy(o->catalogue, t->code);
+	repro_remedy_fit(remedy, sc);
+	cJSON_AddItemToObject(sc, "remedy", remedy);
 	char log[PATH_MAX];
 	snprintf(t->scenario, sizeof(t->scenario), "%s/try-%s.scenario.json", o->out, t->code);
 	snprintf(t->report, sizeof(t->report), "%s/try-%s.report.json", o->out, t->code);
