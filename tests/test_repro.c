@@ -5,8 +5,8 @@
  * (reg_dns_failure; reg_sip_port_blocked_one_worker, the fault aimed at
  * worker2) and a hidden-parameter variant made here (reg.rate_limit at 5 a
  * second answered 429, where the catalogue has 10 and 503), each of which
- * must be reproduced and fixed; a healthy report, and one whose cause no
- * fault injects. */
+ * must be reproduced and fixed; a healthy report, one whose cause no fault
+ * injects, and the ranking's next causes tried in order (--tries). */
 #define _GNU_SOURCE
 #include "labrun.h"
 
@@ -208,7 +208,8 @@ static cJSON *repro_doc(const char *dir)
 	return jv_read_tree(path);
 }
 
-/* No lab: a healthy report, a cause no fault injects, bad input. */
+/* Without a full run: a healthy report, causes no fault injects or whose
+ * fault does not fit (its lab stops at once), bad input. */
 static int body_without_lab(void)
 {
 	static char out[16384];
@@ -227,8 +228,28 @@ static int body_without_lab(void)
 	char *f[] = {"siplab", "repro", "tests/golden/reg_forbidden.report.json",
 	             "--out",  dir,     NULL};
 	rc = siplab_capture(f, out, sizeof(out));
-	CHECK(rc == EXIT_FAIL && strstr(out, "verdict: not reproduced (tried: reg.forbidden"),
+	CHECK(rc == EXIT_FAIL &&
+	              strstr(out, "verdict: not reproduced (tried: reg.forbidden (no fault))"),
 	      "forbidden: %d\n%s", rc, out);
+
+	/* The next causes in the ranking's order: the first has no fault, the
+	 * second's fault needs a callee pool this test has none of (its lab
+	 * refuses it at once), the third has no fault. */
+	snprintf(dir, sizeof(dir), "%s/targeting", workdir);
+	char *t[] = {"siplab", "repro", "tests/golden/call_targeting_misconfig.report.json",
+	             "--out",  dir,     NULL};
+	rc = siplab_capture(t, out, sizeof(out));
+	CHECK(rc == EXIT_FAIL && strstr(out, "verdict: not reproduced (tried: "
+	                                     "call.targeting_misconfig (no fault), "
+	                                     "call.callee_offline (did not fit), "),
+	      "targeting: %d\n%s", rc, out);
+	snprintf(dir, sizeof(dir), "%s/targeting1", workdir);
+	char *t1[] = {"siplab", "repro", "tests/golden/call_targeting_misconfig.report.json",
+	              "--out",  dir,     "--tries",
+	              "1",      NULL};
+	rc = siplab_capture(t1, out, sizeof(out));
+	CHECK(rc == EXIT_FAIL && strstr(out, "call.callee_offline (did not fit))\n"),
+	      "--tries 1: one run, then no more\n%s", out);
 
 	char *bad[][6] = {
 	        {"siplab", "repro", "tests/golden/reg_dns_failure.report.json", "--tries", "0",

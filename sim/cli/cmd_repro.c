@@ -201,8 +201,26 @@ try {
 	char code[64];
 	char scenario[PATH_MAX], report[PATH_MAX];
 	int similarity; /* -1: not run */
+	int ran;        /* a run was started (its lab may have failed) */
+	char note[32];  /* for the verdict: "similarity 45", "no fault", ... */
 	int lab_error;
 };
+
+/* The lab's own words from a run's log: its "lab error:" line. */
+static void lab_error_line(const char *log, char *out, size_t cap)
+{
+	FILE *f = fopen(log, "r");
+	char line[512];
+	while (f && fgets(line, sizeof(line), f)) {
+		const char *p = strstr(line, "lab error: ");
+		if (p) {
+			snprintf(out, cap, "%.*s", (int)strcspn(p + 11, "\n"), p + 11);
+			break;
+		}
+	}
+	if (f)
+		fclose(f);
+}
 
 /* Inject one finding's cause, run it, and compare. Adds the try to tries;
  * returns the similarity, or -1 when it did not run. */
@@ -222,6 +240,7 @@ static int try_cause(const struct repro_opts *o, const cJSON *rep, const cJSON *
 		cJSON_Delete(fault);
 		cJSON_AddStringToObject(entry, "skipped", e.msg);
 		printf("  %-28s passed over: %s\n", t->code, e.msg);
+		snprintf(t->note, sizeof(t->note), "no fault");
 		return -1;
 	}
 	cJSON_AddItemToObject(entry, "fault", cJSON_Duplicate(fault, 1));
@@ -238,26 +257,39 @@ static int try_cause(const struct repro_opts *o, const cJSON *rep, const cJSON *
 	if (rc) {
 		cJSON_AddStringToObject(entry, "skipped", e.msg);
 		printf("  %-28s passed over: %s\n", t->code, e.msg);
+		snprintf(t->note, sizeof(t->note), "scenario refused");
 		return -1;
 	}
 	cJSON_AddStringToObject(entry, "scenario", t->scenario);
 	unlink(t->report); /* a previous repro's must not pass for this one's */
+	t->ran = 1;
 	int code_run = run_scenario(o, t->scenario, t->report, log);
 	cJSON_AddStringToObject(entry, "log", log);
 	cJSON *lab = code_run == EXIT_ENV ? NULL : jv_read_tree(t->report);
 	if (!lab) {
-		t->lab_error = code_run == EXIT_ENV;
-		cJSON_AddStringToObject(entry, "skipped",
-		                        t->lab_error
-		                                ? "lab error: the lab could not run it (see log)"
-		                                : "the run left no report (see log)");
-		printf("  %-28s %s (see %s)\n", t->code, t->lab_error ? "LAB ERROR" : "no report",
-		       log);
+		/* A fault that does not fit this test (one that needs a callee pool
+		 * the test has none of) fails its lab too: the next cause may fit. */
+		char why[512] = "", msg[600];
+		lab_error_line(log, why, sizeof(why));
+		int unfit = code_run == EXIT_ENV && !strncmp(why, "fault ", 6);
+		t->lab_error = code_run == EXIT_ENV && !unfit;
+		snprintf(msg, sizeof(msg), "%s%s%s",
+		         unfit          ? "the fault does not fit this test"
+		         : t->lab_error ? "lab error: the lab could not run it"
+		                        : "the run left no report",
+		         why[0] ? ": " : " (see its log)", why);
+		cJSON_AddStringToObject(entry, "skipped", msg);
+		printf("  %-28s %s\n", t->code, msg);
+		snprintf(t->note, sizeof(t->note), "%s",
+		         unfit          ? "did not fit"
+		         : t->lab_error ? "lab error"
+		                        : "no report");
 		return -1;
 	}
 	cJSON_AddStringToObject(entry, "report", t->report);
 	cJSON *diffs = cJSON_CreateArray();
 	t->similarity = repro_similarity(rep, lab, diffs);
+	snprintf(t->note, sizeof(t->note), "similarity %d", t->similarity);
 	cJSON *d = diagnose(lab);
 	cJSON_AddStringToObject(entry, "lab_diagnosis", diagnose_top(d));
 	cJSON_Delete(d);
@@ -399,15 +431,12 @@ static int try_causes(const struct repro_opts *o, const cJSON *rep, const cJSON 
 		}
 		struct try *cur = &t[(*n_try)++];
 		int sim = try_cause(o, rep, f, cur, tries);
-		len += (size_t)snprintf(tried + len, len < cap ? cap - len : 0, "%s%s",
-		                        len ? ", " : "", cur->code);
-		if (cur->lab_error) {
-			*lab_error = 1;
-			return -1;
-		}
+		len += (size_t)snprintf(tried + len, len < cap ? cap - len : 0, "%s%s (%s)",
+		                        len ? ", " : "", cur->code, cur->note);
+		*lab_error += cur->lab_error;
+		ran += cur->ran;
 		if (sim < 0)
 			continue;
-		ran++;
 		if (*best < 0 || sim > t[*best].similarity)
 			*best = *n_try - 1;
 		if (sim >= REPRO_THRESHOLD)
@@ -462,15 +491,14 @@ int cmd_repro(int argc, char **argv)
 		char tried[512] = "", verdict[600];
 		int hit = try_causes(&o, rep, findings, t, &n_try, &best, &lab_error, tried,
 		                     sizeof(tried), doc);
-		if (lab_error) {
-			rc = finish(&o, doc, "not reproduced: the lab could not run the test",
-			            EXIT_ENV);
-		} else if (hit < 0) {
+		if (hit < 0) {
 			if (best >= 0)
 				keep_try(&o, &t[best], doc);
 			snprintf(verdict, sizeof(verdict), "not reproduced (tried: %s)",
 			         tried[0] ? tried : "nothing: the diagnosis names no cause");
-			rc = finish(&o, doc, verdict, EXIT_FAIL);
+			/* Nothing ran to its end and a lab failed: the lab, not the
+			 * test, is what stopped it. */
+			rc = finish(&o, doc, verdict, best < 0 && lab_error ? EXIT_ENV : EXIT_FAIL);
 		} else {
 			keep_try(&o, &t[hit], doc);
 			jv_set(doc, "reproduced", cJSON_CreateString(t[hit].code));
