@@ -13,6 +13,7 @@
 
 #include "../faults/fault.h"
 #include "../lib/jsonv.h"
+#include "../lib/limits.h"
 #include "../lib/rng.h"
 #include "repro.h"
 
@@ -36,8 +37,9 @@ static int by_name(const void *a, const void *b)
 }
 
 /* The report's worker names, sorted and each once: the workers the platform
- * listed (not a refused hello) and any an endpoint names. Returns how many;
- * names point into the report. */
+ * listed (not a refused hello) and any an endpoint names. Returns how many
+ * there are, also beyond cap (only cap are kept); names point into the
+ * report. */
 static int worker_names(const cJSON *report, const char **names, int cap)
 {
 	int n = 0;
@@ -46,26 +48,28 @@ static int worker_names(const cJSON *report, const char **names, int cap)
 	cJSON_ArrayForEach (w, cJSON_GetObjectItemCaseSensitive(report, "workers")) {
 		cand[0] = str_of(w, "name");
 		if (cand[0] && strcmp(cand[0], "(refused)") && n < cap)
-			names[n++] = cand[0];
+			names[n] = cand[0];
+		n += cand[0] && strcmp(cand[0], "(refused)");
 	}
 	cJSON_ArrayForEach (ep, cJSON_GetObjectItemCaseSensitive(report, "endpoints")) {
 		cand[1] = str_of(ep, "worker");
 		int seen = !cand[1];
-		for (int i = 0; i < n && !seen; i++)
+		for (int i = 0; i < n && i < cap && !seen; i++)
 			seen = !strcmp(names[i], cand[1]);
 		if (!seen && n < cap)
-			names[n++] = cand[1];
+			names[n] = cand[1];
+		n += !seen;
 	}
-	qsort(names, (size_t)n, sizeof(*names), by_name);
+	qsort(names, (size_t)(n < cap ? n : cap), sizeof(*names), by_name);
 	return n;
 }
 
 void repro_worker_name(const cJSON *report, const char *name, char *out, size_t cap)
 {
-	const char *names[64];
-	int n = worker_names(report, names, 64);
+	const char *names[SCN_MAX_WORKERS];
+	int n = worker_names(report, names, SCN_MAX_WORKERS);
 	snprintf(out, cap, "%s", name ? name : "");
-	for (int i = 0; name && i < n; i++)
+	for (int i = 0; name && i < n && i < SCN_MAX_WORKERS; i++)
 		if (!strcmp(names[i], name))
 			snprintf(out, cap, "worker%d", i + 1);
 }
@@ -97,8 +101,14 @@ cJSON *repro_mirror(const cJSON *report, err_t *e)
 	if (cJSON_IsNumber(seed) && seed->valuedouble >= 0 &&
 	    seed->valuedouble <= (double)RNG_SEED_MAX)
 		jv_set(s, "seed", cJSON_CreateNumber(seed->valuedouble));
-	const char *names[64];
-	int n = worker_names(report, names, 64);
+	const char *names[SCN_MAX_WORKERS];
+	int n = worker_names(report, names, SCN_MAX_WORKERS);
+	if (n > SCN_MAX_WORKERS) {
+		cJSON_Delete(s);
+		err_set(e, E2BIG, "the report lists %d workers; a lab runs at most %d", n,
+		        SCN_MAX_WORKERS);
+		return NULL;
+	}
 	cJSON *pf = cJSON_CreateObject();
 	cJSON_AddNumberToObject(pf, "workers", n > 0 ? n : 1);
 	jv_set(s, "platform", pf);

@@ -8,6 +8,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <getopt.h>
+#include <signal.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -62,6 +63,18 @@ static const char usage[] =
         "\n" SIPLAB_EXIT_CODES_HELP
         "For repro: 0 reproduced and fixed, or nothing to reproduce; 1 not reproduced,\n"
         "or the remedy failed.\n";
+
+/* Ctrl-C (or SIGTERM) goes on to the run in progress, which hangs up and
+ * writes its report; no further run starts. */
+static volatile sig_atomic_t interrupted;
+static volatile pid_t running_child;
+
+static void on_interrupt(int sig)
+{
+	interrupted = 1;
+	if (running_child > 0)
+		kill(running_child, sig);
+}
 
 struct repro_opts {
 	const char *report;
@@ -153,6 +166,8 @@ static int run_scenario(const struct repro_opts *o, const char *scenario, const 
 	if (pid < 0)
 		return EXIT_ENV;
 	if (pid == 0) {
+		signal(SIGINT, SIG_DFL);
+		signal(SIGTERM, SIG_DFL);
 		FILE *f = fopen(log, "w");
 		if (f) {
 			dup2(fileno(f), 1);
@@ -163,9 +178,11 @@ static int run_scenario(const struct repro_opts *o, const char *scenario, const 
 		execv(o->self, args);
 		_exit(EXIT_ENV);
 	}
+	running_child = pid;
 	int st;
 	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
 		;
+	running_child = 0;
 	return WIFEXITED(st) ? WEXITSTATUS(st) : EXIT_ENV;
 }
 
@@ -397,8 +414,13 @@ static int remedy_run(const struct repro_opts *o, cJSON *doc)
 
 static int finish(const struct repro_opts *o, cJSON *doc, const char *verdict, int code)
 {
-	char path[PATH_MAX];
+	char path[PATH_MAX], stopped[700];
 	err_t e;
+	if (interrupted) {
+		snprintf(stopped, sizeof(stopped), "stopped (interrupted): %s", verdict);
+		verdict = stopped;
+		code = code == EXIT_OK ? EXIT_FAIL : code;
+	}
 	snprintf(path, sizeof(path), "%s/repro.json", o->out);
 	jv_set(doc, "verdict", cJSON_CreateString(verdict));
 	if (jv_write_tree(doc, path, &e)) {
@@ -422,7 +444,7 @@ static int try_causes(const struct repro_opts *o, const cJSON *rep, const cJSON 
 	size_t len = 0;
 	*best = -1;
 	cJSON_ArrayForEach (f, findings) {
-		if (ran >= o->tries)
+		if (ran >= o->tries || interrupted)
 			break;
 		if (*n_try >= REPRO_MAX_FINDINGS) {
 			jv_set(doc, "findings_dropped",
@@ -466,6 +488,9 @@ int cmd_repro(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	setvbuf(stdout, NULL, _IOLBF, 0);
+	struct sigaction sa = {.sa_handler = on_interrupt};
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
 	cJSON *doc = cJSON_CreateObject(), *d = diagnose(rep);
 	cJSON_AddNumberToObject(doc, "siplab_repro", 1);
 	cJSON_AddStringToObject(doc, "report", o.report);
@@ -502,7 +527,7 @@ int cmd_repro(int argc, char **argv)
 		} else {
 			keep_try(&o, &t[hit], doc);
 			jv_set(doc, "reproduced", cJSON_CreateString(t[hit].code));
-			int healthy = remedy_run(&o, doc);
+			int healthy = interrupted ? 0 : remedy_run(&o, doc);
 			rc = healthy < 0 ? finish(&o, doc, "reproduced, remedy not run: lab error",
 			                          EXIT_ENV)
 			     : healthy   ? finish(&o, doc, "reproduced and fixed", EXIT_OK)
