@@ -138,6 +138,9 @@
  * "findings_dropped", never tried. */
 #define REPRO_MAX_TRIES    10
 #define REPRO_MAX_FINDINGS 32
+/* A rate limit's per-second read from the runs of REGISTERs its windows let
+ * through: runs as long as this or longer are not taken for one window. */
+#define REPRO_RUN_LENGTHS 4096
 
 _Static_assert(SCN_MAX_WORKERS <= PF_MAX_WORKERS,
                "the gateway must hold every worker a scenario asks for");

@@ -199,8 +199,14 @@ static int registers_sent(const cJSON *report, int refusal, int silent, struct r
 					break;
 				v = nv;
 			}
-			const cJSON *t = cJSON_GetObjectItemCaseSensitive(m, "t_ms");
-			v[n].t = cJSON_IsNumber(t) ? t->valuedouble : 0;
+			/* t_us: the lab's own clock, one for every worker, to the
+			 * microsecond (t_ms is stretched and coarse: ties would
+			 * break the runs below). */
+			const cJSON *us = cJSON_GetObjectItemCaseSensitive(m, "t_us");
+			const cJSON *ms = cJSON_GetObjectItemCaseSensitive(m, "t_ms");
+			v[n].t = cJSON_IsNumber(us)   ? us->valuedouble / 1000
+			         : cJSON_IsNumber(ms) ? ms->valuedouble
+			                              : 0;
 			v[n].admitted = silent ? answer != 0 : answer && answer != refusal;
 			n++;
 		}
@@ -214,13 +220,16 @@ static int registers_sent(const cJSON *report, int refusal, int silent, struct r
  * clock and refuses what is beyond per_second until the next window. In a
  * burst beyond the limit, a run of REGISTERs let through that begins after
  * a refusal begins a window, and one that also ends in a refusal filled
- * it: exactly per_second. Without such a run: the longest that begins after
- * a refusal (the burst may have ended before the window filled), else the
- * shortest that ends in one (the first run can hold the end of a window
- * the burst began in, and the whole next). 0 when nothing was refused. */
+ * it: per_second. The most common length of such runs is taken (the
+ * shorter on a tie), since a window the burst did not fill makes one
+ * longer, and REGISTERs of two workers sent at the same instant can split
+ * one. Without such a run: the longest that begins after a refusal (the
+ * burst may have ended before the window filled), else the shortest that
+ * ends in one (the first run can hold the end of a window the burst began
+ * in, and the whole next). 0 when nothing was refused. */
 static int admitted_per_window(const struct reg_sent *v, int n)
 {
-	int both = 0, after = 0, before = 0;
+	int after = 0, before = 0, both[REPRO_RUN_LENGTHS] = {0}, any_both = 0;
 	for (int i = 0; i < n;) {
 		if (!v[i].admitted) {
 			i++;
@@ -230,14 +239,19 @@ static int admitted_per_window(const struct reg_sent *v, int n)
 		while (i < n && v[i].admitted)
 			i++;
 		int run = i - start, left = start > 0, right = i < n;
-		if (left && right)
-			both = !both || run < both ? run : both;
-		else if (left)
+		if (left && right && run < REPRO_RUN_LENGTHS) {
+			both[run]++;
+			any_both = 1;
+		} else if (left) {
 			after = run > after ? run : after;
-		else if (right)
+		} else if (right) {
 			before = !before || run < before ? run : before;
+		}
 	}
-	return both ? both : after ? after : before;
+	int mode = 0;
+	for (int len = 1; any_both && len < REPRO_RUN_LENGTHS; len++)
+		mode = both[len] > both[mode] ? len : mode;
+	return mode ? mode : after ? after : before;
 }
 
 /* The Retry-After of the first refusal that carried one, or -1. */

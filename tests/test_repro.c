@@ -269,17 +269,15 @@ struct lab_case {
 };
 
 /* One lab case's outcome: reproduced and fixed, similar, its files kept. */
-static int check_case(const struct lab_case *c, const char *dir)
+static int check_doc(const struct lab_case *c, const char *dir, const cJSON *doc)
 {
-	char path[PATH_MAX], log[PATH_MAX + 16];
+	char path[PATH_MAX], log[PATH_MAX + 16], tail[4096] = "";
 	snprintf(log, sizeof(log), "%s.out", dir);
-	cJSON *doc = repro_doc(dir);
-	char tail[4096] = "";
 	sys_read_tail(log, 30, tail, sizeof(tail));
 	CHECK(doc, "%s: no repro.json\n%s", c->name, tail);
-	CHECK(!strcmp(sget(doc, "verdict"), "reproduced and fixed") &&
-	              !strcmp(sget(doc, "reproduced"), c->code),
-	      "%s: verdict %s\n%s", c->name, sget(doc, "verdict"), tail);
+	const char *verdict = sget(doc, "verdict"), *code = sget(doc, "reproduced");
+	CHECK(verdict && !strcmp(verdict, "reproduced and fixed") && code && !strcmp(code, c->code),
+	      "%s: verdict %s\n%s", c->name, verdict ? verdict : "(none)", tail);
 	const cJSON *t0 = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(doc, "tries"), 0);
 	const cJSON *sim = cJSON_GetObjectItemCaseSensitive(t0, "similarity");
 	CHECK(cJSON_IsNumber(sim) && sim->valueint >= 90, "%s: similarity %d", c->name,
@@ -290,8 +288,15 @@ static int check_case(const struct lab_case *c, const char *dir)
 		snprintf(path, sizeof(path), "%s/%s", dir, files[i]);
 		CHECK(access(path, R_OK) == 0, "%s: no %s", c->name, files[i]);
 	}
-	cJSON_Delete(doc);
 	return 0;
+}
+
+static int check_case(const struct lab_case *c, const char *dir)
+{
+	cJSON *doc = repro_doc(dir);
+	int rc = check_doc(c, dir, doc);
+	cJSON_Delete(doc);
+	return rc;
 }
 
 /* The fault the repro injected, from its scenario.json. */
@@ -337,7 +342,10 @@ static int body_reproduced(void)
 	char dir[PATH_MAX];
 	snprintf(dir, sizeof(dir), "%s/rate5", workdir);
 	cJSON *f = injected(dir);
-	CHECK(f && !strcmp(param(f, "per_second"), "5") && !strcmp(param(f, "mode"), "429"),
+	/* 5 exactly, unless REGISTERs sent at the same instant split a window's
+	 * run; the catalogue's 10 and the fault's default 20 are far off. */
+	int per = f && param(f, "per_second") ? atoi(param(f, "per_second")) : 0;
+	CHECK(per >= 4 && per <= 6 && !strcmp(param(f, "mode"), "429"),
 	      "rate5: injected %s %s (hidden: 5, 429)", f ? param(f, "per_second") : "-",
 	      f ? param(f, "mode") : "-");
 	cJSON_Delete(f);
