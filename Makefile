@@ -20,7 +20,7 @@ ALL_CFLAGS = -std=gnu11 $(CFLAGS) $(WARN) -MMD -MP
 # The folders, bottom to top (docs/architecture.md; mk/layers.sh checks that
 # every include points down this list, and that diagnose/ sees only lib/ and media/).
 DIRS     := lib netns media sip registrar faults diagnose pcapdx html sim/model train sim/platform sim/worker \
-            sim/run sim/cli
+            sim/run repro sim/cli
 LIB_SRC  := $(filter-out sim/cli/main.c,$(foreach d,$(DIRS),$(wildcard $(d)/*.c)))
 # The fault registry is generated from faults/ (mk/registry.sh).
 GEN_OBJ  := $(BUILD)/obj/gen/fault_registry.o

@@ -155,6 +155,16 @@
 #define TRAIN_MAX_ACCEPT       8
 #define TRAIN_MAX_TIME_LIMIT_S 86400
 
+/* --- siplab repro (sim/cli/cmd_repro.c) ---------------------------------------
+ * --tries N: the most causes a repro runs (refused above, naming the option);
+ * the findings it walks for them: the ones beyond are counted in repro.json's
+ * "findings_dropped", never tried. */
+#define REPRO_MAX_TRIES    10
+#define REPRO_MAX_FINDINGS 32
+/* A rate limit's per-second read from the runs of REGISTERs its windows let
+ * through: runs as long as this or longer are not taken for one window. */
+#define REPRO_RUN_LENGTHS 4096
+
 _Static_assert(SCN_MAX_WORKERS <= PF_MAX_WORKERS,
                "the gateway must hold every worker a scenario asks for");
 _Static_assert(SCN_MAX_WORKERS + TOPO_FAR_HOSTS <= TOPO_MAX_HOSTS,

@@ -24,8 +24,9 @@ declare -A may=(
   [sim/platform]="lib media sim/model"
   [sim/worker]="lib media sip sim/model sim/platform"
   [sim/run]="lib netns media registrar faults sim/model sim/platform"
-  [sim/cli]="lib netns media sip registrar faults diagnose pcapdx html sim/model sim/platform sim/worker sim/run train"
-  [tests]="lib netns media sip registrar faults diagnose pcapdx html sim/model sim/platform sim/worker sim/run sim/cli train"
+  [repro]="lib media faults"
+  [sim/cli]="lib netns media sip registrar faults diagnose pcapdx html sim/model sim/platform sim/worker sim/run train repro"
+  [tests]="lib netns media sip registrar faults diagnose pcapdx html sim/model sim/platform sim/worker sim/run sim/cli train repro"
 )
 
 bad=0 checked=0

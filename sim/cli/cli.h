@@ -15,6 +15,7 @@ int cmd_run(int argc, char **argv);
 int cmd_run_keep(int argc, char **argv);
 int cmd_diagnose(int argc, char **argv);
 int cmd_report(int argc, char **argv);
+int cmd_repro(int argc, char **argv);
 int cmd_worker(int argc, char **argv);
 int cmd_train(int argc, char **argv);
 

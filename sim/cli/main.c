@@ -17,6 +17,8 @@ static const struct command commands[] = {
         {"report", cmd_report, "render a run's results.json as a table, JUnit XML or HTML"},
         {"train", cmd_train,
          "a training session: real failures, hidden; name the cause, get scored"},
+        {"repro", cmd_repro,
+         "reproduce a customer's failed run from its report, then prove the fix"},
         {"lab", cmd_lab, "build a lab network of hosts and links, and work inside it"},
         {"registrar", cmd_registrar, "run the lab's registrar and proxy (inside a lab host)"},
         {"dns", cmd_dns, "run the lab's DNS server (inside a lab host)"},
