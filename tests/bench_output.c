@@ -1,10 +1,13 @@
-/* bench_output.c — what the readers' outputs cost (issue 14):
+/* bench_output.c — what the readers' outputs cost (issues 14 and 15):
  *   - the HTML report of the largest golden report (200 endpoints with
  *     traces), against the diagnosis of the same report alone (which the
  *     page includes);
  *   - a run's packet capture: the same short scenario run with and without
  *     --pcap, alternately, its wall time compared (the reference is the run
  *     without it), and what the capture held.
+ *   - a customer's capture diagnosed (siplab diagnose CAPTURE), against
+ *     tshark reading the same capture's SIP (sip,stat) — the peer;
+ *   - siplab repro of a golden report: its wall time, similarity, verdict.
  * Medians of several rounds; printed, never asserted. */
 #define _GNU_SOURCE
 #include <cJSON.h>
@@ -111,12 +114,62 @@ static void bench_capture(void)
 	       1000 * (a - b));
 }
 
+/* Seconds a shell command took, -1 when it failed. */
+static double timed(const char *cmd)
+{
+	long long t0 = sys_now_ns();
+	int rc = system(cmd);
+	return rc == 0 ? (double)(sys_now_ns() - t0) / 1e9 : -1;
+}
+
+static void bench_capture_diagnosis(void)
+{
+	const char *bin = getenv("SIPLAB") ? getenv("SIPLAB") : "build/siplab";
+	const char *pcap = "/tmp/siplab-bench-output/c.pcapng";
+	char ours[512], peer[512];
+	snprintf(ours, sizeof(ours), "%s diagnose %s >/dev/null 2>&1", bin, pcap);
+	snprintf(peer, sizeof(peer), "tshark -r %s -q -z sip,stat >/dev/null 2>&1", pcap);
+	double a[ROUNDS], b[ROUNDS];
+	for (int i = 0; i < ROUNDS; i++) {
+		a[i] = timed(ours);
+		b[i] = timed(peer);
+	}
+	printf("a capture diagnosed (%s, healthy.json's run):\n", pcap);
+	printf("  siplab diagnose     %8.3f s median of %d (SIP, RTP, rules)\n", median(a, ROUNDS),
+	       ROUNDS);
+	printf("  reference: tshark -z sip,stat %8.3f s\n", median(b, ROUNDS));
+}
+
+static void bench_repro(void)
+{
+	const char *bin = getenv("SIPLAB") ? getenv("SIPLAB") : "build/siplab";
+	char cmd[512];
+	snprintf(cmd, sizeof(cmd),
+	         "%s repro tests/golden/reg_dns_failure.report.json --out "
+	         "/tmp/siplab-bench-output/repro > /tmp/siplab-bench-output/repro.log 2>&1",
+	         bin);
+	double t = timed(cmd);
+	cJSON *r = jv_read_tree("/tmp/siplab-bench-output/repro/repro.json");
+	char *line = NULL;
+	err_t e;
+	(void)jv_read_file("/tmp/siplab-bench-output/repro.log", &line, &e);
+	const char *v = line ? strstr(line, "verdict:") : NULL;
+	printf("siplab repro tests/golden/reg_dns_failure.report.json:\n");
+	printf("  %.1f s, %.*s\n", t, v ? (int)strcspn(v, "\n") : 10, v ? v : "no verdict");
+	free(line);
+	cJSON_Delete(r);
+}
+
 int main(void)
 {
-	printf("bench_output: what the HTML report and the packet capture cost\n");
+	printf("bench_output: the HTML report, the packet capture, a capture's diagnosis, a "
+	       "repro\n");
 	bench_html();
-	if (system("mkdir -p /tmp/siplab-bench-output") == 0)
+	if (system("mkdir -p /tmp/siplab-bench-output") == 0) {
 		bench_capture();
+		bench_capture_diagnosis();
+		bench_repro();
+	}
 	(void)!system("rm -rf /tmp/siplab-bench-output");
 	return 0;
 }
