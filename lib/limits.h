@@ -121,7 +121,9 @@
 #define CAPTURE_MAX_BYTES  (128LL << 20)
 #define CAPTURE_SNAPLEN    65535
 #define CAPTURE_RING_BYTES (2 << 20)
-#define CAPTURE_MAX_IFACES (2 * TOPO_MAX_LINKS) /* each end of each link */
+#define CAPTURE_MAX_IFACES                                                    \
+	(2 * TOPO_MAX_LINKS + TOPO_MAX_HOSTS) /* each link end, each loopback \
+	                                       */
 
 /* --- a customer's capture read for a diagnosis (pcapdx/) ------------------------
  * What one capture's reading keeps: SIP messages (the rest counted as

@@ -143,6 +143,14 @@ static int open_all(struct cap_child *c, struct end_open *o)
 				open_one(&o[n]);
 		}
 	}
+	/* Each host's loopback too: two endpoints of one worker calling each
+	 * other send their RTP there, on no link. */
+	for (int h = 0; h < t->n_hosts && n < CAPTURE_MAX_IFACES; h++, n++) {
+		o[n] = (struct end_open){.c = c, .host = h, .ifname = "lo"};
+		started[n] = pthread_create(&th[n], NULL, open_one, &o[n]) == 0;
+		if (!started[n])
+			open_one(&o[n]);
+	}
 	for (int i = 0; i < n; i++)
 		if (started[i])
 			pthread_join(th[i], NULL);
@@ -156,13 +164,21 @@ static int open_ends(struct cap_child *c, char *why, size_t cap)
 	static struct end_open o[CAPTURE_MAX_IFACES];
 	int n = open_all(c, o), bad = 0;
 	for (int i = 0; i < n; i++) {
-		const struct topo_link *lk = &t->links[i / 2];
-		const struct topo_end *me = i % 2 ? &lk->b : &lk->a,
-		                      *peer = i % 2 ? &lk->a : &lk->b;
 		char name[2 * TOPO_NAME_LEN + 2], desc[256];
-		snprintf(name, sizeof(name), "%s:%s", t->hosts[me->host].name, me->ifname);
-		snprintf(desc, sizeof(desc), "%s (%s), link to %s:%s (%s)", name, me->addr,
-		         t->hosts[peer->host].name, peer->ifname, peer->addr);
+		if (i >= 2 * t->n_links) {
+			const char *host = t->hosts[o[i].host].name;
+			snprintf(name, sizeof(name), "%s:lo", host);
+			snprintf(desc, sizeof(desc),
+			         "%s's loopback (traffic between two processes or endpoints of %s)",
+			         host, host);
+		} else {
+			const struct topo_link *lk = &t->links[i / 2];
+			const struct topo_end *me = i % 2 ? &lk->b : &lk->a,
+			                      *peer = i % 2 ? &lk->a : &lk->b;
+			snprintf(name, sizeof(name), "%s:%s", t->hosts[me->host].name, me->ifname);
+			snprintf(desc, sizeof(desc), "%s (%s), link to %s:%s (%s)", name, me->addr,
+			         t->hosts[peer->host].name, peer->ifname, peer->addr);
+		}
 		if (!o[i].h) {
 			if (!bad++)
 				snprintf(why, cap, "capturing on %s: %s", name, o[i].err);
