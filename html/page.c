@@ -3,33 +3,13 @@
  * and placing an endpoint's moments on the run's clock. */
 #include "page.h"
 
+#include "../lib/markup.h"
+
 #include <string.h>
 
 void h_escn(FILE *f, const char *s, size_t n)
 {
-	if (!s)
-		return;
-	for (size_t i = 0; i < n && s[i]; i++) {
-		switch (s[i]) {
-		case '&':
-			fputs("&amp;", f);
-			break;
-		case '<':
-			fputs("&lt;", f);
-			break;
-		case '>':
-			fputs("&gt;", f);
-			break;
-		case '"':
-			fputs("&quot;", f);
-			break;
-		case '\'':
-			fputs("&#39;", f);
-			break;
-		default:
-			fputc(s[i], f);
-		}
-	}
+	markup_escape(f, s, n);
 }
 
 void h_esc(FILE *f, const char *s)

@@ -14,6 +14,8 @@
 #include "../../lib/limits.h"
 #include "results.h"
 
+#include "../../lib/markup.h"
+
 void results_now_iso(char out[32])
 {
 	time_t t = time(NULL);
@@ -217,27 +219,7 @@ void results_table(const cJSON *doc, int failures_only, FILE *f)
  * cannot carry (controls other than tab and newline) become '?'. */
 static void xml_text(const char *s, FILE *f)
 {
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-		switch (*p) {
-		case '&':
-			fputs("&amp;", f);
-			break;
-		case '<':
-			fputs("&lt;", f);
-			break;
-		case '>':
-			fputs("&gt;", f);
-			break;
-		case '"':
-			fputs("&quot;", f);
-			break;
-		case '\'':
-			fputs("&apos;", f);
-			break;
-		default:
-			fputc(*p < 0x20 && *p != '\t' && *p != '\n' ? '?' : *p, f);
-		}
-	}
+	markup_escape(f, s, (size_t)-1);
 }
 
 /* The step that did not hold (the first failed or in error), or NULL. */
