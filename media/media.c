@@ -259,7 +259,13 @@ static void rx_stats_playout(struct rx_stats *s, uint32_t arrival, uint32_t ts)
 	if (s->packets == 1 || transit < s->min_transit)
 		s->min_transit = transit;
 	double depth = emodel_jbuf_depth_ms(jitter_ms(&s->jitter, clock)) * clock / 1000;
-	s->late += (double)(transit - s->min_transit) > depth;
+	int late = (double)(transit - s->min_transit) > depth;
+	s->late += late;
+	s->late_run = late ? s->late_run + 1 : 0;
+	if (s->late_run >= JBUF_RESYNC) {
+		s->min_transit = transit;
+		s->late_run = 0;
+	}
 }
 
 void rx_stats_update(struct rx_stats *s, const uint8_t *pkt, size_t len, uint32_t arrival)

@@ -64,7 +64,14 @@ struct rx_stats {
 	uint64_t late;
 	int64_t min_transit;
 	int clock;
+	int late_run; /* late packets in a row: the buffer re-syncs after JBUF_RESYNC */
 };
+
+/* A receiver's buffer that finds half a second of packets in a row late
+ * takes the path as having changed (a relay or NAT inserted mid-call) and
+ * re-syncs to it, as adaptive buffers do; stalls that come and go (a
+ * throttled process) never make such a run. */
+#define JBUF_RESYNC 25
 
 /* Account one RTP packet received at `arrival` (in RTP clock units). */
 void rx_stats_update(struct rx_stats *s, const uint8_t *pkt, size_t len, uint32_t arrival);

@@ -199,6 +199,14 @@ static void test_jitter_buffer(void **state)
 	if (mos > 3.5)
 		fail_msg("a starved receiver's MOS %.2f (concealed %.1f %%)", mos, concealed);
 	assert_true(emodel_jbuf_depth_ms(0) == 60 && emodel_jbuf_depth_ms(30) == 90);
+	/* The path changes mid-call (200 ms more, for good): the buffer misses
+	 * JBUF_RESYNC packets, then re-syncs and misses none. */
+	struct rx_stats moved = {0};
+	for (uint32_t i = 0; i < 1000; i++) {
+		rtp(p, (uint16_t)i, i * 160);
+		rx_stats_update(&moved, p, sizeof(p), 500 + i * 160 + (i >= 500 ? 1600 : 0));
+	}
+	assert_int_equal((int)moved.late, JBUF_RESYNC);
 }
 
 static void test_base64(void **state)
