@@ -16,7 +16,6 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
-#include <sys/signalfd.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -321,13 +320,7 @@ static int capture_main(void *arg)
 	close(c->status_r);
 	/* Told to stop by SIGTERM (the run's end, or the lab coming down); if
 	 * the lab's process dies outright, the same. */
-	sigset_t set;
-	sigemptyset(&set);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGHUP);
-	sigprocmask(SIG_BLOCK, &set, NULL);
-	int sfd = signalfd(-1, &set, SFD_CLOEXEC);
+	int sfd = sys_stop_signalfd();
 	(void)prctl(PR_SET_PDEATHSIG, SIGTERM);
 	/* An observer must not change what it observes: the scenarios
 	 * calibrated in CPU time (a worker's quota, an overloaded registrar)
